@@ -1,0 +1,26 @@
+package dev.herald.core.auth;
+
+import dev.herald.protocol.RawJson;
+import java.util.Objects;
+
+/**
+ * Who is behind a connection.
+ *
+ * @param userId stable user id; several connections (tabs) may share it
+ * @param info public JSON object shown to others in presence, e.g. {@code {"name":"Alice"}}
+ * @param expiresAtMillis when the credential expires (the connection is then closed with 4005),
+ *     or 0 for never
+ */
+public record Principal(String userId, RawJson info, long expiresAtMillis) {
+  public Principal {
+    Objects.requireNonNull(userId, "userId");
+    if (userId.isEmpty()) {
+      throw new IllegalArgumentException("userId must not be empty");
+    }
+    info = info == null ? RawJson.EMPTY_OBJECT : info;
+  }
+
+  public static Principal of(String userId) {
+    return new Principal(userId, RawJson.EMPTY_OBJECT, 0);
+  }
+}

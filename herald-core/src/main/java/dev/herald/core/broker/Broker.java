@@ -1,0 +1,59 @@
+package dev.herald.core.broker;
+
+import dev.herald.protocol.RawJson;
+import dev.herald.protocol.StreamPosition;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Moves publications and presence events between the nodes of a cluster and keeps each channel's
+ * stream (epoch, offsets, bounded history). One instance per node.
+ *
+ * <p>Contract every implementation keeps:
+ *
+ * <ul>
+ *   <li><b>Ordering.</b> For one channel, assigning the offset, appending to history and handing
+ *       the publication to {@link BrokerEventHandler#onPublication} on every subscribed node
+ *       happen in offset order: no node sees offset n+1 before n.
+ *   <li><b>No gaps within an epoch.</b> Offsets grow by exactly 1. If a stream loses its history
+ *       or its offset counter (expiry, data loss), it starts over with a new epoch.
+ *   <li><b>Subscribe before read.</b> Once {@link #subscribe} completes, every later publication
+ *       in the channel reaches this node's handler; so a caller that subscribes, then reads
+ *       {@link #history}, misses nothing in between (it may see some publications twice, once
+ *       from each, and de-duplicates by offset).
+ *   <li>Handlers are invoked without the caller's locks held, never concurrently for one channel,
+ *       and must not block.
+ * </ul>
+ */
+public interface Broker extends AutoCloseable {
+
+  /** Starts delivering events to {@code handler}. Called once, before anything else. */
+  void start(BrokerEventHandler handler);
+
+  /**
+   * Publishes to a channel: assigns the next offset, keeps it in history within {@code history}
+   * limits and delivers it to every node subscribed to the channel.
+   *
+   * @param user the publishing client's user id, or null for server-side publishes
+   * @return the publication's position
+   */
+  CompletableFuture<StreamPosition> publish(String channel, RawJson data, String user, HistoryPolicy history);
+
+  /** Delivers a presence event to every node subscribed to the channel (not kept in history). */
+  CompletableFuture<Void> publishPresence(PresenceEvent event);
+
+  /** Starts receiving the channel's events on this node. Idempotent per channel. */
+  CompletableFuture<Void> subscribe(String channel);
+
+  /** Stops receiving the channel's events on this node. */
+  CompletableFuture<Void> unsubscribe(String channel);
+
+  /**
+   * Reads the channel's current position and the retained publications with offset greater than
+   * {@code afterOffset}, oldest first. Creates the stream (with a new epoch) if it does not exist,
+   * so the returned position is one later publications will continue.
+   */
+  CompletableFuture<HistoryResult> history(String channel, long afterOffset, HistoryPolicy history);
+
+  @Override
+  void close();
+}

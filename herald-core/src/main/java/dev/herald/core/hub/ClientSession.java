@@ -1,0 +1,518 @@
+package dev.herald.core.hub;
+
+import dev.herald.core.auth.AuthenticationException;
+import dev.herald.core.auth.ChannelAction;
+import dev.herald.core.auth.ConnectRequest;
+import dev.herald.core.auth.Principal;
+import dev.herald.core.broker.HistoryPolicy;
+import dev.herald.core.broker.HistoryResult;
+import dev.herald.core.broker.PresenceEvent;
+import dev.herald.core.channel.ChannelName;
+import dev.herald.core.channel.NamespaceSettings;
+import dev.herald.core.time.Scheduler.Cancellable;
+import dev.herald.core.transport.OutboundMessage;
+import dev.herald.core.transport.TransportConnection;
+import dev.herald.protocol.ClientInfo;
+import dev.herald.protocol.ClientMessage;
+import dev.herald.protocol.ClientMessage.Connect;
+import dev.herald.protocol.ClientMessage.PresenceQuery;
+import dev.herald.protocol.ClientMessage.PresenceSet;
+import dev.herald.protocol.ClientMessage.Publish;
+import dev.herald.protocol.ClientMessage.Request;
+import dev.herald.protocol.ClientMessage.Subscribe;
+import dev.herald.protocol.ClientMessage.Unsubscribe;
+import dev.herald.protocol.CloseCode;
+import dev.herald.protocol.Decoded;
+import dev.herald.protocol.ErrorCode;
+import dev.herald.protocol.Ping;
+import dev.herald.protocol.Pong;
+import dev.herald.protocol.ProtocolVersion;
+import dev.herald.protocol.ServerMessage;
+import dev.herald.protocol.ServerMessage.ConnectResult;
+import dev.herald.protocol.ServerMessage.EmptyResult;
+import dev.herald.protocol.ServerMessage.PresenceResult;
+import dev.herald.protocol.ServerMessage.PublishResult;
+import dev.herald.protocol.ServerMessage.Pub;
+import dev.herald.protocol.ServerMessage.Reply;
+import dev.herald.protocol.ServerMessage.SubscribeResult;
+import dev.herald.protocol.StreamPosition;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The protocol state of one client connection, independent of the transport that carries it.
+ *
+ * <p>Threading: everything except {@link #enqueue} and {@link #disconnect} runs on the
+ * transport's serial executor, which is the single owner of this object's mutable fields (those
+ * not marked volatile or concurrent). Requests are processed one at a time in arrival order; an
+ * asynchronous step (authentication, authorization, a broker call) resumes on the executor.
+ */
+public final class ClientSession {
+  private static final Logger log = LoggerFactory.getLogger(ClientSession.class);
+
+  private enum State {
+    AWAITING_CONNECT,
+    CONNECTING,
+    CONNECTED,
+    CLOSED
+  }
+
+  private final Hub hub;
+  private final HubConfig config;
+  private final TransportConnection transport;
+  private final Executor executor;
+  private final ConnectionContext context;
+  private final String clientId;
+  private final Outbox outbox;
+  private final Map<String, Subscription> subscriptions = new ConcurrentHashMap<>();
+  private final ArrayDeque<Request> queued = new ArrayDeque<>();
+
+  private volatile State state = State.AWAITING_CONNECT;
+  private volatile long lastInboundMillis;
+  private Principal principal;
+  private ClientInfo info;
+  private boolean busy;
+  private Cancellable connectTimer = Cancellable.NONE;
+  private Cancellable pingTimer = Cancellable.NONE;
+  private Cancellable pongTimer = Cancellable.NONE;
+  private Cancellable expiryTimer = Cancellable.NONE;
+
+  ClientSession(Hub hub, TransportConnection transport, ConnectionContext context, String clientId) {
+    this.hub = hub;
+    this.config = hub.config();
+    this.transport = transport;
+    this.executor = transport.executor();
+    this.context = context;
+    this.clientId = clientId;
+    this.outbox = new Outbox(transport, config.outboxMaxBytes(), config.maxBatchBytes(), this::onOverflow);
+    this.lastInboundMillis = hub.scheduler().nowMillis();
+  }
+
+  void start() {
+    connectTimer = hub.scheduler().schedule(config.connectTimeout().toMillis(), () -> executor.execute(() -> {
+      if (state == State.AWAITING_CONNECT || state == State.CONNECTING) {
+        closeNow(CloseCode.CONNECT_TIMEOUT, CloseCode.CONNECT_TIMEOUT.reason(), 0);
+      }
+    }));
+  }
+
+  public String clientId() {
+    return clientId;
+  }
+
+  public String transportName() {
+    return transport.transport();
+  }
+
+  /** The authenticated user, or null before connect completes. */
+  public String userId() {
+    Principal p = principal;
+    return p == null ? null : p.userId();
+  }
+
+  public boolean isClosed() {
+    return state == State.CLOSED;
+  }
+
+  public int subscriptionCount() {
+    return subscriptions.size();
+  }
+
+  // ------------------------------------------------------------------ transport -> session
+
+  /** A text frame arrived. Runs on the executor. */
+  public void onText(String frame) {
+    if (state == State.CLOSED) {
+      return;
+    }
+    lastInboundMillis = hub.scheduler().nowMillis();
+    for (Decoded<ClientMessage> d : hub.codec().decodeClientFrame(frame)) {
+      if (!d.isOk()) {
+        var e = d.error();
+        if (e.requestId() > 0) {
+          reply(Reply.error(e.requestId(), e.code(), e.getMessage()));
+        } else {
+          send(new ServerMessage.Error(new ServerMessage.ErrorInfo(e.code().code(), e.getMessage())));
+        }
+        continue;
+      }
+      ClientMessage m = d.message();
+      if (m instanceof Ping) {
+        send(Pong.INSTANCE);
+      } else if (m instanceof Request r) {
+        if (queued.size() >= config.maxQueuedRequests()) {
+          reply(Reply.error(r.id(), ErrorCode.TOO_MANY_REQUESTS, "too many requests in flight"));
+          continue;
+        }
+        queued.add(r);
+      }
+      // Pong: nothing to do beyond the liveness update above.
+    }
+    pump();
+  }
+
+  /** The transport's buffer has room again. Runs on the executor. */
+  public void onWritable() {
+    outbox.drain();
+  }
+
+  /** The connection is gone (peer closed, network error). Runs on the executor. */
+  public void onTransportClosed() {
+    if (state == State.CLOSED) {
+      return;
+    }
+    state = State.CLOSED;
+    outbox.close();
+    release();
+  }
+
+  /** Ends the connection with a close code; safe from any thread. */
+  public void disconnect(CloseCode code, String reason, long retryMillis) {
+    executor.execute(() -> closeNow(code, reason, retryMillis));
+  }
+
+  // ------------------------------------------------------------------ request processing
+
+  private void pump() {
+    while (!busy && !queued.isEmpty() && state != State.CLOSED) {
+      Request r = queued.poll();
+      busy = true;
+      CompletableFuture<Void> done;
+      try {
+        done = handle(r);
+      } catch (RuntimeException e) {
+        done = CompletableFuture.failedFuture(e);
+      }
+      done.whenComplete((v, err) -> executor.execute(() -> {
+        if (err != null) {
+          Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+          if (cause instanceof HubException he) {
+            reply(Reply.error(r.id(), he.code(), he.getMessage()));
+          } else {
+            log.warn("request {} of client {} failed", r.getClass().getSimpleName(), clientId, cause);
+            reply(Reply.error(r.id(), ErrorCode.INTERNAL, "internal error"));
+          }
+        }
+        busy = false;
+        pump();
+      }));
+    }
+  }
+
+  private CompletableFuture<Void> handle(Request r) {
+    if (r instanceof Connect c) {
+      return connect(c);
+    }
+    if (state != State.CONNECTED) {
+      reply(Reply.error(r.id(), ErrorCode.NOT_CONNECTED, "send connect first"));
+      return done();
+    }
+    if (r instanceof Subscribe s) {
+      return subscribe(s);
+    }
+    if (r instanceof Unsubscribe u) {
+      return unsubscribe(u);
+    }
+    if (r instanceof Publish p) {
+      return publish(p);
+    }
+    if (r instanceof PresenceQuery q) {
+      return presence(q);
+    }
+    if (r instanceof PresenceSet s) {
+      return presenceSet(s);
+    }
+    throw new IllegalStateException("unhandled request " + r);
+  }
+
+  private CompletableFuture<Void> connect(Connect c) {
+    if (state != State.AWAITING_CONNECT) {
+      reply(Reply.error(c.id(), ErrorCode.ALREADY_CONNECTED, "already connected"));
+      return done();
+    }
+    if (c.protocol() != ProtocolVersion.CURRENT) {
+      reply(Reply.error(c.id(), ErrorCode.BAD_REQUEST, "unsupported protocol version " + c.protocol()));
+      closeNow(CloseCode.UNSUPPORTED_PROTOCOL, CloseCode.UNSUPPORTED_PROTOCOL.reason(), 0);
+      return done();
+    }
+    state = State.CONNECTING;
+    ConnectRequest req = new ConnectRequest(c.token(), context.headers(), context.remoteAddress(), transport.transport());
+    return hub.authenticator().authenticate(req).toCompletableFuture().handleAsync((p, err) -> {
+      if (state == State.CLOSED) {
+        return null;
+      }
+      if (err != null || p == null) {
+        Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+        if (cause instanceof AuthenticationException ae) {
+          ErrorCode code = ae.expired() ? ErrorCode.TOKEN_EXPIRED : ErrorCode.UNAUTHORIZED;
+          reply(Reply.error(c.id(), code, ae.getMessage()));
+          closeNow(ae.expired() ? CloseCode.TOKEN_EXPIRED : CloseCode.UNAUTHORIZED, ae.getMessage(), 0);
+        } else {
+          log.warn("authentication of client {} failed", clientId, cause);
+          reply(Reply.error(c.id(), ErrorCode.INTERNAL, "authentication unavailable"));
+          closeNow(CloseCode.INTERNAL_ERROR, "authentication unavailable", 0);
+        }
+        return null;
+      }
+      long now = hub.scheduler().nowMillis();
+      if (p.expiresAtMillis() > 0 && p.expiresAtMillis() <= now) {
+        reply(Reply.error(c.id(), ErrorCode.TOKEN_EXPIRED, "token expired"));
+        closeNow(CloseCode.TOKEN_EXPIRED, CloseCode.TOKEN_EXPIRED.reason(), 0);
+        return null;
+      }
+      principal = p;
+      info = new ClientInfo(clientId, p.userId(), p.info(), null);
+      state = State.CONNECTED;
+      connectTimer.cancel();
+      if (p.expiresAtMillis() > 0) {
+        expiryTimer = hub.scheduler().schedule(p.expiresAtMillis() - now,
+            () -> disconnect(CloseCode.TOKEN_EXPIRED, CloseCode.TOKEN_EXPIRED.reason(), 0));
+      }
+      schedulePing();
+      reply(Reply.ok(c.id(), new ConnectResult(
+          clientId, p.userId(), config.node(), ProtocolVersion.CURRENT,
+          config.pingInterval().toMillis(), config.pongTimeout().toMillis(), config.maxMessageBytes())));
+      hub.connected(this);
+      return null;
+    }, executor);
+  }
+
+  private CompletableFuture<Void> subscribe(Subscribe s) {
+    ChannelName channel = hub.channel(s.channel());
+    NamespaceSettings ns = hub.namespace(channel);
+    if (subscriptions.containsKey(channel.value())) {
+      throw new HubException(ErrorCode.ALREADY_SUBSCRIBED, "already subscribed to '" + channel + "'");
+    }
+    if (subscriptions.size() >= config.maxSubscriptionsPerConnection()) {
+      throw new HubException(ErrorCode.LIMIT_EXCEEDED, "at most " + config.maxSubscriptionsPerConnection() + " subscriptions per connection");
+    }
+    HistoryPolicy policy = HistoryPolicy.of(ns);
+    return hub.authorize(principal, ChannelAction.SUBSCRIBE, channel, ns).thenComposeAsync(ok -> {
+      if (state == State.CLOSED) {
+        return done();
+      }
+      if (subscriptions.containsKey(channel.value())) {
+        throw new HubException(ErrorCode.ALREADY_SUBSCRIBED, "already subscribed to '" + channel + "'");
+      }
+      Subscription sub = new Subscription(this, channel, ns);
+      subscriptions.put(channel.value(), sub);
+      long after = s.since() == null ? Long.MAX_VALUE : s.since().offset();
+      return hub.registry().add(sub)
+          .thenCompose(v -> hub.broker().history(channel.value(), after, policy))
+          .handleAsync((history, err) -> {
+            if (err != null) {
+              subscriptions.remove(channel.value(), sub);
+              hub.registry().remove(sub);
+              throw new CompletionException(err);
+            }
+            if (state == State.CLOSED || subscriptions.get(channel.value()) != sub) {
+              return null;
+            }
+            goLive(s, sub, history, policy);
+            return null;
+          }, executor)
+          .thenCompose(v -> join(sub));
+    }, executor);
+  }
+
+  private void goLive(Subscribe s, Subscription sub, HistoryResult history, HistoryPolicy policy) {
+    StreamPosition top = history.top();
+    boolean recoverable = policy.size() > 0;
+    StreamPosition since = s.since();
+    List<Pub> recovered = List.of();
+    boolean ok = false;
+    if (since != null && history.continues(since)) {
+      long bytes = 0;
+      for (Pub p : history.publications()) {
+        bytes += p.data().length() + p.channel().length() + 96;
+      }
+      // Recovery that could not fit the outbound queue would disconnect the client as a slow
+      // consumer again and again; answering "not recovered" makes it refetch instead.
+      if (bytes <= config.outboxMaxBytes() / 2) {
+        recovered = history.publications();
+        ok = true;
+      }
+    }
+    StreamPosition start = ok ? since : top;
+    Reply reply = Reply.ok(s.id(), new SubscribeResult(top.epoch(), top.offset(), recoverable, ok, recovered.size()));
+    sub.goLive(encode(reply), start, recovered, this::encode);
+  }
+
+  private CompletableFuture<Void> join(Subscription sub) {
+    if (!sub.namespace().presence() || state == State.CLOSED) {
+      return done();
+    }
+    String channel = sub.channel().value();
+    return hub.presence().put(channel, info).thenCompose(v -> sub.namespace().joinLeave()
+        ? hub.broker().publishPresence(new PresenceEvent(PresenceEvent.Kind.JOIN, channel, info))
+        : done());
+  }
+
+  private CompletableFuture<Void> unsubscribe(Unsubscribe u) {
+    Subscription sub = subscriptions.remove(u.channel());
+    if (sub == null) {
+      throw new HubException(ErrorCode.NOT_SUBSCRIBED, "not subscribed to '" + u.channel() + "'");
+    }
+    return leave(sub).thenRun(() -> reply(Reply.ok(u.id(), EmptyResult.INSTANCE)));
+  }
+
+  private CompletableFuture<Void> leave(Subscription sub) {
+    hub.registry().remove(sub);
+    if (!sub.namespace().presence()) {
+      return done();
+    }
+    String channel = sub.channel().value();
+    ClientInfo current = presenceEntry(sub);
+    return hub.presence().remove(channel, clientId).thenCompose(v -> sub.namespace().joinLeave()
+        ? hub.broker().publishPresence(new PresenceEvent(PresenceEvent.Kind.LEAVE, channel, current))
+        : done());
+  }
+
+  private ClientInfo presenceEntry(Subscription sub) {
+    return sub.presenceState() == null ? info : info.withState(sub.presenceState());
+  }
+
+  private CompletableFuture<Void> publish(Publish p) {
+    ChannelName channel = hub.channel(p.channel());
+    NamespaceSettings ns = hub.namespace(channel);
+    if (!ns.clientPublish()) {
+      throw new HubException(ErrorCode.NOT_AVAILABLE, "clients may not publish in namespace '" + ns.name() + "'");
+    }
+    if (p.data().length() > config.maxPublishBytes()) {
+      throw new HubException(ErrorCode.PAYLOAD_TOO_LARGE, "data larger than " + config.maxPublishBytes() + " bytes");
+    }
+    return hub.authorize(principal, ChannelAction.PUBLISH, channel, ns)
+        .thenCompose(ok -> hub.broker().publish(channel.value(), p.data(), principal.userId(), HistoryPolicy.of(ns)))
+        .thenAccept(pos -> reply(Reply.ok(p.id(), new PublishResult(pos.epoch(), pos.offset()))));
+  }
+
+  private CompletableFuture<Void> presence(PresenceQuery q) {
+    ChannelName channel = hub.channel(q.channel());
+    NamespaceSettings ns = hub.namespace(channel);
+    if (!ns.presence()) {
+      throw new HubException(ErrorCode.NOT_AVAILABLE, "presence is disabled in namespace '" + ns.name() + "'");
+    }
+    if (!subscriptions.containsKey(channel.value())) {
+      throw new HubException(ErrorCode.NOT_SUBSCRIBED, "subscribe to '" + channel + "' first");
+    }
+    return hub.authorize(principal, ChannelAction.PRESENCE, channel, ns)
+        .thenCompose(ok -> hub.presence().get(channel.value()))
+        .thenAccept(list -> reply(Reply.ok(q.id(), new PresenceResult(list))));
+  }
+
+  private CompletableFuture<Void> presenceSet(PresenceSet s) {
+    ChannelName channel = hub.channel(s.channel());
+    NamespaceSettings ns = hub.namespace(channel);
+    if (!ns.presence()) {
+      throw new HubException(ErrorCode.NOT_AVAILABLE, "presence is disabled in namespace '" + ns.name() + "'");
+    }
+    Subscription sub = subscriptions.get(channel.value());
+    if (sub == null) {
+      throw new HubException(ErrorCode.NOT_SUBSCRIBED, "subscribe to '" + channel + "' first");
+    }
+    if (s.state().length() > config.maxPresenceStateBytes()) {
+      throw new HubException(ErrorCode.PAYLOAD_TOO_LARGE, "presence state larger than " + config.maxPresenceStateBytes() + " bytes");
+    }
+    sub.presenceState(s.state());
+    ClientInfo entry = info.withState(s.state());
+    return hub.presence().put(channel.value(), entry)
+        .thenCompose(v -> ns.joinLeave()
+            ? hub.broker().publishPresence(new PresenceEvent(PresenceEvent.Kind.UPDATE, channel.value(), entry))
+            : done())
+        .thenRun(() -> reply(Reply.ok(s.id(), EmptyResult.INSTANCE)));
+  }
+
+  // ------------------------------------------------------------------ heartbeats
+
+  private void schedulePing() {
+    pingTimer = hub.scheduler().schedule(config.pingInterval().toMillis(), () -> executor.execute(this::ping));
+  }
+
+  private void ping() {
+    if (state != State.CONNECTED) {
+      return;
+    }
+    long sentAt = hub.scheduler().nowMillis();
+    send(Ping.INSTANCE);
+    pongTimer = hub.scheduler().schedule(config.pongTimeout().toMillis(), () -> executor.execute(() -> {
+      if (state == State.CONNECTED && lastInboundMillis < sentAt) {
+        closeNow(CloseCode.HEARTBEAT_TIMEOUT, CloseCode.HEARTBEAT_TIMEOUT.reason(), 0);
+      }
+    }));
+    schedulePing();
+  }
+
+  // ------------------------------------------------------------------ output
+
+  /** Queues an already encoded message; any thread. Overflow disconnects the session. */
+  void enqueue(OutboundMessage message) {
+    outbox.offer(message);
+  }
+
+  private void send(ServerMessage m) {
+    enqueue(encode(m));
+  }
+
+  private void reply(Reply r) {
+    send(r);
+  }
+
+  private OutboundMessage encode(ServerMessage m) {
+    return new OutboundMessage(hub.codec().encode(m));
+  }
+
+  private void onOverflow() {
+    hub.slowConsumer(this);
+    disconnect(CloseCode.SLOW_CONSUMER, CloseCode.SLOW_CONSUMER.reason(), 0);
+  }
+
+  private void closeNow(CloseCode code, String reason, long retryMillis) {
+    if (state == State.CLOSED) {
+      return;
+    }
+    state = State.CLOSED;
+    if (outbox.overflowed()) {
+      outbox.clear();
+    } else {
+      outbox.flushForClose();
+    }
+    outbox.close();
+    String text = reason == null || reason.isEmpty() ? code.reason() : reason;
+    transport.send(List.of(encode(new ServerMessage.Disconnect(code.code(), text, code.reconnect(), retryMillis))));
+    transport.close(code.code(), closeReason(text, retryMillis));
+    release();
+  }
+
+  /** WebSocket close reasons are limited to 123 bytes. */
+  static String closeReason(String text, long retryMillis) {
+    String suffix = retryMillis > 0 ? "; retry_ms=" + retryMillis : "";
+    String base = text.length() > 90 ? text.substring(0, 90) : text;
+    return base + suffix;
+  }
+
+  private void release() {
+    connectTimer.cancel();
+    pingTimer.cancel();
+    pongTimer.cancel();
+    expiryTimer.cancel();
+    for (Subscription sub : subscriptions.values()) {
+      leave(sub).exceptionally(e -> {
+        log.warn("cleanup of {} in {} failed", clientId, sub.channel(), e);
+        return null;
+      });
+    }
+    subscriptions.clear();
+    hub.closed(this);
+  }
+
+  private static CompletableFuture<Void> done() {
+    return CompletableFuture.completedFuture(null);
+  }
+}

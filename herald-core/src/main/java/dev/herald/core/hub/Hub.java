@@ -1,0 +1,349 @@
+package dev.herald.core.hub;
+
+import dev.herald.core.auth.Authenticator;
+import dev.herald.core.auth.ChannelAction;
+import dev.herald.core.auth.ChannelAuthorizer;
+import dev.herald.core.auth.Principal;
+import dev.herald.core.broker.Broker;
+import dev.herald.core.broker.BrokerEventHandler;
+import dev.herald.core.broker.HistoryPolicy;
+import dev.herald.core.broker.MemoryBroker;
+import dev.herald.core.broker.PresenceEvent;
+import dev.herald.core.channel.ChannelName;
+import dev.herald.core.channel.NamespaceSettings;
+import dev.herald.core.channel.Namespaces;
+import dev.herald.core.presence.MemoryPresenceStore;
+import dev.herald.core.presence.PresenceStore;
+import dev.herald.core.time.Scheduler;
+import dev.herald.core.time.SystemScheduler;
+import dev.herald.core.transport.OutboundMessage;
+import dev.herald.core.transport.TransportConnection;
+import dev.herald.protocol.ClientInfo;
+import dev.herald.protocol.CloseCode;
+import dev.herald.protocol.ErrorCode;
+import dev.herald.protocol.JsonCodec;
+import dev.herald.protocol.RawJson;
+import dev.herald.protocol.ServerMessage.Pub;
+import dev.herald.protocol.StreamPosition;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The hub: channels, subscriptions, ordered fan-out, recovery and presence for one node.
+ * Transports hand it connections ({@link #openSession}); applications publish through it ({@link
+ * #publish}). It knows nothing of HTTP or any framework.
+ *
+ * <p>Fan-out: a publication from the broker is encoded once; the same {@link OutboundMessage} is
+ * queued to each local subscriber's bounded outbox. No lock is held across I/O: queuing is
+ * non-blocking and each connection's executor does its own writing.
+ */
+public final class Hub implements AutoCloseable {
+  private static final char[] ID_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz".toCharArray();
+
+  private final HubConfig config;
+  private final Namespaces namespaces;
+  private final Broker broker;
+  private final PresenceStore presence;
+  private final Authenticator authenticator;
+  private final ChannelAuthorizer authorizer;
+  private final Scheduler scheduler;
+  private final boolean ownsScheduler;
+  private final JsonCodec codec;
+  private final SubscriberRegistry registry;
+  private final Set<ClientSession> sessions = ConcurrentHashMap.newKeySet();
+  private final SecureRandom random = new SecureRandom();
+  private final LongAdder publications = new LongAdder();
+  private final LongAdder deliveries = new LongAdder();
+  private final LongAdder slowConsumers = new LongAdder();
+  private volatile boolean accepting = true;
+
+  private Hub(Builder b) {
+    this.config = b.config;
+    this.namespaces = new Namespaces(b.namespaces);
+    this.ownsScheduler = b.scheduler == null;
+    this.scheduler = b.scheduler == null ? new SystemScheduler() : b.scheduler;
+    this.broker = b.broker == null ? new MemoryBroker(scheduler) : b.broker;
+    this.presence = b.presence == null ? new MemoryPresenceStore() : b.presence;
+    this.authenticator = Objects.requireNonNull(b.authenticator, "authenticator");
+    this.authorizer = b.authorizer == null ? ChannelAuthorizer.namespaceRulesOnly() : b.authorizer;
+    this.codec = b.codec == null ? new JsonCodec() : b.codec;
+    this.registry = new SubscriberRegistry(broker);
+    broker.start(new FanOut());
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  // ------------------------------------------------------------------ public API
+
+  /**
+   * Hands the hub a new client connection. The transport then feeds it frames with {@link
+   * ClientSession#onText} and reports closure with {@link ClientSession#onTransportClosed}.
+   */
+  public ClientSession openSession(TransportConnection transport, ConnectionContext context) {
+    ClientSession s = new ClientSession(this, transport, context, newClientId());
+    sessions.add(s);
+    if (!accepting) {
+      s.disconnect(CloseCode.SHUTDOWN, CloseCode.SHUTDOWN.reason(), shutdownRetry());
+    } else {
+      s.start();
+    }
+    return s;
+  }
+
+  /** Publishes JSON data to a channel from the server side (no user attached). */
+  public CompletableFuture<StreamPosition> publish(String channel, RawJson data) {
+    try {
+      ChannelName name = channel(channel);
+      NamespaceSettings ns = namespace(name);
+      if (data.length() > config.maxPublishBytes()) {
+        throw new HubException(ErrorCode.PAYLOAD_TOO_LARGE, "data larger than " + config.maxPublishBytes() + " bytes");
+      }
+      return broker.publish(name.value(), data, null, HistoryPolicy.of(ns));
+    } catch (HubException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /** Who is present in a channel, across the cluster. */
+  public CompletableFuture<List<ClientInfo>> presence(String channel) {
+    try {
+      ChannelName name = channel(channel);
+      if (!namespace(name).presence()) {
+        throw new HubException(ErrorCode.NOT_AVAILABLE, "presence is disabled for '" + channel + "'");
+      }
+      return presence.get(name.value());
+    } catch (HubException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /**
+   * Stops accepting connections and disconnects every client with {@link CloseCode#SHUTDOWN},
+   * each with a random suggested reconnect delay within the configured bounds, so that clients
+   * do not all come back at once.
+   */
+  public void shutdown() {
+    accepting = false;
+    for (ClientSession s : new ArrayList<>(sessions)) {
+      s.disconnect(CloseCode.SHUTDOWN, CloseCode.SHUTDOWN.reason(), shutdownRetry());
+    }
+  }
+
+  /** Whether new connections are accepted (false once shutdown has begun). */
+  public boolean accepting() {
+    return accepting;
+  }
+
+  public HubStats stats() {
+    int connected = 0;
+    int subs = 0;
+    for (ClientSession s : sessions) {
+      if (s.userId() != null && !s.isClosed()) {
+        connected++;
+      }
+      subs += s.subscriptionCount();
+    }
+    return new HubStats(sessions.size(), connected, subs, registry.channelCount(),
+        publications.sum(), deliveries.sum(), slowConsumers.sum());
+  }
+
+  public HubConfig config() {
+    return config;
+  }
+
+  public Namespaces namespaces() {
+    return namespaces;
+  }
+
+  public JsonCodec codec() {
+    return codec;
+  }
+
+  @Override
+  public void close() {
+    shutdown();
+    broker.close();
+    if (ownsScheduler && scheduler instanceof SystemScheduler s) {
+      s.close();
+    }
+  }
+
+  // ------------------------------------------------------------------ for sessions
+
+  Scheduler scheduler() {
+    return scheduler;
+  }
+
+  Authenticator authenticator() {
+    return authenticator;
+  }
+
+  Broker broker() {
+    return broker;
+  }
+
+  PresenceStore presence() {
+    return presence;
+  }
+
+  SubscriberRegistry registry() {
+    return registry;
+  }
+
+  ChannelName channel(String value) {
+    return ChannelName.parse(value).orElseThrow(() -> new HubException(ErrorCode.UNKNOWN_CHANNEL,
+        "invalid channel name '" + clip(value) + "'"));
+  }
+
+  NamespaceSettings namespace(ChannelName channel) {
+    return namespaces.find(channel).orElseThrow(() -> new HubException(ErrorCode.UNKNOWN_CHANNEL,
+        "namespace '" + channel.namespace() + "' is not configured"));
+  }
+
+  /** Namespace rules first, then the application's authorizer; fails with 103 when denied. */
+  CompletableFuture<Boolean> authorize(Principal p, ChannelAction action, ChannelName channel, NamespaceSettings ns) {
+    if (ns.personal() && !channel.firstSegment().equals(p.userId())) {
+      return CompletableFuture.failedFuture(denied(action, channel));
+    }
+    return authorizer.authorize(p, action, channel).toCompletableFuture().thenApply(ok -> {
+      if (!Boolean.TRUE.equals(ok)) {
+        throw denied(action, channel);
+      }
+      return true;
+    });
+  }
+
+  void connected(ClientSession s) {}
+
+  void closed(ClientSession s) {
+    sessions.remove(s);
+  }
+
+  void slowConsumer(ClientSession s) {
+    slowConsumers.increment();
+  }
+
+  private static HubException denied(ChannelAction action, ChannelName channel) {
+    return new HubException(ErrorCode.PERMISSION_DENIED,
+        action.name().toLowerCase() + " denied for channel '" + channel + "'");
+  }
+
+  private long shutdownRetry() {
+    long min = config.shutdownRetryMin().toMillis();
+    long max = config.shutdownRetryMax().toMillis();
+    return max <= min ? min : ThreadLocalRandom.current().nextLong(min, max + 1);
+  }
+
+  private String newClientId() {
+    char[] id = new char[12];
+    for (int i = 0; i < id.length; i++) {
+      id[i] = ID_ALPHABET[random.nextInt(ID_ALPHABET.length)];
+    }
+    return "c-" + new String(id);
+  }
+
+  private static String clip(String s) {
+    return s == null ? "null" : s.length() <= 64 ? s : s.substring(0, 64) + "...";
+  }
+
+  /** Receives broker events and fans them out to local subscribers. */
+  private final class FanOut implements BrokerEventHandler {
+    @Override
+    public void onPublication(Pub pub) {
+      publications.increment();
+      Subscription[] members = registry.members(pub.channel());
+      if (members.length == 0) {
+        return;
+      }
+      OutboundMessage message = new OutboundMessage(codec.encode(pub));
+      for (Subscription s : members) {
+        s.deliver(pub, message);
+      }
+      deliveries.add(members.length);
+    }
+
+    @Override
+    public void onPresence(PresenceEvent event) {
+      Subscription[] members = registry.members(event.channel());
+      if (members.length == 0 || !members[0].namespace().joinLeave()) {
+        return;
+      }
+      OutboundMessage message = new OutboundMessage(codec.encode(event.toMessage()));
+      for (Subscription s : members) {
+        s.deliverPresence(message);
+      }
+    }
+  }
+
+  /** Assembles a hub. Only the authenticator is required. */
+  public static final class Builder {
+    private HubConfig config = HubConfig.defaults();
+    private final List<NamespaceSettings> namespaces = new ArrayList<>();
+    private Broker broker;
+    private PresenceStore presence;
+    private Authenticator authenticator;
+    private ChannelAuthorizer authorizer;
+    private Scheduler scheduler;
+    private JsonCodec codec;
+
+    public Builder config(HubConfig v) {
+      config = Objects.requireNonNull(v);
+      return this;
+    }
+
+    public Builder namespace(NamespaceSettings v) {
+      namespaces.add(v);
+      return this;
+    }
+
+    public Builder namespaces(List<NamespaceSettings> v) {
+      namespaces.addAll(v);
+      return this;
+    }
+
+    /** The broker; defaults to {@link MemoryBroker}. */
+    public Builder broker(Broker v) {
+      broker = v;
+      return this;
+    }
+
+    public Builder presenceStore(PresenceStore v) {
+      presence = v;
+      return this;
+    }
+
+    public Builder authenticator(Authenticator v) {
+      authenticator = v;
+      return this;
+    }
+
+    public Builder authorizer(ChannelAuthorizer v) {
+      authorizer = v;
+      return this;
+    }
+
+    /** Time source; defaults to the system clock and a timer thread the hub owns. */
+    public Builder scheduler(Scheduler v) {
+      scheduler = v;
+      return this;
+    }
+
+    public Builder codec(JsonCodec v) {
+      codec = v;
+      return this;
+    }
+
+    public Hub build() {
+      return new Hub(this);
+    }
+  }
+}

@@ -1,0 +1,112 @@
+package dev.herald.core.hub;
+
+import dev.herald.core.transport.OutboundMessage;
+import dev.herald.core.transport.TransportConnection;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One connection's bounded outbound queue. Any thread may {@link #offer}; draining runs on the
+ * connection's executor and hands batches to the transport while it is writable. When the queued
+ * bytes pass the limit, the outbox refuses further messages and reports overflow once: the
+ * session then disconnects the slow consumer, which recovers on reconnect. Producers never wait,
+ * so one slow reader cannot stall fan-out to others.
+ */
+final class Outbox {
+  private final TransportConnection transport;
+  private final long maxBytes;
+  private final int maxBatchBytes;
+  private final Runnable onOverflow;
+  private final ConcurrentLinkedQueue<OutboundMessage> queue = new ConcurrentLinkedQueue<>();
+  private final AtomicLong queuedBytes = new AtomicLong();
+  private final AtomicBoolean drainScheduled = new AtomicBoolean();
+  private final AtomicBoolean overflowed = new AtomicBoolean();
+  private volatile boolean closed;
+
+  Outbox(TransportConnection transport, long maxBytes, int maxBatchBytes, Runnable onOverflow) {
+    this.transport = transport;
+    this.maxBytes = maxBytes;
+    this.maxBatchBytes = maxBatchBytes;
+    this.onOverflow = onOverflow;
+  }
+
+  /** Queues a message; returns false if the outbox is closed or overflowed. */
+  boolean offer(OutboundMessage message) {
+    if (closed || overflowed.get()) {
+      return false;
+    }
+    long total = queuedBytes.addAndGet(message.size());
+    if (total > maxBytes) {
+      if (overflowed.compareAndSet(false, true)) {
+        onOverflow.run();
+      }
+      return false;
+    }
+    queue.add(message);
+    scheduleDrain();
+    return true;
+  }
+
+  void scheduleDrain() {
+    if (!closed && drainScheduled.compareAndSet(false, true)) {
+      transport.executor().execute(this::drain);
+    }
+  }
+
+  /** Runs on the connection's executor. */
+  void drain() {
+    drainScheduled.set(false);
+    while (!closed && transport.writable()) {
+      List<OutboundMessage> batch = pollBatch();
+      if (batch.isEmpty()) {
+        return;
+      }
+      transport.send(batch);
+    }
+  }
+
+  /** Sends what is queued regardless of writability; used just before closing. */
+  void flushForClose() {
+    List<OutboundMessage> batch;
+    while (!(batch = pollBatch()).isEmpty()) {
+      transport.send(batch);
+    }
+  }
+
+  private List<OutboundMessage> pollBatch() {
+    List<OutboundMessage> batch = new ArrayList<>(4);
+    int bytes = 0;
+    OutboundMessage m;
+    while ((m = queue.peek()) != null) {
+      if (!batch.isEmpty() && bytes + m.size() > maxBatchBytes) {
+        break;
+      }
+      queue.poll();
+      queuedBytes.addAndGet(-m.size());
+      batch.add(m);
+      bytes += m.size() + 1;
+    }
+    return batch;
+  }
+
+  /** Drops everything queued (after overflow nothing queued will be sent). */
+  void clear() {
+    queue.clear();
+    queuedBytes.set(0);
+  }
+
+  void close() {
+    closed = true;
+  }
+
+  long queuedBytes() {
+    return queuedBytes.get();
+  }
+
+  boolean overflowed() {
+    return overflowed.get();
+  }
+}

@@ -1,0 +1,128 @@
+package dev.herald.core.hub;
+
+import dev.herald.core.channel.ChannelName;
+import dev.herald.core.channel.NamespaceSettings;
+import dev.herald.core.transport.OutboundMessage;
+import dev.herald.protocol.RawJson;
+import dev.herald.protocol.ServerMessage.Pub;
+import dev.herald.protocol.StreamPosition;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * One connection's subscription to one channel.
+ *
+ * <p>It starts <i>pending</i>: the subscription is registered for fan-out before the channel's
+ * history is read, and live messages that arrive meanwhile are held here. {@link #goLive} then
+ * queues, in one step under this object's lock, the subscribe reply, the recovered publications
+ * and the held ones that come after them, so the client sees one ordered sequence with no gap and
+ * no duplicate. After that, publications are queued as they arrive, skipping any at or below the
+ * last offset sent.
+ */
+final class Subscription {
+  private final ClientSession session;
+  private final ChannelName channel;
+  private final NamespaceSettings namespace;
+
+  // All fields below are guarded by "this". The lock is held only to queue messages (no I/O).
+  private boolean live;
+  private List<Held> held = new ArrayList<>();
+  private String epoch;
+  private long offset;
+  // Presence state set by the client; only touched on the session's executor.
+  private RawJson presenceState;
+
+  Subscription(ClientSession session, ChannelName channel, NamespaceSettings namespace) {
+    this.session = session;
+    this.channel = channel;
+    this.namespace = namespace;
+  }
+
+  ClientSession session() {
+    return session;
+  }
+
+  ChannelName channel() {
+    return channel;
+  }
+
+  NamespaceSettings namespace() {
+    return namespace;
+  }
+
+  /** Called by fan-out, from any thread. */
+  void deliver(Pub pub, OutboundMessage message) {
+    synchronized (this) {
+      if (!live) {
+        held.add(new Held(pub, message));
+        return;
+      }
+      sendInOrder(pub, message);
+    }
+  }
+
+  /** Presence events are not part of the ordered stream but must not overtake the reply. */
+  void deliverPresence(OutboundMessage message) {
+    synchronized (this) {
+      if (!live) {
+        held.add(new Held(null, message));
+        return;
+      }
+      session.enqueue(message);
+    }
+  }
+
+  /**
+   * Makes the subscription live.
+   *
+   * @param reply the encoded subscribe reply, queued first
+   * @param start the position the client is at after the reply (its {@code since} when
+   *     recovered, else the stream's top)
+   * @param recovered publications to send after the reply, in order
+   * @param encoder encodes a recovered publication
+   */
+  void goLive(OutboundMessage reply, StreamPosition start, List<Pub> recovered, Function<Pub, OutboundMessage> encoder) {
+    synchronized (this) {
+      session.enqueue(reply);
+      epoch = start.epoch();
+      offset = start.offset();
+      for (Pub p : recovered) {
+        sendInOrder(p, encoder.apply(p));
+      }
+      for (Held h : held) {
+        if (h.pub == null) {
+          session.enqueue(h.message);
+        } else {
+          sendInOrder(h.pub, h.message);
+        }
+      }
+      held = null;
+      live = true;
+    }
+  }
+
+  /** Last position queued to the client. */
+  synchronized StreamPosition position() {
+    return epoch == null ? null : new StreamPosition(epoch, offset);
+  }
+
+  private void sendInOrder(Pub pub, OutboundMessage message) {
+    if (pub.epoch().equals(epoch) && pub.offset() <= offset) {
+      return; // already sent (seen in history and live)
+    }
+    epoch = pub.epoch();
+    offset = pub.offset();
+    session.enqueue(message);
+  }
+
+  RawJson presenceState() {
+    return presenceState;
+  }
+
+  void presenceState(RawJson state) {
+    presenceState = state;
+  }
+
+  private record Held(Pub pub, OutboundMessage message) {}
+}

@@ -1,0 +1,107 @@
+package dev.herald.protocol;
+
+import java.util.List;
+import java.util.Objects;
+
+/** Messages the server sends to a client. */
+public sealed interface ServerMessage
+    permits ServerMessage.Reply,
+        ServerMessage.Error,
+        ServerMessage.Pub,
+        ServerMessage.Join,
+        ServerMessage.Leave,
+        ServerMessage.PresenceUpdate,
+        ServerMessage.Disconnect,
+        Ping,
+        Pong {
+
+  /** Answer to a request: exactly one of {@code result} and {@code error} is set. */
+  record Reply(long id, Result result, ErrorInfo error) implements ServerMessage {
+    public static Reply ok(long id, Result result) {
+      return new Reply(id, Objects.requireNonNull(result), null);
+    }
+
+    public static Reply error(long id, ErrorCode code, String message) {
+      return new Reply(id, null, new ErrorInfo(code.code(), message));
+    }
+
+    public boolean isError() {
+      return error != null;
+    }
+  }
+
+  /** An error that cannot be tied to a request, for example unparseable JSON. */
+  record Error(ErrorInfo error) implements ServerMessage {}
+
+  /** A publication in a channel. {@code user} is set when a connected client published it. */
+  record Pub(String channel, String epoch, long offset, long ts, RawJson data, String user)
+      implements ServerMessage {
+    public Pub {
+      Objects.requireNonNull(channel, "channel");
+      Objects.requireNonNull(epoch, "epoch");
+      Objects.requireNonNull(data, "data");
+    }
+
+    public StreamPosition position() {
+      return new StreamPosition(epoch, offset);
+    }
+  }
+
+  record Join(String channel, ClientInfo client) implements ServerMessage {}
+
+  record Leave(String channel, ClientInfo client) implements ServerMessage {}
+
+  /** A present client changed its state in the channel. */
+  record PresenceUpdate(String channel, ClientInfo client) implements ServerMessage {}
+
+  /**
+   * Sent just before the server ends a connection. {@code retryMs} is the suggested delay before
+   * reconnecting (0 when the client should use its own backoff).
+   */
+  record Disconnect(int code, String reason, boolean reconnect, long retryMs)
+      implements ServerMessage {}
+
+  /** {@code error} in replies and error messages. */
+  record ErrorInfo(int code, String message) {
+    public ErrorCode errorCode() {
+      return ErrorCode.of(code);
+    }
+  }
+
+  /** The result part of a successful reply; its shape depends on the request. */
+  sealed interface Result
+      permits ConnectResult, SubscribeResult, PublishResult, PresenceResult, EmptyResult, RawResult {}
+
+  record ConnectResult(
+      String client, String user, String node, int protocol, long pingMs, long pongMs, int maxMessageBytes)
+      implements Result {}
+
+  /**
+   * Result of subscribe. {@code epoch}/{@code offset} are the stream's position when the
+   * subscription went live: publications that follow carry higher offsets, except recovered
+   * ones when {@code recovered} is true, which fill the gap from {@code since}. {@code recovered}
+   * false after a recovery request means the gap could not be filled: the client must refetch
+   * its state.
+   */
+  record SubscribeResult(String epoch, long offset, boolean recoverable, boolean recovered, int missed)
+      implements Result {}
+
+  record PublishResult(String epoch, long offset) implements Result {}
+
+  record PresenceResult(List<ClientInfo> clients) implements Result {
+    public PresenceResult {
+      clients = List.copyOf(clients);
+    }
+  }
+
+  /** Result of requests that return nothing but success. */
+  record EmptyResult() implements Result {
+    public static final EmptyResult INSTANCE = new EmptyResult();
+  }
+
+  /**
+   * A result as decoded by a client, before it knows the request type; turn it into a typed
+   * result with {@link JsonCodec#readResult}.
+   */
+  record RawResult(RawJson json) implements Result {}
+}
