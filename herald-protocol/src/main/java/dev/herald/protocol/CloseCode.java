@@ -17,6 +17,7 @@ public enum CloseCode {
   GOING_AWAY(1001, "going away"),
   PROTOCOL_ERROR(1002, "protocol error"),
   UNSUPPORTED_DATA(1003, "binary frames are not supported"),
+  INVALID_PAYLOAD(1007, "invalid UTF-8 in a text frame"),
   MESSAGE_TOO_BIG(1009, "message too big"),
   INTERNAL_ERROR(1011, "internal server error"),
   SHUTDOWN(4001, "server restart"),

@@ -1,0 +1,132 @@
+package dev.herald.server;
+
+import dev.herald.server.config.ConfigException;
+import dev.herald.server.config.ConfigLoader;
+import dev.herald.server.config.HeraldConfig;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * Command line entry point: {@code java -jar herald.jar [--config FILE] [--print-config]}.
+ * Without {@code --config} the server runs on embedded defaults: demo page and demo users on
+ * 127.0.0.1:8080, with a JWT secret and a publish API key generated for this run.
+ */
+public final class Main {
+  private Main() {}
+
+  public static void main(String[] args) {
+    Path configFile = null;
+    boolean print = false;
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--config" -> {
+          if (i + 1 >= args.length) {
+            fail("--config needs a file name");
+          }
+          configFile = Path.of(args[++i]);
+          if (!Files.isRegularFile(configFile)) {
+            fail("config file not found: " + configFile);
+          }
+        }
+        case "--print-config" -> print = true;
+        case "-h", "--help" -> {
+          System.out.println(usage());
+          return;
+        }
+        default -> fail("unknown argument '" + args[i] + "'\n" + usage());
+      }
+    }
+    Map<String, String> file = configFile == null ? embeddedDefaults() : ConfigLoader.readFile(configFile);
+    Map<String, String> env = System.getenv();
+    HeraldConfig config;
+    try {
+      config = ConfigLoader.fromMap(file, env);
+    } catch (ConfigException e) {
+      fail(e.getMessage());
+      return;
+    }
+    if (print) {
+      ConfigLoader.describe(file, env, true).forEach((k, v) -> System.out.println(k + "=" + v));
+      return;
+    }
+    String apiKey = null;
+    if (config.demoEnabled() && (config.jwtSecrets().isEmpty() || config.apiKeys().isEmpty())) {
+      apiKey = config.apiKeys().isEmpty() ? random(24) : config.apiKeys().get(0);
+      config = config.withCredentials(
+          config.jwtSecrets().isEmpty() ? List.of(random(48)) : config.jwtSecrets(),
+          config.apiKeys().isEmpty() ? List.of(apiKey) : config.apiKeys());
+    }
+    Herald herald = Herald.builder(config).build();
+    try {
+      herald.start().join();
+    } catch (RuntimeException e) {
+      fail("cannot start: " + (e.getCause() == null ? e.getMessage() : e.getCause().getMessage()));
+    }
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> herald.stop(Duration.ofSeconds(10)).join(), "herald-shutdown"));
+    banner(herald, apiKey);
+  }
+
+  private static void banner(Herald herald, String apiKey) {
+    HeraldConfig c = herald.config();
+    String host = c.host().equals("0.0.0.0") ? "localhost" : c.host();
+    String url = "http://" + host + ":" + herald.port() + "/";
+    StringBuilder b = new StringBuilder();
+    b.append("\n  Herald ").append(version()).append(" is running: ").append(url).append('\n');
+    if (c.demoEnabled()) {
+      b.append("  Demo users (pick one on the page, no password): ").append(String.join(", ", DemoRoutes.USERS.keySet())).append('\n');
+      if (apiKey != null) {
+        b.append("  Publish API key for this run: ").append(apiKey).append('\n');
+        b.append("    curl -H 'Authorization: Bearer ").append(apiKey).append("' -H 'Content-Type: application/json' \\\n")
+            .append("         -d '{\"channel\":\"demo:lobby\",\"data\":{\"text\":\"hello\"}}' ").append(url).append("api/v1/publish\n");
+      }
+    }
+    b.append("  Stop with Ctrl+C.\n");
+    System.out.println(b);
+  }
+
+  static Map<String, String> embeddedDefaults() {
+    Properties p = new Properties();
+    try (InputStream in = Main.class.getResourceAsStream("/herald-default.properties")) {
+      p.load(in);
+    } catch (IOException | NullPointerException e) {
+      throw new IllegalStateException("herald-default.properties missing from the jar", e);
+    }
+    Map<String, String> m = new LinkedHashMap<>();
+    p.stringPropertyNames().forEach(k -> m.put(k, p.getProperty(k).trim()));
+    return m;
+  }
+
+  static String version() {
+    String v = Main.class.getPackage().getImplementationVersion();
+    return v == null ? "dev" : v;
+  }
+
+  private static String random(int bytes) {
+    byte[] b = new byte[bytes];
+    new SecureRandom().nextBytes(b);
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+  }
+
+  private static String usage() {
+    return """
+        usage: java -jar herald.jar [--config FILE] [--print-config]
+          --config FILE    properties file (see docs/configuration.md); HERALD_* environment
+                           variables override its keys. Without it: embedded demo defaults.
+          --print-config   print the effective configuration (secrets masked) and exit
+        """;
+  }
+
+  private static void fail(String message) {
+    System.err.println("herald: " + message);
+    System.exit(2);
+  }
+}

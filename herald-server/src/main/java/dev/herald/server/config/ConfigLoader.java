@@ -1,0 +1,350 @@
+package dev.herald.server.config;
+
+import dev.herald.core.channel.NamespaceSettings;
+import dev.herald.core.hub.HubConfig;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Reads configuration from a properties file, then applies environment overrides: key {@code
+ * websocket.enabled} is overridden by {@code HERALD_WEBSOCKET_ENABLED} (upper case, {@code .} and
+ * {@code -} become {@code _}). Every mistake is collected and reported at once, with the key, the
+ * bad value and what was expected; an unknown key names the closest known one.
+ */
+public final class ConfigLoader {
+  public static final String ENV_PREFIX = "HERALD_";
+
+  /** Documented keys with defaults. Namespace keys are listed separately. */
+  static final Map<String, String> DEFAULTS = new LinkedHashMap<>();
+
+  static final Map<String, String> NAMESPACE_DEFAULTS = new LinkedHashMap<>();
+
+  static {
+    DEFAULTS.put("server.host", "127.0.0.1");
+    DEFAULTS.put("server.port", "8080");
+    DEFAULTS.put("server.allowed-origins", "");
+    DEFAULTS.put("node.name", "herald-1");
+    DEFAULTS.put("websocket.enabled", "true");
+    DEFAULTS.put("websocket.path", "/connection/websocket");
+    DEFAULTS.put("websocket.compression", "false");
+    DEFAULTS.put("limits.max-message-bytes", "65536");
+    DEFAULTS.put("limits.max-publish-bytes", "32768");
+    DEFAULTS.put("limits.subscriptions-per-connection", "128");
+    DEFAULTS.put("limits.outbox-bytes", "1048576");
+    DEFAULTS.put("heartbeat.interval", "25s");
+    DEFAULTS.put("heartbeat.timeout", "10s");
+    DEFAULTS.put("connect.timeout", "10s");
+    DEFAULTS.put("shutdown.retry-min", "500ms");
+    DEFAULTS.put("shutdown.retry-max", "5s");
+    DEFAULTS.put("auth.jwt.secrets", "");
+    DEFAULTS.put("auth.jwt.issuer", "");
+    DEFAULTS.put("publish.api-keys", "");
+    DEFAULTS.put("demo.enabled", "false");
+    DEFAULTS.put("namespaces", "");
+
+    NAMESPACE_DEFAULTS.put("history-size", "1000");
+    NAMESPACE_DEFAULTS.put("history-ttl", "10m");
+    NAMESPACE_DEFAULTS.put("stream-ttl", "24h");
+    NAMESPACE_DEFAULTS.put("presence", "true");
+    NAMESPACE_DEFAULTS.put("join-leave", "true");
+    NAMESPACE_DEFAULTS.put("client-publish", "false");
+    NAMESPACE_DEFAULTS.put("personal", "false");
+  }
+
+  private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)?");
+  private static final Pattern NAMESPACE_NAME = Pattern.compile("[A-Za-z0-9_\\-.@=/]{1,64}");
+
+  private ConfigLoader() {}
+
+  /** Loads a file (may be null for built-in defaults) and applies the process environment. */
+  public static HeraldConfig load(Path file) {
+    return fromMap(file == null ? Map.of() : readFile(file), System.getenv());
+  }
+
+  public static Map<String, String> readFile(Path file) {
+    Properties p = new Properties();
+    try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+      p.load(r);
+    } catch (IOException e) {
+      throw new ConfigException(List.of("cannot read config file " + file + ": " + e.getMessage()));
+    }
+    Map<String, String> m = new LinkedHashMap<>();
+    for (String k : p.stringPropertyNames()) {
+      m.put(k, p.getProperty(k).trim());
+    }
+    return m;
+  }
+
+  /** Builds the configuration from file entries and environment variables. */
+  public static HeraldConfig fromMap(Map<String, String> file, Map<String, String> env) {
+    return new Reading(effective(file, env)).build();
+  }
+
+  /**
+   * The merged key/value view (defaults, then file, then environment), with secrets masked when
+   * {@code mask} is true. For "print the effective configuration".
+   */
+  public static Map<String, String> describe(Map<String, String> file, Map<String, String> env, boolean mask) {
+    Map<String, String> merged = new TreeMap<>(effective(file, env));
+    if (mask) {
+      merged.replaceAll((k, v) -> isSecret(k) && !v.isEmpty() ? "****" : v);
+    }
+    return merged;
+  }
+
+  static boolean isSecret(String key) {
+    return key.equals("auth.jwt.secrets") || key.equals("publish.api-keys");
+  }
+
+  private static Map<String, String> effective(Map<String, String> file, Map<String, String> env) {
+    Map<String, String> m = new LinkedHashMap<>(DEFAULTS);
+    m.putAll(file);
+    for (String key : DEFAULTS.keySet()) {
+      String v = env.get(envName(key));
+      if (v != null) {
+        m.put(key, v.trim());
+      }
+    }
+    for (String ns : list(m.get("namespaces"))) {
+      for (Map.Entry<String, String> e : NAMESPACE_DEFAULTS.entrySet()) {
+        String key = "namespace." + ns + "." + e.getKey();
+        m.putIfAbsent(key, e.getValue());
+        String v = env.get(envName(key));
+        if (v != null) {
+          m.put(key, v.trim());
+        }
+      }
+    }
+    return m;
+  }
+
+  public static String envName(String key) {
+    return ENV_PREFIX + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+  }
+
+  static List<String> list(String v) {
+    if (v == null || v.isBlank()) {
+      return List.of();
+    }
+    return Arrays.stream(v.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+  }
+
+  /** One pass over the merged map, collecting problems. */
+  private static final class Reading {
+    private final Map<String, String> m;
+    private final List<String> problems = new ArrayList<>();
+
+    Reading(Map<String, String> m) {
+      this.m = m;
+    }
+
+    HeraldConfig build() {
+      List<String> namespaceNames = list(m.get("namespaces"));
+      for (String key : m.keySet()) {
+        if (!DEFAULTS.containsKey(key) && !isNamespaceKey(key, namespaceNames)) {
+          problems.add("unknown key '" + key + "'" + suggestion(key, namespaceNames));
+        }
+      }
+      String host = m.get("server.host");
+      int port = integer("server.port", 0, 65535);
+      List<String> origins = list(m.get("server.allowed-origins"));
+      for (String o : origins) {
+        if (!o.equals("*") && !o.matches("https?://[^/\\s]+")) {
+          problems.add("server.allowed-origins: '" + o + "' is not an origin like https://app.example.com (scheme://host[:port], no path) or *");
+        }
+      }
+      String path = m.get("websocket.path");
+      if (!path.startsWith("/")) {
+        problems.add("websocket.path: '" + path + "' must start with /");
+      }
+      List<String> secrets = list(m.get("auth.jwt.secrets"));
+      for (int i = 0; i < secrets.size(); i++) {
+        if (secrets.get(i).getBytes(StandardCharsets.UTF_8).length < 32) {
+          problems.add("auth.jwt.secrets: secret #" + (i + 1) + " is shorter than 32 bytes (HS256 needs at least 256 bits)");
+        }
+      }
+      List<String> apiKeys = list(m.get("publish.api-keys"));
+      for (int i = 0; i < apiKeys.size(); i++) {
+        if (apiKeys.get(i).length() < 16) {
+          problems.add("publish.api-keys: key #" + (i + 1) + " is shorter than 16 characters");
+        }
+      }
+      HubConfig hub = null;
+      Duration ping = duration("heartbeat.interval");
+      Duration pong = duration("heartbeat.timeout");
+      Duration connect = duration("connect.timeout");
+      Duration retryMin = duration("shutdown.retry-min");
+      Duration retryMax = duration("shutdown.retry-max");
+      int maxMessage = integer("limits.max-message-bytes", 256, 16 * 1024 * 1024);
+      int maxPublish = integer("limits.max-publish-bytes", 1, 16 * 1024 * 1024);
+      int subs = integer("limits.subscriptions-per-connection", 1, 100_000);
+      int outbox = integer("limits.outbox-bytes", 1024, Integer.MAX_VALUE);
+      boolean wsEnabled = bool("websocket.enabled");
+      boolean compression = bool("websocket.compression");
+      boolean demo = bool("demo.enabled");
+      if (maxPublish > maxMessage) {
+        problems.add("limits.max-publish-bytes (" + maxPublish + ") must not exceed limits.max-message-bytes (" + maxMessage + ")");
+      }
+      if (retryMin != null && retryMax != null && retryMax.compareTo(retryMin) < 0) {
+        problems.add("shutdown.retry-max must be >= shutdown.retry-min");
+      }
+      List<NamespaceSettings> namespaces = new ArrayList<>();
+      for (String ns : namespaceNames) {
+        if (!NAMESPACE_NAME.matcher(ns).matches()) {
+          problems.add("namespaces: '" + ns + "' is not a valid namespace name (letters, digits, _ - . @ = /)");
+          continue;
+        }
+        String p = "namespace." + ns + ".";
+        int size = integer(p + "history-size", 0, 1_000_000);
+        Duration ttl = duration(p + "history-ttl");
+        Duration streamTtl = duration(p + "stream-ttl");
+        if (ttl != null && streamTtl != null && streamTtl.compareTo(ttl) < 0) {
+          problems.add(p + "stream-ttl must be >= " + p + "history-ttl");
+          continue;
+        }
+        namespaces.add(NamespaceSettings.builder(ns.equals("default") ? "" : ns)
+            .historySize(size)
+            .historyTtl(ttl == null ? Duration.ZERO : ttl)
+            .streamTtl(streamTtl == null ? Duration.ZERO : streamTtl)
+            .presence(bool(p + "presence"))
+            .joinLeave(bool(p + "join-leave"))
+            .clientPublish(bool(p + "client-publish"))
+            .personal(bool(p + "personal"))
+            .build());
+      }
+      if (!problems.isEmpty()) {
+        throw new ConfigException(problems);
+      }
+      hub = new HubConfig(m.get("node.name"), ping, pong, connect, subs, outbox, 16 * 1024,
+          maxMessage, maxPublish, 1024, 64, retryMin, retryMax);
+      return new HeraldConfig(host, port, origins, wsEnabled, path, compression, secrets,
+          m.get("auth.jwt.issuer"), apiKeys, demo, hub, namespaces);
+    }
+
+    private boolean isNamespaceKey(String key, List<String> namespaces) {
+      if (!key.startsWith("namespace.")) {
+        return false;
+      }
+      for (String ns : namespaces) {
+        String p = "namespace." + ns + ".";
+        if (key.startsWith(p) && NAMESPACE_DEFAULTS.containsKey(key.substring(p.length()))) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    private String suggestion(String key, List<String> namespaces) {
+      List<String> known = new ArrayList<>(DEFAULTS.keySet());
+      if (key.startsWith("namespace.")) {
+        String[] parts = key.split("\\.", 3);
+        if (parts.length == 3 && !namespaces.contains(parts[1])) {
+          return ": namespace '" + parts[1] + "' is not listed in 'namespaces'";
+        }
+        for (String ns : namespaces) {
+          for (String k : NAMESPACE_DEFAULTS.keySet()) {
+            known.add("namespace." + ns + "." + k);
+          }
+        }
+      }
+      String best = null;
+      int bestDistance = Integer.MAX_VALUE;
+      for (String k : known) {
+        int d = distance(key, k);
+        if (d < bestDistance) {
+          bestDistance = d;
+          best = k;
+        }
+      }
+      return best != null && bestDistance <= 4 ? " (did you mean '" + best + "'?)" : "";
+    }
+
+    private int integer(String key, int min, int max) {
+      return parse(key, "an integer from " + min + " to " + max, v -> {
+        long n = Long.parseLong(v);
+        if (n < min || n > max) {
+          throw new IllegalArgumentException();
+        }
+        return (int) n;
+      }, min);
+    }
+
+    private boolean bool(String key) {
+      return parse(key, "true or false", v -> {
+        if (v.equalsIgnoreCase("true")) {
+          return true;
+        }
+        if (v.equalsIgnoreCase("false")) {
+          return false;
+        }
+        throw new IllegalArgumentException();
+      }, false);
+    }
+
+    private Duration duration(String key) {
+      return parse(key, "a duration such as 500ms, 10s, 5m, 24h or 7d", ConfigLoader::parseDuration, null);
+    }
+
+    private <T> T parse(String key, String expected, Function<String, T> f, T fallback) {
+      String v = m.get(key);
+      try {
+        return f.apply(v);
+      } catch (RuntimeException e) {
+        problems.add(key + ": '" + v + "' is not " + expected);
+        return fallback;
+      }
+    }
+  }
+
+  /** Parses {@code 500ms}, {@code 10s}, {@code 5m}, {@code 24h}, {@code 7d}; a bare number is milliseconds. */
+  public static Duration parseDuration(String v) {
+    Matcher matcher = DURATION.matcher(v.trim());
+    if (!matcher.matches()) {
+      throw new IllegalArgumentException("bad duration " + v);
+    }
+    long n = Long.parseLong(matcher.group(1));
+    String unit = matcher.group(2) == null ? "ms" : matcher.group(2);
+    return switch (unit) {
+      case "ms" -> Duration.ofMillis(n);
+      case "s" -> Duration.ofSeconds(n);
+      case "m" -> Duration.ofMinutes(n);
+      case "h" -> Duration.ofHours(n);
+      case "d" -> Duration.ofDays(n);
+      default -> throw new IllegalArgumentException(unit);
+    };
+  }
+
+  static int distance(String a, String b) {
+    int[] prev = new int[b.length() + 1];
+    int[] cur = new int[b.length() + 1];
+    for (int j = 0; j <= b.length(); j++) {
+      prev[j] = j;
+    }
+    for (int i = 1; i <= a.length(); i++) {
+      cur[0] = i;
+      for (int j = 1; j <= b.length(); j++) {
+        int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+        cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
+      }
+      int[] t = prev;
+      prev = cur;
+      cur = t;
+    }
+    return prev[b.length()];
+  }
+}

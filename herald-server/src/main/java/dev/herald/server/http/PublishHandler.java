@@ -1,0 +1,78 @@
+package dev.herald.server.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.herald.core.hub.Hub;
+import dev.herald.core.hub.HubException;
+import dev.herald.protocol.ErrorCode;
+import dev.herald.protocol.JsonCodec;
+import dev.herald.server.auth.ApiKeys;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.ext.web.RoutingContext;
+import java.util.concurrent.CompletionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code POST /api/v1/publish}: back-end services publish with an API key. Body {@code
+ * {"channel":"...","data":<json>}}; answers the publication's position, or an error with a
+ * protocol error code (docs/protocol.md, section 9).
+ */
+public final class PublishHandler {
+  private static final Logger log = LoggerFactory.getLogger(PublishHandler.class);
+
+  private final Hub hub;
+  private final ApiKeys keys;
+  private final JsonCodec codec;
+
+  public PublishHandler(Hub hub, ApiKeys keys) {
+    this.hub = hub;
+    this.keys = keys;
+    this.codec = hub.codec();
+  }
+
+  public void handle(RoutingContext ctx) {
+    if (!keys.allows(ctx.request().getHeader(HttpHeaders.AUTHORIZATION))) {
+      ctx.response().putHeader("WWW-Authenticate", "Bearer");
+      HttpErrors.send(ctx, 401, ErrorCode.UNAUTHORIZED,
+          keys.isEmpty() ? "publishing over HTTP is disabled: no publish.api-keys configured" : "missing or invalid API key");
+      return;
+    }
+    String type = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
+    if (type == null || !type.toLowerCase().startsWith("application/json")) {
+      HttpErrors.send(ctx, 415, ErrorCode.BAD_REQUEST, "Content-Type must be application/json");
+      return;
+    }
+    JsonNode body;
+    try {
+      body = codec.mapper().readTree(ctx.body().asString("UTF-8"));
+    } catch (Exception e) {
+      HttpErrors.send(ctx, 400, ErrorCode.BAD_REQUEST, "malformed JSON body");
+      return;
+    }
+    if (body == null || !body.isObject() || !body.path("channel").isTextual() || !body.has("data")) {
+      HttpErrors.send(ctx, 400, ErrorCode.BAD_REQUEST, "body must be {\"channel\": string, \"data\": any JSON}");
+      return;
+    }
+    hub.publish(body.get("channel").textValue(), codec.raw(body.get("data"))).whenComplete((pos, err) -> {
+      if (err == null) {
+        ctx.response()
+            .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+            .end("{\"epoch\":\"" + pos.epoch() + "\",\"offset\":" + pos.offset() + "}");
+        return;
+      }
+      Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+      if (cause instanceof HubException he) {
+        int status = switch (he.code()) {
+          case UNKNOWN_CHANNEL -> 404;
+          case PAYLOAD_TOO_LARGE -> 413;
+          case PERMISSION_DENIED -> 403;
+          default -> 400;
+        };
+        HttpErrors.send(ctx, status, he.code(), he.getMessage());
+      } else {
+        log.warn("HTTP publish failed", cause);
+        HttpErrors.send(ctx, 500, ErrorCode.INTERNAL, "publish failed");
+      }
+    });
+  }
+}

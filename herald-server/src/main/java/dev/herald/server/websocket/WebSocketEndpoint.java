@@ -1,0 +1,134 @@
+package dev.herald.server.websocket;
+
+import dev.herald.core.hub.ClientSession;
+import dev.herald.core.hub.ConnectionContext;
+import dev.herald.core.hub.Hub;
+import dev.herald.protocol.CloseCode;
+import dev.herald.protocol.ProtocolVersion;
+import dev.herald.server.http.OriginPolicy;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.ext.web.RoutingContext;
+import java.util.HashMap;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The WebSocket endpoint: checks the handshake (enabled, Origin, Upgrade headers, subprotocol),
+ * upgrades, and connects the socket to a hub session. All protocol logic is in the hub.
+ */
+public final class WebSocketEndpoint {
+  private static final Logger log = LoggerFactory.getLogger(WebSocketEndpoint.class);
+  private static final String[] FORWARDED_HEADERS = {"cookie", "user-agent", "origin", "x-forwarded-for", "x-real-ip"};
+
+  private final Vertx vertx;
+  private final Hub hub;
+  private final OriginPolicy origins;
+  private final boolean enabled;
+  private final int maxMessageBytes;
+
+  public WebSocketEndpoint(Vertx vertx, Hub hub, OriginPolicy origins, boolean enabled) {
+    this.vertx = vertx;
+    this.hub = hub;
+    this.origins = origins;
+    this.enabled = enabled;
+    this.maxMessageBytes = hub.config().maxMessageBytes();
+  }
+
+  /**
+   * The frame size Vert.x itself accepts. Messages between the configured limit and this ceiling
+   * are refused by {@link FrameAssembler} with a clean 1009; beyond it, Vert.x drops the TCP
+   * connection.
+   */
+  public static int hardFrameCeiling(int maxMessageBytes) {
+    return (int) Math.min(Integer.MAX_VALUE, Math.max(4L * maxMessageBytes, maxMessageBytes + 65_536L));
+  }
+
+  public void handle(RoutingContext ctx) {
+    HttpServerRequest req = ctx.request();
+    if (!enabled) {
+      refuse(ctx, 404, "websocket-disabled", "WebSocket is disabled on this server (websocket.enabled=false)");
+      return;
+    }
+    if (!origins.allows(req.getHeader(HttpHeaders.ORIGIN), req.getHeader(HttpHeaders.HOST))) {
+      refuse(ctx, 403, "origin-not-allowed", "Origin '" + req.getHeader(HttpHeaders.ORIGIN) + "' is not allowed (server.allowed-origins)");
+      return;
+    }
+    if (!req.canUpgradeToWebSocket()) {
+      refuse(ctx, 400, "upgrade-missing",
+          "This endpoint needs a WebSocket upgrade, but the request arrived without 'Upgrade: websocket' and 'Connection: Upgrade'. "
+              + "If a proxy sits in front of the server, it is not forwarding these headers.");
+      return;
+    }
+    String offered = req.getHeader("Sec-WebSocket-Protocol");
+    if (offered != null && !offers(offered, ProtocolVersion.WEBSOCKET_SUBPROTOCOL)) {
+      refuse(ctx, 400, "subprotocol-unsupported", "Offered subprotocols '" + offered + "' do not include " + ProtocolVersion.WEBSOCKET_SUBPROTOCOL);
+      return;
+    }
+    if (!hub.accepting()) {
+      ctx.response().putHeader("Retry-After", "2");
+      refuse(ctx, 503, "shutting-down", "The server is shutting down");
+      return;
+    }
+    Map<String, String> headers = new HashMap<>();
+    for (String h : FORWARDED_HEADERS) {
+      String v = req.getHeader(h);
+      if (v != null) {
+        headers.put(h, v);
+      }
+    }
+    String remote = req.remoteAddress() == null ? "unknown" : req.remoteAddress().hostAddress();
+    ConnectionContext context = new ConnectionContext(headers, remote);
+    req.toWebSocket().onSuccess(ws -> attach(ws, context)).onFailure(e -> log.debug("WebSocket upgrade failed from {}: {}", remote, e.toString()));
+  }
+
+  private void attach(ServerWebSocket ws, ConnectionContext context) {
+    WebSocketConnection connection = new WebSocketConnection(ws, vertx.getOrCreateContext());
+    ClientSession session = hub.openSession(connection, context);
+    FrameAssembler frames = new FrameAssembler(maxMessageBytes, new FrameAssembler.Sink() {
+      @Override
+      public void message(String text) {
+        session.onText(text);
+      }
+
+      @Override
+      public void tooBig() {
+        session.disconnect(CloseCode.MESSAGE_TOO_BIG, "message larger than " + maxMessageBytes + " bytes", 0);
+      }
+
+      @Override
+      public void binary() {
+        session.disconnect(CloseCode.UNSUPPORTED_DATA, CloseCode.UNSUPPORTED_DATA.reason(), 0);
+      }
+
+      @Override
+      public void invalidUtf8() {
+        session.disconnect(CloseCode.INVALID_PAYLOAD, CloseCode.INVALID_PAYLOAD.reason(), 0);
+      }
+    });
+    ws.frameHandler(frames::onFrame);
+    ws.drainHandler(v -> session.onWritable());
+    ws.exceptionHandler(e -> log.debug("WebSocket error on {}: {}", session.clientId(), e.toString()));
+    ws.closeHandler(v -> session.onTransportClosed());
+  }
+
+  private static boolean offers(String header, String protocol) {
+    for (String p : header.split(",")) {
+      if (p.trim().equals(protocol)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static void refuse(RoutingContext ctx, int status, String code, String message) {
+    ctx.response()
+        .setStatusCode(status)
+        .putHeader("X-Herald-Error", code)
+        .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; charset=utf-8")
+        .end(message + "\n");
+  }
+}

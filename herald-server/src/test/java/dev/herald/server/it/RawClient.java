@@ -1,0 +1,222 @@
+package dev.herald.server.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
+
+/**
+ * A bare WebSocket client for protocol-level tests: sends raw text, records every message it
+ * receives (split on LF), answers pings only when told to, and records the close.
+ */
+public final class RawClient implements AutoCloseable {
+  static final Duration TIMEOUT = Duration.ofSeconds(15);
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final WebSocket ws;
+  private final BlockingQueue<JsonNode> inbox = new LinkedBlockingQueue<>();
+  private final List<JsonNode> seen = new ArrayList<>();
+  private final CompletableFuture<int[]> closed = new CompletableFuture<>();
+  private final CompletableFuture<String> closeReason = new CompletableFuture<>();
+  private final AtomicLong ids = new AtomicLong();
+  private volatile boolean autoPong = true;
+
+  private RawClient(WebSocket ws, Listener l) {
+    this.ws = ws;
+  }
+
+  public static RawClient open(URI uri) {
+    return open(uri, Map.of(), "herald.v1.json");
+  }
+
+  public static RawClient open(URI uri, Map<String, String> headers, String subprotocol) {
+    Listener l = new Listener();
+    WebSocket.Builder b = HttpClient.newHttpClient().newWebSocketBuilder().connectTimeout(TIMEOUT);
+    headers.forEach(b::header);
+    if (subprotocol != null) {
+      b.subprotocols(subprotocol);
+    }
+    WebSocket ws = b.buildAsync(uri, l).orTimeout(15, TimeUnit.SECONDS).join();
+    RawClient c = new RawClient(ws, l);
+    l.client = c;
+    l.pending.forEach(c::onLine);
+    return c;
+  }
+
+  /** Opens, connects with the user's token and checks the reply. */
+  public static RawClient connected(TestServer server, String user) {
+    RawClient c = open(server.wsUri());
+    JsonNode reply = c.request("{\"type\":\"connect\",\"token\":\"" + server.token(user) + "\"}");
+    assertThat(reply.has("result")).as("connect reply %s", reply).isTrue();
+    return c;
+  }
+
+  public void autoPong(boolean v) {
+    autoPong = v;
+  }
+
+  public void send(String text) {
+    ws.sendText(text, true).orTimeout(15, TimeUnit.SECONDS).join();
+  }
+
+  public void sendBinary(byte[] data) {
+    ws.sendBinary(ByteBuffer.wrap(data), true).orTimeout(15, TimeUnit.SECONDS).join();
+  }
+
+  /** Sends a request (JSON object text without id) and waits for its reply. */
+  public JsonNode request(String jsonWithoutId) {
+    long id = ids.incrementAndGet() + 1000;
+    String json = "{\"id\":" + id + "," + jsonWithoutId.substring(1);
+    send(json);
+    return await(m -> m.path("type").asText().equals("reply") && m.path("id").asLong() == id);
+  }
+
+  /** Waits for the next message matching the predicate; earlier non-matching ones stay recorded. */
+  public JsonNode await(Predicate<JsonNode> p) {
+    long deadline = System.nanoTime() + TIMEOUT.toNanos();
+    synchronized (seen) {
+      for (int i = 0; i < seen.size(); i++) {
+        if (p.test(seen.get(i))) {
+          return seen.remove(i);
+        }
+      }
+    }
+    while (true) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        throw new AssertionError("no matching message within " + TIMEOUT + "; unmatched: " + unmatched());
+      }
+      JsonNode m;
+      try {
+        m = inbox.poll(left, TimeUnit.NANOSECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError(e);
+      }
+      if (m == null) {
+        continue;
+      }
+      if (p.test(m)) {
+        return m;
+      }
+      synchronized (seen) {
+        seen.add(m);
+      }
+    }
+  }
+
+  public JsonNode awaitType(String type) {
+    return await(m -> m.path("type").asText().equals(type));
+  }
+
+  /** Collects the next n pub messages of a channel, in arrival order. */
+  public List<JsonNode> pubs(String channel, int n) {
+    List<JsonNode> out = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      out.add(await(m -> m.path("type").asText().equals("pub") && m.path("channel").asText().equals(channel)));
+    }
+    return out;
+  }
+
+  /** Waits for the server's close frame; returns {code}. */
+  public int awaitClose() {
+    return closed.orTimeout(TIMEOUT.toSeconds(), TimeUnit.SECONDS).join()[0];
+  }
+
+  public String closeReason() {
+    return closeReason.orTimeout(TIMEOUT.toSeconds(), TimeUnit.SECONDS).join();
+  }
+
+  public boolean isClosed() {
+    return closed.isDone();
+  }
+
+  private List<JsonNode> unmatched() {
+    List<JsonNode> all;
+    synchronized (seen) {
+      all = new ArrayList<>(seen);
+    }
+    inbox.drainTo(all);
+    return all.size() > 10 ? all.subList(all.size() - 10, all.size()) : all;
+  }
+
+  private void onLine(String line) {
+    try {
+      JsonNode m = JSON.readTree(line);
+      if (autoPong && m.path("type").asText().equals("ping")) {
+        ws.sendText("{\"type\":\"pong\"}", true);
+      }
+      inbox.add(m);
+    } catch (Exception e) {
+      throw new AssertionError("server sent invalid JSON: " + line, e);
+    }
+  }
+
+  @Override
+  public void close() {
+    if (!ws.isOutputClosed()) {
+      ws.sendClose(1000, "bye");
+    }
+    ws.abort();
+  }
+
+  /** Aborts the TCP connection without a close handshake. */
+  public void abort() {
+    ws.abort();
+  }
+
+  private static final class Listener implements WebSocket.Listener {
+    volatile RawClient client;
+    final List<String> pending = new ArrayList<>();
+    private final StringBuilder partial = new StringBuilder();
+
+    @Override
+    public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
+      partial.append(data);
+      if (last) {
+        for (String line : partial.toString().split("\n")) {
+          if (!line.isEmpty()) {
+            if (client == null) {
+              pending.add(line);
+            } else {
+              client.onLine(line);
+            }
+          }
+        }
+        partial.setLength(0);
+      }
+      ws.request(1);
+      return null;
+    }
+
+    @Override
+    public CompletionStage<?> onClose(WebSocket ws, int statusCode, String reason) {
+      client.closeReason.complete(reason);
+      client.closed.complete(new int[] {statusCode});
+      return null;
+    }
+
+    @Override
+    public void onError(WebSocket ws, Throwable error) {
+      if (client != null) {
+        client.closeReason.complete("error: " + error);
+        client.closed.complete(new int[] {1006});
+      }
+    }
+  }
+}

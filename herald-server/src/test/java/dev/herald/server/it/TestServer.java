@@ -1,0 +1,107 @@
+package dev.herald.server.it;
+
+import dev.herald.server.Herald;
+import dev.herald.server.config.ConfigLoader;
+import dev.herald.server.config.HeraldConfig;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+/** A real Herald server on a random port with the namespaces the integration tests use. */
+public final class TestServer implements AutoCloseable {
+  public static final String SECRET = "integration-test-secret-0123456789abcdef";
+  public static final String API_KEY = "integration-test-api-key";
+
+  private final Herald herald;
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  private TestServer(Herald herald) {
+    this.herald = herald;
+  }
+
+  public static Map<String, String> baseConfig() {
+    Map<String, String> m = new HashMap<>();
+    m.put("server.port", "0");
+    m.put("auth.jwt.secrets", SECRET);
+    m.put("publish.api-keys", API_KEY);
+    m.put("namespaces", "test,user,short,nohist");
+    m.put("namespace.test.history-size", "2000");
+    m.put("namespace.test.client-publish", "true");
+    m.put("namespace.user.personal", "true");
+    m.put("namespace.short.history-size", "10");
+    m.put("namespace.nohist.history-size", "0");
+    return m;
+  }
+
+  public static TestServer start() {
+    return start(baseConfig());
+  }
+
+  public static TestServer start(Map<String, String> config) {
+    HeraldConfig c = ConfigLoader.fromMap(config, Map.of());
+    Herald h = Herald.builder(c).build();
+    h.start().join();
+    return new TestServer(h);
+  }
+
+  public Herald herald() {
+    return herald;
+  }
+
+  public int port() {
+    return herald.port();
+  }
+
+  public URI wsUri() {
+    return URI.create("ws://127.0.0.1:" + port() + "/connection/websocket");
+  }
+
+  public String baseUrl() {
+    return "http://127.0.0.1:" + port();
+  }
+
+  public String token(String user) {
+    return herald.jwt().mint(user, Map.of("name", user.toUpperCase()), 3_600_000);
+  }
+
+  /** POST /api/v1/publish with the test API key. */
+  public HttpResponse<String> publishHttp(String channel, String dataJson) {
+    return post("/api/v1/publish", "{\"channel\":\"" + channel + "\",\"data\":" + dataJson + "}", "Bearer " + API_KEY, "application/json");
+  }
+
+  public HttpResponse<String> post(String path, String body, String authorization, String contentType) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl() + path))
+        .timeout(Duration.ofSeconds(10))
+        .POST(HttpRequest.BodyPublishers.ofString(body));
+    if (authorization != null) {
+      b.header("Authorization", authorization);
+    }
+    if (contentType != null) {
+      b.header("Content-Type", contentType);
+    }
+    try {
+      return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public HttpResponse<String> get(String path, Map<String, String> headers) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl() + path)).timeout(Duration.ofSeconds(10)).GET();
+    headers.forEach(b::header);
+    try {
+      return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    herald.stop(Duration.ofSeconds(2)).join();
+  }
+}
