@@ -1,0 +1,73 @@
+package dev.herald.server.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ConfigLoaderTest {
+
+  @Test
+  void defaultsAreSafe() {
+    HeraldConfig c = HeraldConfig.defaults();
+    assertThat(c.host()).isEqualTo("127.0.0.1");
+    assertThat(c.websocketEnabled()).isTrue();
+    assertThat(c.websocketCompression()).isFalse();
+    assertThat(c.allowedOrigins()).isEmpty();
+    assertThat(c.demoEnabled()).isFalse();
+    assertThat(c.hub().maxMessageBytes()).isEqualTo(65_536);
+  }
+
+  @Test
+  void environmentOverridesTheFile() {
+    HeraldConfig c = ConfigLoader.fromMap(
+        Map.of("websocket.enabled", "true", "namespaces", "project", "namespace.project.history-size", "10"),
+        Map.of("HERALD_WEBSOCKET_ENABLED", "false", "HERALD_NAMESPACE_PROJECT_HISTORY_SIZE", "50", "HERALD_HEARTBEAT_INTERVAL", "5s"));
+    assertThat(c.websocketEnabled()).isFalse();
+    assertThat(c.namespaces().get(0).historySize()).isEqualTo(50);
+    assertThat(c.hub().pingInterval()).isEqualTo(Duration.ofSeconds(5));
+  }
+
+  @Test
+  void everyMistakeIsReportedAtOnceWithAHint() {
+    ConfigException e = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.fromMap(Map.of(
+        "websocket.enabeld", "false",
+        "server.port", "99999",
+        "heartbeat.interval", "soon",
+        "auth.jwt.secrets", "short",
+        "server.allowed-origins", "example.com/path",
+        "namespace.ghost.presence", "true"), Map.of()));
+    assertThat(e.problems()).hasSize(6);
+    assertThat(e.getMessage())
+        .contains("unknown key 'websocket.enabeld' (did you mean 'websocket.enabled'?)")
+        .contains("server.port: '99999' is not an integer from 0 to 65535")
+        .contains("heartbeat.interval: 'soon' is not a duration")
+        .contains("secret #1 is shorter than 32 bytes")
+        .contains("'example.com/path' is not an origin")
+        .contains("namespace 'ghost' is not listed in 'namespaces'");
+  }
+
+  @Test
+  void defaultNamespaceNameMapsToChannelsWithoutColon() {
+    HeraldConfig c = ConfigLoader.fromMap(Map.of("namespaces", "default"), Map.of());
+    assertThat(c.namespaces().get(0).name()).isEmpty();
+  }
+
+  @Test
+  void describeMasksSecrets() {
+    Map<String, String> d = ConfigLoader.describe(
+        Map.of("auth.jwt.secrets", "0123456789abcdef0123456789abcdef", "publish.api-keys", "key-key-key-key-key"), Map.of(), true);
+    assertThat(d.get("auth.jwt.secrets")).isEqualTo("****");
+    assertThat(d.get("publish.api-keys")).isEqualTo("****");
+    assertThat(d.get("server.port")).isEqualTo("8080");
+  }
+
+  @Test
+  void parsesDurations() {
+    assertThat(ConfigLoader.parseDuration("250")).isEqualTo(Duration.ofMillis(250));
+    assertThat(ConfigLoader.parseDuration("10s")).isEqualTo(Duration.ofSeconds(10));
+    assertThat(ConfigLoader.parseDuration("7d")).isEqualTo(Duration.ofDays(7));
+  }
+}
