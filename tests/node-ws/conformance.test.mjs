@@ -173,13 +173,18 @@ class Conn {
       origin,
     });
     const conn = new Conn(ws);
-    await withTimeout(
-      new Promise((resolve, reject) => {
-        ws.once('open', resolve);
-        ws.once('error', (err) => reject(new Error(`WebSocket handshake with ${WS_URL} failed: ${err.message}`)));
-      }),
-      `the WebSocket handshake with ${WS_URL}`,
-    );
+    try {
+      await withTimeout(
+        new Promise((resolve, reject) => {
+          ws.once('open', resolve);
+          ws.once('error', (err) => reject(new Error(`WebSocket handshake with ${WS_URL} failed: ${err.message}`)));
+        }),
+        `the WebSocket handshake with ${WS_URL}`,
+      );
+    } catch (err) {
+      conn.terminate();
+      throw err;
+    }
     assert.equal(ws.protocol, SUBPROTOCOL, 'server must select the subprotocol herald.v1.json (section 1)');
     return conn;
   }

@@ -10,17 +10,39 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
-/** A real Herald server on a random port with the namespaces the integration tests use. */
-public final class TestServer implements AutoCloseable {
+/**
+ * A real Herald server on a random port with the namespaces the integration tests use. Use it
+ * ad hoc with {@link #start()}, or per test class with {@code @RegisterExtension static final
+ * TestServer server = TestServer.perClass();}.
+ */
+public final class TestServer implements AutoCloseable, BeforeAllCallback, AfterAllCallback {
   public static final String SECRET = "integration-test-secret-0123456789abcdef";
   public static final String API_KEY = "integration-test-api-key";
 
-  private final Herald herald;
+  private Herald herald;
   private final HttpClient http = HttpClient.newHttpClient();
 
   private TestServer(Herald herald) {
     this.herald = herald;
+  }
+
+  /** A server started before the class's tests and stopped after them. */
+  public static TestServer perClass() {
+    return new TestServer(null);
+  }
+
+  @Override
+  public void beforeAll(ExtensionContext context) {
+    herald = start().herald;
+  }
+
+  @Override
+  public void afterAll(ExtensionContext context) {
+    close();
   }
 
   public static Map<String, String> baseConfig() {
