@@ -24,6 +24,7 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.StaticHandler;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -102,6 +103,10 @@ public final class Herald implements AutoCloseable {
         json(ctx, 503, "{\"status\":\"draining\"}");
       }
     });
+    // The browser client, at a stable path so pages can import it without a build step.
+    router.get("/herald/*").handler(StaticHandler.create("webroot/herald")
+        .setDefaultContentEncoding("UTF-8")
+        .setMaxAgeSeconds(300));
     if (config.demoEnabled()) {
       DemoRoutes.install(router, jwt);
     }

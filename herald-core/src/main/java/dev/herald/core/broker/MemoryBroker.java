@@ -40,9 +40,21 @@ public final class MemoryBroker implements Broker {
 
   @Override
   public CompletableFuture<StreamPosition> publish(String channel, RawJson data, String user, HistoryPolicy policy) {
-    Stream s = stream(channel);
+    while (true) {
+      Stream s = stream(channel);
+      synchronized (s) {
+        if (s.dropped) {
+          continue; // swept between lookup and lock: use the stream that replaces it
+        }
+        return CompletableFuture.completedFuture(append(s, channel, data, user, policy));
+      }
+    }
+  }
+
+  /** Appends under the stream's lock and delivers; returns the new position. */
+  private StreamPosition append(Stream s, String channel, RawJson data, String user, HistoryPolicy policy) {
     StreamPosition pos;
-    synchronized (s) {
+    {
       long now = scheduler.nowMillis();
       s.trim(now, policy);
       Pub pub = new Pub(channel, s.epoch, s.top + 1, now, data, user);
@@ -55,7 +67,7 @@ public final class MemoryBroker implements Broker {
       pos = new StreamPosition(s.epoch, s.top);
       handler.onPublication(pub);
     }
-    return CompletableFuture.completedFuture(pos);
+    return pos;
   }
 
   @Override
@@ -78,6 +90,9 @@ public final class MemoryBroker implements Broker {
   public CompletableFuture<HistoryResult> history(String channel, long afterOffset, HistoryPolicy policy) {
     Stream s = stream(channel);
     synchronized (s) {
+      if (s.dropped) {
+        return history(channel, afterOffset, policy);
+      }
       long now = scheduler.nowMillis();
       s.trim(now, policy);
       s.lastActivity = Math.max(s.lastActivity, now);
@@ -114,7 +129,11 @@ public final class MemoryBroker implements Broker {
     streams.entrySet().removeIf(e -> {
       Stream s = e.getValue();
       synchronized (s) {
-        return s.streamTtlMillis > 0 && now - s.lastActivity > s.streamTtlMillis;
+        if (s.streamTtlMillis > 0 && now - s.lastActivity > s.streamTtlMillis) {
+          s.dropped = true;
+          return true;
+        }
+        return false;
       }
     });
   }
@@ -132,6 +151,7 @@ public final class MemoryBroker implements Broker {
     long top;
     long lastActivity;
     long streamTtlMillis;
+    boolean dropped;
 
     Stream(String epoch, long now) {
       this.epoch = epoch;

@@ -26,6 +26,7 @@ import dev.herald.protocol.Decoded;
 import dev.herald.protocol.ErrorCode;
 import dev.herald.protocol.Ping;
 import dev.herald.protocol.Pong;
+import dev.herald.protocol.ProtocolException;
 import dev.herald.protocol.ProtocolVersion;
 import dev.herald.protocol.ServerMessage;
 import dev.herald.protocol.ServerMessage.ConnectResult;
@@ -72,7 +73,7 @@ public final class ClientSession {
   private final String clientId;
   private final Outbox outbox;
   private final Map<String, Subscription> subscriptions = new ConcurrentHashMap<>();
-  private final ArrayDeque<Request> queued = new ArrayDeque<>();
+  private final ArrayDeque<Queued> queued = new ArrayDeque<>();
 
   private volatile State state = State.AWAITING_CONNECT;
   private volatile long lastInboundMillis;
@@ -137,7 +138,12 @@ public final class ClientSession {
       if (!d.isOk()) {
         var e = d.error();
         if (e.requestId() > 0) {
-          reply(Reply.error(e.requestId(), e.code(), e.getMessage()));
+          // Answered in turn, so that replies keep the order of the requests.
+          if (queued.size() >= config.maxQueuedRequests()) {
+            reply(Reply.error(e.requestId(), e.code(), e.getMessage()));
+          } else {
+            queued.add(new Queued(null, e));
+          }
         } else {
           send(new ServerMessage.Error(new ServerMessage.ErrorInfo(e.code().code(), e.getMessage())));
         }
@@ -151,7 +157,7 @@ public final class ClientSession {
           reply(Reply.error(r.id(), ErrorCode.TOO_MANY_REQUESTS, "too many requests in flight"));
           continue;
         }
-        queued.add(r);
+        queued.add(new Queued(r, null));
       }
       // Pong: nothing to do beyond the liveness update above.
     }
@@ -182,7 +188,12 @@ public final class ClientSession {
 
   private void pump() {
     while (!busy && !queued.isEmpty() && state != State.CLOSED) {
-      Request r = queued.poll();
+      Queued q = queued.poll();
+      if (q.error() != null) {
+        reply(Reply.error(q.error().requestId(), q.error().code(), q.error().getMessage()));
+        continue;
+      }
+      Request r = q.request();
       busy = true;
       CompletableFuture<Void> done;
       try {
@@ -244,7 +255,14 @@ public final class ClientSession {
     }
     state = State.CONNECTING;
     ConnectRequest req = new ConnectRequest(c.token(), context.headers(), context.remoteAddress(), transport.transport());
-    return hub.authenticator().authenticate(req).toCompletableFuture().handleAsync((p, err) -> {
+    CompletableFuture<Principal> auth;
+    try {
+      auth = hub.authenticator().authenticate(req).toCompletableFuture();
+    } catch (RuntimeException e) {
+      // Treated like an asynchronous failure, so the session does not stay half-connected.
+      auth = CompletableFuture.failedFuture(e);
+    }
+    return auth.handleAsync((p, err) -> {
       if (state == State.CLOSED) {
         return null;
       }
@@ -515,4 +533,7 @@ public final class ClientSession {
   private static CompletableFuture<Void> done() {
     return CompletableFuture.completedFuture(null);
   }
+
+  /** A request waiting its turn, or a line that failed to decode but has an id to answer. */
+  private record Queued(Request request, ProtocolException error) {}
 }

@@ -55,7 +55,6 @@ public final class ManualScheduler implements Scheduler {
   }
 
   private synchronized void cancel(Task t) {
-    t.cancelled = true;
     queue.remove(t);
   }
 
@@ -117,7 +116,6 @@ public final class ManualScheduler implements Scheduler {
     final long dueMillis;
     final long seq;
     final Runnable task;
-    volatile boolean cancelled;
 
     Task(long dueMillis, long seq, Runnable task) {
       this.dueMillis = dueMillis;

@@ -1,0 +1,1 @@
+// placeholder: herald.js lands here

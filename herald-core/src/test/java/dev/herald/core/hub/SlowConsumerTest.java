@@ -1,0 +1,122 @@
+package dev.herald.core.hub;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.herald.core.testkit.RecordingTransport;
+import dev.herald.core.testkit.TestClient;
+import dev.herald.core.testkit.TestHub;
+import dev.herald.protocol.ServerMessage.Disconnect;
+import dev.herald.protocol.ServerMessage.Join;
+import dev.herald.protocol.ServerMessage.Leave;
+import dev.herald.protocol.ServerMessage.Pub;
+import java.util.List;
+import java.util.stream.LongStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class SlowConsumerTest {
+  private static final String DATA = "\"" + "x".repeat(100) + "\"";
+  private final TestHub th = TestHub.builder()
+      .config(c -> c.withLimits(128, 4096, 64 * 1024, 32 * 1024))
+      .build();
+
+  @AfterEach
+  void close() {
+    th.close();
+  }
+
+  @Test
+  void overflowingOutboxClosesWith4003AndOthersKeepReceiving() {
+    TestClient other = th.connect("other", RecordingTransport.threaded("other"));
+    other.subscribeOk("test:feed");
+    other.transport().awaitMessage(Join.class); // its own join is through before the others subscribe
+    TestClient slow = th.connect("slow");
+    TestClient fast = th.connect("fast");
+    slow.subscribeOk("test:feed");
+    fast.subscribeOk("test:feed");
+    slow.transport().skipAll();
+    slow.transport().writable(false);
+
+    int n = 100;
+    for (int i = 0; i < n; i++) {
+      th.publish("test:feed", DATA);
+      // "other" reads on its own thread; let it keep up so that only "slow" overflows
+      other.transport().awaitCount(Pub.class, i + 1);
+    }
+
+    assertThat(slow.transport().lastClose().code()).isEqualTo(4003);
+    assertThat(slow.session().isClosed()).isTrue();
+    // nothing queued is sent after overflow: only the disconnect
+    Disconnect d = slow.transport().next(Disconnect.class);
+    assertThat(d.code()).isEqualTo(4003);
+    assertThat(d.reconnect()).isTrue();
+    slow.transport().assertNoMoreMessages();
+    slow.transport().assertNoViolations();
+
+    List<Long> expected = LongStream.rangeClosed(1, n).boxed().toList();
+    assertThat(fast.transport().messages(Pub.class)).extracting(Pub::offset).containsExactlyElementsOf(expected);
+    assertThat(other.transport().awaitCount(Pub.class, n)).extracting(Pub::offset).containsExactlyElementsOf(expected);
+    assertThat(fast.transport().messages(Leave.class)).extracting(l -> l.client().client()).containsExactly(slow.clientId());
+
+    HubStats stats = th.hub().stats();
+    assertThat(stats.slowConsumers()).isEqualTo(1);
+    assertThat(stats.sessions()).isEqualTo(2);
+  }
+
+  @Test
+  void notWritableHoldsMessagesUntilWritableAgain() {
+    TestClient c = th.connect("alice");
+    c.subscribeOk("nopresence:x");
+    c.transport().writable(false);
+    th.publish("nopresence:x", "1");
+    th.publish("nopresence:x", "2");
+    th.publish("nopresence:x", "3");
+    c.transport().assertNoMoreMessages();
+    int sends = c.transport().batchSizes().size();
+
+    c.transport().writable(true);
+    assertThat(c.transport().messages(Pub.class)).extracting(Pub::offset).containsExactly(1L, 2L, 3L);
+    assertThat(c.transport().batchSizes()).hasSize(sends + 1).last().isEqualTo(3); // batched in one send
+    assertThat(th.hub().stats().slowConsumers()).isZero();
+    assertThat(c.transport().isClosed()).isFalse();
+  }
+
+  @Test
+  void batchesRespectTheBatchSizeLimit() {
+    HubConfig d = TestHub.defaultConfig();
+    try (TestHub small = TestHub.builder()
+        .config(new HubConfig(d.node(), d.pingInterval(), d.pongTimeout(), d.connectTimeout(), 128, 1 << 20, 300,
+            d.maxMessageBytes(), d.maxPublishBytes(), d.maxPresenceStateBytes(), d.maxQueuedRequests(),
+            d.shutdownRetryMin(), d.shutdownRetryMax()))
+        .build()) {
+      TestClient c = small.connect("alice");
+      c.subscribeOk("nopresence:x");
+      c.transport().writable(false);
+      for (int i = 0; i < 10; i++) {
+        small.publish("nopresence:x", DATA);
+      }
+      int before = c.transport().batchSizes().size();
+      c.transport().writable(true);
+      assertThat(c.transport().messages(Pub.class)).hasSize(10);
+      List<Integer> batches = c.transport().batchSizes().subList(before, c.transport().batchSizes().size());
+      assertThat(batches.stream().mapToInt(Integer::intValue).sum()).isEqualTo(10);
+      assertThat(batches).hasSizeGreaterThan(1).allSatisfy(b -> assertThat(b).isBetween(1, 2));
+    }
+  }
+
+  @Test
+  void manualExecutorDrainsOnlyWhenRun() {
+    RecordingTransport t = RecordingTransport.manual();
+    TestClient c = th.open(t);
+    c.connect("alice");
+    assertThat(t.messages()).isEmpty();
+    assertThat(t.pendingTasks()).isPositive();
+    t.runPending();
+    assertThat(t.messages()).hasSize(1);
+    c.subscribeOk("nopresence:x");
+    th.publish("nopresence:x", "1");
+    assertThat(t.messages(Pub.class)).isEmpty(); // drain is queued on the executor
+    t.runPending();
+    assertThat(t.messages(Pub.class)).hasSize(1);
+  }
+}
