@@ -92,7 +92,24 @@ public final class ConfigLoader {
 
   /** Builds the configuration from file entries and environment variables. */
   public static HeraldConfig fromMap(Map<String, String> file, Map<String, String> env) {
-    return new Reading(effective(file, env)).build();
+    return new Reading(effective(file, env, Map.of()), Map.of()).build();
+  }
+
+  /**
+   * The configuration of an application that embeds Herald and adds keys of its own: {@code
+   * extraDefaults} declares them with their defaults; they are merged and overridden from the
+   * environment like Herald's keys, and unknown keys are still reported.
+   */
+  public record Loaded(HeraldConfig herald, Map<String, String> extra) {}
+
+  public static Loaded fromMap(Map<String, String> file, Map<String, String> env, Map<String, String> extraDefaults) {
+    Map<String, String> merged = effective(file, env, extraDefaults);
+    HeraldConfig herald = new Reading(merged, extraDefaults).build();
+    Map<String, String> extra = new LinkedHashMap<>();
+    for (String k : extraDefaults.keySet()) {
+      extra.put(k, merged.get(k));
+    }
+    return new Loaded(herald, extra);
   }
 
   /**
@@ -100,7 +117,7 @@ public final class ConfigLoader {
    * {@code mask} is true. For "print the effective configuration".
    */
   public static Map<String, String> describe(Map<String, String> file, Map<String, String> env, boolean mask) {
-    Map<String, String> merged = new TreeMap<>(effective(file, env));
+    Map<String, String> merged = new TreeMap<>(effective(file, env, Map.of()));
     if (mask) {
       merged.replaceAll((k, v) -> isSecret(k) && !v.isEmpty() ? "****" : v);
     }
@@ -108,13 +125,16 @@ public final class ConfigLoader {
   }
 
   static boolean isSecret(String key) {
-    return key.equals("auth.jwt.secrets") || key.equals("publish.api-keys");
+    return key.equals("auth.jwt.secrets") || key.equals("publish.api-keys") || key.endsWith("password");
   }
 
-  private static Map<String, String> effective(Map<String, String> file, Map<String, String> env) {
+  private static Map<String, String> effective(Map<String, String> file, Map<String, String> env, Map<String, String> extra) {
     Map<String, String> m = new LinkedHashMap<>(DEFAULTS);
+    m.putAll(extra);
     m.putAll(file);
-    for (String key : DEFAULTS.keySet()) {
+    List<String> keys = new ArrayList<>(DEFAULTS.keySet());
+    keys.addAll(extra.keySet());
+    for (String key : keys) {
       String v = env.get(envName(key));
       if (v != null) {
         m.put(key, v.trim());
@@ -147,16 +167,18 @@ public final class ConfigLoader {
   /** One pass over the merged map, collecting problems. */
   private static final class Reading {
     private final Map<String, String> m;
+    private final Map<String, String> extra;
     private final List<String> problems = new ArrayList<>();
 
-    Reading(Map<String, String> m) {
+    Reading(Map<String, String> m, Map<String, String> extra) {
       this.m = m;
+      this.extra = extra;
     }
 
     HeraldConfig build() {
       List<String> namespaceNames = list(m.get("namespaces"));
       for (String key : m.keySet()) {
-        if (!DEFAULTS.containsKey(key) && !isNamespaceKey(key, namespaceNames)) {
+        if (!DEFAULTS.containsKey(key) && !extra.containsKey(key) && !isNamespaceKey(key, namespaceNames)) {
           problems.add("unknown key '" + key + "'" + suggestion(key, namespaceNames));
         }
       }
@@ -251,6 +273,7 @@ public final class ConfigLoader {
 
     private String suggestion(String key, List<String> namespaces) {
       List<String> known = new ArrayList<>(DEFAULTS.keySet());
+      known.addAll(extra.keySet());
       if (key.startsWith("namespace.")) {
         String[] parts = key.split("\\.", 3);
         if (parts.length == 3 && !namespaces.contains(parts[1])) {

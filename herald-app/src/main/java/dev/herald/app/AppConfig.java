@@ -1,0 +1,23 @@
+package dev.herald.app;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** The app's own configuration keys (beside Herald's), with defaults. See docs/configuration.md. */
+final class AppConfig {
+  static final Map<String, String> DEFAULTS = new LinkedHashMap<>();
+
+  static {
+    DEFAULTS.put("app.data-dir", "./data");
+    DEFAULTS.put("app.db.url", "");
+    DEFAULTS.put("app.db.user", "sa");
+    DEFAULTS.put("app.db.password", "");
+    DEFAULTS.put("app.db.pool-size", "10");
+    DEFAULTS.put("app.session-ttl", "12h");
+    DEFAULTS.put("app.demo-users", "false");
+    DEFAULTS.put("app.outbox.interval", "1s");
+    DEFAULTS.put("app.scheduler.interval", "1s");
+  }
+
+  private AppConfig() {}
+}

@@ -1,0 +1,18 @@
+package dev.herald.app.notifications;
+
+import com.fasterxml.jackson.annotation.JsonValue;
+
+/** Why a user is notified. */
+public enum NotificationKind {
+  MENTIONED,
+  REPLY,
+  ITEM_COMMENT,
+  STATUS_CHANGE,
+  PUBLISHED,
+  PUBLISH_FAILED;
+
+  @JsonValue
+  public String wire() {
+    return name().toLowerCase();
+  }
+}
