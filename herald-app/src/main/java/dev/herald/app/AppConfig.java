@@ -15,6 +15,7 @@ final class AppConfig {
     DEFAULTS.put("app.db.pool-size", "10");
     DEFAULTS.put("app.session-ttl", "12h");
     DEFAULTS.put("app.demo-users", "false");
+    DEFAULTS.put("app.outbox.enabled", "true");
     DEFAULTS.put("app.outbox.interval", "1s");
     DEFAULTS.put("app.scheduler.interval", "1s");
   }

@@ -28,6 +28,7 @@ public final class OutboxRelay implements AutoCloseable {
   private final ScheduledExecutorService executor;
   private final AtomicBoolean scheduled = new AtomicBoolean();
   private final long intervalMillis;
+  private volatile boolean started;
 
   /**
    * @param publisher publishes (channel, JSON payload) to the hub; its stage completes when the
@@ -46,12 +47,13 @@ public final class OutboxRelay implements AutoCloseable {
   }
 
   public void start() {
+    started = true;
     executor.scheduleWithFixedDelay(this::runSafely, 0, intervalMillis, TimeUnit.MILLISECONDS);
   }
 
-  /** Publishes pending changes soon (called after each committing write). */
+  /** Publishes pending changes soon (called after each committing write); no-op before start. */
   public void wake() {
-    if (scheduled.compareAndSet(false, true)) {
+    if (started && scheduled.compareAndSet(false, true)) {
       executor.execute(() -> {
         scheduled.set(false);
         runSafely();

@@ -21,6 +21,13 @@ public final class ApiClient {
   private final HttpClient http;
   private String csrf;
 
+  /** A client for an app running in another process. */
+  public record Remote(String base) {
+    public ApiClient client() {
+      return new ApiClient(base);
+    }
+  }
+
   ApiClient(String base) {
     this.base = base;
     this.http = HttpClient.newBuilder().cookieHandler(cookies).connectTimeout(Duration.ofSeconds(10)).build();
