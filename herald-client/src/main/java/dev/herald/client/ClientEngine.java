@@ -492,7 +492,10 @@ final class ClientEngine {
    * The connection {@code c} (current) is gone: fail what was in flight, then reconnect after the
    * backoff delay or stop for good.
    */
-  private void drop(Conn c, CloseInfo info, Throwable cause, boolean abortLink) {
+  private void drop(Conn c, CloseInfo observed, Throwable cause, boolean abortLink) {
+    // When the server said why it ends the connection before the link broke, its code and
+    // suggested delay decide what happens next, not the local symptom.
+    CloseInfo info = !observed.remote() && c.disconnect != null ? c.disconnect : observed;
     current = null;
     c.cancelTimers();
     if (abortLink && c.link != null) {

@@ -294,6 +294,24 @@ class HeraldClientTest {
   }
 
   @Test
+  void disconnectMessageStillDecidesWhenTheLinkBreaksBeforeTheCloseFrame() {
+    client.connect();
+    FakeConnection c = establish();
+    c.receive(new Disconnect(4001, "server restart", true, 2_300));
+    c.networkError();
+    assertThat(events).endsWith("reconnecting 4001 2415");
+  }
+
+  @Test
+  void terminalDisconnectMessageStopsEvenWhenTheLinkBreaksFirst() {
+    client.connect();
+    FakeConnection c = establish();
+    c.receive(new Disconnect(4501, "connection refused for this user", false, 0));
+    c.networkError();
+    assertThat(client.state()).isEqualTo(ConnectionState.CLOSED);
+  }
+
+  @Test
   void retryMsOfTheCloseReasonIsHonouredWithoutDisconnectMessage() {
     client.connect();
     establish().serverClose(4001, "server restart; retry_ms=5000");
