@@ -327,4 +327,94 @@ class NotificationRulesIT extends AppTestBase {
     bob.get("/api/notifications?limit=100").expect(200);
     bob.get("/api/notifications?limit=1").expect(200);
   }
+
+  @Test
+  void removedMembersAreNoLongerToldWhatHappensInTheProject() {
+    ApiClient alice = app.login("alice");
+    ApiClient bob = app.login("bob");
+    long p = newProject(alice, "Removed", "[\"bob\",\"dave\"]");
+    long item = addItem(bob, p, "Careers");
+    long a = comment(bob, p, null, "My draft is in").get("id").asLong();
+    alice.delete("/api/projects/" + p + "/members/bob").expect(200);
+    bob.get("/api/projects/" + p).expect(404);
+    int before = about(bob, p).size();
+
+    alice.post("/api/activities/" + a + "/replies", "{\"message\":\"Secret reply to a former member\"}").expect(201);
+    comment(alice, p, item, "Secret comment on an item a former member changed");
+    comment(alice, p, null, "@bob @dave secret mention");
+    app.login("dave").post("/api/projects/" + p + "/items/" + item + "/ready", null).expect(200);
+    assertThat(about(bob, p)).as("a former member sees nothing of the project, not even in notifications").hasSize(before);
+    assertThat(kinds(about(app.login("dave"), p))).as("members still are").containsExactly("mentioned");
+    assertThat(kinds(about(alice, p))).containsExactly("status_change");
+  }
+
+  @Test
+  void notificationChangesCarryTheWholeNotificationEvenAfterItWasRead() {
+    ApiClient alice = app.login("alice");
+    ApiClient bob = app.login("bob");
+    long p = newProject(alice, "Resync", "[\"bob\"]");
+    long seq = bob.get("/api/notifications").expect(200).json().get("seq").asLong();
+    comment(alice, p, null, "@bob while you were away");
+    long id = about(bob, p).get(0).get("id").asLong();
+    bob.post("/api/notifications/" + id + "/read", null).expect(204);
+
+    JsonNode delta = bob.get("/api/notifications/changes?since=" + seq).expect(200).json();
+    List<JsonNode> about = new ArrayList<>();
+    List<Long> seqs = new ArrayList<>();
+    delta.get("changes").forEach(c -> {
+      seqs.add(c.get("seq").asLong());
+      if (c.get("type").asText().equals("notification") && c.get("id").asText().equals(String.valueOf(id))) {
+        about.add(c);
+      }
+    });
+    assertThat(seqs).isSorted().allMatch(s -> s > seq);
+    assertThat(delta.get("seq").asLong()).isEqualTo(seqs.get(seqs.size() - 1));
+    assertThat(about).as("compacted: one change per notification").hasSize(1);
+    JsonNode data = about.get(0).get("data");
+    assertThat(data.get("read").asBoolean()).isTrue();
+    assertThat(data.path("subject").asText()).as("a client that missed the creation still learns what it was: %s", data)
+        .isEqualTo("Alice mentioned you in Resync");
+    assertThat(data.path("kind").asText()).isEqualTo("mentioned");
+    assertThat(data.path("sender").asText()).isEqualTo("alice");
+    assertThat(data.path("link").asText()).startsWith("/projects/" + p + "#activity-");
+    assertThat(data.path("text").asText()).isEqualTo("@bob while you were away");
+  }
+
+  @Test
+  void changesNeverClaimASeqBeyondWhatTheyReturn() {
+    ApiClient alice = app.login("alice");
+    ApiClient dave = app.login("dave");
+    long p = newProject(alice, "Busy", "[\"dave\"]");
+    long seq = dave.get("/api/notifications").expect(200).json().get("seq").asLong();
+    app.app().db().write(h -> {
+      var batch = h.prepareBatch("INSERT INTO change_log (channel, entity_type, entity_id, action, payload, created_at, published_at) "
+          + "VALUES ('user:dave:notifications', 'filler', :i, 'created', '{\"type\":\"filler\"}', :now, :now)");
+      OffsetDateTime now = OffsetDateTime.now();
+      for (int i = 0; i < 10_001; i++) {
+        batch.bind("i", "f" + i).bind("now", now).add();
+      }
+      batch.execute();
+      return null;
+    });
+    comment(alice, p, null, "@dave after a busy day");
+    JsonNode delta = dave.get("/api/notifications/changes?since=" + seq).expect(200).json();
+    boolean hasTheMention = false;
+    for (JsonNode c : delta.get("changes")) {
+      hasTheMention |= c.path("type").asText().equals("notification") && c.path("data").path("text").asText().equals("@dave after a busy day");
+    }
+    long head = dave.get("/api/notifications").json().get("seq").asLong();
+    assertThat(hasTheMention || delta.get("seq").asLong() < head)
+        .as("either the delta holds the newest change, or its seq tells the client to ask again (seq %s, head %s)",
+            delta.get("seq").asLong(), head)
+        .isTrue();
+    assertThat(delta.get("more").asBoolean()).as("a truncated delta says so").isTrue();
+    JsonNode rest = dave.get("/api/notifications/changes?since=" + delta.get("seq").asLong()).expect(200).json();
+    assertThat(rest.get("more").asBoolean()).isFalse();
+    assertThat(rest.get("seq").asLong()).isEqualTo(head);
+    boolean found = false;
+    for (JsonNode c : rest.get("changes")) {
+      found |= c.path("type").asText().equals("notification") && c.path("data").path("text").asText().equals("@dave after a busy day");
+    }
+    assertThat(found).as("the next page holds the newest change").isTrue();
+  }
 }

@@ -162,6 +162,17 @@ class ProjectsApiIT extends AppTestBase {
   }
 
   @Test
+  void bodiesMustBeJsonSoCrossSiteFormsCannotLogIn() throws Exception {
+    var http = java.net.http.HttpClient.newHttpClient();
+    var form = java.net.http.HttpRequest.newBuilder(java.net.URI.create(app.baseUrl() + "/api/login"))
+        .header("Content-Type", "text/plain")
+        .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"username\":\"alice\",\"password\":\"pw-alice\"}")).build();
+    var r = http.send(form, java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).isEqualTo(415);
+    assertThat(r.headers().firstValue("set-cookie")).isEmpty();
+  }
+
+  @Test
   void unknownEndpointsAndIdsAre404() {
     ApiClient alice = app.login("alice");
     alice.get("/api/nothing-here").expect(404);

@@ -98,7 +98,7 @@ public final class ActivityService {
               user.displayName() + " mentioned you in " + projectName, text, link);
         }
       }
-      if (itemChanger != null && notified.add(itemChanger)) {
+      if (itemChanger != null && maySee(h, itemChanger, projectId) && notified.add(itemChanger)) {
         notifications.notify(h, itemChanger, user.id(), NotificationKind.ITEM_COMMENT,
             user.displayName() + " commented on " + itemTitle, text, link);
       }
@@ -147,7 +147,7 @@ public final class ActivityService {
               user.displayName() + " mentioned you in " + projectName(h, a.projectId()), text, link);
         }
       }
-      if (a.author() != null && notified.add(a.author())) {
+      if (a.author() != null && maySee(h, a.author(), a.projectId()) && notified.add(a.author())) {
         notifications.notify(h, a.author(), user.id(), NotificationKind.REPLY, user.displayName() + " replied to your post", text, link);
       }
       return r;
@@ -234,14 +234,21 @@ public final class ActivityService {
   static List<String> mentions(Handle h, long projectId, String message) {
     List<String> out = new ArrayList<>();
     for (String name : Mentions.names(message)) {
-      boolean visible = h.createQuery("SELECT COUNT(*) FROM users u WHERE u.id = :u AND (u.role = 'admin' OR EXISTS "
-              + "(SELECT 1 FROM project_members m WHERE m.project_id = :p AND m.user_id = u.id))")
-          .bind("u", name).bind("p", projectId).mapTo(Integer.class).one() > 0;
-      if (visible) {
+      if (maySee(h, name, projectId)) {
         out.add(name);
       }
     }
     return out;
+  }
+
+  /**
+   * Whether the user exists and may see the project (a member or an admin). Only they are told
+   * what happens in it: a former member gets no reply or item-comment notifications any more.
+   */
+  static boolean maySee(Handle h, String userId, long projectId) {
+    return h.createQuery("SELECT COUNT(*) FROM users u WHERE u.id = :u AND (u.role = 'admin' OR EXISTS "
+            + "(SELECT 1 FROM project_members m WHERE m.project_id = :p AND m.user_id = u.id))")
+        .bind("u", userId).bind("p", projectId).mapTo(Integer.class).one() > 0;
   }
 
   static Activity load(Handle h, long id) {

@@ -69,20 +69,28 @@ public final class ChangeLog {
   }
 
   /**
-   * Changes on a channel after {@code since}, compacted: only the latest change per entity, in
-   * seq order. Returns the payloads as JSON text.
+   * A page of changes on a channel after a seq, compacted: only the latest change per entity, in
+   * seq order. {@code seq} is where the page ends: the channel's newest seq when {@code more} is
+   * false, else the last row read, to ask again from.
    */
-  public static List<String> since(Handle h, String channel, long since, int limit) {
-    List<String[]> rows = h.createQuery("SELECT entity_type, entity_id, payload FROM change_log WHERE channel = :c AND seq > :s ORDER BY seq")
-        .bind("c", channel).bind("s", since).setMaxRows(limit)
-        .map((rs, ctx) -> new String[] {rs.getString(1) + "/" + rs.getString(2), rs.getString(3)})
+  public record Page(long seq, boolean more, List<String> payloads) {}
+
+  public static Page since(Handle h, String channel, long since, int limit) {
+    List<Object[]> rows = h.createQuery("SELECT seq, entity_type, entity_id, payload FROM change_log WHERE channel = :c AND seq > :s ORDER BY seq")
+        .bind("c", channel).bind("s", since).setMaxRows(limit + 1)
+        .map((rs, ctx) -> new Object[] {rs.getLong(1), rs.getString(2) + "/" + rs.getString(3), rs.getString(4)})
         .list();
-    Map<String, String> latest = new LinkedHashMap<>();
-    for (String[] r : rows) {
-      latest.remove(r[0]);
-      latest.put(r[0], r[1]);
+    boolean more = rows.size() > limit;
+    if (more) {
+      rows = rows.subList(0, limit);
     }
-    return new ArrayList<>(latest.values());
+    Map<String, String> latest = new LinkedHashMap<>();
+    for (Object[] r : rows) {
+      latest.remove((String) r[1]);
+      latest.put((String) r[1], (String) r[2]);
+    }
+    long end = more ? (long) rows.get(rows.size() - 1)[0] : Math.max(since, head(h, channel));
+    return new Page(end, more, new ArrayList<>(latest.values()));
   }
 
   /** The newest seq on a channel, 0 if none. */

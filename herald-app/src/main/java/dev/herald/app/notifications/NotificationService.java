@@ -52,12 +52,18 @@ public final class NotificationService {
     if (limit < 1 || limit > MAX_PAGE) {
       throw ApiException.invalid(Map.of("limit", "must be between 1 and " + MAX_PAGE));
     }
-    return db.read(h -> h.createQuery("SELECT id, kind, subject, text, link, sender, created_at, read_at FROM notifications "
+    return db.read(h -> h.createQuery("SELECT " + COLUMNS + " FROM notifications "
             + "WHERE recipient = :r AND id < :before ORDER BY id DESC")
         .bind("r", user.id()).bind("before", before == null ? Long.MAX_VALUE : before).setMaxRows(limit)
-        .map((rs, ctx) -> new Notification(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-            rs.getString(6), rs.getObject(7, OffsetDateTime.class), rs.getObject(8) != null))
+        .map((rs, ctx) -> row(rs))
         .list());
+  }
+
+  private static final String COLUMNS = "id, kind, subject, text, link, sender, created_at, read_at";
+
+  private static Notification row(java.sql.ResultSet rs) throws java.sql.SQLException {
+    return new Notification(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
+        rs.getString(6), rs.getObject(7, OffsetDateTime.class), rs.getObject(8) != null);
   }
 
   public int unread(User user) {
@@ -80,7 +86,11 @@ public final class NotificationService {
         }
         return null; // already read: idempotent
       }
-      changes.record(h, channel(user.id()), "notification", String.valueOf(id), "updated", 2, Map.of("id", id, "read", true));
+      // The whole notification, not just {id, read}: "changes since" keeps only the latest change
+      // per notification, so a client that missed the creation must still learn what it was.
+      Notification read = h.createQuery("SELECT " + COLUMNS + " FROM notifications WHERE id = :id").bind("id", id)
+          .map((rs, ctx) -> row(rs)).one();
+      changes.record(h, channel(user.id()), "notification", String.valueOf(id), "updated", 2, read);
       recordUnread(h, user.id());
       return null;
     });

@@ -36,6 +36,8 @@ public final class ApiRouter {
   private static final Logger log = LoggerFactory.getLogger(ApiRouter.class);
   public static final String CSRF_HEADER = "X-CSRF-Token";
   private static final int MAX_BODY = 64 * 1024;
+  /** Change-log rows read per changes request; more are fetched by asking again from "seq". */
+  static final int CHANGES_PAGE = 10_000;
 
   private final Database db;
   private final UserRepository users;
@@ -194,12 +196,12 @@ public final class ApiRouter {
       throw ApiException.invalid(Map.of("since", "required, the last seq you have (0 for everything)"));
     }
     return db.read(h -> {
+      ChangeLog.Page page = ChangeLog.since(h, channel, since, CHANGES_PAGE);
       Map<String, Object> out = new LinkedHashMap<>();
-      long head = ChangeLog.head(h, channel);
-      List<String> raw = ChangeLog.since(h, channel, since, 10_000);
-      out.put("seq", head);
+      out.put("seq", page.seq());
+      out.put("more", page.more());
       List<Object> parsed = new java.util.ArrayList<>();
-      for (String p : raw) {
+      for (String p : page.payloads()) {
         try {
           parsed.add(json.readTree(p));
         } catch (Exception e) {

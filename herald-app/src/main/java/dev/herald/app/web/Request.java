@@ -73,6 +73,12 @@ public final class Request {
   /** The JSON object body; 400 when it is missing or not an object. */
   public JsonNode body() {
     if (body == null) {
+      // JSON only: a cross-site HTML form cannot send application/json without a CORS
+      // preflight, so this also keeps forms on other sites from driving the API (e.g. login).
+      String type = ctx.request().getHeader("Content-Type");
+      if (type == null || !type.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
+        throw new ApiException(415, "unsupported_media_type", "Send the body as application/json.", null);
+      }
       String text = ctx.body() == null ? null : ctx.body().asString("UTF-8");
       if (text == null || text.isBlank()) {
         throw ApiException.badRequest("A JSON object body is required.");
