@@ -30,6 +30,12 @@ export function clear(el) {
   return el;
 }
 
+/** Replaces an element's children (null, undefined and false children are skipped). */
+export function fill(el, ...children) {
+  el.replaceChildren();
+  return append(el, children);
+}
+
 export const $ = (sel, root = document) => root.querySelector(sel);
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });

@@ -1,0 +1,395 @@
+// The project overview: items, activity feed, publishing and presence, all live.
+import { api } from './api.js';
+import { clear, fill, h, message, time, toast } from './dom.js';
+import { live } from './live.js';
+import { withMentions } from './mentions.js';
+
+const STATUS = { active: 'Active', publishing: 'Publishing…', publish_failed: 'Publish failed', scheduled: 'Scheduled' };
+const ITEM_STATUS = { draft: 'Draft', ready: 'Ready to publish', published: 'Published', scheduled: 'Scheduled', rejected: 'Rejected' };
+
+export function projectView(main, projectId, app) {
+  const s = { seq: 0, project: null, items: new Map(), activities: new Map(), loaded: false, queue: [] };
+  const name = (id) => app.users.get(id) ?? id;
+  const mine = (author) => author === app.me.id;
+
+  // ---------------------------------------------------------------- skeleton
+  const header = h('section', { class: 'project-header', 'aria-labelledby': 'project-title' });
+  const presence = h('section', { class: 'presence', 'aria-label': 'Who is here' });
+  const itemsBody = h('tbody', {});
+  const itemsEmpty = h('p', { class: 'empty', hidden: true }, 'No items yet. Add a page, block or media version below.');
+  const itemsTable = h('table', { class: 'items' },
+    h('caption', { class: 'visually-hidden' }, 'Items in this project'),
+    h('thead', {}, h('tr', {}, ...['Item', 'Type', 'Status', 'Changed by', 'Changed', 'Actions'].map((c) => h('th', { scope: 'col' }, c)))),
+    itemsBody);
+  const feed = h('ol', { class: 'feed', 'aria-label': 'Activity' });
+  const feedEmpty = h('p', { class: 'empty', hidden: true }, 'No activity yet.');
+  const loading = h('p', { class: 'muted', role: 'status' }, 'Loading…');
+  main.append(loading);
+
+  // ---------------------------------------------------------------- presence
+  const sub = live()?.subscribe(`project:${projectId}`, {
+    onPublication: (pub) => (s.loaded ? apply(pub.data) : s.queue.push(pub.data)),
+    onStateLost: () => resync(),
+    onPresence: (users) => renderPresence(users),
+  });
+  sub?.setActivity({ viewing: `project:${projectId}` });
+  let editingTimer = null;
+  function editing(itemId) {
+    clearTimeout(editingTimer);
+    sub?.setActivity(itemId ? { viewing: `project:${projectId}`, editing: `item:${itemId}` } : { viewing: `project:${projectId}` });
+  }
+  function stopEditing() {
+    clearTimeout(editingTimer);
+    editingTimer = setTimeout(() => editing(null), 400);
+  }
+
+  function renderPresence(users) {
+    const others = users.filter((u) => !u.self);
+    fill(presence, h('h2', { class: 'visually-hidden' }, 'Who is here'),
+      h('span', { class: 'muted' }, others.length ? 'Also here: ' : 'Nobody else is viewing this project.'),
+      h('ul', { class: 'people' }, ...others.map((u) => {
+        const edits = u.editing.map((e) => s.items.get(Number(e.replace('item:', '')))?.title ?? e);
+        const who = u.info?.name ?? name(u.user);
+        return h('li', { class: 'person' + (u.idle ? ' idle' : ''), 'data-user': u.user },
+          h('span', { class: 'avatar', 'aria-hidden': 'true' }, who.slice(0, 1).toUpperCase()),
+          h('span', {}, who, edits.length ? ` — editing ${edits.join(', ')}` : '', u.idle ? ' (idle)' : ''));
+      })));
+    // Mark rows being edited by someone else.
+    for (const [id, row] of rowEls) row.classList.toggle('being-edited', others.some((u) => u.editing.includes(`item:${id}`)));
+  }
+
+  // ---------------------------------------------------------------- loading and live updates
+  async function load() {
+    try {
+      await sub?.ready();
+    } catch {
+      // not live yet: the banner says so; the snapshot still loads
+    }
+    const snap = await api.get(`/api/projects/${projectId}/snapshot`);
+    s.seq = snap.seq;
+    s.project = snap.project;
+    for (const i of snap.items) s.items.set(i.id, i);
+    for (const a of snap.activities) s.activities.set(a.id, a);
+    loading.remove();
+    main.append(header, presence,
+      h('section', { 'aria-labelledby': 'items-title' }, h('h2', { id: 'items-title' }, 'Items'), itemsTable, itemsEmpty, addItemForm()),
+      h('section', { 'aria-labelledby': 'feed-title', class: 'activity' }, h('h2', { id: 'feed-title' }, 'Activity'), commentForm(), feedEmpty, feed));
+    renderHeader();
+    for (const i of s.items.values()) putItem(i);
+    for (const a of [...s.activities.values()].sort((x, y) => y.id - x.id)) putActivity(a, false);
+    itemsEmpty.hidden = s.items.size > 0;
+    feedEmpty.hidden = s.activities.size > 0;
+    s.loaded = true;
+    for (const e of s.queue.splice(0)) apply(e);
+    scrollToAnchor();
+  }
+
+  /** Applies one event; repeats are dropped by seq, stale states by entity version. */
+  function apply(e) {
+    if (!e || e.seq <= s.seq) return;
+    s.seq = e.seq;
+    const d = e.data;
+    switch (e.type) {
+      case 'project':
+        if (e.version > (s.project?.version ?? 0)) {
+          s.project = d;
+          renderHeader();
+        }
+        break;
+      case 'item':
+        if (e.action === 'deleted') removeItem(d.id);
+        else if (e.version > (s.items.get(d.id)?.version ?? 0)) putItem(d);
+        break;
+      case 'activity':
+        if (e.action === 'deleted') removeActivity(d.id);
+        else if (e.version > (s.activities.get(d.id)?.version ?? 0)) putActivity(d, e.action === 'created');
+        break;
+      case 'reply': {
+        const a = s.activities.get(d.activityId);
+        if (!a) break;
+        const replies = a.replies.filter((r) => r.id !== d.id);
+        if (e.action !== 'deleted') {
+          const old = a.replies.find((r) => r.id === d.id);
+          if (old && old.version >= e.version) break;
+          replies.push(d);
+        }
+        replies.sort((x, y) => x.id - y.id);
+        putActivity({ ...a, replies }, false);
+        break;
+      }
+      default:
+    }
+  }
+
+  /** The hub could not fill a gap: fetch what changed since our seq from the app. */
+  async function resync() {
+    if (!s.loaded) return;
+    try {
+      let more = true;
+      while (more) {
+        const page = await api.get(`/api/projects/${projectId}/changes?since=${s.seq}`);
+        for (const e of page.changes) apply(e);
+        s.seq = Math.max(s.seq, page.seq);
+        more = page.more;
+      }
+    } catch (e) {
+      toast('Could not catch up with changes: ' + e.message, 'error');
+    }
+  }
+
+  // ---------------------------------------------------------------- header, publishing
+  function renderHeader() {
+    const p = s.project;
+    const at = h('input', { type: 'datetime-local', id: 'schedule-at', required: true });
+    fill(header, 
+      h('p', { class: 'breadcrumb' }, h('a', { href: '#/projects' }, 'Projects'), ' / '),
+      h('h1', { id: 'project-title' }, p.name, ' ', h('span', { class: 'status status-' + p.status, 'data-status': p.status }, STATUS[p.status] ?? p.status)),
+      p.description ? h('p', { class: 'muted' }, p.description) : null,
+      p.status === 'publish_failed' ? h('p', { class: 'warning', role: 'alert' }, 'Some items failed to publish; they are still ready to publish. Try again.') : null,
+      p.status === 'scheduled' && p.scheduledAt ? h('p', {}, 'Scheduled to publish ', time(p.scheduledAt), '.') : null,
+      h('p', { class: 'counts' }, Object.entries(p.counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${ITEM_STATUS[k].toLowerCase()}`).join(' · ') || 'No items'),
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', id: 'publish', disabled: p.status === 'publishing', onclick: () => act(() => api.post(`/api/projects/${projectId}/publish`), 'Published.') }, 'Publish now'),
+        p.status === 'scheduled'
+          ? h('button', { type: 'button', onclick: () => act(() => api.del(`/api/projects/${projectId}/schedule`), 'Scheduling removed.') }, 'Remove scheduling')
+          : h('form', { class: 'inline', onsubmit: (e) => {
+            e.preventDefault();
+            act(() => api.post(`/api/projects/${projectId}/schedule`, { at: new Date(at.value).toISOString() }), 'Scheduled.');
+          } }, h('label', { for: 'schedule-at' }, 'Publish at'), at, h('button', { type: 'submit' }, 'Schedule')),
+        h('span', { class: 'muted small' }, 'Members: ', p.members.map(name).join(', '))));
+  }
+
+  async function act(call, done) {
+    try {
+      await call();
+      toast(done);
+    } catch (e) {
+      toast(e.message, 'error');
+    }
+  }
+
+  // ---------------------------------------------------------------- items
+  const rowEls = new Map();
+
+  function putItem(i) {
+    s.items.set(i.id, i);
+    const actions = h('td', { class: 'row-actions' });
+    if (i.status === 'draft' || i.status === 'rejected') {
+      actions.append(h('button', { type: 'button', onclick: () => act(() => api.post(`/api/projects/${projectId}/items/${i.id}/ready`), 'Marked ready.') }, 'Mark ready'));
+    }
+    if (i.status === 'draft' || i.status === 'ready') {
+      actions.append(h('button', { type: 'button', onclick: () => act(() => api.post(`/api/projects/${projectId}/items/${i.id}/reject`), 'Rejected.') }, 'Reject'));
+    }
+    if (i.status !== 'published') {
+      actions.append(h('button', { type: 'button', class: 'danger', onclick: () => {
+        if (confirm(`Remove "${i.title}" from the project?`)) act(() => api.del(`/api/projects/${projectId}/items/${i.id}`), 'Removed.');
+      } }, 'Remove'));
+    }
+    const row = h('tr', { id: `item-${i.id}`, 'data-item': i.id, onfocusin: () => editing(i.id), onfocusout: stopEditing },
+      h('th', { scope: 'row' }, i.title, h('span', { class: 'muted small' }, ` ${i.contentRef} v${i.contentVersion}`)),
+      h('td', {}, i.type),
+      h('td', {}, h('span', { class: 'item-status status-' + i.status, 'data-status': i.status }, ITEM_STATUS[i.status] ?? i.status)),
+      h('td', {}, name(i.changedBy)),
+      h('td', {}, time(i.changedAt)),
+      actions);
+    const old = rowEls.get(i.id);
+    if (old) {
+      const hadFocus = old.contains(document.activeElement);
+      old.replaceWith(row);
+      if (hadFocus) row.querySelector('button')?.focus();
+    } else {
+      itemsBody.append(row);
+    }
+    rowEls.set(i.id, row);
+    itemsEmpty.hidden = true;
+    refreshItemOptions();
+  }
+
+  function removeItem(id) {
+    s.items.delete(id);
+    rowEls.get(id)?.remove();
+    rowEls.delete(id);
+    itemsEmpty.hidden = s.items.size > 0;
+    refreshItemOptions();
+  }
+
+  function addItemForm() {
+    const err = h('p', { class: 'error', role: 'alert', hidden: true });
+    const ref = h('input', { id: 'item-ref', required: true, placeholder: 'page/12' });
+    const ver = h('input', { id: 'item-version', type: 'number', min: 1, value: '1', required: true });
+    const title = h('input', { id: 'item-title', required: true, maxlength: 300 });
+    const type = h('select', { id: 'item-type' }, ...['page', 'block', 'media'].map((t) => h('option', { value: t }, t)));
+    return h('form', { class: 'card add-item', 'aria-labelledby': 'add-item-title', onsubmit: async (e) => {
+      e.preventDefault();
+      err.hidden = true;
+      try {
+        await api.post(`/api/projects/${projectId}/items`, { contentRef: ref.value.trim(), contentVersion: Number(ver.value), title: title.value, type: type.value });
+        title.value = '';
+        ref.value = '';
+        toast('Item added.');
+      } catch (x) {
+        err.textContent = x.message + (x.fields ? ' ' + Object.entries(x.fields).map(([k, v]) => `${k}: ${v}`).join('; ') : '');
+        err.hidden = false;
+      }
+    } },
+    h('h3', { id: 'add-item-title' }, 'Add an item'),
+    h('div', { class: 'fields' },
+      h('div', {}, h('label', { for: 'item-title' }, 'Title'), title),
+      h('div', {}, h('label', { for: 'item-ref' }, 'Content'), ref),
+      h('div', {}, h('label', { for: 'item-version' }, 'Version'), ver),
+      h('div', {}, h('label', { for: 'item-type' }, 'Type'), type)),
+    err, h('button', { type: 'submit' }, 'Add item'));
+  }
+
+  // ---------------------------------------------------------------- activity feed
+  const itemSelect = h('select', { id: 'comment-item' });
+  function refreshItemOptions() {
+    const current = itemSelect.value;
+    itemSelect.replaceChildren(h('option', { value: '' }, 'The whole project'),
+      ...[...s.items.values()].map((i) => h('option', { value: String(i.id), selected: String(i.id) === current }, i.title)));
+  }
+  const members = () => (s.project?.members ?? []).filter((id) => id !== app.me.id).map((id) => ({ id, displayName: name(id) }));
+
+  function commentForm() {
+    const text = h('textarea', { id: 'comment-text', rows: 3, maxlength: 4000, required: true, placeholder: 'Write a comment; type @ to mention someone' });
+    const err = h('p', { class: 'error', role: 'alert', hidden: true });
+    refreshItemOptions();
+    itemSelect.addEventListener('change', () => (itemSelect.value ? editing(Number(itemSelect.value)) : editing(null)));
+    return h('form', { class: 'card comment-form', 'aria-label': 'New comment', onsubmit: async (e) => {
+      e.preventDefault();
+      err.hidden = true;
+      try {
+        await api.post(`/api/projects/${projectId}/activities`, { message: text.value, itemId: itemSelect.value ? Number(itemSelect.value) : null });
+        text.value = '';
+      } catch (x) {
+        err.textContent = x.message;
+        err.hidden = false;
+      }
+    } },
+    h('label', { for: 'comment-text' }, 'Comment'), withMentions(text, members),
+    h('label', { for: 'comment-item' }, 'About'), itemSelect,
+    err, h('button', { type: 'submit' }, 'Post comment'));
+  }
+
+  const entryEls = new Map();
+
+  /** Inserts or updates one activity in place. The reply form of an entry is never rebuilt. */
+  function putActivity(a, isNew) {
+    s.activities.set(a.id, a);
+    let entry = entryEls.get(a.id);
+    if (!entry) {
+      const body = h('div', { class: 'entry-body' });
+      const replies = h('ol', { class: 'replies' });
+      const replyForm = replyFormFor(a.id);
+      const el = h('li', { id: `activity-${a.id}`, class: 'entry', 'data-activity': a.id }, body, replies, replyForm);
+      entry = { el, body, replies, editingOpen: false };
+      entryEls.set(a.id, entry);
+      // Newest first; a new entry goes on top, a loaded one at the end (they come sorted).
+      if (isNew) feed.prepend(el);
+      else feed.append(el);
+    }
+    if (!entry.editingOpen) renderBody(entry, a);
+    renderReplies(entry, a);
+    feedEmpty.hidden = true;
+  }
+
+  function removeActivity(id) {
+    s.activities.delete(id);
+    entryEls.get(id)?.el.remove();
+    entryEls.delete(id);
+    feedEmpty.hidden = s.activities.size > 0;
+  }
+
+  function renderBody(entry, a) {
+    const item = a.itemId ? s.items.get(a.itemId) : null;
+    const who = a.kind === 'system' ? 'System' : name(a.author);
+    const edited = a.updatedAt !== a.createdAt;
+    fill(entry.body, 
+      h('p', { class: 'meta' }, h('strong', {}, who),
+        item ? [' on ', h('a', { href: `#/projects/${projectId}#item-${item.id}` }, item.title)] : a.kind === 'comment' ? ' on the project' : '',
+        ' · ', time(a.createdAt), edited ? ' (edited)' : ''),
+      message(a.message, a.mentions, app.users),
+      mine(a.author) ? h('div', { class: 'entry-actions' },
+        h('button', { type: 'button', class: 'link', onclick: () => editInPlace(entry, a.message, async (m) => api.patch(`/api/activities/${a.id}`, { message: m }), () => renderBody(entry, s.activities.get(a.id))) }, 'Edit'),
+        h('button', { type: 'button', class: 'link danger', onclick: () => {
+          if (confirm('Delete this post and its replies?')) act(() => api.del(`/api/activities/${a.id}`), 'Deleted.');
+        } }, 'Delete')) : null);
+    if (a.kind === 'system') entry.el.classList.add('system');
+  }
+
+  function renderReplies(entry, a) {
+    fill(entry.replies, ...a.replies.map((r) => {
+      const li = h('li', { id: `reply-${r.id}`, class: 'reply', 'data-reply': r.id },
+        h('p', { class: 'meta' }, h('strong', {}, name(r.author)), ' · ', time(r.createdAt), r.updatedAt !== r.createdAt ? ' (edited)' : ''),
+        message(r.message, r.mentions, app.users));
+      if (mine(r.author)) {
+        li.append(h('div', { class: 'entry-actions' },
+          h('button', { type: 'button', class: 'link', onclick: () => {
+            const text = h('textarea', { rows: 2, maxlength: 4000, 'aria-label': 'Edit reply' }, r.message);
+            li.replaceChildren(h('form', { onsubmit: async (e) => {
+              e.preventDefault();
+              await act(() => api.patch(`/api/replies/${r.id}`, { message: text.value }), 'Reply updated.');
+            } }, text, h('button', { type: 'submit' }, 'Save'),
+            h('button', { type: 'button', class: 'link', onclick: () => renderReplies(entry, s.activities.get(a.id)) }, 'Cancel')));
+            text.focus();
+          } }, 'Edit'),
+          h('button', { type: 'button', class: 'link danger', onclick: () => {
+            if (confirm('Delete this reply?')) act(() => api.del(`/api/replies/${r.id}`), 'Reply deleted.');
+          } }, 'Delete')));
+      }
+      return li;
+    }));
+  }
+
+  function editInPlace(entry, current, save, done) {
+    entry.editingOpen = true;
+    const text = h('textarea', { rows: 3, maxlength: 4000, 'aria-label': 'Edit post' });
+    text.value = current;
+    const close = () => {
+      entry.editingOpen = false;
+      done();
+    };
+    fill(entry.body, h('form', { class: 'edit', onsubmit: async (e) => {
+      e.preventDefault();
+      try {
+        await save(text.value);
+        close();
+      } catch (x) {
+        toast(x.message, 'error');
+      }
+    } }, withMentions(text, members), h('button', { type: 'submit' }, 'Save'), h('button', { type: 'button', class: 'link', onclick: close }, 'Cancel')));
+    text.focus();
+  }
+
+  function replyFormFor(activityId) {
+    const text = h('textarea', { rows: 2, maxlength: 4000, required: true, 'aria-label': 'Reply', placeholder: 'Reply…' });
+    const form = h('form', { class: 'reply-form', hidden: true, onsubmit: async (e) => {
+      e.preventDefault();
+      try {
+        await api.post(`/api/activities/${activityId}/replies`, { message: text.value });
+        text.value = '';
+        form.hidden = true;
+        toggle.hidden = false;
+      } catch (x) {
+        toast(x.message, 'error');
+      }
+    } }, withMentions(text, members), h('button', { type: 'submit' }, 'Reply'));
+    const toggle = h('button', { type: 'button', class: 'link', onclick: () => {
+      form.hidden = false;
+      toggle.hidden = true;
+      text.focus();
+    } }, 'Reply');
+    return h('div', { class: 'reply-area' }, toggle, form);
+  }
+
+  function scrollToAnchor() {
+    const anchor = location.hash.split('#')[2];
+    if (anchor) document.getElementById(anchor)?.scrollIntoView({ block: 'center' });
+  }
+
+  load().catch((e) => {
+    loading.textContent = e.status === 404 ? 'This project does not exist, or you are not a member.' : 'Could not load the project: ' + e.message;
+    loading.className = 'error';
+  });
+  return { dispose: () => sub?.unsubscribe() };
+}

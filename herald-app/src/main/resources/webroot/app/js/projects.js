@@ -1,0 +1,91 @@
+// The projects list: every project the user may see, live counts, and a form to create one.
+import { api } from './api.js';
+import { h, time, toast } from './dom.js';
+import { live } from './live.js';
+
+const STATUS = { active: 'Active', publishing: 'Publishing…', publish_failed: 'Publish failed', scheduled: 'Scheduled' };
+
+export function projectsView(main, state) {
+  const list = h('ul', { class: 'project-list', 'aria-live': 'polite' });
+  const empty = h('p', { class: 'empty', hidden: true }, 'No projects yet. Create the first one below.');
+  const subs = new Map();
+  const rows = new Map();
+
+  function row(p) {
+    const counts = p.counts ?? {};
+    const li = h('li', { class: 'card project', 'data-project': p.id },
+      h('a', { href: `#/projects/${p.id}`, class: 'project-name' }, p.name),
+      h('span', { class: 'status status-' + p.status }, STATUS[p.status] ?? p.status),
+      h('p', { class: 'muted' }, p.description || ''),
+      h('p', { class: 'counts' },
+        `${counts.draft ?? 0} draft · ${counts.ready ?? 0} ready · ${counts.published ?? 0} published`
+        + (counts.rejected ? ` · ${counts.rejected} rejected` : '') + (counts.scheduled ? ` · ${counts.scheduled} scheduled` : '')),
+      h('p', { class: 'muted small' }, 'Created by ', state.users.get(p.createdBy) ?? p.createdBy, ' · ', time(p.createdAt)));
+    return li;
+  }
+
+  function put(p) {
+    const el = row(p);
+    const old = rows.get(p.id);
+    if (old) old.el.replaceWith(el);
+    else list.append(el);
+    rows.set(p.id, { el, version: p.version });
+    empty.hidden = rows.size > 0;
+  }
+
+  async function load() {
+    const projects = await api.get('/api/projects');
+    for (const p of projects) put(p);
+    empty.hidden = projects.length > 0;
+    for (const p of projects) {
+      if (subs.has(p.id)) continue;
+      // Live counts and status for each listed project.
+      subs.set(p.id, live()?.subscribe(`project:${p.id}`, {
+        presence: false,
+        onPublication(pub) {
+          const e = pub.data;
+          if (e?.type === 'project' && e.action === 'updated' && (rows.get(e.data.id)?.version ?? 0) < e.version) put(e.data);
+        },
+        onStateLost: () => refresh(),
+      }));
+    }
+  }
+
+  async function refresh() {
+    try {
+      const projects = await api.get('/api/projects');
+      for (const p of projects) put(p);
+    } catch (e) {
+      toast(e.message, 'error');
+    }
+  }
+
+  const name = h('input', { id: 'new-name', required: true, maxlength: 200 });
+  const desc = h('textarea', { id: 'new-desc', rows: 2, maxlength: 4000 });
+  const members = h('input', { id: 'new-members', placeholder: 'bob, dave', 'aria-describedby': 'members-help' });
+  const formError = h('p', { class: 'error', role: 'alert', hidden: true });
+  const form = h('form', { class: 'card', 'aria-labelledby': 'new-title', onsubmit: async (e) => {
+    e.preventDefault();
+    formError.hidden = true;
+    try {
+      const p = await api.post('/api/projects', {
+        name: name.value, description: desc.value,
+        members: members.value.split(/[\s,]+/).map((s) => s.replace(/^@/, '')).filter(Boolean),
+      });
+      location.hash = `#/projects/${p.id}`;
+    } catch (err) {
+      formError.textContent = err.message + (err.fields ? ' ' + Object.values(err.fields).join(' ') : '');
+      formError.hidden = false;
+    }
+  } },
+  h('h2', { id: 'new-title' }, 'New project'),
+  h('label', { for: 'new-name' }, 'Name'), name,
+  h('label', { for: 'new-desc' }, 'Description'), desc,
+  h('label', { for: 'new-members' }, 'Members'), members,
+  h('p', { id: 'members-help', class: 'muted small' }, 'User names, separated by commas. You are a member anyway.'),
+  formError, h('button', { type: 'submit' }, 'Create project'));
+
+  main.append(h('h1', {}, 'Projects'), empty, list, form);
+  load().catch((e) => toast(e.message, 'error'));
+  return { dispose: () => subs.forEach((s) => s?.unsubscribe()) };
+}
