@@ -64,7 +64,11 @@ public final class JsonCodec {
                 StreamReadConstraints.builder().maxNestingDepth(maxNestingDepth).build())
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .build();
-    this.mapper = new ObjectMapper(factory);
+    // Numbers keep their exact text value: decimals as BigDecimal (1.10 stays 1.10, 1e400 stays
+    // 1E+400), big integers as BigInteger; never silently rounded through double.
+    this.mapper = new ObjectMapper(factory)
+        .enable(com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+        .setNodeFactory(com.fasterxml.jackson.databind.node.JsonNodeFactory.withExactBigDecimals(true));
   }
 
   // ---------------------------------------------------------------- raw JSON values

@@ -60,6 +60,14 @@ class JsonCodecTest {
   }
 
   @Test
+  void numbersKeepTheirValueAndPrecision() throws Exception {
+    RawJson r = codec.parseRaw("{\"a\":1.10,\"b\":12345678901234567890.5,\"c\":1e400,\"d\":123456789012345678901234567890,\"e\":-0.000001}");
+    assertThat(r.json()).isEqualTo("{\"a\":1.10,\"b\":12345678901234567890.5,\"c\":1E+400,\"d\":123456789012345678901234567890,\"e\":-0.000001}");
+    ClientMessage.Publish p = (ClientMessage.Publish) codec.decodeClient("{\"type\":\"publish\",\"id\":1,\"channel\":\"a\",\"data\":0.1}");
+    assertThat(p.data().json()).isEqualTo("0.1");
+  }
+
+  @Test
   void closeCodeRangesTellWhetherToReconnect() {
     assertThat(CloseCode.SHUTDOWN.reconnect()).isTrue();
     assertThat(CloseCode.SLOW_CONSUMER.reconnect()).isTrue();

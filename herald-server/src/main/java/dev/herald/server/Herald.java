@@ -59,7 +59,8 @@ public final class Herald implements AutoCloseable {
     this.config = b.config;
     this.builder = b;
     this.jwt = config.jwtSecrets().isEmpty() ? null
-        : new JwtAuthenticator(config.jwtSecrets(), config.jwtIssuer(), System::currentTimeMillis);
+        : new JwtAuthenticator(config.jwtSecrets(), config.jwtIssuer(),
+            b.scheduler != null ? b.scheduler::nowMillis : System::currentTimeMillis);
     Authenticator a = b.authenticator != null ? b.authenticator : jwt;
     if (a == null) {
       throw new IllegalStateException("no authenticator: configure auth.jwt.secrets or pass one to the builder");
@@ -135,6 +136,11 @@ public final class Herald implements AutoCloseable {
             config.hub().node(), config.websocketEnabled() ? "on" : "off");
         started.complete(this);
       } else {
+        // Could not listen (port taken...): release everything so the caller can retry.
+        Vertx failed = vertx;
+        vertx = null;
+        hub.close();
+        failed.close();
         started.completeExceptionally(ar.cause());
       }
     });

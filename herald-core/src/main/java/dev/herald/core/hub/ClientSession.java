@@ -74,6 +74,7 @@ public final class ClientSession {
   private final Outbox outbox;
   private final Map<String, Subscription> subscriptions = new ConcurrentHashMap<>();
   private final ArrayDeque<Queued> queued = new ArrayDeque<>();
+  private final java.util.concurrent.atomic.AtomicBoolean overflowed = new java.util.concurrent.atomic.AtomicBoolean();
 
   private volatile State state = State.AWAITING_CONNECT;
   private volatile long lastInboundMillis;
@@ -83,6 +84,7 @@ public final class ClientSession {
   private Cancellable connectTimer = Cancellable.NONE;
   private Cancellable pingTimer = Cancellable.NONE;
   private Cancellable pongTimer = Cancellable.NONE;
+  private boolean awaitingPong;
   private Cancellable expiryTimer = Cancellable.NONE;
 
   ClientSession(Hub hub, TransportConnection transport, ConnectionContext context, String clientId) {
@@ -322,7 +324,14 @@ public final class ClientSession {
       Subscription sub = new Subscription(this, channel, ns);
       subscriptions.put(channel.value(), sub);
       long after = s.since() == null ? Long.MAX_VALUE : s.since().offset();
-      return hub.registry().add(sub)
+      CompletableFuture<Void> registered;
+      try {
+        registered = hub.registry().add(sub);
+      } catch (RuntimeException e) {
+        subscriptions.remove(channel.value(), sub);
+        throw e;
+      }
+      return registered
           .thenCompose(v -> hub.broker().history(channel.value(), after, policy))
           .handleAsync((history, err) -> {
             if (err != null) {
@@ -368,6 +377,7 @@ public final class ClientSession {
       return done();
     }
     String channel = sub.channel().value();
+    sub.joined(true);
     return hub.presence().put(channel, info).thenCompose(v -> sub.namespace().joinLeave()
         ? hub.broker().publishPresence(new PresenceEvent(PresenceEvent.Kind.JOIN, channel, info))
         : done());
@@ -383,8 +393,8 @@ public final class ClientSession {
 
   private CompletableFuture<Void> leave(Subscription sub) {
     hub.registry().remove(sub);
-    if (!sub.namespace().presence()) {
-      return done();
+    if (!sub.namespace().presence() || !sub.joined()) {
+      return done(); // never announced: nothing to take back
     }
     String channel = sub.channel().value();
     ClientInfo current = presenceEntry(sub);
@@ -459,11 +469,17 @@ public final class ClientSession {
     }
     long sentAt = hub.scheduler().nowMillis();
     send(Ping.INSTANCE);
-    pongTimer = hub.scheduler().schedule(config.pongTimeout().toMillis(), () -> executor.execute(() -> {
-      if (state == State.CONNECTED && lastInboundMillis < sentAt) {
-        closeNow(CloseCode.HEARTBEAT_TIMEOUT, CloseCode.HEARTBEAT_TIMEOUT.reason(), 0);
-      }
-    }));
+    // One pending check at a time: while an earlier ping is still awaiting an answer its deadline
+    // is the stricter one, so a later ping does not replace (or pile up) checks.
+    if (!awaitingPong) {
+      awaitingPong = true;
+      pongTimer = hub.scheduler().schedule(config.pongTimeout().toMillis(), () -> executor.execute(() -> {
+        awaitingPong = false;
+        if (state == State.CONNECTED && lastInboundMillis < sentAt) {
+          closeNow(CloseCode.HEARTBEAT_TIMEOUT, CloseCode.HEARTBEAT_TIMEOUT.reason(), 0);
+        }
+      }));
+    }
     schedulePing();
   }
 
@@ -486,7 +502,19 @@ public final class ClientSession {
     return new OutboundMessage(hub.codec().encode(m));
   }
 
+  long outboxLimit() {
+    return config.outboxMaxBytes();
+  }
+
+  /** Any thread: the connection cannot keep up; close it as a slow consumer. */
+  void overflow() {
+    onOverflow();
+  }
+
   private void onOverflow() {
+    if (!overflowed.compareAndSet(false, true)) {
+      return;
+    }
     hub.slowConsumer(this);
     disconnect(CloseCode.SLOW_CONSUMER, CloseCode.SLOW_CONSUMER.reason(), 0);
   }
@@ -511,8 +539,23 @@ public final class ClientSession {
   /** WebSocket close reasons are limited to 123 bytes. */
   static String closeReason(String text, long retryMillis) {
     String suffix = retryMillis > 0 ? "; retry_ms=" + retryMillis : "";
-    String base = text.length() > 90 ? text.substring(0, 90) : text;
-    return base + suffix;
+    return truncateUtf8(text, 123 - suffix.length()) + suffix;
+  }
+
+  /** The longest prefix of {@code text} that fits in {@code maxBytes} of UTF-8, never splitting a character. */
+  static String truncateUtf8(String text, int maxBytes) {
+    int bytes = 0;
+    int i = 0;
+    while (i < text.length()) {
+      int cp = text.codePointAt(i);
+      int len = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+      if (bytes + len > maxBytes) {
+        break;
+      }
+      bytes += len;
+      i += Character.charCount(cp);
+    }
+    return text.substring(0, i);
   }
 
   private void release() {

@@ -30,8 +30,12 @@ final class Subscription {
   private List<Held> held = new ArrayList<>();
   private String epoch;
   private long offset;
-  // Presence state set by the client; only touched on the session's executor.
+  // Presence state set by the client and whether its join was announced; only touched on the
+  // session's executor.
   private RawJson presenceState;
+  private boolean joined;
+  // Bytes held while pending, guarded by "this"; counted against the connection's outbox limit.
+  private long heldBytes;
 
   Subscription(ClientSession session, ChannelName channel, NamespaceSettings namespace) {
     this.session = session;
@@ -55,7 +59,7 @@ final class Subscription {
   void deliver(Pub pub, OutboundMessage message) {
     synchronized (this) {
       if (!live) {
-        held.add(new Held(pub, message));
+        hold(new Held(pub, message));
         return;
       }
       sendInOrder(pub, message);
@@ -66,7 +70,7 @@ final class Subscription {
   void deliverPresence(OutboundMessage message) {
     synchronized (this) {
       if (!live) {
-        held.add(new Held(null, message));
+        hold(new Held(null, message));
         return;
       }
       session.enqueue(message);
@@ -89,6 +93,9 @@ final class Subscription {
       offset = start.offset();
       for (Pub p : recovered) {
         sendInOrder(p, encoder.apply(p));
+      }
+      if (held == null) {
+        return; // overflowed while pending: the session is being closed as a slow consumer
       }
       for (Held h : held) {
         if (h.pub == null) {
@@ -114,6 +121,32 @@ final class Subscription {
     epoch = pub.epoch();
     offset = pub.offset();
     session.enqueue(message);
+  }
+
+  /**
+   * Keeps a live message while history is read. Held messages count against the connection's
+   * outbox limit: a busy channel behind a slow history read ends as a slow consumer (4003, and
+   * recovery on reconnect), never as unbounded memory. Called with "this" held.
+   */
+  private void hold(Held h) {
+    if (held == null) {
+      return; // overflowed before: the session is closing
+    }
+    heldBytes += h.message.size();
+    if (heldBytes > session.outboxLimit()) {
+      held = null;
+      session.overflow();
+      return;
+    }
+    held.add(h);
+  }
+
+  boolean joined() {
+    return joined;
+  }
+
+  void joined(boolean v) {
+    joined = v;
   }
 
   RawJson presenceState() {

@@ -59,16 +59,4 @@ class FanOutTest {
     b.subscribeOk("test:fan"); // bob's join goes to both
     assertThat(rawOf(a, Join.class, 1)).isSameAs(rawOf(b, Join.class, 0));
   }
-
-  @Test
-  void transportCacheTravelsWithTheSharedMessage() {
-    TestClient a = th.connect("alice");
-    TestClient b = th.connect("bob");
-    a.subscribeOk("nopresence:fan");
-    b.subscribeOk("nopresence:fan");
-    th.publish("nopresence:fan", "1");
-    OutboundMessage m = rawOf(a, Pub.class, 0);
-    m.transportCache("converted");
-    assertThat(rawOf(b, Pub.class, 0).transportCache()).isEqualTo("converted");
-  }
 }

@@ -43,6 +43,21 @@ class HeartbeatTest {
   }
 
   @Test
+  void timeoutLongerThanTheIntervalStillClosesADeadPeerAndKeepsOneCheckPending() {
+    TestHub fast = TestHub.builder().config(c -> c.withHeartbeat(Duration.ofMillis(200), Duration.ofMillis(300))).build();
+    try {
+      TestClient c = fast.connect("alice");
+      fast.scheduler().advance(Duration.ofMillis(200)); // first ping; its check is due at 500
+      fast.scheduler().advance(Duration.ofMillis(200)); // second ping at 400 must not push the check back
+      assertThat(c.transport().isClosed()).isFalse();
+      fast.scheduler().advance(Duration.ofMillis(100)); // 500: no answer to the ping of 200
+      assertThat(c.transport().lastClose().code()).isEqualTo(4002);
+    } finally {
+      fast.close();
+    }
+  }
+
+  @Test
   void pongKeepsTheConnectionAlive() {
     TestClient c = th.connect("alice");
     th.scheduler().advance(Duration.ofSeconds(25));

@@ -64,6 +64,32 @@ class SlowConsumerTest {
   }
 
   @Test
+  void liveMessagesHeldDuringASlowHistoryReadAreBoundedByTheOutboxLimit() {
+    java.util.concurrent.atomic.AtomicReference<dev.herald.core.testkit.BlockingHistoryBroker> broker = new java.util.concurrent.atomic.AtomicReference<>();
+    TestHub slowHistory = TestHub.builder()
+        .config(c -> c.withLimits(128, 4096, 64 * 1024, 32 * 1024))
+        .broker(sch -> {
+          broker.set(new dev.herald.core.testkit.BlockingHistoryBroker(new dev.herald.core.broker.MemoryBroker(sch)));
+          return broker.get();
+        })
+        .build();
+    try {
+      TestClient c = slowHistory.connect("alice");
+      broker.get().arm(dev.herald.core.testkit.BlockingHistoryBroker.Mode.SNAPSHOT_EARLY);
+      c.subscribe("nopresence:busy");
+      broker.get().awaitHistoryCalled();
+      for (int i = 0; i < 60; i++) { // 60 x ~170 bytes > 4096: more than the outbox may hold
+        slowHistory.publish("nopresence:busy", DATA);
+      }
+      assertThat(c.transport().awaitClose().code()).isEqualTo(4003);
+      assertThat(slowHistory.hub().stats().slowConsumers()).isEqualTo(1);
+      broker.get().release();
+    } finally {
+      slowHistory.close();
+    }
+  }
+
+  @Test
   void notWritableHoldsMessagesUntilWritableAgain() {
     TestClient c = th.connect("alice");
     c.subscribeOk("nopresence:x");

@@ -92,7 +92,7 @@ public final class ConfigLoader {
 
   /** Builds the configuration from file entries and environment variables. */
   public static HeraldConfig fromMap(Map<String, String> file, Map<String, String> env) {
-    return new Reading(effective(file, env, Map.of()), Map.of()).build();
+    return new Reading(effective(file, env, Map.of()), Map.of(), unknownEnv(file, env, Map.of())).build();
   }
 
   /**
@@ -104,7 +104,7 @@ public final class ConfigLoader {
 
   public static Loaded fromMap(Map<String, String> file, Map<String, String> env, Map<String, String> extraDefaults) {
     Map<String, String> merged = effective(file, env, extraDefaults);
-    HeraldConfig herald = new Reading(merged, extraDefaults).build();
+    HeraldConfig herald = new Reading(merged, extraDefaults, unknownEnv(file, env, extraDefaults)).build();
     Map<String, String> extra = new LinkedHashMap<>();
     for (String k : extraDefaults.keySet()) {
       extra.put(k, merged.get(k));
@@ -153,6 +153,23 @@ public final class ConfigLoader {
     return m;
   }
 
+  /** HERALD_* variables that override no key: almost always a typo, so they are reported. */
+  private static List<String> unknownEnv(Map<String, String> file, Map<String, String> env, Map<String, String> extra) {
+    Map<String, String> merged = effective(file, Map.of(), extra);
+    java.util.Set<String> known = new java.util.HashSet<>();
+    for (String k : merged.keySet()) {
+      known.add(envName(k));
+    }
+    List<String> out = new ArrayList<>();
+    for (String e : env.keySet()) {
+      if (e.startsWith(ENV_PREFIX) && !known.contains(e)) {
+        out.add(e);
+      }
+    }
+    java.util.Collections.sort(out);
+    return out;
+  }
+
   public static String envName(String key) {
     return ENV_PREFIX + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
   }
@@ -168,11 +185,13 @@ public final class ConfigLoader {
   private static final class Reading {
     private final Map<String, String> m;
     private final Map<String, String> extra;
+    private final List<String> unknownEnv;
     private final List<String> problems = new ArrayList<>();
 
-    Reading(Map<String, String> m, Map<String, String> extra) {
+    Reading(Map<String, String> m, Map<String, String> extra, List<String> unknownEnv) {
       this.m = m;
       this.extra = extra;
+      this.unknownEnv = unknownEnv;
     }
 
     HeraldConfig build() {
@@ -207,9 +226,9 @@ public final class ConfigLoader {
         }
       }
       HubConfig hub = null;
-      Duration ping = duration("heartbeat.interval");
-      Duration pong = duration("heartbeat.timeout");
-      Duration connect = duration("connect.timeout");
+      Duration ping = positive(duration("heartbeat.interval"), "heartbeat.interval");
+      Duration pong = positive(duration("heartbeat.timeout"), "heartbeat.timeout");
+      Duration connect = positive(duration("connect.timeout"), "connect.timeout");
       Duration retryMin = duration("shutdown.retry-min");
       Duration retryMax = duration("shutdown.retry-max");
       int maxMessage = integer("limits.max-message-bytes", 256, 16 * 1024 * 1024);
@@ -221,6 +240,10 @@ public final class ConfigLoader {
       boolean demo = bool("demo.enabled");
       if (maxPublish > maxMessage) {
         problems.add("limits.max-publish-bytes (" + maxPublish + ") must not exceed limits.max-message-bytes (" + maxMessage + ")");
+      }
+      if (outbox < 2L * (maxPublish + 1024)) {
+        problems.add("limits.outbox-bytes (" + outbox + ") must be at least twice limits.max-publish-bytes plus 1 KiB ("
+            + 2L * (maxPublish + 1024) + "): otherwise one large publication disconnects every subscriber as a slow consumer");
       }
       if (retryMin != null && retryMax != null && retryMax.compareTo(retryMin) < 0) {
         problems.add("shutdown.retry-max must be >= shutdown.retry-min");
@@ -239,6 +262,10 @@ public final class ConfigLoader {
           problems.add(p + "stream-ttl must be >= " + p + "history-ttl");
           continue;
         }
+        if (size > 0 && ttl != null && ttl.isZero()) {
+          problems.add(p + "history-ttl must be above 0 when " + p + "history-size is above 0 (or set history-size=0 for no history)");
+          continue;
+        }
         namespaces.add(NamespaceSettings.builder(ns.equals("default") ? "" : ns)
             .historySize(size)
             .historyTtl(ttl == null ? Duration.ZERO : ttl)
@@ -249,11 +276,18 @@ public final class ConfigLoader {
             .personal(bool(p + "personal"))
             .build());
       }
+      for (String envKey : unknownEnv) {
+        problems.add("unknown environment variable " + envKey + suggestion(envKey, namespaceNames));
+      }
       if (!problems.isEmpty()) {
         throw new ConfigException(problems);
       }
-      hub = new HubConfig(m.get("node.name"), ping, pong, connect, subs, outbox, 16 * 1024,
-          maxMessage, maxPublish, 1024, 64, retryMin, retryMax);
+      try {
+        hub = new HubConfig(m.get("node.name"), ping, pong, connect, subs, outbox, 16 * 1024,
+            maxMessage, maxPublish, 1024, 64, retryMin, retryMax);
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(List.of(e.getMessage()));
+      }
       return new HeraldConfig(host, port, origins, wsEnabled, path, compression, secrets,
           m.get("auth.jwt.issuer"), apiKeys, demo, hub, namespaces);
     }
@@ -274,6 +308,19 @@ public final class ConfigLoader {
     private String suggestion(String key, List<String> namespaces) {
       List<String> known = new ArrayList<>(DEFAULTS.keySet());
       known.addAll(extra.keySet());
+      if (key.startsWith(ENV_PREFIX)) {
+        known.addAll(m.keySet());
+        String best = null;
+        int bestDistance = Integer.MAX_VALUE;
+        for (String k : known) {
+          int d = distance(key, envName(k));
+          if (d < bestDistance) {
+            bestDistance = d;
+            best = envName(k);
+          }
+        }
+        return best != null && bestDistance <= 4 ? " (did you mean " + best + "?)" : "";
+      }
       if (key.startsWith("namespace.")) {
         String[] parts = key.split("\\.", 3);
         if (parts.length == 3 && !namespaces.contains(parts[1])) {
@@ -320,7 +367,21 @@ public final class ConfigLoader {
     }
 
     private Duration duration(String key) {
-      return parse(key, "a duration such as 500ms, 10s, 5m, 24h or 7d", ConfigLoader::parseDuration, null);
+      return parse(key, "a duration from 0 to 3650d such as 500ms, 10s, 5m, 24h or 7d", v -> {
+        Duration d = ConfigLoader.parseDuration(v);
+        if (d.compareTo(Duration.ofDays(3650)) > 0) {
+          throw new IllegalArgumentException("too long");
+        }
+        return d;
+      }, null);
+    }
+
+    private Duration positive(Duration d, String key) {
+      if (d != null && d.isZero()) {
+        problems.add(key + ": must be above 0");
+        return null;
+      }
+      return d;
     }
 
     private <T> T parse(String key, String expected, Function<String, T> f, T fallback) {

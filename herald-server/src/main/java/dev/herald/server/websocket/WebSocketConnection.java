@@ -10,9 +10,9 @@ import java.util.List;
 import java.util.concurrent.Executor;
 
 /**
- * One WebSocket as the hub sees it. The hub's messages are written as text frames straight from
- * their shared bytes (no per-connection encoding); when several are queued they go out as one
- * frame, separated by LF, which saves a system call per message under load.
+ * One WebSocket as the hub sees it. A single queued message is written as a text frame straight
+ * from its shared bytes (no per-connection encoding or copy); when several are queued they are
+ * copied once into one frame, separated by LF, which saves a write per message under load.
  */
 final class WebSocketConnection implements TransportConnection {
   private final ServerWebSocket ws;
@@ -35,6 +35,9 @@ final class WebSocketConnection implements TransportConnection {
 
   @Override
   public void send(List<OutboundMessage> batch) {
+    if (ws.isClosed()) {
+      return; // the peer is gone; the session learns it from the close handler
+    }
     byte[] payload;
     if (batch.size() == 1) {
       payload = batch.get(0).bytes();
@@ -61,7 +64,7 @@ final class WebSocketConnection implements TransportConnection {
 
   @Override
   public boolean writable() {
-    return !ws.writeQueueFull();
+    return !ws.isClosed() && !ws.writeQueueFull();
   }
 
   @Override

@@ -50,6 +50,30 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void rangesThatWouldFailLaterAreRefusedUpFront() {
+    ConfigException e = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.fromMap(Map.of(
+        "heartbeat.interval", "0",
+        "connect.timeout", "0s",
+        "heartbeat.timeout", "9999999999999d",
+        "limits.outbox-bytes", "2048",
+        "namespaces", "p",
+        "namespace.p.history-ttl", "0"), Map.of()));
+    assertThat(e.getMessage())
+        .contains("heartbeat.interval: must be above 0")
+        .contains("connect.timeout: must be above 0")
+        .contains("heartbeat.timeout: '9999999999999d' is not a duration from 0 to 3650d")
+        .contains("limits.outbox-bytes (2048) must be at least twice limits.max-publish-bytes")
+        .contains("namespace.p.history-ttl must be above 0");
+  }
+
+  @Test
+  void misspelledEnvironmentVariablesAreReported() {
+    ConfigException e = catchThrowableOfType(ConfigException.class,
+        () -> ConfigLoader.fromMap(Map.of(), Map.of("HERALD_WEBSOCKET_ENABLD", "false", "PATH", "/bin")));
+    assertThat(e.getMessage()).contains("unknown environment variable HERALD_WEBSOCKET_ENABLD (did you mean HERALD_WEBSOCKET_ENABLED?)");
+  }
+
+  @Test
   void defaultNamespaceNameMapsToChannelsWithoutColon() {
     HeraldConfig c = ConfigLoader.fromMap(Map.of("namespaces", "default"), Map.of());
     assertThat(c.namespaces().get(0).name()).isEmpty();
