@@ -38,8 +38,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The reference app: Projects and Notifications on Herald. It uses only Herald's public API: the
- * server builder with a session-cookie authenticator, a channel authorizer and its own routes,
- * and {@link Herald#publish} (through the outbox).
+ * server builder with a session-cookie authenticator, a channel authorizer and its own routes, and
+ * {@link Herald#publish} (through the outbox).
  */
 public final class App implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(App.class);
@@ -53,8 +53,15 @@ public final class App implements AutoCloseable {
   private final ProjectService projects;
   private final boolean seeded;
 
-  private App(Database db, Herald herald, OutboxRelay relay, ExecutorService blocking, ScheduledExecutorService timers,
-      UserRepository users, ProjectService projects, boolean seeded) {
+  private App(
+      Database db,
+      Herald herald,
+      OutboxRelay relay,
+      ExecutorService blocking,
+      ScheduledExecutorService timers,
+      UserRepository users,
+      ProjectService projects,
+      boolean seeded) {
     this.db = db;
     this.herald = herald;
     this.relay = relay;
@@ -66,9 +73,15 @@ public final class App implements AutoCloseable {
   }
 
   /** Options for starting the app; tests replace the clock and the content publisher. */
-  public record Options(Map<String, String> file, Map<String, String> env, Clock clock, ContentPublisher publisher, boolean outbox) {
+  public record Options(
+      Map<String, String> file,
+      Map<String, String> env,
+      Clock clock,
+      ContentPublisher publisher,
+      boolean outbox) {
     public static Options of(Map<String, String> file) {
-      return new Options(file, Map.of(), Clock.systemUTC(), ContentPublisher.alwaysSucceeds(), true);
+      return new Options(
+          file, Map.of(), Clock.systemUTC(), ContentPublisher.alwaysSucceeds(), true);
     }
 
     public Options withPublisher(ContentPublisher p) {
@@ -90,7 +103,8 @@ public final class App implements AutoCloseable {
       try {
         Files.createDirectories(dir);
       } catch (IOException e) {
-        throw new ConfigException(List.of("app.data-dir: cannot create " + dir + ": " + e.getMessage()));
+        throw new ConfigException(
+            List.of("app.data-dir: cannot create " + dir + ": " + e.getMessage()));
       }
       // WRITE_DELAY=0: a commit is on disk before the request returns, so a crash right after
       // commit loses neither the change nor its outbox row.
@@ -106,65 +120,95 @@ public final class App implements AutoCloseable {
       outboxInterval = ConfigLoader.parseDuration(a.get("app.outbox.interval"));
       schedulerInterval = ConfigLoader.parseDuration(a.get("app.scheduler.interval"));
     } catch (RuntimeException e) {
-      throw new ConfigException(List.of("app.db.pool-size, app.session-ttl, app.outbox.interval and app.scheduler.interval "
-          + "must be a number and durations such as 12h or 1s: " + e.getMessage()));
+      throw new ConfigException(
+          List.of(
+              "app.db.pool-size, app.session-ttl, app.outbox.interval and app.scheduler.interval "
+                  + "must be a number and durations such as 12h or 1s: "
+                  + e.getMessage()));
     }
 
     Database db = new Database(url, a.get("app.db.user"), a.get("app.db.password"), poolSize);
     int ran = db.migrate();
-    log.info("database {} ready ({} migrations applied)", url.replaceAll("password=[^;&]*", "password=****"), ran);
+    log.info(
+        "database {} ready ({} migrations applied)",
+        url.replaceAll("password=[^;&]*", "password=****"),
+        ran);
     ObjectMapper json = Json.mapper();
     Clock clock = o.clock();
     ChangeLog changes = new ChangeLog(json, clock);
     NotificationService notifications = new NotificationService(db, changes, clock);
     ActivityService activities = new ActivityService(db, changes, notifications, clock);
-    ProjectService projects = new ProjectService(db, changes, activities, notifications, o.publisher(), clock);
+    ProjectService projects =
+        new ProjectService(db, changes, activities, notifications, o.publisher(), clock);
     UserRepository users = new UserRepository(db, new PasswordHasher(), clock);
     SessionStore sessions = new SessionStore(db, clock, sessionTtl);
     boolean seeded = Boolean.parseBoolean(a.get("app.demo-users")) && Seed.run(users, projects);
 
-    ExecutorService blocking = Executors.newFixedThreadPool(Math.max(2, poolSize / 2), r -> {
-      Thread t = new Thread(r, "herald-app-worker");
-      t.setDaemon(true);
-      return t;
-    });
+    ExecutorService blocking =
+        Executors.newFixedThreadPool(
+            Math.max(2, poolSize / 2),
+            r -> {
+              Thread t = new Thread(r, "herald-app-worker");
+              t.setDaemon(true);
+              return t;
+            });
     Herald[] holder = new Herald[1];
-    OutboxRelay relay = new OutboxRelay(db, changes, (channel, payload) -> holder[0].publish(channel, payload), outboxInterval.toMillis());
-    ApiRouter api = new ApiRouter(db, users, sessions, projects, activities, notifications, relay, json);
-    Herald herald = Herald.builder(config.herald())
-        .authenticator(new SessionAuthenticator(sessions, blocking))
-        .authorizer(new ChannelAccess(db, blocking))
-        .routes(router -> {
-          api.install(router);
-          router.get("/*").handler(StaticHandler.create("webroot/app").setCachingEnabled(false));
-        })
-        .build();
+    OutboxRelay relay =
+        new OutboxRelay(
+            db,
+            changes,
+            (channel, payload) -> holder[0].publish(channel, payload),
+            outboxInterval.toMillis());
+    ApiRouter api =
+        new ApiRouter(db, users, sessions, projects, activities, notifications, relay, json);
+    Herald herald =
+        Herald.builder(config.herald())
+            .authenticator(new SessionAuthenticator(sessions, blocking))
+            .authorizer(new ChannelAccess(db, blocking))
+            .routes(
+                router -> {
+                  api.install(router);
+                  router
+                      .get("/*")
+                      .handler(StaticHandler.create("webroot/app").setCachingEnabled(false));
+                })
+            .build();
     holder[0] = herald;
     herald.start().join();
     if (o.outbox() && Boolean.parseBoolean(a.get("app.outbox.enabled"))) {
       relay.start();
     }
-    ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "herald-app-scheduler");
-      t.setDaemon(true);
-      return t;
-    });
-    timers.scheduleWithFixedDelay(() -> {
-      try {
-        if (projects.publishDue() > 0) {
-          relay.wake();
-        }
-      } catch (RuntimeException e) {
-        log.warn("scheduled publishing failed; will retry", e);
-      }
-    }, schedulerInterval.toMillis(), schedulerInterval.toMillis(), TimeUnit.MILLISECONDS);
-    timers.scheduleWithFixedDelay(() -> {
-      try {
-        sessions.purgeExpired();
-      } catch (RuntimeException e) {
-        log.warn("session purge failed", e);
-      }
-    }, 1, 60, TimeUnit.MINUTES);
+    ScheduledExecutorService timers =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "herald-app-scheduler");
+              t.setDaemon(true);
+              return t;
+            });
+    timers.scheduleWithFixedDelay(
+        () -> {
+          try {
+            if (projects.publishDue() > 0) {
+              relay.wake();
+            }
+          } catch (RuntimeException e) {
+            log.warn("scheduled publishing failed; will retry", e);
+          }
+        },
+        schedulerInterval.toMillis(),
+        schedulerInterval.toMillis(),
+        TimeUnit.MILLISECONDS);
+    timers.scheduleWithFixedDelay(
+        () -> {
+          try {
+            sessions.purgeExpired();
+          } catch (RuntimeException e) {
+            log.warn("session purge failed", e);
+          }
+        },
+        1,
+        60,
+        TimeUnit.MINUTES);
     return new App(db, herald, relay, blocking, timers, users, projects, seeded);
   }
 
@@ -215,9 +259,10 @@ public final class App implements AutoCloseable {
         }
         case "--print-config" -> print = true;
         case "-h", "--help" -> {
-          System.out.println("usage: java -jar herald-app.jar [--config FILE] [--print-config]\n"
-              + "  Without --config: embedded defaults (H2 in ./data, demo users, http://127.0.0.1:8080/).\n"
-              + "  HERALD_* environment variables override keys; see docs/configuration.md.");
+          System.out.println(
+              "usage: java -jar herald-app.jar [--config FILE] [--print-config]\n"
+                  + "  Without --config: embedded defaults (H2 in ./data, demo users, http://127.0.0.1:8080/).\n"
+                  + "  HERALD_* environment variables override keys; see docs/configuration.md.");
           return;
         }
         default -> fail("unknown argument '" + args[i] + "' (try --help)");
@@ -225,22 +270,34 @@ public final class App implements AutoCloseable {
     }
     Map<String, String> file = configFile == null ? defaults() : ConfigLoader.readFile(configFile);
     if (print) {
-      Map<String, String> merged = new LinkedHashMap<>(ConfigLoader.describe(file, System.getenv(), true));
-      ConfigLoader.fromMap(file, System.getenv(), AppConfig.DEFAULTS).extra()
+      Map<String, String> merged =
+          new LinkedHashMap<>(ConfigLoader.describe(file, System.getenv(), true));
+      ConfigLoader.fromMap(file, System.getenv(), AppConfig.DEFAULTS)
+          .extra()
           .forEach((k, v) -> merged.put(k, k.endsWith("password") && !v.isEmpty() ? "****" : v));
       merged.forEach((k, v) -> System.out.println(k + "=" + v));
       return;
     }
     App app;
     try {
-      app = start(new Options(file, System.getenv(), Clock.systemUTC(), ContentPublisher.alwaysSucceeds(), true));
+      app =
+          start(
+              new Options(
+                  file,
+                  System.getenv(),
+                  Clock.systemUTC(),
+                  ContentPublisher.alwaysSucceeds(),
+                  true));
     } catch (ConfigException e) {
       fail(e.getMessage());
       return;
     }
     Runtime.getRuntime().addShutdownHook(new Thread(app::close, "herald-app-shutdown"));
-    String host = app.herald.config().host().equals("0.0.0.0") ? "localhost" : app.herald.config().host();
-    StringBuilder b = new StringBuilder("\n  Herald reference app is running: http://" + host + ":" + app.port() + "/\n");
+    String host =
+        app.herald.config().host().equals("0.0.0.0") ? "localhost" : app.herald.config().host();
+    StringBuilder b =
+        new StringBuilder(
+            "\n  Herald reference app is running: http://" + host + ":" + app.port() + "/\n");
     if (app.seeded || !app.users.all().isEmpty() && app.users.find("alice").isPresent()) {
       b.append("  Demo logins (password '").append(Seed.PASSWORD).append("'): ");
       b.append(String.join(", ", Seed.USERS.keySet())).append(" (carol is an admin)\n");

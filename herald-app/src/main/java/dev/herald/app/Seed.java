@@ -30,11 +30,19 @@ final class Seed {
       return false;
     }
     for (Map.Entry<String, String> u : USERS.entrySet()) {
-      users.create(u.getKey(), u.getValue(), u.getKey().equals("carol") ? Role.ADMIN : Role.EDITOR, PASSWORD);
+      users.create(
+          u.getKey(),
+          u.getValue(),
+          u.getKey().equals("carol") ? Role.ADMIN : Role.EDITOR,
+          PASSWORD);
     }
     User alice = users.find("alice").orElseThrow();
-    var p = projects.create(alice, "Spring campaign", "Landing page, teaser blocks and hero images for the spring launch.",
-        List.of("bob", "dave"));
+    var p =
+        projects.create(
+            alice,
+            "Spring campaign",
+            "Landing page, teaser blocks and hero images for the spring launch.",
+            List.of("bob", "dave"));
     projects.addItem(alice, p.id(), "page/12", 3, "Spring landing page", "page");
     projects.addItem(alice, p.id(), "block/40", 1, "Teaser: new collection", "block");
     projects.addItem(alice, p.id(), "media/7", 2, "Hero image", "media");

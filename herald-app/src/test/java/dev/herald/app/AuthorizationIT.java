@@ -29,13 +29,14 @@ import org.junit.jupiter.api.Test;
 /**
  * Every REST endpoint refuses outsiders: no session gives 401, a user who may not see a project
  * gets 404 for it and everything in it (and for other people's notifications), a state-changing
- * request without the CSRF token gets 403. The route table is checked against the routes
- * ApiRouter registers, so a new route cannot slip in untested.
+ * request without the CSRF token gets 403. The route table is checked against the routes ApiRouter
+ * registers, so a new route cannot slip in untested.
  */
 class AuthorizationIT extends AppTestBase {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final AtomicInteger REFS = new AtomicInteger();
-  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
   /** What a route touches, which decides what an outsider gets. */
   enum Scope {
@@ -63,16 +64,42 @@ class AuthorizationIT extends AppTestBase {
     }
   }
 
-  /** A project of alice and bob, with an item, alice's post mentioning bob, bob's reply, and bob's notification. */
+  /**
+   * A project of alice and bob, with an item, alice's post mentioning bob, bob's reply, and bob's
+   * notification.
+   */
   record Fixture(long project, long item, long activity, long reply, long bobsNotification) {}
 
   private Fixture fixture() {
     ApiClient alice = app.login("alice");
     ApiClient bob = app.login("bob");
-    long p = alice.post("/api/projects", "{\"name\":\"Secret plans\",\"members\":[\"bob\"]}").expect(201).json().get("id").asLong();
-    long item = alice.post("/api/projects/" + p + "/items", itemBody()).expect(201).json().get("id").asLong();
-    long a = alice.post("/api/projects/" + p + "/activities", "{\"message\":\"@bob have a look\"}").expect(201).json().get("id").asLong();
-    long r = bob.post("/api/activities/" + a + "/replies", "{\"message\":\"On it\"}").expect(201).json().get("id").asLong();
+    long p =
+        alice
+            .post("/api/projects", "{\"name\":\"Secret plans\",\"members\":[\"bob\"]}")
+            .expect(201)
+            .json()
+            .get("id")
+            .asLong();
+    long item =
+        alice
+            .post("/api/projects/" + p + "/items", itemBody())
+            .expect(201)
+            .json()
+            .get("id")
+            .asLong();
+    long a =
+        alice
+            .post("/api/projects/" + p + "/activities", "{\"message\":\"@bob have a look\"}")
+            .expect(201)
+            .json()
+            .get("id")
+            .asLong();
+    long r =
+        bob.post("/api/activities/" + a + "/replies", "{\"message\":\"On it\"}")
+            .expect(201)
+            .json()
+            .get("id")
+            .asLong();
     long n = -1;
     for (JsonNode x : bob.get("/api/notifications?limit=100").expect(200).json().get("items")) {
       if (x.get("link").asText().equals("/projects/" + p + "#activity-" + a)) {
@@ -84,7 +111,9 @@ class AuthorizationIT extends AppTestBase {
   }
 
   private static String itemBody() {
-    return "{\"contentRef\":\"page/authz" + REFS.incrementAndGet() + "\",\"contentVersion\":1,\"title\":\"Plan\",\"type\":\"page\"}";
+    return "{\"contentRef\":\"page/authz"
+        + REFS.incrementAndGet()
+        + "\",\"contentVersion\":1,\"title\":\"Plan\",\"type\":\"page\"}";
   }
 
   /** Every route of ApiRouter, with real ids from the fixture. */
@@ -93,38 +122,144 @@ class AuthorizationIT extends AppTestBase {
     String msg = "{\"message\":\"let me in\"}";
     String at = "{\"at\":\"" + OffsetDateTime.now().plusDays(2) + "\"}";
     List<Call> c = new ArrayList<>();
-    c.add(new Call("POST", "/api/login", "/api/login", "{\"username\":\"eve\",\"password\":\"pw-eve\"}", Scope.OPEN, 200));
+    c.add(
+        new Call(
+            "POST",
+            "/api/login",
+            "/api/login",
+            "{\"username\":\"eve\",\"password\":\"pw-eve\"}",
+            Scope.OPEN,
+            200));
     c.add(new Call("POST", "/api/logout", "/api/logout", null, Scope.OWN, 204));
     c.add(new Call("GET", "/api/me", "/api/me", null, Scope.OWN, 200));
     c.add(new Call("GET", "/api/users", "/api/users?q=b", null, Scope.OWN, 200));
     c.add(new Call("GET", "/api/projects", "/api/projects", null, Scope.OWN, 200));
-    c.add(new Call("POST", "/api/projects", "/api/projects", "{\"name\":\"Eve's own\"}", Scope.OWN, 201));
+    c.add(
+        new Call(
+            "POST", "/api/projects", "/api/projects", "{\"name\":\"Eve's own\"}", Scope.OWN, 201));
     c.add(new Call("GET", "/api/projects/:id", p, null, Scope.PROJECT, 0));
     c.add(new Call("GET", "/api/projects/:id/snapshot", p + "/snapshot", null, Scope.PROJECT, 0));
-    c.add(new Call("GET", "/api/projects/:id/changes", p + "/changes?since=0", null, Scope.PROJECT, 0));
-    c.add(new Call("POST", "/api/projects/:id/members", p + "/members", "{\"userId\":\"eve\"}", Scope.PROJECT, 0));
-    c.add(new Call("DELETE", "/api/projects/:id/members/:userId", p + "/members/bob", null, Scope.PROJECT, 0));
+    c.add(
+        new Call(
+            "GET", "/api/projects/:id/changes", p + "/changes?since=0", null, Scope.PROJECT, 0));
+    c.add(
+        new Call(
+            "POST",
+            "/api/projects/:id/members",
+            p + "/members",
+            "{\"userId\":\"eve\"}",
+            Scope.PROJECT,
+            0));
+    c.add(
+        new Call(
+            "DELETE",
+            "/api/projects/:id/members/:userId",
+            p + "/members/bob",
+            null,
+            Scope.PROJECT,
+            0));
     c.add(new Call("GET", "/api/projects/:id/items", p + "/items", null, Scope.PROJECT, 0));
     c.add(new Call("POST", "/api/projects/:id/items", p + "/items", itemBody(), Scope.PROJECT, 0));
-    c.add(new Call("DELETE", "/api/projects/:id/items/:itemId", p + "/items/" + f.item(), null, Scope.PROJECT, 0));
-    c.add(new Call("POST", "/api/projects/:id/items/:itemId/ready", p + "/items/" + f.item() + "/ready", null, Scope.PROJECT, 0));
-    c.add(new Call("POST", "/api/projects/:id/items/:itemId/reject", p + "/items/" + f.item() + "/reject", null, Scope.PROJECT, 0));
+    c.add(
+        new Call(
+            "DELETE",
+            "/api/projects/:id/items/:itemId",
+            p + "/items/" + f.item(),
+            null,
+            Scope.PROJECT,
+            0));
+    c.add(
+        new Call(
+            "POST",
+            "/api/projects/:id/items/:itemId/ready",
+            p + "/items/" + f.item() + "/ready",
+            null,
+            Scope.PROJECT,
+            0));
+    c.add(
+        new Call(
+            "POST",
+            "/api/projects/:id/items/:itemId/reject",
+            p + "/items/" + f.item() + "/reject",
+            null,
+            Scope.PROJECT,
+            0));
     c.add(new Call("POST", "/api/projects/:id/publish", p + "/publish", null, Scope.PROJECT, 0));
     c.add(new Call("POST", "/api/projects/:id/schedule", p + "/schedule", at, Scope.PROJECT, 0));
-    c.add(new Call("DELETE", "/api/projects/:id/schedule", p + "/schedule", null, Scope.PROJECT, 0));
-    c.add(new Call("GET", "/api/projects/:id/activities", p + "/activities", null, Scope.PROJECT, 0));
-    c.add(new Call("POST", "/api/projects/:id/activities", p + "/activities", "{\"message\":\"hi\",\"itemId\":" + f.item() + "}", Scope.PROJECT, 0));
-    c.add(new Call("PATCH", "/api/activities/:id", "/api/activities/" + f.activity(), msg, Scope.PROJECT, 0));
-    c.add(new Call("DELETE", "/api/activities/:id", "/api/activities/" + f.activity(), null, Scope.PROJECT, 0));
-    c.add(new Call("POST", "/api/activities/:id/replies", "/api/activities/" + f.activity() + "/replies", msg, Scope.PROJECT, 0));
-    c.add(new Call("PATCH", "/api/replies/:id", "/api/replies/" + f.reply(), msg, Scope.PROJECT, 0));
-    c.add(new Call("DELETE", "/api/replies/:id", "/api/replies/" + f.reply(), null, Scope.PROJECT, 0));
+    c.add(
+        new Call("DELETE", "/api/projects/:id/schedule", p + "/schedule", null, Scope.PROJECT, 0));
+    c.add(
+        new Call("GET", "/api/projects/:id/activities", p + "/activities", null, Scope.PROJECT, 0));
+    c.add(
+        new Call(
+            "POST",
+            "/api/projects/:id/activities",
+            p + "/activities",
+            "{\"message\":\"hi\",\"itemId\":" + f.item() + "}",
+            Scope.PROJECT,
+            0));
+    c.add(
+        new Call(
+            "PATCH",
+            "/api/activities/:id",
+            "/api/activities/" + f.activity(),
+            msg,
+            Scope.PROJECT,
+            0));
+    c.add(
+        new Call(
+            "DELETE",
+            "/api/activities/:id",
+            "/api/activities/" + f.activity(),
+            null,
+            Scope.PROJECT,
+            0));
+    c.add(
+        new Call(
+            "POST",
+            "/api/activities/:id/replies",
+            "/api/activities/" + f.activity() + "/replies",
+            msg,
+            Scope.PROJECT,
+            0));
+    c.add(
+        new Call("PATCH", "/api/replies/:id", "/api/replies/" + f.reply(), msg, Scope.PROJECT, 0));
+    c.add(
+        new Call(
+            "DELETE", "/api/replies/:id", "/api/replies/" + f.reply(), null, Scope.PROJECT, 0));
     c.add(new Call("GET", "/api/notifications", "/api/notifications", null, Scope.OWN, 200));
-    c.add(new Call("GET", "/api/notifications/unread-count", "/api/notifications/unread-count", null, Scope.OWN, 200));
-    c.add(new Call("GET", "/api/notifications/changes", "/api/notifications/changes?since=0", null, Scope.OWN, 200));
-    c.add(new Call("POST", "/api/notifications/read-all", "/api/notifications/read-all", null, Scope.OWN, 200));
-    c.add(new Call("POST", "/api/notifications/:id/read", "/api/notifications/" + f.bobsNotification() + "/read", null,
-        Scope.FOREIGN_NOTIFICATION, 0));
+    c.add(
+        new Call(
+            "GET",
+            "/api/notifications/unread-count",
+            "/api/notifications/unread-count",
+            null,
+            Scope.OWN,
+            200));
+    c.add(
+        new Call(
+            "GET",
+            "/api/notifications/changes",
+            "/api/notifications/changes?since=0",
+            null,
+            Scope.OWN,
+            200));
+    c.add(
+        new Call(
+            "POST",
+            "/api/notifications/read-all",
+            "/api/notifications/read-all",
+            null,
+            Scope.OWN,
+            200));
+    c.add(
+        new Call(
+            "POST",
+            "/api/notifications/:id/read",
+            "/api/notifications/" + f.bobsNotification() + "/read",
+            null,
+            Scope.FOREIGN_NOTIFICATION,
+            0));
     return c;
   }
 
@@ -143,7 +278,8 @@ class AuthorizationIT extends AppTestBase {
       }
       out.add(m.group(1).toUpperCase() + " " + m.group(2));
     }
-    assertThat(text).as("routes registered another way would escape this test")
+    assertThat(text)
+        .as("routes registered another way would escape this test")
         .doesNotContain("routeWithRegex")
         .doesNotContainPattern("\\.method\\(\\s*HttpMethod")
         .doesNotContainPattern("router\\s*\\.\\s*route\\s*\\(\\s*\\)");
@@ -153,10 +289,19 @@ class AuthorizationIT extends AppTestBase {
   @Test
   void theRouteTableCoversEveryRegisteredRoute() throws IOException {
     Set<String> registered = registeredRoutes();
-    Set<String> table = routes(new Fixture(1, 2, 3, 4, 5)).stream().map(Call::key).collect(Collectors.toCollection(TreeSet::new));
-    assertThat(registered).as("ApiRouter registers at least the known routes").hasSizeGreaterThanOrEqualTo(31);
-    assertThat(table).as("routes registered in ApiRouter but missing from this test's table").containsAll(registered);
-    assertThat(registered).as("routes in this test's table that ApiRouter does not register").containsAll(table);
+    Set<String> table =
+        routes(new Fixture(1, 2, 3, 4, 5)).stream()
+            .map(Call::key)
+            .collect(Collectors.toCollection(TreeSet::new));
+    assertThat(registered)
+        .as("ApiRouter registers at least the known routes")
+        .hasSizeGreaterThanOrEqualTo(31);
+    assertThat(table)
+        .as("routes registered in ApiRouter but missing from this test's table")
+        .containsAll(registered);
+    assertThat(registered)
+        .as("routes in this test's table that ApiRouter does not register")
+        .containsAll(table);
     assertThat(routes(new Fixture(1, 2, 3, 4, 5))).as("no duplicates").hasSameSizeAs(table);
   }
 
@@ -171,17 +316,33 @@ class AuthorizationIT extends AppTestBase {
       if (c.scope() == Scope.OPEN) {
         continue;
       }
-      for (String cookie : new String[] {null, "herald_session=forged", "herald_session=" + stale}) {
+      for (String cookie :
+          new String[] {null, "herald_session=forged", "herald_session=" + stale}) {
         Raw r = raw(c, cookie, null);
-        soft.assertThat(r.status()).as("%s with cookie %s: %s", c.key(), cookie, r.body()).isEqualTo(401);
-        soft.assertThat(r.errorCode()).as("%s with cookie %s", c.key(), cookie).isEqualTo("unauthorized");
+        soft.assertThat(r.status())
+            .as("%s with cookie %s: %s", c.key(), cookie, r.body())
+            .isEqualTo(401);
+        soft.assertThat(r.errorCode())
+            .as("%s with cookie %s", c.key(), cookie)
+            .isEqualTo("unauthorized");
       }
     }
     soft.assertAll();
     Call login = routes(f).get(0);
     assertThat(raw(login, null, null).status()).as("login is open").isEqualTo(200);
-    assertThat(raw(new Call("POST", "/api/login", "/api/login", "{\"username\":\"eve\",\"password\":\"nope\"}", Scope.OPEN, 0), null, null)
-        .errorCode()).isEqualTo("invalid_credentials");
+    assertThat(
+            raw(
+                    new Call(
+                        "POST",
+                        "/api/login",
+                        "/api/login",
+                        "{\"username\":\"eve\",\"password\":\"nope\"}",
+                        Scope.OPEN,
+                        0),
+                    null,
+                    null)
+                .errorCode())
+        .isEqualTo("invalid_credentials");
     assertUntouched(f);
   }
 
@@ -194,7 +355,8 @@ class AuthorizationIT extends AppTestBase {
       if (c.scope() == Scope.OPEN) {
         continue;
       }
-      ApiClient client = c.route().equals("/api/logout") ? app.login("eve") : eve; // keep eve's main session
+      ApiClient client =
+          c.route().equals("/api/logout") ? app.login("eve") : eve; // keep eve's main session
       ApiClient.Response r = send(client, c);
       int expected = c.scope() == Scope.OWN ? c.ownStatus() : 404;
       soft.assertThat(r.status()).as("%s as eve: %s", c.key(), r.raw().body()).isEqualTo(expected);
@@ -209,17 +371,36 @@ class AuthorizationIT extends AppTestBase {
     ApiClient.Response missing = eve.get("/api/projects/" + (f.project() + 1_000_000));
     assertThat(hidden.status()).isEqualTo(missing.status());
     assertThat(hidden.errorCode()).isEqualTo(missing.errorCode());
-    assertThat(hidden.json().get("error").get("message").asText().replace(String.valueOf(f.project()), "#"))
-        .isEqualTo(missing.json().get("error").get("message").asText().replace(String.valueOf(f.project() + 1_000_000), "#"));
+    assertThat(
+            hidden
+                .json()
+                .get("error")
+                .get("message")
+                .asText()
+                .replace(String.valueOf(f.project()), "#"))
+        .isEqualTo(
+            missing
+                .json()
+                .get("error")
+                .get("message")
+                .asText()
+                .replace(String.valueOf(f.project() + 1_000_000), "#"));
 
     // Eve's own lists show nothing of the project or of bob's notifications.
-    assertThat(eve.get("/api/projects").json()).extracting(p -> p.get("id").asLong()).doesNotContain(f.project());
-    assertThat(eve.get("/api/notifications?limit=100").json().get("items")).extracting(n -> n.get("id").asLong())
+    assertThat(eve.get("/api/projects").json())
+        .extracting(p -> p.get("id").asLong())
+        .doesNotContain(f.project());
+    assertThat(eve.get("/api/notifications?limit=100").json().get("items"))
+        .extracting(n -> n.get("id").asLong())
         .doesNotContain(f.bobsNotification());
-    for (JsonNode change : eve.get("/api/notifications/changes?since=0").expect(200).json().get("changes")) {
-      assertThat(change.get("type").asText() + "/" + change.get("id").asText()).isNotEqualTo("notification/" + f.bobsNotification());
+    for (JsonNode change :
+        eve.get("/api/notifications/changes?since=0").expect(200).json().get("changes")) {
+      assertThat(change.get("type").asText() + "/" + change.get("id").asText())
+          .isNotEqualTo("notification/" + f.bobsNotification());
     }
-    assertThat(eve.get("/api/users?q=b").json()).extracting(u -> u.get("id").asText()).contains("bob");
+    assertThat(eve.get("/api/users?q=b").json())
+        .extracting(u -> u.get("id").asText())
+        .contains("bob");
     assertUntouched(f);
 
     // The notification is real: bob himself can mark it read.
@@ -241,22 +422,37 @@ class AuthorizationIT extends AppTestBase {
       for (String csrf : new String[] {null, "forged", ""}) {
         alice.csrf(csrf);
         ApiClient.Response r = send(alice, c);
-        soft.assertThat(r.status()).as("%s with CSRF token %s: %s", c.key(), csrf, r.raw().body()).isEqualTo(403);
-        soft.assertThat(r.errorCode()).as("%s with CSRF token %s", c.key(), csrf).isEqualTo("csrf_failed");
+        soft.assertThat(r.status())
+            .as("%s with CSRF token %s: %s", c.key(), csrf, r.raw().body())
+            .isEqualTo(403);
+        soft.assertThat(r.errorCode())
+            .as("%s with CSRF token %s", c.key(), csrf)
+            .isEqualTo("csrf_failed");
       }
     }
     // Another session's token does not do either.
     alice.csrf(app.login("alice").csrf());
-    soft.assertThat(send(alice, routes(f).get(1)).status()).as("logout with another session's token").isEqualTo(403);
+    soft.assertThat(send(alice, routes(f).get(1)).status())
+        .as("logout with another session's token")
+        .isEqualTo(403);
     soft.assertAll();
-    long stateChanging = registeredRoutes().stream().filter(r -> !r.startsWith("GET ") && !r.equals("POST /api/login")).count();
+    long stateChanging =
+        registeredRoutes().stream()
+            .filter(r -> !r.startsWith("GET ") && !r.equals("POST /api/login"))
+            .count();
     assertThat(checked).as("every state-changing route was tried").isEqualTo(stateChanging);
 
     alice.csrf(token);
     alice.get("/api/me").expect(200);
     assertUntouched(f);
-    assertThat(raw(new Call("GET", "/api/me", "/api/me", null, Scope.OWN, 200), "herald_session=" + alice.sessionCookie(), null).status())
-        .as("GET needs no token").isEqualTo(200);
+    assertThat(
+            raw(
+                    new Call("GET", "/api/me", "/api/me", null, Scope.OWN, 200),
+                    "herald_session=" + alice.sessionCookie(),
+                    null)
+                .status())
+        .as("GET needs no token")
+        .isEqualTo(200);
   }
 
   @Test
@@ -271,9 +467,20 @@ class AuthorizationIT extends AppTestBase {
       }
     }
     soft.assertAll();
-    assertThat(carol.get("/api/projects").json()).extracting(p -> p.get("id").asLong()).contains(f.project());
-    assertThat(carol.get("/api/projects/" + f.project() + "/snapshot").json().get("project").get("name").asText()).isEqualTo("Secret plans");
-    carol.post("/api/projects/" + f.project() + "/activities", "{\"message\":\"Admin was here\"}").expect(201);
+    assertThat(carol.get("/api/projects").json())
+        .extracting(p -> p.get("id").asLong())
+        .contains(f.project());
+    assertThat(
+            carol
+                .get("/api/projects/" + f.project() + "/snapshot")
+                .json()
+                .get("project")
+                .get("name")
+                .asText())
+        .isEqualTo("Secret plans");
+    carol
+        .post("/api/projects/" + f.project() + "/activities", "{\"message\":\"Admin was here\"}")
+        .expect(201);
     carol.post("/api/notifications/" + f.bobsNotification() + "/read", null).expect(404);
   }
 
@@ -336,9 +543,15 @@ class AuthorizationIT extends AppTestBase {
 
   /** A request with exactly the given Cookie and CSRF headers (no cookie jar). */
   private static Raw raw(Call c, String cookie, String csrf) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(app.baseUrl() + c.path())).timeout(Duration.ofSeconds(20))
-        .header("Content-Type", "application/json")
-        .method(c.method(), c.body() == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(c.body()));
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(app.baseUrl() + c.path()))
+            .timeout(Duration.ofSeconds(20))
+            .header("Content-Type", "application/json")
+            .method(
+                c.method(),
+                c.body() == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(c.body()));
     if (cookie != null) {
       b.header("Cookie", cookie);
     }

@@ -18,35 +18,75 @@ import org.junit.jupiter.api.Test;
 class LiveEventsIT extends AppTestBase {
 
   private RawClient socket(ApiClient user) {
-    RawClient ws = RawClient.open(app.wsUri(), Map.of("Cookie", "herald_session=" + user.sessionCookie()), "herald.v1.json");
+    RawClient ws =
+        RawClient.open(
+            app.wsUri(),
+            Map.of("Cookie", "herald_session=" + user.sessionCookie()),
+            "herald.v1.json");
     JsonNode r = ws.request("{\"type\":\"connect\"}");
     assertThat(r.has("result")).as("connect: %s", r).isTrue();
     return ws;
   }
 
   private long project(ApiClient c, String members) {
-    return c.post("/api/projects", "{\"name\":\"Live\",\"members\":" + members + "}").expect(201).json().get("id").asLong();
+    return c.post("/api/projects", "{\"name\":\"Live\",\"members\":" + members + "}")
+        .expect(201)
+        .json()
+        .get("id")
+        .asLong();
   }
 
   private static JsonNode event(RawClient ws, String channel, String type, String action) {
-    return ws.await(m -> m.path("type").asText().equals("pub") && m.path("channel").asText().equals(channel)
-        && m.path("data").path("type").asText().equals(type) && m.path("data").path("action").asText().equals(action)).get("data");
+    return ws.await(
+            m ->
+                m.path("type").asText().equals("pub")
+                    && m.path("channel").asText().equals(channel)
+                    && m.path("data").path("type").asText().equals(type)
+                    && m.path("data").path("action").asText().equals(action))
+        .get("data");
   }
 
   @Test
   void sessionCookieAuthenticatesTheSocketAndChannelsFollowProjectAccess() {
     ApiClient alice = app.login("alice");
     long p = project(alice, "[\"bob\"]");
-    try (RawClient a = socket(alice); RawClient e = socket(app.login("eve")); RawClient c = socket(app.login("carol"))) {
-      assertThat(a.request("{\"type\":\"subscribe\",\"channel\":\"project:" + p + "\"}").has("result")).isTrue();
-      assertThat(e.request("{\"type\":\"subscribe\",\"channel\":\"project:" + p + "\"}").get("error").get("code").asInt()).isEqualTo(103);
-      assertThat(c.request("{\"type\":\"subscribe\",\"channel\":\"project:" + p + "\"}").has("result")).as("admin").isTrue();
-      assertThat(a.request("{\"type\":\"subscribe\",\"channel\":\"user:bob:notifications\"}").get("error").get("code").asInt()).isEqualTo(103);
-      assertThat(a.request("{\"type\":\"subscribe\",\"channel\":\"user:alice:notifications\"}").has("result")).isTrue();
-      assertThat(a.request("{\"type\":\"publish\",\"channel\":\"project:" + p + "\",\"data\":{}}").get("error").get("code").asInt()).isEqualTo(108);
+    try (RawClient a = socket(alice);
+        RawClient e = socket(app.login("eve"));
+        RawClient c = socket(app.login("carol"))) {
+      assertThat(
+              a.request("{\"type\":\"subscribe\",\"channel\":\"project:" + p + "\"}").has("result"))
+          .isTrue();
+      assertThat(
+              e.request("{\"type\":\"subscribe\",\"channel\":\"project:" + p + "\"}")
+                  .get("error")
+                  .get("code")
+                  .asInt())
+          .isEqualTo(103);
+      assertThat(
+              c.request("{\"type\":\"subscribe\",\"channel\":\"project:" + p + "\"}").has("result"))
+          .as("admin")
+          .isTrue();
+      assertThat(
+              a.request("{\"type\":\"subscribe\",\"channel\":\"user:bob:notifications\"}")
+                  .get("error")
+                  .get("code")
+                  .asInt())
+          .isEqualTo(103);
+      assertThat(
+              a.request("{\"type\":\"subscribe\",\"channel\":\"user:alice:notifications\"}")
+                  .has("result"))
+          .isTrue();
+      assertThat(
+              a.request("{\"type\":\"publish\",\"channel\":\"project:" + p + "\",\"data\":{}}")
+                  .get("error")
+                  .get("code")
+                  .asInt())
+          .isEqualTo(108);
     }
-    try (RawClient nobody = RawClient.open(app.wsUri(), Map.of("Cookie", "herald_session=forged"), "herald.v1.json")) {
-      assertThat(nobody.request("{\"type\":\"connect\"}").get("error").get("code").asInt()).isEqualTo(101);
+    try (RawClient nobody =
+        RawClient.open(app.wsUri(), Map.of("Cookie", "herald_session=forged"), "herald.v1.json")) {
+      assertThat(nobody.request("{\"type\":\"connect\"}").get("error").get("code").asInt())
+          .isEqualTo(101);
       assertThat(nobody.awaitClose()).isEqualTo(4500);
     }
   }
@@ -55,8 +95,15 @@ class LiveEventsIT extends AppTestBase {
   void restChangesArriveAsOrderedEventsWithTypeIdAndVersion() {
     ApiClient alice = app.login("alice");
     long p = project(alice, "[\"bob\"]");
-    long item = alice.post("/api/projects/" + p + "/items", "{\"contentRef\":\"page/77\",\"contentVersion\":1,\"title\":\"Home\",\"type\":\"page\"}")
-        .expect(201).json().get("id").asLong();
+    long item =
+        alice
+            .post(
+                "/api/projects/" + p + "/items",
+                "{\"contentRef\":\"page/77\",\"contentVersion\":1,\"title\":\"Home\",\"type\":\"page\"}")
+            .expect(201)
+            .json()
+            .get("id")
+            .asLong();
     ApiClient bob = app.login("bob");
     try (RawClient b = socket(bob)) {
       b.request("{\"type\":\"subscribe\",\"channel\":\"project:" + p + "\"}");
@@ -70,12 +117,23 @@ class LiveEventsIT extends AppTestBase {
       assertThat(activity.get("data").get("systemType").asText()).isEqualTo("item_status");
       JsonNode project = event(b, "project:" + p, "project", "updated");
       assertThat(project.get("data").get("counts").get("ready").asInt()).isEqualTo(1);
-      assertThat(List.of(updated.get("seq").asLong(), activity.get("seq").asLong(), project.get("seq").asLong())).isSorted();
+      assertThat(
+              List.of(
+                  updated.get("seq").asLong(),
+                  activity.get("seq").asLong(),
+                  project.get("seq").asLong()))
+          .isSorted();
 
-      alice.post("/api/projects/" + p + "/activities", "{\"message\":\"Looks good @bob\",\"itemId\":" + item + "}").expect(201);
+      alice
+          .post(
+              "/api/projects/" + p + "/activities",
+              "{\"message\":\"Looks good @bob\",\"itemId\":" + item + "}")
+          .expect(201);
       JsonNode comment = event(b, "project:" + p, "activity", "created");
       assertThat(comment.get("data").get("message").asText()).isEqualTo("Looks good @bob");
-      assertThat(comment.get("data").get("mentions")).extracting(JsonNode::asText).containsExactly("bob");
+      assertThat(comment.get("data").get("mentions"))
+          .extracting(JsonNode::asText)
+          .containsExactly("bob");
     }
   }
 
@@ -87,7 +145,9 @@ class LiveEventsIT extends AppTestBase {
     int unreadBefore = bob.get("/api/notifications/unread-count").json().get("unread").asInt();
     try (RawClient b = socket(bob)) {
       b.request("{\"type\":\"subscribe\",\"channel\":\"user:bob:notifications\"}");
-      alice.post("/api/projects/" + p + "/activities", "{\"message\":\"@bob please review\"}").expect(201);
+      alice
+          .post("/api/projects/" + p + "/activities", "{\"message\":\"@bob please review\"}")
+          .expect(201);
       JsonNode n = event(b, "user:bob:notifications", "notification", "created");
       assertThat(n.get("data").get("kind").asText()).isEqualTo("mentioned");
       assertThat(n.get("data").get("sender").asText()).isEqualTo("alice");
@@ -95,7 +155,12 @@ class LiveEventsIT extends AppTestBase {
       JsonNode unread = event(b, "user:bob:notifications", "unread", "updated");
       assertThat(unread.get("data").get("unread").asInt()).isEqualTo(unreadBefore + 1);
       bob.post("/api/notifications/read-all", null).expect(200);
-      assertThat(event(b, "user:bob:notifications", "unread", "updated").get("data").get("unread").asInt()).isZero();
+      assertThat(
+              event(b, "user:bob:notifications", "unread", "updated")
+                  .get("data")
+                  .get("unread")
+                  .asInt())
+          .isZero();
     }
   }
 
@@ -104,13 +169,21 @@ class LiveEventsIT extends AppTestBase {
     ApiClient alice = app.login("alice");
     ApiClient bob = app.login("bob");
     long p = project(alice, "[\"bob\"]");
-    try (RawClient a = socket(alice); RawClient b = socket(bob)) {
+    try (RawClient a = socket(alice);
+        RawClient b = socket(bob)) {
       a.request("{\"type\":\"subscribe\",\"channel\":\"project:" + p + "\"}");
       b.request("{\"type\":\"subscribe\",\"channel\":\"project:" + p + "\"}");
-      JsonNode join = a.await(m -> m.path("type").asText().equals("join") && m.path("user").asText().equals("bob"));
+      JsonNode join =
+          a.await(
+              m -> m.path("type").asText().equals("join") && m.path("user").asText().equals("bob"));
       assertThat(join.get("info").get("name").asText()).isEqualTo("Bob");
-      JsonNode list = a.request("{\"type\":\"presence\",\"channel\":\"project:" + p + "\"}").get("result").get("clients");
-      assertThat(list).extracting(n -> n.get("user").asText()).containsExactlyInAnyOrder("alice", "bob");
+      JsonNode list =
+          a.request("{\"type\":\"presence\",\"channel\":\"project:" + p + "\"}")
+              .get("result")
+              .get("clients");
+      assertThat(list)
+          .extracting(n -> n.get("user").asText())
+          .containsExactlyInAnyOrder("alice", "bob");
     }
   }
 
@@ -121,17 +194,27 @@ class LiveEventsIT extends AppTestBase {
     JsonNode snapshot = alice.get("/api/projects/" + p + "/snapshot").expect(200).json();
     long seq = snapshot.get("seq").asLong();
     assertThat(snapshot.get("project").get("id").asLong()).isEqualTo(p);
-    long item = alice.post("/api/projects/" + p + "/items", "{\"contentRef\":\"page/78\",\"contentVersion\":1,\"title\":\"A\",\"type\":\"page\"}")
-        .expect(201).json().get("id").asLong();
+    long item =
+        alice
+            .post(
+                "/api/projects/" + p + "/items",
+                "{\"contentRef\":\"page/78\",\"contentVersion\":1,\"title\":\"A\",\"type\":\"page\"}")
+            .expect(201)
+            .json()
+            .get("id")
+            .asLong();
     alice.post("/api/projects/" + p + "/items/" + item + "/ready", null).expect(200);
     alice.post("/api/projects/" + p + "/items/" + item + "/reject", null).expect(200);
     JsonNode delta = alice.get("/api/projects/" + p + "/changes?since=" + seq).expect(200).json();
     List<JsonNode> itemChanges = new ArrayList<>();
-    delta.get("changes").forEach(c -> {
-      if (c.get("type").asText().equals("item")) {
-        itemChanges.add(c);
-      }
-    });
+    delta
+        .get("changes")
+        .forEach(
+            c -> {
+              if (c.get("type").asText().equals("item")) {
+                itemChanges.add(c);
+              }
+            });
     assertThat(itemChanges).hasSize(1);
     assertThat(itemChanges.get(0).get("data").get("status").asText()).isEqualTo("rejected");
     assertThat(itemChanges.get(0).get("version").asLong()).isEqualTo(3);
@@ -139,7 +222,12 @@ class LiveEventsIT extends AppTestBase {
     delta.get("changes").forEach(c -> seqs.add(c.get("seq").asLong()));
     assertThat(seqs).isSorted().allMatch(s -> s > seq);
     assertThat(delta.get("seq").asLong()).isEqualTo(seqs.get(seqs.size() - 1));
-    assertThat(alice.get("/api/projects/" + p + "/changes?since=" + delta.get("seq").asLong()).json().get("changes")).isEmpty();
+    assertThat(
+            alice
+                .get("/api/projects/" + p + "/changes?since=" + delta.get("seq").asLong())
+                .json()
+                .get("changes"))
+        .isEmpty();
     alice.get("/api/projects/" + p + "/changes").expect(400);
     app.login("eve").get("/api/projects/" + p + "/changes?since=0").expect(404);
   }

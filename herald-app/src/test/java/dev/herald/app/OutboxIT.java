@@ -7,14 +7,14 @@ import dev.herald.app.testing.ApiClient;
 import dev.herald.app.testing.TestApp;
 import dev.herald.server.it.RawClient;
 import java.util.Map;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * The outbox: a change committed by a process that stops before publishing it is published by
- * the next process on the same database.
+ * The outbox: a change committed by a process that stops before publishing it is published by the
+ * next process on the same database.
  */
 @ParameterizedClass(name = "on {0}")
 @EnumSource(TestApp.Db.class)
@@ -41,18 +41,42 @@ class OutboxIT {
     setup.users().create("alice", "Alice", dev.herald.app.users.Role.EDITOR, "pw-alice");
     setup.close();
 
-    Process child = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"), "dev.herald.app.App", "--config", file.toString())
-        .redirectErrorStream(true).redirectOutput(java.nio.file.Files.createTempFile("herald-child", ".log").toFile()).start();
+    Process child =
+        new ProcessBuilder(
+                java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                "dev.herald.app.App",
+                "--config",
+                file.toString())
+            .redirectErrorStream(true)
+            .redirectOutput(java.nio.file.Files.createTempFile("herald-child", ".log").toFile())
+            .start();
     long project;
     long item;
     try {
-      ApiClient alice = new dev.herald.app.testing.ApiClient.Remote("http://127.0.0.1:" + port).client();
-      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60)).ignoreExceptions()
+      ApiClient alice =
+          new dev.herald.app.testing.ApiClient.Remote("http://127.0.0.1:" + port).client();
+      org.awaitility.Awaitility.await()
+          .atMost(java.time.Duration.ofSeconds(60))
+          .ignoreExceptions()
           .until(() -> alice.login("alice", "pw-alice").status() == 200);
-      project = alice.post("/api/projects", "{\"name\":\"Killed\"}").expect(201).json().get("id").asLong();
-      item = alice.post("/api/projects/" + project + "/items", "{\"contentRef\":\"page/10\",\"contentVersion\":1,\"title\":\"K\",\"type\":\"page\"}")
-          .expect(201).json().get("id").asLong();
+      project =
+          alice
+              .post("/api/projects", "{\"name\":\"Killed\"}")
+              .expect(201)
+              .json()
+              .get("id")
+              .asLong();
+      item =
+          alice
+              .post(
+                  "/api/projects/" + project + "/items",
+                  "{\"contentRef\":\"page/10\",\"contentVersion\":1,\"title\":\"K\",\"type\":\"page\"}")
+              .expect(201)
+              .json()
+              .get("id")
+              .asLong();
       alice.post("/api/projects/" + project + "/items/" + item + "/ready", null).expect(200);
     } finally {
       child.destroyForcibly(); // SIGKILL: no shutdown hook, no flush, no goodbye
@@ -72,15 +96,31 @@ class OutboxIT {
   /** Reads the project channel from the start of its stream and finds the item's "ready" event. */
   private static void assertDelivered(TestApp t, long project, long item) {
     ApiClient alice = t.login("alice");
-    try (RawClient ws = RawClient.open(t.wsUri(), Map.of("Cookie", "herald_session=" + alice.sessionCookie()), "herald.v1.json")) {
+    try (RawClient ws =
+        RawClient.open(
+            t.wsUri(),
+            Map.of("Cookie", "herald_session=" + alice.sessionCookie()),
+            "herald.v1.json")) {
       ws.request("{\"type\":\"connect\"}");
-      JsonNode first = ws.request("{\"type\":\"subscribe\",\"channel\":\"project:" + project + "\"}").get("result");
+      JsonNode first =
+          ws.request("{\"type\":\"subscribe\",\"channel\":\"project:" + project + "\"}")
+              .get("result");
       ws.request("{\"type\":\"unsubscribe\",\"channel\":\"project:" + project + "\"}");
-      JsonNode again = ws.request("{\"type\":\"subscribe\",\"channel\":\"project:" + project + "\",\"since\":{\"epoch\":\""
-          + first.get("epoch").asText() + "\",\"offset\":0}}").get("result");
+      JsonNode again =
+          ws.request(
+                  "{\"type\":\"subscribe\",\"channel\":\"project:"
+                      + project
+                      + "\",\"since\":{\"epoch\":\""
+                      + first.get("epoch").asText()
+                      + "\",\"offset\":0}}")
+              .get("result");
       assertThat(again.get("recovered").asBoolean()).isTrue();
-      JsonNode ready = ws.await(m -> m.path("type").asText().equals("pub")
-          && m.path("data").path("type").asText().equals("item") && m.path("data").path("data").path("status").asText().equals("ready"));
+      JsonNode ready =
+          ws.await(
+              m ->
+                  m.path("type").asText().equals("pub")
+                      && m.path("data").path("type").asText().equals("item")
+                      && m.path("data").path("data").path("status").asText().equals("ready"));
       assertThat(ready.get("data").get("id").asText()).isEqualTo(String.valueOf(item));
     }
   }
@@ -96,11 +136,26 @@ class OutboxIT {
       first.users().create("alice", "Alice", dev.herald.app.users.Role.EDITOR, "pw-alice");
       TestApp t = TestApp.wrap(first, db);
       ApiClient alice = t.login("alice");
-      project = alice.post("/api/projects", "{\"name\":\"Crash\"}").expect(201).json().get("id").asLong();
-      item = alice.post("/api/projects/" + project + "/items", "{\"contentRef\":\"page/9\",\"contentVersion\":1,\"title\":\"X\",\"type\":\"page\"}")
-          .expect(201).json().get("id").asLong();
+      project =
+          alice.post("/api/projects", "{\"name\":\"Crash\"}").expect(201).json().get("id").asLong();
+      item =
+          alice
+              .post(
+                  "/api/projects/" + project + "/items",
+                  "{\"contentRef\":\"page/9\",\"contentVersion\":1,\"title\":\"X\",\"type\":\"page\"}")
+              .expect(201)
+              .json()
+              .get("id")
+              .asLong();
       alice.post("/api/projects/" + project + "/items/" + item + "/ready", null).expect(200);
-      long pending = first.db().read(h -> h.createQuery("SELECT COUNT(*) FROM change_log WHERE published_at IS NULL").mapTo(Long.class).one());
+      long pending =
+          first
+              .db()
+              .read(
+                  h ->
+                      h.createQuery("SELECT COUNT(*) FROM change_log WHERE published_at IS NULL")
+                          .mapTo(Long.class)
+                          .one());
       assertThat(pending).as("committed, unpublished changes").isPositive();
     } finally {
       first.close();
@@ -110,8 +165,19 @@ class OutboxIT {
     App second = App.start(App.Options.of(config));
     try {
       assertDelivered(TestApp.wrap(second, db), project, item);
-      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20)).until(() ->
-          second.db().read(h -> h.createQuery("SELECT COUNT(*) FROM change_log WHERE published_at IS NULL").mapTo(Long.class).one()) == 0);
+      org.awaitility.Awaitility.await()
+          .atMost(java.time.Duration.ofSeconds(20))
+          .until(
+              () ->
+                  second
+                          .db()
+                          .read(
+                              h ->
+                                  h.createQuery(
+                                          "SELECT COUNT(*) FROM change_log WHERE published_at IS NULL")
+                                      .mapTo(Long.class)
+                                      .one())
+                      == 0);
     } finally {
       second.close();
     }

@@ -12,14 +12,29 @@ import org.junit.jupiter.api.Test;
 class ProjectsApiIT extends AppTestBase {
 
   private long newProject(ApiClient c, String name, String members) {
-    return c.post("/api/projects", "{\"name\":\"" + name + "\",\"description\":\"d\",\"members\":" + members + "}")
-        .expect(201).json().get("id").asLong();
+    return c.post(
+            "/api/projects",
+            "{\"name\":\"" + name + "\",\"description\":\"d\",\"members\":" + members + "}")
+        .expect(201)
+        .json()
+        .get("id")
+        .asLong();
   }
 
   private long addItem(ApiClient c, long project, String ref, int version) {
-    return c.post("/api/projects/" + project + "/items",
-        "{\"contentRef\":\"" + ref + "\",\"contentVersion\":" + version + ",\"title\":\"T " + ref + "\",\"type\":\"page\"}")
-        .expect(201).json().get("id").asLong();
+    return c.post(
+            "/api/projects/" + project + "/items",
+            "{\"contentRef\":\""
+                + ref
+                + "\",\"contentVersion\":"
+                + version
+                + ",\"title\":\"T "
+                + ref
+                + "\",\"type\":\"page\"}")
+        .expect(201)
+        .json()
+        .get("id")
+        .asLong();
   }
 
   @Test
@@ -32,20 +47,32 @@ class ProjectsApiIT extends AppTestBase {
     assertThat(p.get("createdBy").asText()).isEqualTo("alice");
     assertThat(p.get("members")).extracting(JsonNode::asText).containsExactly("alice", "bob");
     assertThat(p.get("counts").get("draft").asInt()).isZero();
-    assertThat(app.login("bob").get("/api/projects").expect(200).json()).extracting(n -> n.get("id").asLong()).contains(id);
-    assertThat(app.login("eve").get("/api/projects").expect(200).json()).extracting(n -> n.get("id").asLong()).doesNotContain(id);
-    assertThat(app.login("carol").get("/api/projects/" + id).status()).as("admins see every project").isEqualTo(200);
+    assertThat(app.login("bob").get("/api/projects").expect(200).json())
+        .extracting(n -> n.get("id").asLong())
+        .contains(id);
+    assertThat(app.login("eve").get("/api/projects").expect(200).json())
+        .extracting(n -> n.get("id").asLong())
+        .doesNotContain(id);
+    assertThat(app.login("carol").get("/api/projects/" + id).status())
+        .as("admins see every project")
+        .isEqualTo(200);
   }
 
   @Test
   void validationErrorsNameTheFields() {
     ApiClient alice = app.login("alice");
-    ApiClient.Response r = alice.post("/api/projects", "{\"name\":\"\",\"members\":[\"nobody\"]}").expect(400);
+    ApiClient.Response r =
+        alice.post("/api/projects", "{\"name\":\"\",\"members\":[\"nobody\"]}").expect(400);
     assertThat(r.errorCode()).isEqualTo("validation_failed");
     assertThat(r.json().get("error").get("fields").has("name")).isTrue();
     assertThat(r.json().get("error").get("fields").get("members").asText()).contains("nobody");
     long id = newProject(alice, "V", "[]");
-    ApiClient.Response item = alice.post("/api/projects/" + id + "/items", "{\"contentRef\":\"bad ref\",\"contentVersion\":0,\"type\":\"video\"}").expect(400);
+    ApiClient.Response item =
+        alice
+            .post(
+                "/api/projects/" + id + "/items",
+                "{\"contentRef\":\"bad ref\",\"contentVersion\":0,\"type\":\"video\"}")
+            .expect(400);
     assertThat(item.json().get("error").get("fields")).extracting(n -> n.asText()).hasSize(4);
     alice.post("/api/projects/" + id + "/items", "not json").expect(400);
     alice.post("/api/projects/" + id + "/items", "{\"contentVersion\":\"three\"}").expect(400);
@@ -56,15 +83,18 @@ class ProjectsApiIT extends AppTestBase {
     ApiClient alice = app.login("alice");
     long p = newProject(alice, "Items", "[\"bob\"]");
     long item = addItem(alice, p, "page/100", 1);
-    JsonNode ready = alice.post("/api/projects/" + p + "/items/" + item + "/ready", null).expect(200).json();
+    JsonNode ready =
+        alice.post("/api/projects/" + p + "/items/" + item + "/ready", null).expect(200).json();
     assertThat(ready.get("status").asText()).isEqualTo("ready");
     assertThat(ready.get("version").asLong()).isEqualTo(2);
     alice.post("/api/projects/" + p + "/items/" + item + "/ready", null).expect(409);
     ApiClient bob = app.login("bob");
-    JsonNode rejected = bob.post("/api/projects/" + p + "/items/" + item + "/reject", null).expect(200).json();
+    JsonNode rejected =
+        bob.post("/api/projects/" + p + "/items/" + item + "/reject", null).expect(200).json();
     assertThat(rejected.get("status").asText()).isEqualTo("rejected");
     assertThat(rejected.get("changedBy").asText()).isEqualTo("bob");
-    assertThat(alice.get("/api/projects/" + p).json().get("counts").get("rejected").asInt()).isEqualTo(1);
+    assertThat(alice.get("/api/projects/" + p).json().get("counts").get("rejected").asInt())
+        .isEqualTo(1);
     alice.delete("/api/projects/" + p + "/items/" + item).expect(204);
     assertThat(alice.get("/api/projects/" + p + "/items").json()).isEmpty();
     alice.delete("/api/projects/" + p + "/items/" + item).expect(404);
@@ -76,8 +106,12 @@ class ProjectsApiIT extends AppTestBase {
     long a = newProject(alice, "A", "[]");
     long b = newProject(alice, "B", "[]");
     addItem(alice, a, "page/200", 3);
-    ApiClient.Response r = alice.post("/api/projects/" + b + "/items",
-        "{\"contentRef\":\"page/200\",\"contentVersion\":3,\"title\":\"x\",\"type\":\"page\"}").expect(409);
+    ApiClient.Response r =
+        alice
+            .post(
+                "/api/projects/" + b + "/items",
+                "{\"contentRef\":\"page/200\",\"contentVersion\":3,\"title\":\"x\",\"type\":\"page\"}")
+            .expect(409);
     assertThat(r.json().get("error").get("message").asText()).contains("create a new draft");
     addItem(alice, b, "page/200", 4);
   }
@@ -89,7 +123,9 @@ class ProjectsApiIT extends AppTestBase {
     long i1 = addItem(alice, p, "page/300", 1);
     long i2 = addItem(alice, p, "block/300", 1);
     ApiClient.Response refused = alice.post("/api/projects/" + p + "/publish", null).expect(409);
-    assertThat(refused.json().get("error").get("message").asText()).contains("no item").contains("ready to publish");
+    assertThat(refused.json().get("error").get("message").asText())
+        .contains("no item")
+        .contains("ready to publish");
     alice.post("/api/projects/" + p + "/items/" + i1 + "/ready", null).expect(200);
     JsonNode published = alice.post("/api/projects/" + p + "/publish", null).expect(200).json();
     assertThat(published.get("status").asText()).isEqualTo("active");
@@ -111,8 +147,16 @@ class ProjectsApiIT extends AppTestBase {
     alice.post("/api/projects/" + p + "/schedule", "{\"at\":\"" + at + "\"}").expect(409);
     alice.post("/api/projects/" + p + "/items/" + i + "/ready", null).expect(200);
     alice.post("/api/projects/" + p + "/schedule", "{\"at\":\"yesterday\"}").expect(400);
-    alice.post("/api/projects/" + p + "/schedule", "{\"at\":\"" + OffsetDateTime.now().minusHours(1) + "\"}").expect(400);
-    JsonNode s = alice.post("/api/projects/" + p + "/schedule", "{\"at\":\"" + at + "\"}").expect(200).json();
+    alice
+        .post(
+            "/api/projects/" + p + "/schedule",
+            "{\"at\":\"" + OffsetDateTime.now().minusHours(1) + "\"}")
+        .expect(400);
+    JsonNode s =
+        alice
+            .post("/api/projects/" + p + "/schedule", "{\"at\":\"" + at + "\"}")
+            .expect(200)
+            .json();
     assertThat(s.get("status").asText()).isEqualTo("scheduled");
     assertThat(s.get("scheduledAt").isNull()).isFalse();
     assertThat(s.get("counts").get("scheduled").asInt()).isEqualTo(1);
@@ -128,9 +172,23 @@ class ProjectsApiIT extends AppTestBase {
     long p = newProject(alice, "Due", "[]");
     long i = addItem(alice, p, "page/500", 1);
     alice.post("/api/projects/" + p + "/items/" + i + "/ready", null).expect(200);
-    alice.post("/api/projects/" + p + "/schedule", "{\"at\":\"" + OffsetDateTime.now().plusSeconds(1) + "\"}").expect(200);
-    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20)).untilAsserted(() ->
-        assertThat(alice.get("/api/projects/" + p).json().get("counts").get("published").asInt()).isEqualTo(1));
+    alice
+        .post(
+            "/api/projects/" + p + "/schedule",
+            "{\"at\":\"" + OffsetDateTime.now().plusSeconds(1) + "\"}")
+        .expect(200);
+    org.awaitility.Awaitility.await()
+        .atMost(java.time.Duration.ofSeconds(20))
+        .untilAsserted(
+            () ->
+                assertThat(
+                        alice
+                            .get("/api/projects/" + p)
+                            .json()
+                            .get("counts")
+                            .get("published")
+                            .asInt())
+                    .isEqualTo(1));
     assertThat(alice.get("/api/projects/" + p).json().get("status").asText()).isEqualTo("active");
   }
 
@@ -141,10 +199,12 @@ class ProjectsApiIT extends AppTestBase {
     assertThat(anon.login("alice", "wrong").status()).isEqualTo(401);
     assertThat(anon.login("nobody", "pw").status()).isEqualTo(401);
     ApiClient alice = app.login("alice");
-    assertThat(alice.get("/api/me").expect(200).json().get("user").get("role").asText()).isEqualTo("editor");
+    assertThat(alice.get("/api/me").expect(200).json().get("user").get("role").asText())
+        .isEqualTo("editor");
     String csrf = alice.csrf();
     alice.csrf("forged");
-    assertThat(alice.post("/api/projects", "{\"name\":\"x\"}").expect(403).errorCode()).isEqualTo("csrf_failed");
+    assertThat(alice.post("/api/projects", "{\"name\":\"x\"}").expect(403).errorCode())
+        .isEqualTo("csrf_failed");
     alice.csrf(csrf);
     alice.post("/api/logout", null).expect(204);
     alice.get("/api/me").expect(401);
@@ -155,7 +215,11 @@ class ProjectsApiIT extends AppTestBase {
     ApiClient c = app.anonymous();
     ApiClient.Response first = c.login("alice", "pw-alice");
     String header = first.raw().headers().firstValue("set-cookie").orElseThrow();
-    assertThat(header).contains("herald_session=").containsIgnoringCase("HttpOnly").contains("SameSite=Lax").contains("Path=/");
+    assertThat(header)
+        .contains("herald_session=")
+        .containsIgnoringCase("HttpOnly")
+        .contains("SameSite=Lax")
+        .contains("Path=/");
     String before = c.sessionCookie();
     c.login("alice", "pw-alice");
     assertThat(c.sessionCookie()).isNotEqualTo(before);
@@ -164,9 +228,13 @@ class ProjectsApiIT extends AppTestBase {
   @Test
   void bodiesMustBeJsonSoCrossSiteFormsCannotLogIn() throws Exception {
     var http = java.net.http.HttpClient.newHttpClient();
-    var form = java.net.http.HttpRequest.newBuilder(java.net.URI.create(app.baseUrl() + "/api/login"))
-        .header("Content-Type", "text/plain")
-        .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"username\":\"alice\",\"password\":\"pw-alice\"}")).build();
+    var form =
+        java.net.http.HttpRequest.newBuilder(java.net.URI.create(app.baseUrl() + "/api/login"))
+            .header("Content-Type", "text/plain")
+            .POST(
+                java.net.http.HttpRequest.BodyPublishers.ofString(
+                    "{\"username\":\"alice\",\"password\":\"pw-alice\"}"))
+            .build();
     var r = http.send(form, java.net.http.HttpResponse.BodyHandlers.ofString());
     assertThat(r.statusCode()).isEqualTo(415);
     assertThat(r.headers().firstValue("set-cookie")).isEmpty();

@@ -4,21 +4,24 @@ import java.util.Objects;
 import java.util.function.DoubleSupplier;
 
 /**
- * Reconnect delays: exponential backoff with full jitter. The n-th consecutive failed attempt
- * (n counted from 0) waits {@code random(0, min(cap, base * 2^n))}; a successful connect resets
- * the count ({@link #reset()}). When the server suggests a delay ({@code retry_ms}) it is honoured
+ * Reconnect delays: exponential backoff with full jitter. The n-th consecutive failed attempt (n
+ * counted from 0) waits {@code random(0, min(cap, base * 2^n))}; a successful connect resets the
+ * count ({@link #reset()}). When the server suggests a delay ({@code retry_ms}) it is honoured
  * instead, plus a small jitter of at most a tenth of it (and at most {@value #MAX_RETRY_JITTER_MS}
  * ms). Close codes that mean "do not reconnect" (1000, 4500-4999) stop reconnecting altogether.
  *
- * <p>Not thread-safe: the client uses it on its event thread only. Pure logic: the random
- * source is injected, there is no clock.
+ * <p>Not thread-safe: the client uses it on its event thread only. Pure logic: the random source is
+ * injected, there is no clock.
  */
 final class BackoffPolicy {
   static final long DEFAULT_BASE_MS = 500;
   static final long DEFAULT_CAP_MS = 30_000;
+
   /** Upper bound on an honoured server suggestion, against absurd values. */
   static final long MAX_SUGGESTED_MS = 10 * 60_000;
+
   static final long MAX_RETRY_JITTER_MS = 1_000;
+
   /** Upper bound on the cap (a day), which also keeps the arithmetic far from overflow. */
   static final long MAX_CAP_MS = 86_400_000;
 

@@ -55,8 +55,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The client's state machine. Everything that changes state runs on {@link #events}, a serial
- * executor, so the fields marked "event thread" need no locks; the public entry points only
- * enqueue work there. Callbacks to the application run on the same executor, in order.
+ * executor, so the fields marked "event thread" need no locks; the public entry points only enqueue
+ * work there. Callbacks to the application run on the same executor, in order.
  *
  * <p>Gap repair: when a publication reveals a gap the client sends {@code unsubscribe} and then
  * {@code subscribe} with {@code since} on the same connection. The server handles requests in
@@ -135,7 +135,8 @@ final class ClientEngine {
     this.pong = codec.encodeToString((ClientMessage) Pong.INSTANCE);
   }
 
-  // =============================================================== public entry points (any thread)
+  // =============================================================== public entry points (any
+  // thread)
 
   ConnectionState state() {
     return state;
@@ -150,15 +151,16 @@ final class ClientEngine {
       return CompletableFuture.failedFuture(closedException());
     }
     CompletableFuture<ConnectResult> f = firstConnect;
-    events.execute(() -> {
-      if (closed.get()) {
-        return;
-      }
-      if (state == ConnectionState.IDLE || state == ConnectionState.CLOSED) {
-        backoff.reset();
-        startAttempt();
-      }
-    });
+    events.execute(
+        () -> {
+          if (closed.get()) {
+            return;
+          }
+          if (state == ConnectionState.IDLE || state == ConnectionState.CLOSED) {
+            backoff.reset();
+            startAttempt();
+          }
+        });
     return f.copy();
   }
 
@@ -172,15 +174,17 @@ final class ClientEngine {
       throw new IllegalStateException("the client is closed");
     }
     SubscriptionImpl sub =
-        new SubscriptionImpl(this, channel, handler, since, new BackoffPolicy(backoffBaseMs, backoffCapMs, random));
+        new SubscriptionImpl(
+            this, channel, handler, since, new BackoffPolicy(backoffBaseMs, backoffCapMs, random));
     if (subs.putIfAbsent(channel, sub) != null) {
       throw new IllegalStateException("already subscribed to '" + channel + "'");
     }
-    events.execute(() -> {
-      if (sub.phase == SubscriptionImpl.Phase.WAITING && isLive() && registered(sub)) {
-        sendSubscribe(sub);
-      }
-    });
+    events.execute(
+        () -> {
+          if (sub.phase == SubscriptionImpl.Phase.WAITING && isLive() && registered(sub)) {
+            sendSubscribe(sub);
+          }
+        });
     return sub;
   }
 
@@ -206,11 +210,12 @@ final class ClientEngine {
   }
 
   CompletableFuture<Void> setPresenceState(SubscriptionImpl sub, RawJson state) {
-    events.execute(() -> {
-      if (sub.phase != SubscriptionImpl.Phase.DONE) {
-        sub.presenceState = state;
-      }
-    });
+    events.execute(
+        () -> {
+          if (sub.phase != SubscriptionImpl.Phase.DONE) {
+            sub.presenceState = state;
+          }
+        });
     return request(id -> new PresenceSet(id, sub.channel(), state), result -> null);
   }
 
@@ -221,16 +226,22 @@ final class ClientEngine {
       return done;
     }
     sub.markUnsubscribed();
-    events.execute(() -> {
-      SubscriptionImpl.Phase phase = sub.phase;
-      sub.end(SubscriptionState.UNSUBSCRIBED);
-      boolean serverKnows = phase == SubscriptionImpl.Phase.SUBSCRIBING || phase == SubscriptionImpl.Phase.SUBSCRIBED;
-      if (serverKnows && isLive()) {
-        sendInternal(id -> new Unsubscribe(id, sub.channel()), reply -> done.complete(null), e -> done.complete(null));
-      } else {
-        done.complete(null);
-      }
-    });
+    events.execute(
+        () -> {
+          SubscriptionImpl.Phase phase = sub.phase;
+          sub.end(SubscriptionState.UNSUBSCRIBED);
+          boolean serverKnows =
+              phase == SubscriptionImpl.Phase.SUBSCRIBING
+                  || phase == SubscriptionImpl.Phase.SUBSCRIBED;
+          if (serverKnows && isLive()) {
+            sendInternal(
+                id -> new Unsubscribe(id, sub.channel()),
+                reply -> done.complete(null),
+                e -> done.complete(null));
+          } else {
+            done.complete(null);
+          }
+        });
     return done;
   }
 
@@ -238,33 +249,34 @@ final class ClientEngine {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
-    events.execute(() -> {
-      Conn c = current;
-      current = null;
-      cancel(reconnectTimer);
-      reconnectTimer = null;
-      if (c != null) {
-        c.cancelTimers();
-        if (c.link != null) {
-          c.link.close(1000, "client closed");
-        }
-      }
-      HeraldException ex = closedException();
-      failInflight(ex);
-      failQueued(ex);
-      for (SubscriptionImpl s : subs.values()) {
-        s.end(SubscriptionState.UNSUBSCRIBED);
-      }
-      subs.clear();
-      firstConnect.completeExceptionally(ex);
-      session = null;
-      boolean wasClosed = state == ConnectionState.CLOSED;
-      setState(ConnectionState.CLOSED);
-      if (!wasClosed) {
-        safe(() -> listener.onClosed(new CloseInfo(1000, "client closed", 0, false)));
-      }
-      releaseResources.run();
-    });
+    events.execute(
+        () -> {
+          Conn c = current;
+          current = null;
+          cancel(reconnectTimer);
+          reconnectTimer = null;
+          if (c != null) {
+            c.cancelTimers();
+            if (c.link != null) {
+              c.link.close(1000, "client closed");
+            }
+          }
+          HeraldException ex = closedException();
+          failInflight(ex);
+          failQueued(ex);
+          for (SubscriptionImpl s : subs.values()) {
+            s.end(SubscriptionState.UNSUBSCRIBED);
+          }
+          subs.clear();
+          firstConnect.completeExceptionally(ex);
+          session = null;
+          boolean wasClosed = state == ConnectionState.CLOSED;
+          setState(ConnectionState.CLOSED);
+          if (!wasClosed) {
+            safe(() -> listener.onClosed(new CloseInfo(1000, "client closed", 0, false)));
+          }
+          releaseResources.run();
+        });
   }
 
   RawJson parseObject(String json, String what) {
@@ -310,15 +322,16 @@ final class ClientEngine {
     public CompletionStage<?> onMessage(String text) {
       lastReceived = scheduler.nowMillis();
       CompletableFuture<Void> processed = new CompletableFuture<>();
-      events.execute(() -> {
-        try {
-          if (this == current) {
-            onFrame(this, text);
-          }
-        } finally {
-          processed.complete(null);
-        }
-      });
+      events.execute(
+          () -> {
+            try {
+              if (this == current) {
+                onFrame(this, text);
+              }
+            } finally {
+              processed.complete(null);
+            }
+          });
       return processed;
     }
 
@@ -329,11 +342,12 @@ final class ClientEngine {
 
     @Override
     public void onError(Throwable error) {
-      events.execute(() -> {
-        if (this == current) {
-          drop(this, CloseInfo.local("connection error: " + describe(error)), error, true);
-        }
-      });
+      events.execute(
+          () -> {
+            if (this == current) {
+              drop(this, CloseInfo.local("connection error: " + describe(error)), error, true);
+            }
+          });
     }
 
     void cancelTimers() {
@@ -357,11 +371,18 @@ final class ClientEngine {
     if (current != c) {
       return;
     }
-    c.connectTimer = schedule(connectTimeoutMs, () -> {
-      if (c == current && !c.connected) {
-        drop(c, CloseInfo.local("no connect reply within " + connectTimeoutMs + " ms"), null, true);
-      }
-    });
+    c.connectTimer =
+        schedule(
+            connectTimeoutMs,
+            () -> {
+              if (c == current && !c.connected) {
+                drop(
+                    c,
+                    CloseInfo.local("no connect reply within " + connectTimeoutMs + " ms"),
+                    null,
+                    true);
+              }
+            });
     CompletionStage<String> token;
     try {
       token = tokens.get();
@@ -371,17 +392,24 @@ final class ClientEngine {
     if (token == null) {
       token = CompletableFuture.completedFuture(null);
     }
-    token.whenComplete((t, error) -> events.execute(() -> {
-      if (c != current) {
-        return;
-      }
-      if (error != null) {
-        Throwable cause = JdkWebSocketTransport.unwrap(error);
-        drop(c, CloseInfo.local("token supplier failed: " + describe(cause)), cause, false);
-        return;
-      }
-      open(c, t);
-    }));
+    token.whenComplete(
+        (t, error) ->
+            events.execute(
+                () -> {
+                  if (c != current) {
+                    return;
+                  }
+                  if (error != null) {
+                    Throwable cause = JdkWebSocketTransport.unwrap(error);
+                    drop(
+                        c,
+                        CloseInfo.local("token supplier failed: " + describe(cause)),
+                        cause,
+                        false);
+                    return;
+                  }
+                  open(c, t);
+                }));
   }
 
   private void open(Conn c, String token) {
@@ -391,29 +419,34 @@ final class ClientEngine {
     } catch (RuntimeException e) {
       opening = CompletableFuture.failedFuture(e);
     }
-    opening.whenComplete((link, error) -> {
-      if (link != null && closed.get()) {
-        link.abort();
-        return;
-      }
-      events.execute(() -> {
-        if (c != current) {
-          if (link != null) {
+    opening.whenComplete(
+        (link, error) -> {
+          if (link != null && closed.get()) {
             link.abort();
+            return;
           }
-          return;
-        }
-        if (error != null) {
-          Throwable cause = JdkWebSocketTransport.unwrap(error);
-          drop(c, CloseInfo.local("connection failed: " + describe(cause)), cause, false);
-          return;
-        }
-        c.link = link;
-        Pending p = new Pending(id -> new Connect(id, token, clientName, ProtocolVersion.CURRENT),
-            reply -> onConnectReply(c, reply), e -> {});
-        send(p);
-      });
-    });
+          events.execute(
+              () -> {
+                if (c != current) {
+                  if (link != null) {
+                    link.abort();
+                  }
+                  return;
+                }
+                if (error != null) {
+                  Throwable cause = JdkWebSocketTransport.unwrap(error);
+                  drop(c, CloseInfo.local("connection failed: " + describe(cause)), cause, false);
+                  return;
+                }
+                c.link = link;
+                Pending p =
+                    new Pending(
+                        id -> new Connect(id, token, clientName, ProtocolVersion.CURRENT),
+                        reply -> onConnectReply(c, reply),
+                        e -> {});
+                send(p);
+              });
+        });
   }
 
   private void onConnectReply(Conn c, Reply reply) {
@@ -444,7 +477,8 @@ final class ClientEngine {
     backoff.reset();
     session = r;
     setState(ConnectionState.CONNECTED);
-    log.debug("connected to {} as client {} (user {}, node {})", uri, r.client(), r.user(), r.node());
+    log.debug(
+        "connected to {} as client {} (user {}, node {})", uri, r.client(), r.user(), r.node());
     firstConnect.complete(r);
     safe(() -> listener.onConnected(r));
     for (SubscriptionImpl sub : subs.values()) {
@@ -461,17 +495,24 @@ final class ClientEngine {
   }
 
   private void armHeartbeat(Conn c, long delayMs) {
-    c.heartbeatTimer = schedule(delayMs, () -> {
-      if (c != current) {
-        return;
-      }
-      long idle = scheduler.nowMillis() - c.lastReceived;
-      if (idle >= c.heartbeatTimeoutMs) {
-        drop(c, CloseInfo.local("nothing received from the server for " + idle + " ms"), null, true);
-      } else {
-        armHeartbeat(c, c.heartbeatTimeoutMs - idle);
-      }
-    });
+    c.heartbeatTimer =
+        schedule(
+            delayMs,
+            () -> {
+              if (c != current) {
+                return;
+              }
+              long idle = scheduler.nowMillis() - c.lastReceived;
+              if (idle >= c.heartbeatTimeoutMs) {
+                drop(
+                    c,
+                    CloseInfo.local("nothing received from the server for " + idle + " ms"),
+                    null,
+                    true);
+              } else {
+                armHeartbeat(c, c.heartbeatTimeoutMs - idle);
+              }
+            });
   }
 
   private void onLinkClosed(Conn c, CloseInfo frame) {
@@ -481,9 +522,10 @@ final class ClientEngine {
     CloseInfo info = frame;
     if (c.disconnect != null) {
       // The disconnect message carries the same code and reason; take the delay from either.
-      info = c.disconnect.retryMs() > 0 || frame.retryMs() == 0
-          ? c.disconnect
-          : new CloseInfo(c.disconnect.code(), c.disconnect.reason(), frame.retryMs(), true);
+      info =
+          c.disconnect.retryMs() > 0 || frame.retryMs() == 0
+              ? c.disconnect
+              : new CloseInfo(c.disconnect.code(), c.disconnect.reason(), frame.retryMs(), true);
     }
     drop(c, info, null, false);
   }
@@ -521,18 +563,25 @@ final class ClientEngine {
     if (state != ConnectionState.RECONNECTING || current != null) {
       return;
     }
-    reconnectTimer = schedule(delay, () -> {
-      if (state == ConnectionState.RECONNECTING && current == null && !closed.get()) {
-        startAttempt();
-      }
-    });
+    reconnectTimer =
+        schedule(
+            delay,
+            () -> {
+              if (state == ConnectionState.RECONNECTING && current == null && !closed.get()) {
+                startAttempt();
+              }
+            });
   }
 
   private void terminal(CloseInfo info, ErrorInfo connectError) {
     log.warn("connection to {} closed by the server ({}); not reconnecting", uri, info);
     setState(ConnectionState.CLOSED);
-    String message = "connection closed by the server: " + info
-        + (connectError == null ? "" : " (connect refused: " + connectError.code() + " " + connectError.message() + ")");
+    String message =
+        "connection closed by the server: "
+            + info
+            + (connectError == null
+                ? ""
+                : " (connect refused: " + connectError.code() + " " + connectError.message() + ")");
     HeraldException ex = new HeraldException(message, connectError, info, null);
     failQueued(ex);
     CompletableFuture<ConnectResult> f = firstConnect;
@@ -564,7 +613,8 @@ final class ClientEngine {
           log.debug("ignoring message of unknown type: {}", e.getMessage());
         } else {
           log.warn("undecodable message from the server: {}", e.getMessage());
-          notifyError(new HeraldException("undecodable message from the server: " + e.getMessage(), e));
+          notifyError(
+              new HeraldException("undecodable message from the server: " + e.getMessage(), e));
         }
         continue;
       }
@@ -593,11 +643,14 @@ final class ClientEngine {
     } else if (m instanceof Disconnect) {
       c.disconnect = CloseInfo.fromDisconnect((Disconnect) m);
       cancel(c.graceTimer);
-      c.graceTimer = schedule(DISCONNECT_GRACE_MS, () -> {
-        if (c == current) {
-          drop(c, c.disconnect, null, true);
-        }
-      });
+      c.graceTimer =
+          schedule(
+              DISCONNECT_GRACE_MS,
+              () -> {
+                if (c == current) {
+                  drop(c, c.disconnect, null, true);
+                }
+              });
     } else if (m instanceof ServerMessage.Error) {
       ErrorInfo e = ((ServerMessage.Error) m).error();
       log.warn("error from the server: {} {}", e.code(), e.message());
@@ -632,11 +685,21 @@ final class ClientEngine {
         safe(() -> sub.handler.onPublication(pub));
         break;
       case DUPLICATE:
-        log.debug("dropping duplicate publication {}@{}:{} (at {})", pub.channel(), pub.epoch(), pub.offset(), sub.tracker.position());
+        log.debug(
+            "dropping duplicate publication {}@{}:{} (at {})",
+            pub.channel(),
+            pub.epoch(),
+            pub.offset(),
+            sub.tracker.position());
         break;
       case GAP:
       default:
-        log.info("gap on {}: got {}:{} after {}; resubscribing to recover", pub.channel(), pub.epoch(), pub.offset(), sub.tracker.position());
+        log.info(
+            "gap on {}: got {}:{} after {}; resubscribing to recover",
+            pub.channel(),
+            pub.epoch(),
+            pub.offset(),
+            sub.tracker.position());
         sendInternal(id -> new Unsubscribe(id, sub.channel()), reply -> {}, e -> {});
         if (isLive()) {
           sendSubscribe(sub);
@@ -647,7 +710,9 @@ final class ClientEngine {
 
   private void presenceEvent(String channel, Consumer<SubscriptionHandler> call) {
     SubscriptionImpl sub = subs.get(channel);
-    if (sub != null && (sub.phase == SubscriptionImpl.Phase.SUBSCRIBED || sub.phase == SubscriptionImpl.Phase.SUBSCRIBING)) {
+    if (sub != null
+        && (sub.phase == SubscriptionImpl.Phase.SUBSCRIBED
+            || sub.phase == SubscriptionImpl.Phase.SUBSCRIBING)) {
       safe(() -> call.accept(sub.handler));
     }
   }
@@ -661,33 +726,48 @@ final class ClientEngine {
   private void sendSubscribe(SubscriptionImpl sub) {
     StreamPosition since = sub.tracker.position();
     sub.setPhase(SubscriptionImpl.Phase.SUBSCRIBING);
-    sub.requestId = sendInternal(
-        id -> new Subscribe(id, sub.channel(), since), reply -> onSubscribeReply(sub, since, reply), e -> {});
+    sub.requestId =
+        sendInternal(
+            id -> new Subscribe(id, sub.channel(), since),
+            reply -> onSubscribeReply(sub, since, reply),
+            e -> {});
   }
 
   private void onSubscribeReply(SubscriptionImpl sub, StreamPosition since, Reply reply) {
-    if (sub.phase != SubscriptionImpl.Phase.SUBSCRIBING || sub.requestId != reply.id() || !registered(sub)) {
+    if (sub.phase != SubscriptionImpl.Phase.SUBSCRIBING
+        || sub.requestId != reply.id()
+        || !registered(sub)) {
       return;
     }
     if (reply.isError()) {
       ErrorInfo error = reply.error();
       ErrorCode code = error.errorCode();
-      if (code == ErrorCode.INTERNAL || code == ErrorCode.TOO_MANY_REQUESTS || code == ErrorCode.ALREADY_SUBSCRIBED) {
+      if (code == ErrorCode.INTERNAL
+          || code == ErrorCode.TOO_MANY_REQUESTS
+          || code == ErrorCode.ALREADY_SUBSCRIBED) {
         if (code == ErrorCode.ALREADY_SUBSCRIBED) {
           // The server's view differs from ours: clear it, then subscribe again (with since).
           sendInternal(id -> new Unsubscribe(id, sub.channel()), r -> {}, e -> {});
         }
         long delay = sub.retryBackoff.nextDelay();
-        log.info("subscribe to {} failed ({} {}); retrying in {} ms", sub.channel(), error.code(), error.message(), delay);
+        log.info(
+            "subscribe to {} failed ({} {}); retrying in {} ms",
+            sub.channel(),
+            error.code(),
+            error.message(),
+            delay);
         sub.setPhase(SubscriptionImpl.Phase.RETRY_WAIT);
-        sub.retryTimer = schedule(delay, () -> {
-          if (sub.phase == SubscriptionImpl.Phase.RETRY_WAIT) {
-            sub.setPhase(SubscriptionImpl.Phase.WAITING);
-            if (isLive() && registered(sub)) {
-              sendSubscribe(sub);
-            }
-          }
-        });
+        sub.retryTimer =
+            schedule(
+                delay,
+                () -> {
+                  if (sub.phase == SubscriptionImpl.Phase.RETRY_WAIT) {
+                    sub.setPhase(SubscriptionImpl.Phase.WAITING);
+                    if (isLive() && registered(sub)) {
+                      sendSubscribe(sub);
+                    }
+                  }
+                });
       } else {
         log.warn("subscribe to {} refused: {} {}", sub.channel(), error.code(), error.message());
         subs.remove(sub.channel(), sub);
@@ -706,24 +786,37 @@ final class ClientEngine {
       return;
     }
     sub.retryBackoff.reset();
-    PositionTracker.SubscribeOutcome outcome = sub.tracker.onSubscribed(since, r.epoch(), r.offset(), r.recovered());
+    PositionTracker.SubscribeOutcome outcome =
+        sub.tracker.onSubscribed(since, r.epoch(), r.offset(), r.recovered());
     sub.syncPosition();
     sub.setPhase(SubscriptionImpl.Phase.SUBSCRIBED);
     boolean resubscribe = sub.everSubscribed;
     sub.everSubscribed = true;
     if (outcome == PositionTracker.SubscribeOutcome.STATE_LOST) {
-      log.info("recovery on {} failed (since {}, now {}:{}): state lost", sub.channel(), since, r.epoch(), r.offset());
+      log.info(
+          "recovery on {} failed (since {}, now {}:{}): state lost",
+          sub.channel(),
+          since,
+          r.epoch(),
+          r.offset());
       safe(() -> sub.handler.onStateLost(r));
     } else {
       safe(() -> sub.handler.onSubscribed(r));
     }
     RawJson presenceState = sub.presenceState;
-    if (resubscribe && presenceState != null && isLive() && registered(sub) && sub.phase == SubscriptionImpl.Phase.SUBSCRIBED) {
-      sendInternal(id -> new PresenceSet(id, sub.channel(), presenceState), reply2 -> {
-        if (reply2.isError()) {
-          log.warn("restoring presence state on {} failed: {}", sub.channel(), reply2.error());
-        }
-      }, e -> {});
+    if (resubscribe
+        && presenceState != null
+        && isLive()
+        && registered(sub)
+        && sub.phase == SubscriptionImpl.Phase.SUBSCRIBED) {
+      sendInternal(
+          id -> new PresenceSet(id, sub.channel(), presenceState),
+          reply2 -> {
+            if (reply2.isError()) {
+              log.warn("restoring presence state on {} failed: {}", sub.channel(), reply2.error());
+            }
+          },
+          e -> {});
     }
   }
 
@@ -770,29 +863,38 @@ final class ClientEngine {
       f.completeExceptionally(closedException());
       return f;
     }
-    events.execute(() -> {
-      if (closed.get()) {
-        f.completeExceptionally(closedException());
-        return;
-      }
-      if (state == ConnectionState.CLOSED) {
-        f.completeExceptionally(new HeraldException("not connected: the server closed the connection for good"));
-        return;
-      }
-      Pending p = new Pending(factory, reply -> complete(f, reply, reader), f::completeExceptionally);
-      p.timeout = schedule(requestTimeoutMs, () -> {
-        if (!p.done) {
-          queued.remove(p);
-          inflight.remove(p.id);
-          p.fail(new HeraldException("no reply within " + requestTimeoutMs + " ms", new TimeoutException()));
-        }
-      });
-      if (isLive()) {
-        send(p);
-      } else {
-        queued.add(p);
-      }
-    });
+    events.execute(
+        () -> {
+          if (closed.get()) {
+            f.completeExceptionally(closedException());
+            return;
+          }
+          if (state == ConnectionState.CLOSED) {
+            f.completeExceptionally(
+                new HeraldException("not connected: the server closed the connection for good"));
+            return;
+          }
+          Pending p =
+              new Pending(factory, reply -> complete(f, reply, reader), f::completeExceptionally);
+          p.timeout =
+              schedule(
+                  requestTimeoutMs,
+                  () -> {
+                    if (!p.done) {
+                      queued.remove(p);
+                      inflight.remove(p.id);
+                      p.fail(
+                          new HeraldException(
+                              "no reply within " + requestTimeoutMs + " ms",
+                              new TimeoutException()));
+                    }
+                  });
+          if (isLive()) {
+            send(p);
+          } else {
+            queued.add(p);
+          }
+        });
     return f;
   }
 
@@ -809,7 +911,8 @@ final class ClientEngine {
   }
 
   /** A request of the client's own, sent only on a live connection; returns its id. */
-  private long sendInternal(LongFunction<Request> factory, Consumer<Reply> onReply, Consumer<Throwable> onFailure) {
+  private long sendInternal(
+      LongFunction<Request> factory, Consumer<Reply> onReply, Consumer<Throwable> onFailure) {
     Pending p = new Pending(factory, onReply, onFailure);
     send(p);
     return p.id;
@@ -830,7 +933,9 @@ final class ClientEngine {
     int max = c.result == null ? 0 : c.result.maxMessageBytes();
     if (max > 0 && bytes.length > max) {
       // Sending it would only get the connection closed with 1009.
-      p.fail(new HeraldException("message of " + bytes.length + " bytes exceeds the server's limit of " + max));
+      p.fail(
+          new HeraldException(
+              "message of " + bytes.length + " bytes exceeds the server's limit of " + max));
       return;
     }
     inflight.put(id, p);

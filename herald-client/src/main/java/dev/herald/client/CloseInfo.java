@@ -6,10 +6,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Why a connection ended: the close code, the human-readable reason (without the
- * {@code retry_ms} suffix), the delay the server suggested before reconnecting (0 for none) and
- * whether the server decided it ({@code remote}) or the client did (connection failure, dead
- * heartbeat, connect timeout, {@link HeraldClient#close()}).
+ * Why a connection ended: the close code, the human-readable reason (without the {@code retry_ms}
+ * suffix), the delay the server suggested before reconnecting (0 for none) and whether the server
+ * decided it ({@code remote}) or the client did (connection failure, dead heartbeat, connect
+ * timeout, {@link HeraldClient#close()}).
  *
  * <p>Failures detected by the client use code {@value #ABNORMAL} (abnormal closure), which is in
  * the "reconnect" range.

@@ -6,8 +6,8 @@ import dev.herald.protocol.ServerMessage.ConnectResult;
  * Connection life cycle notifications. All methods have empty defaults; they run on the client's
  * event thread, in order, and must not block (doing so delays every other callback).
  *
- * <p>Typical sequence: {@code onConnecting, onConnected, onReconnecting, onConnecting,
- * onConnected, ..., onClosed}.
+ * <p>Typical sequence: {@code onConnecting, onConnected, onReconnecting, onConnecting, onConnected,
+ * ..., onClosed}.
  */
 public interface ConnectionListener {
   /** A connection attempt starts (state {@link ConnectionState#CONNECTING}). */
@@ -17,8 +17,8 @@ public interface ConnectionListener {
   default void onConnected(ConnectResult result) {}
 
   /**
-   * The connection ended, or an attempt failed, and the client will try again after {@code
-   * delayMs} (state {@link ConnectionState#RECONNECTING}).
+   * The connection ended, or an attempt failed, and the client will try again after {@code delayMs}
+   * (state {@link ConnectionState#RECONNECTING}).
    */
   default void onReconnecting(CloseInfo cause, long delayMs) {}
 
@@ -30,8 +30,8 @@ public interface ConnectionListener {
   default void onClosed(CloseInfo reason) {}
 
   /**
-   * Something went wrong that the client handles by itself but the application may want to log:
-   * a failed connection attempt (the cause), a refused connect ({@link HeraldException} with the
+   * Something went wrong that the client handles by itself but the application may want to log: a
+   * failed connection attempt (the cause), a refused connect ({@link HeraldException} with the
    * error), an error message from the server, an undecodable message.
    */
   default void onError(Throwable error) {}

@@ -49,10 +49,10 @@ import java.util.random.RandomGenerator;
  * on that same thread.
  *
  * <p>Reconnects: after a connection ends with a code of the "reconnect" ranges (docs/protocol.md
- * section 8) or fails to open, the client waits {@code random(0, min(cap, base * 2^attempt))}
- * (or the server's {@code retry_ms} plus a little jitter), fetches a fresh token and connects
- * again, forever; the attempt count resets after each successful connect. Codes 1000 and
- * 4500-4999 stop it ({@link ConnectionState#CLOSED}).
+ * section 8) or fails to open, the client waits {@code random(0, min(cap, base * 2^attempt))} (or
+ * the server's {@code retry_ms} plus a little jitter), fetches a fresh token and connects again,
+ * forever; the attempt count resets after each successful connect. Codes 1000 and 4500-4999 stop it
+ * ({@link ConnectionState#CLOSED}).
  */
 public final class HeraldClient implements AutoCloseable {
   private final ClientEngine engine;
@@ -62,8 +62,8 @@ public final class HeraldClient implements AutoCloseable {
   }
 
   /**
-   * Starts building a client for {@code wsUri}, the server's WebSocket endpoint, for example
-   * {@code wss://herald.example.com/connection/websocket}.
+   * Starts building a client for {@code wsUri}, the server's WebSocket endpoint, for example {@code
+   * wss://herald.example.com/connection/websocket}.
    */
   public static Builder builder(URI wsUri) {
     return new Builder(wsUri);
@@ -79,7 +79,10 @@ public final class HeraldClient implements AutoCloseable {
     return engine.connect();
   }
 
-  /** Subscribes to {@code channel}; see {@link #subscribe(String, StreamPosition, SubscriptionHandler)}. */
+  /**
+   * Subscribes to {@code channel}; see {@link #subscribe(String, StreamPosition,
+   * SubscriptionHandler)}.
+   */
   public Subscription subscribe(String channel, SubscriptionHandler handler) {
     return engine.subscribe(channel, null, handler);
   }
@@ -87,8 +90,8 @@ public final class HeraldClient implements AutoCloseable {
   /**
    * Subscribes to {@code channel}, resuming after {@code since} (a position saved from an earlier
    * {@link Subscription#position()}; null for "from now on"). Works before {@link #connect()} and
-   * while disconnected: the subscribe is sent once connected, and again after every reconnect,
-   * with the last position so that missed publications are recovered.
+   * while disconnected: the subscribe is sent once connected, and again after every reconnect, with
+   * the last position so that missed publications are recovered.
    *
    * @throws IllegalStateException if already subscribed to the channel, or the client is closed
    */
@@ -118,15 +121,17 @@ public final class HeraldClient implements AutoCloseable {
     return engine.state();
   }
 
-  /** The result of the current connection's connect (client id, user, heartbeat settings), if connected. */
+  /**
+   * The result of the current connection's connect (client id, user, heartbeat settings), if
+   * connected.
+   */
   public Optional<ConnectResult> session() {
     return engine.session();
   }
 
   /**
-   * Closes the connection (code 1000) and stops for good: pending requests fail, subscriptions
-   * end, {@link ConnectionListener#onClosed} runs, and the threads the client created stop.
-   * Idempotent.
+   * Closes the connection (code 1000) and stops for good: pending requests fail, subscriptions end,
+   * {@link ConnectionListener#onClosed} runs, and the threads the client created stop. Idempotent.
    */
   @Override
   public void close() {
@@ -136,14 +141,24 @@ public final class HeraldClient implements AutoCloseable {
   /** Configuration of a {@link HeraldClient}. Not thread-safe. */
   public static final class Builder {
     /** Headers that the WebSocket handshake sets itself. */
-    private static final Set<String> RESERVED_HEADERS = Set.of(
-        "sec-websocket-protocol", "sec-websocket-key", "sec-websocket-version",
-        "sec-websocket-extensions", "sec-websocket-accept", "connection", "upgrade", "host", "content-length");
+    private static final Set<String> RESERVED_HEADERS =
+        Set.of(
+            "sec-websocket-protocol",
+            "sec-websocket-key",
+            "sec-websocket-version",
+            "sec-websocket-extensions",
+            "sec-websocket-accept",
+            "connection",
+            "upgrade",
+            "host",
+            "content-length");
+
     private static final AtomicInteger THREADS = new AtomicInteger();
 
     private final URI uri;
     private final Map<String, List<String>> headers = new LinkedHashMap<>();
-    private Supplier<? extends CompletionStage<String>> tokens = () -> CompletableFuture.completedFuture(null);
+    private Supplier<? extends CompletionStage<String>> tokens =
+        () -> CompletableFuture.completedFuture(null);
     private String clientName = defaultClientName();
     private Duration backoffBase = Duration.ofMillis(BackoffPolicy.DEFAULT_BASE_MS);
     private Duration backoffCap = Duration.ofMillis(BackoffPolicy.DEFAULT_CAP_MS);
@@ -173,8 +188,8 @@ public final class HeraldClient implements AutoCloseable {
      * Where the token for the {@code connect} message comes from. Called on the event thread at
      * every connection attempt, so it can hand out a fresh token each time; must not block (use
      * {@link #asyncTokenSupplier} for tokens fetched over the network). A null token means "no
-     * token" (cookie authentication). An exception counts as a failed attempt and is retried
-     * with backoff.
+     * token" (cookie authentication). An exception counts as a failed attempt and is retried with
+     * backoff.
      */
     public Builder tokenSupplier(Supplier<String> supplier) {
       Objects.requireNonNull(supplier, "supplier");
@@ -182,7 +197,9 @@ public final class HeraldClient implements AutoCloseable {
       return this;
     }
 
-    /** Like {@link #tokenSupplier} for tokens obtained asynchronously (e.g. from an auth server). */
+    /**
+     * Like {@link #tokenSupplier} for tokens obtained asynchronously (e.g. from an auth server).
+     */
     public Builder asyncTokenSupplier(Supplier<? extends CompletionStage<String>> supplier) {
       this.tokens = Objects.requireNonNull(supplier, "supplier");
       return this;
@@ -258,7 +275,9 @@ public final class HeraldClient implements AutoCloseable {
       return this;
     }
 
-    /** Limit for publish and presence requests, including the wait for a connection (default 10 s). */
+    /**
+     * Limit for publish and presence requests, including the wait for a connection (default 10 s).
+     */
     public Builder requestTimeout(Duration timeout) {
       this.requestTimeout = positive(timeout, "request timeout");
       return this;
@@ -278,43 +297,49 @@ public final class HeraldClient implements AutoCloseable {
 
     public HeraldClient build() {
       SystemScheduler ownedScheduler = scheduler == null ? new SystemScheduler() : null;
-      ExecutorService ownedExecutor = executor == null
-          ? Executors.newSingleThreadExecutor(r -> {
-              Thread t = new Thread(r, "herald-client-events-" + THREADS.incrementAndGet());
-              t.setDaemon(true);
-              return t;
-            })
-          : null;
+      ExecutorService ownedExecutor =
+          executor == null
+              ? Executors.newSingleThreadExecutor(
+                  r -> {
+                    Thread t = new Thread(r, "herald-client-events-" + THREADS.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                  })
+              : null;
       Transport t = transport;
       if (t == null) {
-        HttpClient http = httpClient != null ? httpClient : HttpClient.newBuilder().connectTimeout(connectTimeout).build();
+        HttpClient http =
+            httpClient != null
+                ? httpClient
+                : HttpClient.newBuilder().connectTimeout(connectTimeout).build();
         t = new JdkWebSocketTransport(http);
       }
       Map<String, List<String>> hs = new LinkedHashMap<>();
       headers.forEach((k, v) -> hs.put(k, List.copyOf(v)));
       DoubleSupplier rnd = random != null ? random : () -> ThreadLocalRandom.current().nextDouble();
-      ClientEngine engine = new ClientEngine(
-          uri,
-          Collections.unmodifiableMap(hs),
-          tokens,
-          clientName,
-          t,
-          ownedScheduler != null ? ownedScheduler : scheduler,
-          ownedExecutor != null ? ownedExecutor : executor,
-          listener,
-          connectTimeout.toMillis(),
-          requestTimeout.toMillis(),
-          backoffBase.toMillis(),
-          backoffCap.toMillis(),
-          rnd,
-          () -> {
-            if (ownedScheduler != null) {
-              ownedScheduler.close();
-            }
-            if (ownedExecutor != null) {
-              ownedExecutor.shutdown();
-            }
-          });
+      ClientEngine engine =
+          new ClientEngine(
+              uri,
+              Collections.unmodifiableMap(hs),
+              tokens,
+              clientName,
+              t,
+              ownedScheduler != null ? ownedScheduler : scheduler,
+              ownedExecutor != null ? ownedExecutor : executor,
+              listener,
+              connectTimeout.toMillis(),
+              requestTimeout.toMillis(),
+              backoffBase.toMillis(),
+              backoffCap.toMillis(),
+              rnd,
+              () -> {
+                if (ownedScheduler != null) {
+                  ownedScheduler.close();
+                }
+                if (ownedExecutor != null) {
+                  ownedExecutor.shutdown();
+                }
+              });
       return new HeraldClient(engine);
     }
 

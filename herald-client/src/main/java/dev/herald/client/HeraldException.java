@@ -5,8 +5,8 @@ import dev.herald.protocol.ServerMessage.ErrorInfo;
 
 /**
  * A request or the connection failed. {@link #error()} is set when the server answered with an
- * error ({@link #errorCode()} tells which); {@link #close()} is set when the failure comes from
- * the connection ending.
+ * error ({@link #errorCode()} tells which); {@link #close()} is set when the failure comes from the
+ * connection ending.
  */
 public final class HeraldException extends RuntimeException {
   private static final long serialVersionUID = 1L;
@@ -30,8 +30,16 @@ public final class HeraldException extends RuntimeException {
 
   static HeraldException fromError(String what, ErrorInfo error) {
     return new HeraldException(
-        what + ": " + error.code() + " " + ErrorCode.of(error.code()).label() + ": " + error.message(),
-        error, null, null);
+        what
+            + ": "
+            + error.code()
+            + " "
+            + ErrorCode.of(error.code()).label()
+            + ": "
+            + error.message(),
+        error,
+        null,
+        null);
   }
 
   /** The server's error, or null. */

@@ -21,7 +21,10 @@ import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** {@link Transport} over the JDK's {@code java.net.http} WebSocket, offering {@code herald.v1.json}. */
+/**
+ * {@link Transport} over the JDK's {@code java.net.http} WebSocket, offering {@code
+ * herald.v1.json}.
+ */
 final class JdkWebSocketTransport implements Transport {
   private static final Logger log = LoggerFactory.getLogger(JdkWebSocketTransport.class);
 
@@ -61,14 +64,16 @@ final class JdkWebSocketTransport implements Transport {
             throw new CompletionException(describe(unwrap(error)));
           }
           if (!ProtocolVersion.WEBSOCKET_SUBPROTOCOL.equals(socket.getSubprotocol())) {
-            log.debug("server selected subprotocol '{}'; speaking v1 anyway", socket.getSubprotocol());
+            log.debug(
+                "server selected subprotocol '{}'; speaking v1 anyway", socket.getSubprotocol());
           }
           return new JdkConnection(socket, listener);
         });
   }
 
   static Throwable unwrap(Throwable t) {
-    while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+    while ((t instanceof CompletionException || t instanceof ExecutionException)
+        && t.getCause() != null) {
       t = t.getCause();
     }
     return t;
@@ -78,8 +83,12 @@ final class JdkWebSocketTransport implements Transport {
   private static Throwable describe(Throwable t) {
     if (t instanceof WebSocketHandshakeException) {
       var response = ((WebSocketHandshakeException) t).getResponse();
-      StringBuilder sb = new StringBuilder("WebSocket handshake refused: HTTP ").append(response.statusCode());
-      response.headers().firstValue("X-Herald-Error").ifPresent(e -> sb.append(" (").append(e).append(')'));
+      StringBuilder sb =
+          new StringBuilder("WebSocket handshake refused: HTTP ").append(response.statusCode());
+      response
+          .headers()
+          .firstValue("X-Herald-Error")
+          .ifPresent(e -> sb.append(" (").append(e).append(')'));
       return new IOException(sb.toString(), t);
     }
     return t;
@@ -108,7 +117,9 @@ final class JdkWebSocketTransport implements Transport {
       target.onActivity();
       if (text.length() + data.length() > MAX_MESSAGE_CHARS) {
         text.setLength(0);
-        target.onError(new IOException("message from the server exceeds " + MAX_MESSAGE_CHARS + " characters"));
+        target.onError(
+            new IOException(
+                "message from the server exceeds " + MAX_MESSAGE_CHARS + " characters"));
         ws.abort();
         return null;
       }
@@ -166,8 +177,8 @@ final class JdkWebSocketTransport implements Transport {
   }
 
   /**
-   * One WebSocket. The JDK allows one outstanding send at a time, so sends are queued and
-   * chained; a failed send aborts the connection.
+   * One WebSocket. The JDK allows one outstanding send at a time, so sends are queued and chained;
+   * a failed send aborts the connection.
    */
   static final class JdkConnection implements Connection {
     private final WebSocket ws;
@@ -202,11 +213,12 @@ final class JdkWebSocketTransport implements Transport {
 
     private void abortLater() {
       CompletableFuture.delayedExecutor(CLOSE_GRACE_MS, TimeUnit.MILLISECONDS)
-          .execute(() -> {
-            if (!ws.isInputClosed()) {
-              ws.abort();
-            }
-          });
+          .execute(
+              () -> {
+                if (!ws.isInputClosed()) {
+                  ws.abort();
+                }
+              });
     }
 
     private void enqueue(Supplier<CompletableFuture<WebSocket>> op, boolean last) {

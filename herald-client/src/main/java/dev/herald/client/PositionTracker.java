@@ -4,17 +4,16 @@ import dev.herald.protocol.StreamPosition;
 
 /**
  * The position of the last publication processed on one channel, and the continuity rules of
- * docs/protocol.md section 5. Pure logic, not thread-safe (the client uses it on its event
- * thread).
+ * docs/protocol.md section 5. Pure logic, not thread-safe (the client uses it on its event thread).
  *
  * <ul>
- *   <li>After a subscribe without {@code since}, or whose recovery failed, the position becomes
- *       the reply's {@code epoch}/{@code offset}.
+ *   <li>After a subscribe without {@code since}, or whose recovery failed, the position becomes the
+ *       reply's {@code epoch}/{@code offset}.
  *   <li>After a successful recovery the position stays at {@code since}: the missed publications
  *       follow and move it forward one by one.
  *   <li>A publication at position + 1 in the same epoch is accepted and becomes the position; one
- *       at or below the position is a duplicate; anything else (other epoch, or a skipped
- *       offset) is a gap, and the position does not move.
+ *       at or below the position is a duplicate; anything else (other epoch, or a skipped offset)
+ *       is a gap, and the position does not move.
  * </ul>
  */
 final class PositionTracker {
@@ -52,7 +51,8 @@ final class PositionTracker {
    *
    * @param since the position sent with the subscribe, or null
    */
-  SubscribeOutcome onSubscribed(StreamPosition since, String epoch, long offset, boolean recovered) {
+  SubscribeOutcome onSubscribed(
+      StreamPosition since, String epoch, long offset, boolean recovered) {
     if (since == null) {
       position = new StreamPosition(epoch, offset);
       return SubscribeOutcome.FRESH;

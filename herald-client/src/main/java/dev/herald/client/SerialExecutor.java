@@ -10,9 +10,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs tasks one at a time, in submission order, on top of any executor (even a multi-threaded
- * one, or a direct {@code Runnable::run}). A task submitted while another runs is queued and run
- * after it, never nested: this is what makes the client's event thread reentrancy-safe.
+ * Runs tasks one at a time, in submission order, on top of any executor (even a multi-threaded one,
+ * or a direct {@code Runnable::run}). A task submitted while another runs is queued and run after
+ * it, never nested: this is what makes the client's event thread reentrancy-safe.
  */
 final class SerialExecutor implements Executor {
   private static final Logger log = LoggerFactory.getLogger(SerialExecutor.class);

@@ -29,17 +29,17 @@ public interface Subscription {
   CompletableFuture<List<ClientInfo>> presence();
 
   /**
-   * Sets this connection's presence state in the channel ({@code json} must be a JSON object).
-   * The client remembers it and sets it again after every resubscribe.
+   * Sets this connection's presence state in the channel ({@code json} must be a JSON object). The
+   * client remembers it and sets it again after every resubscribe.
    *
    * @throws IllegalArgumentException if {@code json} is not a valid JSON object
    */
   CompletableFuture<Void> setPresenceState(String json);
 
   /**
-   * Ends the subscription. The handler gets no callback once this returns (one already running
-   * on the event thread finishes). The future completes when the server confirmed, or at once
-   * when there is nothing to tell the server. Unsubscribing twice is harmless; the channel can be
+   * Ends the subscription. The handler gets no callback once this returns (one already running on
+   * the event thread finishes). The future completes when the server confirmed, or at once when
+   * there is nothing to tell the server. Unsubscribing twice is harmless; the channel can be
    * subscribed to again right away.
    */
   CompletableFuture<Void> unsubscribe();

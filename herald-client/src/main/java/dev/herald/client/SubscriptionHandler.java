@@ -6,9 +6,9 @@ import dev.herald.protocol.ServerMessage.Pub;
 import dev.herald.protocol.ServerMessage.SubscribeResult;
 
 /**
- * Receives what happens on one subscribed channel. Only {@link #onPublication} must be
- * implemented. Callbacks run on the client's event thread, in the order the server sent the
- * messages, and must not block.
+ * Receives what happens on one subscribed channel. Only {@link #onPublication} must be implemented.
+ * Callbacks run on the client's event thread, in the order the server sent the messages, and must
+ * not block.
  */
 @FunctionalInterface
 public interface SubscriptionHandler {
@@ -27,8 +27,8 @@ public interface SubscriptionHandler {
 
   /**
    * The subscription is live again, but publications were missed and cannot be recovered (history
-   * trimmed, stream reset): the application must reload its state from the source of truth.
-   * Called instead of {@link #onSubscribed}. Publications after {@code result.offset()} follow.
+   * trimmed, stream reset): the application must reload its state from the source of truth. Called
+   * instead of {@link #onSubscribed}. Publications after {@code result.offset()} follow.
    */
   default void onStateLost(SubscribeResult result) {}
 

@@ -8,8 +8,8 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * A subscription's state. The fields without {@code volatile} belong to the client's event
- * thread; the public accessors read volatile mirrors.
+ * A subscription's state. The fields without {@code volatile} belong to the client's event thread;
+ * the public accessors read volatile mirrors.
  */
 final class SubscriptionImpl implements Subscription {
   /** Internal phases (event thread). */
@@ -41,7 +41,11 @@ final class SubscriptionImpl implements Subscription {
   private volatile SubscriptionState state = SubscriptionState.PENDING;
 
   SubscriptionImpl(
-      ClientEngine engine, String channel, SubscriptionHandler handler, StreamPosition since, BackoffPolicy retryBackoff) {
+      ClientEngine engine,
+      String channel,
+      SubscriptionHandler handler,
+      StreamPosition since,
+      BackoffPolicy retryBackoff) {
     this.engine = engine;
     this.channel = channel;
     this.handler = Objects.requireNonNull(handler, "handler");

@@ -2,7 +2,9 @@ package dev.herald.client;
 
 /** Where a {@link Subscription} stands. */
 public enum SubscriptionState {
-  /** Waiting for a connection, or for the server's reply to subscribe (also while resubscribing). */
+  /**
+   * Waiting for a connection, or for the server's reply to subscribe (also while resubscribing).
+   */
   PENDING,
   /** Subscribed: publications flow. */
   SUBSCRIBED,

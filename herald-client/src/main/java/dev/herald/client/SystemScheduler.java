@@ -12,11 +12,14 @@ final class SystemScheduler implements ClientScheduler, AutoCloseable {
 
   SystemScheduler() {
     int n = COUNTER.incrementAndGet();
-    executor = new ScheduledThreadPoolExecutor(1, r -> {
-      Thread t = new Thread(r, "herald-client-timer-" + n);
-      t.setDaemon(true);
-      return t;
-    });
+    executor =
+        new ScheduledThreadPoolExecutor(
+            1,
+            r -> {
+              Thread t = new Thread(r, "herald-client-timer-" + n);
+              t.setDaemon(true);
+              return t;
+            });
     executor.setRemoveOnCancelPolicy(true);
     delegate = ClientScheduler.of(executor);
   }

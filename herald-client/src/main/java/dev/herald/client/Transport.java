@@ -15,15 +15,18 @@ import java.util.concurrent.CompletionStage;
 interface Transport {
   /**
    * Opens a connection. The future completes when the connection is usable (for WebSocket: after
-   * the handshake). The listener is given before the connection exists and may be called from
-   * any thread, but never concurrently for one connection.
+   * the handshake). The listener is given before the connection exists and may be called from any
+   * thread, but never concurrently for one connection.
    */
   CompletableFuture<Connection> open(
       URI uri, Map<String, List<String>> headers, Duration connectTimeout, Listener listener);
 
   /** One open connection. Methods may be called from any thread. */
   interface Connection {
-    /** Queues one message for sending; messages go out in call order. Failures reach {@link Listener#onError}. */
+    /**
+     * Queues one message for sending; messages go out in call order. Failures reach {@link
+     * Listener#onError}.
+     */
     void send(String text);
 
     /** Starts a clean close after the queued messages; aborts if the peer does not answer soon. */
@@ -39,9 +42,9 @@ interface Transport {
     void onActivity();
 
     /**
-     * One complete text message (all its parts). The transport reads the next message only when
-     * the returned stage completes, so a slow consumer slows the connection down instead of
-     * buffering without bound.
+     * One complete text message (all its parts). The transport reads the next message only when the
+     * returned stage completes, so a slow consumer slows the connection down instead of buffering
+     * without bound.
      */
     CompletionStage<?> onMessage(String text);
 

@@ -81,9 +81,11 @@ class BackoffPolicyTest {
     assertThat(p.decide(new CloseInfo(4001, "server restart", 2_300, true)))
         .isEqualTo(new BackoffPolicy.Decision(true, 2_300));
     // jitter at most a tenth of the suggestion: 230 ms
-    assertThat(p.decide(new CloseInfo(4001, "server restart", 2_300, true)).delayMs()).isEqualTo(2_300 + 229);
+    assertThat(p.decide(new CloseInfo(4001, "server restart", 2_300, true)).delayMs())
+        .isEqualTo(2_300 + 229);
     // and at most one second
-    assertThat(p.decide(new CloseInfo(4001, "server restart", 60_000, true)).delayMs()).isEqualTo(60_000 + 500);
+    assertThat(p.decide(new CloseInfo(4001, "server restart", 60_000, true)).delayMs())
+        .isEqualTo(60_000 + 500);
     assertThat(p.attempt()).isEqualTo(3);
   }
 
@@ -97,20 +99,24 @@ class BackoffPolicyTest {
   @Test
   void withoutSuggestionTheBackoffIsUsed() {
     BackoffPolicy p = new BackoffPolicy(500, 30_000, constant(0.5));
-    assertThat(p.decide(CloseInfo.local("connection reset"))).isEqualTo(new BackoffPolicy.Decision(true, 250));
-    assertThat(p.decide(new CloseInfo(4001, "server restart", 0, true))).isEqualTo(new BackoffPolicy.Decision(true, 500));
+    assertThat(p.decide(CloseInfo.local("connection reset")))
+        .isEqualTo(new BackoffPolicy.Decision(true, 250));
+    assertThat(p.decide(new CloseInfo(4001, "server restart", 0, true)))
+        .isEqualTo(new BackoffPolicy.Decision(true, 500));
   }
 
   @ParameterizedTest
   @ValueSource(ints = {1000, 4500, 4501, 4502, 4700, 4999})
   void terminalCodesStop(int code) {
     BackoffPolicy p = new BackoffPolicy(500, 30_000, constant(0.5));
-    assertThat(p.decide(new CloseInfo(code, "x", 5_000, true))).isEqualTo(BackoffPolicy.Decision.STOP);
+    assertThat(p.decide(new CloseInfo(code, "x", 5_000, true)))
+        .isEqualTo(BackoffPolicy.Decision.STOP);
     assertThat(p.attempt()).isZero();
   }
 
   @ParameterizedTest
-  @ValueSource(ints = {1001, 1002, 1003, 1005, 1006, 1009, 1011, 1015, 4000, 4001, 4005, 4008, 4499, 5000})
+  @ValueSource(
+      ints = {1001, 1002, 1003, 1005, 1006, 1009, 1011, 1015, 4000, 4001, 4005, 4008, 4499, 5000})
   void otherCodesReconnect(int code) {
     BackoffPolicy p = new BackoffPolicy(500, 30_000, constant(0.5));
     assertThat(p.decide(new CloseInfo(code, "x", 0, true)).reconnect()).isTrue();
@@ -118,7 +124,9 @@ class BackoffPolicyTest {
 
   @Test
   void rejectsNonsenseConfiguration() {
-    assertThatThrownBy(() -> new BackoffPolicy(0, 1_000, constant(0))).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> new BackoffPolicy(500, 100, constant(0))).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> new BackoffPolicy(0, 1_000, constant(0)))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> new BackoffPolicy(500, 100, constant(0)))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 }

@@ -17,25 +17,33 @@ class CloseInfoTest {
 
   @Test
   void toleratesSpacingAndAMissingText() {
-    assertThat(CloseInfo.fromCloseFrame(4001, "server restart ;retry_ms = 50 ").retryMs()).isEqualTo(50);
-    assertThat(CloseInfo.fromCloseFrame(4001, "server restart ;retry_ms = 50 ").reason()).isEqualTo("server restart");
-    assertThat(CloseInfo.fromCloseFrame(4007, "retry_ms=10")).isEqualTo(new CloseInfo(4007, "", 10, true));
-    assertThat(CloseInfo.fromCloseFrame(4007, "; retry_ms=10")).isEqualTo(new CloseInfo(4007, "", 10, true));
+    assertThat(CloseInfo.fromCloseFrame(4001, "server restart ;retry_ms = 50 ").retryMs())
+        .isEqualTo(50);
+    assertThat(CloseInfo.fromCloseFrame(4001, "server restart ;retry_ms = 50 ").reason())
+        .isEqualTo("server restart");
+    assertThat(CloseInfo.fromCloseFrame(4007, "retry_ms=10"))
+        .isEqualTo(new CloseInfo(4007, "", 10, true));
+    assertThat(CloseInfo.fromCloseFrame(4007, "; retry_ms=10"))
+        .isEqualTo(new CloseInfo(4007, "", 10, true));
   }
 
   @Test
   void reasonsWithoutTheSuffixAreKeptVerbatim() {
-    assertThat(CloseInfo.fromCloseFrame(4002, "heartbeat timeout")).isEqualTo(new CloseInfo(4002, "heartbeat timeout", 0, true));
+    assertThat(CloseInfo.fromCloseFrame(4002, "heartbeat timeout"))
+        .isEqualTo(new CloseInfo(4002, "heartbeat timeout", 0, true));
     assertThat(CloseInfo.fromCloseFrame(1006, null)).isEqualTo(new CloseInfo(1006, "", 0, true));
     assertThat(CloseInfo.fromCloseFrame(1000, "")).isEqualTo(new CloseInfo(1000, "", 0, true));
   }
 
   @Test
   void malformedSuffixesAreNotParsed() {
-    assertThat(CloseInfo.fromCloseFrame(4001, "x; retry_ms=abc")).isEqualTo(new CloseInfo(4001, "x; retry_ms=abc", 0, true));
-    assertThat(CloseInfo.fromCloseFrame(4001, "x; retry_ms=-5")).isEqualTo(new CloseInfo(4001, "x; retry_ms=-5", 0, true));
+    assertThat(CloseInfo.fromCloseFrame(4001, "x; retry_ms=abc"))
+        .isEqualTo(new CloseInfo(4001, "x; retry_ms=abc", 0, true));
+    assertThat(CloseInfo.fromCloseFrame(4001, "x; retry_ms=-5"))
+        .isEqualTo(new CloseInfo(4001, "x; retry_ms=-5", 0, true));
     assertThat(CloseInfo.fromCloseFrame(4001, "x; retry_ms=5 and more").retryMs()).isZero();
-    assertThat(CloseInfo.fromCloseFrame(4001, "x; retry_ms=99999999999999999999").retryMs()).isZero();
+    assertThat(CloseInfo.fromCloseFrame(4001, "x; retry_ms=99999999999999999999").retryMs())
+        .isZero();
     assertThat(CloseInfo.fromCloseFrame(4001, "x; other=5").reason()).isEqualTo("x; other=5");
   }
 
@@ -65,7 +73,8 @@ class CloseInfoTest {
 
   @Test
   void readableToString() {
-    assertThat(new CloseInfo(4001, "server restart", 2300, true)).hasToString("4001 server restart (retry_ms=2300)");
+    assertThat(new CloseInfo(4001, "server restart", 2300, true))
+        .hasToString("4001 server restart (retry_ms=2300)");
     assertThat(new CloseInfo(1006, "", 0, false)).hasToString("1006");
   }
 }

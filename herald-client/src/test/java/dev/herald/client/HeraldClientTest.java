@@ -80,37 +80,39 @@ class HeraldClientTest {
         .executor(Runnable::run)
         .random(fixed(0.5))
         .transport(transport)
-        .listener(new ConnectionListener() {
-          @Override
-          public void onConnecting() {
-            events.add("connecting");
-          }
+        .listener(
+            new ConnectionListener() {
+              @Override
+              public void onConnecting() {
+                events.add("connecting");
+              }
 
-          @Override
-          public void onConnected(ConnectResult result) {
-            events.add("connected " + result.client());
-          }
+              @Override
+              public void onConnected(ConnectResult result) {
+                events.add("connected " + result.client());
+              }
 
-          @Override
-          public void onReconnecting(CloseInfo cause, long delayMs) {
-            events.add("reconnecting " + cause.code() + " " + delayMs);
-          }
+              @Override
+              public void onReconnecting(CloseInfo cause, long delayMs) {
+                events.add("reconnecting " + cause.code() + " " + delayMs);
+              }
 
-          @Override
-          public void onClosed(CloseInfo reason) {
-            events.add("closed " + reason.code());
-          }
+              @Override
+              public void onClosed(CloseInfo reason) {
+                events.add("closed " + reason.code());
+              }
 
-          @Override
-          public void onError(Throwable error) {
-            errors.add(error);
-          }
-        });
+              @Override
+              public void onError(Throwable error) {
+                errors.add(error);
+              }
+            });
   }
 
   // ------------------------------------------------------------------ helpers playing the server
 
-  private static ConnectResult connectResult(String clientId, long pingMs, long pongMs, int maxBytes) {
+  private static ConnectResult connectResult(
+      String clientId, long pingMs, long pongMs, int maxBytes) {
     return new ConnectResult(clientId, "alice", "herald-1", 1, pingMs, pongMs, maxBytes);
   }
 
@@ -118,7 +120,10 @@ class HeraldClientTest {
   private FakeConnection establish(long pingMs, long pongMs) {
     FakeConnection c = transport.last().accept();
     Connect connect = (Connect) c.messages().get(0);
-    c.receive(Reply.ok(connect.id(), connectResult("c-" + transport.connections.size(), pingMs, pongMs, 65536)));
+    c.receive(
+        Reply.ok(
+            connect.id(),
+            connectResult("c-" + transport.connections.size(), pingMs, pongMs, 65536)));
     return c;
   }
 
@@ -127,11 +132,17 @@ class HeraldClientTest {
   }
 
   private static Pub pub(String channel, String epoch, long offset) {
-    return new Pub(channel, epoch, offset, 1L, FakeTransport.CODEC.raw(
-        FakeTransport.CODEC.mapper().createObjectNode().put("n", offset)), null);
+    return new Pub(
+        channel,
+        epoch,
+        offset,
+        1L,
+        FakeTransport.CODEC.raw(FakeTransport.CODEC.mapper().createObjectNode().put("n", offset)),
+        null);
   }
 
-  private static SubscribeResult subResult(String epoch, long offset, boolean recovered, int missed) {
+  private static SubscribeResult subResult(
+      String epoch, long offset, boolean recovered, int missed) {
     return new SubscribeResult(epoch, offset, true, recovered, missed);
   }
 
@@ -146,7 +157,12 @@ class HeraldClientTest {
 
     @Override
     public void onSubscribed(SubscribeResult r) {
-      seen.add("subscribed " + r.epoch() + ":" + r.offset() + (r.recovered() ? " recovered " + r.missed() : ""));
+      seen.add(
+          "subscribed "
+              + r.epoch()
+              + ":"
+              + r.offset()
+              + (r.recovered() ? " recovered " + r.missed() : ""));
     }
 
     @Override
@@ -173,7 +189,9 @@ class HeraldClientTest {
     assertThat(client.state()).isEqualTo(ConnectionState.CONNECTING);
     FakeConnection c = transport.last();
     assertThat(c.uri).isEqualTo(URI_);
-    assertThat(c.headers).containsEntry("Origin", List.of("https://app.example.com")).containsEntry("Cookie", List.of("sid=abc"));
+    assertThat(c.headers)
+        .containsEntry("Origin", List.of("https://app.example.com"))
+        .containsEntry("Cookie", List.of("sid=abc"));
     c.accept();
     Connect connect = (Connect) c.messages().get(0);
     assertThat(connect.token()).isEqualTo("tok-1");
@@ -190,9 +208,12 @@ class HeraldClientTest {
 
   @Test
   void credentialsInTheUrlAreRefused() {
-    assertThatThrownBy(() -> HeraldClient.builder(URI.create("ws://bob:secret@localhost/connection/websocket")))
+    assertThatThrownBy(
+            () ->
+                HeraldClient.builder(URI.create("ws://bob:secret@localhost/connection/websocket")))
         .isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> HeraldClient.builder(URI.create("http://localhost/connection/websocket")))
+    assertThatThrownBy(
+            () -> HeraldClient.builder(URI.create("http://localhost/connection/websocket")))
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> HeraldClient.builder(URI_).header("Sec-WebSocket-Protocol", "x"))
         .isInstanceOf(IllegalArgumentException.class);
@@ -212,12 +233,16 @@ class HeraldClientTest {
   @Test
   void failingTokenSupplierIsRetriedWithBackoff() {
     AtomicInteger calls = new AtomicInteger();
-    HeraldClient c2 = builder().tokenSupplier(() -> {
-      if (calls.incrementAndGet() == 1) {
-        throw new IllegalStateException("auth server down");
-      }
-      return "fresh";
-    }).build();
+    HeraldClient c2 =
+        builder()
+            .tokenSupplier(
+                () -> {
+                  if (calls.incrementAndGet() == 1) {
+                    throw new IllegalStateException("auth server down");
+                  }
+                  return "fresh";
+                })
+            .build();
     c2.connect();
     assertThat(c2.state()).isEqualTo(ConnectionState.RECONNECTING);
     assertThat(errors).anySatisfy(e -> assertThat(e).hasMessage("auth server down"));
@@ -245,8 +270,9 @@ class HeraldClientTest {
     FakeConnection second = establish();
     assertThat(((Connect) second.messages().get(0)).token()).isEqualTo("tok-2");
     assertThat(client.state()).isEqualTo(ConnectionState.CONNECTED);
-    assertThat(events).containsExactly(
-        "connecting", "connected c-1", "reconnecting 1001 250", "connecting", "connected c-2");
+    assertThat(events)
+        .containsExactly(
+            "connecting", "connected c-1", "reconnecting 1001 250", "connecting", "connected c-2");
   }
 
   @Test
@@ -260,7 +286,8 @@ class HeraldClientTest {
       time.advance(delay);
     }
     // half of min(30000, 500 * 2^n)
-    assertThat(delays).containsExactly(250L, 500L, 1_000L, 2_000L, 4_000L, 8_000L, 15_000L, 15_000L, 15_000L);
+    assertThat(delays)
+        .containsExactly(250L, 500L, 1_000L, 2_000L, 4_000L, 8_000L, 15_000L, 15_000L, 15_000L);
     assertThat(errors).hasSize(9);
 
     establish().networkError();
@@ -269,14 +296,19 @@ class HeraldClientTest {
 
   @Test
   void backoffBaseAndCapAreConfigurable() {
-    HeraldClient c2 = builder().backoff(java.time.Duration.ofMillis(100), java.time.Duration.ofMillis(300)).build();
+    HeraldClient c2 =
+        builder()
+            .backoff(java.time.Duration.ofMillis(100), java.time.Duration.ofMillis(300))
+            .build();
     c2.connect();
     transport.last().refuse("x");
     time.advance(50);
     transport.last().refuse("x");
     time.advance(100);
     transport.last().refuse("x");
-    assertThat(events).containsSubsequence("reconnecting 1006 50", "reconnecting 1006 100", "reconnecting 1006 150");
+    assertThat(events)
+        .containsSubsequence(
+            "reconnecting 1006 50", "reconnecting 1006 100", "reconnecting 1006 150");
   }
 
   @Test
@@ -333,20 +365,28 @@ class HeraldClientTest {
     CompletableFuture<ConnectResult> connected = client.connect();
     FakeConnection c = transport.last().accept();
     long id = ((Connect) c.messages().get(0)).id();
-    c.receive(FakeTransport.CODEC.encodeToString(Reply.error(id, ErrorCode.UNAUTHORIZED, "invalid token")) + "\n"
-        + FakeTransport.CODEC.encodeToString(new Disconnect(4500, "authentication failed", false, 0)));
+    c.receive(
+        FakeTransport.CODEC.encodeToString(Reply.error(id, ErrorCode.UNAUTHORIZED, "invalid token"))
+            + "\n"
+            + FakeTransport.CODEC.encodeToString(
+                new Disconnect(4500, "authentication failed", false, 0)));
     c.serverClose(4500, "authentication failed");
 
     assertThat(client.state()).isEqualTo(ConnectionState.CLOSED);
     assertThat(events).containsExactly("connecting", "closed 4500");
     assertThat(time.pendingDelays()).isEmpty(); // no reconnect timer, no leftover timers
-    assertThatThrownBy(connected::join).hasCauseInstanceOf(HeraldException.class).cause()
-        .satisfies(e -> {
-          HeraldException he = (HeraldException) e;
-          assertThat(he.errorCode()).isEqualTo(ErrorCode.UNAUTHORIZED);
-          assertThat(he.close().code()).isEqualTo(4500);
-        });
-    assertThat(errors).anySatisfy(e -> assertThat(((HeraldException) e).errorCode()).isEqualTo(ErrorCode.UNAUTHORIZED));
+    assertThatThrownBy(connected::join)
+        .hasCauseInstanceOf(HeraldException.class)
+        .cause()
+        .satisfies(
+            e -> {
+              HeraldException he = (HeraldException) e;
+              assertThat(he.errorCode()).isEqualTo(ErrorCode.UNAUTHORIZED);
+              assertThat(he.close().code()).isEqualTo(4500);
+            });
+    assertThat(errors)
+        .anySatisfy(
+            e -> assertThat(((HeraldException) e).errorCode()).isEqualTo(ErrorCode.UNAUTHORIZED));
 
     time.advance(3_600_000);
     assertThat(transport.connections).hasSize(1);
@@ -446,21 +486,27 @@ class HeraldClientTest {
     c.receive(Reply.ok(sent.get(1).id(), new PublishResult("e", 8)));
     c.receive(errorReply(sent.get(0).id(), ErrorCode.PERMISSION_DENIED));
     assertThat(b).isCompletedWithValue(new StreamPosition("e", 8));
-    assertThatThrownBy(a::join).cause().isInstanceOfSatisfying(HeraldException.class,
-        e -> assertThat(e.errorCode()).isEqualTo(ErrorCode.PERMISSION_DENIED));
+    assertThatThrownBy(a::join)
+        .cause()
+        .isInstanceOfSatisfying(
+            HeraldException.class,
+            e -> assertThat(e.errorCode()).isEqualTo(ErrorCode.PERMISSION_DENIED));
   }
 
   @Test
   void invalidJsonIsRefusedUpFront() {
-    assertThatThrownBy(() -> client.publish("chat:lobby", "{nope")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> client.publish("chat:lobby", "{nope"))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test
   void oversizedMessagesFailWithoutBeingSent() {
     client.connect();
     FakeConnection c = transport.last().accept();
-    c.receive(Reply.ok(((Connect) c.messages().get(0)).id(), connectResult("c-1", 25_000, 10_000, 100)));
-    CompletableFuture<StreamPosition> f = client.publish("chat:lobby", "\"" + "x".repeat(200) + "\"");
+    c.receive(
+        Reply.ok(((Connect) c.messages().get(0)).id(), connectResult("c-1", 25_000, 10_000, 100)));
+    CompletableFuture<StreamPosition> f =
+        client.publish("chat:lobby", "\"" + "x".repeat(200) + "\"");
     assertThat(f).isCompletedExceptionally();
     assertThat(c.messages(Publish.class)).isEmpty();
   }
@@ -472,8 +518,11 @@ class HeraldClientTest {
     CompletableFuture<StreamPosition> f = client.publish("chat:lobby", "1");
     c.networkError();
     assertThat(f).isCompletedExceptionally();
-    assertThatThrownBy(f::join).isInstanceOf(CompletionException.class).cause()
-        .isInstanceOfSatisfying(HeraldException.class, e -> assertThat(e.close().code()).isEqualTo(1006));
+    assertThatThrownBy(f::join)
+        .isInstanceOf(CompletionException.class)
+        .cause()
+        .isInstanceOfSatisfying(
+            HeraldException.class, e -> assertThat(e.close().code()).isEqualTo(1006));
   }
 
   @Test
@@ -510,9 +559,12 @@ class HeraldClientTest {
     assertThat(s.since()).isNull();
     assertThat(sub.state()).isEqualTo(SubscriptionState.PENDING);
 
-    c.receive(FakeTransport.CODEC.encodeToString(Reply.ok(s.id(), subResult("e1", 5, false, 0))) + "\n"
-        + FakeTransport.CODEC.encodeToString(pub("project:42", "e1", 6)) + "\n\n"
-        + FakeTransport.CODEC.encodeToString(pub("project:42", "e1", 7)));
+    c.receive(
+        FakeTransport.CODEC.encodeToString(Reply.ok(s.id(), subResult("e1", 5, false, 0)))
+            + "\n"
+            + FakeTransport.CODEC.encodeToString(pub("project:42", "e1", 6))
+            + "\n\n"
+            + FakeTransport.CODEC.encodeToString(pub("project:42", "e1", 7)));
     c.receive(pub("project:42", "e1", 7));
     c.receive(pub("project:42", "e1", 3));
     c.receive(pub("other", "e1", 8));
@@ -533,9 +585,12 @@ class HeraldClientTest {
     c.receive(pub("project:42", "e1", 8)); // 7 is missing
 
     List<ClientMessage> tail = c.messages().subList(c.messages().size() - 2, c.messages().size());
-    assertThat(tail.get(0)).isInstanceOfSatisfying(Unsubscribe.class, u -> assertThat(u.channel()).isEqualTo("project:42"));
-    assertThat(tail.get(1)).isInstanceOfSatisfying(Subscribe.class,
-        s -> assertThat(s.since()).isEqualTo(new StreamPosition("e1", 6)));
+    assertThat(tail.get(0))
+        .isInstanceOfSatisfying(
+            Unsubscribe.class, u -> assertThat(u.channel()).isEqualTo("project:42"));
+    assertThat(tail.get(1))
+        .isInstanceOfSatisfying(
+            Subscribe.class, s -> assertThat(s.since()).isEqualTo(new StreamPosition("e1", 6)));
     Subscribe resub = (Subscribe) tail.get(1);
 
     c.receive(Reply.ok(((Unsubscribe) tail.get(0)).id(), EmptyResult.INSTANCE));
@@ -546,8 +601,15 @@ class HeraldClientTest {
     c.receive(pub("project:42", "e1", 9));
     c.receive(pub("project:42", "e1", 10));
 
-    assertThat(h.seen).containsExactly(
-        "subscribed e1:5", "pub e1:6", "subscribed e1:9 recovered 3", "pub e1:7", "pub e1:8", "pub e1:9", "pub e1:10");
+    assertThat(h.seen)
+        .containsExactly(
+            "subscribed e1:5",
+            "pub e1:6",
+            "subscribed e1:9 recovered 3",
+            "pub e1:7",
+            "pub e1:8",
+            "pub e1:9",
+            "pub e1:10");
     assertThat(transport.connections).hasSize(1);
   }
 
@@ -576,28 +638,37 @@ class HeraldClientTest {
     client.connect();
     FakeConnection c = establish();
     List<Subscribe> subs = c.messages(Subscribe.class);
-    assertThat(subs).extracting(Subscribe::channel).containsExactlyInAnyOrder("project:1", "project:2");
+    assertThat(subs)
+        .extracting(Subscribe::channel)
+        .containsExactlyInAnyOrder("project:1", "project:2");
     for (Subscribe s : subs) {
       c.receive(Reply.ok(s.id(), subResult("e-" + s.channel(), 10, false, 0)));
     }
     c.receive(pub("project:1", "e-project:1", 11));
     c.networkError();
-    assertThat(client.subscription("project:1").orElseThrow().state()).isEqualTo(SubscriptionState.PENDING);
+    assertThat(client.subscription("project:1").orElseThrow().state())
+        .isEqualTo(SubscriptionState.PENDING);
 
     time.advance(250);
     FakeConnection c2 = establish();
     List<Subscribe> resubs = c2.messages(Subscribe.class);
     assertThat(resubs).hasSize(2);
-    Subscribe s1 = resubs.stream().filter(s -> s.channel().equals("project:1")).findFirst().orElseThrow();
-    Subscribe s2 = resubs.stream().filter(s -> s.channel().equals("project:2")).findFirst().orElseThrow();
+    Subscribe s1 =
+        resubs.stream().filter(s -> s.channel().equals("project:1")).findFirst().orElseThrow();
+    Subscribe s2 =
+        resubs.stream().filter(s -> s.channel().equals("project:2")).findFirst().orElseThrow();
     assertThat(s1.since()).isEqualTo(new StreamPosition("e-project:1", 11));
     assertThat(s2.since()).isEqualTo(new StreamPosition("e-project:2", 10));
 
     c2.receive(Reply.ok(s1.id(), subResult("e-project:1", 12, true, 1)));
     c2.receive(pub("project:1", "e-project:1", 12));
     c2.receive(Reply.ok(s2.id(), subResult("new-epoch", 0, false, 0)));
-    assertThat(a.seen).containsExactly("subscribed e-project:1:10", "pub e-project:1:11",
-        "subscribed e-project:1:12 recovered 1", "pub e-project:1:12");
+    assertThat(a.seen)
+        .containsExactly(
+            "subscribed e-project:1:10",
+            "pub e-project:1:11",
+            "subscribed e-project:1:12 recovered 1",
+            "pub e-project:1:12");
     assertThat(b.seen).containsExactly("subscribed e-project:2:10", "lost new-epoch:0");
   }
 
@@ -635,7 +706,8 @@ class HeraldClientTest {
     FakeConnection c = establish();
     Recorder h = new Recorder();
     Subscription sub = client.subscribe("secret:1", h);
-    assertThatThrownBy(() -> client.subscribe("secret:1", h)).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> client.subscribe("secret:1", h))
+        .isInstanceOf(IllegalStateException.class);
     c.receive(errorReply(c.messages(Subscribe.class).get(0).id(), ErrorCode.PERMISSION_DENIED));
     assertThat(h.seen).containsExactly("error 103");
     assertThat(sub.state()).isEqualTo(SubscriptionState.FAILED);
@@ -724,14 +796,17 @@ class HeraldClientTest {
     assertThat(ps.state().json()).isEqualTo("{\"editing\":\"item:7\"}");
     c.receive(Reply.ok(ps.id(), EmptyResult.INSTANCE));
     assertThat(set).isCompleted();
-    assertThatThrownBy(() -> sub.setPresenceState("[1]")).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> sub.setPresenceState("[1]"))
+        .isInstanceOf(IllegalArgumentException.class);
 
     c.serverClose(4001, "server restart");
     time.advance(250);
     FakeConnection c2 = establish();
     c2.receive(Reply.ok(c2.messages(Subscribe.class).get(0).id(), subResult("e", 1, true, 0)));
-    assertThat(c2.lastMessage()).isInstanceOfSatisfying(PresenceSet.class,
-        p -> assertThat(p.state().json()).isEqualTo("{\"editing\":\"item:7\"}"));
+    assertThat(c2.lastMessage())
+        .isInstanceOfSatisfying(
+            PresenceSet.class,
+            p -> assertThat(p.state().json()).isEqualTo("{\"editing\":\"item:7\"}"));
   }
 
   // ------------------------------------------------------------------ close
@@ -753,7 +828,8 @@ class HeraldClientTest {
     assertThat(transport.connections).hasSize(1);
     assertThat(client.connect()).isCompletedExceptionally();
     assertThat(client.publish("chat:lobby", "1")).isCompletedExceptionally();
-    assertThatThrownBy(() -> client.subscribe("x", new Recorder())).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> client.subscribe("x", new Recorder()))
+        .isInstanceOf(IllegalStateException.class);
     client.close();
     assertThat(events).filteredOn(e -> e.startsWith("closed")).hasSize(1);
   }
@@ -773,15 +849,18 @@ class HeraldClientTest {
     List<String> seen = new ArrayList<>();
     client.connect();
     FakeConnection c = establish();
-    client.subscribe("project:42", pub -> {
-      seen.add("pub " + pub.offset());
-      client.publish("project:42", "{\"echo\":" + pub.offset() + "}");
-    });
+    client.subscribe(
+        "project:42",
+        pub -> {
+          seen.add("pub " + pub.offset());
+          client.publish("project:42", "{\"echo\":" + pub.offset() + "}");
+        });
     c.receive(Reply.ok(c.messages(Subscribe.class).get(0).id(), subResult("e", 0, false, 0)));
     c.receive(pub("project:42", "e", 1));
     assertThat(seen).containsExactly("pub 1");
-    assertThat(c.lastMessage()).isInstanceOfSatisfying(Publish.class,
-        p -> assertThat(p.data().json()).isEqualTo("{\"echo\":1}"));
+    assertThat(c.lastMessage())
+        .isInstanceOfSatisfying(
+            Publish.class, p -> assertThat(p.data().json()).isEqualTo("{\"echo\":1}"));
   }
 
   @Test
@@ -790,8 +869,9 @@ class HeraldClientTest {
     FakeConnection c = establish();
     CompletableFuture<StreamPosition> f = client.publish("chat:lobby", "1");
     long id = c.messages(Publish.class).get(0).id();
-    c.receive("{\"type\":\"future_thing\",\"x\":1}\nnot json\n"
-        + FakeTransport.CODEC.encodeToString(Reply.ok(id, new PublishResult("e", 1))));
+    c.receive(
+        "{\"type\":\"future_thing\",\"x\":1}\nnot json\n"
+            + FakeTransport.CODEC.encodeToString(Reply.ok(id, new PublishResult("e", 1))));
     assertThat(f).isCompletedWithValue(new StreamPosition("e", 1));
     assertThat(errors).hasSize(1);
     assertThat(client.state()).isEqualTo(ConnectionState.CONNECTED);

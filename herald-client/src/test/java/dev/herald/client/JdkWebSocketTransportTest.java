@@ -116,7 +116,8 @@ class JdkWebSocketTransportTest {
     assertThat(l.messages).isEmpty();
     a.onText(ws, "ng\"}\n{\"type\":\"pong\"}", true);
     a.onText(ws, "{\"type\":\"ping\"}", true);
-    assertThat(l.messages).containsExactly("{\"type\":\"ping\"}\n{\"type\":\"pong\"}", "{\"type\":\"ping\"}");
+    assertThat(l.messages)
+        .containsExactly("{\"type\":\"ping\"}\n{\"type\":\"pong\"}", "{\"type\":\"ping\"}");
     assertThat(l.activity).isEqualTo(4);
     assertThat(ws.requested).isEqualTo(5);
   }

@@ -70,7 +70,8 @@ class PositionTrackerTest {
   @Test
   void failedRecoveryMeansStateLostAndContinuesFromTheReply() {
     PositionTracker t = new PositionTracker(pos("e1", 57));
-    assertThat(t.onSubscribed(pos("e1", 57), "e2", 3, false)).isEqualTo(SubscribeOutcome.STATE_LOST);
+    assertThat(t.onSubscribed(pos("e1", 57), "e2", 3, false))
+        .isEqualTo(SubscribeOutcome.STATE_LOST);
     assertThat(t.position()).isEqualTo(pos("e2", 3));
     assertThat(t.onPub("e2", 4)).isEqualTo(PubOutcome.ACCEPT);
   }

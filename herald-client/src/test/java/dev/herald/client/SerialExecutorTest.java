@@ -12,12 +12,13 @@ class SerialExecutorTest {
   void tasksSubmittedFromATaskRunAfterItNotInsideIt() {
     List<String> log = new ArrayList<>();
     SerialExecutor ex = new SerialExecutor(Runnable::run);
-    ex.execute(() -> {
-      log.add("a-start");
-      ex.execute(() -> log.add("b"));
-      ex.execute(() -> log.add("c"));
-      log.add("a-end");
-    });
+    ex.execute(
+        () -> {
+          log.add("a-start");
+          ex.execute(() -> log.add("b"));
+          ex.execute(() -> log.add("c"));
+          log.add("a-end");
+        });
     assertThat(log).containsExactly("a-start", "a-end", "b", "c");
   }
 
@@ -25,20 +26,24 @@ class SerialExecutorTest {
   void aFailingTaskDoesNotStopTheOthers() {
     List<String> log = new ArrayList<>();
     SerialExecutor ex = new SerialExecutor(Runnable::run);
-    ex.execute(() -> {
-      ex.execute(() -> {
-        throw new IllegalStateException("boom");
-      });
-      ex.execute(() -> log.add("after"));
-    });
+    ex.execute(
+        () -> {
+          ex.execute(
+              () -> {
+                throw new IllegalStateException("boom");
+              });
+          ex.execute(() -> log.add("after"));
+        });
     assertThat(log).containsExactly("after");
   }
 
   @Test
   void rejectionIsSwallowed() {
-    SerialExecutor ex = new SerialExecutor(r -> {
-      throw new RejectedExecutionException();
-    });
+    SerialExecutor ex =
+        new SerialExecutor(
+            r -> {
+              throw new RejectedExecutionException();
+            });
     ex.execute(() -> {});
     ex.execute(() -> {});
   }

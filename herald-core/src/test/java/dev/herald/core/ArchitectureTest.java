@@ -8,19 +8,29 @@ import com.tngtech.archunit.junit.ArchTest;
 import com.tngtech.archunit.lang.ArchRule;
 
 /** The core and the protocol stay free of frameworks, JDBC and JWT libraries. */
-@AnalyzeClasses(packages = {"dev.herald.core", "dev.herald.protocol"}, importOptions = ImportOption.DoNotIncludeTests.class)
+@AnalyzeClasses(
+    packages = {"dev.herald.core", "dev.herald.protocol"},
+    importOptions = ImportOption.DoNotIncludeTests.class)
 class ArchitectureTest {
 
   @ArchTest
   static final ArchRule coreAndProtocolDependOnNoFrameworks =
-      noClasses().that().resideInAnyPackage("dev.herald.core..", "dev.herald.protocol..")
-          .should().dependOnClassesThat().resideInAnyPackage(
+      noClasses()
+          .that()
+          .resideInAnyPackage("dev.herald.core..", "dev.herald.protocol..")
+          .should()
+          .dependOnClassesThat()
+          .resideInAnyPackage(
               "io.vertx..", "io.netty..", "java.sql..", "javax.sql..", "com.nimbusds..")
           .because("herald-core and herald-protocol must stay embeddable without a framework");
 
   @ArchTest
   static final ArchRule protocolDoesNotDependOnCore =
-      noClasses().that().resideInAPackage("dev.herald.protocol..")
-          .should().dependOnClassesThat().resideInAPackage("dev.herald.core..")
+      noClasses()
+          .that()
+          .resideInAPackage("dev.herald.protocol..")
+          .should()
+          .dependOnClassesThat()
+          .resideInAPackage("dev.herald.core..")
           .because("the protocol module is the lower layer, shared with clients");
 }

@@ -3,9 +3,9 @@ package dev.herald.protocol;
 import java.util.Objects;
 
 /**
- * One connection's entry in a channel's presence: the connection id, the user behind it, the
- * info the server attached at connect (for example a display name) and the state the client
- * set for this channel (for example {@code {"editing":"item:7"}}).
+ * One connection's entry in a channel's presence: the connection id, the user behind it, the info
+ * the server attached at connect (for example a display name) and the state the client set for this
+ * channel (for example {@code {"editing":"item:7"}}).
  */
 public record ClientInfo(String client, String user, RawJson info, RawJson state) {
   public ClientInfo {

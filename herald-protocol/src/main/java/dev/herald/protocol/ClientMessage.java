@@ -3,8 +3,7 @@ package dev.herald.protocol;
 import java.util.Objects;
 
 /** Messages a client sends to the server. Every one but ping and pong carries a request id. */
-public sealed interface ClientMessage
-    permits ClientMessage.Request, Ping, Pong {
+public sealed interface ClientMessage permits ClientMessage.Request, Ping, Pong {
 
   /** A message that expects a {@link ServerMessage.Reply} with the same id. */
   sealed interface Request extends ClientMessage

@@ -4,13 +4,12 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Why the server ends a connection. Over WebSocket the value is the close frame's status code;
- * over the HTTP transports it travels in a {@code disconnect} message.
+ * Why the server ends a connection. Over WebSocket the value is the close frame's status code; over
+ * the HTTP transports it travels in a {@code disconnect} message.
  *
- * <p>Ranges tell a client what to do without knowing every code: 4000-4499 and the standard
- * 1xxx codes mean "reconnect (with backoff, or after the suggested delay) and recover"; 4500-4999
- * mean "do not reconnect automatically: something must change first (credentials, client
- * version)".
+ * <p>Ranges tell a client what to do without knowing every code: 4000-4499 and the standard 1xxx
+ * codes mean "reconnect (with backoff, or after the suggested delay) and recover"; 4500-4999 mean
+ * "do not reconnect automatically: something must change first (credentials, client version)".
  */
 public enum CloseCode {
   NORMAL(1000, "normal closure"),

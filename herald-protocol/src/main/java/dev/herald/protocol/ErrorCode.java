@@ -10,10 +10,12 @@ import java.util.Map;
 public enum ErrorCode {
   INTERNAL(100, "internal", "the server failed to process the request; it may be retried"),
   UNAUTHORIZED(101, "unauthorized", "credentials are missing or invalid"),
-  UNKNOWN_CHANNEL(102, "unknown_channel", "the channel name is invalid or its namespace is not configured"),
+  UNKNOWN_CHANNEL(
+      102, "unknown_channel", "the channel name is invalid or its namespace is not configured"),
   PERMISSION_DENIED(103, "permission_denied", "the user may not do this on this channel"),
   METHOD_NOT_FOUND(104, "method_not_found", "unknown message type"),
-  ALREADY_SUBSCRIBED(105, "already_subscribed", "this connection is already subscribed to the channel"),
+  ALREADY_SUBSCRIBED(
+      105, "already_subscribed", "this connection is already subscribed to the channel"),
   LIMIT_EXCEEDED(106, "limit_exceeded", "a per-connection limit was reached (e.g. subscriptions)"),
   BAD_REQUEST(107, "bad_request", "the message is malformed or a field is missing or invalid"),
   NOT_AVAILABLE(108, "not_available", "the feature is disabled for this channel's namespace"),
@@ -22,7 +24,8 @@ public enum ErrorCode {
   TOO_MANY_REQUESTS(111, "too_many_requests", "the client sends commands faster than allowed"),
   NOT_CONNECTED(112, "not_connected", "the command was sent before a successful connect"),
   ALREADY_CONNECTED(113, "already_connected", "connect was sent twice on one connection"),
-  PAYLOAD_TOO_LARGE(114, "payload_too_large", "the publication data or presence state is too large");
+  PAYLOAD_TOO_LARGE(
+      114, "payload_too_large", "the publication data or presence state is too large");
 
   private static final Map<Integer, ErrorCode> BY_CODE = new HashMap<>();
 

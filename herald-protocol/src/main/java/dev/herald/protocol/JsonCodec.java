@@ -39,10 +39,9 @@ import java.util.List;
 /**
  * JSON encoding of protocol v1, both directions. Thread-safe; create one and share it.
  *
- * <p>Encoding writes fields in a fixed order (the order in docs/protocol.md) and never emits
- * line breaks, so several messages can share one frame separated by LF. Decoding validates every
- * field and reports problems as {@link ProtocolException} with a code and a message that names
- * the field.
+ * <p>Encoding writes fields in a fixed order (the order in docs/protocol.md) and never emits line
+ * breaks, so several messages can share one frame separated by LF. Decoding validates every field
+ * and reports problems as {@link ProtocolException} with a code and a message that names the field.
  */
 public final class JsonCodec {
   /** Nesting deeper than this in any incoming message is refused. */
@@ -66,9 +65,12 @@ public final class JsonCodec {
             .build();
     // Numbers keep their exact text value: decimals as BigDecimal (1.10 stays 1.10, 1e400 stays
     // 1E+400), big integers as BigInteger; never silently rounded through double.
-    this.mapper = new ObjectMapper(factory)
-        .enable(com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
-        .setNodeFactory(com.fasterxml.jackson.databind.node.JsonNodeFactory.withExactBigDecimals(true));
+    this.mapper =
+        new ObjectMapper(factory)
+            .enable(
+                com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+            .setNodeFactory(
+                com.fasterxml.jackson.databind.node.JsonNodeFactory.withExactBigDecimals(true));
   }
 
   // ---------------------------------------------------------------- raw JSON values
@@ -112,8 +114,8 @@ public final class JsonCodec {
   // ---------------------------------------------------------------- client -> server
 
   /**
-   * Decodes one frame that may hold several LF-separated messages. Each line gives either a
-   * message or the error to answer it with; a bad line never hides the good ones.
+   * Decodes one frame that may hold several LF-separated messages. Each line gives either a message
+   * or the error to answer it with; a bad line never hides the good ones.
    */
   public List<Decoded<ClientMessage>> decodeClientFrame(String frame) {
     List<Decoded<ClientMessage>> out = new ArrayList<>(1);
@@ -152,14 +154,25 @@ public final class JsonCodec {
     }
     long id = requestId(node);
     return switch (type) {
-      case "connect" -> new Connect(
-          id, optionalString(node, "token", id), optionalString(node, "client", id), optionalInt(node, "protocol", id, ProtocolVersion.CURRENT));
-      case "subscribe" -> new Subscribe(id, requiredString(node, "channel", id), position(node.get("since"), "since", id));
+      case "connect" ->
+          new Connect(
+              id,
+              optionalString(node, "token", id),
+              optionalString(node, "client", id),
+              optionalInt(node, "protocol", id, ProtocolVersion.CURRENT));
+      case "subscribe" ->
+          new Subscribe(
+              id, requiredString(node, "channel", id), position(node.get("since"), "since", id));
       case "unsubscribe" -> new Unsubscribe(id, requiredString(node, "channel", id));
-      case "publish" -> new Publish(id, requiredString(node, "channel", id), requiredValue(node, "data", id));
+      case "publish" ->
+          new Publish(id, requiredString(node, "channel", id), requiredValue(node, "data", id));
       case "presence" -> new PresenceQuery(id, requiredString(node, "channel", id));
-      case "presence_set" -> new PresenceSet(id, requiredString(node, "channel", id), requiredObject(node, "state", id));
-      default -> throw new ProtocolException(ErrorCode.METHOD_NOT_FOUND, "unknown message type '" + clip(type) + "'", id);
+      case "presence_set" ->
+          new PresenceSet(
+              id, requiredString(node, "channel", id), requiredObject(node, "state", id));
+      default ->
+          throw new ProtocolException(
+              ErrorCode.METHOD_NOT_FOUND, "unknown message type '" + clip(type) + "'", id);
     };
   }
 
@@ -175,42 +188,42 @@ public final class JsonCodec {
   private void writeClient(JsonGenerator g, ClientMessage message) throws IOException {
     g.writeStartObject();
     if (message instanceof Ping p) {
-        g.writeStringField("type", "ping");
-      } else if (message instanceof Pong p) {
-        g.writeStringField("type", "pong");
-      } else if (message instanceof Connect c) {
-        header(g, "connect", c.id());
-        if (c.token() != null) g.writeStringField("token", c.token());
-        if (c.client() != null) g.writeStringField("client", c.client());
-        g.writeNumberField("protocol", c.protocol());
-      } else if (message instanceof Subscribe s) {
-        header(g, "subscribe", s.id());
-        g.writeStringField("channel", s.channel());
-        if (s.since() != null) {
-          g.writeObjectFieldStart("since");
-          g.writeStringField("epoch", s.since().epoch());
-          g.writeNumberField("offset", s.since().offset());
-          g.writeEndObject();
-        }
-      } else if (message instanceof Unsubscribe u) {
-        header(g, "unsubscribe", u.id());
-        g.writeStringField("channel", u.channel());
-      } else if (message instanceof Publish p) {
-        header(g, "publish", p.id());
-        g.writeStringField("channel", p.channel());
-        g.writeFieldName("data");
-        g.writeRawValue(p.data().json());
-      } else if (message instanceof PresenceQuery q) {
-        header(g, "presence", q.id());
-        g.writeStringField("channel", q.channel());
-      } else if (message instanceof PresenceSet s) {
-        header(g, "presence_set", s.id());
-        g.writeStringField("channel", s.channel());
-        g.writeFieldName("state");
-        g.writeRawValue(s.state().json());
-      } else {
-        throw new IllegalArgumentException("unknown message: " + message);
+      g.writeStringField("type", "ping");
+    } else if (message instanceof Pong p) {
+      g.writeStringField("type", "pong");
+    } else if (message instanceof Connect c) {
+      header(g, "connect", c.id());
+      if (c.token() != null) g.writeStringField("token", c.token());
+      if (c.client() != null) g.writeStringField("client", c.client());
+      g.writeNumberField("protocol", c.protocol());
+    } else if (message instanceof Subscribe s) {
+      header(g, "subscribe", s.id());
+      g.writeStringField("channel", s.channel());
+      if (s.since() != null) {
+        g.writeObjectFieldStart("since");
+        g.writeStringField("epoch", s.since().epoch());
+        g.writeNumberField("offset", s.since().offset());
+        g.writeEndObject();
       }
+    } else if (message instanceof Unsubscribe u) {
+      header(g, "unsubscribe", u.id());
+      g.writeStringField("channel", u.channel());
+    } else if (message instanceof Publish p) {
+      header(g, "publish", p.id());
+      g.writeStringField("channel", p.channel());
+      g.writeFieldName("data");
+      g.writeRawValue(p.data().json());
+    } else if (message instanceof PresenceQuery q) {
+      header(g, "presence", q.id());
+      g.writeStringField("channel", q.channel());
+    } else if (message instanceof PresenceSet s) {
+      header(g, "presence_set", s.id());
+      g.writeStringField("channel", s.channel());
+      g.writeFieldName("state");
+      g.writeRawValue(s.state().json());
+    } else {
+      throw new IllegalArgumentException("unknown message: " + message);
+    }
     g.writeEndObject();
   }
 
@@ -228,89 +241,89 @@ public final class JsonCodec {
   private void writeServer(JsonGenerator g, ServerMessage message) throws IOException {
     g.writeStartObject();
     if (message instanceof Ping p) {
-        g.writeStringField("type", "ping");
-      } else if (message instanceof Pong p) {
-        g.writeStringField("type", "pong");
-      } else if (message instanceof Reply r) {
-        header(g, "reply", r.id());
-        if (r.error() != null) {
-          writeError(g, r.error());
-        } else {
-          g.writeFieldName("result");
-          writeResult(g, r.result());
-        }
-      } else if (message instanceof ServerMessage.Error e) {
-        g.writeStringField("type", "error");
-        writeError(g, e.error());
-      } else if (message instanceof Pub p) {
-        g.writeStringField("type", "pub");
-        g.writeStringField("channel", p.channel());
-        g.writeStringField("epoch", p.epoch());
-        g.writeNumberField("offset", p.offset());
-        g.writeNumberField("ts", p.ts());
-        if (p.user() != null) g.writeStringField("user", p.user());
-        g.writeFieldName("data");
-        g.writeRawValue(p.data().json());
-      } else if (message instanceof Join j) {
-        presenceEvent(g, "join", j.channel(), j.client());
-      } else if (message instanceof Leave l) {
-        presenceEvent(g, "leave", l.channel(), l.client());
-      } else if (message instanceof PresenceUpdate u) {
-        presenceEvent(g, "presence_update", u.channel(), u.client());
-      } else if (message instanceof Disconnect d) {
-        g.writeStringField("type", "disconnect");
-        g.writeNumberField("code", d.code());
-        g.writeStringField("reason", d.reason());
-        g.writeBooleanField("reconnect", d.reconnect());
-        g.writeNumberField("retry_ms", d.retryMs());
+      g.writeStringField("type", "ping");
+    } else if (message instanceof Pong p) {
+      g.writeStringField("type", "pong");
+    } else if (message instanceof Reply r) {
+      header(g, "reply", r.id());
+      if (r.error() != null) {
+        writeError(g, r.error());
       } else {
-        throw new IllegalArgumentException("unknown message: " + message);
+        g.writeFieldName("result");
+        writeResult(g, r.result());
       }
+    } else if (message instanceof ServerMessage.Error e) {
+      g.writeStringField("type", "error");
+      writeError(g, e.error());
+    } else if (message instanceof Pub p) {
+      g.writeStringField("type", "pub");
+      g.writeStringField("channel", p.channel());
+      g.writeStringField("epoch", p.epoch());
+      g.writeNumberField("offset", p.offset());
+      g.writeNumberField("ts", p.ts());
+      if (p.user() != null) g.writeStringField("user", p.user());
+      g.writeFieldName("data");
+      g.writeRawValue(p.data().json());
+    } else if (message instanceof Join j) {
+      presenceEvent(g, "join", j.channel(), j.client());
+    } else if (message instanceof Leave l) {
+      presenceEvent(g, "leave", l.channel(), l.client());
+    } else if (message instanceof PresenceUpdate u) {
+      presenceEvent(g, "presence_update", u.channel(), u.client());
+    } else if (message instanceof Disconnect d) {
+      g.writeStringField("type", "disconnect");
+      g.writeNumberField("code", d.code());
+      g.writeStringField("reason", d.reason());
+      g.writeBooleanField("reconnect", d.reconnect());
+      g.writeNumberField("retry_ms", d.retryMs());
+    } else {
+      throw new IllegalArgumentException("unknown message: " + message);
+    }
     g.writeEndObject();
   }
 
   private void writeResult(JsonGenerator g, Result result) throws IOException {
     if (result instanceof RawResult r) {
-        g.writeRawValue(r.json().json());
-      } else if (result instanceof EmptyResult e) {
+      g.writeRawValue(r.json().json());
+    } else if (result instanceof EmptyResult e) {
+      g.writeStartObject();
+      g.writeEndObject();
+    } else if (result instanceof ConnectResult c) {
+      g.writeStartObject();
+      g.writeStringField("client", c.client());
+      g.writeStringField("user", c.user());
+      g.writeStringField("node", c.node());
+      g.writeNumberField("protocol", c.protocol());
+      g.writeNumberField("ping_ms", c.pingMs());
+      g.writeNumberField("pong_ms", c.pongMs());
+      g.writeNumberField("max_message_bytes", c.maxMessageBytes());
+      g.writeEndObject();
+    } else if (result instanceof SubscribeResult s) {
+      g.writeStartObject();
+      g.writeStringField("epoch", s.epoch());
+      g.writeNumberField("offset", s.offset());
+      g.writeBooleanField("recoverable", s.recoverable());
+      g.writeBooleanField("recovered", s.recovered());
+      g.writeNumberField("missed", s.missed());
+      g.writeEndObject();
+    } else if (result instanceof PublishResult p) {
+      g.writeStartObject();
+      g.writeStringField("epoch", p.epoch());
+      g.writeNumberField("offset", p.offset());
+      g.writeEndObject();
+    } else if (result instanceof PresenceResult p) {
+      g.writeStartObject();
+      g.writeArrayFieldStart("clients");
+      for (ClientInfo c : p.clients()) {
         g.writeStartObject();
+        writeClientInfo(g, c);
         g.writeEndObject();
-      } else if (result instanceof ConnectResult c) {
-        g.writeStartObject();
-        g.writeStringField("client", c.client());
-        g.writeStringField("user", c.user());
-        g.writeStringField("node", c.node());
-        g.writeNumberField("protocol", c.protocol());
-        g.writeNumberField("ping_ms", c.pingMs());
-        g.writeNumberField("pong_ms", c.pongMs());
-        g.writeNumberField("max_message_bytes", c.maxMessageBytes());
-        g.writeEndObject();
-      } else if (result instanceof SubscribeResult s) {
-        g.writeStartObject();
-        g.writeStringField("epoch", s.epoch());
-        g.writeNumberField("offset", s.offset());
-        g.writeBooleanField("recoverable", s.recoverable());
-        g.writeBooleanField("recovered", s.recovered());
-        g.writeNumberField("missed", s.missed());
-        g.writeEndObject();
-      } else if (result instanceof PublishResult p) {
-        g.writeStartObject();
-        g.writeStringField("epoch", p.epoch());
-        g.writeNumberField("offset", p.offset());
-        g.writeEndObject();
-      } else if (result instanceof PresenceResult p) {
-        g.writeStartObject();
-        g.writeArrayFieldStart("clients");
-        for (ClientInfo c : p.clients()) {
-          g.writeStartObject();
-          writeClientInfo(g, c);
-          g.writeEndObject();
-        }
-        g.writeEndArray();
-        g.writeEndObject();
-      } else {
-        throw new IllegalArgumentException("unknown message: " + result);
       }
+      g.writeEndArray();
+      g.writeEndObject();
+    } else {
+      throw new IllegalArgumentException("unknown message: " + result);
+    }
   }
 
   private static void presenceEvent(JsonGenerator g, String type, String channel, ClientInfo c)
@@ -361,22 +374,26 @@ public final class JsonCodec {
         yield new Reply(id, new RawResult(raw(result)), null);
       }
       case "error" -> new ServerMessage.Error(errorInfo(n.get("error")));
-      case "pub" -> new Pub(
-          requiredString(n, "channel", 0),
-          requiredString(n, "epoch", 0),
-          requiredLong(n, "offset", 0),
-          requiredLong(n, "ts", 0),
-          requiredValue(n, "data", 0),
-          optionalString(n, "user", 0));
+      case "pub" ->
+          new Pub(
+              requiredString(n, "channel", 0),
+              requiredString(n, "epoch", 0),
+              requiredLong(n, "offset", 0),
+              requiredLong(n, "ts", 0),
+              requiredValue(n, "data", 0),
+              optionalString(n, "user", 0));
       case "join" -> new Join(requiredString(n, "channel", 0), clientInfo(n));
       case "leave" -> new Leave(requiredString(n, "channel", 0), clientInfo(n));
       case "presence_update" -> new PresenceUpdate(requiredString(n, "channel", 0), clientInfo(n));
-      case "disconnect" -> new Disconnect(
-          (int) requiredLong(n, "code", 0),
-          optionalString(n, "reason", 0) == null ? "" : n.get("reason").asText(),
-          n.path("reconnect").asBoolean(CloseCode.reconnect((int) n.path("code").asLong())),
-          n.path("retry_ms").asLong(0));
-      default -> throw new ProtocolException(ErrorCode.METHOD_NOT_FOUND, "unknown message type '" + clip(type) + "'", 0);
+      case "disconnect" ->
+          new Disconnect(
+              (int) requiredLong(n, "code", 0),
+              optionalString(n, "reason", 0) == null ? "" : n.get("reason").asText(),
+              n.path("reconnect").asBoolean(CloseCode.reconnect((int) n.path("code").asLong())),
+              n.path("retry_ms").asLong(0));
+      default ->
+          throw new ProtocolException(
+              ErrorCode.METHOD_NOT_FOUND, "unknown message type '" + clip(type) + "'", 0);
     };
   }
 
@@ -409,21 +426,23 @@ public final class JsonCodec {
     JsonNode n = tree(raw.json());
     Result typed;
     if (type == ConnectResult.class) {
-      typed = new ConnectResult(
-          requiredString(n, "client", 0),
-          requiredString(n, "user", 0),
-          requiredString(n, "node", 0),
-          (int) requiredLong(n, "protocol", 0),
-          requiredLong(n, "ping_ms", 0),
-          requiredLong(n, "pong_ms", 0),
-          (int) requiredLong(n, "max_message_bytes", 0));
+      typed =
+          new ConnectResult(
+              requiredString(n, "client", 0),
+              requiredString(n, "user", 0),
+              requiredString(n, "node", 0),
+              (int) requiredLong(n, "protocol", 0),
+              requiredLong(n, "ping_ms", 0),
+              requiredLong(n, "pong_ms", 0),
+              (int) requiredLong(n, "max_message_bytes", 0));
     } else if (type == SubscribeResult.class) {
-      typed = new SubscribeResult(
-          requiredString(n, "epoch", 0),
-          requiredLong(n, "offset", 0),
-          n.path("recoverable").asBoolean(false),
-          n.path("recovered").asBoolean(false),
-          n.path("missed").asInt(0));
+      typed =
+          new SubscribeResult(
+              requiredString(n, "epoch", 0),
+              requiredLong(n, "offset", 0),
+              n.path("recoverable").asBoolean(false),
+              n.path("recovered").asBoolean(false),
+              n.path("missed").asInt(0));
     } else if (type == PublishResult.class) {
       typed = new PublishResult(requiredString(n, "epoch", 0), requiredLong(n, "offset", 0));
     } else if (type == PresenceResult.class) {
@@ -447,7 +466,8 @@ public final class JsonCodec {
     try (JsonParser p = factory.createParser(json)) {
       node = mapper.readTree(p);
       if (node != null && p.nextToken() != null) {
-        throw new ProtocolException(ErrorCode.BAD_REQUEST, "malformed JSON: trailing content after the object", 0);
+        throw new ProtocolException(
+            ErrorCode.BAD_REQUEST, "malformed JSON: trailing content after the object", 0);
       }
     } catch (JsonProcessingException e) {
       throw new ProtocolException(ErrorCode.BAD_REQUEST, "malformed JSON: " + brief(e), 0);
@@ -462,13 +482,19 @@ public final class JsonCodec {
 
   private static long requestId(JsonNode node) throws ProtocolException {
     JsonNode id = node.get("id");
-    if (id == null || !id.isIntegralNumber() || !id.canConvertToLong() || id.asLong() <= 0 || id.asLong() > MAX_SAFE_INTEGER) {
-      throw new ProtocolException(ErrorCode.BAD_REQUEST, "'id' must be a positive integer up to 2^53-1", 0);
+    if (id == null
+        || !id.isIntegralNumber()
+        || !id.canConvertToLong()
+        || id.asLong() <= 0
+        || id.asLong() > MAX_SAFE_INTEGER) {
+      throw new ProtocolException(
+          ErrorCode.BAD_REQUEST, "'id' must be a positive integer up to 2^53-1", 0);
     }
     return id.asLong();
   }
 
-  private static String requiredString(JsonNode node, String field, long id) throws ProtocolException {
+  private static String requiredString(JsonNode node, String field, long id)
+      throws ProtocolException {
     JsonNode v = node.get(field);
     if (v == null || !v.isTextual()) {
       throw new ProtocolException(ErrorCode.BAD_REQUEST, "'" + field + "' must be a string", id);
@@ -476,7 +502,8 @@ public final class JsonCodec {
     return v.textValue();
   }
 
-  private static String optionalString(JsonNode node, String field, long id) throws ProtocolException {
+  private static String optionalString(JsonNode node, String field, long id)
+      throws ProtocolException {
     JsonNode v = node.get(field);
     if (v == null || v.isNull()) {
       return null;
@@ -487,7 +514,8 @@ public final class JsonCodec {
     return v.textValue();
   }
 
-  private static int optionalInt(JsonNode node, String field, long id, int dflt) throws ProtocolException {
+  private static int optionalInt(JsonNode node, String field, long id, int dflt)
+      throws ProtocolException {
     JsonNode v = node.get(field);
     if (v == null || v.isNull()) {
       return dflt;
@@ -501,7 +529,8 @@ public final class JsonCodec {
   private static long requiredLong(JsonNode node, String field, long id) throws ProtocolException {
     JsonNode v = node == null ? null : node.get(field);
     if (v == null || !v.isIntegralNumber() || !v.canConvertToLong() || v.asLong() < 0) {
-      throw new ProtocolException(ErrorCode.BAD_REQUEST, "'" + field + "' must be a non-negative integer", id);
+      throw new ProtocolException(
+          ErrorCode.BAD_REQUEST, "'" + field + "' must be a non-negative integer", id);
     }
     return v.asLong();
   }
@@ -522,14 +551,17 @@ public final class JsonCodec {
     return raw(v);
   }
 
-  private static StreamPosition position(JsonNode since, String field, long id) throws ProtocolException {
+  private static StreamPosition position(JsonNode since, String field, long id)
+      throws ProtocolException {
     if (since == null || since.isNull()) {
       return null;
     }
     if (!since.isObject()) {
-      throw new ProtocolException(ErrorCode.BAD_REQUEST, "'" + field + "' must be an object with epoch and offset", id);
+      throw new ProtocolException(
+          ErrorCode.BAD_REQUEST, "'" + field + "' must be an object with epoch and offset", id);
     }
-    return new StreamPosition(requiredString(since, "epoch", id), requiredLong(since, "offset", id));
+    return new StreamPosition(
+        requiredString(since, "epoch", id), requiredLong(since, "offset", id));
   }
 
   private ClientInfo clientInfo(JsonNode n) throws ProtocolException {

@@ -1,8 +1,8 @@
 package dev.herald.protocol;
 
 /**
- * A message could not be decoded. Carries the error code to answer with and, when the request
- * id could be read, the id to answer to.
+ * A message could not be decoded. Carries the error code to answer with and, when the request id
+ * could be read, the id to answer to.
  */
 public final class ProtocolException extends Exception {
   private final ErrorCode code;

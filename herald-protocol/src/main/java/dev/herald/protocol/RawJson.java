@@ -3,9 +3,9 @@ package dev.herald.protocol;
 import java.util.Objects;
 
 /**
- * A JSON value kept as compact text, so that it is parsed once on input and written verbatim
- * on output. Instances are only made by {@link JsonCodec}, which guarantees the text is valid,
- * compact JSON without line breaks (messages are separated by LF on the wire).
+ * A JSON value kept as compact text, so that it is parsed once on input and written verbatim on
+ * output. Instances are only made by {@link JsonCodec}, which guarantees the text is valid, compact
+ * JSON without line breaks (messages are separated by LF on the wire).
  */
 public final class RawJson {
   public static final RawJson NULL = new RawJson("null");

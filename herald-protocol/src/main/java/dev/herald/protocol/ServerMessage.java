@@ -70,20 +70,31 @@ public sealed interface ServerMessage
 
   /** The result part of a successful reply; its shape depends on the request. */
   sealed interface Result
-      permits ConnectResult, SubscribeResult, PublishResult, PresenceResult, EmptyResult, RawResult {}
+      permits ConnectResult,
+          SubscribeResult,
+          PublishResult,
+          PresenceResult,
+          EmptyResult,
+          RawResult {}
 
   record ConnectResult(
-      String client, String user, String node, int protocol, long pingMs, long pongMs, int maxMessageBytes)
+      String client,
+      String user,
+      String node,
+      int protocol,
+      long pingMs,
+      long pongMs,
+      int maxMessageBytes)
       implements Result {}
 
   /**
    * Result of subscribe. {@code epoch}/{@code offset} are the stream's position when the
-   * subscription went live: publications that follow carry higher offsets, except recovered
-   * ones when {@code recovered} is true, which fill the gap from {@code since}. {@code recovered}
-   * false after a recovery request means the gap could not be filled: the client must refetch
-   * its state.
+   * subscription went live: publications that follow carry higher offsets, except recovered ones
+   * when {@code recovered} is true, which fill the gap from {@code since}. {@code recovered} false
+   * after a recovery request means the gap could not be filled: the client must refetch its state.
    */
-  record SubscribeResult(String epoch, long offset, boolean recoverable, boolean recovered, int missed)
+  record SubscribeResult(
+      String epoch, long offset, boolean recoverable, boolean recovered, int missed)
       implements Result {}
 
   record PublishResult(String epoch, long offset) implements Result {}
@@ -100,8 +111,8 @@ public sealed interface ServerMessage
   }
 
   /**
-   * A result as decoded by a client, before it knows the request type; turn it into a typed
-   * result with {@link JsonCodec#readResult}.
+   * A result as decoded by a client, before it knows the request type; turn it into a typed result
+   * with {@link JsonCodec#readResult}.
    */
   record RawResult(RawJson json) implements Result {}
 }

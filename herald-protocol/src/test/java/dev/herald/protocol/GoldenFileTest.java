@@ -35,9 +35,9 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Every message type of protocol v1 against a golden file in src/test/resources/golden/v1. A
- * golden file is the exact encoding; changing one is a protocol change. Run with
- * {@code -Dgolden.update=true} to rewrite the files after an intended change, and review the diff.
+ * Every message type of protocol v1 against a golden file in src/test/resources/golden/v1. A golden
+ * file is the exact encoding; changing one is a protocol change. Run with {@code
+ * -Dgolden.update=true} to rewrite the files after an intended change, and review the diff.
  */
 class GoldenFileTest {
   private static final Path DIR = Path.of("src/test/resources/golden/v1");
@@ -60,24 +60,48 @@ class GoldenFileTest {
     m.put("unsubscribe", new Unsubscribe(4, "project:42"));
     m.put("publish", new Publish(5, "chat:lobby", raw("{\"text\":\"hello\",\"n\":[1,2]}")));
     m.put("presence", new PresenceQuery(6, "project:42"));
-    m.put("presence-set", new PresenceSet(7, "project:42", raw("{\"editing\":\"item:7\",\"idle\":false}")));
+    m.put(
+        "presence-set",
+        new PresenceSet(7, "project:42", raw("{\"editing\":\"item:7\",\"idle\":false}")));
     m.put("ping", Ping.INSTANCE);
     m.put("pong", Pong.INSTANCE);
     return m;
   }
 
   static Map<String, ServerMessage> serverMessages() {
-    ClientInfo alice = new ClientInfo("c-3f9a1d0b2e", "alice", raw("{\"name\":\"Alice Editor\"}"), raw("{\"editing\":\"item:7\"}"));
+    ClientInfo alice =
+        new ClientInfo(
+            "c-3f9a1d0b2e",
+            "alice",
+            raw("{\"name\":\"Alice Editor\"}"),
+            raw("{\"editing\":\"item:7\"}"));
     Map<String, ServerMessage> m = new LinkedHashMap<>();
-    m.put("reply-connect", Reply.ok(1, new ConnectResult("c-3f9a1d0b2e", "alice", "herald-1", 1, 25000, 10000, 65536)));
+    m.put(
+        "reply-connect",
+        Reply.ok(
+            1, new ConnectResult("c-3f9a1d0b2e", "alice", "herald-1", 1, 25000, 10000, 65536)));
     m.put("reply-subscribe", Reply.ok(3, new SubscribeResult("k3J9cQ", 1057, true, true, 1000)));
     m.put("reply-publish", Reply.ok(5, new PublishResult("k3J9cQ", 1058)));
     m.put("reply-presence", Reply.ok(6, new PresenceResult(List.of(alice))));
     m.put("reply-empty", Reply.ok(4, EmptyResult.INSTANCE));
-    m.put("reply-error", Reply.error(2, ErrorCode.PERMISSION_DENIED, "subscribe denied for channel 'project:42'"));
-    m.put("error", new ServerMessage.Error(new ErrorInfo(107, "malformed JSON: Unexpected character")));
-    m.put("pub", new Pub("project:42", "k3J9cQ", 1058, 1764234000123L, raw("{\"item\":7,\"status\":\"ready\"}"), null));
-    m.put("pub-from-client", new Pub("chat:lobby", "k3J9cQ", 9, 1764234000123L, raw("\"hi\\nthere\""), "alice"));
+    m.put(
+        "reply-error",
+        Reply.error(2, ErrorCode.PERMISSION_DENIED, "subscribe denied for channel 'project:42'"));
+    m.put(
+        "error",
+        new ServerMessage.Error(new ErrorInfo(107, "malformed JSON: Unexpected character")));
+    m.put(
+        "pub",
+        new Pub(
+            "project:42",
+            "k3J9cQ",
+            1058,
+            1764234000123L,
+            raw("{\"item\":7,\"status\":\"ready\"}"),
+            null));
+    m.put(
+        "pub-from-client",
+        new Pub("chat:lobby", "k3J9cQ", 9, 1764234000123L, raw("\"hi\\nthere\""), "alice"));
     m.put("join", new Join("project:42", alice.withState(RawJson.EMPTY_OBJECT)));
     m.put("leave", new Leave("project:42", alice));
     m.put("presence-update", new PresenceUpdate("project:42", alice));

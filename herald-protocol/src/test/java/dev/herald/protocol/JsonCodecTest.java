@@ -11,8 +11,10 @@ class JsonCodecTest {
 
   @Test
   void errorsNameTheFieldAndKeepTheRequestId() {
-    ProtocolException e = catchThrowableOfType(ProtocolException.class,
-        () -> codec.decodeClient("{\"type\":\"subscribe\",\"id\":9,\"channel\":5}"));
+    ProtocolException e =
+        catchThrowableOfType(
+            ProtocolException.class,
+            () -> codec.decodeClient("{\"type\":\"subscribe\",\"id\":9,\"channel\":5}"));
     assertThat(e.code()).isEqualTo(ErrorCode.BAD_REQUEST);
     assertThat(e.requestId()).isEqualTo(9);
     assertThat(e.getMessage()).isEqualTo("'channel' must be a string");
@@ -20,17 +22,26 @@ class JsonCodecTest {
 
   @Test
   void unknownTypeIsMethodNotFound() {
-    ProtocolException e = catchThrowableOfType(ProtocolException.class, () -> codec.decodeClient("{\"type\":\"fly\",\"id\":3}"));
+    ProtocolException e =
+        catchThrowableOfType(
+            ProtocolException.class, () -> codec.decodeClient("{\"type\":\"fly\",\"id\":3}"));
     assertThat(e.code()).isEqualTo(ErrorCode.METHOD_NOT_FOUND);
     assertThat(e.requestId()).isEqualTo(3);
   }
 
   @Test
   void refusesNonObjectsDuplicatesTrailingDataAndBadIds() {
-    for (String bad : List.of("[]", "42", "{\"type\":\"ping\"} x", "{\"type\":\"subscribe\",\"id\":1,\"id\":2,\"channel\":\"a\"}",
-        "{\"type\":\"subscribe\",\"id\":-1,\"channel\":\"a\"}", "{\"type\":\"subscribe\",\"id\":1.5,\"channel\":\"a\"}",
-        "{\"type\":\"subscribe\",\"id\":9007199254740993,\"channel\":\"a\"}")) {
-      ProtocolException e = catchThrowableOfType(ProtocolException.class, () -> codec.decodeClient(bad));
+    for (String bad :
+        List.of(
+            "[]",
+            "42",
+            "{\"type\":\"ping\"} x",
+            "{\"type\":\"subscribe\",\"id\":1,\"id\":2,\"channel\":\"a\"}",
+            "{\"type\":\"subscribe\",\"id\":-1,\"channel\":\"a\"}",
+            "{\"type\":\"subscribe\",\"id\":1.5,\"channel\":\"a\"}",
+            "{\"type\":\"subscribe\",\"id\":9007199254740993,\"channel\":\"a\"}")) {
+      ProtocolException e =
+          catchThrowableOfType(ProtocolException.class, () -> codec.decodeClient(bad));
       assertThat(e).as(bad).isNotNull();
       assertThat(e.code()).isEqualTo(ErrorCode.BAD_REQUEST);
     }
@@ -38,8 +49,13 @@ class JsonCodecTest {
 
   @Test
   void refusesDeepNesting() {
-    String deep = "{\"type\":\"publish\",\"id\":1,\"channel\":\"a\",\"data\":" + "[".repeat(100) + "]".repeat(100) + "}";
-    ProtocolException e = catchThrowableOfType(ProtocolException.class, () -> codec.decodeClient(deep));
+    String deep =
+        "{\"type\":\"publish\",\"id\":1,\"channel\":\"a\",\"data\":"
+            + "[".repeat(100)
+            + "]".repeat(100)
+            + "}";
+    ProtocolException e =
+        catchThrowableOfType(ProtocolException.class, () -> codec.decodeClient(deep));
     assertThat(e.code()).isEqualTo(ErrorCode.BAD_REQUEST);
     assertThat(e.getMessage()).contains("nesting");
   }
@@ -61,9 +77,15 @@ class JsonCodecTest {
 
   @Test
   void numbersKeepTheirValueAndPrecision() throws Exception {
-    RawJson r = codec.parseRaw("{\"a\":1.10,\"b\":12345678901234567890.5,\"c\":1e400,\"d\":123456789012345678901234567890,\"e\":-0.000001}");
-    assertThat(r.json()).isEqualTo("{\"a\":1.10,\"b\":12345678901234567890.5,\"c\":1E+400,\"d\":123456789012345678901234567890,\"e\":-0.000001}");
-    ClientMessage.Publish p = (ClientMessage.Publish) codec.decodeClient("{\"type\":\"publish\",\"id\":1,\"channel\":\"a\",\"data\":0.1}");
+    RawJson r =
+        codec.parseRaw(
+            "{\"a\":1.10,\"b\":12345678901234567890.5,\"c\":1e400,\"d\":123456789012345678901234567890,\"e\":-0.000001}");
+    assertThat(r.json())
+        .isEqualTo(
+            "{\"a\":1.10,\"b\":12345678901234567890.5,\"c\":1E+400,\"d\":123456789012345678901234567890,\"e\":-0.000001}");
+    ClientMessage.Publish p =
+        (ClientMessage.Publish)
+            codec.decodeClient("{\"type\":\"publish\",\"id\":1,\"channel\":\"a\",\"data\":0.1}");
     assertThat(p.data().json()).isEqualTo("0.1");
   }
 

@@ -25,18 +25,27 @@ final class DemoRoutes {
   private DemoRoutes() {}
 
   static void install(Router router, JwtAuthenticator jwt) {
-    router.get("/demo/token").handler(ctx -> {
-      String user = ctx.request().getParam("user");
-      if (user == null || !USERS.containsKey(user) || jwt == null) {
-        ctx.response().setStatusCode(400).putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-            .end(new JsonObject().put("error", "user must be one of " + USERS.keySet()).encode());
-        return;
-      }
-      String token = jwt.mint(user, Map.of("name", USERS.get(user)), 3_600_000);
-      ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-          .putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
-          .end(new JsonObject().put("user", user).put("token", token).encode());
-    });
+    router
+        .get("/demo/token")
+        .handler(
+            ctx -> {
+              String user = ctx.request().getParam("user");
+              if (user == null || !USERS.containsKey(user) || jwt == null) {
+                ctx.response()
+                    .setStatusCode(400)
+                    .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+                    .end(
+                        new JsonObject()
+                            .put("error", "user must be one of " + USERS.keySet())
+                            .encode());
+                return;
+              }
+              String token = jwt.mint(user, Map.of("name", USERS.get(user)), 3_600_000);
+              ctx.response()
+                  .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+                  .putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
+                  .end(new JsonObject().put("user", user).put("token", token).encode());
+            });
     router.route("/*").handler(StaticHandler.create("webroot/demo").setCachingEnabled(false));
   }
 }

@@ -58,12 +58,17 @@ public final class Herald implements AutoCloseable {
   private Herald(Builder b) {
     this.config = b.config;
     this.builder = b;
-    this.jwt = config.jwtSecrets().isEmpty() ? null
-        : new JwtAuthenticator(config.jwtSecrets(), config.jwtIssuer(),
-            b.scheduler != null ? b.scheduler::nowMillis : System::currentTimeMillis);
+    this.jwt =
+        config.jwtSecrets().isEmpty()
+            ? null
+            : new JwtAuthenticator(
+                config.jwtSecrets(),
+                config.jwtIssuer(),
+                b.scheduler != null ? b.scheduler::nowMillis : System::currentTimeMillis);
     Authenticator a = b.authenticator != null ? b.authenticator : jwt;
     if (a == null) {
-      throw new IllegalStateException("no authenticator: configure auth.jwt.secrets or pass one to the builder");
+      throw new IllegalStateException(
+          "no authenticator: configure auth.jwt.secrets or pass one to the builder");
     }
     this.authenticator = a;
   }
@@ -78,14 +83,15 @@ public final class Herald implements AutoCloseable {
       throw new IllegalStateException("already started");
     }
     vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
-    Hub.Builder hb = Hub.builder()
-        .config(config.hub())
-        .namespaces(config.namespaces())
-        .authenticator(authenticator)
-        .authorizer(builder.authorizer)
-        .broker(builder.broker)
-        .presenceStore(builder.presence)
-        .scheduler(builder.scheduler);
+    Hub.Builder hb =
+        Hub.builder()
+            .config(config.hub())
+            .namespaces(config.namespaces())
+            .authenticator(authenticator)
+            .authorizer(builder.authorizer)
+            .broker(builder.broker)
+            .presenceStore(builder.presence)
+            .scheduler(builder.scheduler);
     hub = hb.build();
 
     Router router = Router.router(vertx);
@@ -93,57 +99,80 @@ public final class Herald implements AutoCloseable {
     WebSocketEndpoint ws = new WebSocketEndpoint(vertx, hub, origins, config.websocketEnabled());
     router.get(config.websocketPath()).handler(ws::handle);
     PublishHandler publish = new PublishHandler(hub, new ApiKeys(config.apiKeys()));
-    router.post("/api/v1/publish")
+    router
+        .post("/api/v1/publish")
         .handler(BodyHandler.create(false).setBodyLimit(config.hub().maxMessageBytes()))
         .handler(publish::handle);
     router.get("/health/live").handler(ctx -> json(ctx, 200, "{\"status\":\"up\"}"));
-    router.get("/health/ready").handler(ctx -> {
-      if (hub.accepting()) {
-        json(ctx, 200, "{\"status\":\"ready\"}");
-      } else {
-        json(ctx, 503, "{\"status\":\"draining\"}");
-      }
-    });
+    router
+        .get("/health/ready")
+        .handler(
+            ctx -> {
+              if (hub.accepting()) {
+                json(ctx, 200, "{\"status\":\"ready\"}");
+              } else {
+                json(ctx, 503, "{\"status\":\"draining\"}");
+              }
+            });
     // The browser client, at a stable path so pages can import it without a build step.
-    router.get("/herald/*").handler(StaticHandler.create("webroot/herald")
-        .setDefaultContentEncoding("UTF-8")
-        .setMaxAgeSeconds(300));
+    router
+        .get("/herald/*")
+        .handler(
+            StaticHandler.create("webroot/herald")
+                .setDefaultContentEncoding("UTF-8")
+                .setMaxAgeSeconds(300));
     if (config.demoEnabled()) {
       DemoRoutes.install(router, jwt);
     }
     if (builder.routes != null) {
       builder.routes.accept(router);
     }
-    router.errorHandler(413, ctx -> HttpErrors.send(ctx, 413, ErrorCode.PAYLOAD_TOO_LARGE, "request body too large"));
-    router.errorHandler(500, ctx -> {
-      log.warn("request {} failed", ctx.request().path(), ctx.failure());
-      HttpErrors.send(ctx, 500, ErrorCode.INTERNAL, "internal error");
-    });
+    router.errorHandler(
+        413,
+        ctx -> HttpErrors.send(ctx, 413, ErrorCode.PAYLOAD_TOO_LARGE, "request body too large"));
+    router.errorHandler(
+        500,
+        ctx -> {
+          log.warn("request {} failed", ctx.request().path(), ctx.failure());
+          HttpErrors.send(ctx, 500, ErrorCode.INTERNAL, "internal error");
+        });
 
-    HttpServerOptions options = new HttpServerOptions()
-        .setHost(config.host())
-        .setPort(config.port())
-        .setMaxWebSocketFrameSize(WebSocketEndpoint.hardFrameCeiling(config.hub().maxMessageBytes()))
-        .setMaxWebSocketMessageSize(WebSocketEndpoint.hardFrameCeiling(config.hub().maxMessageBytes()))
-        .setPerMessageWebSocketCompressionSupported(config.websocketCompression())
-        .setPerFrameWebSocketCompressionSupported(config.websocketCompression())
-        .addWebSocketSubProtocol(ProtocolVersion.WEBSOCKET_SUBPROTOCOL);
+    HttpServerOptions options =
+        new HttpServerOptions()
+            .setHost(config.host())
+            .setPort(config.port())
+            .setMaxWebSocketFrameSize(
+                WebSocketEndpoint.hardFrameCeiling(config.hub().maxMessageBytes()))
+            .setMaxWebSocketMessageSize(
+                WebSocketEndpoint.hardFrameCeiling(config.hub().maxMessageBytes()))
+            .setPerMessageWebSocketCompressionSupported(config.websocketCompression())
+            .setPerFrameWebSocketCompressionSupported(config.websocketCompression())
+            .addWebSocketSubProtocol(ProtocolVersion.WEBSOCKET_SUBPROTOCOL);
     CompletableFuture<Herald> started = new CompletableFuture<>();
-    vertx.createHttpServer(options).requestHandler(router).listen().onComplete(ar -> {
-      if (ar.succeeded()) {
-        server = ar.result();
-        log.info("Herald listening on {}:{} (node {}, websocket {})", config.host(), server.actualPort(),
-            config.hub().node(), config.websocketEnabled() ? "on" : "off");
-        started.complete(this);
-      } else {
-        // Could not listen (port taken...): release everything so the caller can retry.
-        Vertx failed = vertx;
-        vertx = null;
-        hub.close();
-        failed.close();
-        started.completeExceptionally(ar.cause());
-      }
-    });
+    vertx
+        .createHttpServer(options)
+        .requestHandler(router)
+        .listen()
+        .onComplete(
+            ar -> {
+              if (ar.succeeded()) {
+                server = ar.result();
+                log.info(
+                    "Herald listening on {}:{} (node {}, websocket {})",
+                    config.host(),
+                    server.actualPort(),
+                    config.hub().node(),
+                    config.websocketEnabled() ? "on" : "off");
+                started.complete(this);
+              } else {
+                // Could not listen (port taken...): release everything so the caller can retry.
+                Vertx failed = vertx;
+                vertx = null;
+                hub.close();
+                failed.close();
+                started.completeExceptionally(ar.cause());
+              }
+            });
     return started;
   }
 
@@ -170,7 +199,8 @@ public final class Herald implements AutoCloseable {
     try {
       return hub.publish(channel, hub.codec().parseRaw(json));
     } catch (ProtocolException e) {
-      return CompletableFuture.failedFuture(new IllegalArgumentException("data is not valid JSON: " + e.getMessage()));
+      return CompletableFuture.failedFuture(
+          new IllegalArgumentException("data is not valid JSON: " + e.getMessage()));
     }
   }
 
@@ -187,15 +217,19 @@ public final class Herald implements AutoCloseable {
     hub.shutdown();
     CompletableFuture<Void> done = new CompletableFuture<>();
     long deadline = System.nanoTime() + drain.toNanos();
-    v.setPeriodic(20, id -> {
-      if (hub.stats().sessions() == 0 || System.nanoTime() > deadline) {
-        v.cancelTimer(id);
-        v.close().onComplete(ar -> {
-          hub.close();
-          done.complete(null);
+    v.setPeriodic(
+        20,
+        id -> {
+          if (hub.stats().sessions() == 0 || System.nanoTime() > deadline) {
+            v.cancelTimer(id);
+            v.close()
+                .onComplete(
+                    ar -> {
+                      hub.close();
+                      done.complete(null);
+                    });
+          }
         });
-      }
-    });
     return done;
   }
 
@@ -205,7 +239,10 @@ public final class Herald implements AutoCloseable {
   }
 
   private static void json(io.vertx.ext.web.RoutingContext ctx, int status, String body) {
-    ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body);
+    ctx.response()
+        .setStatusCode(status)
+        .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+        .end(body);
   }
 
   /** Configures a server before it starts. */

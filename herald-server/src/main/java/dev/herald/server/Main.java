@@ -16,8 +16,8 @@ import java.util.Map;
 import java.util.Properties;
 
 /**
- * Command line entry point: {@code java -jar herald.jar [--config FILE] [--print-config]}.
- * Without {@code --config} the server runs on embedded defaults: demo page and demo users on
+ * Command line entry point: {@code java -jar herald.jar [--config FILE] [--print-config]}. Without
+ * {@code --config} the server runs on embedded defaults: demo page and demo users on
  * 127.0.0.1:8080, with a JWT secret and a publish API key generated for this run.
  */
 public final class Main {
@@ -45,7 +45,8 @@ public final class Main {
         default -> fail("unknown argument '" + args[i] + "'\n" + usage());
       }
     }
-    Map<String, String> file = configFile == null ? embeddedDefaults() : ConfigLoader.readFile(configFile);
+    Map<String, String> file =
+        configFile == null ? embeddedDefaults() : ConfigLoader.readFile(configFile);
     Map<String, String> env = System.getenv();
     HeraldConfig config;
     try {
@@ -61,9 +62,10 @@ public final class Main {
     String apiKey = null;
     if (config.demoEnabled() && (config.jwtSecrets().isEmpty() || config.apiKeys().isEmpty())) {
       apiKey = config.apiKeys().isEmpty() ? random(24) : config.apiKeys().get(0);
-      config = config.withCredentials(
-          config.jwtSecrets().isEmpty() ? List.of(random(48)) : config.jwtSecrets(),
-          config.apiKeys().isEmpty() ? List.of(apiKey) : config.apiKeys());
+      config =
+          config.withCredentials(
+              config.jwtSecrets().isEmpty() ? List.of(random(48)) : config.jwtSecrets(),
+              config.apiKeys().isEmpty() ? List.of(apiKey) : config.apiKeys());
     }
     Herald herald = Herald.builder(config).build();
     try {
@@ -71,7 +73,9 @@ public final class Main {
     } catch (RuntimeException e) {
       fail("cannot start: " + (e.getCause() == null ? e.getMessage() : e.getCause().getMessage()));
     }
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> herald.stop(Duration.ofSeconds(10)).join(), "herald-shutdown"));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(() -> herald.stop(Duration.ofSeconds(10)).join(), "herald-shutdown"));
     banner(herald, apiKey);
   }
 
@@ -82,11 +86,17 @@ public final class Main {
     StringBuilder b = new StringBuilder();
     b.append("\n  Herald ").append(version()).append(" is running: ").append(url).append('\n');
     if (c.demoEnabled()) {
-      b.append("  Demo users (pick one on the page, no password): ").append(String.join(", ", DemoRoutes.USERS.keySet())).append('\n');
+      b.append("  Demo users (pick one on the page, no password): ")
+          .append(String.join(", ", DemoRoutes.USERS.keySet()))
+          .append('\n');
       if (apiKey != null) {
         b.append("  Publish API key for this run: ").append(apiKey).append('\n');
-        b.append("    curl -H 'Authorization: Bearer ").append(apiKey).append("' -H 'Content-Type: application/json' \\\n")
-            .append("         -d '{\"channel\":\"demo:lobby\",\"data\":{\"text\":\"hello\"}}' ").append(url).append("api/v1/publish\n");
+        b.append("    curl -H 'Authorization: Bearer ")
+            .append(apiKey)
+            .append("' -H 'Content-Type: application/json' \\\n")
+            .append("         -d '{\"channel\":\"demo:lobby\",\"data\":{\"text\":\"hello\"}}' ")
+            .append(url)
+            .append("api/v1/publish\n");
       }
     }
     b.append("  Stop with Ctrl+C.\n");

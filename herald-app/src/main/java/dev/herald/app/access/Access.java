@@ -6,8 +6,8 @@ import org.jdbi.v3.core.Handle;
 
 /**
  * Who may see and change a project: its members (the creator is one) and admins. The CMS Herald
- * learns from derives this from content access rights; the reference app has no content ACL, so
- * it uses an explicit member list, which is also what the real-time channel authorizer checks.
+ * learns from derives this from content access rights; the reference app has no content ACL, so it
+ * uses an explicit member list, which is also what the real-time channel authorizer checks.
  * Outsiders get 404 for a project, so ids do not reveal which projects exist.
  */
 public final class Access {
@@ -15,14 +15,23 @@ public final class Access {
 
   public static boolean canSee(Handle h, User user, long projectId) {
     if (user.isAdmin()) {
-      return h.createQuery("SELECT COUNT(*) FROM projects WHERE id = :p").bind("p", projectId).mapTo(Integer.class).one() > 0;
+      return h.createQuery("SELECT COUNT(*) FROM projects WHERE id = :p")
+              .bind("p", projectId)
+              .mapTo(Integer.class)
+              .one()
+          > 0;
     }
     return isMember(h, user.id(), projectId);
   }
 
   public static boolean isMember(Handle h, String userId, long projectId) {
-    return h.createQuery("SELECT COUNT(*) FROM project_members WHERE project_id = :p AND user_id = :u")
-        .bind("p", projectId).bind("u", userId).mapTo(Integer.class).one() > 0;
+    return h.createQuery(
+                "SELECT COUNT(*) FROM project_members WHERE project_id = :p AND user_id = :u")
+            .bind("p", projectId)
+            .bind("u", userId)
+            .mapTo(Integer.class)
+            .one()
+        > 0;
   }
 
   /** Throws 404 unless the user may see (and so change) the project. */

@@ -27,7 +27,8 @@ public final class ChannelAccess implements ChannelAuthorizer {
   }
 
   @Override
-  public CompletionStage<Boolean> authorize(Principal principal, ChannelAction action, ChannelName channel) {
+  public CompletionStage<Boolean> authorize(
+      Principal principal, ChannelAction action, ChannelName channel) {
     if (channel.namespace().equals("user")) {
       return CompletableFuture.completedFuture(true);
     }
@@ -40,9 +41,13 @@ public final class ChannelAccess implements ChannelAuthorizer {
     } catch (NumberFormatException e) {
       return CompletableFuture.completedFuture(false);
     }
-    return CompletableFuture.supplyAsync(() -> db.read(h -> {
-      User user = UserRepository.find(h, principal.userId()).orElse(null);
-      return user != null && Access.canSee(h, user, projectId);
-    }), blocking);
+    return CompletableFuture.supplyAsync(
+        () ->
+            db.read(
+                h -> {
+                  User user = UserRepository.find(h, principal.userId()).orElse(null);
+                  return user != null && Access.canSee(h, user, projectId);
+                }),
+        blocking);
   }
 }

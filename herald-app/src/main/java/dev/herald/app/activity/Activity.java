@@ -7,8 +7,8 @@ import java.util.List;
  * An entry in a project's activity feed. {@code kind} is {@code comment} (a user post: a project
  * comment without {@code itemId}, an item comment with it) or {@code system} (status changes,
  * publishing, scheduling; {@code systemType} says which). {@code mentions} lists the users the
- * message mentions who may see the project; clients show them highlighted. {@code message} is
- * plain text: clients must escape it.
+ * message mentions who may see the project; clients show them highlighted. {@code message} is plain
+ * text: clients must escape it.
  */
 public record Activity(
     long id,

@@ -8,8 +8,8 @@ import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 
 /**
- * The app's database: a HikariCP pool, Flyway migrations and Jdbi. H2 (file) by default,
- * PostgreSQL by setting a {@code jdbc:postgresql:} URL.
+ * The app's database: a HikariCP pool, Flyway migrations and Jdbi. H2 (file) by default, PostgreSQL
+ * by setting a {@code jdbc:postgresql:} URL.
  *
  * <p>Writes go through {@link #write}: each write transaction first locks the single {@code
  * write_lock} row, so writes are serialised and change-log sequence numbers commit in order. An
@@ -34,7 +34,12 @@ public final class Database implements AutoCloseable {
 
   /** Applies pending migrations; returns how many ran. */
   public int migrate() {
-    return Flyway.configure().dataSource(pool).locations("classpath:db/migration").load().migrate().migrationsExecuted;
+    return Flyway.configure()
+        .dataSource(pool)
+        .locations("classpath:db/migration")
+        .load()
+        .migrate()
+        .migrationsExecuted;
   }
 
   /** Reads in a transaction (no write lock). */
@@ -44,10 +49,13 @@ public final class Database implements AutoCloseable {
 
   /** Writes in a transaction holding the write lock; commits when {@code work} returns. */
   public <T> T write(Function<Handle, T> work) {
-    return jdbi.inTransaction(h -> {
-      h.createQuery("SELECT id FROM write_lock WHERE id = 1 FOR UPDATE").mapTo(Integer.class).one();
-      return work.apply(h);
-    });
+    return jdbi.inTransaction(
+        h -> {
+          h.createQuery("SELECT id FROM write_lock WHERE id = 1 FOR UPDATE")
+              .mapTo(Integer.class)
+              .one();
+          return work.apply(h);
+        });
   }
 
   public boolean isPostgres() {

@@ -11,17 +11,17 @@ import java.util.Map;
 import org.jdbi.v3.core.Handle;
 
 /**
- * The change log: every committed change, written in the same transaction as the change itself.
- * It is the transactional outbox ({@link OutboxRelay} publishes unpublished rows on their channel
+ * The change log: every committed change, written in the same transaction as the change itself. It
+ * is the transactional outbox ({@link OutboxRelay} publishes unpublished rows on their channel
  * after commit, and again after a crash) and the source of "changes since" resync.
  *
  * <p>Event payload, as published and as returned by the changes API:
  *
  * <pre>{"seq":123,"type":"item","id":"57","action":"updated","version":3,"data":{...}}</pre>
  *
- * {@code seq} orders all changes and de-duplicates re-deliveries after a crash; {@code version}
- * is the entity's own version; {@code data} is the entity after the change (for deletions, just
- * its id and parent ids).
+ * {@code seq} orders all changes and de-duplicates re-deliveries after a crash; {@code version} is
+ * the entity's own version; {@code data} is the entity after the change (for deletions, just its id
+ * and parent ids).
  */
 public final class ChangeLog {
   private final ObjectMapper json;
@@ -33,10 +33,19 @@ public final class ChangeLog {
   }
 
   /** Records a change inside the caller's (write) transaction; returns its seq. */
-  public long record(Handle h, String channel, String type, String id, String action, long version, Object data) {
-    long seq = h.createUpdate("INSERT INTO change_log (channel, entity_type, entity_id, action, payload, created_at) VALUES (:c, :t, :i, :a, '{}', :now)")
-        .bind("c", channel).bind("t", type).bind("i", id).bind("a", action).bind("now", OffsetDateTime.now(clock))
-        .executeAndReturnGeneratedKeys("seq").mapTo(Long.class).one();
+  public long record(
+      Handle h, String channel, String type, String id, String action, long version, Object data) {
+    long seq =
+        h.createUpdate(
+                "INSERT INTO change_log (channel, entity_type, entity_id, action, payload, created_at) VALUES (:c, :t, :i, :a, '{}', :now)")
+            .bind("c", channel)
+            .bind("t", type)
+            .bind("i", id)
+            .bind("a", action)
+            .bind("now", OffsetDateTime.now(clock))
+            .executeAndReturnGeneratedKeys("seq")
+            .mapTo(Long.class)
+            .one();
     ObjectNode payload = json.createObjectNode();
     payload.put("seq", seq);
     payload.put("type", type);
@@ -50,7 +59,10 @@ public final class ChangeLog {
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalStateException(e);
     }
-    h.createUpdate("UPDATE change_log SET payload = :p WHERE seq = :s").bind("p", text).bind("s", seq).execute();
+    h.createUpdate("UPDATE change_log SET payload = :p WHERE seq = :s")
+        .bind("p", text)
+        .bind("s", seq)
+        .execute();
     return seq;
   }
 
@@ -58,14 +70,18 @@ public final class ChangeLog {
   public record Entry(long seq, String channel, String payload) {}
 
   public static List<Entry> pending(Handle h, int limit) {
-    return h.createQuery("SELECT seq, channel, payload FROM change_log WHERE published_at IS NULL ORDER BY seq")
+    return h.createQuery(
+            "SELECT seq, channel, payload FROM change_log WHERE published_at IS NULL ORDER BY seq")
         .setMaxRows(limit)
         .map((rs, ctx) -> new Entry(rs.getLong(1), rs.getString(2), rs.getString(3)))
         .list();
   }
 
   public void markPublished(Handle h, long seq) {
-    h.createUpdate("UPDATE change_log SET published_at = :now WHERE seq = :s").bind("now", OffsetDateTime.now(clock)).bind("s", seq).execute();
+    h.createUpdate("UPDATE change_log SET published_at = :now WHERE seq = :s")
+        .bind("now", OffsetDateTime.now(clock))
+        .bind("s", seq)
+        .execute();
   }
 
   /**
@@ -76,10 +92,18 @@ public final class ChangeLog {
   public record Page(long seq, boolean more, List<String> payloads) {}
 
   public static Page since(Handle h, String channel, long since, int limit) {
-    List<Object[]> rows = h.createQuery("SELECT seq, entity_type, entity_id, payload FROM change_log WHERE channel = :c AND seq > :s ORDER BY seq")
-        .bind("c", channel).bind("s", since).setMaxRows(limit + 1)
-        .map((rs, ctx) -> new Object[] {rs.getLong(1), rs.getString(2) + "/" + rs.getString(3), rs.getString(4)})
-        .list();
+    List<Object[]> rows =
+        h.createQuery(
+                "SELECT seq, entity_type, entity_id, payload FROM change_log WHERE channel = :c AND seq > :s ORDER BY seq")
+            .bind("c", channel)
+            .bind("s", since)
+            .setMaxRows(limit + 1)
+            .map(
+                (rs, ctx) ->
+                    new Object[] {
+                      rs.getLong(1), rs.getString(2) + "/" + rs.getString(3), rs.getString(4)
+                    })
+            .list();
     boolean more = rows.size() > limit;
     if (more) {
       rows = rows.subList(0, limit);
@@ -95,6 +119,9 @@ public final class ChangeLog {
 
   /** The newest seq on a channel, 0 if none. */
   public static long head(Handle h, String channel) {
-    return h.createQuery("SELECT COALESCE(MAX(seq), 0) FROM change_log WHERE channel = :c").bind("c", channel).mapTo(Long.class).one();
+    return h.createQuery("SELECT COALESCE(MAX(seq), 0) FROM change_log WHERE channel = :c")
+        .bind("c", channel)
+        .mapTo(Long.class)
+        .one();
   }
 }

@@ -12,11 +12,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Publishes committed changes on their channels, in seq order, and marks them published. It runs
- * as soon as a write commits ({@link #wake()}) and also on a fixed interval, which picks up rows
- * left unpublished by a crash between commit and publish. Delivery to the hub is at least once: a
- * crash after publishing but before marking publishes the row again after restart; events carry
- * {@code seq}, so clients drop the repeat.
+ * Publishes committed changes on their channels, in seq order, and marks them published. It runs as
+ * soon as a write commits ({@link #wake()}) and also on a fixed interval, which picks up rows left
+ * unpublished by a crash between commit and publish. Delivery to the hub is at least once: a crash
+ * after publishing but before marking publishes the row again after restart; events carry {@code
+ * seq}, so clients drop the repeat.
  */
 public final class OutboxRelay implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(OutboxRelay.class);
@@ -31,19 +31,25 @@ public final class OutboxRelay implements AutoCloseable {
   private volatile boolean started;
 
   /**
-   * @param publisher publishes (channel, JSON payload) to the hub; its stage completes when the
-   *     hub has taken the publication
+   * @param publisher publishes (channel, JSON payload) to the hub; its stage completes when the hub
+   *     has taken the publication
    */
-  public OutboxRelay(Database db, ChangeLog changes, BiFunction<String, String, CompletionStage<?>> publisher, long intervalMillis) {
+  public OutboxRelay(
+      Database db,
+      ChangeLog changes,
+      BiFunction<String, String, CompletionStage<?>> publisher,
+      long intervalMillis) {
     this.db = db;
     this.changes = changes;
     this.publisher = publisher;
     this.intervalMillis = intervalMillis;
-    this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "herald-outbox");
-      t.setDaemon(true);
-      return t;
-    });
+    this.executor =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "herald-outbox");
+              t.setDaemon(true);
+              return t;
+            });
   }
 
   public void start() {
@@ -54,10 +60,11 @@ public final class OutboxRelay implements AutoCloseable {
   /** Publishes pending changes soon (called after each committing write); no-op before start. */
   public void wake() {
     if (started && scheduled.compareAndSet(false, true)) {
-      executor.execute(() -> {
-        scheduled.set(false);
-        runSafely();
-      });
+      executor.execute(
+          () -> {
+            scheduled.set(false);
+            runSafely();
+          });
     }
   }
 
@@ -78,10 +85,11 @@ public final class OutboxRelay implements AutoCloseable {
       }
       for (ChangeLog.Entry e : batch) {
         publisher.apply(e.channel(), e.payload()).toCompletableFuture().join();
-        db.read(h -> {
-          changes.markPublished(h, e.seq());
-          return null;
-        });
+        db.read(
+            h -> {
+              changes.markPublished(h, e.seq());
+              return null;
+            });
       }
       if (batch.size() < BATCH) {
         return;

@@ -33,16 +33,34 @@ public final class NotificationService {
   }
 
   /** Creates a notification inside the caller's write transaction. Never notifies the sender. */
-  public void notify(Handle h, String recipient, String sender, NotificationKind kind, String subject, String text, String link) {
+  public void notify(
+      Handle h,
+      String recipient,
+      String sender,
+      NotificationKind kind,
+      String subject,
+      String text,
+      String link) {
     if (recipient.equals(sender)) {
       return;
     }
     OffsetDateTime now = OffsetDateTime.now(clock);
-    long id = h.createUpdate("INSERT INTO notifications (recipient, sender, kind, subject, text, link, created_at) VALUES (:r, :s, :k, :sub, :t, :l, :now)")
-        .bind("r", recipient).bind("s", sender).bind("k", kind.wire()).bind("sub", clip(subject, 300)).bind("t", clip(text, 4000))
-        .bind("l", link).bind("now", now)
-        .executeAndReturnGeneratedKeys("id").mapTo(Long.class).one();
-    Notification n = new Notification(id, kind.wire(), clip(subject, 300), clip(text, 4000), link, sender, now, false);
+    long id =
+        h.createUpdate(
+                "INSERT INTO notifications (recipient, sender, kind, subject, text, link, created_at) VALUES (:r, :s, :k, :sub, :t, :l, :now)")
+            .bind("r", recipient)
+            .bind("s", sender)
+            .bind("k", kind.wire())
+            .bind("sub", clip(subject, 300))
+            .bind("t", clip(text, 4000))
+            .bind("l", link)
+            .bind("now", now)
+            .executeAndReturnGeneratedKeys("id")
+            .mapTo(Long.class)
+            .one();
+    Notification n =
+        new Notification(
+            id, kind.wire(), clip(subject, 300), clip(text, 4000), link, sender, now, false);
     changes.record(h, channel(recipient), "notification", String.valueOf(id), "created", 1, n);
     recordUnread(h, recipient);
   }
@@ -52,18 +70,33 @@ public final class NotificationService {
     if (limit < 1 || limit > MAX_PAGE) {
       throw ApiException.invalid(Map.of("limit", "must be between 1 and " + MAX_PAGE));
     }
-    return db.read(h -> h.createQuery("SELECT " + COLUMNS + " FROM notifications "
-            + "WHERE recipient = :r AND id < :before ORDER BY id DESC")
-        .bind("r", user.id()).bind("before", before == null ? Long.MAX_VALUE : before).setMaxRows(limit)
-        .map((rs, ctx) -> row(rs))
-        .list());
+    return db.read(
+        h ->
+            h.createQuery(
+                    "SELECT "
+                        + COLUMNS
+                        + " FROM notifications "
+                        + "WHERE recipient = :r AND id < :before ORDER BY id DESC")
+                .bind("r", user.id())
+                .bind("before", before == null ? Long.MAX_VALUE : before)
+                .setMaxRows(limit)
+                .map((rs, ctx) -> row(rs))
+                .list());
   }
 
-  private static final String COLUMNS = "id, kind, subject, text, link, sender, created_at, read_at";
+  private static final String COLUMNS =
+      "id, kind, subject, text, link, sender, created_at, read_at";
 
   private static Notification row(java.sql.ResultSet rs) throws java.sql.SQLException {
-    return new Notification(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getString(5),
-        rs.getString(6), rs.getObject(7, OffsetDateTime.class), rs.getObject(8) != null);
+    return new Notification(
+        rs.getLong(1),
+        rs.getString(2),
+        rs.getString(3),
+        rs.getString(4),
+        rs.getString(5),
+        rs.getString(6),
+        rs.getObject(7, OffsetDateTime.class),
+        rs.getObject(8) != null);
   }
 
   public int unread(User user) {
@@ -71,42 +104,75 @@ public final class NotificationService {
   }
 
   private static int unread(Handle h, String userId) {
-    return h.createQuery("SELECT COUNT(*) FROM notifications WHERE recipient = :r AND read_at IS NULL").bind("r", userId).mapTo(Integer.class).one();
+    return h.createQuery(
+            "SELECT COUNT(*) FROM notifications WHERE recipient = :r AND read_at IS NULL")
+        .bind("r", userId)
+        .mapTo(Integer.class)
+        .one();
   }
 
   public void markRead(User user, long id) {
-    db.write(h -> {
-      int n = h.createUpdate("UPDATE notifications SET read_at = :now WHERE id = :id AND recipient = :r AND read_at IS NULL")
-          .bind("now", OffsetDateTime.now(clock)).bind("id", id).bind("r", user.id()).execute();
-      if (n == 0) {
-        boolean exists = h.createQuery("SELECT COUNT(*) FROM notifications WHERE id = :id AND recipient = :r")
-            .bind("id", id).bind("r", user.id()).mapTo(Integer.class).one() > 0;
-        if (!exists) {
-          throw ApiException.notFound("Notification " + id);
-        }
-        return null; // already read: idempotent
-      }
-      // The whole notification, not just {id, read}: "changes since" keeps only the latest change
-      // per notification, so a client that missed the creation must still learn what it was.
-      Notification read = h.createQuery("SELECT " + COLUMNS + " FROM notifications WHERE id = :id").bind("id", id)
-          .map((rs, ctx) -> row(rs)).one();
-      changes.record(h, channel(user.id()), "notification", String.valueOf(id), "updated", 2, read);
-      recordUnread(h, user.id());
-      return null;
-    });
+    db.write(
+        h -> {
+          int n =
+              h.createUpdate(
+                      "UPDATE notifications SET read_at = :now WHERE id = :id AND recipient = :r AND read_at IS NULL")
+                  .bind("now", OffsetDateTime.now(clock))
+                  .bind("id", id)
+                  .bind("r", user.id())
+                  .execute();
+          if (n == 0) {
+            boolean exists =
+                h.createQuery(
+                            "SELECT COUNT(*) FROM notifications WHERE id = :id AND recipient = :r")
+                        .bind("id", id)
+                        .bind("r", user.id())
+                        .mapTo(Integer.class)
+                        .one()
+                    > 0;
+            if (!exists) {
+              throw ApiException.notFound("Notification " + id);
+            }
+            return null; // already read: idempotent
+          }
+          // The whole notification, not just {id, read}: "changes since" keeps only the latest
+          // change
+          // per notification, so a client that missed the creation must still learn what it was.
+          Notification read =
+              h.createQuery("SELECT " + COLUMNS + " FROM notifications WHERE id = :id")
+                  .bind("id", id)
+                  .map((rs, ctx) -> row(rs))
+                  .one();
+          changes.record(
+              h, channel(user.id()), "notification", String.valueOf(id), "updated", 2, read);
+          recordUnread(h, user.id());
+          return null;
+        });
   }
 
   /** Marks every notification read; returns how many changed. */
   public int markAllRead(User user) {
-    return db.write(h -> {
-      int n = h.createUpdate("UPDATE notifications SET read_at = :now WHERE recipient = :r AND read_at IS NULL")
-          .bind("now", OffsetDateTime.now(clock)).bind("r", user.id()).execute();
-      if (n > 0) {
-        changes.record(h, channel(user.id()), "notifications", "all", "updated", 1, Map.of("allRead", true));
-        recordUnread(h, user.id());
-      }
-      return n;
-    });
+    return db.write(
+        h -> {
+          int n =
+              h.createUpdate(
+                      "UPDATE notifications SET read_at = :now WHERE recipient = :r AND read_at IS NULL")
+                  .bind("now", OffsetDateTime.now(clock))
+                  .bind("r", user.id())
+                  .execute();
+          if (n > 0) {
+            changes.record(
+                h,
+                channel(user.id()),
+                "notifications",
+                "all",
+                "updated",
+                1,
+                Map.of("allRead", true));
+            recordUnread(h, user.id());
+          }
+          return n;
+        });
   }
 
   private void recordUnread(Handle h, String userId) {

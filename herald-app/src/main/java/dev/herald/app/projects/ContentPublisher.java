@@ -4,8 +4,8 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Publishes content versions to the live site. The reference app has no real content store, so
- * the default publishes everything; an integration supplies its own, and tests use one that fails.
+ * Publishes content versions to the live site. The reference app has no real content store, so the
+ * default publishes everything; an integration supplies its own, and tests use one that fails.
  */
 @FunctionalInterface
 public interface ContentPublisher {

@@ -4,7 +4,9 @@ import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.Map;
 
-/** A project as the API returns it. {@code counts} holds items per status (all statuses present). */
+/**
+ * A project as the API returns it. {@code counts} holds items per status (all statuses present).
+ */
 public record Project(
     long id,
     String name,

@@ -32,8 +32,13 @@ public final class ProjectService {
   private final ContentPublisher publisher;
   private final Clock clock;
 
-  public ProjectService(Database db, ChangeLog changes, ActivityService activities, NotificationService notifications,
-      ContentPublisher publisher, Clock clock) {
+  public ProjectService(
+      Database db,
+      ChangeLog changes,
+      ActivityService activities,
+      NotificationService notifications,
+      ContentPublisher publisher,
+      Clock clock) {
     this.db = db;
     this.changes = changes;
     this.activities = activities;
@@ -49,24 +54,30 @@ public final class ProjectService {
   // ---------------------------------------------------------------- projects
 
   public List<Project> list(User user) {
-    return db.read(h -> {
-      List<Long> ids = user.isAdmin()
-          ? h.createQuery("SELECT id FROM projects ORDER BY id").mapTo(Long.class).list()
-          : h.createQuery("SELECT p.id FROM projects p JOIN project_members m ON m.project_id = p.id WHERE m.user_id = :u ORDER BY p.id")
-              .bind("u", user.id()).mapTo(Long.class).list();
-      List<Project> out = new ArrayList<>();
-      for (long id : ids) {
-        out.add(load(h, id).orElseThrow());
-      }
-      return out;
-    });
+    return db.read(
+        h -> {
+          List<Long> ids =
+              user.isAdmin()
+                  ? h.createQuery("SELECT id FROM projects ORDER BY id").mapTo(Long.class).list()
+                  : h.createQuery(
+                          "SELECT p.id FROM projects p JOIN project_members m ON m.project_id = p.id WHERE m.user_id = :u ORDER BY p.id")
+                      .bind("u", user.id())
+                      .mapTo(Long.class)
+                      .list();
+          List<Project> out = new ArrayList<>();
+          for (long id : ids) {
+            out.add(load(h, id).orElseThrow());
+          }
+          return out;
+        });
   }
 
   public Project get(User user, long id) {
-    return db.read(h -> {
-      Access.require(h, user, id);
-      return load(h, id).orElseThrow(() -> ApiException.notFound("Project " + id));
-    });
+    return db.read(
+        h -> {
+          Access.require(h, user, id);
+          return load(h, id).orElseThrow(() -> ApiException.notFound("Project " + id));
+        });
   }
 
   public Project create(User user, String name, String description, List<String> members) {
@@ -84,64 +95,96 @@ public final class ProjectService {
     if (members != null) {
       all.addAll(members);
     }
-    return db.write(h -> {
-      for (String m : all) {
-        if (UserRepository.find(h, m).isEmpty()) {
-          errors.put("members", "unknown user '" + m + "'");
-        }
-      }
-      if (!errors.isEmpty()) {
-        throw ApiException.invalid(errors);
-      }
-      OffsetDateTime now = OffsetDateTime.now(clock);
-      long id = h.createUpdate("INSERT INTO projects (name, description, status, created_by, created_at, version) VALUES (:n, :d, 'active', :u, :now, 1)")
-          .bind("n", n).bind("d", d).bind("u", user.id()).bind("now", now)
-          .executeAndReturnGeneratedKeys("id").mapTo(Long.class).one();
-      for (String m : all) {
-        h.createUpdate("INSERT INTO project_members (project_id, user_id) VALUES (:p, :u)").bind("p", id).bind("u", m).execute();
-      }
-      Project p = load(h, id).orElseThrow();
-      changes.record(h, channel(id), "project", String.valueOf(id), "created", p.version(), p);
-      return p;
-    });
+    return db.write(
+        h -> {
+          for (String m : all) {
+            if (UserRepository.find(h, m).isEmpty()) {
+              errors.put("members", "unknown user '" + m + "'");
+            }
+          }
+          if (!errors.isEmpty()) {
+            throw ApiException.invalid(errors);
+          }
+          OffsetDateTime now = OffsetDateTime.now(clock);
+          long id =
+              h.createUpdate(
+                      "INSERT INTO projects (name, description, status, created_by, created_at, version) VALUES (:n, :d, 'active', :u, :now, 1)")
+                  .bind("n", n)
+                  .bind("d", d)
+                  .bind("u", user.id())
+                  .bind("now", now)
+                  .executeAndReturnGeneratedKeys("id")
+                  .mapTo(Long.class)
+                  .one();
+          for (String m : all) {
+            h.createUpdate("INSERT INTO project_members (project_id, user_id) VALUES (:p, :u)")
+                .bind("p", id)
+                .bind("u", m)
+                .execute();
+          }
+          Project p = load(h, id).orElseThrow();
+          changes.record(h, channel(id), "project", String.valueOf(id), "created", p.version(), p);
+          return p;
+        });
   }
 
   public Project addMember(User user, long projectId, String memberId) {
-    return db.write(h -> {
-      Access.require(h, user, projectId);
-      if (UserRepository.find(h, memberId == null ? "" : memberId).isEmpty()) {
-        throw ApiException.invalid(Map.of("userId", "unknown user"));
-      }
-      if (!Access.isMember(h, memberId, projectId)) {
-        h.createUpdate("INSERT INTO project_members (project_id, user_id) VALUES (:p, :u)").bind("p", projectId).bind("u", memberId).execute();
-      }
-      return touchProject(h, projectId);
-    });
+    return db.write(
+        h -> {
+          Access.require(h, user, projectId);
+          if (UserRepository.find(h, memberId == null ? "" : memberId).isEmpty()) {
+            throw ApiException.invalid(Map.of("userId", "unknown user"));
+          }
+          if (!Access.isMember(h, memberId, projectId)) {
+            h.createUpdate("INSERT INTO project_members (project_id, user_id) VALUES (:p, :u)")
+                .bind("p", projectId)
+                .bind("u", memberId)
+                .execute();
+          }
+          return touchProject(h, projectId);
+        });
   }
 
   public Project removeMember(User user, long projectId, String memberId) {
-    return db.write(h -> {
-      Access.require(h, user, projectId);
-      int members = h.createQuery("SELECT COUNT(*) FROM project_members WHERE project_id = :p").bind("p", projectId).mapTo(Integer.class).one();
-      if (members <= 1 && Access.isMember(h, memberId, projectId)) {
-        throw ApiException.conflict("A project needs at least one member.");
-      }
-      h.createUpdate("DELETE FROM project_members WHERE project_id = :p AND user_id = :u").bind("p", projectId).bind("u", memberId).execute();
-      return touchProject(h, projectId);
-    });
+    return db.write(
+        h -> {
+          Access.require(h, user, projectId);
+          int members =
+              h.createQuery("SELECT COUNT(*) FROM project_members WHERE project_id = :p")
+                  .bind("p", projectId)
+                  .mapTo(Integer.class)
+                  .one();
+          if (members <= 1 && Access.isMember(h, memberId, projectId)) {
+            throw ApiException.conflict("A project needs at least one member.");
+          }
+          h.createUpdate("DELETE FROM project_members WHERE project_id = :p AND user_id = :u")
+              .bind("p", projectId)
+              .bind("u", memberId)
+              .execute();
+          return touchProject(h, projectId);
+        });
   }
 
   // ---------------------------------------------------------------- items
 
   public List<ProjectItem> items(User user, long projectId) {
-    return db.read(h -> {
-      Access.require(h, user, projectId);
-      return h.createQuery("SELECT * FROM project_items WHERE project_id = :p ORDER BY id").bind("p", projectId)
-          .map((rs, ctx) -> item(rs)).list();
-    });
+    return db.read(
+        h -> {
+          Access.require(h, user, projectId);
+          return h.createQuery("SELECT * FROM project_items WHERE project_id = :p ORDER BY id")
+              .bind("p", projectId)
+              .map((rs, ctx) -> item(rs))
+              .list();
+        });
   }
 
-  public ProjectItem addItem(User user, long projectId, String contentRef, Integer contentVersion, String title, String type) {
+  public ProjectItem addItem(
+      User user,
+      long projectId,
+      String contentRef,
+      Integer contentVersion,
+      String title,
+      String type) {
     Map<String, String> errors = new LinkedHashMap<>();
     if (contentRef == null || !contentRef.matches("[a-z]+/[A-Za-z0-9_-]{1,100}")) {
       errors.put("contentRef", "required, like page/12");
@@ -163,73 +206,135 @@ public final class ProjectService {
       throw ApiException.invalid(errors);
     }
     ItemType finalType = itemType;
-    return db.write(h -> {
-      Access.require(h, user, projectId);
-      requireNotPublishing(h, projectId);
-      Optional<Long> taken = h.createQuery("SELECT project_id FROM project_items WHERE content_ref = :c AND content_version = :v")
-          .bind("c", contentRef).bind("v", contentVersion).mapTo(Long.class).findOne();
-      if (taken.isPresent()) {
-        throw ApiException.conflict("Version " + contentVersion + " of " + contentRef + " is already in a project"
-            + (taken.get() == projectId ? " (this one)." : "; create a new draft to add it here."));
-      }
-      OffsetDateTime now = OffsetDateTime.now(clock);
-      long id = h.createUpdate("INSERT INTO project_items (project_id, content_ref, content_version, title, type, status, changed_by, changed_at, version) "
-              + "VALUES (:p, :c, :v, :t, :ty, 'draft', :u, :now, 1)")
-          .bind("p", projectId).bind("c", contentRef).bind("v", contentVersion).bind("t", t).bind("ty", finalType.wire())
-          .bind("u", user.id()).bind("now", now)
-          .executeAndReturnGeneratedKeys("id").mapTo(Long.class).one();
-      ProjectItem item = loadItem(h, projectId, id);
-      changes.record(h, channel(projectId), "item", String.valueOf(id), "created", item.version(), item);
-      activities.recordSystem(h, projectId, id, "item_added", user.displayName() + " added " + t + ".");
-      touchProject(h, projectId);
-      return item;
-    });
+    return db.write(
+        h -> {
+          Access.require(h, user, projectId);
+          requireNotPublishing(h, projectId);
+          Optional<Long> taken =
+              h.createQuery(
+                      "SELECT project_id FROM project_items WHERE content_ref = :c AND content_version = :v")
+                  .bind("c", contentRef)
+                  .bind("v", contentVersion)
+                  .mapTo(Long.class)
+                  .findOne();
+          if (taken.isPresent()) {
+            throw ApiException.conflict(
+                "Version "
+                    + contentVersion
+                    + " of "
+                    + contentRef
+                    + " is already in a project"
+                    + (taken.get() == projectId
+                        ? " (this one)."
+                        : "; create a new draft to add it here."));
+          }
+          OffsetDateTime now = OffsetDateTime.now(clock);
+          long id =
+              h.createUpdate(
+                      "INSERT INTO project_items (project_id, content_ref, content_version, title, type, status, changed_by, changed_at, version) "
+                          + "VALUES (:p, :c, :v, :t, :ty, 'draft', :u, :now, 1)")
+                  .bind("p", projectId)
+                  .bind("c", contentRef)
+                  .bind("v", contentVersion)
+                  .bind("t", t)
+                  .bind("ty", finalType.wire())
+                  .bind("u", user.id())
+                  .bind("now", now)
+                  .executeAndReturnGeneratedKeys("id")
+                  .mapTo(Long.class)
+                  .one();
+          ProjectItem item = loadItem(h, projectId, id);
+          changes.record(
+              h, channel(projectId), "item", String.valueOf(id), "created", item.version(), item);
+          activities.recordSystem(
+              h, projectId, id, "item_added", user.displayName() + " added " + t + ".");
+          touchProject(h, projectId);
+          return item;
+        });
   }
 
   public void removeItem(User user, long projectId, long itemId) {
-    db.write(h -> {
-      Access.require(h, user, projectId);
-      requireNotPublishing(h, projectId);
-      ProjectItem item = loadItem(h, projectId, itemId);
-      if (item.status().equals(ItemStatus.PUBLISHED.wire())) {
-        throw ApiException.conflict("Published items stay in the project as a record of what was published.");
-      }
-      h.createUpdate("DELETE FROM project_items WHERE id = :i").bind("i", itemId).execute();
-      changes.record(h, channel(projectId), "item", String.valueOf(itemId), "deleted", item.version() + 1,
-          Map.of("id", itemId, "projectId", projectId));
-      activities.recordSystem(h, projectId, null, "item_removed", user.displayName() + " removed " + item.title() + ".");
-      touchProject(h, projectId);
-      return null;
-    });
+    db.write(
+        h -> {
+          Access.require(h, user, projectId);
+          requireNotPublishing(h, projectId);
+          ProjectItem item = loadItem(h, projectId, itemId);
+          if (item.status().equals(ItemStatus.PUBLISHED.wire())) {
+            throw ApiException.conflict(
+                "Published items stay in the project as a record of what was published.");
+          }
+          h.createUpdate("DELETE FROM project_items WHERE id = :i").bind("i", itemId).execute();
+          changes.record(
+              h,
+              channel(projectId),
+              "item",
+              String.valueOf(itemId),
+              "deleted",
+              item.version() + 1,
+              Map.of("id", itemId, "projectId", projectId));
+          activities.recordSystem(
+              h,
+              projectId,
+              null,
+              "item_removed",
+              user.displayName() + " removed " + item.title() + ".");
+          touchProject(h, projectId);
+          return null;
+        });
   }
 
   public ProjectItem markReady(User user, long projectId, long itemId) {
-    return changeStatus(user, projectId, itemId, ItemStatus.READY, Set.of(ItemStatus.DRAFT, ItemStatus.REJECTED), "marked %s ready to publish");
+    return changeStatus(
+        user,
+        projectId,
+        itemId,
+        ItemStatus.READY,
+        Set.of(ItemStatus.DRAFT, ItemStatus.REJECTED),
+        "marked %s ready to publish");
   }
 
   public ProjectItem reject(User user, long projectId, long itemId) {
-    return changeStatus(user, projectId, itemId, ItemStatus.REJECTED, Set.of(ItemStatus.DRAFT, ItemStatus.READY), "rejected %s");
+    return changeStatus(
+        user,
+        projectId,
+        itemId,
+        ItemStatus.REJECTED,
+        Set.of(ItemStatus.DRAFT, ItemStatus.READY),
+        "rejected %s");
   }
 
-  private ProjectItem changeStatus(User user, long projectId, long itemId, ItemStatus to, Set<ItemStatus> from, String verb) {
-    return db.write(h -> {
-      Access.require(h, user, projectId);
-      requireNotPublishing(h, projectId);
-      ProjectItem item = loadItem(h, projectId, itemId);
-      ItemStatus current = ItemStatus.of(item.status());
-      if (!from.contains(current)) {
-        throw ApiException.conflict("The item is " + current.wire().replace('_', ' ') + "; it cannot be " + to.wire() + " now.");
-      }
-      ProjectItem updated = setItemStatus(h, item, to, user.id());
-      String message = user.displayName() + " " + String.format(verb, item.title()) + ".";
-      activities.recordSystem(h, projectId, itemId, "item_status", message);
-      Project p = touchProject(h, projectId);
-      for (String member : p.members()) {
-        notifications.notify(h, member, user.id(), NotificationKind.STATUS_CHANGE, "Status changed in " + p.name(), message,
-            "/projects/" + projectId + "#item-" + itemId);
-      }
-      return updated;
-    });
+  private ProjectItem changeStatus(
+      User user, long projectId, long itemId, ItemStatus to, Set<ItemStatus> from, String verb) {
+    return db.write(
+        h -> {
+          Access.require(h, user, projectId);
+          requireNotPublishing(h, projectId);
+          ProjectItem item = loadItem(h, projectId, itemId);
+          ItemStatus current = ItemStatus.of(item.status());
+          if (!from.contains(current)) {
+            throw ApiException.conflict(
+                "The item is "
+                    + current.wire().replace('_', ' ')
+                    + "; it cannot be "
+                    + to.wire()
+                    + " now.");
+          }
+          ProjectItem updated = setItemStatus(h, item, to, user.id());
+          String message = user.displayName() + " " + String.format(verb, item.title()) + ".";
+          activities.recordSystem(h, projectId, itemId, "item_status", message);
+          Project p = touchProject(h, projectId);
+          for (String member : p.members()) {
+            notifications.notify(
+                h,
+                member,
+                user.id(),
+                NotificationKind.STATUS_CHANGE,
+                "Status changed in " + p.name(),
+                message,
+                "/projects/" + projectId + "#item-" + itemId);
+          }
+          return updated;
+        });
   }
 
   // ---------------------------------------------------------------- publishing
@@ -240,21 +345,32 @@ public final class ProjectService {
    * failed items left ready.
    */
   public Project publish(User user, long projectId) {
-    List<ProjectItem> ready = db.write(h -> {
-      if (user != null) {
-        Access.require(h, user, projectId);
-      }
-      Project p = load(h, projectId).orElseThrow(() -> ApiException.notFound("Project " + projectId));
-      if (p.status().equals(ProjectStatus.PUBLISHING.wire())) {
-        throw ApiException.conflict("The project is already being published.");
-      }
-      List<ProjectItem> items = itemsWithStatus(h, projectId, p.status().equals(ProjectStatus.SCHEDULED.wire()) ? ItemStatus.SCHEDULED : ItemStatus.READY);
-      if (items.isEmpty()) {
-        throw ApiException.conflict("Nothing to publish: no item in \"" + p.name() + "\" is ready to publish.");
-      }
-      setProjectStatus(h, projectId, ProjectStatus.PUBLISHING, null);
-      return items;
-    });
+    List<ProjectItem> ready =
+        db.write(
+            h -> {
+              if (user != null) {
+                Access.require(h, user, projectId);
+              }
+              Project p =
+                  load(h, projectId)
+                      .orElseThrow(() -> ApiException.notFound("Project " + projectId));
+              if (p.status().equals(ProjectStatus.PUBLISHING.wire())) {
+                throw ApiException.conflict("The project is already being published.");
+              }
+              List<ProjectItem> items =
+                  itemsWithStatus(
+                      h,
+                      projectId,
+                      p.status().equals(ProjectStatus.SCHEDULED.wire())
+                          ? ItemStatus.SCHEDULED
+                          : ItemStatus.READY);
+              if (items.isEmpty()) {
+                throw ApiException.conflict(
+                    "Nothing to publish: no item in \"" + p.name() + "\" is ready to publish.");
+              }
+              setProjectStatus(h, projectId, ProjectStatus.PUBLISHING, null);
+              return items;
+            });
     Set<Long> failed;
     try {
       failed = publisher.publish(ready);
@@ -267,33 +383,50 @@ public final class ProjectService {
     Set<Long> failedIds = failed;
     String actor = user == null ? null : user.id();
     String who = user == null ? "Scheduled publishing" : user.displayName();
-    return db.write(h -> {
-      int published = 0;
-      for (ProjectItem i : ready) {
-        ProjectItem current = loadItemOrNull(h, projectId, i.id());
-        if (current == null) {
-          continue;
-        }
-        if (failedIds.contains(i.id())) {
-          setItemStatus(h, current, ItemStatus.READY, current.changedBy());
-        } else {
-          setItemStatus(h, current, ItemStatus.PUBLISHED, actor == null ? current.changedBy() : actor);
-          published++;
-        }
-      }
-      boolean ok = failedIds.isEmpty();
-      setProjectStatus(h, projectId, ok ? ProjectStatus.ACTIVE : ProjectStatus.PUBLISH_FAILED, null);
-      Project p = load(h, projectId).orElseThrow();
-      String message = ok
-          ? who + " published " + published + " item" + (published == 1 ? "" : "s") + "."
-          : who + " published " + published + " item" + (published == 1 ? "" : "s") + "; " + failedIds.size() + " failed to publish.";
-      activities.recordSystem(h, projectId, null, ok ? "published" : "publish_failed", message);
-      for (String member : p.members()) {
-        notifications.notify(h, member, actor, ok ? NotificationKind.PUBLISHED : NotificationKind.PUBLISH_FAILED,
-            (ok ? "Published: " : "Publishing failed: ") + p.name(), message, "/projects/" + projectId);
-      }
-      return p;
-    });
+    return db.write(
+        h -> {
+          int published = 0;
+          for (ProjectItem i : ready) {
+            ProjectItem current = loadItemOrNull(h, projectId, i.id());
+            if (current == null) {
+              continue;
+            }
+            if (failedIds.contains(i.id())) {
+              setItemStatus(h, current, ItemStatus.READY, current.changedBy());
+            } else {
+              setItemStatus(
+                  h, current, ItemStatus.PUBLISHED, actor == null ? current.changedBy() : actor);
+              published++;
+            }
+          }
+          boolean ok = failedIds.isEmpty();
+          setProjectStatus(
+              h, projectId, ok ? ProjectStatus.ACTIVE : ProjectStatus.PUBLISH_FAILED, null);
+          Project p = load(h, projectId).orElseThrow();
+          String message =
+              ok
+                  ? who + " published " + published + " item" + (published == 1 ? "" : "s") + "."
+                  : who
+                      + " published "
+                      + published
+                      + " item"
+                      + (published == 1 ? "" : "s")
+                      + "; "
+                      + failedIds.size()
+                      + " failed to publish.";
+          activities.recordSystem(h, projectId, null, ok ? "published" : "publish_failed", message);
+          for (String member : p.members()) {
+            notifications.notify(
+                h,
+                member,
+                actor,
+                ok ? NotificationKind.PUBLISHED : NotificationKind.PUBLISH_FAILED,
+                (ok ? "Published: " : "Publishing failed: ") + p.name(),
+                message,
+                "/projects/" + projectId);
+          }
+          return p;
+        });
   }
 
   public Project schedule(User user, long projectId, OffsetDateTime at) {
@@ -303,45 +436,64 @@ public final class ProjectService {
     if (!at.isAfter(OffsetDateTime.now(clock))) {
       throw ApiException.invalid(Map.of("at", "must be in the future"));
     }
-    return db.write(h -> {
-      Access.require(h, user, projectId);
-      Project p = load(h, projectId).orElseThrow();
-      if (p.status().equals(ProjectStatus.PUBLISHING.wire())) {
-        throw ApiException.conflict("The project is being published.");
-      }
-      List<ProjectItem> ready = itemsWithStatus(h, projectId, ItemStatus.READY);
-      if (ready.isEmpty() && !p.status().equals(ProjectStatus.SCHEDULED.wire())) {
-        throw ApiException.conflict("Nothing to schedule: no item in \"" + p.name() + "\" is ready to publish.");
-      }
-      for (ProjectItem i : ready) {
-        setItemStatus(h, i, ItemStatus.SCHEDULED, user.id());
-      }
-      setProjectStatus(h, projectId, ProjectStatus.SCHEDULED, at);
-      activities.recordSystem(h, projectId, null, "scheduled", user.displayName() + " scheduled publishing for " + at + ".");
-      return load(h, projectId).orElseThrow();
-    });
+    return db.write(
+        h -> {
+          Access.require(h, user, projectId);
+          Project p = load(h, projectId).orElseThrow();
+          if (p.status().equals(ProjectStatus.PUBLISHING.wire())) {
+            throw ApiException.conflict("The project is being published.");
+          }
+          List<ProjectItem> ready = itemsWithStatus(h, projectId, ItemStatus.READY);
+          if (ready.isEmpty() && !p.status().equals(ProjectStatus.SCHEDULED.wire())) {
+            throw ApiException.conflict(
+                "Nothing to schedule: no item in \"" + p.name() + "\" is ready to publish.");
+          }
+          for (ProjectItem i : ready) {
+            setItemStatus(h, i, ItemStatus.SCHEDULED, user.id());
+          }
+          setProjectStatus(h, projectId, ProjectStatus.SCHEDULED, at);
+          activities.recordSystem(
+              h,
+              projectId,
+              null,
+              "scheduled",
+              user.displayName() + " scheduled publishing for " + at + ".");
+          return load(h, projectId).orElseThrow();
+        });
   }
 
   public Project unschedule(User user, long projectId) {
-    return db.write(h -> {
-      Access.require(h, user, projectId);
-      Project p = load(h, projectId).orElseThrow();
-      if (!p.status().equals(ProjectStatus.SCHEDULED.wire())) {
-        throw ApiException.conflict("The project is not scheduled.");
-      }
-      for (ProjectItem i : itemsWithStatus(h, projectId, ItemStatus.SCHEDULED)) {
-        setItemStatus(h, i, ItemStatus.READY, user.id());
-      }
-      setProjectStatus(h, projectId, ProjectStatus.ACTIVE, null);
-      activities.recordSystem(h, projectId, null, "unscheduled", user.displayName() + " removed the scheduled publishing.");
-      return load(h, projectId).orElseThrow();
-    });
+    return db.write(
+        h -> {
+          Access.require(h, user, projectId);
+          Project p = load(h, projectId).orElseThrow();
+          if (!p.status().equals(ProjectStatus.SCHEDULED.wire())) {
+            throw ApiException.conflict("The project is not scheduled.");
+          }
+          for (ProjectItem i : itemsWithStatus(h, projectId, ItemStatus.SCHEDULED)) {
+            setItemStatus(h, i, ItemStatus.READY, user.id());
+          }
+          setProjectStatus(h, projectId, ProjectStatus.ACTIVE, null);
+          activities.recordSystem(
+              h,
+              projectId,
+              null,
+              "unscheduled",
+              user.displayName() + " removed the scheduled publishing.");
+          return load(h, projectId).orElseThrow();
+        });
   }
 
   /** Publishes every scheduled project whose time has come; returns how many. */
   public int publishDue() {
-    List<Long> due = db.read(h -> h.createQuery("SELECT id FROM projects WHERE status = 'scheduled' AND scheduled_at <= :now ORDER BY id")
-        .bind("now", OffsetDateTime.now(clock)).mapTo(Long.class).list());
+    List<Long> due =
+        db.read(
+            h ->
+                h.createQuery(
+                        "SELECT id FROM projects WHERE status = 'scheduled' AND scheduled_at <= :now ORDER BY id")
+                    .bind("now", OffsetDateTime.now(clock))
+                    .mapTo(Long.class)
+                    .list());
     int n = 0;
     for (long id : due) {
       try {
@@ -357,53 +509,99 @@ public final class ProjectService {
   // ---------------------------------------------------------------- helpers
 
   private void requireNotPublishing(Handle h, long projectId) {
-    String status = h.createQuery("SELECT status FROM projects WHERE id = :p").bind("p", projectId).mapTo(String.class).one();
+    String status =
+        h.createQuery("SELECT status FROM projects WHERE id = :p")
+            .bind("p", projectId)
+            .mapTo(String.class)
+            .one();
     if (status.equals(ProjectStatus.PUBLISHING.wire())) {
       throw ApiException.conflict("The project is being published; try again in a moment.");
     }
   }
 
   private ProjectItem setItemStatus(Handle h, ProjectItem item, ItemStatus to, String by) {
-    h.createUpdate("UPDATE project_items SET status = :s, changed_by = :u, changed_at = :now, version = version + 1 WHERE id = :i")
-        .bind("s", to.wire()).bind("u", by).bind("now", OffsetDateTime.now(clock)).bind("i", item.id()).execute();
+    h.createUpdate(
+            "UPDATE project_items SET status = :s, changed_by = :u, changed_at = :now, version = version + 1 WHERE id = :i")
+        .bind("s", to.wire())
+        .bind("u", by)
+        .bind("now", OffsetDateTime.now(clock))
+        .bind("i", item.id())
+        .execute();
     ProjectItem updated = loadItem(h, item.projectId(), item.id());
-    changes.record(h, channel(item.projectId()), "item", String.valueOf(item.id()), "updated", updated.version(), updated);
+    changes.record(
+        h,
+        channel(item.projectId()),
+        "item",
+        String.valueOf(item.id()),
+        "updated",
+        updated.version(),
+        updated);
     return updated;
   }
 
-  private void setProjectStatus(Handle h, long projectId, ProjectStatus status, OffsetDateTime scheduledAt) {
+  private void setProjectStatus(
+      Handle h, long projectId, ProjectStatus status, OffsetDateTime scheduledAt) {
     h.createUpdate("UPDATE projects SET status = :s, scheduled_at = :at WHERE id = :p")
-        .bind("s", status.wire()).bind("at", scheduledAt).bind("p", projectId).execute();
+        .bind("s", status.wire())
+        .bind("at", scheduledAt)
+        .bind("p", projectId)
+        .execute();
     touchProject(h, projectId);
   }
 
   /** Bumps the project's version and records it (its counts or members changed). */
   private Project touchProject(Handle h, long projectId) {
-    h.createUpdate("UPDATE projects SET version = version + 1 WHERE id = :p").bind("p", projectId).execute();
+    h.createUpdate("UPDATE projects SET version = version + 1 WHERE id = :p")
+        .bind("p", projectId)
+        .execute();
     Project p = load(h, projectId).orElseThrow();
-    changes.record(h, channel(projectId), "project", String.valueOf(projectId), "updated", p.version(), p);
+    changes.record(
+        h, channel(projectId), "project", String.valueOf(projectId), "updated", p.version(), p);
     return p;
   }
 
   private List<ProjectItem> itemsWithStatus(Handle h, long projectId, ItemStatus status) {
-    return h.createQuery("SELECT * FROM project_items WHERE project_id = :p AND status = :s ORDER BY id")
-        .bind("p", projectId).bind("s", status.wire()).map((rs, ctx) -> item(rs)).list();
+    return h.createQuery(
+            "SELECT * FROM project_items WHERE project_id = :p AND status = :s ORDER BY id")
+        .bind("p", projectId)
+        .bind("s", status.wire())
+        .map((rs, ctx) -> item(rs))
+        .list();
   }
 
   static Optional<Project> load(Handle h, long id) {
-    return h.createQuery("SELECT * FROM projects WHERE id = :id").bind("id", id).map((rs, ctx) -> {
-      Map<String, Integer> counts = new LinkedHashMap<>();
-      for (ItemStatus s : ItemStatus.values()) {
-        counts.put(s.wire(), 0);
-      }
-      h.createQuery("SELECT status, COUNT(*) AS n FROM project_items WHERE project_id = :p GROUP BY status").bind("p", id)
-          .map((r2, c2) -> Map.entry(r2.getString(1), r2.getInt(2))).forEach(e -> counts.put(e.getKey(), e.getValue()));
-      List<String> members = h.createQuery("SELECT user_id FROM project_members WHERE project_id = :p ORDER BY user_id").bind("p", id)
-          .mapTo(String.class).list();
-      return new Project(rs.getLong("id"), rs.getString("name"), rs.getString("description"), rs.getString("status"),
-          rs.getObject("scheduled_at", OffsetDateTime.class), rs.getString("created_by"),
-          rs.getObject("created_at", OffsetDateTime.class), rs.getLong("version"), members, counts);
-    }).findOne();
+    return h.createQuery("SELECT * FROM projects WHERE id = :id")
+        .bind("id", id)
+        .map(
+            (rs, ctx) -> {
+              Map<String, Integer> counts = new LinkedHashMap<>();
+              for (ItemStatus s : ItemStatus.values()) {
+                counts.put(s.wire(), 0);
+              }
+              h.createQuery(
+                      "SELECT status, COUNT(*) AS n FROM project_items WHERE project_id = :p GROUP BY status")
+                  .bind("p", id)
+                  .map((r2, c2) -> Map.entry(r2.getString(1), r2.getInt(2)))
+                  .forEach(e -> counts.put(e.getKey(), e.getValue()));
+              List<String> members =
+                  h.createQuery(
+                          "SELECT user_id FROM project_members WHERE project_id = :p ORDER BY user_id")
+                      .bind("p", id)
+                      .mapTo(String.class)
+                      .list();
+              return new Project(
+                  rs.getLong("id"),
+                  rs.getString("name"),
+                  rs.getString("description"),
+                  rs.getString("status"),
+                  rs.getObject("scheduled_at", OffsetDateTime.class),
+                  rs.getString("created_by"),
+                  rs.getObject("created_at", OffsetDateTime.class),
+                  rs.getLong("version"),
+                  members,
+                  counts);
+            })
+        .findOne();
   }
 
   static ProjectItem loadItem(Handle h, long projectId, long itemId) {
@@ -415,13 +613,25 @@ public final class ProjectService {
   }
 
   static ProjectItem loadItemOrNull(Handle h, long projectId, long itemId) {
-    return h.createQuery("SELECT * FROM project_items WHERE id = :i AND project_id = :p").bind("i", itemId).bind("p", projectId)
-        .map((rs, ctx) -> item(rs)).findOne().orElse(null);
+    return h.createQuery("SELECT * FROM project_items WHERE id = :i AND project_id = :p")
+        .bind("i", itemId)
+        .bind("p", projectId)
+        .map((rs, ctx) -> item(rs))
+        .findOne()
+        .orElse(null);
   }
 
   static ProjectItem item(java.sql.ResultSet rs) throws java.sql.SQLException {
-    return new ProjectItem(rs.getLong("id"), rs.getLong("project_id"), rs.getString("content_ref"), rs.getInt("content_version"),
-        rs.getString("title"), rs.getString("type"), rs.getString("status"), rs.getString("changed_by"),
-        rs.getObject("changed_at", OffsetDateTime.class), rs.getLong("version"));
+    return new ProjectItem(
+        rs.getLong("id"),
+        rs.getLong("project_id"),
+        rs.getString("content_ref"),
+        rs.getInt("content_version"),
+        rs.getString("title"),
+        rs.getString("type"),
+        rs.getString("status"),
+        rs.getString("changed_by"),
+        rs.getObject("changed_at", OffsetDateTime.class),
+        rs.getLong("version"));
   }
 }

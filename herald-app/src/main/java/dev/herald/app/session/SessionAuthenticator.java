@@ -12,9 +12,9 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 
 /**
- * Authenticates real-time connections with the app's session cookie, so a logged-in page
- * connects with no token at all. The connection closes (4005) when the session expires. The
- * database lookup runs on a worker executor, off the I/O thread.
+ * Authenticates real-time connections with the app's session cookie, so a logged-in page connects
+ * with no token at all. The connection closes (4005) when the session expires. The database lookup
+ * runs on a worker executor, off the I/O thread.
  */
 public final class SessionAuthenticator implements Authenticator {
   private final SessionStore sessions;
@@ -29,18 +29,25 @@ public final class SessionAuthenticator implements Authenticator {
   @Override
   public CompletionStage<Principal> authenticate(ConnectRequest request) {
     String token = request.cookie(SessionStore.COOKIE);
-    return CompletableFuture.supplyAsync(() -> sessions.find(token), blocking).thenCompose(found -> {
-      if (found.isEmpty()) {
-        return CompletableFuture.failedFuture(new AuthenticationException("not logged in (no valid session cookie)", false));
-      }
-      SessionStore.Session s = found.get();
-      try {
-        String info = codec.mapper().writeValueAsString(Map.of("name", s.user().displayName()));
-        return CompletableFuture.completedFuture(
-            new Principal(s.user().id(), codec.parseRaw(info), s.expiresAt().toInstant().toEpochMilli()));
-      } catch (ProtocolException | com.fasterxml.jackson.core.JsonProcessingException e) {
-        return CompletableFuture.failedFuture(e);
-      }
-    });
+    return CompletableFuture.supplyAsync(() -> sessions.find(token), blocking)
+        .thenCompose(
+            found -> {
+              if (found.isEmpty()) {
+                return CompletableFuture.failedFuture(
+                    new AuthenticationException("not logged in (no valid session cookie)", false));
+              }
+              SessionStore.Session s = found.get();
+              try {
+                String info =
+                    codec.mapper().writeValueAsString(Map.of("name", s.user().displayName()));
+                return CompletableFuture.completedFuture(
+                    new Principal(
+                        s.user().id(),
+                        codec.parseRaw(info),
+                        s.expiresAt().toInstant().toEpochMilli()));
+              } catch (ProtocolException | com.fasterxml.jackson.core.JsonProcessingException e) {
+                return CompletableFuture.failedFuture(e);
+              }
+            });
   }
 }

@@ -41,8 +41,16 @@ public final class SessionStore {
     String csrf = randomToken();
     OffsetDateTime now = OffsetDateTime.now(clock);
     OffsetDateTime expires = now.plus(ttl);
-    db.write(h -> h.createUpdate("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES (:t, :u, :c, :now, :exp)")
-        .bind("t", hash(token)).bind("u", user.id()).bind("c", csrf).bind("now", now).bind("exp", expires).execute());
+    db.write(
+        h ->
+            h.createUpdate(
+                    "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES (:t, :u, :c, :now, :exp)")
+                .bind("t", hash(token))
+                .bind("u", user.id())
+                .bind("c", csrf)
+                .bind("now", now)
+                .bind("exp", expires)
+                .execute());
     return new Session(token, csrf, user, expires);
   }
 
@@ -52,23 +60,44 @@ public final class SessionStore {
       return Optional.empty();
     }
     OffsetDateTime now = OffsetDateTime.now(clock);
-    return db.read(h -> h.createQuery("SELECT user_id, csrf_token, expires_at FROM sessions WHERE token_hash = :t AND expires_at > :now")
-        .bind("t", hash(token)).bind("now", now)
-        .map((rs, ctx) -> new Object[] {rs.getString(1), rs.getString(2), rs.getObject(3, OffsetDateTime.class)})
-        .findOne()
-        .flatMap(row -> UserRepository.find(h, (String) row[0])
-            .map(u -> new Session(token, (String) row[1], u, (OffsetDateTime) row[2]))));
+    return db.read(
+        h ->
+            h.createQuery(
+                    "SELECT user_id, csrf_token, expires_at FROM sessions WHERE token_hash = :t AND expires_at > :now")
+                .bind("t", hash(token))
+                .bind("now", now)
+                .map(
+                    (rs, ctx) ->
+                        new Object[] {
+                          rs.getString(1), rs.getString(2), rs.getObject(3, OffsetDateTime.class)
+                        })
+                .findOne()
+                .flatMap(
+                    row ->
+                        UserRepository.find(h, (String) row[0])
+                            .map(
+                                u ->
+                                    new Session(
+                                        token, (String) row[1], u, (OffsetDateTime) row[2]))));
   }
 
   public void delete(String token) {
     if (token != null) {
-      db.write(h -> h.createUpdate("DELETE FROM sessions WHERE token_hash = :t").bind("t", hash(token)).execute());
+      db.write(
+          h ->
+              h.createUpdate("DELETE FROM sessions WHERE token_hash = :t")
+                  .bind("t", hash(token))
+                  .execute());
     }
   }
 
   /** Removes expired sessions; returns how many. */
   public int purgeExpired() {
-    return db.write(h -> h.createUpdate("DELETE FROM sessions WHERE expires_at <= :now").bind("now", OffsetDateTime.now(clock)).execute());
+    return db.write(
+        h ->
+            h.createUpdate("DELETE FROM sessions WHERE expires_at <= :now")
+                .bind("now", OffsetDateTime.now(clock))
+                .execute());
   }
 
   public Duration ttl() {
@@ -83,7 +112,9 @@ public final class SessionStore {
 
   static String hash(String token) {
     try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8)));
+      return HexFormat.of()
+          .formatHex(
+              MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8)));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }

@@ -28,9 +28,16 @@ public final class UserRepository {
       throw new IllegalArgumentException("user id must match " + ID.pattern());
     }
     String hash = hasher.hash(password);
-    db.write(h -> h.createUpdate("INSERT INTO users (id, display_name, role, password_hash, created_at) VALUES (:id, :name, :role, :hash, :now)")
-        .bind("id", id).bind("name", displayName).bind("role", role.wire()).bind("hash", hash)
-        .bind("now", OffsetDateTime.now(clock)).execute());
+    db.write(
+        h ->
+            h.createUpdate(
+                    "INSERT INTO users (id, display_name, role, password_hash, created_at) VALUES (:id, :name, :role, :hash, :now)")
+                .bind("id", id)
+                .bind("name", displayName)
+                .bind("role", role.wire())
+                .bind("hash", hash)
+                .bind("now", OffsetDateTime.now(clock))
+                .execute());
     return new User(id, displayName, role);
   }
 
@@ -43,15 +50,26 @@ public final class UserRepository {
   }
 
   public static Optional<User> find(Handle h, String id) {
-    return h.createQuery("SELECT id, display_name, role FROM users WHERE id = :id").bind("id", id)
-        .map((rs, ctx) -> new User(rs.getString("id"), rs.getString("display_name"), Role.of(rs.getString("role"))))
+    return h.createQuery("SELECT id, display_name, role FROM users WHERE id = :id")
+        .bind("id", id)
+        .map(
+            (rs, ctx) ->
+                new User(
+                    rs.getString("id"),
+                    rs.getString("display_name"),
+                    Role.of(rs.getString("role"))))
         .findOne();
   }
 
   /** Checks a password; a constant amount of hashing work whether or not the user exists. */
   public Optional<User> authenticate(String id, String password) {
-    Optional<String> hash = db.read(h -> h.createQuery("SELECT password_hash FROM users WHERE id = :id")
-        .bind("id", id == null ? "" : id).mapTo(String.class).findOne());
+    Optional<String> hash =
+        db.read(
+            h ->
+                h.createQuery("SELECT password_hash FROM users WHERE id = :id")
+                    .bind("id", id == null ? "" : id)
+                    .mapTo(String.class)
+                    .findOne());
     if (hash.isEmpty()) {
       hasher.matches(password == null ? "" : password, DUMMY_HASH);
       return Optional.empty();
@@ -60,9 +78,16 @@ public final class UserRepository {
   }
 
   public List<User> all() {
-    return db.read(h -> h.createQuery("SELECT id, display_name, role FROM users ORDER BY id")
-        .map((rs, ctx) -> new User(rs.getString("id"), rs.getString("display_name"), Role.of(rs.getString("role"))))
-        .list());
+    return db.read(
+        h ->
+            h.createQuery("SELECT id, display_name, role FROM users ORDER BY id")
+                .map(
+                    (rs, ctx) ->
+                        new User(
+                            rs.getString("id"),
+                            rs.getString("display_name"),
+                            Role.of(rs.getString("role"))))
+                .list());
   }
 
   /** A fixed hash to spend the same time on unknown users as on known ones. */

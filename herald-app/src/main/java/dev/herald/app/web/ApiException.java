@@ -24,7 +24,11 @@ public final class ApiException extends RuntimeException {
   }
 
   public static ApiException invalid(Map<String, String> fields) {
-    return new ApiException(400, "validation_failed", "Some fields are invalid: " + String.join(", ", fields.keySet()), fields);
+    return new ApiException(
+        400,
+        "validation_failed",
+        "Some fields are invalid: " + String.join(", ", fields.keySet()),
+        fields);
   }
 
   public static ApiException unauthorized() {

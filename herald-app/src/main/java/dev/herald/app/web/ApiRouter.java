@@ -27,15 +27,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The JSON REST API under {@code /api} (docs/api.md). Handlers run on worker threads (JDBC
- * blocks). Every route but login requires a session cookie; every state-changing request also
- * needs the session's CSRF token in {@code X-CSRF-Token}. After a write commits, the outbox relay
- * is woken so events go out at once.
+ * The JSON REST API under {@code /api} (docs/api.md). Handlers run on worker threads (JDBC blocks).
+ * Every route but login requires a session cookie; every state-changing request also needs the
+ * session's CSRF token in {@code X-CSRF-Token}. After a write commits, the outbox relay is woken so
+ * events go out at once.
  */
 public final class ApiRouter {
   private static final Logger log = LoggerFactory.getLogger(ApiRouter.class);
   public static final String CSRF_HEADER = "X-CSRF-Token";
   private static final int MAX_BODY = 64 * 1024;
+
   /** Change-log rows read per changes request; more are fetched by asking again from "seq". */
   static final int CHANGES_PAGE = 10_000;
 
@@ -48,8 +49,15 @@ public final class ApiRouter {
   private final OutboxRelay relay;
   private final ObjectMapper json;
 
-  public ApiRouter(Database db, UserRepository users, SessionStore sessions, ProjectService projects, ActivityService activities,
-      NotificationService notifications, OutboxRelay relay, ObjectMapper json) {
+  public ApiRouter(
+      Database db,
+      UserRepository users,
+      SessionStore sessions,
+      ProjectService projects,
+      ActivityService activities,
+      NotificationService notifications,
+      OutboxRelay relay,
+      ObjectMapper json) {
     this.db = db;
     this.users = users;
     this.sessions = sessions;
@@ -72,71 +80,142 @@ public final class ApiRouter {
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY));
 
     open(router.post("/api/login"), this::login);
-    api(router.post("/api/logout"), r -> {
-      sessions.delete(r.ctx().request().getCookie(SessionStore.COOKIE).getValue());
-      r.ctx().response().addCookie(expiredCookie(r.ctx()));
-      return new Status(204, null);
-    });
+    api(
+        router.post("/api/logout"),
+        r -> {
+          sessions.delete(r.ctx().request().getCookie(SessionStore.COOKIE).getValue());
+          r.ctx().response().addCookie(expiredCookie(r.ctx()));
+          return new Status(204, null);
+        });
     api(router.get("/api/me"), r -> me(r.user(), r.ctx()));
-    api(router.get("/api/users"), r -> {
-      String q = r.query("q") == null ? "" : r.query("q").toLowerCase();
-      return users.all().stream()
-          .filter(u -> u.id().startsWith(q) || u.displayName().toLowerCase().contains(q))
-          .map(u -> Map.of("id", u.id(), "displayName", u.displayName()))
-          .toList();
-    });
+    api(
+        router.get("/api/users"),
+        r -> {
+          String q = r.query("q") == null ? "" : r.query("q").toLowerCase();
+          return users.all().stream()
+              .filter(u -> u.id().startsWith(q) || u.displayName().toLowerCase().contains(q))
+              .map(u -> Map.of("id", u.id(), "displayName", u.displayName()))
+              .toList();
+        });
 
     api(router.get("/api/projects"), r -> projects.list(r.user()));
-    api(router.post("/api/projects"), r -> new Status(201, projects.create(r.user(), r.string("name"), r.string("description"), r.strings("members"))));
+    api(
+        router.post("/api/projects"),
+        r ->
+            new Status(
+                201,
+                projects.create(
+                    r.user(), r.string("name"), r.string("description"), r.strings("members"))));
     api(router.get("/api/projects/:id"), r -> projects.get(r.user(), r.id("id")));
     api(router.get("/api/projects/:id/snapshot"), r -> snapshot(r.user(), r.id("id")));
     api(router.get("/api/projects/:id/changes"), r -> projectChanges(r));
-    api(router.post("/api/projects/:id/members"), r -> projects.addMember(r.user(), r.id("id"), r.string("userId")));
-    api(router.delete("/api/projects/:id/members/:userId"), r -> projects.removeMember(r.user(), r.id("id"), r.path("userId")));
+    api(
+        router.post("/api/projects/:id/members"),
+        r -> projects.addMember(r.user(), r.id("id"), r.string("userId")));
+    api(
+        router.delete("/api/projects/:id/members/:userId"),
+        r -> projects.removeMember(r.user(), r.id("id"), r.path("userId")));
     api(router.get("/api/projects/:id/items"), r -> projects.items(r.user(), r.id("id")));
-    api(router.post("/api/projects/:id/items"), r -> new Status(201,
-        projects.addItem(r.user(), r.id("id"), r.string("contentRef"), r.integer("contentVersion"), r.string("title"), r.string("type"))));
-    api(router.delete("/api/projects/:id/items/:itemId"), r -> {
-      projects.removeItem(r.user(), r.id("id"), r.id("itemId"));
-      return new Status(204, null);
-    });
-    api(router.post("/api/projects/:id/items/:itemId/ready"), r -> projects.markReady(r.user(), r.id("id"), r.id("itemId")));
-    api(router.post("/api/projects/:id/items/:itemId/reject"), r -> projects.reject(r.user(), r.id("id"), r.id("itemId")));
+    api(
+        router.post("/api/projects/:id/items"),
+        r ->
+            new Status(
+                201,
+                projects.addItem(
+                    r.user(),
+                    r.id("id"),
+                    r.string("contentRef"),
+                    r.integer("contentVersion"),
+                    r.string("title"),
+                    r.string("type"))));
+    api(
+        router.delete("/api/projects/:id/items/:itemId"),
+        r -> {
+          projects.removeItem(r.user(), r.id("id"), r.id("itemId"));
+          return new Status(204, null);
+        });
+    api(
+        router.post("/api/projects/:id/items/:itemId/ready"),
+        r -> projects.markReady(r.user(), r.id("id"), r.id("itemId")));
+    api(
+        router.post("/api/projects/:id/items/:itemId/reject"),
+        r -> projects.reject(r.user(), r.id("id"), r.id("itemId")));
     api(router.post("/api/projects/:id/publish"), r -> projects.publish(r.user(), r.id("id")));
-    api(router.post("/api/projects/:id/schedule"), r -> projects.schedule(r.user(), r.id("id"), r.time("at")));
-    api(router.delete("/api/projects/:id/schedule"), r -> projects.unschedule(r.user(), r.id("id")));
+    api(
+        router.post("/api/projects/:id/schedule"),
+        r -> projects.schedule(r.user(), r.id("id"), r.time("at")));
+    api(
+        router.delete("/api/projects/:id/schedule"),
+        r -> projects.unschedule(r.user(), r.id("id")));
 
-    api(router.get("/api/projects/:id/activities"), r -> activities.list(r.user(), r.id("id"), r.queryLong("before"), r.queryInt("limit", 50)));
-    api(router.post("/api/projects/:id/activities"), r -> new Status(201,
-        activities.post(r.user(), r.id("id"), r.longValue("itemId"), r.string("message"))));
-    api(router.patch("/api/activities/:id"), r -> activities.edit(r.user(), r.id("id"), r.string("message")));
-    api(router.delete("/api/activities/:id"), r -> {
-      activities.delete(r.user(), r.id("id"));
-      return new Status(204, null);
-    });
-    api(router.post("/api/activities/:id/replies"), r -> new Status(201, activities.reply(r.user(), r.id("id"), r.string("message"))));
-    api(router.patch("/api/replies/:id"), r -> activities.editReply(r.user(), r.id("id"), r.string("message")));
-    api(router.delete("/api/replies/:id"), r -> {
-      activities.deleteReply(r.user(), r.id("id"));
-      return new Status(204, null);
-    });
+    api(
+        router.get("/api/projects/:id/activities"),
+        r -> activities.list(r.user(), r.id("id"), r.queryLong("before"), r.queryInt("limit", 50)));
+    api(
+        router.post("/api/projects/:id/activities"),
+        r ->
+            new Status(
+                201,
+                activities.post(r.user(), r.id("id"), r.longValue("itemId"), r.string("message"))));
+    api(
+        router.patch("/api/activities/:id"),
+        r -> activities.edit(r.user(), r.id("id"), r.string("message")));
+    api(
+        router.delete("/api/activities/:id"),
+        r -> {
+          activities.delete(r.user(), r.id("id"));
+          return new Status(204, null);
+        });
+    api(
+        router.post("/api/activities/:id/replies"),
+        r -> new Status(201, activities.reply(r.user(), r.id("id"), r.string("message"))));
+    api(
+        router.patch("/api/replies/:id"),
+        r -> activities.editReply(r.user(), r.id("id"), r.string("message")));
+    api(
+        router.delete("/api/replies/:id"),
+        r -> {
+          activities.deleteReply(r.user(), r.id("id"));
+          return new Status(204, null);
+        });
 
-    api(router.get("/api/notifications"), r -> {
-      Map<String, Object> out = new LinkedHashMap<>();
-      out.put("seq", db.read(h -> ChangeLog.head(h, NotificationService.channel(r.user().id()))));
-      out.put("unread", notifications.unread(r.user()));
-      out.put("items", notifications.list(r.user(), r.queryLong("before"), r.queryInt("limit", 20)));
-      return out;
-    });
-    api(router.get("/api/notifications/unread-count"), r -> Map.of("unread", notifications.unread(r.user())));
-    api(router.get("/api/notifications/changes"), r -> changes(NotificationService.channel(r.user().id()), r));
-    api(router.post("/api/notifications/read-all"), r -> Map.of("changed", notifications.markAllRead(r.user())));
-    api(router.post("/api/notifications/:id/read"), r -> {
-      notifications.markRead(r.user(), r.id("id"));
-      return new Status(204, null);
-    });
+    api(
+        router.get("/api/notifications"),
+        r -> {
+          Map<String, Object> out = new LinkedHashMap<>();
+          out.put(
+              "seq", db.read(h -> ChangeLog.head(h, NotificationService.channel(r.user().id()))));
+          out.put("unread", notifications.unread(r.user()));
+          out.put(
+              "items",
+              notifications.list(r.user(), r.queryLong("before"), r.queryInt("limit", 20)));
+          return out;
+        });
+    api(
+        router.get("/api/notifications/unread-count"),
+        r -> Map.of("unread", notifications.unread(r.user())));
+    api(
+        router.get("/api/notifications/changes"),
+        r -> changes(NotificationService.channel(r.user().id()), r));
+    api(
+        router.post("/api/notifications/read-all"),
+        r -> Map.of("changed", notifications.markAllRead(r.user())));
+    api(
+        router.post("/api/notifications/:id/read"),
+        r -> {
+          notifications.markRead(r.user(), r.id("id"));
+          return new Status(204, null);
+        });
 
-    router.route("/api/*").last().handler(ctx -> error(ctx, ApiException.notFound("API endpoint " + ctx.request().method() + " " + ctx.request().path())));
+    router
+        .route("/api/*")
+        .last()
+        .handler(
+            ctx ->
+                error(
+                    ctx,
+                    ApiException.notFound(
+                        "API endpoint " + ctx.request().method() + " " + ctx.request().path())));
   }
 
   // ---------------------------------------------------------------- handlers
@@ -153,9 +232,15 @@ public final class ApiRouter {
       sessions.delete(old.getValue()); // rotate: never keep a session id from before login
     }
     SessionStore.Session s = sessions.create(user.get());
-    r.ctx().response().addCookie(Cookie.cookie(SessionStore.COOKIE, s.token())
-        .setPath("/").setHttpOnly(true).setSameSite(CookieSameSite.LAX)
-        .setSecure(isHttps(r.ctx())).setMaxAge(sessions.ttl().toSeconds()));
+    r.ctx()
+        .response()
+        .addCookie(
+            Cookie.cookie(SessionStore.COOKIE, s.token())
+                .setPath("/")
+                .setHttpOnly(true)
+                .setSameSite(CookieSameSite.LAX)
+                .setSecure(isHttps(r.ctx()))
+                .setMaxAge(sessions.ttl().toSeconds()));
     return Map.of("user", user.get(), "csrfToken", s.csrfToken());
   }
 
@@ -165,16 +250,19 @@ public final class ApiRouter {
   }
 
   /**
-   * The project's full state for a page load or a refetch. {@code seq} is read first, so the
-   * state is at least as new as it: replaying "changes since seq" on top may repeat a change the
-   * state already has, which clients skip by entity version.
+   * The project's full state for a page load or a refetch. {@code seq} is read first, so the state
+   * is at least as new as it: replaying "changes since seq" on top may repeat a change the state
+   * already has, which clients skip by entity version.
    */
   private Map<String, Object> snapshot(User user, long projectId) {
     Map<String, Object> out = new LinkedHashMap<>();
-    out.put("seq", db.read(h -> {
-      Access.require(h, user, projectId);
-      return ChangeLog.head(h, ProjectService.channel(projectId));
-    }));
+    out.put(
+        "seq",
+        db.read(
+            h -> {
+              Access.require(h, user, projectId);
+              return ChangeLog.head(h, ProjectService.channel(projectId));
+            }));
     out.put("project", projects.get(user, projectId));
     out.put("items", projects.items(user, projectId));
     out.put("activities", activities.list(user, projectId, null, 50));
@@ -183,34 +271,37 @@ public final class ApiRouter {
 
   private Object projectChanges(Request r) {
     long id = r.id("id");
-    db.read(h -> {
-      Access.require(h, r.user(), id);
-      return null;
-    });
+    db.read(
+        h -> {
+          Access.require(h, r.user(), id);
+          return null;
+        });
     return changes(ProjectService.channel(id), r);
   }
 
   private Object changes(String channel, Request r) {
     Long since = r.queryLong("since");
     if (since == null || since < 0) {
-      throw ApiException.invalid(Map.of("since", "required, the last seq you have (0 for everything)"));
+      throw ApiException.invalid(
+          Map.of("since", "required, the last seq you have (0 for everything)"));
     }
-    return db.read(h -> {
-      ChangeLog.Page page = ChangeLog.since(h, channel, since, CHANGES_PAGE);
-      Map<String, Object> out = new LinkedHashMap<>();
-      out.put("seq", page.seq());
-      out.put("more", page.more());
-      List<Object> parsed = new java.util.ArrayList<>();
-      for (String p : page.payloads()) {
-        try {
-          parsed.add(json.readTree(p));
-        } catch (Exception e) {
-          throw new IllegalStateException(e);
-        }
-      }
-      out.put("changes", parsed);
-      return out;
-    });
+    return db.read(
+        h -> {
+          ChangeLog.Page page = ChangeLog.since(h, channel, since, CHANGES_PAGE);
+          Map<String, Object> out = new LinkedHashMap<>();
+          out.put("seq", page.seq());
+          out.put("more", page.more());
+          List<Object> parsed = new java.util.ArrayList<>();
+          for (String p : page.payloads()) {
+            try {
+              parsed.add(json.readTree(p));
+            } catch (Exception e) {
+              throw new IllegalStateException(e);
+            }
+          }
+          out.put("changes", parsed);
+          return out;
+        });
   }
 
   // ---------------------------------------------------------------- plumbing
@@ -222,25 +313,34 @@ public final class ApiRouter {
 
   /** A route that needs a session, and a CSRF token when it changes state. */
   private void api(Route route, Action action) {
-    route.blockingHandler(ctx -> {
-      Cookie cookie = ctx.request().getCookie(SessionStore.COOKIE);
-      Optional<SessionStore.Session> session = cookie == null ? Optional.empty() : sessions.find(cookie.getValue());
-      if (session.isEmpty()) {
-        error(ctx, ApiException.unauthorized());
-        return;
-      }
-      HttpMethod m = ctx.request().method();
-      boolean changes = !(m.equals(HttpMethod.GET) || m.equals(HttpMethod.HEAD) || m.equals(HttpMethod.OPTIONS));
-      if (changes && !session.get().csrfToken().equals(ctx.request().getHeader(CSRF_HEADER))) {
-        error(ctx, new ApiException(403, "csrf_failed", "Missing or wrong " + CSRF_HEADER + " header.", null));
-        return;
-      }
-      ctx.put("session", session.get());
-      run(ctx, session.get().user(), action);
-      if (changes) {
-        relay.wake();
-      }
-    }, false);
+    route.blockingHandler(
+        ctx -> {
+          Cookie cookie = ctx.request().getCookie(SessionStore.COOKIE);
+          Optional<SessionStore.Session> session =
+              cookie == null ? Optional.empty() : sessions.find(cookie.getValue());
+          if (session.isEmpty()) {
+            error(ctx, ApiException.unauthorized());
+            return;
+          }
+          HttpMethod m = ctx.request().method();
+          boolean changes =
+              !(m.equals(HttpMethod.GET)
+                  || m.equals(HttpMethod.HEAD)
+                  || m.equals(HttpMethod.OPTIONS));
+          if (changes && !session.get().csrfToken().equals(ctx.request().getHeader(CSRF_HEADER))) {
+            error(
+                ctx,
+                new ApiException(
+                    403, "csrf_failed", "Missing or wrong " + CSRF_HEADER + " header.", null));
+            return;
+          }
+          ctx.put("session", session.get());
+          run(ctx, session.get().user(), action);
+          if (changes) {
+            relay.wake();
+          }
+        },
+        false);
   }
 
   private void run(RoutingContext ctx, User user, Action action) {
@@ -265,7 +365,8 @@ public final class ApiRouter {
       return;
     }
     try {
-      ctx.response().setStatusCode(status)
+      ctx.response()
+          .setStatusCode(status)
           .putHeader(HttpHeaders.CONTENT_TYPE, "application/json; charset=utf-8")
           .putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
           .end(json.writeValueAsString(body));
@@ -286,11 +387,16 @@ public final class ApiRouter {
   }
 
   private static boolean isHttps(RoutingContext ctx) {
-    return ctx.request().isSSL() || "https".equalsIgnoreCase(ctx.request().getHeader("X-Forwarded-Proto"));
+    return ctx.request().isSSL()
+        || "https".equalsIgnoreCase(ctx.request().getHeader("X-Forwarded-Proto"));
   }
 
   private static Cookie expiredCookie(RoutingContext ctx) {
-    return Cookie.cookie(SessionStore.COOKIE, "").setPath("/").setHttpOnly(true).setSameSite(CookieSameSite.LAX)
-        .setSecure(isHttps(ctx)).setMaxAge(0);
+    return Cookie.cookie(SessionStore.COOKIE, "")
+        .setPath("/")
+        .setHttpOnly(true)
+        .setSameSite(CookieSameSite.LAX)
+        .setSecure(isHttps(ctx))
+        .setMaxAge(0);
   }
 }

@@ -10,7 +10,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-/** One API request: the logged-in user, path parameters and the JSON body, with clear 4xx errors. */
+/**
+ * One API request: the logged-in user, path parameters and the JSON body, with clear 4xx errors.
+ */
 public final class Request {
   private final RoutingContext ctx;
   private final ObjectMapper json;
@@ -77,7 +79,8 @@ public final class Request {
       // preflight, so this also keeps forms on other sites from driving the API (e.g. login).
       String type = ctx.request().getHeader("Content-Type");
       if (type == null || !type.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
-        throw new ApiException(415, "unsupported_media_type", "Send the body as application/json.", null);
+        throw new ApiException(
+            415, "unsupported_media_type", "Send the body as application/json.", null);
       }
       String text = ctx.body() == null ? null : ctx.body().asString("UTF-8");
       if (text == null || text.isBlank()) {
@@ -155,7 +158,8 @@ public final class Request {
     try {
       return OffsetDateTime.parse(v);
     } catch (DateTimeParseException e) {
-      throw ApiException.invalid(Map.of(field, "must be an ISO-8601 date-time with offset, e.g. 2026-12-01T09:00:00Z"));
+      throw ApiException.invalid(
+          Map.of(field, "must be an ISO-8601 date-time with offset, e.g. 2026-12-01T09:00:00Z"));
     }
   }
 }

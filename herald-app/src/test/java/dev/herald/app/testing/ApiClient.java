@@ -30,7 +30,11 @@ public final class ApiClient {
 
   ApiClient(String base) {
     this.base = base;
-    this.http = HttpClient.newBuilder().cookieHandler(cookies).connectTimeout(Duration.ofSeconds(10)).build();
+    this.http =
+        HttpClient.newBuilder()
+            .cookieHandler(cookies)
+            .connectTimeout(Duration.ofSeconds(10))
+            .build();
   }
 
   /** A response: status and parsed JSON body (null when empty). */
@@ -50,7 +54,8 @@ public final class ApiClient {
   }
 
   public Response login(String user, String password) {
-    Response r = post("/api/login", "{\"username\":\"" + user + "\",\"password\":\"" + password + "\"}");
+    Response r =
+        post("/api/login", "{\"username\":\"" + user + "\",\"password\":\"" + password + "\"}");
     if (r.status() == 200) {
       csrf = r.body().get("csrfToken").asText();
     }
@@ -79,13 +84,20 @@ public final class ApiClient {
   }
 
   public Response post(String path, String json) {
-    return send(HttpRequest.newBuilder(URI.create(base + path)).header("Content-Type", "application/json")
-        .POST(json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json)));
+    return send(
+        HttpRequest.newBuilder(URI.create(base + path))
+            .header("Content-Type", "application/json")
+            .POST(
+                json == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(json)));
   }
 
   public Response patch(String path, String json) {
-    return send(HttpRequest.newBuilder(URI.create(base + path)).header("Content-Type", "application/json")
-        .method("PATCH", HttpRequest.BodyPublishers.ofString(json)));
+    return send(
+        HttpRequest.newBuilder(URI.create(base + path))
+            .header("Content-Type", "application/json")
+            .method("PATCH", HttpRequest.BodyPublishers.ofString(json)));
   }
 
   public Response delete(String path) {
@@ -97,7 +109,9 @@ public final class ApiClient {
       b.header("X-CSRF-Token", csrf);
     }
     try {
-      HttpResponse<String> r = http.send(b.timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r =
+          http.send(
+              b.timeout(Duration.ofSeconds(20)).build(), HttpResponse.BodyHandlers.ofString());
       JsonNode body = r.body() == null || r.body().isEmpty() ? null : JSON.readTree(r.body());
       return new Response(r.statusCode(), body, r);
     } catch (Exception e) {

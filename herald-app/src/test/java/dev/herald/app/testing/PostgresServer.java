@@ -16,10 +16,9 @@ import java.util.stream.Stream;
 
 /**
  * A real, throwaway PostgreSQL server for tests: {@code initdb} into a temporary directory and
- * {@code pg_ctl start} on a free loopback port, once per JVM, stopped at exit. Needs the
- * PostgreSQL server binaries (Debian package {@code postgresql}; .ci/run installs them). As root,
- * the server runs as the {@code postgres} user (initdb refuses root). Each test class gets its own
- * database.
+ * {@code pg_ctl start} on a free loopback port, once per JVM, stopped at exit. Needs the PostgreSQL
+ * server binaries (Debian package {@code postgresql}; .ci/run installs them). As root, the server
+ * runs as the {@code postgres} user (initdb refuses root). Each test class gets its own database.
  */
 public final class PostgresServer {
   private static PostgresServer instance;
@@ -38,19 +37,61 @@ public final class PostgresServer {
       run(List.of("chown", "-R", "postgres:postgres", dir.toString()));
     }
     Path data = dir.resolve("data");
-    run(asPostgres(root, List.of(bin.resolve("initdb").toString(), "-D", data.toString(), "-U", "postgres", "-A", "trust",
-        "--no-sync", "-E", "UTF8", "--locale=C")));
-    run(asPostgres(root, List.of(bin.resolve("pg_ctl").toString(), "-D", data.toString(), "-w", "-t", "60", "-l",
-        dir.resolve("log").toString(), "-o", "-p " + port + " -k " + dir + " -c listen_addresses=127.0.0.1 -c fsync=off "
-            + "-c synchronous_commit=off -c full_page_writes=off", "start")));
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      try {
-        run(asPostgres(root, List.of(bin.resolve("pg_ctl").toString(), "-D", data.toString(), "-m", "immediate", "stop")));
-      } catch (Exception e) {
-        // best effort at exit
-      }
-      deleteQuietly(dir);
-    }));
+    run(
+        asPostgres(
+            root,
+            List.of(
+                bin.resolve("initdb").toString(),
+                "-D",
+                data.toString(),
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "--no-sync",
+                "-E",
+                "UTF8",
+                "--locale=C")));
+    run(
+        asPostgres(
+            root,
+            List.of(
+                bin.resolve("pg_ctl").toString(),
+                "-D",
+                data.toString(),
+                "-w",
+                "-t",
+                "60",
+                "-l",
+                dir.resolve("log").toString(),
+                "-o",
+                "-p "
+                    + port
+                    + " -k "
+                    + dir
+                    + " -c listen_addresses=127.0.0.1 -c fsync=off "
+                    + "-c synchronous_commit=off -c full_page_writes=off",
+                "start")));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  try {
+                    run(
+                        asPostgres(
+                            root,
+                            List.of(
+                                bin.resolve("pg_ctl").toString(),
+                                "-D",
+                                data.toString(),
+                                "-m",
+                                "immediate",
+                                "stop")));
+                  } catch (Exception e) {
+                    // best effort at exit
+                  }
+                  deleteQuietly(dir);
+                }));
   }
 
   /** The shared server, started on first use. */
@@ -60,7 +101,8 @@ public final class PostgresServer {
       try {
         instance = new PostgresServer(bin);
       } catch (IOException | InterruptedException e) {
-        throw new IllegalStateException("cannot start PostgreSQL from " + bin + ": " + e.getMessage(), e);
+        throw new IllegalStateException(
+            "cannot start PostgreSQL from " + bin + ": " + e.getMessage(), e);
       }
     }
     return instance;
@@ -83,12 +125,16 @@ public final class PostgresServer {
 
   private static Path findBin() {
     try (Stream<Path> versions = Files.list(Path.of("/usr/lib/postgresql"))) {
-      return versions.map(v -> v.resolve("bin")).filter(b -> Files.isExecutable(b.resolve("initdb")))
+      return versions
+          .map(v -> v.resolve("bin"))
+          .filter(b -> Files.isExecutable(b.resolve("initdb")))
           .max(Comparator.naturalOrder())
           .orElseThrow();
     } catch (IOException | RuntimeException e) {
-      throw new IllegalStateException("PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin "
-          + "(install the Debian package 'postgresql'; .ci/run does)", e);
+      throw new IllegalStateException(
+          "PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin "
+              + "(install the Debian package 'postgresql'; .ci/run does)",
+          e);
     }
   }
 
@@ -103,8 +149,13 @@ public final class PostgresServer {
 
   private static void run(List<String> command) throws IOException, InterruptedException {
     File log = File.createTempFile("herald-pg-cmd", ".log");
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log)
-        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).directory(new File("/tmp")).start();
+    Process p =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(log)
+            .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+            .directory(new File("/tmp"))
+            .start();
     if (!p.waitFor(120, TimeUnit.SECONDS)) {
       p.destroyForcibly();
       throw new IOException(command + " timed out");

@@ -70,7 +70,8 @@ public final class TestApp implements AutoCloseable {
 
   private void seedUsers() {
     for (String u : new String[] {"alice", "bob", "dave", "eve"}) {
-      app.users().create(u, Character.toUpperCase(u.charAt(0)) + u.substring(1), Role.EDITOR, "pw-" + u);
+      app.users()
+          .create(u, Character.toUpperCase(u.charAt(0)) + u.substring(1), Role.EDITOR, "pw-" + u);
     }
     app.users().create("carol", "Carol", Role.ADMIN, "pw-carol");
   }

@@ -8,8 +8,8 @@ import java.util.Objects;
  *
  * @param userId stable user id; several connections (tabs) may share it
  * @param info public JSON object shown to others in presence, e.g. {@code {"name":"Alice"}}
- * @param expiresAtMillis when the credential expires (the connection is then closed with 4005),
- *     or 0 for never
+ * @param expiresAtMillis when the credential expires (the connection is then closed with 4005), or
+ *     0 for never
  */
 public record Principal(String userId, RawJson info, long expiresAtMillis) {
   public Principal {

@@ -12,14 +12,14 @@ import java.util.concurrent.CompletableFuture;
  *
  * <ul>
  *   <li><b>Ordering.</b> For one channel, assigning the offset, appending to history and handing
- *       the publication to {@link BrokerEventHandler#onPublication} on every subscribed node
- *       happen in offset order: no node sees offset n+1 before n.
- *   <li><b>No gaps within an epoch.</b> Offsets grow by exactly 1. If a stream loses its history
- *       or its offset counter (expiry, data loss), it starts over with a new epoch.
- *   <li><b>Subscribe before read.</b> Once {@link #subscribe} completes, every later publication
- *       in the channel reaches this node's handler; so a caller that subscribes, then reads
- *       {@link #history}, misses nothing in between (it may see some publications twice, once
- *       from each, and de-duplicates by offset).
+ *       the publication to {@link BrokerEventHandler#onPublication} on every subscribed node happen
+ *       in offset order: no node sees offset n+1 before n.
+ *   <li><b>No gaps within an epoch.</b> Offsets grow by exactly 1. If a stream loses its history or
+ *       its offset counter (expiry, data loss), it starts over with a new epoch.
+ *   <li><b>Subscribe before read.</b> Once {@link #subscribe} completes, every later publication in
+ *       the channel reaches this node's handler; so a caller that subscribes, then reads {@link
+ *       #history}, misses nothing in between (it may see some publications twice, once from each,
+ *       and de-duplicates by offset).
  *   <li>Handlers are invoked without the caller's locks held, never concurrently for one channel,
  *       and must not block.
  * </ul>
@@ -36,7 +36,8 @@ public interface Broker extends AutoCloseable {
    * @param user the publishing client's user id, or null for server-side publishes
    * @return the publication's position
    */
-  CompletableFuture<StreamPosition> publish(String channel, RawJson data, String user, HistoryPolicy history);
+  CompletableFuture<StreamPosition> publish(
+      String channel, RawJson data, String user, HistoryPolicy history);
 
   /** Delivers a presence event to every node subscribed to the channel (not kept in history). */
   CompletableFuture<Void> publishPresence(PresenceEvent event);

@@ -2,7 +2,9 @@ package dev.herald.core.broker;
 
 import java.security.SecureRandom;
 
-/** Random epoch names: 10 characters of base62, so a reset stream is never taken for the old one. */
+/**
+ * Random epoch names: 10 characters of base62, so a reset stream is never taken for the old one.
+ */
 public final class Epochs {
   private static final char[] ALPHABET =
       "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".toCharArray();

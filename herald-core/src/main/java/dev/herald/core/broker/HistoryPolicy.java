@@ -11,6 +11,7 @@ import dev.herald.core.channel.NamespaceSettings;
  */
 public record HistoryPolicy(int size, long ttlMillis, long streamTtlMillis) {
   public static HistoryPolicy of(NamespaceSettings ns) {
-    return new HistoryPolicy(ns.historySize(), ns.historyTtl().toMillis(), ns.streamTtl().toMillis());
+    return new HistoryPolicy(
+        ns.historySize(), ns.historyTtl().toMillis(), ns.streamTtl().toMillis());
   }
 }

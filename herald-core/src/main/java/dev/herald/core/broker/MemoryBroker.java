@@ -14,10 +14,10 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * A single-node broker: streams live in this process. The embedded default.
  *
- * <p>Each channel's stream has its own lock, which serialises offset assignment, history append
- * and delivery to the handler, so delivery order equals offset order. The handler only enqueues
- * (no I/O), so holding the lock during delivery is cheap. Streams untouched for their stream TTL
- * are dropped by a periodic sweep; a later publication starts a new epoch.
+ * <p>Each channel's stream has its own lock, which serialises offset assignment, history append and
+ * delivery to the handler, so delivery order equals offset order. The handler only enqueues (no
+ * I/O), so holding the lock during delivery is cheap. Streams untouched for their stream TTL are
+ * dropped by a periodic sweep; a later publication starts a new epoch.
  */
 public final class MemoryBroker implements Broker {
   private static final long SWEEP_INTERVAL_MILLIS = 60_000;
@@ -39,7 +39,8 @@ public final class MemoryBroker implements Broker {
   }
 
   @Override
-  public CompletableFuture<StreamPosition> publish(String channel, RawJson data, String user, HistoryPolicy policy) {
+  public CompletableFuture<StreamPosition> publish(
+      String channel, RawJson data, String user, HistoryPolicy policy) {
     while (true) {
       Stream s = stream(channel);
       synchronized (s) {
@@ -52,7 +53,8 @@ public final class MemoryBroker implements Broker {
   }
 
   /** Appends under the stream's lock and delivers; returns the new position. */
-  private StreamPosition append(Stream s, String channel, RawJson data, String user, HistoryPolicy policy) {
+  private StreamPosition append(
+      Stream s, String channel, RawJson data, String user, HistoryPolicy policy) {
     StreamPosition pos;
     {
       long now = scheduler.nowMillis();
@@ -87,7 +89,8 @@ public final class MemoryBroker implements Broker {
   }
 
   @Override
-  public CompletableFuture<HistoryResult> history(String channel, long afterOffset, HistoryPolicy policy) {
+  public CompletableFuture<HistoryResult> history(
+      String channel, long afterOffset, HistoryPolicy policy) {
     Stream s = stream(channel);
     synchronized (s) {
       if (s.dropped) {
@@ -102,7 +105,8 @@ public final class MemoryBroker implements Broker {
           out.add(p);
         }
       }
-      return CompletableFuture.completedFuture(new HistoryResult(new StreamPosition(s.epoch, s.top), out));
+      return CompletableFuture.completedFuture(
+          new HistoryResult(new StreamPosition(s.epoch, s.top), out));
     }
   }
 
@@ -117,25 +121,31 @@ public final class MemoryBroker implements Broker {
 
   private void scheduleSweep() {
     if (!closed) {
-      sweep = scheduler.schedule(SWEEP_INTERVAL_MILLIS, () -> {
-        sweep(scheduler.nowMillis());
-        scheduleSweep();
-      });
+      sweep =
+          scheduler.schedule(
+              SWEEP_INTERVAL_MILLIS,
+              () -> {
+                sweep(scheduler.nowMillis());
+                scheduleSweep();
+              });
     }
   }
 
   /** Drops streams whose stream TTL has passed. Visible for tests. */
   void sweep(long now) {
-    streams.entrySet().removeIf(e -> {
-      Stream s = e.getValue();
-      synchronized (s) {
-        if (s.streamTtlMillis > 0 && now - s.lastActivity > s.streamTtlMillis) {
-          s.dropped = true;
-          return true;
-        }
-        return false;
-      }
-    });
+    streams
+        .entrySet()
+        .removeIf(
+            e -> {
+              Stream s = e.getValue();
+              synchronized (s) {
+                if (s.streamTtlMillis > 0 && now - s.lastActivity > s.streamTtlMillis) {
+                  s.dropped = true;
+                  return true;
+                }
+                return false;
+              }
+            });
   }
 
   @Override

@@ -3,9 +3,9 @@ package dev.herald.core.channel;
 import java.util.Optional;
 
 /**
- * A validated channel name. The namespace is the part before the first {@code :}; names without
- * one are in the default namespace {@code ""}. Allowed characters: letters, digits and {@code _ -
- * : . @ = /}, 1 to 255 of them.
+ * A validated channel name. The namespace is the part before the first {@code :}; names without one
+ * are in the default namespace {@code ""}. Allowed characters: letters, digits and {@code _ - : . @
+ * = /}, 1 to 255 of them.
  */
 public record ChannelName(String value, String namespace) {
   public static final int MAX_LENGTH = 255;
@@ -28,7 +28,9 @@ public record ChannelName(String value, String namespace) {
     return Optional.of(new ChannelName(value, ns));
   }
 
-  /** The segment after the namespace, up to the next {@code :} (the owner in personal namespaces). */
+  /**
+   * The segment after the namespace, up to the next {@code :} (the owner in personal namespaces).
+   */
   public String firstSegment() {
     if (namespace.isEmpty()) {
       return value;
@@ -42,7 +44,13 @@ public record ChannelName(String value, String namespace) {
     return (c >= 'a' && c <= 'z')
         || (c >= 'A' && c <= 'Z')
         || (c >= '0' && c <= '9')
-        || c == '_' || c == '-' || c == ':' || c == '.' || c == '@' || c == '=' || c == '/';
+        || c == '_'
+        || c == '-'
+        || c == ':'
+        || c == '.'
+        || c == '@'
+        || c == '='
+        || c == '/';
   }
 
   @Override

@@ -10,8 +10,8 @@ import java.util.Objects;
  * @param historySize publications kept per channel for recovery (0: no history, so recovery only
  *     succeeds when nothing was missed)
  * @param historyTtl how long a publication stays in history
- * @param streamTtl how long a channel's epoch and offset are remembered after its last
- *     publication; after that the stream starts over with a new epoch
+ * @param streamTtl how long a channel's epoch and offset are remembered after its last publication;
+ *     after that the stream starts over with a new epoch
  * @param presence whether the namespace keeps presence
  * @param joinLeave whether subscribers receive join, leave and presence_update events
  * @param clientPublish whether connected clients may publish (back-end publishing always works)

@@ -32,8 +32,8 @@ import dev.herald.protocol.ServerMessage;
 import dev.herald.protocol.ServerMessage.ConnectResult;
 import dev.herald.protocol.ServerMessage.EmptyResult;
 import dev.herald.protocol.ServerMessage.PresenceResult;
-import dev.herald.protocol.ServerMessage.PublishResult;
 import dev.herald.protocol.ServerMessage.Pub;
+import dev.herald.protocol.ServerMessage.PublishResult;
 import dev.herald.protocol.ServerMessage.Reply;
 import dev.herald.protocol.ServerMessage.SubscribeResult;
 import dev.herald.protocol.StreamPosition;
@@ -50,10 +50,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The protocol state of one client connection, independent of the transport that carries it.
  *
- * <p>Threading: everything except {@link #enqueue} and {@link #disconnect} runs on the
- * transport's serial executor, which is the single owner of this object's mutable fields (those
- * not marked volatile or concurrent). Requests are processed one at a time in arrival order; an
- * asynchronous step (authentication, authorization, a broker call) resumes on the executor.
+ * <p>Threading: everything except {@link #enqueue} and {@link #disconnect} runs on the transport's
+ * serial executor, which is the single owner of this object's mutable fields (those not marked
+ * volatile or concurrent). Requests are processed one at a time in arrival order; an asynchronous
+ * step (authentication, authorization, a broker call) resumes on the executor.
  */
 public final class ClientSession {
   private static final Logger log = LoggerFactory.getLogger(ClientSession.class);
@@ -74,7 +74,8 @@ public final class ClientSession {
   private final Outbox outbox;
   private final Map<String, Subscription> subscriptions = new ConcurrentHashMap<>();
   private final ArrayDeque<Queued> queued = new ArrayDeque<>();
-  private final java.util.concurrent.atomic.AtomicBoolean overflowed = new java.util.concurrent.atomic.AtomicBoolean();
+  private final java.util.concurrent.atomic.AtomicBoolean overflowed =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
   private volatile State state = State.AWAITING_CONNECT;
   private volatile long lastInboundMillis;
@@ -87,23 +88,32 @@ public final class ClientSession {
   private boolean awaitingPong;
   private Cancellable expiryTimer = Cancellable.NONE;
 
-  ClientSession(Hub hub, TransportConnection transport, ConnectionContext context, String clientId) {
+  ClientSession(
+      Hub hub, TransportConnection transport, ConnectionContext context, String clientId) {
     this.hub = hub;
     this.config = hub.config();
     this.transport = transport;
     this.executor = transport.executor();
     this.context = context;
     this.clientId = clientId;
-    this.outbox = new Outbox(transport, config.outboxMaxBytes(), config.maxBatchBytes(), this::onOverflow);
+    this.outbox =
+        new Outbox(transport, config.outboxMaxBytes(), config.maxBatchBytes(), this::onOverflow);
     this.lastInboundMillis = hub.scheduler().nowMillis();
   }
 
   void start() {
-    connectTimer = hub.scheduler().schedule(config.connectTimeout().toMillis(), () -> executor.execute(() -> {
-      if (state == State.AWAITING_CONNECT || state == State.CONNECTING) {
-        closeNow(CloseCode.CONNECT_TIMEOUT, CloseCode.CONNECT_TIMEOUT.reason(), 0);
-      }
-    }));
+    connectTimer =
+        hub.scheduler()
+            .schedule(
+                config.connectTimeout().toMillis(),
+                () ->
+                    executor.execute(
+                        () -> {
+                          if (state == State.AWAITING_CONNECT || state == State.CONNECTING) {
+                            closeNow(
+                                CloseCode.CONNECT_TIMEOUT, CloseCode.CONNECT_TIMEOUT.reason(), 0);
+                          }
+                        }));
   }
 
   public String clientId() {
@@ -147,7 +157,9 @@ public final class ClientSession {
             queued.add(new Queued(null, e));
           }
         } else {
-          send(new ServerMessage.Error(new ServerMessage.ErrorInfo(e.code().code(), e.getMessage())));
+          send(
+              new ServerMessage.Error(
+                  new ServerMessage.ErrorInfo(e.code().code(), e.getMessage())));
         }
         continue;
       }
@@ -203,19 +215,29 @@ public final class ClientSession {
       } catch (RuntimeException e) {
         done = CompletableFuture.failedFuture(e);
       }
-      done.whenComplete((v, err) -> executor.execute(() -> {
-        if (err != null) {
-          Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
-          if (cause instanceof HubException he) {
-            reply(Reply.error(r.id(), he.code(), he.getMessage()));
-          } else {
-            log.warn("request {} of client {} failed", r.getClass().getSimpleName(), clientId, cause);
-            reply(Reply.error(r.id(), ErrorCode.INTERNAL, "internal error"));
-          }
-        }
-        busy = false;
-        pump();
-      }));
+      done.whenComplete(
+          (v, err) ->
+              executor.execute(
+                  () -> {
+                    if (err != null) {
+                      Throwable cause =
+                          err instanceof CompletionException && err.getCause() != null
+                              ? err.getCause()
+                              : err;
+                      if (cause instanceof HubException he) {
+                        reply(Reply.error(r.id(), he.code(), he.getMessage()));
+                      } else {
+                        log.warn(
+                            "request {} of client {} failed",
+                            r.getClass().getSimpleName(),
+                            clientId,
+                            cause);
+                        reply(Reply.error(r.id(), ErrorCode.INTERNAL, "internal error"));
+                      }
+                    }
+                    busy = false;
+                    pump();
+                  }));
     }
   }
 
@@ -251,12 +273,16 @@ public final class ClientSession {
       return done();
     }
     if (c.protocol() != ProtocolVersion.CURRENT) {
-      reply(Reply.error(c.id(), ErrorCode.BAD_REQUEST, "unsupported protocol version " + c.protocol()));
+      reply(
+          Reply.error(
+              c.id(), ErrorCode.BAD_REQUEST, "unsupported protocol version " + c.protocol()));
       closeNow(CloseCode.UNSUPPORTED_PROTOCOL, CloseCode.UNSUPPORTED_PROTOCOL.reason(), 0);
       return done();
     }
     state = State.CONNECTING;
-    ConnectRequest req = new ConnectRequest(c.token(), context.headers(), context.remoteAddress(), transport.transport());
+    ConnectRequest req =
+        new ConnectRequest(
+            c.token(), context.headers(), context.remoteAddress(), transport.transport());
     CompletableFuture<Principal> auth;
     try {
       auth = hub.authenticator().authenticate(req).toCompletableFuture();
@@ -264,89 +290,117 @@ public final class ClientSession {
       // Treated like an asynchronous failure, so the session does not stay half-connected.
       auth = CompletableFuture.failedFuture(e);
     }
-    return auth.handleAsync((p, err) -> {
-      if (state == State.CLOSED) {
-        return null;
-      }
-      if (err != null || p == null) {
-        Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
-        if (cause instanceof AuthenticationException ae) {
-          ErrorCode code = ae.expired() ? ErrorCode.TOKEN_EXPIRED : ErrorCode.UNAUTHORIZED;
-          reply(Reply.error(c.id(), code, ae.getMessage()));
-          closeNow(ae.expired() ? CloseCode.TOKEN_EXPIRED : CloseCode.UNAUTHORIZED, ae.getMessage(), 0);
-        } else {
-          log.warn("authentication of client {} failed", clientId, cause);
-          reply(Reply.error(c.id(), ErrorCode.INTERNAL, "authentication unavailable"));
-          closeNow(CloseCode.INTERNAL_ERROR, "authentication unavailable", 0);
-        }
-        return null;
-      }
-      long now = hub.scheduler().nowMillis();
-      if (p.expiresAtMillis() > 0 && p.expiresAtMillis() <= now) {
-        reply(Reply.error(c.id(), ErrorCode.TOKEN_EXPIRED, "token expired"));
-        closeNow(CloseCode.TOKEN_EXPIRED, CloseCode.TOKEN_EXPIRED.reason(), 0);
-        return null;
-      }
-      principal = p;
-      info = new ClientInfo(clientId, p.userId(), p.info(), null);
-      state = State.CONNECTED;
-      connectTimer.cancel();
-      if (p.expiresAtMillis() > 0) {
-        expiryTimer = hub.scheduler().schedule(p.expiresAtMillis() - now,
-            () -> disconnect(CloseCode.TOKEN_EXPIRED, CloseCode.TOKEN_EXPIRED.reason(), 0));
-      }
-      schedulePing();
-      reply(Reply.ok(c.id(), new ConnectResult(
-          clientId, p.userId(), config.node(), ProtocolVersion.CURRENT,
-          config.pingInterval().toMillis(), config.pongTimeout().toMillis(), config.maxMessageBytes())));
-      hub.connected(this);
-      return null;
-    }, executor);
+    return auth.handleAsync(
+        (p, err) -> {
+          if (state == State.CLOSED) {
+            return null;
+          }
+          if (err != null || p == null) {
+            Throwable cause =
+                err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+            if (cause instanceof AuthenticationException ae) {
+              ErrorCode code = ae.expired() ? ErrorCode.TOKEN_EXPIRED : ErrorCode.UNAUTHORIZED;
+              reply(Reply.error(c.id(), code, ae.getMessage()));
+              closeNow(
+                  ae.expired() ? CloseCode.TOKEN_EXPIRED : CloseCode.UNAUTHORIZED,
+                  ae.getMessage(),
+                  0);
+            } else {
+              log.warn("authentication of client {} failed", clientId, cause);
+              reply(Reply.error(c.id(), ErrorCode.INTERNAL, "authentication unavailable"));
+              closeNow(CloseCode.INTERNAL_ERROR, "authentication unavailable", 0);
+            }
+            return null;
+          }
+          long now = hub.scheduler().nowMillis();
+          if (p.expiresAtMillis() > 0 && p.expiresAtMillis() <= now) {
+            reply(Reply.error(c.id(), ErrorCode.TOKEN_EXPIRED, "token expired"));
+            closeNow(CloseCode.TOKEN_EXPIRED, CloseCode.TOKEN_EXPIRED.reason(), 0);
+            return null;
+          }
+          principal = p;
+          info = new ClientInfo(clientId, p.userId(), p.info(), null);
+          state = State.CONNECTED;
+          connectTimer.cancel();
+          if (p.expiresAtMillis() > 0) {
+            expiryTimer =
+                hub.scheduler()
+                    .schedule(
+                        p.expiresAtMillis() - now,
+                        () ->
+                            disconnect(
+                                CloseCode.TOKEN_EXPIRED, CloseCode.TOKEN_EXPIRED.reason(), 0));
+          }
+          schedulePing();
+          reply(
+              Reply.ok(
+                  c.id(),
+                  new ConnectResult(
+                      clientId,
+                      p.userId(),
+                      config.node(),
+                      ProtocolVersion.CURRENT,
+                      config.pingInterval().toMillis(),
+                      config.pongTimeout().toMillis(),
+                      config.maxMessageBytes())));
+          hub.connected(this);
+          return null;
+        },
+        executor);
   }
 
   private CompletableFuture<Void> subscribe(Subscribe s) {
     ChannelName channel = hub.channel(s.channel());
     NamespaceSettings ns = hub.namespace(channel);
     if (subscriptions.containsKey(channel.value())) {
-      throw new HubException(ErrorCode.ALREADY_SUBSCRIBED, "already subscribed to '" + channel + "'");
+      throw new HubException(
+          ErrorCode.ALREADY_SUBSCRIBED, "already subscribed to '" + channel + "'");
     }
     if (subscriptions.size() >= config.maxSubscriptionsPerConnection()) {
-      throw new HubException(ErrorCode.LIMIT_EXCEEDED, "at most " + config.maxSubscriptionsPerConnection() + " subscriptions per connection");
+      throw new HubException(
+          ErrorCode.LIMIT_EXCEEDED,
+          "at most " + config.maxSubscriptionsPerConnection() + " subscriptions per connection");
     }
     HistoryPolicy policy = HistoryPolicy.of(ns);
-    return hub.authorize(principal, ChannelAction.SUBSCRIBE, channel, ns).thenComposeAsync(ok -> {
-      if (state == State.CLOSED) {
-        return done();
-      }
-      if (subscriptions.containsKey(channel.value())) {
-        throw new HubException(ErrorCode.ALREADY_SUBSCRIBED, "already subscribed to '" + channel + "'");
-      }
-      Subscription sub = new Subscription(this, channel, ns);
-      subscriptions.put(channel.value(), sub);
-      long after = s.since() == null ? Long.MAX_VALUE : s.since().offset();
-      CompletableFuture<Void> registered;
-      try {
-        registered = hub.registry().add(sub);
-      } catch (RuntimeException e) {
-        subscriptions.remove(channel.value(), sub);
-        throw e;
-      }
-      return registered
-          .thenCompose(v -> hub.broker().history(channel.value(), after, policy))
-          .handleAsync((history, err) -> {
-            if (err != null) {
-              subscriptions.remove(channel.value(), sub);
-              hub.registry().remove(sub);
-              throw new CompletionException(err);
-            }
-            if (state == State.CLOSED || subscriptions.get(channel.value()) != sub) {
-              return null;
-            }
-            goLive(s, sub, history, policy);
-            return null;
-          }, executor)
-          .thenCompose(v -> join(sub));
-    }, executor);
+    return hub.authorize(principal, ChannelAction.SUBSCRIBE, channel, ns)
+        .thenComposeAsync(
+            ok -> {
+              if (state == State.CLOSED) {
+                return done();
+              }
+              if (subscriptions.containsKey(channel.value())) {
+                throw new HubException(
+                    ErrorCode.ALREADY_SUBSCRIBED, "already subscribed to '" + channel + "'");
+              }
+              Subscription sub = new Subscription(this, channel, ns);
+              subscriptions.put(channel.value(), sub);
+              long after = s.since() == null ? Long.MAX_VALUE : s.since().offset();
+              CompletableFuture<Void> registered;
+              try {
+                registered = hub.registry().add(sub);
+              } catch (RuntimeException e) {
+                subscriptions.remove(channel.value(), sub);
+                throw e;
+              }
+              return registered
+                  .thenCompose(v -> hub.broker().history(channel.value(), after, policy))
+                  .handleAsync(
+                      (history, err) -> {
+                        if (err != null) {
+                          subscriptions.remove(channel.value(), sub);
+                          hub.registry().remove(sub);
+                          throw new CompletionException(err);
+                        }
+                        if (state == State.CLOSED || subscriptions.get(channel.value()) != sub) {
+                          return null;
+                        }
+                        goLive(s, sub, history, policy);
+                        return null;
+                      },
+                      executor)
+                  .thenCompose(v -> join(sub));
+            },
+            executor);
   }
 
   private void goLive(Subscribe s, Subscription sub, HistoryResult history, HistoryPolicy policy) {
@@ -368,7 +422,10 @@ public final class ClientSession {
       }
     }
     StreamPosition start = ok ? since : top;
-    Reply reply = Reply.ok(s.id(), new SubscribeResult(top.epoch(), top.offset(), recoverable, ok, recovered.size()));
+    Reply reply =
+        Reply.ok(
+            s.id(),
+            new SubscribeResult(top.epoch(), top.offset(), recoverable, ok, recovered.size()));
     sub.goLive(encode(reply), start, recovered, this::encode);
   }
 
@@ -378,9 +435,14 @@ public final class ClientSession {
     }
     String channel = sub.channel().value();
     sub.joined(true);
-    return hub.presence().put(channel, info).thenCompose(v -> sub.namespace().joinLeave()
-        ? hub.broker().publishPresence(new PresenceEvent(PresenceEvent.Kind.JOIN, channel, info))
-        : done());
+    return hub.presence()
+        .put(channel, info)
+        .thenCompose(
+            v ->
+                sub.namespace().joinLeave()
+                    ? hub.broker()
+                        .publishPresence(new PresenceEvent(PresenceEvent.Kind.JOIN, channel, info))
+                    : done());
   }
 
   private CompletableFuture<Void> unsubscribe(Unsubscribe u) {
@@ -398,9 +460,15 @@ public final class ClientSession {
     }
     String channel = sub.channel().value();
     ClientInfo current = presenceEntry(sub);
-    return hub.presence().remove(channel, clientId).thenCompose(v -> sub.namespace().joinLeave()
-        ? hub.broker().publishPresence(new PresenceEvent(PresenceEvent.Kind.LEAVE, channel, current))
-        : done());
+    return hub.presence()
+        .remove(channel, clientId)
+        .thenCompose(
+            v ->
+                sub.namespace().joinLeave()
+                    ? hub.broker()
+                        .publishPresence(
+                            new PresenceEvent(PresenceEvent.Kind.LEAVE, channel, current))
+                    : done());
   }
 
   private ClientInfo presenceEntry(Subscription sub) {
@@ -411,13 +479,18 @@ public final class ClientSession {
     ChannelName channel = hub.channel(p.channel());
     NamespaceSettings ns = hub.namespace(channel);
     if (!ns.clientPublish()) {
-      throw new HubException(ErrorCode.NOT_AVAILABLE, "clients may not publish in namespace '" + ns.name() + "'");
+      throw new HubException(
+          ErrorCode.NOT_AVAILABLE, "clients may not publish in namespace '" + ns.name() + "'");
     }
     if (p.data().length() > config.maxPublishBytes()) {
-      throw new HubException(ErrorCode.PAYLOAD_TOO_LARGE, "data larger than " + config.maxPublishBytes() + " bytes");
+      throw new HubException(
+          ErrorCode.PAYLOAD_TOO_LARGE, "data larger than " + config.maxPublishBytes() + " bytes");
     }
     return hub.authorize(principal, ChannelAction.PUBLISH, channel, ns)
-        .thenCompose(ok -> hub.broker().publish(channel.value(), p.data(), principal.userId(), HistoryPolicy.of(ns)))
+        .thenCompose(
+            ok ->
+                hub.broker()
+                    .publish(channel.value(), p.data(), principal.userId(), HistoryPolicy.of(ns)))
         .thenAccept(pos -> reply(Reply.ok(p.id(), new PublishResult(pos.epoch(), pos.offset()))));
   }
 
@@ -425,7 +498,8 @@ public final class ClientSession {
     ChannelName channel = hub.channel(q.channel());
     NamespaceSettings ns = hub.namespace(channel);
     if (!ns.presence()) {
-      throw new HubException(ErrorCode.NOT_AVAILABLE, "presence is disabled in namespace '" + ns.name() + "'");
+      throw new HubException(
+          ErrorCode.NOT_AVAILABLE, "presence is disabled in namespace '" + ns.name() + "'");
     }
     if (!subscriptions.containsKey(channel.value())) {
       throw new HubException(ErrorCode.NOT_SUBSCRIBED, "subscribe to '" + channel + "' first");
@@ -439,28 +513,38 @@ public final class ClientSession {
     ChannelName channel = hub.channel(s.channel());
     NamespaceSettings ns = hub.namespace(channel);
     if (!ns.presence()) {
-      throw new HubException(ErrorCode.NOT_AVAILABLE, "presence is disabled in namespace '" + ns.name() + "'");
+      throw new HubException(
+          ErrorCode.NOT_AVAILABLE, "presence is disabled in namespace '" + ns.name() + "'");
     }
     Subscription sub = subscriptions.get(channel.value());
     if (sub == null) {
       throw new HubException(ErrorCode.NOT_SUBSCRIBED, "subscribe to '" + channel + "' first");
     }
     if (s.state().length() > config.maxPresenceStateBytes()) {
-      throw new HubException(ErrorCode.PAYLOAD_TOO_LARGE, "presence state larger than " + config.maxPresenceStateBytes() + " bytes");
+      throw new HubException(
+          ErrorCode.PAYLOAD_TOO_LARGE,
+          "presence state larger than " + config.maxPresenceStateBytes() + " bytes");
     }
     sub.presenceState(s.state());
     ClientInfo entry = info.withState(s.state());
-    return hub.presence().put(channel.value(), entry)
-        .thenCompose(v -> ns.joinLeave()
-            ? hub.broker().publishPresence(new PresenceEvent(PresenceEvent.Kind.UPDATE, channel.value(), entry))
-            : done())
+    return hub.presence()
+        .put(channel.value(), entry)
+        .thenCompose(
+            v ->
+                ns.joinLeave()
+                    ? hub.broker()
+                        .publishPresence(
+                            new PresenceEvent(PresenceEvent.Kind.UPDATE, channel.value(), entry))
+                    : done())
         .thenRun(() -> reply(Reply.ok(s.id(), EmptyResult.INSTANCE)));
   }
 
   // ------------------------------------------------------------------ heartbeats
 
   private void schedulePing() {
-    pingTimer = hub.scheduler().schedule(config.pingInterval().toMillis(), () -> executor.execute(this::ping));
+    pingTimer =
+        hub.scheduler()
+            .schedule(config.pingInterval().toMillis(), () -> executor.execute(this::ping));
   }
 
   private void ping() {
@@ -473,12 +557,21 @@ public final class ClientSession {
     // is the stricter one, so a later ping does not replace (or pile up) checks.
     if (!awaitingPong) {
       awaitingPong = true;
-      pongTimer = hub.scheduler().schedule(config.pongTimeout().toMillis(), () -> executor.execute(() -> {
-        awaitingPong = false;
-        if (state == State.CONNECTED && lastInboundMillis < sentAt) {
-          closeNow(CloseCode.HEARTBEAT_TIMEOUT, CloseCode.HEARTBEAT_TIMEOUT.reason(), 0);
-        }
-      }));
+      pongTimer =
+          hub.scheduler()
+              .schedule(
+                  config.pongTimeout().toMillis(),
+                  () ->
+                      executor.execute(
+                          () -> {
+                            awaitingPong = false;
+                            if (state == State.CONNECTED && lastInboundMillis < sentAt) {
+                              closeNow(
+                                  CloseCode.HEARTBEAT_TIMEOUT,
+                                  CloseCode.HEARTBEAT_TIMEOUT.reason(),
+                                  0);
+                            }
+                          }));
     }
     schedulePing();
   }
@@ -531,7 +624,10 @@ public final class ClientSession {
     }
     outbox.close();
     String text = reason == null || reason.isEmpty() ? code.reason() : reason;
-    transport.send(List.of(encode(new ServerMessage.Disconnect(code.code(), text, code.reconnect(), retryMillis))));
+    transport.send(
+        List.of(
+            encode(
+                new ServerMessage.Disconnect(code.code(), text, code.reconnect(), retryMillis))));
     transport.close(code.code(), closeReason(text, retryMillis));
     release();
   }
@@ -542,7 +638,10 @@ public final class ClientSession {
     return truncateUtf8(text, 123 - suffix.length()) + suffix;
   }
 
-  /** The longest prefix of {@code text} that fits in {@code maxBytes} of UTF-8, never splitting a character. */
+  /**
+   * The longest prefix of {@code text} that fits in {@code maxBytes} of UTF-8, never splitting a
+   * character.
+   */
   static String truncateUtf8(String text, int maxBytes) {
     int bytes = 0;
     int i = 0;
@@ -564,10 +663,12 @@ public final class ClientSession {
     pongTimer.cancel();
     expiryTimer.cancel();
     for (Subscription sub : subscriptions.values()) {
-      leave(sub).exceptionally(e -> {
-        log.warn("cleanup of {} in {} failed", clientId, sub.channel(), e);
-        return null;
-      });
+      leave(sub)
+          .exceptionally(
+              e -> {
+                log.warn("cleanup of {} in {} failed", clientId, sub.channel(), e);
+                return null;
+              });
     }
     subscriptions.clear();
     hub.closed(this);

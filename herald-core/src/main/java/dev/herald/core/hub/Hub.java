@@ -36,9 +36,9 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * The hub: channels, subscriptions, ordered fan-out, recovery and presence for one node.
- * Transports hand it connections ({@link #openSession}); applications publish through it ({@link
- * #publish}). It knows nothing of HTTP or any framework.
+ * The hub: channels, subscriptions, ordered fan-out, recovery and presence for one node. Transports
+ * hand it connections ({@link #openSession}); applications publish through it ({@link #publish}).
+ * It knows nothing of HTTP or any framework.
  *
  * <p>Fan-out: a publication from the broker is encoded once; the same {@link OutboundMessage} is
  * queued to each local subscriber's bounded outbox. No lock is held across I/O: queuing is
@@ -105,7 +105,8 @@ public final class Hub implements AutoCloseable {
       ChannelName name = channel(channel);
       NamespaceSettings ns = namespace(name);
       if (data.length() > config.maxPublishBytes()) {
-        throw new HubException(ErrorCode.PAYLOAD_TOO_LARGE, "data larger than " + config.maxPublishBytes() + " bytes");
+        throw new HubException(
+            ErrorCode.PAYLOAD_TOO_LARGE, "data larger than " + config.maxPublishBytes() + " bytes");
       }
       return broker.publish(name.value(), data, null, HistoryPolicy.of(ns));
     } catch (HubException e) {
@@ -118,7 +119,8 @@ public final class Hub implements AutoCloseable {
     try {
       ChannelName name = channel(channel);
       if (!namespace(name).presence()) {
-        throw new HubException(ErrorCode.NOT_AVAILABLE, "presence is disabled for '" + channel + "'");
+        throw new HubException(
+            ErrorCode.NOT_AVAILABLE, "presence is disabled for '" + channel + "'");
       }
       return presence.get(name.value());
     } catch (HubException e) {
@@ -127,9 +129,9 @@ public final class Hub implements AutoCloseable {
   }
 
   /**
-   * Stops accepting connections and disconnects every client with {@link CloseCode#SHUTDOWN},
-   * each with a random suggested reconnect delay within the configured bounds, so that clients
-   * do not all come back at once.
+   * Stops accepting connections and disconnects every client with {@link CloseCode#SHUTDOWN}, each
+   * with a random suggested reconnect delay within the configured bounds, so that clients do not
+   * all come back at once.
    */
   public void shutdown() {
     accepting = false;
@@ -152,8 +154,14 @@ public final class Hub implements AutoCloseable {
       }
       subs += s.subscriptionCount();
     }
-    return new HubStats(sessions.size(), connected, subs, registry.channelCount(),
-        publications.sum(), deliveries.sum(), slowConsumers.sum());
+    return new HubStats(
+        sessions.size(),
+        connected,
+        subs,
+        registry.channelCount(),
+        publications.sum(),
+        deliveries.sum(),
+        slowConsumers.sum());
   }
 
   public HubConfig config() {
@@ -200,26 +208,39 @@ public final class Hub implements AutoCloseable {
   }
 
   ChannelName channel(String value) {
-    return ChannelName.parse(value).orElseThrow(() -> new HubException(ErrorCode.UNKNOWN_CHANNEL,
-        "invalid channel name '" + clip(value) + "'"));
+    return ChannelName.parse(value)
+        .orElseThrow(
+            () ->
+                new HubException(
+                    ErrorCode.UNKNOWN_CHANNEL, "invalid channel name '" + clip(value) + "'"));
   }
 
   NamespaceSettings namespace(ChannelName channel) {
-    return namespaces.find(channel).orElseThrow(() -> new HubException(ErrorCode.UNKNOWN_CHANNEL,
-        "namespace '" + channel.namespace() + "' is not configured"));
+    return namespaces
+        .find(channel)
+        .orElseThrow(
+            () ->
+                new HubException(
+                    ErrorCode.UNKNOWN_CHANNEL,
+                    "namespace '" + channel.namespace() + "' is not configured"));
   }
 
   /** Namespace rules first, then the application's authorizer; fails with 103 when denied. */
-  CompletableFuture<Boolean> authorize(Principal p, ChannelAction action, ChannelName channel, NamespaceSettings ns) {
+  CompletableFuture<Boolean> authorize(
+      Principal p, ChannelAction action, ChannelName channel, NamespaceSettings ns) {
     if (ns.personal() && !channel.firstSegment().equals(p.userId())) {
       return CompletableFuture.failedFuture(denied(action, channel));
     }
-    return authorizer.authorize(p, action, channel).toCompletableFuture().thenApply(ok -> {
-      if (!Boolean.TRUE.equals(ok)) {
-        throw denied(action, channel);
-      }
-      return true;
-    });
+    return authorizer
+        .authorize(p, action, channel)
+        .toCompletableFuture()
+        .thenApply(
+            ok -> {
+              if (!Boolean.TRUE.equals(ok)) {
+                throw denied(action, channel);
+              }
+              return true;
+            });
   }
 
   void connected(ClientSession s) {}
@@ -233,7 +254,8 @@ public final class Hub implements AutoCloseable {
   }
 
   private static HubException denied(ChannelAction action, ChannelName channel) {
-    return new HubException(ErrorCode.PERMISSION_DENIED,
+    return new HubException(
+        ErrorCode.PERMISSION_DENIED,
         action.name().toLowerCase() + " denied for channel '" + channel + "'");
   }
 

@@ -10,8 +10,8 @@ import java.time.Duration;
  * @param pongTimeout how long after a ping the server waits for any message before closing (4002)
  * @param connectTimeout how long a new connection may take to send connect (4004)
  * @param maxSubscriptionsPerConnection subscribe beyond this answers 106
- * @param outboxMaxBytes queued outbound bytes per connection before it is closed as a slow
- *     consumer (4003)
+ * @param outboxMaxBytes queued outbound bytes per connection before it is closed as a slow consumer
+ *     (4003)
  * @param maxBatchBytes at most this many bytes go into one frame when messages are batched
  * @param maxMessageBytes the largest inbound frame; enforced by transports, reported to clients
  * @param maxPublishBytes the largest publication data, in UTF-16 characters of compact JSON
@@ -39,10 +39,15 @@ public record HubConfig(
     positive(pingInterval, "pingInterval");
     positive(pongTimeout, "pongTimeout");
     positive(connectTimeout, "connectTimeout");
-    if (maxSubscriptionsPerConnection < 1 || outboxMaxBytes < 1024 || maxBatchBytes < 1
-        || maxMessageBytes < 256 || maxPublishBytes < 1 || maxPresenceStateBytes < 2
+    if (maxSubscriptionsPerConnection < 1
+        || outboxMaxBytes < 1024
+        || maxBatchBytes < 1
+        || maxMessageBytes < 256
+        || maxPublishBytes < 1
+        || maxPresenceStateBytes < 2
         || maxQueuedRequests < 1) {
-      throw new IllegalArgumentException("limits must be positive (outboxMaxBytes >= 1024, maxMessageBytes >= 256)");
+      throw new IllegalArgumentException(
+          "limits must be positive (outboxMaxBytes >= 1024, maxMessageBytes >= 256)");
     }
     if (shutdownRetryMax.compareTo(shutdownRetryMin) < 0 || shutdownRetryMin.isNegative()) {
       throw new IllegalArgumentException("need 0 <= shutdownRetryMin <= shutdownRetryMax");
@@ -73,22 +78,88 @@ public record HubConfig(
   }
 
   public HubConfig withNode(String v) {
-    return new HubConfig(v, pingInterval, pongTimeout, connectTimeout, maxSubscriptionsPerConnection, outboxMaxBytes, maxBatchBytes, maxMessageBytes, maxPublishBytes, maxPresenceStateBytes, maxQueuedRequests, shutdownRetryMin, shutdownRetryMax);
+    return new HubConfig(
+        v,
+        pingInterval,
+        pongTimeout,
+        connectTimeout,
+        maxSubscriptionsPerConnection,
+        outboxMaxBytes,
+        maxBatchBytes,
+        maxMessageBytes,
+        maxPublishBytes,
+        maxPresenceStateBytes,
+        maxQueuedRequests,
+        shutdownRetryMin,
+        shutdownRetryMax);
   }
 
   public HubConfig withHeartbeat(Duration ping, Duration pong) {
-    return new HubConfig(node, ping, pong, connectTimeout, maxSubscriptionsPerConnection, outboxMaxBytes, maxBatchBytes, maxMessageBytes, maxPublishBytes, maxPresenceStateBytes, maxQueuedRequests, shutdownRetryMin, shutdownRetryMax);
+    return new HubConfig(
+        node,
+        ping,
+        pong,
+        connectTimeout,
+        maxSubscriptionsPerConnection,
+        outboxMaxBytes,
+        maxBatchBytes,
+        maxMessageBytes,
+        maxPublishBytes,
+        maxPresenceStateBytes,
+        maxQueuedRequests,
+        shutdownRetryMin,
+        shutdownRetryMax);
   }
 
   public HubConfig withConnectTimeout(Duration v) {
-    return new HubConfig(node, pingInterval, pongTimeout, v, maxSubscriptionsPerConnection, outboxMaxBytes, maxBatchBytes, maxMessageBytes, maxPublishBytes, maxPresenceStateBytes, maxQueuedRequests, shutdownRetryMin, shutdownRetryMax);
+    return new HubConfig(
+        node,
+        pingInterval,
+        pongTimeout,
+        v,
+        maxSubscriptionsPerConnection,
+        outboxMaxBytes,
+        maxBatchBytes,
+        maxMessageBytes,
+        maxPublishBytes,
+        maxPresenceStateBytes,
+        maxQueuedRequests,
+        shutdownRetryMin,
+        shutdownRetryMax);
   }
 
-  public HubConfig withLimits(int maxSubscriptions, long outboxBytes, int messageBytes, int publishBytes) {
-    return new HubConfig(node, pingInterval, pongTimeout, connectTimeout, maxSubscriptions, outboxBytes, maxBatchBytes, messageBytes, publishBytes, maxPresenceStateBytes, maxQueuedRequests, shutdownRetryMin, shutdownRetryMax);
+  public HubConfig withLimits(
+      int maxSubscriptions, long outboxBytes, int messageBytes, int publishBytes) {
+    return new HubConfig(
+        node,
+        pingInterval,
+        pongTimeout,
+        connectTimeout,
+        maxSubscriptions,
+        outboxBytes,
+        maxBatchBytes,
+        messageBytes,
+        publishBytes,
+        maxPresenceStateBytes,
+        maxQueuedRequests,
+        shutdownRetryMin,
+        shutdownRetryMax);
   }
 
   public HubConfig withShutdownRetry(Duration min, Duration max) {
-    return new HubConfig(node, pingInterval, pongTimeout, connectTimeout, maxSubscriptionsPerConnection, outboxMaxBytes, maxBatchBytes, maxMessageBytes, maxPublishBytes, maxPresenceStateBytes, maxQueuedRequests, min, max);
+    return new HubConfig(
+        node,
+        pingInterval,
+        pongTimeout,
+        connectTimeout,
+        maxSubscriptionsPerConnection,
+        outboxMaxBytes,
+        maxBatchBytes,
+        maxMessageBytes,
+        maxPublishBytes,
+        maxPresenceStateBytes,
+        maxQueuedRequests,
+        min,
+        max);
   }
 }

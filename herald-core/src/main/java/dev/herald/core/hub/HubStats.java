@@ -12,4 +12,10 @@ package dev.herald.core.hub;
  * @param slowConsumers connections closed because their outbox overflowed
  */
 public record HubStats(
-    int sessions, int connected, int subscriptions, int channels, long publications, long deliveries, long slowConsumers) {}
+    int sessions,
+    int connected,
+    int subscriptions,
+    int channels,
+    long publications,
+    long deliveries,
+    long slowConsumers) {}

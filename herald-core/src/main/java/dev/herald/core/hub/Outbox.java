@@ -11,9 +11,9 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * One connection's bounded outbound queue. Any thread may {@link #offer}; draining runs on the
  * connection's executor and hands batches to the transport while it is writable. When the queued
- * bytes pass the limit, the outbox refuses further messages and reports overflow once: the
- * session then disconnects the slow consumer, which recovers on reconnect. Producers never wait,
- * so one slow reader cannot stall fan-out to others.
+ * bytes pass the limit, the outbox refuses further messages and reports overflow once: the session
+ * then disconnects the slow consumer, which recovers on reconnect. Producers never wait, so one
+ * slow reader cannot stall fan-out to others.
  */
 final class Outbox {
   private final TransportConnection transport;

@@ -29,41 +29,46 @@ final class SubscriberRegistry {
 
   /** Adds a subscription; the future completes once the node receives the channel's events. */
   CompletableFuture<Void> add(Subscription s) {
-    Members updated = channels.compute(s.channel().value(), (name, m) -> {
-      if (m == null) {
-        return new Members(new Subscription[] {s}, broker.subscribe(name));
-      }
-      Subscription[] a = Arrays.copyOf(m.array, m.array.length + 1);
-      a[a.length - 1] = s;
-      return new Members(a, m.brokerReady);
-    });
+    Members updated =
+        channels.compute(
+            s.channel().value(),
+            (name, m) -> {
+              if (m == null) {
+                return new Members(new Subscription[] {s}, broker.subscribe(name));
+              }
+              Subscription[] a = Arrays.copyOf(m.array, m.array.length + 1);
+              a[a.length - 1] = s;
+              return new Members(a, m.brokerReady);
+            });
     return updated.brokerReady;
   }
 
   void remove(Subscription s) {
-    channels.compute(s.channel().value(), (name, m) -> {
-      if (m == null) {
-        return null;
-      }
-      int idx = -1;
-      for (int i = 0; i < m.array.length; i++) {
-        if (m.array[i] == s) {
-          idx = i;
-          break;
-        }
-      }
-      if (idx < 0) {
-        return m;
-      }
-      if (m.array.length == 1) {
-        broker.unsubscribe(name);
-        return null;
-      }
-      Subscription[] a = new Subscription[m.array.length - 1];
-      System.arraycopy(m.array, 0, a, 0, idx);
-      System.arraycopy(m.array, idx + 1, a, idx, a.length - idx);
-      return new Members(a, m.brokerReady);
-    });
+    channels.compute(
+        s.channel().value(),
+        (name, m) -> {
+          if (m == null) {
+            return null;
+          }
+          int idx = -1;
+          for (int i = 0; i < m.array.length; i++) {
+            if (m.array[i] == s) {
+              idx = i;
+              break;
+            }
+          }
+          if (idx < 0) {
+            return m;
+          }
+          if (m.array.length == 1) {
+            broker.unsubscribe(name);
+            return null;
+          }
+          Subscription[] a = new Subscription[m.array.length - 1];
+          System.arraycopy(m.array, 0, a, 0, idx);
+          System.arraycopy(m.array, idx + 1, a, idx, a.length - idx);
+          return new Members(a, m.brokerReady);
+        });
   }
 
   int channelCount() {

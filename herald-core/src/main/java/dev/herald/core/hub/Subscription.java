@@ -15,10 +15,10 @@ import java.util.function.Function;
  *
  * <p>It starts <i>pending</i>: the subscription is registered for fan-out before the channel's
  * history is read, and live messages that arrive meanwhile are held here. {@link #goLive} then
- * queues, in one step under this object's lock, the subscribe reply, the recovered publications
- * and the held ones that come after them, so the client sees one ordered sequence with no gap and
- * no duplicate. After that, publications are queued as they arrive, skipping any at or below the
- * last offset sent.
+ * queues, in one step under this object's lock, the subscribe reply, the recovered publications and
+ * the held ones that come after them, so the client sees one ordered sequence with no gap and no
+ * duplicate. After that, publications are queued as they arrive, skipping any at or below the last
+ * offset sent.
  */
 final class Subscription {
   private final ClientSession session;
@@ -81,12 +81,16 @@ final class Subscription {
    * Makes the subscription live.
    *
    * @param reply the encoded subscribe reply, queued first
-   * @param start the position the client is at after the reply (its {@code since} when
-   *     recovered, else the stream's top)
+   * @param start the position the client is at after the reply (its {@code since} when recovered,
+   *     else the stream's top)
    * @param recovered publications to send after the reply, in order
    * @param encoder encodes a recovered publication
    */
-  void goLive(OutboundMessage reply, StreamPosition start, List<Pub> recovered, Function<Pub, OutboundMessage> encoder) {
+  void goLive(
+      OutboundMessage reply,
+      StreamPosition start,
+      List<Pub> recovered,
+      Function<Pub, OutboundMessage> encoder) {
     synchronized (this) {
       session.enqueue(reply);
       epoch = start.epoch();
@@ -124,9 +128,9 @@ final class Subscription {
   }
 
   /**
-   * Keeps a live message while history is read. Held messages count against the connection's
-   * outbox limit: a busy channel behind a slow history read ends as a slow consumer (4003, and
-   * recovery on reconnect), never as unbounded memory. Called with "this" held.
+   * Keeps a live message while history is read. Held messages count against the connection's outbox
+   * limit: a busy channel behind a slow history read ends as a slow consumer (4003, and recovery on
+   * reconnect), never as unbounded memory. Called with "this" held.
    */
   private void hold(Held h) {
     if (held == null) {

@@ -13,20 +13,24 @@ public final class MemoryPresenceStore implements PresenceStore {
 
   @Override
   public CompletableFuture<Void> put(String channel, ClientInfo client) {
-    channels.compute(channel, (c, m) -> {
-      Map<String, ClientInfo> entries = m == null ? new ConcurrentHashMap<>() : m;
-      entries.put(client.client(), client);
-      return entries;
-    });
+    channels.compute(
+        channel,
+        (c, m) -> {
+          Map<String, ClientInfo> entries = m == null ? new ConcurrentHashMap<>() : m;
+          entries.put(client.client(), client);
+          return entries;
+        });
     return CompletableFuture.completedFuture(null);
   }
 
   @Override
   public CompletableFuture<Void> remove(String channel, String clientId) {
-    channels.computeIfPresent(channel, (c, m) -> {
-      m.remove(clientId);
-      return m.isEmpty() ? null : m;
-    });
+    channels.computeIfPresent(
+        channel,
+        (c, m) -> {
+          m.remove(clientId);
+          return m.isEmpty() ? null : m;
+        });
     return CompletableFuture.completedFuture(null);
   }
 

@@ -18,14 +18,14 @@ public interface TransportConnection {
   Executor executor();
 
   /**
-   * Writes messages in order. The transport may put several into one frame, separated by LF.
-   * Must not block.
+   * Writes messages in order. The transport may put several into one frame, separated by LF. Must
+   * not block.
    */
   void send(List<OutboundMessage> batch);
 
   /**
-   * False while the transport's own buffer is full; the hub then stops sending until the
-   * transport calls {@link dev.herald.core.hub.ClientSession#onWritable()}.
+   * False while the transport's own buffer is full; the hub then stops sending until the transport
+   * calls {@link dev.herald.core.hub.ClientSession#onWritable()}.
    */
   boolean writable();
 

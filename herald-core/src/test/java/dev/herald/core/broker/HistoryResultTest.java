@@ -64,7 +64,8 @@ class HistoryResultTest {
   @Test
   void historyThatDoesNotReachTheTopDoesNotContinue() {
     assertThat(result(5, pubs(2, 4)).continues(new StreamPosition(E, 1))).isFalse();
-    assertThat(result(5, pubs(2, 5)).continues(new StreamPosition(E, 2))).isFalse(); // size mismatch
+    assertThat(result(5, pubs(2, 5)).continues(new StreamPosition(E, 2)))
+        .isFalse(); // size mismatch
   }
 
   @Test
@@ -73,6 +74,7 @@ class HistoryResultTest {
     HistoryResult r = result(2, list);
     list.clear();
     assertThat(r.publications()).hasSize(2);
-    assertThatThrownBy(() -> r.publications().clear()).isInstanceOf(UnsupportedOperationException.class);
+    assertThatThrownBy(() -> r.publications().clear())
+        .isInstanceOf(UnsupportedOperationException.class);
   }
 }

@@ -15,7 +15,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 class MemoryBrokerTest {
-  private static final HistoryPolicy POLICY = new HistoryPolicy(100, Duration.ofMinutes(10).toMillis(), Duration.ofHours(1).toMillis());
+  private static final HistoryPolicy POLICY =
+      new HistoryPolicy(100, Duration.ofMinutes(10).toMillis(), Duration.ofHours(1).toMillis());
 
   private final ManualScheduler scheduler = new ManualScheduler();
   private final List<Pub> delivered = new CopyOnWriteArrayList<>();
@@ -25,17 +26,18 @@ class MemoryBrokerTest {
   @BeforeEach
   void start() {
     broker = new MemoryBroker(scheduler);
-    broker.start(new BrokerEventHandler() {
-      @Override
-      public void onPublication(Pub publication) {
-        delivered.add(publication);
-      }
+    broker.start(
+        new BrokerEventHandler() {
+          @Override
+          public void onPublication(Pub publication) {
+            delivered.add(publication);
+          }
 
-      @Override
-      public void onPresence(PresenceEvent event) {
-        presence.add(event);
-      }
-    });
+          @Override
+          public void onPresence(PresenceEvent event) {
+            presence.add(event);
+          }
+        });
   }
 
   @AfterEach
@@ -88,9 +90,11 @@ class MemoryBrokerTest {
     }
     HistoryResult all = broker.history("c", 0, POLICY).join();
     assertThat(all.top().offset()).isEqualTo(10);
-    assertThat(offsets(all.publications())).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L);
+    assertThat(offsets(all.publications()))
+        .containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L);
 
-    assertThat(offsets(broker.history("c", 4, POLICY).join().publications())).containsExactly(5L, 6L, 7L, 8L, 9L, 10L);
+    assertThat(offsets(broker.history("c", 4, POLICY).join().publications()))
+        .containsExactly(5L, 6L, 7L, 8L, 9L, 10L);
     assertThat(offsets(broker.history("c", 9, POLICY).join().publications())).containsExactly(10L);
     assertThat(broker.history("c", 10, POLICY).join().publications()).isEmpty();
     HistoryResult none = broker.history("c", Long.MAX_VALUE, POLICY).join();
@@ -135,13 +139,15 @@ class MemoryBrokerTest {
   @Test
   void historyIsTrimmedByAgeOnFakeTime() {
     HistoryPolicy tenSeconds = new HistoryPolicy(100, 10_000, 3_600_000);
-    publish("c", 1, tenSeconds);                 // t=0
+    publish("c", 1, tenSeconds); // t=0
     scheduler.advance(Duration.ofSeconds(6));
-    publish("c", 2, tenSeconds);                 // t=6s
-    scheduler.advance(Duration.ofSeconds(4));    // t=10s: pub 1 is exactly 10s old, still kept
-    assertThat(offsets(broker.history("c", 0, tenSeconds).join().publications())).containsExactly(1L, 2L);
-    scheduler.advance(Duration.ofMillis(1));     // 10.001s: pub 1 is too old
-    assertThat(offsets(broker.history("c", 0, tenSeconds).join().publications())).containsExactly(2L);
+    publish("c", 2, tenSeconds); // t=6s
+    scheduler.advance(Duration.ofSeconds(4)); // t=10s: pub 1 is exactly 10s old, still kept
+    assertThat(offsets(broker.history("c", 0, tenSeconds).join().publications()))
+        .containsExactly(1L, 2L);
+    scheduler.advance(Duration.ofMillis(1)); // 10.001s: pub 1 is too old
+    assertThat(offsets(broker.history("c", 0, tenSeconds).join().publications()))
+        .containsExactly(2L);
     scheduler.advance(Duration.ofSeconds(10));
     HistoryResult h = broker.history("c", 0, tenSeconds).join();
     assertThat(h.publications()).isEmpty();
@@ -153,7 +159,8 @@ class MemoryBrokerTest {
     HistoryPolicy policy = new HistoryPolicy(100, 60_000, 120_000);
     StreamPosition first = publish("c", 1, policy);
     publish("c", 2, policy);
-    scheduler.advance(Duration.ofMinutes(2)); // sweeps at 1 and 2 minutes: not idle for more than 2 minutes yet
+    scheduler.advance(
+        Duration.ofMinutes(2)); // sweeps at 1 and 2 minutes: not idle for more than 2 minutes yet
     assertThat(broker.streamCount()).isEqualTo(1);
     assertThat(broker.history("c", 0, policy).join().top().epoch()).isEqualTo(first.epoch());
 
@@ -181,7 +188,8 @@ class MemoryBrokerTest {
 
   @Test
   void presenceEventsAreDeliveredNotKept() {
-    PresenceEvent e = new PresenceEvent(PresenceEvent.Kind.JOIN, "c", new ClientInfo("c-1", "alice", null, null));
+    PresenceEvent e =
+        new PresenceEvent(PresenceEvent.Kind.JOIN, "c", new ClientInfo("c-1", "alice", null, null));
     broker.publishPresence(e).join();
     assertThat(presence).containsExactly(e);
     assertThat(broker.history("c", 0, POLICY).join().publications()).isEmpty();

@@ -49,10 +49,26 @@ class ChannelNameTest {
 
   @ParameterizedTest
   @NullAndEmptySource
-  @ValueSource(strings = {
-    "with space", "tab\tchannel", "new\nline", "semi;colon", "hash#", "q?", "star*", "comma,", "quote\"",
-    "back\\slash", "caf\u00e9", "emoji\ud83d\ude00", "plus+", "percent%", ":leading", "trailing:", ":"
-  })
+  @ValueSource(
+      strings = {
+        "with space",
+        "tab\tchannel",
+        "new\nline",
+        "semi;colon",
+        "hash#",
+        "q?",
+        "star*",
+        "comma,",
+        "quote\"",
+        "back\\slash",
+        "caf\u00e9",
+        "emoji\ud83d\ude00",
+        "plus+",
+        "percent%",
+        ":leading",
+        "trailing:",
+        ":"
+      })
   void invalidNamesAreRefused(String name) {
     assertThat(ChannelName.parse(name)).isEmpty();
   }

@@ -31,8 +31,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * The ordering contract under real threads: every transport here runs on its own thread, as on
- * an event loop. No sleeps: latches and waiting on the recording transports.
+ * The ordering contract under real threads: every transport here runs on its own thread, as on an
+ * event loop. No sleeps: latches and waiting on the recording transports.
  */
 class ConcurrencyTest {
   private final List<TestHub> hubs = new ArrayList<>();
@@ -71,12 +71,18 @@ class ConcurrencyTest {
 
   @ParameterizedTest
   @EnumSource(BlockingHistoryBroker.Mode.class)
-  void liveMessagesWhileHistoryIsReadAreMergedWithoutGapsOrDuplicates(BlockingHistoryBroker.Mode mode) throws Exception {
+  void liveMessagesWhileHistoryIsReadAreMergedWithoutGapsOrDuplicates(
+      BlockingHistoryBroker.Mode mode) throws Exception {
     AtomicReference<BlockingHistoryBroker> broker = new AtomicReference<>();
-    TestHub th = track(TestHub.builder().broker(s -> {
-      broker.set(new BlockingHistoryBroker(new MemoryBroker(s)));
-      return broker.get();
-    }).build());
+    TestHub th =
+        track(
+            TestHub.builder()
+                .broker(
+                    s -> {
+                      broker.set(new BlockingHistoryBroker(new MemoryBroker(s)));
+                      return broker.get();
+                    })
+                .build());
     String ch = "nopresence:race";
     StreamPosition top = null;
     for (int i = 1; i <= 5; i++) {
@@ -94,12 +100,14 @@ class ConcurrencyTest {
     // every publication, and must still reach back to offset 3 for recovery to be possible.
     int total = 100;
     CountDownLatch someLive = new CountDownLatch(40);
-    Future<?> publisher = pool.submit(() -> {
-      for (int i = 6; i <= total; i++) {
-        th.publish(ch, "{\"n\":" + i + "}");
-        someLive.countDown();
-      }
-    });
+    Future<?> publisher =
+        pool.submit(
+            () -> {
+              for (int i = 6; i <= total; i++) {
+                th.publish(ch, "{\"n\":" + i + "}");
+                someLive.countDown();
+              }
+            });
     assertThat(someLive.await(10, TimeUnit.SECONDS)).isTrue();
     broker.get().release(); // history completes while publications keep coming
     publisher.get(10, TimeUnit.SECONDS);
@@ -137,14 +145,16 @@ class ConcurrencyTest {
     List<Future<List<Long>>> results = new ArrayList<>();
     for (int w = 0; w < threads; w++) {
       int worker = w;
-      results.add(pool.submit(() -> {
-        start.await();
-        List<Long> offsets = new ArrayList<>();
-        for (int i = 0; i < each; i++) {
-          offsets.add(th.publish(ch, "{\"w\":" + worker + ",\"i\":" + i + "}").offset());
-        }
-        return offsets;
-      }));
+      results.add(
+          pool.submit(
+              () -> {
+                start.await();
+                List<Long> offsets = new ArrayList<>();
+                for (int i = 0; i < each; i++) {
+                  offsets.add(th.publish(ch, "{\"w\":" + worker + ",\"i\":" + i + "}").offset());
+                }
+                return offsets;
+              }));
     }
     start.countDown();
     Set<Long> assigned = new HashSet<>();
@@ -162,7 +172,8 @@ class ConcurrencyTest {
       // each worker's publications keep that worker's order
       for (int w = 0; w < threads; w++) {
         String prefix = "{\"w\":" + w + ",";
-        List<String> mine = pubs.stream().map(p -> p.data().json()).filter(j -> j.startsWith(prefix)).toList();
+        List<String> mine =
+            pubs.stream().map(p -> p.data().json()).filter(j -> j.startsWith(prefix)).toList();
         List<String> expected = new ArrayList<>();
         for (int i = 0; i < each; i++) {
           expected.add(prefix + "\"i\":" + i + "}");
@@ -179,12 +190,14 @@ class ConcurrencyTest {
     String ch = "nopresence:flow";
     int total = 600;
     CountDownLatch progress = new CountDownLatch(100);
-    Future<?> publisher = pool.submit(() -> {
-      for (int i = 1; i <= total; i++) {
-        th.publish(ch, Integer.toString(i));
-        progress.countDown();
-      }
-    });
+    Future<?> publisher =
+        pool.submit(
+            () -> {
+              for (int i = 1; i <= total; i++) {
+                th.publish(ch, Integer.toString(i));
+                progress.countDown();
+              }
+            });
     assertThat(progress.await(10, TimeUnit.SECONDS)).isTrue();
     List<TestClient> clients = new ArrayList<>();
     List<Long> ids = new ArrayList<>();
@@ -199,7 +212,9 @@ class ConcurrencyTest {
       SubscribeResult res = TestClient.result(t.awaitReply(ids.get(i)), SubscribeResult.class);
       t.awaitCount(Pub.class, (int) (total - res.offset()));
       t.sync();
-      assertThat(pubsAfterReply(t, ids.get(i))).extracting(Pub::offset).containsExactlyElementsOf(range(res.offset() + 1, total));
+      assertThat(pubsAfterReply(t, ids.get(i)))
+          .extracting(Pub::offset)
+          .containsExactlyElementsOf(range(res.offset() + 1, total));
       t.assertNoViolations();
     }
   }
@@ -216,15 +231,17 @@ class ConcurrencyTest {
     List<Future<List<Long>>> results = new ArrayList<>();
     for (int w = 0; w < writers; w++) {
       TestClient writer = th.connect("w" + w, RecordingTransport.threaded("w" + w));
-      results.add(pool.submit(() -> {
-        start.await();
-        List<Long> offsets = new ArrayList<>();
-        for (int i = 0; i < each; i++) {
-          PublishResult r = writer.publishOk(ch, "{\"i\":" + i + "}");
-          offsets.add(r.offset());
-        }
-        return offsets;
-      }));
+      results.add(
+          pool.submit(
+              () -> {
+                start.await();
+                List<Long> offsets = new ArrayList<>();
+                for (int i = 0; i < each; i++) {
+                  PublishResult r = writer.publishOk(ch, "{\"i\":" + i + "}");
+                  offsets.add(r.offset());
+                }
+                return offsets;
+              }));
     }
     start.countDown();
     for (Future<List<Long>> f : results) {
@@ -235,7 +252,8 @@ class ConcurrencyTest {
     assertThat(pubs).extracting(Pub::offset).containsExactlyElementsOf(range(1, n));
     for (int w = 0; w < writers; w++) {
       String user = "w" + w;
-      List<String> mine = pubs.stream().filter(p -> user.equals(p.user())).map(p -> p.data().json()).toList();
+      List<String> mine =
+          pubs.stream().filter(p -> user.equals(p.user())).map(p -> p.data().json()).toList();
       assertThat(mine).hasSize(each);
       for (int i = 0; i < each; i++) {
         assertThat(mine.get(i)).isEqualTo("{\"i\":" + i + "}");

@@ -13,9 +13,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 class HeartbeatTest {
-  private final TestHub th = TestHub.builder()
-      .config(c -> c.withHeartbeat(Duration.ofSeconds(25), Duration.ofSeconds(10)))
-      .build();
+  private final TestHub th =
+      TestHub.builder()
+          .config(c -> c.withHeartbeat(Duration.ofSeconds(25), Duration.ofSeconds(10)))
+          .build();
 
   @AfterEach
   void close() {
@@ -44,11 +45,15 @@ class HeartbeatTest {
 
   @Test
   void timeoutLongerThanTheIntervalStillClosesADeadPeerAndKeepsOneCheckPending() {
-    TestHub fast = TestHub.builder().config(c -> c.withHeartbeat(Duration.ofMillis(200), Duration.ofMillis(300))).build();
+    TestHub fast =
+        TestHub.builder()
+            .config(c -> c.withHeartbeat(Duration.ofMillis(200), Duration.ofMillis(300)))
+            .build();
     try {
       TestClient c = fast.connect("alice");
       fast.scheduler().advance(Duration.ofMillis(200)); // first ping; its check is due at 500
-      fast.scheduler().advance(Duration.ofMillis(200)); // second ping at 400 must not push the check back
+      fast.scheduler()
+          .advance(Duration.ofMillis(200)); // second ping at 400 must not push the check back
       assertThat(c.transport().isClosed()).isFalse();
       fast.scheduler().advance(Duration.ofMillis(100)); // 500: no answer to the ping of 200
       assertThat(c.transport().lastClose().code()).isEqualTo(4002);

@@ -80,21 +80,24 @@ class MalformedInputTest {
     Reply r = c.transport().nextReply(5);
     assertThat(r.error().code()).isEqualTo(107);
     assertThat(r.error().message()).contains("channel");
-    c.sendFrame("{\"type\":\"subscribe\",\"id\":6,\"channel\":\"test:x\",\"since\":{\"epoch\":\"e\"}}");
+    c.sendFrame(
+        "{\"type\":\"subscribe\",\"id\":6,\"channel\":\"test:x\",\"since\":{\"epoch\":\"e\"}}");
     assertThat(c.transport().nextReply(6).error().code()).isEqualTo(107);
   }
 
   @Test
   void unknownFieldsAreIgnored() {
     TestClient c = th.connect("alice");
-    c.sendFrame("{\"type\":\"subscribe\",\"id\":9,\"channel\":\"nopresence:x\",\"future\":{\"x\":1}}");
+    c.sendFrame(
+        "{\"type\":\"subscribe\",\"id\":9,\"channel\":\"nopresence:x\",\"future\":{\"x\":1}}");
     assertThat(c.transport().nextReply(9).isError()).isFalse();
   }
 
   @Test
   void batchedFrameWithTwoRequestsGetsBothRepliesInOrder() {
     TestClient c = th.open();
-    c.sendFrame("{\"type\":\"connect\",\"id\":1,\"token\":\"alice\"}\n{\"type\":\"subscribe\",\"id\":2,\"channel\":\"nopresence:x\"}");
+    c.sendFrame(
+        "{\"type\":\"connect\",\"id\":1,\"token\":\"alice\"}\n{\"type\":\"subscribe\",\"id\":2,\"channel\":\"nopresence:x\"}");
     assertThat(c.transport().nextReply(1).isError()).isFalse();
     assertThat(c.transport().nextReply(2).isError()).isFalse();
     c.transport().assertNoMoreMessages();
@@ -103,15 +106,24 @@ class MalformedInputTest {
   @Test
   void batchedFrameIgnoresEmptyLinesAndABadLineDoesNotHideTheGoodOnes() {
     TestClient c = th.connect("alice");
-    c.sendFrame("\n{\"type\":\"subscribe\",\"id\":2,\"channel\":\"nopresence:a\"}\n\n{oops\n{\"type\":\"ping\"}\n"
-        + "{\"type\":\"subscribe\",\"id\":3,\"channel\":\"nopresence:b\"}\n");
-    // replies keep request order; a standalone error and a pong carry no id and are not ordered with them
+    c.sendFrame(
+        "\n{\"type\":\"subscribe\",\"id\":2,\"channel\":\"nopresence:a\"}\n\n{oops\n{\"type\":\"ping\"}\n"
+            + "{\"type\":\"subscribe\",\"id\":3,\"channel\":\"nopresence:b\"}\n");
+    // replies keep request order; a standalone error and a pong carry no id and are not ordered
+    // with them
     List<ServerMessage> got = c.transport().unread();
     assertThat(got).hasSize(4);
-    assertThat(got).filteredOn(Reply.class::isInstance).map(Reply.class::cast)
-        .allMatch(r -> !r.isError()).extracting(Reply::id).containsExactly(2L, 3L);
-    assertThat(got).filteredOn(ServerMessage.Error.class::isInstance).map(ServerMessage.Error.class::cast)
-        .singleElement().satisfies(e -> assertThat(e.error().code()).isEqualTo(107));
+    assertThat(got)
+        .filteredOn(Reply.class::isInstance)
+        .map(Reply.class::cast)
+        .allMatch(r -> !r.isError())
+        .extracting(Reply::id)
+        .containsExactly(2L, 3L);
+    assertThat(got)
+        .filteredOn(ServerMessage.Error.class::isInstance)
+        .map(ServerMessage.Error.class::cast)
+        .singleElement()
+        .satisfies(e -> assertThat(e.error().code()).isEqualTo(107));
     assertThat(got).filteredOn(Pong.class::isInstance).hasSize(1);
     assertThat(c.session().subscriptionCount()).isEqualTo(2);
   }
@@ -123,7 +135,8 @@ class MalformedInputTest {
     th.close();
     th = TestHub.builder().authorizer((p, a, ch) -> decision).build();
     TestClient c = th.connect("alice");
-    c.sendFrame("{\"type\":\"subscribe\",\"id\":2,\"channel\":\"test:x\"}\n{\"type\":\"nope\",\"id\":3}");
+    c.sendFrame(
+        "{\"type\":\"subscribe\",\"id\":2,\"channel\":\"test:x\"}\n{\"type\":\"nope\",\"id\":3}");
     decision.complete(true);
     assertThat(c.transport().next(Reply.class).id()).isEqualTo(2);
     assertThat(c.transport().awaitReply(3).error().code()).isEqualTo(104);
@@ -134,12 +147,25 @@ class MalformedInputTest {
     CompletableFuture<Boolean> decision = new CompletableFuture<>();
     HubConfig d = TestHub.defaultConfig();
     th.close();
-    th = TestHub.builder()
-        .config(new HubConfig(d.node(), d.pingInterval(), d.pongTimeout(), d.connectTimeout(), d.maxSubscriptionsPerConnection(),
-            d.outboxMaxBytes(), d.maxBatchBytes(), d.maxMessageBytes(), d.maxPublishBytes(), d.maxPresenceStateBytes(), 2,
-            d.shutdownRetryMin(), d.shutdownRetryMax()))
-        .authorizer((p, a, ch) -> decision)
-        .build();
+    th =
+        TestHub.builder()
+            .config(
+                new HubConfig(
+                    d.node(),
+                    d.pingInterval(),
+                    d.pongTimeout(),
+                    d.connectTimeout(),
+                    d.maxSubscriptionsPerConnection(),
+                    d.outboxMaxBytes(),
+                    d.maxBatchBytes(),
+                    d.maxMessageBytes(),
+                    d.maxPublishBytes(),
+                    d.maxPresenceStateBytes(),
+                    2,
+                    d.shutdownRetryMin(),
+                    d.shutdownRetryMax()))
+            .authorizer((p, a, ch) -> decision)
+            .build();
     TestClient c = th.connect("alice");
     long first = c.subscribe("test:a"); // in flight
     long q1 = c.subscribe("test:b");

@@ -31,7 +31,9 @@ class PresenceTest {
     alice.subscribeOk(CH);
     Join aliceJoin = alice.transport().next(Join.class);
     assertThat(aliceJoin.channel()).isEqualTo(CH);
-    assertThat(aliceJoin.client()).isEqualTo(new ClientInfo(alice.clientId(), "alice", TestHub.json("{\"name\":\"alice\"}"), null));
+    assertThat(aliceJoin.client())
+        .isEqualTo(
+            new ClientInfo(alice.clientId(), "alice", TestHub.json("{\"name\":\"alice\"}"), null));
 
     TestClient bob = th.connect("bob");
     long id = bob.subscribe(CH);
@@ -54,12 +56,17 @@ class PresenceTest {
     alice2.subscribeOk(CH);
     bob.subscribeOk(CH);
     PresenceResult res = alice.presenceOk(CH);
-    assertThat(res.clients()).extracting(ClientInfo::client)
+    assertThat(res.clients())
+        .extracting(ClientInfo::client)
         .containsExactlyInAnyOrder(alice.clientId(), alice2.clientId(), bob.clientId());
-    assertThat(res.clients()).extracting(ClientInfo::user).containsExactlyInAnyOrder("alice", "alice", "bob");
+    assertThat(res.clients())
+        .extracting(ClientInfo::user)
+        .containsExactlyInAnyOrder("alice", "alice", "bob");
     assertThat(res.clients()).allSatisfy(ci -> assertThat(ci.state().json()).isEqualTo("{}"));
-    assertThat(res.clients()).filteredOn(ci -> ci.user().equals("bob"))
-        .singleElement().satisfies(ci -> assertThat(ci.info().json()).isEqualTo("{\"name\":\"bob\"}"));
+    assertThat(res.clients())
+        .filteredOn(ci -> ci.user().equals("bob"))
+        .singleElement()
+        .satisfies(ci -> assertThat(ci.info().json()).isEqualTo("{\"name\":\"bob\"}"));
     assertThat(th.hub().presence(CH).join()).hasSize(3);
   }
 
@@ -81,8 +88,10 @@ class PresenceTest {
     assertThat(bob.transport().messages(PresenceUpdate.class)).containsExactly(u);
 
     List<ClientInfo> clients = alice.presenceOk(CH).clients();
-    assertThat(clients).filteredOn(ci -> ci.client().equals(bob.clientId()))
-        .singleElement().satisfies(ci -> assertThat(ci.state()).isEqualTo(u.client().state()));
+    assertThat(clients)
+        .filteredOn(ci -> ci.client().equals(bob.clientId()))
+        .singleElement()
+        .satisfies(ci -> assertThat(ci.state()).isEqualTo(u.client().state()));
   }
 
   @Test
@@ -98,7 +107,9 @@ class PresenceTest {
     Leave leave = alice.transport().next(Leave.class);
     assertThat(leave.client().client()).isEqualTo(bob.clientId());
     assertThat(leave.client().state().json()).isEqualTo("{\"s\":1}");
-    assertThat(alice.presenceOk(CH).clients()).extracting(ClientInfo::client).containsExactly(alice.clientId());
+    assertThat(alice.presenceOk(CH).clients())
+        .extracting(ClientInfo::client)
+        .containsExactly(alice.clientId());
     assertThat(bob.transport().messages(Leave.class)).isEmpty(); // no longer subscribed
   }
 
@@ -114,7 +125,9 @@ class PresenceTest {
     Leave leave = alice.transport().next(Leave.class);
     assertThat(leave.client().client()).isEqualTo(bob.clientId());
     assertThat(leave.client().user()).isEqualTo("bob");
-    assertThat(th.hub().presence(CH).join()).extracting(ClientInfo::client).containsExactly(alice.clientId());
+    assertThat(th.hub().presence(CH).join())
+        .extracting(ClientInfo::client)
+        .containsExactly(alice.clientId());
     bob.transport().assertNoViolations();
   }
 
@@ -133,7 +146,10 @@ class PresenceTest {
   @Test
   void presenceWithoutJoinLeaveKeepsEntriesButSendsNoEvents() {
     th.close();
-    th = TestHub.builder().namespace(NamespaceSettings.builder("quiet").presence(true).joinLeave(false).build()).build();
+    th =
+        TestHub.builder()
+            .namespace(NamespaceSettings.builder("quiet").presence(true).joinLeave(false).build())
+            .build();
     TestClient alice = th.connect("alice");
     TestClient bob = th.connect("bob");
     alice.subscribeOk("quiet:x");
@@ -153,7 +169,8 @@ class PresenceTest {
     alice.error(alice.presence("nopresence:x"), 108);
     alice.error(alice.presenceSet("nopresence:x", "{}"), 108);
     assertThatThrownBy(() -> th.hub().presence("nopresence:x").join())
-        .cause().isInstanceOf(HubException.class);
+        .cause()
+        .isInstanceOf(HubException.class);
   }
 
   @Test
@@ -180,6 +197,8 @@ class PresenceTest {
     SubscribeResult r = bob.subscribeOk(CH);
     assertThat(r).isNotNull();
     // bob saw: reply, then its own join; never alice's earlier join
-    assertThat(bob.transport().messages(Join.class)).extracting(j -> j.client().client()).containsExactly(bob.clientId());
+    assertThat(bob.transport().messages(Join.class))
+        .extracting(j -> j.client().client())
+        .containsExactly(bob.clientId());
   }
 }

@@ -57,7 +57,8 @@ class PublishTest {
     TestClient bob = th.connect("bob");
     bob.subscribeOk("nohist:chat");
     TestClient alice = th.connect("alice");
-    for (String v : new String[] {"1", "\"s\"", "null", "true", "[]", "{}", "{\"x\":\"line\\nbreak\"}"}) {
+    for (String v :
+        new String[] {"1", "\"s\"", "null", "true", "[]", "{}", "{\"x\":\"line\\nbreak\"}"}) {
       alice.publishOk("nohist:chat", v);
       assertThat(bob.transport().next(Pub.class).data().json()).isEqualTo(v);
     }
@@ -94,16 +95,21 @@ class PublishTest {
     alice.publishOk("test:c", ok);
     alice.error(alice.publish("test:c", "\"" + "x".repeat(99) + "\""), 114);
 
-    assertThatThrownBy(() -> th.hub().publish("test:c", TestHub.json("\"" + "y".repeat(200) + "\"")).join())
+    assertThatThrownBy(
+            () -> th.hub().publish("test:c", TestHub.json("\"" + "y".repeat(200) + "\"")).join())
         .isInstanceOf(CompletionException.class)
-        .cause().isInstanceOf(HubException.class)
+        .cause()
+        .isInstanceOf(HubException.class)
         .satisfies(e -> assertThat(((HubException) e).code().code()).isEqualTo(114));
   }
 
   @Test
   void authorizerCanDenyPublishing() {
     th.close();
-    th = TestHub.builder().authorizer((p, a, ch) -> CompletableFuture.completedFuture(a != ChannelAction.PUBLISH)).build();
+    th =
+        TestHub.builder()
+            .authorizer((p, a, ch) -> CompletableFuture.completedFuture(a != ChannelAction.PUBLISH))
+            .build();
     TestClient alice = th.connect("alice");
     alice.subscribeOk("test:c");
     alice.error(alice.publish("test:c", "{}"), 103);
@@ -112,7 +118,8 @@ class PublishTest {
   @Test
   void serverPublishToUnknownChannelFailsWith102() {
     assertThatThrownBy(() -> th.hub().publish("nosuch:x", TestHub.json("{}")).join())
-        .cause().isInstanceOf(HubException.class)
+        .cause()
+        .isInstanceOf(HubException.class)
         .satisfies(e -> assertThat(((HubException) e).code().code()).isEqualTo(102));
   }
 

@@ -15,9 +15,15 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 class RecoveryTest {
-  private TestHub th = TestHub.builder()
-      .namespace(NamespaceSettings.builder("tiny").historySize(3).presence(false).joinLeave(false).build())
-      .build();
+  private TestHub th =
+      TestHub.builder()
+          .namespace(
+              NamespaceSettings.builder("tiny")
+                  .historySize(3)
+                  .presence(false)
+                  .joinLeave(false)
+                  .build())
+          .build();
 
   @AfterEach
   void close() {
@@ -82,7 +88,9 @@ class RecoveryTest {
     SubscribeResult res = c.subscribeOk("nopresence:r", new StreamPosition(top.epoch(), 0));
     assertThat(res.recovered()).isTrue();
     assertThat(res.missed()).isEqualTo(3);
-    assertThat(c.transport().messages(Pub.class)).extracting(Pub::offset).containsExactly(1L, 2L, 3L);
+    assertThat(c.transport().messages(Pub.class))
+        .extracting(Pub::offset)
+        .containsExactly(1L, 2L, 3L);
   }
 
   @Test
@@ -113,7 +121,9 @@ class RecoveryTest {
     SubscribeResult ok = d.subscribeOk("tiny:r", new StreamPosition(top.epoch(), 3));
     assertThat(ok.recovered()).isTrue();
     assertThat(ok.missed()).isEqualTo(3);
-    assertThat(d.transport().messages(Pub.class)).extracting(Pub::offset).containsExactly(4L, 5L, 6L);
+    assertThat(d.transport().messages(Pub.class))
+        .extracting(Pub::offset)
+        .containsExactly(4L, 5L, 6L);
   }
 
   @Test
@@ -189,7 +199,8 @@ class RecoveryTest {
     c.closeFromPeer();
     publishN("nopresence:r", 3, 2);
     TestClient d = th.connect("alice");
-    SubscribeResult res = d.subscribeOk("nopresence:r", new StreamPosition(first.epoch(), first.offset()));
+    SubscribeResult res =
+        d.subscribeOk("nopresence:r", new StreamPosition(first.epoch(), first.offset()));
     assertThat(res.recovered()).isTrue();
     assertThat(d.transport().messages(Pub.class)).extracting(Pub::offset).containsExactly(3L, 4L);
   }

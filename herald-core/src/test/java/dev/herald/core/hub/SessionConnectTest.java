@@ -56,10 +56,14 @@ class SessionConnectTest {
   void authenticatorSeesTokenHeadersAddressAndTransport() {
     AtomicReference<ConnectRequest> seen = new AtomicReference<>();
     th.close();
-    th = TestHub.builder().authenticator(req -> {
-      seen.set(req);
-      return CompletableFuture.completedFuture(Principal.of("zed"));
-    }).build();
+    th =
+        TestHub.builder()
+            .authenticator(
+                req -> {
+                  seen.set(req);
+                  return CompletableFuture.completedFuture(Principal.of("zed"));
+                })
+            .build();
     TestClient c = th.open();
     c.connectOk("tok-1");
     assertThat(seen.get().token()).isEqualTo("tok-1");
@@ -124,9 +128,13 @@ class SessionConnectTest {
   @Test
   void authenticatorThrowingSynchronouslyIsAnInternalErrorThatCloses() {
     th.close();
-    th = TestHub.builder().authenticator(req -> {
-      throw new IllegalStateException("boom");
-    }).build();
+    th =
+        TestHub.builder()
+            .authenticator(
+                req -> {
+                  throw new IllegalStateException("boom");
+                })
+            .build();
     TestClient c = th.open();
     long id = c.connect("alice");
     assertThat(c.transport().nextReply(id).error().code()).isEqualTo(100);
@@ -221,7 +229,10 @@ class SessionConnectTest {
   void connectIsAsyncFriendly() {
     // an authenticator completing on another thread: the reply still comes, on the executor
     th.close();
-    th = TestHub.builder().authenticator(req -> CompletableFuture.supplyAsync(() -> Principal.of("async"))).build();
+    th =
+        TestHub.builder()
+            .authenticator(req -> CompletableFuture.supplyAsync(() -> Principal.of("async")))
+            .build();
     RecordingTransport t = RecordingTransport.threaded("async");
     TestClient c = th.open(t);
     assertThat(c.connectOk("x").user()).isEqualTo("async");

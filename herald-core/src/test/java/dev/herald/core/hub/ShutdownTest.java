@@ -15,9 +15,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 class ShutdownTest {
-  private final TestHub th = TestHub.builder()
-      .config(c -> c.withShutdownRetry(Duration.ofSeconds(1), Duration.ofSeconds(3)))
-      .build();
+  private final TestHub th =
+      TestHub.builder()
+          .config(c -> c.withShutdownRetry(Duration.ofSeconds(1), Duration.ofSeconds(3)))
+          .build();
 
   @AfterEach
   void close() {
@@ -46,7 +47,9 @@ class ShutdownTest {
       assertThat(d.retryMs()).isBetween(1000L, 3000L);
       RecordingTransport.Close close = c.transport().lastClose();
       assertThat(close.code()).isEqualTo(4001);
-      assertThat(close.reason()).contains("retry_ms=").isEqualTo("server restart; retry_ms=" + d.retryMs());
+      assertThat(close.reason())
+          .contains("retry_ms=")
+          .isEqualTo("server restart; retry_ms=" + d.retryMs());
       c.transport().assertNoMoreMessages();
       c.transport().assertNoViolations();
       delays.add(d.retryMs());
@@ -71,8 +74,10 @@ class ShutdownTest {
 
   @Test
   void equalBoundsGiveExactlyThatDelay() {
-    try (TestHub fixed = TestHub.builder()
-        .config(c -> c.withShutdownRetry(Duration.ofMillis(700), Duration.ofMillis(700))).build()) {
+    try (TestHub fixed =
+        TestHub.builder()
+            .config(c -> c.withShutdownRetry(Duration.ofMillis(700), Duration.ofMillis(700)))
+            .build()) {
       TestClient c = fixed.connect("alice");
       fixed.hub().shutdown();
       assertThat(c.transport().next(Disconnect.class).retryMs()).isEqualTo(700);
@@ -85,7 +90,8 @@ class ShutdownTest {
     assertThat(ClientSession.closeReason("bye", 0)).isEqualTo("bye");
     assertThat(ClientSession.closeReason("bye", 2300)).isEqualTo("bye; retry_ms=2300");
     String longReason = ClientSession.closeReason("r".repeat(300), 5_000_000);
-    assertThat(longReason.getBytes(java.nio.charset.StandardCharsets.UTF_8).length).isLessThanOrEqualTo(123);
+    assertThat(longReason.getBytes(java.nio.charset.StandardCharsets.UTF_8).length)
+        .isLessThanOrEqualTo(123);
     assertThat(longReason).endsWith("; retry_ms=5000000");
   }
 }

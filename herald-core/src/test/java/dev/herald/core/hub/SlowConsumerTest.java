@@ -16,9 +16,8 @@ import org.junit.jupiter.api.Test;
 
 class SlowConsumerTest {
   private static final String DATA = "\"" + "x".repeat(100) + "\"";
-  private final TestHub th = TestHub.builder()
-      .config(c -> c.withLimits(128, 4096, 64 * 1024, 32 * 1024))
-      .build();
+  private final TestHub th =
+      TestHub.builder().config(c -> c.withLimits(128, 4096, 64 * 1024, 32 * 1024)).build();
 
   @AfterEach
   void close() {
@@ -29,7 +28,9 @@ class SlowConsumerTest {
   void overflowingOutboxClosesWith4003AndOthersKeepReceiving() {
     TestClient other = th.connect("other", RecordingTransport.threaded("other"));
     other.subscribeOk("test:feed");
-    other.transport().awaitMessage(Join.class); // its own join is through before the others subscribe
+    other
+        .transport()
+        .awaitMessage(Join.class); // its own join is through before the others subscribe
     TestClient slow = th.connect("slow");
     TestClient fast = th.connect("fast");
     slow.subscribeOk("test:feed");
@@ -54,9 +55,15 @@ class SlowConsumerTest {
     slow.transport().assertNoViolations();
 
     List<Long> expected = LongStream.rangeClosed(1, n).boxed().toList();
-    assertThat(fast.transport().messages(Pub.class)).extracting(Pub::offset).containsExactlyElementsOf(expected);
-    assertThat(other.transport().awaitCount(Pub.class, n)).extracting(Pub::offset).containsExactlyElementsOf(expected);
-    assertThat(fast.transport().messages(Leave.class)).extracting(l -> l.client().client()).containsExactly(slow.clientId());
+    assertThat(fast.transport().messages(Pub.class))
+        .extracting(Pub::offset)
+        .containsExactlyElementsOf(expected);
+    assertThat(other.transport().awaitCount(Pub.class, n))
+        .extracting(Pub::offset)
+        .containsExactlyElementsOf(expected);
+    assertThat(fast.transport().messages(Leave.class))
+        .extracting(l -> l.client().client())
+        .containsExactly(slow.clientId());
 
     HubStats stats = th.hub().stats();
     assertThat(stats.slowConsumers()).isEqualTo(1);
@@ -65,14 +72,19 @@ class SlowConsumerTest {
 
   @Test
   void liveMessagesHeldDuringASlowHistoryReadAreBoundedByTheOutboxLimit() {
-    java.util.concurrent.atomic.AtomicReference<dev.herald.core.testkit.BlockingHistoryBroker> broker = new java.util.concurrent.atomic.AtomicReference<>();
-    TestHub slowHistory = TestHub.builder()
-        .config(c -> c.withLimits(128, 4096, 64 * 1024, 32 * 1024))
-        .broker(sch -> {
-          broker.set(new dev.herald.core.testkit.BlockingHistoryBroker(new dev.herald.core.broker.MemoryBroker(sch)));
-          return broker.get();
-        })
-        .build();
+    java.util.concurrent.atomic.AtomicReference<dev.herald.core.testkit.BlockingHistoryBroker>
+        broker = new java.util.concurrent.atomic.AtomicReference<>();
+    TestHub slowHistory =
+        TestHub.builder()
+            .config(c -> c.withLimits(128, 4096, 64 * 1024, 32 * 1024))
+            .broker(
+                sch -> {
+                  broker.set(
+                      new dev.herald.core.testkit.BlockingHistoryBroker(
+                          new dev.herald.core.broker.MemoryBroker(sch)));
+                  return broker.get();
+                })
+            .build();
     try {
       TestClient c = slowHistory.connect("alice");
       broker.get().arm(dev.herald.core.testkit.BlockingHistoryBroker.Mode.SNAPSHOT_EARLY);
@@ -101,8 +113,13 @@ class SlowConsumerTest {
     int sends = c.transport().batchSizes().size();
 
     c.transport().writable(true);
-    assertThat(c.transport().messages(Pub.class)).extracting(Pub::offset).containsExactly(1L, 2L, 3L);
-    assertThat(c.transport().batchSizes()).hasSize(sends + 1).last().isEqualTo(3); // batched in one send
+    assertThat(c.transport().messages(Pub.class))
+        .extracting(Pub::offset)
+        .containsExactly(1L, 2L, 3L);
+    assertThat(c.transport().batchSizes())
+        .hasSize(sends + 1)
+        .last()
+        .isEqualTo(3); // batched in one send
     assertThat(th.hub().stats().slowConsumers()).isZero();
     assertThat(c.transport().isClosed()).isFalse();
   }
@@ -110,11 +127,24 @@ class SlowConsumerTest {
   @Test
   void batchesRespectTheBatchSizeLimit() {
     HubConfig d = TestHub.defaultConfig();
-    try (TestHub small = TestHub.builder()
-        .config(new HubConfig(d.node(), d.pingInterval(), d.pongTimeout(), d.connectTimeout(), 128, 1 << 20, 300,
-            d.maxMessageBytes(), d.maxPublishBytes(), d.maxPresenceStateBytes(), d.maxQueuedRequests(),
-            d.shutdownRetryMin(), d.shutdownRetryMax()))
-        .build()) {
+    try (TestHub small =
+        TestHub.builder()
+            .config(
+                new HubConfig(
+                    d.node(),
+                    d.pingInterval(),
+                    d.pongTimeout(),
+                    d.connectTimeout(),
+                    128,
+                    1 << 20,
+                    300,
+                    d.maxMessageBytes(),
+                    d.maxPublishBytes(),
+                    d.maxPresenceStateBytes(),
+                    d.maxQueuedRequests(),
+                    d.shutdownRetryMin(),
+                    d.shutdownRetryMax()))
+            .build()) {
       TestClient c = small.connect("alice");
       c.subscribeOk("nopresence:x");
       c.transport().writable(false);
@@ -124,7 +154,8 @@ class SlowConsumerTest {
       int before = c.transport().batchSizes().size();
       c.transport().writable(true);
       assertThat(c.transport().messages(Pub.class)).hasSize(10);
-      List<Integer> batches = c.transport().batchSizes().subList(before, c.transport().batchSizes().size());
+      List<Integer> batches =
+          c.transport().batchSizes().subList(before, c.transport().batchSizes().size());
       assertThat(batches.stream().mapToInt(Integer::intValue).sum()).isEqualTo(10);
       assertThat(batches).hasSizeGreaterThan(1).allSatisfy(b -> assertThat(b).isBetween(1, 2));
     }

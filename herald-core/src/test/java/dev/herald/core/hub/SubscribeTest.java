@@ -131,10 +131,15 @@ class SubscribeTest {
   @Test
   void customAuthorizerDenialGets103() {
     th.close();
-    th = TestHub.builder()
-        .authorizer((p, action, ch) -> CompletableFuture.completedFuture(
-            !(action == ChannelAction.SUBSCRIBE && ch.value().equals("test:secret") && !p.userId().equals("boss"))))
-        .build();
+    th =
+        TestHub.builder()
+            .authorizer(
+                (p, action, ch) ->
+                    CompletableFuture.completedFuture(
+                        !(action == ChannelAction.SUBSCRIBE
+                            && ch.value().equals("test:secret")
+                            && !p.userId().equals("boss"))))
+            .build();
     TestClient alice = th.connect("alice");
     alice.error(alice.subscribe("test:secret"), 103);
     alice.subscribeOk("test:public");
@@ -146,10 +151,14 @@ class SubscribeTest {
   void authorizerRunsAfterNamespaceRules() {
     th.close();
     int[] calls = {0};
-    th = TestHub.builder().authorizer((p, a, ch) -> {
-      calls[0]++;
-      return CompletableFuture.completedFuture(true);
-    }).build();
+    th =
+        TestHub.builder()
+            .authorizer(
+                (p, a, ch) -> {
+                  calls[0]++;
+                  return CompletableFuture.completedFuture(true);
+                })
+            .build();
     TestClient alice = th.connect("alice");
     alice.error(alice.subscribe("user:bob"), 103);
     assertThat(calls[0]).isZero();
@@ -161,7 +170,14 @@ class SubscribeTest {
   void asyncAuthorizerKeepsRequestOrder() {
     CompletableFuture<Boolean> decision = new CompletableFuture<>();
     th.close();
-    th = TestHub.builder().authorizer((p, a, ch) -> ch.value().equals("test:slow") ? decision : CompletableFuture.completedFuture(true)).build();
+    th =
+        TestHub.builder()
+            .authorizer(
+                (p, a, ch) ->
+                    ch.value().equals("test:slow")
+                        ? decision
+                        : CompletableFuture.completedFuture(true))
+            .build();
     TestClient c = th.connect("alice");
     long slow = c.subscribe("test:slow");
     long fast = c.subscribe("nopresence:fast");
@@ -174,7 +190,11 @@ class SubscribeTest {
   @Test
   void failingAuthorizerGets100() {
     th.close();
-    th = TestHub.builder().authorizer((p, a, ch) -> CompletableFuture.failedFuture(new IllegalStateException("down"))).build();
+    th =
+        TestHub.builder()
+            .authorizer(
+                (p, a, ch) -> CompletableFuture.failedFuture(new IllegalStateException("down")))
+            .build();
     TestClient c = th.connect("alice");
     c.error(c.subscribe("test:x"), 100);
     assertThat(c.session().subscriptionCount()).isZero();

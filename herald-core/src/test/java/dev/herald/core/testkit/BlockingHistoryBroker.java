@@ -15,11 +15,12 @@ import java.util.concurrent.TimeUnit;
  * A {@link Broker} decorator that can hold back one {@code history()} answer, to test what a
  * recovering subscriber sees when live publications arrive while its history is being read.
  *
- * <p>After {@link #arm(Mode)}, the next {@code history()} call signals {@link #awaitHistoryCalled()}
- * and completes only after {@link #release()}, on a separate thread. {@link Mode#SNAPSHOT_EARLY}
- * reads the delegate's history at call time (so everything published meanwhile is strictly newer
- * than the result); {@link Mode#READ_LATE} reads it after release (so publications made meanwhile
- * are both in the result and delivered live). Everything else is passed through.
+ * <p>After {@link #arm(Mode)}, the next {@code history()} call signals {@link
+ * #awaitHistoryCalled()} and completes only after {@link #release()}, on a separate thread. {@link
+ * Mode#SNAPSHOT_EARLY} reads the delegate's history at call time (so everything published meanwhile
+ * is strictly newer than the result); {@link Mode#READ_LATE} reads it after release (so
+ * publications made meanwhile are both in the result and delivered live). Everything else is passed
+ * through.
  */
 public final class BlockingHistoryBroker implements Broker {
   public enum Mode {
@@ -59,7 +60,8 @@ public final class BlockingHistoryBroker implements Broker {
   }
 
   @Override
-  public CompletableFuture<StreamPosition> publish(String channel, RawJson data, String user, HistoryPolicy history) {
+  public CompletableFuture<StreamPosition> publish(
+      String channel, RawJson data, String user, HistoryPolicy history) {
     return delegate.publish(channel, data, user, history);
   }
 
@@ -79,7 +81,8 @@ public final class BlockingHistoryBroker implements Broker {
   }
 
   @Override
-  public CompletableFuture<HistoryResult> history(String channel, long afterOffset, HistoryPolicy history) {
+  public CompletableFuture<HistoryResult> history(
+      String channel, long afterOffset, HistoryPolicy history) {
     Mode mode;
     CountDownLatch c;
     CountDownLatch r;
@@ -92,17 +95,24 @@ public final class BlockingHistoryBroker implements Broker {
     if (mode == null) {
       return delegate.history(channel, afterOffset, history);
     }
-    CompletableFuture<HistoryResult> early = mode == Mode.SNAPSHOT_EARLY ? delegate.history(channel, afterOffset, history) : null;
+    CompletableFuture<HistoryResult> early =
+        mode == Mode.SNAPSHOT_EARLY ? delegate.history(channel, afterOffset, history) : null;
     CompletableFuture<HistoryResult> out = new CompletableFuture<>();
-    Thread t = new Thread(() -> {
-      try {
-        await(r, "release()");
-        HistoryResult result = early != null ? early.join() : delegate.history(channel, afterOffset, history).join();
-        out.complete(result);
-      } catch (Throwable e) {
-        out.completeExceptionally(e);
-      }
-    }, "blocked-history");
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                await(r, "release()");
+                HistoryResult result =
+                    early != null
+                        ? early.join()
+                        : delegate.history(channel, afterOffset, history).join();
+                out.complete(result);
+              } catch (Throwable e) {
+                out.completeExceptionally(e);
+              }
+            },
+            "blocked-history");
     t.setDaemon(true);
     t.start();
     c.countDown();

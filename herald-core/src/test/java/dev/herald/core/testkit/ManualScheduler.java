@@ -9,17 +9,18 @@ import java.util.List;
 import java.util.PriorityQueue;
 
 /**
- * A {@link Scheduler} on fake time. The clock starts at {@link #DEFAULT_START} (or a given
- * instant) and only moves when a test calls {@link #advance}; due tasks then run on the calling
- * thread, in time order (ties in scheduling order). A task scheduled while advancing that falls
- * within the window runs in the same call. Thread-safe: any thread may schedule or cancel.
+ * A {@link Scheduler} on fake time. The clock starts at {@link #DEFAULT_START} (or a given instant)
+ * and only moves when a test calls {@link #advance}; due tasks then run on the calling thread, in
+ * time order (ties in scheduling order). A task scheduled while advancing that falls within the
+ * window runs in the same call. Thread-safe: any thread may schedule or cancel.
  */
 public final class ManualScheduler implements Scheduler {
   /** 2025-01-01T00:00:00Z. */
   public static final long DEFAULT_START = 1_735_689_600_000L;
 
   private final PriorityQueue<Task> queue =
-      new PriorityQueue<>(Comparator.comparingLong((Task t) -> t.dueMillis).thenComparingLong(t -> t.seq));
+      new PriorityQueue<>(
+          Comparator.comparingLong((Task t) -> t.dueMillis).thenComparingLong(t -> t.seq));
   private long now;
   private long seq;
 
@@ -59,8 +60,8 @@ public final class ManualScheduler implements Scheduler {
   }
 
   /**
-   * Moves the clock forward by {@code d}, running every task that falls due on the way, each
-   * with the clock set to its due time. Returns the number of tasks run.
+   * Moves the clock forward by {@code d}, running every task that falls due on the way, each with
+   * the clock set to its due time. Returns the number of tasks run.
    */
   public int advance(Duration d) {
     if (d.isNegative()) {

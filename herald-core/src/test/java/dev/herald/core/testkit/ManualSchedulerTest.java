@@ -19,7 +19,8 @@ class ManualSchedulerTest {
     assertThat(new ManualScheduler(42).nowMillis()).isEqualTo(42);
     s.advance(Duration.ofSeconds(3));
     assertThat(s.nowMillis()).isEqualTo(ManualScheduler.DEFAULT_START + 3000);
-    assertThatThrownBy(() -> s.advance(Duration.ofMillis(-1))).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> s.advance(Duration.ofMillis(-1)))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test
@@ -40,11 +41,13 @@ class ManualSchedulerTest {
   @Test
   void tasksScheduledWhileAdvancingRunWhenTheyFallInTheWindow() {
     long t0 = s.nowMillis();
-    s.schedule(100, () -> {
-      log.add("first@" + (s.nowMillis() - t0));
-      s.schedule(100, () -> log.add("second@" + (s.nowMillis() - t0)));
-      s.schedule(1000, () -> log.add("outside"));
-    });
+    s.schedule(
+        100,
+        () -> {
+          log.add("first@" + (s.nowMillis() - t0));
+          s.schedule(100, () -> log.add("second@" + (s.nowMillis() - t0)));
+          s.schedule(1000, () -> log.add("outside"));
+        });
     s.advance(Duration.ofMillis(500));
     assertThat(log).containsExactly("first@100", "second@200");
     assertThat(s.nowMillis() - t0).isEqualTo(500);
@@ -53,10 +56,11 @@ class ManualSchedulerTest {
   @Test
   void periodicReschedulingRunsOncePerPeriod() {
     Runnable[] tick = new Runnable[1];
-    tick[0] = () -> {
-      log.add("tick");
-      s.schedule(1000, tick[0]);
-    };
+    tick[0] =
+        () -> {
+          log.add("tick");
+          s.schedule(1000, tick[0]);
+        };
     s.schedule(1000, tick[0]);
     s.advance(Duration.ofMillis(5500));
     assertThat(log).hasSize(5);

@@ -11,8 +11,8 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -21,18 +21,18 @@ import java.util.function.Predicate;
  * A {@link TransportConnection} that records what the hub sends, for tests.
  *
  * <p>Three executors: {@link #direct()} runs tasks inline on the calling thread (simplest, for
- * single-threaded tests); {@link #manual()} queues them until the test calls {@link
- * #runPending()}; {@link #threaded(String)} runs them on a dedicated thread, like an event loop
- * (for concurrency tests; {@link #close()} stops it). Only the threaded one is truly serial under
- * concurrent submitters, and it also checks that the hub touches the transport only from that
- * thread ({@link #violations()}).
+ * single-threaded tests); {@link #manual()} queues them until the test calls {@link #runPending()};
+ * {@link #threaded(String)} runs them on a dedicated thread, like an event loop (for concurrency
+ * tests; {@link #close()} stops it). Only the threaded one is truly serial under concurrent
+ * submitters, and it also checks that the hub touches the transport only from that thread ({@link
+ * #violations()}).
  *
  * <p>Every sent message is kept raw ({@link #outbound()}) and decoded with {@link
  * JsonCodec#decodeServer} ({@link #messages()}). A read cursor lets tests consume messages in
  * order: {@link #next}, {@link #awaitMessage}, {@link #assertNoMoreMessages}. Waiting methods
  * return at once when the message is already there and otherwise wait up to {@link
- * #DEFAULT_TIMEOUT} (with the manual executor, call {@link #runPending()} first: nothing runs
- * while the test thread waits).
+ * #DEFAULT_TIMEOUT} (with the manual executor, call {@link #runPending()} first: nothing runs while
+ * the test thread waits).
  */
 public final class RecordingTransport implements TransportConnection, AutoCloseable {
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(5);
@@ -77,19 +77,22 @@ public final class RecordingTransport implements TransportConnection, AutoClosea
         break;
       case MANUAL:
         this.thread = null;
-        this.executor = task -> {
-          synchronized (pending) {
-            pending.add(task);
-          }
-        };
+        this.executor =
+            task -> {
+              synchronized (pending) {
+                pending.add(task);
+              }
+            };
         break;
       default:
-        this.thread = Executors.newSingleThreadExecutor(r -> {
-          Thread t = new Thread(r, "transport-" + name);
-          t.setDaemon(true);
-          executorThread = t;
-          return t;
-        });
+        this.thread =
+            Executors.newSingleThreadExecutor(
+                r -> {
+                  Thread t = new Thread(r, "transport-" + name);
+                  t.setDaemon(true);
+                  executorThread = t;
+                  return t;
+                });
         this.executor = thread;
     }
   }
@@ -138,7 +141,8 @@ public final class RecordingTransport implements TransportConnection, AutoClosea
       try {
         decoded.add(CODEC.decodeServer(m.toString()));
       } catch (ProtocolException e) {
-        throw new AssertionError("hub sent undecodable message: " + m + " (" + e.getMessage() + ")", e);
+        throw new AssertionError(
+            "hub sent undecodable message: " + m + " (" + e.getMessage() + ")", e);
       }
     }
     synchronized (this) {
@@ -175,7 +179,8 @@ public final class RecordingTransport implements TransportConnection, AutoClosea
   private void checkThread(String what) {
     if (mode == Mode.THREADED && Thread.currentThread() != executorThread) {
       synchronized (this) {
-        violations.add(what + " called on " + Thread.currentThread().getName() + ", not the executor thread");
+        violations.add(
+            what + " called on " + Thread.currentThread().getName() + ", not the executor thread");
       }
     }
   }
@@ -331,18 +336,21 @@ public final class RecordingTransport implements TransportConnection, AutoClosea
    * Waits until an unread message of {@code type} matches {@code predicate}, marks it and every
    * message before it as read, and returns it.
    */
-  public synchronized <T extends ServerMessage> T awaitMessage(Class<T> type, Predicate<? super T> predicate) {
+  public synchronized <T extends ServerMessage> T awaitMessage(
+      Class<T> type, Predicate<? super T> predicate) {
     int[] found = {-1};
-    waitFor(() -> {
-      for (int i = cursor; i < messages.size(); i++) {
-        ServerMessage m = messages.get(i);
-        if (type.isInstance(m) && predicate.test(type.cast(m))) {
-          found[0] = i;
-          return true;
-        }
-      }
-      return false;
-    }, "a matching " + type.getSimpleName() + " after " + describeRead());
+    waitFor(
+        () -> {
+          for (int i = cursor; i < messages.size(); i++) {
+            ServerMessage m = messages.get(i);
+            if (type.isInstance(m) && predicate.test(type.cast(m))) {
+              found[0] = i;
+              return true;
+            }
+          }
+          return false;
+        },
+        "a matching " + type.getSimpleName() + " after " + describeRead());
     cursor = found[0] + 1;
     return type.cast(messages.get(found[0]));
   }

@@ -24,9 +24,9 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One simulated client: a {@link ClientSession} and the {@link RecordingTransport} it writes to.
- * Request methods encode a client message, hand it to the session on the transport's executor
- * (as a transport would) and return the request id; {@code ...Ok} variants also wait for the
- * successful reply (running pending tasks first with a manual executor) and return its result.
+ * Request methods encode a client message, hand it to the session on the transport's executor (as a
+ * transport would) and return the request id; {@code ...Ok} variants also wait for the successful
+ * reply (running pending tasks first with a manual executor) and return its result.
  */
 public final class TestClient {
   private static final JsonCodec CODEC = new JsonCodec();

@@ -30,15 +30,15 @@ import java.util.function.UnaryOperator;
  * A {@link Hub} wired for tests: fake time ({@link ManualScheduler}), a token-is-the-user
  * authenticator and a fixed set of namespaces.
  *
- * <p>Tokens: {@code "expired"} fails as an expired credential (109 / 4005), {@code "bad"} fails
- * as an invalid one (101 / 4500), {@code "error"} makes the authenticator itself fail (100 /
- * 1011), a missing token fails as invalid; tokens registered with {@link Builder#principal} map to
- * that principal; any other token of letters, digits, {@code _} and {@code -} authenticates as the
- * user of that name with info {@code {"name":"<token>"}}.
+ * <p>Tokens: {@code "expired"} fails as an expired credential (109 / 4005), {@code "bad"} fails as
+ * an invalid one (101 / 4500), {@code "error"} makes the authenticator itself fail (100 / 1011), a
+ * missing token fails as invalid; tokens registered with {@link Builder#principal} map to that
+ * principal; any other token of letters, digits, {@code _} and {@code -} authenticates as the user
+ * of that name with info {@code {"name":"<token>"}}.
  *
- * <p>Namespaces: {@value #TEST} (history, presence with join/leave, client publish), {@value
- * #USER} (personal, history, no presence, no client publish), {@value #NOHIST} (history size 0,
- * client publish, no presence), {@value #NOPRESENCE} (history, no presence, no client publish).
+ * <p>Namespaces: {@value #TEST} (history, presence with join/leave, client publish), {@value #USER}
+ * (personal, history, no presence, no client publish), {@value #NOHIST} (history size 0, client
+ * publish, no presence), {@value #NOPRESENCE} (history, no presence, no client publish).
  */
 public final class TestHub implements AutoCloseable {
   public static final String TEST = "test";
@@ -70,13 +70,33 @@ public final class TestHub implements AutoCloseable {
   /** The default namespaces described in the class comment. */
   public static List<NamespaceSettings> defaultNamespaces() {
     return List.of(
-        NamespaceSettings.builder(TEST).historySize(100).historyTtl(Duration.ofMinutes(10))
-            .streamTtl(Duration.ofHours(1)).presence(true).joinLeave(true).clientPublish(true).build(),
-        NamespaceSettings.builder(USER).historySize(100).personal(true).presence(false).joinLeave(false)
-            .clientPublish(false).build(),
-        NamespaceSettings.builder(NOHIST).historySize(0).presence(false).joinLeave(false).clientPublish(true).build(),
-        NamespaceSettings.builder(NOPRESENCE).historySize(100).presence(false).joinLeave(false)
-            .clientPublish(false).build());
+        NamespaceSettings.builder(TEST)
+            .historySize(100)
+            .historyTtl(Duration.ofMinutes(10))
+            .streamTtl(Duration.ofHours(1))
+            .presence(true)
+            .joinLeave(true)
+            .clientPublish(true)
+            .build(),
+        NamespaceSettings.builder(USER)
+            .historySize(100)
+            .personal(true)
+            .presence(false)
+            .joinLeave(false)
+            .clientPublish(false)
+            .build(),
+        NamespaceSettings.builder(NOHIST)
+            .historySize(0)
+            .presence(false)
+            .joinLeave(false)
+            .clientPublish(true)
+            .build(),
+        NamespaceSettings.builder(NOPRESENCE)
+            .historySize(100)
+            .presence(false)
+            .joinLeave(false)
+            .clientPublish(false)
+            .build());
   }
 
   /** Config used unless the builder is given another: defaults with node "test-node". */
@@ -225,13 +245,17 @@ public final class TestHub implements AutoCloseable {
     public TestHub build() {
       ManualScheduler s = scheduler == null ? new ManualScheduler() : scheduler;
       Broker b = broker.apply(s);
-      Hub.Builder hb = Hub.builder()
-          .config(config)
-          .namespaces(new ArrayList<>(namespaces.values()))
-          .broker(b)
-          .scheduler(s)
-          .authenticator(authenticator != null ? authenticator : tokenAuthenticator(Map.copyOf(principals)))
-          .authorizer(authorizer);
+      Hub.Builder hb =
+          Hub.builder()
+              .config(config)
+              .namespaces(new ArrayList<>(namespaces.values()))
+              .broker(b)
+              .scheduler(s)
+              .authenticator(
+                  authenticator != null
+                      ? authenticator
+                      : tokenAuthenticator(Map.copyOf(principals)))
+              .authorizer(authorizer);
       if (presence != null) {
         hb.presenceStore(presence);
       }
@@ -254,12 +278,14 @@ public final class TestHub implements AutoCloseable {
         case "expired":
           return CompletableFuture.failedFuture(new AuthenticationException("token expired", true));
         case "bad":
-          return CompletableFuture.failedFuture(new AuthenticationException("invalid token", false));
+          return CompletableFuture.failedFuture(
+              new AuthenticationException("invalid token", false));
         case "error":
           return CompletableFuture.failedFuture(new IllegalStateException("auth backend down"));
         default:
           if (!token.matches("[A-Za-z0-9_-]+")) {
-            return CompletableFuture.failedFuture(new AuthenticationException("invalid token", false));
+            return CompletableFuture.failedFuture(
+                new AuthenticationException("invalid token", false));
           }
           return CompletableFuture.completedFuture(
               new Principal(token, json("{\"name\":\"" + token + "\"}"), 0));

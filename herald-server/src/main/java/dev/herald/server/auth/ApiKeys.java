@@ -21,7 +21,8 @@ public final class ApiKeys {
 
   /** Checks an {@code Authorization} header value of the form {@code Bearer <key>}. */
   public boolean allows(String authorizationHeader) {
-    if (authorizationHeader == null || !authorizationHeader.regionMatches(true, 0, "Bearer ", 0, 7)) {
+    if (authorizationHeader == null
+        || !authorizationHeader.regionMatches(true, 0, "Bearer ", 0, 7)) {
       return false;
     }
     byte[] presented = sha256(authorizationHeader.substring(7).trim());

@@ -27,11 +27,11 @@ import java.util.function.LongSupplier;
 /**
  * Authenticates connections with an HS256 JWT sent in the connect message.
  *
- * <p>Claims: {@code sub} (required) is the user id; {@code exp} (required) ends the connection
- * when it passes; {@code info} (optional object) is shown in presence, or {@code name} becomes
- * {@code {"name":...}}; {@code iss} must match when an issuer is configured. Several secrets may be
- * configured for key rotation: tokens signed with any of them are accepted, and {@link #mint}
- * signs with the first.
+ * <p>Claims: {@code sub} (required) is the user id; {@code exp} (required) ends the connection when
+ * it passes; {@code info} (optional object) is shown in presence, or {@code name} becomes {@code
+ * {"name":...}}; {@code iss} must match when an issuer is configured. Several secrets may be
+ * configured for key rotation: tokens signed with any of them are accepted, and {@link #mint} signs
+ * with the first.
  */
 public final class JwtAuthenticator implements Authenticator {
   /** Allowance for issuers whose clock runs ahead, applied to "not before". */
@@ -133,7 +133,9 @@ public final class JwtAuthenticator implements Authenticator {
         return codec.parseRaw(codec.mapper().writeValueAsString(Map.of("name", name)));
       }
       return RawJson.EMPTY_OBJECT;
-    } catch (ParseException | ProtocolException | com.fasterxml.jackson.core.JsonProcessingException e) {
+    } catch (ParseException
+        | ProtocolException
+        | com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new AuthenticationException("invalid info claim", false);
     }
   }
@@ -141,10 +143,11 @@ public final class JwtAuthenticator implements Authenticator {
   /** Signs a token for a user with the first secret. */
   public String mint(String userId, Map<String, Object> info, long ttlMillis) {
     long now = clock.getAsLong();
-    JWTClaimsSet.Builder b = new JWTClaimsSet.Builder()
-        .subject(userId)
-        .issueTime(new Date(now))
-        .expirationTime(new Date(now + ttlMillis));
+    JWTClaimsSet.Builder b =
+        new JWTClaimsSet.Builder()
+            .subject(userId)
+            .issueTime(new Date(now))
+            .expirationTime(new Date(now + ttlMillis));
     if (issuer != null) {
       b.issuer(issuer);
     }

@@ -92,7 +92,8 @@ public final class ConfigLoader {
 
   /** Builds the configuration from file entries and environment variables. */
   public static HeraldConfig fromMap(Map<String, String> file, Map<String, String> env) {
-    return new Reading(effective(file, env, Map.of()), Map.of(), unknownEnv(file, env, Map.of())).build();
+    return new Reading(effective(file, env, Map.of()), Map.of(), unknownEnv(file, env, Map.of()))
+        .build();
   }
 
   /**
@@ -102,9 +103,11 @@ public final class ConfigLoader {
    */
   public record Loaded(HeraldConfig herald, Map<String, String> extra) {}
 
-  public static Loaded fromMap(Map<String, String> file, Map<String, String> env, Map<String, String> extraDefaults) {
+  public static Loaded fromMap(
+      Map<String, String> file, Map<String, String> env, Map<String, String> extraDefaults) {
     Map<String, String> merged = effective(file, env, extraDefaults);
-    HeraldConfig herald = new Reading(merged, extraDefaults, unknownEnv(file, env, extraDefaults)).build();
+    HeraldConfig herald =
+        new Reading(merged, extraDefaults, unknownEnv(file, env, extraDefaults)).build();
     Map<String, String> extra = new LinkedHashMap<>();
     for (String k : extraDefaults.keySet()) {
       extra.put(k, merged.get(k));
@@ -116,7 +119,8 @@ public final class ConfigLoader {
    * The merged key/value view (defaults, then file, then environment), with secrets masked when
    * {@code mask} is true. For "print the effective configuration".
    */
-  public static Map<String, String> describe(Map<String, String> file, Map<String, String> env, boolean mask) {
+  public static Map<String, String> describe(
+      Map<String, String> file, Map<String, String> env, boolean mask) {
     Map<String, String> merged = new TreeMap<>(effective(file, env, Map.of()));
     if (mask) {
       merged.replaceAll((k, v) -> isSecret(k) && !v.isEmpty() ? "****" : v);
@@ -125,10 +129,13 @@ public final class ConfigLoader {
   }
 
   static boolean isSecret(String key) {
-    return key.equals("auth.jwt.secrets") || key.equals("publish.api-keys") || key.endsWith("password");
+    return key.equals("auth.jwt.secrets")
+        || key.equals("publish.api-keys")
+        || key.endsWith("password");
   }
 
-  private static Map<String, String> effective(Map<String, String> file, Map<String, String> env, Map<String, String> extra) {
+  private static Map<String, String> effective(
+      Map<String, String> file, Map<String, String> env, Map<String, String> extra) {
     Map<String, String> m = new LinkedHashMap<>(DEFAULTS);
     m.putAll(extra);
     m.putAll(file);
@@ -154,7 +161,8 @@ public final class ConfigLoader {
   }
 
   /** HERALD_* variables that override no key: almost always a typo, so they are reported. */
-  private static List<String> unknownEnv(Map<String, String> file, Map<String, String> env, Map<String, String> extra) {
+  private static List<String> unknownEnv(
+      Map<String, String> file, Map<String, String> env, Map<String, String> extra) {
     Map<String, String> merged = effective(file, Map.of(), extra);
     java.util.Set<String> known = new java.util.HashSet<>();
     for (String k : merged.keySet()) {
@@ -197,7 +205,9 @@ public final class ConfigLoader {
     HeraldConfig build() {
       List<String> namespaceNames = list(m.get("namespaces"));
       for (String key : m.keySet()) {
-        if (!DEFAULTS.containsKey(key) && !extra.containsKey(key) && !isNamespaceKey(key, namespaceNames)) {
+        if (!DEFAULTS.containsKey(key)
+            && !extra.containsKey(key)
+            && !isNamespaceKey(key, namespaceNames)) {
           problems.add("unknown key '" + key + "'" + suggestion(key, namespaceNames));
         }
       }
@@ -206,7 +216,10 @@ public final class ConfigLoader {
       List<String> origins = list(m.get("server.allowed-origins"));
       for (String o : origins) {
         if (!o.equals("*") && !o.matches("https?://[^/\\s]+")) {
-          problems.add("server.allowed-origins: '" + o + "' is not an origin like https://app.example.com (scheme://host[:port], no path) or *");
+          problems.add(
+              "server.allowed-origins: '"
+                  + o
+                  + "' is not an origin like https://app.example.com (scheme://host[:port], no path) or *");
         }
       }
       String path = m.get("websocket.path");
@@ -216,7 +229,10 @@ public final class ConfigLoader {
       List<String> secrets = list(m.get("auth.jwt.secrets"));
       for (int i = 0; i < secrets.size(); i++) {
         if (secrets.get(i).getBytes(StandardCharsets.UTF_8).length < 32) {
-          problems.add("auth.jwt.secrets: secret #" + (i + 1) + " is shorter than 32 bytes (HS256 needs at least 256 bits)");
+          problems.add(
+              "auth.jwt.secrets: secret #"
+                  + (i + 1)
+                  + " is shorter than 32 bytes (HS256 needs at least 256 bits)");
         }
       }
       List<String> apiKeys = list(m.get("publish.api-keys"));
@@ -239,11 +255,20 @@ public final class ConfigLoader {
       boolean compression = bool("websocket.compression");
       boolean demo = bool("demo.enabled");
       if (maxPublish > maxMessage) {
-        problems.add("limits.max-publish-bytes (" + maxPublish + ") must not exceed limits.max-message-bytes (" + maxMessage + ")");
+        problems.add(
+            "limits.max-publish-bytes ("
+                + maxPublish
+                + ") must not exceed limits.max-message-bytes ("
+                + maxMessage
+                + ")");
       }
       if (outbox < 2L * (maxPublish + 1024)) {
-        problems.add("limits.outbox-bytes (" + outbox + ") must be at least twice limits.max-publish-bytes plus 1 KiB ("
-            + 2L * (maxPublish + 1024) + "): otherwise one large publication disconnects every subscriber as a slow consumer");
+        problems.add(
+            "limits.outbox-bytes ("
+                + outbox
+                + ") must be at least twice limits.max-publish-bytes plus 1 KiB ("
+                + 2L * (maxPublish + 1024)
+                + "): otherwise one large publication disconnects every subscriber as a slow consumer");
       }
       if (retryMin != null && retryMax != null && retryMax.compareTo(retryMin) < 0) {
         problems.add("shutdown.retry-max must be >= shutdown.retry-min");
@@ -251,7 +276,10 @@ public final class ConfigLoader {
       List<NamespaceSettings> namespaces = new ArrayList<>();
       for (String ns : namespaceNames) {
         if (!NAMESPACE_NAME.matcher(ns).matches()) {
-          problems.add("namespaces: '" + ns + "' is not a valid namespace name (letters, digits, _ - . @ = /)");
+          problems.add(
+              "namespaces: '"
+                  + ns
+                  + "' is not a valid namespace name (letters, digits, _ - . @ = /)");
           continue;
         }
         String p = "namespace." + ns + ".";
@@ -263,18 +291,23 @@ public final class ConfigLoader {
           continue;
         }
         if (size > 0 && ttl != null && ttl.isZero()) {
-          problems.add(p + "history-ttl must be above 0 when " + p + "history-size is above 0 (or set history-size=0 for no history)");
+          problems.add(
+              p
+                  + "history-ttl must be above 0 when "
+                  + p
+                  + "history-size is above 0 (or set history-size=0 for no history)");
           continue;
         }
-        namespaces.add(NamespaceSettings.builder(ns.equals("default") ? "" : ns)
-            .historySize(size)
-            .historyTtl(ttl == null ? Duration.ZERO : ttl)
-            .streamTtl(streamTtl == null ? Duration.ZERO : streamTtl)
-            .presence(bool(p + "presence"))
-            .joinLeave(bool(p + "join-leave"))
-            .clientPublish(bool(p + "client-publish"))
-            .personal(bool(p + "personal"))
-            .build());
+        namespaces.add(
+            NamespaceSettings.builder(ns.equals("default") ? "" : ns)
+                .historySize(size)
+                .historyTtl(ttl == null ? Duration.ZERO : ttl)
+                .streamTtl(streamTtl == null ? Duration.ZERO : streamTtl)
+                .presence(bool(p + "presence"))
+                .joinLeave(bool(p + "join-leave"))
+                .clientPublish(bool(p + "client-publish"))
+                .personal(bool(p + "personal"))
+                .build());
       }
       for (String envKey : unknownEnv) {
         problems.add("unknown environment variable " + envKey + suggestion(envKey, namespaceNames));
@@ -283,13 +316,37 @@ public final class ConfigLoader {
         throw new ConfigException(problems);
       }
       try {
-        hub = new HubConfig(m.get("node.name"), ping, pong, connect, subs, outbox, 16 * 1024,
-            maxMessage, maxPublish, 1024, 64, retryMin, retryMax);
+        hub =
+            new HubConfig(
+                m.get("node.name"),
+                ping,
+                pong,
+                connect,
+                subs,
+                outbox,
+                16 * 1024,
+                maxMessage,
+                maxPublish,
+                1024,
+                64,
+                retryMin,
+                retryMax);
       } catch (IllegalArgumentException e) {
         throw new ConfigException(List.of(e.getMessage()));
       }
-      return new HeraldConfig(host, port, origins, wsEnabled, path, compression, secrets,
-          m.get("auth.jwt.issuer"), apiKeys, demo, hub, namespaces);
+      return new HeraldConfig(
+          host,
+          port,
+          origins,
+          wsEnabled,
+          path,
+          compression,
+          secrets,
+          m.get("auth.jwt.issuer"),
+          apiKeys,
+          demo,
+          hub,
+          namespaces);
     }
 
     private boolean isNamespaceKey(String key, List<String> namespaces) {
@@ -345,35 +402,47 @@ public final class ConfigLoader {
     }
 
     private int integer(String key, int min, int max) {
-      return parse(key, "an integer from " + min + " to " + max, v -> {
-        long n = Long.parseLong(v);
-        if (n < min || n > max) {
-          throw new IllegalArgumentException();
-        }
-        return (int) n;
-      }, min);
+      return parse(
+          key,
+          "an integer from " + min + " to " + max,
+          v -> {
+            long n = Long.parseLong(v);
+            if (n < min || n > max) {
+              throw new IllegalArgumentException();
+            }
+            return (int) n;
+          },
+          min);
     }
 
     private boolean bool(String key) {
-      return parse(key, "true or false", v -> {
-        if (v.equalsIgnoreCase("true")) {
-          return true;
-        }
-        if (v.equalsIgnoreCase("false")) {
-          return false;
-        }
-        throw new IllegalArgumentException();
-      }, false);
+      return parse(
+          key,
+          "true or false",
+          v -> {
+            if (v.equalsIgnoreCase("true")) {
+              return true;
+            }
+            if (v.equalsIgnoreCase("false")) {
+              return false;
+            }
+            throw new IllegalArgumentException();
+          },
+          false);
     }
 
     private Duration duration(String key) {
-      return parse(key, "a duration from 0 to 3650d such as 500ms, 10s, 5m, 24h or 7d", v -> {
-        Duration d = ConfigLoader.parseDuration(v);
-        if (d.compareTo(Duration.ofDays(3650)) > 0) {
-          throw new IllegalArgumentException("too long");
-        }
-        return d;
-      }, null);
+      return parse(
+          key,
+          "a duration from 0 to 3650d such as 500ms, 10s, 5m, 24h or 7d",
+          v -> {
+            Duration d = ConfigLoader.parseDuration(v);
+            if (d.compareTo(Duration.ofDays(3650)) > 0) {
+              throw new IllegalArgumentException("too long");
+            }
+            return d;
+          },
+          null);
     }
 
     private Duration positive(Duration d, String key) {
@@ -395,7 +464,10 @@ public final class ConfigLoader {
     }
   }
 
-  /** Parses {@code 500ms}, {@code 10s}, {@code 5m}, {@code 24h}, {@code 7d}; a bare number is milliseconds. */
+  /**
+   * Parses {@code 500ms}, {@code 10s}, {@code 5m}, {@code 24h}, {@code 7d}; a bare number is
+   * milliseconds.
+   */
   public static Duration parseDuration(String v) {
     Matcher matcher = DURATION.matcher(v.trim());
     if (!matcher.matches()) {

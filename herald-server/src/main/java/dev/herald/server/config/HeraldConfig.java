@@ -36,14 +36,50 @@ public record HeraldConfig(
   }
 
   public HeraldConfig withPort(int p) {
-    return new HeraldConfig(host, p, allowedOrigins, websocketEnabled, websocketPath, websocketCompression, jwtSecrets, jwtIssuer, apiKeys, demoEnabled, hub, namespaces);
+    return new HeraldConfig(
+        host,
+        p,
+        allowedOrigins,
+        websocketEnabled,
+        websocketPath,
+        websocketCompression,
+        jwtSecrets,
+        jwtIssuer,
+        apiKeys,
+        demoEnabled,
+        hub,
+        namespaces);
   }
 
   public HeraldConfig withHub(HubConfig h) {
-    return new HeraldConfig(host, port, allowedOrigins, websocketEnabled, websocketPath, websocketCompression, jwtSecrets, jwtIssuer, apiKeys, demoEnabled, h, namespaces);
+    return new HeraldConfig(
+        host,
+        port,
+        allowedOrigins,
+        websocketEnabled,
+        websocketPath,
+        websocketCompression,
+        jwtSecrets,
+        jwtIssuer,
+        apiKeys,
+        demoEnabled,
+        h,
+        namespaces);
   }
 
   public HeraldConfig withCredentials(List<String> secrets, List<String> keys) {
-    return new HeraldConfig(host, port, allowedOrigins, websocketEnabled, websocketPath, websocketCompression, secrets, jwtIssuer, keys, demoEnabled, hub, namespaces);
+    return new HeraldConfig(
+        host,
+        port,
+        allowedOrigins,
+        websocketEnabled,
+        websocketPath,
+        websocketCompression,
+        secrets,
+        jwtIssuer,
+        keys,
+        demoEnabled,
+        hub,
+        namespaces);
   }
 }

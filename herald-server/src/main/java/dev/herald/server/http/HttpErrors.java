@@ -13,7 +13,9 @@ public final class HttpErrors {
     if (ctx.response().ended()) {
       return;
     }
-    JsonObject body = new JsonObject().put("error", new JsonObject().put("code", code.code()).put("message", message));
+    JsonObject body =
+        new JsonObject()
+            .put("error", new JsonObject().put("code", code.code()).put("message", message));
     ctx.response()
         .setStatusCode(status)
         .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")

@@ -38,7 +38,8 @@ public final class OriginPolicy {
       if (authority == null) {
         return false;
       }
-      return withDefaultPort(authority, uri.getScheme()).equals(withDefaultPort(host.toLowerCase(Locale.ROOT), uri.getScheme()));
+      return withDefaultPort(authority, uri.getScheme())
+          .equals(withDefaultPort(host.toLowerCase(Locale.ROOT), uri.getScheme()));
     } catch (IllegalArgumentException e) {
       return false;
     }

@@ -14,8 +14,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code POST /api/v1/publish}: back-end services publish with an API key. Body {@code
- * {"channel":"...","data":<json>}}; answers the publication's position, or an error with a
- * protocol error code (docs/protocol.md, section 9).
+ * {"channel":"...","data":<json>}}; answers the publication's position, or an error with a protocol
+ * error code (docs/protocol.md, section 9).
  */
 public final class PublishHandler {
   private static final Logger log = LoggerFactory.getLogger(PublishHandler.class);
@@ -33,8 +33,13 @@ public final class PublishHandler {
   public void handle(RoutingContext ctx) {
     if (!keys.allows(ctx.request().getHeader(HttpHeaders.AUTHORIZATION))) {
       ctx.response().putHeader("WWW-Authenticate", "Bearer");
-      HttpErrors.send(ctx, 401, ErrorCode.UNAUTHORIZED,
-          keys.isEmpty() ? "publishing over HTTP is disabled: no publish.api-keys configured" : "missing or invalid API key");
+      HttpErrors.send(
+          ctx,
+          401,
+          ErrorCode.UNAUTHORIZED,
+          keys.isEmpty()
+              ? "publishing over HTTP is disabled: no publish.api-keys configured"
+              : "missing or invalid API key");
       return;
     }
     String type = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
@@ -49,30 +54,43 @@ public final class PublishHandler {
       HttpErrors.send(ctx, 400, ErrorCode.BAD_REQUEST, "malformed JSON body");
       return;
     }
-    if (body == null || !body.isObject() || !body.path("channel").isTextual() || !body.has("data")) {
-      HttpErrors.send(ctx, 400, ErrorCode.BAD_REQUEST, "body must be {\"channel\": string, \"data\": any JSON}");
+    if (body == null
+        || !body.isObject()
+        || !body.path("channel").isTextual()
+        || !body.has("data")) {
+      HttpErrors.send(
+          ctx,
+          400,
+          ErrorCode.BAD_REQUEST,
+          "body must be {\"channel\": string, \"data\": any JSON}");
       return;
     }
-    hub.publish(body.get("channel").textValue(), codec.raw(body.get("data"))).whenComplete((pos, err) -> {
-      if (err == null) {
-        ctx.response()
-            .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-            .end("{\"epoch\":\"" + pos.epoch() + "\",\"offset\":" + pos.offset() + "}");
-        return;
-      }
-      Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
-      if (cause instanceof HubException he) {
-        int status = switch (he.code()) {
-          case UNKNOWN_CHANNEL -> 404;
-          case PAYLOAD_TOO_LARGE -> 413;
-          case PERMISSION_DENIED -> 403;
-          default -> 400;
-        };
-        HttpErrors.send(ctx, status, he.code(), he.getMessage());
-      } else {
-        log.warn("HTTP publish failed", cause);
-        HttpErrors.send(ctx, 500, ErrorCode.INTERNAL, "publish failed");
-      }
-    });
+    hub.publish(body.get("channel").textValue(), codec.raw(body.get("data")))
+        .whenComplete(
+            (pos, err) -> {
+              if (err == null) {
+                ctx.response()
+                    .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+                    .end("{\"epoch\":\"" + pos.epoch() + "\",\"offset\":" + pos.offset() + "}");
+                return;
+              }
+              Throwable cause =
+                  err instanceof CompletionException && err.getCause() != null
+                      ? err.getCause()
+                      : err;
+              if (cause instanceof HubException he) {
+                int status =
+                    switch (he.code()) {
+                      case UNKNOWN_CHANNEL -> 404;
+                      case PAYLOAD_TOO_LARGE -> 413;
+                      case PERMISSION_DENIED -> 403;
+                      default -> 400;
+                    };
+                HttpErrors.send(ctx, status, he.code(), he.getMessage());
+              } else {
+                log.warn("HTTP publish failed", cause);
+                HttpErrors.send(ctx, 500, ErrorCode.INTERNAL, "publish failed");
+              }
+            });
   }
 }

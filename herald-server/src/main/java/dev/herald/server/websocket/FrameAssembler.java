@@ -9,8 +9,8 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Joins text frames into messages and enforces the message size limit itself, so an oversize
- * message gets a proper close frame with 1009. (Vert.x's own limits, set higher as a hard
- * ceiling, drop the TCP connection without a close frame.) Used on one connection's event loop.
+ * message gets a proper close frame with 1009. (Vert.x's own limits, set higher as a hard ceiling,
+ * drop the TCP connection without a close frame.) Used on one connection's event loop.
  */
 final class FrameAssembler {
   /** What to do with a frame. */
@@ -61,11 +61,13 @@ final class FrameAssembler {
       partial = null;
       String text;
       try {
-        text = StandardCharsets.UTF_8.newDecoder()
-            .onMalformedInput(CodingErrorAction.REPORT)
-            .onUnmappableCharacter(CodingErrorAction.REPORT)
-            .decode(ByteBuffer.wrap(complete.getBytes()))
-            .toString();
+        text =
+            StandardCharsets.UTF_8
+                .newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT)
+                .decode(ByteBuffer.wrap(complete.getBytes()))
+                .toString();
       } catch (CharacterCodingException e) {
         discarding = true;
         sink.invalidUtf8();

@@ -22,7 +22,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class WebSocketEndpoint {
   private static final Logger log = LoggerFactory.getLogger(WebSocketEndpoint.class);
-  private static final String[] FORWARDED_HEADERS = {"cookie", "user-agent", "origin", "x-forwarded-for", "x-real-ip"};
+  private static final String[] FORWARDED_HEADERS = {
+    "cookie", "user-agent", "origin", "x-forwarded-for", "x-real-ip"
+  };
 
   private final Vertx vertx;
   private final Hub hub;
@@ -44,28 +46,49 @@ public final class WebSocketEndpoint {
    * connection.
    */
   public static int hardFrameCeiling(int maxMessageBytes) {
-    return (int) Math.min(Integer.MAX_VALUE, Math.max(4L * maxMessageBytes, maxMessageBytes + 65_536L));
+    return (int)
+        Math.min(Integer.MAX_VALUE, Math.max(4L * maxMessageBytes, maxMessageBytes + 65_536L));
   }
 
   public void handle(RoutingContext ctx) {
     HttpServerRequest req = ctx.request();
     if (!enabled) {
-      refuse(ctx, 404, "websocket-disabled", "WebSocket is disabled on this server (websocket.enabled=false)");
+      refuse(
+          ctx,
+          404,
+          "websocket-disabled",
+          "WebSocket is disabled on this server (websocket.enabled=false)");
       return;
     }
     if (!origins.allows(req.getHeader(HttpHeaders.ORIGIN), req.getHeader(HttpHeaders.HOST))) {
-      refuse(ctx, 403, "origin-not-allowed", "Origin '" + req.getHeader(HttpHeaders.ORIGIN) + "' is not allowed (server.allowed-origins)");
+      refuse(
+          ctx,
+          403,
+          "origin-not-allowed",
+          "Origin '"
+              + req.getHeader(HttpHeaders.ORIGIN)
+              + "' is not allowed (server.allowed-origins)");
       return;
     }
     if (!req.canUpgradeToWebSocket()) {
-      refuse(ctx, 400, "upgrade-missing",
+      refuse(
+          ctx,
+          400,
+          "upgrade-missing",
           "This endpoint needs a WebSocket upgrade, but the request arrived without 'Upgrade: websocket' and 'Connection: Upgrade'. "
               + "If a proxy sits in front of the server, it is not forwarding these headers.");
       return;
     }
     String offered = req.getHeader("Sec-WebSocket-Protocol");
     if (offered != null && !offers(offered, ProtocolVersion.WEBSOCKET_SUBPROTOCOL)) {
-      refuse(ctx, 400, "subprotocol-unsupported", "Offered subprotocols '" + offered + "' do not include " + ProtocolVersion.WEBSOCKET_SUBPROTOCOL);
+      refuse(
+          ctx,
+          400,
+          "subprotocol-unsupported",
+          "Offered subprotocols '"
+              + offered
+              + "' do not include "
+              + ProtocolVersion.WEBSOCKET_SUBPROTOCOL);
       return;
     }
     if (!hub.accepting()) {
@@ -82,36 +105,47 @@ public final class WebSocketEndpoint {
     }
     String remote = req.remoteAddress() == null ? "unknown" : req.remoteAddress().hostAddress();
     ConnectionContext context = new ConnectionContext(headers, remote);
-    req.toWebSocket().onSuccess(ws -> attach(ws, context)).onFailure(e -> log.debug("WebSocket upgrade failed from {}: {}", remote, e.toString()));
+    req.toWebSocket()
+        .onSuccess(ws -> attach(ws, context))
+        .onFailure(e -> log.debug("WebSocket upgrade failed from {}: {}", remote, e.toString()));
   }
 
   private void attach(ServerWebSocket ws, ConnectionContext context) {
     WebSocketConnection connection = new WebSocketConnection(ws, vertx.getOrCreateContext());
     ClientSession session = hub.openSession(connection, context);
-    FrameAssembler frames = new FrameAssembler(maxMessageBytes, new FrameAssembler.Sink() {
-      @Override
-      public void message(String text) {
-        session.onText(text);
-      }
+    FrameAssembler frames =
+        new FrameAssembler(
+            maxMessageBytes,
+            new FrameAssembler.Sink() {
+              @Override
+              public void message(String text) {
+                session.onText(text);
+              }
 
-      @Override
-      public void tooBig() {
-        session.disconnect(CloseCode.MESSAGE_TOO_BIG, "message larger than " + maxMessageBytes + " bytes", 0);
-      }
+              @Override
+              public void tooBig() {
+                session.disconnect(
+                    CloseCode.MESSAGE_TOO_BIG,
+                    "message larger than " + maxMessageBytes + " bytes",
+                    0);
+              }
 
-      @Override
-      public void binary() {
-        session.disconnect(CloseCode.UNSUPPORTED_DATA, CloseCode.UNSUPPORTED_DATA.reason(), 0);
-      }
+              @Override
+              public void binary() {
+                session.disconnect(
+                    CloseCode.UNSUPPORTED_DATA, CloseCode.UNSUPPORTED_DATA.reason(), 0);
+              }
 
-      @Override
-      public void invalidUtf8() {
-        session.disconnect(CloseCode.INVALID_PAYLOAD, CloseCode.INVALID_PAYLOAD.reason(), 0);
-      }
-    });
+              @Override
+              public void invalidUtf8() {
+                session.disconnect(
+                    CloseCode.INVALID_PAYLOAD, CloseCode.INVALID_PAYLOAD.reason(), 0);
+              }
+            });
     ws.frameHandler(frames::onFrame);
     ws.drainHandler(v -> session.onWritable());
-    ws.exceptionHandler(e -> log.debug("WebSocket error on {}: {}", session.clientId(), e.toString()));
+    ws.exceptionHandler(
+        e -> log.debug("WebSocket error on {}: {}", session.clientId(), e.toString()));
     ws.closeHandler(v -> session.onTransportClosed());
   }
 

@@ -17,7 +17,9 @@ class JwtAuthenticatorTest {
 
   @Test
   void acceptsTokensSignedWithAnyConfiguredKey() throws Exception {
-    String oldToken = new JwtAuthenticator(List.of(OLD), null, now::get).mint("alice", Map.of("name", "Alice"), 60_000);
+    String oldToken =
+        new JwtAuthenticator(List.of(OLD), null, now::get)
+            .mint("alice", Map.of("name", "Alice"), 60_000);
     JwtAuthenticator rotated = new JwtAuthenticator(List.of(NEW, OLD), null, now::get);
     Principal p = rotated.verify(oldToken);
     assertThat(p.userId()).isEqualTo("alice");
@@ -42,7 +44,9 @@ class JwtAuthenticatorTest {
     JwtAuthenticator a = new JwtAuthenticator(List.of(NEW), "herald", now::get);
     assertThatThrownBy(() -> a.verify("not.a.jwt")).hasMessage("malformed token");
     assertThatThrownBy(() -> a.verify(null)).hasMessage("token required");
-    String other = new JwtAuthenticator(List.of(NEW), "someone-else", now::get).mint("alice", Map.of(), 60_000);
+    String other =
+        new JwtAuthenticator(List.of(NEW), "someone-else", now::get)
+            .mint("alice", Map.of(), 60_000);
     assertThatThrownBy(() -> a.verify(other)).hasMessage("token issuer not accepted");
   }
 }

@@ -22,9 +22,22 @@ class ConfigLoaderTest {
 
   @Test
   void environmentOverridesTheFile() {
-    HeraldConfig c = ConfigLoader.fromMap(
-        Map.of("websocket.enabled", "true", "namespaces", "project", "namespace.project.history-size", "10"),
-        Map.of("HERALD_WEBSOCKET_ENABLED", "false", "HERALD_NAMESPACE_PROJECT_HISTORY_SIZE", "50", "HERALD_HEARTBEAT_INTERVAL", "5s"));
+    HeraldConfig c =
+        ConfigLoader.fromMap(
+            Map.of(
+                "websocket.enabled",
+                "true",
+                "namespaces",
+                "project",
+                "namespace.project.history-size",
+                "10"),
+            Map.of(
+                "HERALD_WEBSOCKET_ENABLED",
+                "false",
+                "HERALD_NAMESPACE_PROJECT_HISTORY_SIZE",
+                "50",
+                "HERALD_HEARTBEAT_INTERVAL",
+                "5s"));
     assertThat(c.websocketEnabled()).isFalse();
     assertThat(c.namespaces().get(0).historySize()).isEqualTo(50);
     assertThat(c.hub().pingInterval()).isEqualTo(Duration.ofSeconds(5));
@@ -32,13 +45,19 @@ class ConfigLoaderTest {
 
   @Test
   void everyMistakeIsReportedAtOnceWithAHint() {
-    ConfigException e = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.fromMap(Map.of(
-        "websocket.enabeld", "false",
-        "server.port", "99999",
-        "heartbeat.interval", "soon",
-        "auth.jwt.secrets", "short",
-        "server.allowed-origins", "example.com/path",
-        "namespace.ghost.presence", "true"), Map.of()));
+    ConfigException e =
+        catchThrowableOfType(
+            ConfigException.class,
+            () ->
+                ConfigLoader.fromMap(
+                    Map.of(
+                        "websocket.enabeld", "false",
+                        "server.port", "99999",
+                        "heartbeat.interval", "soon",
+                        "auth.jwt.secrets", "short",
+                        "server.allowed-origins", "example.com/path",
+                        "namespace.ghost.presence", "true"),
+                    Map.of()));
     assertThat(e.problems()).hasSize(6);
     assertThat(e.getMessage())
         .contains("unknown key 'websocket.enabeld' (did you mean 'websocket.enabled'?)")
@@ -51,13 +70,19 @@ class ConfigLoaderTest {
 
   @Test
   void rangesThatWouldFailLaterAreRefusedUpFront() {
-    ConfigException e = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.fromMap(Map.of(
-        "heartbeat.interval", "0",
-        "connect.timeout", "0s",
-        "heartbeat.timeout", "9999999999999d",
-        "limits.outbox-bytes", "2048",
-        "namespaces", "p",
-        "namespace.p.history-ttl", "0"), Map.of()));
+    ConfigException e =
+        catchThrowableOfType(
+            ConfigException.class,
+            () ->
+                ConfigLoader.fromMap(
+                    Map.of(
+                        "heartbeat.interval", "0",
+                        "connect.timeout", "0s",
+                        "heartbeat.timeout", "9999999999999d",
+                        "limits.outbox-bytes", "2048",
+                        "namespaces", "p",
+                        "namespace.p.history-ttl", "0"),
+                    Map.of()));
     assertThat(e.getMessage())
         .contains("heartbeat.interval: must be above 0")
         .contains("connect.timeout: must be above 0")
@@ -68,9 +93,15 @@ class ConfigLoaderTest {
 
   @Test
   void misspelledEnvironmentVariablesAreReported() {
-    ConfigException e = catchThrowableOfType(ConfigException.class,
-        () -> ConfigLoader.fromMap(Map.of(), Map.of("HERALD_WEBSOCKET_ENABLD", "false", "PATH", "/bin")));
-    assertThat(e.getMessage()).contains("unknown environment variable HERALD_WEBSOCKET_ENABLD (did you mean HERALD_WEBSOCKET_ENABLED?)");
+    ConfigException e =
+        catchThrowableOfType(
+            ConfigException.class,
+            () ->
+                ConfigLoader.fromMap(
+                    Map.of(), Map.of("HERALD_WEBSOCKET_ENABLD", "false", "PATH", "/bin")));
+    assertThat(e.getMessage())
+        .contains(
+            "unknown environment variable HERALD_WEBSOCKET_ENABLD (did you mean HERALD_WEBSOCKET_ENABLED?)");
   }
 
   @Test
@@ -81,8 +112,15 @@ class ConfigLoaderTest {
 
   @Test
   void describeMasksSecrets() {
-    Map<String, String> d = ConfigLoader.describe(
-        Map.of("auth.jwt.secrets", "0123456789abcdef0123456789abcdef", "publish.api-keys", "key-key-key-key-key"), Map.of(), true);
+    Map<String, String> d =
+        ConfigLoader.describe(
+            Map.of(
+                "auth.jwt.secrets",
+                "0123456789abcdef0123456789abcdef",
+                "publish.api-keys",
+                "key-key-key-key-key"),
+            Map.of(),
+            true);
     assertThat(d.get("auth.jwt.secrets")).isEqualTo("****");
     assertThat(d.get("publish.api-keys")).isEqualTo("****");
     assertThat(d.get("server.port")).isEqualTo("8080");

@@ -36,7 +36,8 @@ class HeartbeatAndShutdownIT {
 
   @Test
   void silentConnectionIsClosedWithConnectTimeout() {
-    try (TestServer server = fastHeartbeats(); RawClient silent = RawClient.open(server.wsUri())) {
+    try (TestServer server = fastHeartbeats();
+        RawClient silent = RawClient.open(server.wsUri())) {
       assertThat(silent.awaitClose()).isEqualTo(4004);
     }
   }

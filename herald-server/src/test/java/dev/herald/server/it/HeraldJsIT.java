@@ -18,9 +18,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Runs the tests of the browser client herald.js (clients/js) against a real server: its unit
- * tests, its integration tests in Node (with the {@code ws} package as WebSocket) and its tests
- * in headless Chromium, which load the module the server serves at {@code /herald/herald.js}.
- * Needs node and npm on the PATH and Debian's chromium at /usr/bin/chromium (or the path in
+ * tests, its integration tests in Node (with the {@code ws} package as WebSocket) and its tests in
+ * headless Chromium, which load the module the server serves at {@code /herald/herald.js}. Needs
+ * node and npm on the PATH and Debian's chromium at /usr/bin/chromium (or the path in
  * HERALD_CHROMIUM); see clients/js/README.md.
  */
 class HeraldJsIT {
@@ -31,19 +31,29 @@ class HeraldJsIT {
   void serverServesTheCurrentClientSources() throws IOException {
     List<Path> sources;
     try (Stream<Path> files = Files.list(DIR.resolve("src"))) {
-      sources = files.filter(p -> p.toString().endsWith(".js") || p.toString().endsWith(".d.ts")).sorted().toList();
+      sources =
+          files
+              .filter(p -> p.toString().endsWith(".js") || p.toString().endsWith(".d.ts"))
+              .sorted()
+              .toList();
     }
-    assertThat(sources).extracting(p -> p.getFileName().toString()).contains("herald.js", "herald.d.ts");
+    assertThat(sources)
+        .extracting(p -> p.getFileName().toString())
+        .contains("herald.js", "herald.d.ts");
     for (Path source : sources) {
       String name = source.getFileName().toString();
       HttpResponse<String> res = server.get("/herald/" + name, Map.of());
       assertThat(res.statusCode()).as("GET /herald/%s", name).isEqualTo(200);
       assertThat(res.body())
-          .as("/herald/%s is the current clients/js/src/%s (stale build? run mvn compile -pl herald-server)", name, name)
+          .as(
+              "/herald/%s is the current clients/js/src/%s (stale build? run mvn compile -pl herald-server)",
+              name, name)
           .isEqualTo(Files.readString(source, StandardCharsets.UTF_8));
       if (name.endsWith(".js")) {
         // Browsers refuse to run module scripts served with another MIME type.
-        assertThat(res.headers().firstValue("Content-Type").orElse("")).as("Content-Type of %s", name).matches("(text|application)/javascript.*");
+        assertThat(res.headers().firstValue("Content-Type").orElse(""))
+            .as("Content-Type of %s", name)
+            .matches("(text|application)/javascript.*");
       }
     }
   }
@@ -54,7 +64,12 @@ class HeraldJsIT {
     NodeRunner.installIfMissing(DIR, "ws", "playwright-core");
     List<String> command = new ArrayList<>(List.of("node", "--test", "--test-reporter=spec"));
     try (Stream<Path> files = Files.list(DIR.resolve("test"))) {
-      files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".test.js")).sorted().map(n -> "test/" + n).forEach(command::add);
+      files
+          .map(p -> p.getFileName().toString())
+          .filter(n -> n.endsWith(".test.js"))
+          .sorted()
+          .map(n -> "test/" + n)
+          .forEach(command::add);
     }
     NodeRunner.Result result = NodeRunner.run(DIR, command, NodeRunner.environment(server), 600);
     assertThat(result.exitCode()).as("node --test exit code").isZero();
@@ -63,5 +78,4 @@ class HeraldJsIT {
     assertThat(skipped.find()).as("test summary in the output").isTrue();
     assertThat(skipped.group(1)).as("skipped tests").isEqualTo("0");
   }
-
 }

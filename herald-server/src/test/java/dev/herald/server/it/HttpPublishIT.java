@@ -18,26 +18,51 @@ class HttpPublishIT {
 
   @Test
   void refusesMissingOrWrongKey() {
-    var none = server.post("/api/v1/publish", "{\"channel\":\"test:x\",\"data\":1}", null, "application/json");
+    var none =
+        server.post(
+            "/api/v1/publish", "{\"channel\":\"test:x\",\"data\":1}", null, "application/json");
     assertThat(none.statusCode()).isEqualTo(401);
     assertThat(none.body()).contains("\"code\":101");
-    var wrong = server.post("/api/v1/publish", "{\"channel\":\"test:x\",\"data\":1}", "Bearer nope", "application/json");
+    var wrong =
+        server.post(
+            "/api/v1/publish",
+            "{\"channel\":\"test:x\",\"data\":1}",
+            "Bearer nope",
+            "application/json");
     assertThat(wrong.statusCode()).isEqualTo(401);
   }
 
   @Test
   void explainsBadRequests() {
     String key = "Bearer " + TestServer.API_KEY;
-    assertThat(server.post("/api/v1/publish", "{oops", key, "application/json").statusCode()).isEqualTo(400);
-    assertThat(server.post("/api/v1/publish", "{\"data\":1}", key, "application/json").body()).contains("\"code\":107");
-    assertThat(server.post("/api/v1/publish", "{\"channel\":\"test:x\",\"data\":1}", key, "text/plain").statusCode()).isEqualTo(415);
-    var unknown = server.post("/api/v1/publish", "{\"channel\":\"nope:x\",\"data\":1}", key, "application/json");
+    assertThat(server.post("/api/v1/publish", "{oops", key, "application/json").statusCode())
+        .isEqualTo(400);
+    assertThat(server.post("/api/v1/publish", "{\"data\":1}", key, "application/json").body())
+        .contains("\"code\":107");
+    assertThat(
+            server
+                .post("/api/v1/publish", "{\"channel\":\"test:x\",\"data\":1}", key, "text/plain")
+                .statusCode())
+        .isEqualTo(415);
+    var unknown =
+        server.post(
+            "/api/v1/publish", "{\"channel\":\"nope:x\",\"data\":1}", key, "application/json");
     assertThat(unknown.statusCode()).isEqualTo(404);
     assertThat(unknown.body()).contains("\"code\":102");
-    var big = server.post("/api/v1/publish", "{\"channel\":\"test:x\",\"data\":\"" + "x".repeat(40_000) + "\"}", key, "application/json");
+    var big =
+        server.post(
+            "/api/v1/publish",
+            "{\"channel\":\"test:x\",\"data\":\"" + "x".repeat(40_000) + "\"}",
+            key,
+            "application/json");
     assertThat(big.statusCode()).isEqualTo(413);
     assertThat(big.body()).contains("\"code\":114");
-    var huge = server.post("/api/v1/publish", "{\"channel\":\"test:x\",\"data\":\"" + "x".repeat(100_000) + "\"}", key, "application/json");
+    var huge =
+        server.post(
+            "/api/v1/publish",
+            "{\"channel\":\"test:x\",\"data\":\"" + "x".repeat(100_000) + "\"}",
+            key,
+            "application/json");
     assertThat(huge.statusCode()).isEqualTo(413);
   }
 

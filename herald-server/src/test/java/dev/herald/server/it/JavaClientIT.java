@@ -52,6 +52,7 @@ class JavaClientIT {
 
   /** Reconnect backoff used by the tests: ceilings 100, 200, 400, 800, 1000, 1000, ... ms. */
   private static final long BACKOFF_BASE_MS = 100;
+
   private static final long BACKOFF_CAP_MS = 1_000;
 
   @RegisterExtension static final TestServer server = TestServer.perClass();
@@ -84,7 +85,8 @@ class JavaClientIT {
 
       rec.awaitPubs(1000);
       assertSequence(rec.pubs, initial.epoch(), initial.offset() + 1, 0);
-      assertThat(sub.position()).isEqualTo(new StreamPosition(initial.epoch(), initial.offset() + 1000));
+      assertThat(sub.position())
+          .isEqualTo(new StreamPosition(initial.epoch(), initial.offset() + 1000));
       assertThat(rec.lost).isEmpty();
       assertThat(events.count(Kind.RECONNECTING)).isZero();
       assertThat(proxy.acceptedConnections()).isEqualTo(1);
@@ -97,7 +99,8 @@ class JavaClientIT {
     try (TcpProxy proxy = TcpProxy.to(server.port())) {
       Events events = new Events();
       // A constant random source makes the full-jitter delays deterministic: half the ceiling.
-      HeraldClient client = connected(builder(proxy.port(), server.token("alice"), events).random(constant(0.5)));
+      HeraldClient client =
+          connected(builder(proxy.port(), server.token("alice"), events).random(constant(0.5)));
       Recorder rec = new Recorder();
       Subscription sub = client.subscribe(channel, rec);
       SubscribeResult initial = rec.awaitSubscribed(1);
@@ -112,9 +115,13 @@ class JavaClientIT {
 
       publishSeq(server, channel, 10, 1010);
       // A client publish made while away waits for the connection.
-      CompletableFuture<StreamPosition> outbox = client.publish("test:java-cut-outbox", "{\"queued\":true}");
+      CompletableFuture<StreamPosition> outbox =
+          client.publish("test:java-cut-outbox", "{\"queued\":true}");
       // Several reconnect attempts have failed by now (or will shortly): let four of them fail.
-      eventually("four refused reconnect attempts", () -> proxy.refusedConnections() >= 4, () -> proxy.refusedConnections() + " refused");
+      eventually(
+          "four refused reconnect attempts",
+          () -> proxy.refusedConnections() >= 4,
+          () -> proxy.refusedConnections() + " refused");
       assertThat(rec.pubs).hasSize(10);
       proxy.acceptNewConnections();
 
@@ -134,8 +141,10 @@ class JavaClientIT {
 
       // The listener saw: the drop, failed attempts with growing delays, then a connect.
       List<Event> seen = events.since(mark);
-      assertThat(kinds(seen)).matches("RECONNECTING(,CONNECTING,RECONNECTING)+,CONNECTING,CONNECTED");
-      List<Event> reconnecting = seen.stream().filter(e -> e.kind == Kind.RECONNECTING).collect(Collectors.toList());
+      assertThat(kinds(seen))
+          .matches("RECONNECTING(,CONNECTING,RECONNECTING)+,CONNECTING,CONNECTED");
+      List<Event> reconnecting =
+          seen.stream().filter(e -> e.kind == Kind.RECONNECTING).collect(Collectors.toList());
       assertThat(reconnecting.get(0).cause.code()).isEqualTo(CloseInfo.ABNORMAL);
       assertThat(reconnecting.get(0).cause.remote()).isFalse();
       assertThat(reconnecting.size()).isGreaterThanOrEqualTo(4);
@@ -177,7 +186,8 @@ class JavaClientIT {
 
       publishSeq(server, channel, 55, 60);
       rec.awaitPubs(10);
-      // The 5 seen before, then nothing of the gap, then live ones right after the reported position.
+      // The 5 seen before, then nothing of the gap, then live ones right after the reported
+      // position.
       assertSequence(rec.pubs.subList(0, 5), initial.epoch(), initial.offset() + 1, 0);
       assertSequence(rec.pubs.subList(5, 10), lost.epoch(), lost.offset() + 1, 55);
       assertThat(rec.lost).hasSize(1);
@@ -208,7 +218,8 @@ class JavaClientIT {
       assertThat(restart.cause.remote()).isTrue();
       assertThat(restart.cause.retryMs()).isBetween(300L, 600L);
       // The suggestion plus at most a tenth of it as jitter.
-      assertThat(restart.delayMs).isBetween(restart.cause.retryMs(), restart.cause.retryMs() * 11 / 10);
+      assertThat(restart.delayMs)
+          .isBetween(restart.cause.retryMs(), restart.cause.retryMs() * 11 / 10);
 
       try (TestServer second = TestServer.start(cfg)) {
         events.awaitEvent(mark, Kind.CONNECTED, 1);
@@ -233,10 +244,14 @@ class JavaClientIT {
     cfg.put("heartbeat.interval", "300ms");
     cfg.put("heartbeat.timeout", "300ms");
     String channel = "test:java-dead";
-    try (TestServer hb = TestServer.start(cfg); TcpProxy proxy = TcpProxy.to(hb.port())) {
+    try (TestServer hb = TestServer.start(cfg);
+        TcpProxy proxy = TcpProxy.to(hb.port())) {
       Events events = new Events();
       // A short connect timeout, so that attempts through the frozen proxy fail fast.
-      HeraldClient client = connected(builder(proxy.port(), hb.token("alice"), events).connectTimeout(Duration.ofSeconds(1)));
+      HeraldClient client =
+          connected(
+              builder(proxy.port(), hb.token("alice"), events)
+                  .connectTimeout(Duration.ofSeconds(1)));
       ConnectResult session = client.session().orElseThrow();
       assertThat(session.pingMs()).isEqualTo(300);
       assertThat(session.pongMs()).isEqualTo(300);
@@ -260,7 +275,10 @@ class JavaClientIT {
       // Published while the network is stalled; the client must get them after recovering.
       publishSeq(hb, channel, 1, 4);
       // A new attempt reached the (frozen) proxy and stalls there.
-      eventually("a reconnect attempt at the frozen proxy", () -> proxy.acceptedConnections() >= 2, events::toString);
+      eventually(
+          "a reconnect attempt at the frozen proxy",
+          () -> proxy.acceptedConnections() >= 2,
+          events::toString);
       proxy.unfreeze();
 
       events.awaitEvent(mark, Kind.CONNECTED, 1);
@@ -302,7 +320,8 @@ class JavaClientIT {
     assertThat(update.client()).isEqualTo(bobId);
     assertThat(JSON.readTree(update.state().json()).path("editing").asText()).isEqualTo("item:7");
 
-    StreamPosition published = bob.publish(channel, "{\"text\":\"hello\"}").get(10, TimeUnit.SECONDS);
+    StreamPosition published =
+        bob.publish(channel, "{\"text\":\"hello\"}").get(10, TimeUnit.SECONDS);
     atAlice.awaitPubs(1);
     Pub pub = atAlice.pubs.get(0);
     assertThat(pub.user()).isEqualTo("bob");
@@ -311,8 +330,13 @@ class JavaClientIT {
     atBob.awaitPubs(1); // the publisher, subscribed, gets its own publication too
 
     bob.close();
-    eventually("bob's leave at alice", () -> atAlice.leaves.stream().anyMatch(c -> c.client().equals(bobId)), () -> atAlice);
-    assertThat(aliceSub.presence().get(10, TimeUnit.SECONDS)).extracting(ClientInfo::client).containsExactly(aliceId);
+    eventually(
+        "bob's leave at alice",
+        () -> atAlice.leaves.stream().anyMatch(c -> c.client().equals(bobId)),
+        () -> atAlice);
+    assertThat(aliceSub.presence().get(10, TimeUnit.SECONDS))
+        .extracting(ClientInfo::client)
+        .containsExactly(aliceId);
     assertThat(atAlice.leaves).extracting(ClientInfo::client).doesNotContain(aliceId);
   }
 
@@ -331,7 +355,10 @@ class JavaClientIT {
       Subscription bobSub = bob.subscribe(channel, atBob);
       atBob.awaitSubscribed(1);
       bobSub.setPresenceState("{\"editing\":\"item:7\"}").get(10, TimeUnit.SECONDS);
-      eventually("presence update of bob's first connection", () -> atAlice.updates.stream().anyMatch(c -> c.client().equals(firstId)), () -> atAlice);
+      eventually(
+          "presence update of bob's first connection",
+          () -> atAlice.updates.stream().anyMatch(c -> c.client().equals(firstId)),
+          () -> atAlice);
 
       int mark = bobEvents.mark();
       proxy.cutAll();
@@ -340,13 +367,23 @@ class JavaClientIT {
       assertThat(secondId).isNotEqualTo(firstId);
 
       // Alice sees the old connection leave and the new one join, then its state come back.
-      eventually("leave of bob's first connection", () -> atAlice.leaves.stream().anyMatch(c -> c.client().equals(firstId)), () -> atAlice);
+      eventually(
+          "leave of bob's first connection",
+          () -> atAlice.leaves.stream().anyMatch(c -> c.client().equals(firstId)),
+          () -> atAlice);
       atAlice.awaitJoin(secondId);
-      eventually("restored presence state of bob's second connection", () -> atAlice.updates.stream().anyMatch(c -> c.client().equals(secondId)), () -> atAlice);
+      eventually(
+          "restored presence state of bob's second connection",
+          () -> atAlice.updates.stream().anyMatch(c -> c.client().equals(secondId)),
+          () -> atAlice);
       List<ClientInfo> present = aliceSub.presence().get(10, TimeUnit.SECONDS);
-      assertThat(present).extracting(ClientInfo::client).containsExactlyInAnyOrder(alice.session().orElseThrow().client(), secondId);
-      ClientInfo restored = present.stream().filter(c -> c.client().equals(secondId)).findFirst().orElseThrow();
-      assertThat(JSON.readTree(restored.state().json()).path("editing").asText()).isEqualTo("item:7");
+      assertThat(present)
+          .extracting(ClientInfo::client)
+          .containsExactlyInAnyOrder(alice.session().orElseThrow().client(), secondId);
+      ClientInfo restored =
+          present.stream().filter(c -> c.client().equals(secondId)).findFirst().orElseThrow();
+      assertThat(JSON.readTree(restored.state().json()).path("editing").asText())
+          .isEqualTo("item:7");
       assertThat(atBob.lost).isEmpty();
     }
   }
@@ -368,31 +405,52 @@ class JavaClientIT {
     return client;
   }
 
-  /** Waits up to {@link #TIMEOUT} for {@code condition}; on timeout, fails showing {@code state}. */
+  /**
+   * Waits up to {@link #TIMEOUT} for {@code condition}; on timeout, fails showing {@code state}.
+   */
   private static void eventually(String what, BooleanSupplier condition, Supplier<?> state) {
     try {
-      Awaitility.await(what).atMost(TIMEOUT).pollInterval(Duration.ofMillis(20)).until(condition::getAsBoolean);
+      Awaitility.await(what)
+          .atMost(TIMEOUT)
+          .pollInterval(Duration.ofMillis(20))
+          .until(condition::getAsBoolean);
     } catch (ConditionTimeoutException e) {
-      throw new AssertionError("timed out after " + TIMEOUT.toSeconds() + " s waiting for " + what + "; state: " + state.get(), e);
+      throw new AssertionError(
+          "timed out after "
+              + TIMEOUT.toSeconds()
+              + " s waiting for "
+              + what
+              + "; state: "
+              + state.get(),
+          e);
     }
   }
 
   /** Publishes {@code {"seq":n}} for n in [from, to) over HTTP. */
   private static void publishSeq(TestServer s, String channel, int from, int to) {
     for (int n = from; n < to; n++) {
-      assertThat(s.publishHttp(channel, "{\"seq\":" + n + "}").statusCode()).as("publish %d", n).isEqualTo(200);
+      assertThat(s.publishHttp(channel, "{\"seq\":" + n + "}").statusCode())
+          .as("publish %d", n)
+          .isEqualTo(200);
     }
   }
 
-  /** {@code pubs} are seq firstSeq, firstSeq+1, ... at offsets firstOffset, firstOffset+1, ... of {@code epoch}. */
+  /**
+   * {@code pubs} are seq firstSeq, firstSeq+1, ... at offsets firstOffset, firstOffset+1, ... of
+   * {@code epoch}.
+   */
   private static void assertSequence(List<Pub> pubs, String epoch, long firstOffset, int firstSeq) {
     List<Pub> snapshot = List.copyOf(pubs);
     int n = snapshot.size();
     assertThat(snapshot).extracting(Pub::epoch).containsOnly(epoch);
-    assertThat(snapshot).extracting(Pub::offset)
-        .containsExactlyElementsOf(LongStream.range(firstOffset, firstOffset + n).boxed().collect(Collectors.toList()));
-    assertThat(snapshot).extracting(JavaClientIT::seq)
-        .containsExactlyElementsOf(IntStream.range(firstSeq, firstSeq + n).boxed().collect(Collectors.toList()));
+    assertThat(snapshot)
+        .extracting(Pub::offset)
+        .containsExactlyElementsOf(
+            LongStream.range(firstOffset, firstOffset + n).boxed().collect(Collectors.toList()));
+    assertThat(snapshot)
+        .extracting(JavaClientIT::seq)
+        .containsExactlyElementsOf(
+            IntStream.range(firstSeq, firstSeq + n).boxed().collect(Collectors.toList()));
   }
 
   private static int seq(Pub pub) {
@@ -440,7 +498,12 @@ class JavaClientIT {
     };
   }
 
-  enum Kind { CONNECTING, CONNECTED, RECONNECTING, CLOSED }
+  enum Kind {
+    CONNECTING,
+    CONNECTED,
+    RECONNECTING,
+    CLOSED
+  }
 
   static final class Event {
     final Kind kind;
@@ -510,7 +573,10 @@ class JavaClientIT {
 
     /** Waits for the n-th event of {@code kind} after {@code mark} and returns it. */
     Event awaitEvent(int mark, Kind kind, int n) {
-      eventually(kind + " #" + n, () -> since(mark).stream().filter(e -> e.kind == kind).count() >= n, () -> since(mark));
+      eventually(
+          kind + " #" + n,
+          () -> since(mark).stream().filter(e -> e.kind == kind).count() >= n,
+          () -> since(mark));
       return since(mark).stream().filter(e -> e.kind == kind).skip(n - 1).findFirst().orElseThrow();
     }
   }
@@ -563,13 +629,26 @@ class JavaClientIT {
     @Override
     public String toString() {
       Pub last = pubs.isEmpty() ? null : pubs.get(pubs.size() - 1);
-      return pubs.size() + " publications (last " + (last == null ? "none" : last.epoch() + ":" + last.offset())
-          + "), subscribed " + subscribed + ", lost " + lost + ", joins " + joins.size() + ", leaves " + leaves.size()
-          + ", updates " + updates.size() + ", errors " + errors;
+      return pubs.size()
+          + " publications (last "
+          + (last == null ? "none" : last.epoch() + ":" + last.offset())
+          + "), subscribed "
+          + subscribed
+          + ", lost "
+          + lost
+          + ", joins "
+          + joins.size()
+          + ", leaves "
+          + leaves.size()
+          + ", updates "
+          + updates.size()
+          + ", errors "
+          + errors;
     }
 
     SubscribeResult awaitSubscribed(int n) {
-      eventually("subscribed #" + n, () -> subscribed.size() >= n || !errors.isEmpty(), this::toString);
+      eventually(
+          "subscribed #" + n, () -> subscribed.size() >= n || !errors.isEmpty(), this::toString);
       assertThat(errors).isEmpty();
       return subscribed.get(n - 1);
     }
@@ -580,7 +659,10 @@ class JavaClientIT {
     }
 
     ClientInfo awaitJoin(String clientId) {
-      eventually("join of " + clientId, () -> joins.stream().anyMatch(c -> c.client().equals(clientId)), this::toString);
+      eventually(
+          "join of " + clientId,
+          () -> joins.stream().anyMatch(c -> c.client().equals(clientId)),
+          this::toString);
       return joins.stream().filter(c -> c.client().equals(clientId)).findFirst().orElseThrow();
     }
   }

@@ -2,7 +2,6 @@ package dev.herald.server.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -20,7 +19,12 @@ class NodeConformanceIT {
   void thirdPartyClientFollowingTheSpecPasses() throws Exception {
     assertThat(DIR.resolve("package.json")).exists();
     NodeRunner.installIfMissing(DIR, "ws");
-    NodeRunner.Result result = NodeRunner.run(DIR, List.of("node", "--test", "--test-reporter=spec"), NodeRunner.environment(server), 300);
+    NodeRunner.Result result =
+        NodeRunner.run(
+            DIR,
+            List.of("node", "--test", "--test-reporter=spec"),
+            NodeRunner.environment(server),
+            300);
     assertThat(result.exitCode()).as("node --test exit code").isZero();
   }
 }

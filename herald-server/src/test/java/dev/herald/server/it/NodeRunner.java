@@ -11,9 +11,9 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Runs Node-based test suites (tests/node-ws, clients/js) from JUnit against a {@link
- * TestServer}: installs their npm dev dependencies when missing, passes the server's address,
- * tokens and API key in the environment, and keeps the output in the test report.
+ * Runs Node-based test suites (tests/node-ws, clients/js) from JUnit against a {@link TestServer}:
+ * installs their npm dev dependencies when missing, passes the server's address, tokens and API key
+ * in the environment, and keeps the output in the test report.
  */
 final class NodeRunner {
   /** Exit code and combined output of one command. */
@@ -22,10 +22,14 @@ final class NodeRunner {
   private NodeRunner() {}
 
   /** {@code npm ci} unless every listed package is already installed. */
-  static void installIfMissing(Path dir, String... packages) throws IOException, InterruptedException {
+  static void installIfMissing(Path dir, String... packages)
+      throws IOException, InterruptedException {
     for (String p : packages) {
       if (!Files.isDirectory(dir.resolve("node_modules").resolve(p))) {
-        assertThat(run(dir, List.of("npm", "ci", "--no-audit", "--no-fund"), Map.of(), 300).exitCode()).as("npm ci in %s", dir).isZero();
+        assertThat(
+                run(dir, List.of("npm", "ci", "--no-audit", "--no-fund"), Map.of(), 300).exitCode())
+            .as("npm ci in %s", dir)
+            .isZero();
         return;
       }
     }
@@ -34,15 +38,22 @@ final class NodeRunner {
   /** The environment every Node suite reads: server URL, two users with tokens, the API key. */
   static Map<String, String> environment(TestServer server) {
     return Map.of(
-        "HERALD_URL", server.baseUrl(),
-        "HERALD_USER_A", "alice",
-        "HERALD_USER_B", "bob",
-        "HERALD_TOKEN_A", server.token("alice"),
-        "HERALD_TOKEN_B", server.token("bob"),
-        "HERALD_API_KEY", TestServer.API_KEY);
+        "HERALD_URL",
+        server.baseUrl(),
+        "HERALD_USER_A",
+        "alice",
+        "HERALD_USER_B",
+        "bob",
+        "HERALD_TOKEN_A",
+        server.token("alice"),
+        "HERALD_TOKEN_B",
+        server.token("bob"),
+        "HERALD_API_KEY",
+        TestServer.API_KEY);
   }
 
-  static Result run(Path dir, List<String> command, Map<String, String> env, int timeoutSeconds) throws IOException, InterruptedException {
+  static Result run(Path dir, List<String> command, Map<String, String> env, int timeoutSeconds)
+      throws IOException, InterruptedException {
     ProcessBuilder pb = new ProcessBuilder(command);
     pb.environment().putAll(env);
     Path log = Files.createTempFile("herald-node", ".log");

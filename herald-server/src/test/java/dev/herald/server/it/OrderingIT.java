@@ -13,7 +13,9 @@ import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** Concurrent publishers: every subscriber sees one gap-free sequence, and each publisher's order. */
+/**
+ * Concurrent publishers: every subscriber sees one gap-free sequence, and each publisher's order.
+ */
 class OrderingIT {
   @RegisterExtension static final TestServer server = TestServer.perClass();
 
@@ -33,17 +35,19 @@ class OrderingIT {
       List<Future<?>> done = new ArrayList<>();
       for (int p = 0; p < publishers; p++) {
         int publisher = p;
-        done.add(pool.submit(() -> {
-          for (int i = 0; i < each; i++) {
-            String data = "{\"p\":" + publisher + ",\"i\":" + i + "}";
-            if (publisher % 2 == 0) {
-              assertThat(server.publishHttp(channel, data).statusCode()).isEqualTo(200);
-            } else {
-              server.herald().publish(channel, data).join();
-            }
-          }
-          return null;
-        }));
+        done.add(
+            pool.submit(
+                () -> {
+                  for (int i = 0; i < each; i++) {
+                    String data = "{\"p\":" + publisher + ",\"i\":" + i + "}";
+                    if (publisher % 2 == 0) {
+                      assertThat(server.publishHttp(channel, data).statusCode()).isEqualTo(200);
+                    } else {
+                      server.herald().publish(channel, data).join();
+                    }
+                  }
+                  return null;
+                }));
       }
       for (Future<?> f : done) {
         f.get();

@@ -15,14 +15,22 @@ class PresenceIT {
       a.request("{\"type\":\"subscribe\",\"channel\":\"test:room\"}");
       RawClient b = RawClient.connected(server, "bob");
       b.request("{\"type\":\"subscribe\",\"channel\":\"test:room\"}");
-      JsonNode join = a.await(m -> m.path("type").asText().equals("join") && m.path("user").asText().equals("bob"));
+      JsonNode join =
+          a.await(
+              m -> m.path("type").asText().equals("join") && m.path("user").asText().equals("bob"));
       String bobClient = join.get("client").asText();
       assertThat(join.get("info").get("name").asText()).isEqualTo("BOB");
 
-      JsonNode list = a.request("{\"type\":\"presence\",\"channel\":\"test:room\"}").get("result").get("clients");
-      assertThat(list).extracting(n -> n.get("user").asText()).containsExactlyInAnyOrder("alice", "bob");
+      JsonNode list =
+          a.request("{\"type\":\"presence\",\"channel\":\"test:room\"}")
+              .get("result")
+              .get("clients");
+      assertThat(list)
+          .extracting(n -> n.get("user").asText())
+          .containsExactlyInAnyOrder("alice", "bob");
 
-      b.request("{\"type\":\"presence_set\",\"channel\":\"test:room\",\"state\":{\"editing\":\"item:7\"}}");
+      b.request(
+          "{\"type\":\"presence_set\",\"channel\":\"test:room\",\"state\":{\"editing\":\"item:7\"}}");
       JsonNode upd = a.await(m -> m.path("type").asText().equals("presence_update"));
       assertThat(upd.get("client").asText()).isEqualTo(bobClient);
       assertThat(upd.get("state").get("editing").asText()).isEqualTo("item:7");
@@ -30,7 +38,10 @@ class PresenceIT {
       b.abort();
       JsonNode leave = a.await(m -> m.path("type").asText().equals("leave"));
       assertThat(leave.get("client").asText()).isEqualTo(bobClient);
-      JsonNode after = a.request("{\"type\":\"presence\",\"channel\":\"test:room\"}").get("result").get("clients");
+      JsonNode after =
+          a.request("{\"type\":\"presence\",\"channel\":\"test:room\"}")
+              .get("result")
+              .get("clients");
       assertThat(after).extracting(n -> n.get("user").asText()).containsExactly("alice");
     }
   }
@@ -38,7 +49,12 @@ class PresenceIT {
   @Test
   void presenceNeedsASubscription() {
     try (RawClient a = RawClient.connected(server, "alice")) {
-      assertThat(a.request("{\"type\":\"presence\",\"channel\":\"test:elsewhere\"}").get("error").get("code").asInt()).isEqualTo(110);
+      assertThat(
+              a.request("{\"type\":\"presence\",\"channel\":\"test:elsewhere\"}")
+                  .get("error")
+                  .get("code")
+                  .asInt())
+          .isEqualTo(110);
     }
   }
 }

@@ -99,7 +99,8 @@ public final class RawClient implements AutoCloseable {
     while (true) {
       long left = deadline - System.nanoTime();
       if (left <= 0) {
-        throw new AssertionError("no matching message within " + TIMEOUT + "; unmatched: " + unmatched());
+        throw new AssertionError(
+            "no matching message within " + TIMEOUT + "; unmatched: " + unmatched());
       }
       JsonNode m;
       try {
@@ -128,7 +129,11 @@ public final class RawClient implements AutoCloseable {
   public List<JsonNode> pubs(String channel, int n) {
     List<JsonNode> out = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      out.add(await(m -> m.path("type").asText().equals("pub") && m.path("channel").asText().equals(channel)));
+      out.add(
+          await(
+              m ->
+                  m.path("type").asText().equals("pub")
+                      && m.path("channel").asText().equals(channel)));
     }
     return out;
   }

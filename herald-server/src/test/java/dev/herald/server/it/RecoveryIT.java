@@ -28,7 +28,16 @@ class RecoveryIT {
       assertThat(server.publishHttp(channel, "{\"n\":" + i + "}").statusCode()).isEqualTo(200);
     }
     try (RawClient c = RawClient.connected(server, "alice")) {
-      JsonNode r = c.request("{\"type\":\"subscribe\",\"channel\":\"" + channel + "\",\"since\":{\"epoch\":\"" + epoch + "\",\"offset\":" + offset + "}}").get("result");
+      JsonNode r =
+          c.request(
+                  "{\"type\":\"subscribe\",\"channel\":\""
+                      + channel
+                      + "\",\"since\":{\"epoch\":\""
+                      + epoch
+                      + "\",\"offset\":"
+                      + offset
+                      + "}}")
+              .get("result");
       assertThat(r.get("recovered").asBoolean()).isTrue();
       assertThat(r.get("missed").asInt()).isEqualTo(1000);
       server.publishHttp(channel, "{\"n\":1000}");
@@ -56,8 +65,16 @@ class RecoveryIT {
       server.publishHttp(channel, String.valueOf(i));
     }
     try (RawClient c = RawClient.connected(server, "alice")) {
-      JsonNode r = c.request("{\"type\":\"subscribe\",\"channel\":\"" + channel + "\",\"since\":{\"epoch\":\""
-          + first.get("epoch").asText() + "\",\"offset\":" + first.get("offset").asLong() + "}}").get("result");
+      JsonNode r =
+          c.request(
+                  "{\"type\":\"subscribe\",\"channel\":\""
+                      + channel
+                      + "\",\"since\":{\"epoch\":\""
+                      + first.get("epoch").asText()
+                      + "\",\"offset\":"
+                      + first.get("offset").asLong()
+                      + "}}")
+              .get("result");
       assertThat(r.get("recovered").asBoolean()).isFalse();
       assertThat(r.get("missed").asInt()).isZero();
       assertThat(r.get("offset").asLong()).isEqualTo(first.get("offset").asLong() + 25);
@@ -70,7 +87,10 @@ class RecoveryIT {
   @Test
   void reportsNotRecoveredForAnotherEpoch() {
     try (RawClient c = RawClient.connected(server, "alice")) {
-      JsonNode r = c.request("{\"type\":\"subscribe\",\"channel\":\"test:epoch\",\"since\":{\"epoch\":\"gone\",\"offset\":3}}").get("result");
+      JsonNode r =
+          c.request(
+                  "{\"type\":\"subscribe\",\"channel\":\"test:epoch\",\"since\":{\"epoch\":\"gone\",\"offset\":3}}")
+              .get("result");
       assertThat(r.get("recovered").asBoolean()).isFalse();
     }
   }

@@ -16,9 +16,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A loopback TCP proxy for tests that need to break the network between a client and a server:
- * it listens on a free port of 127.0.0.1 and forwards every connection to a target port, with
- * two pump threads per connection.
+ * A loopback TCP proxy for tests that need to break the network between a client and a server: it
+ * listens on a free port of 127.0.0.1 and forwards every connection to a target port, with two pump
+ * threads per connection.
  *
  * <ul>
  *   <li>{@link #cutAll()} drops every current connection abruptly (TCP reset on both sides, no
@@ -26,9 +26,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>{@link #refuseNewConnections()} makes the proxy reset every new connection right after
  *       accepting it (the client sees its connection attempts fail at once) until {@link
  *       #acceptNewConnections()};
- *   <li>{@link #freeze()} stalls all forwarding, on current and new connections: sockets stay
- *       open but carry nothing (a dead peer, a stalled network) until {@link #unfreeze()}, when
- *       what was held back flows again.
+ *   <li>{@link #freeze()} stalls all forwarding, on current and new connections: sockets stay open
+ *       but carry nothing (a dead peer, a stalled network) until {@link #unfreeze()}, when what was
+ *       held back flows again.
  * </ul>
  *
  * <p>Thread-safe. {@link #close()} stops the accept thread and cuts every connection, and returns
@@ -41,8 +41,10 @@ public final class TcpProxy implements AutoCloseable {
   private final ServerSocket listener;
   private final Thread acceptor;
   private final Set<Link> links = ConcurrentHashMap.newKeySet();
+
   /** Every pump thread ever started, so that {@link #close()} can wait for all of them. */
   private final List<Thread> pumps = new CopyOnWriteArrayList<>();
+
   private final AtomicInteger accepted = new AtomicInteger();
   private final AtomicInteger refused = new AtomicInteger();
   private final AtomicInteger ids = new AtomicInteger();
@@ -50,6 +52,7 @@ public final class TcpProxy implements AutoCloseable {
 
   /** Guards {@link #frozen}; pump threads wait on it while frozen. */
   private final Object gate = new Object();
+
   private boolean frozen;
   private volatile boolean refusing;
   private volatile boolean closed;
@@ -57,7 +60,8 @@ public final class TcpProxy implements AutoCloseable {
   private TcpProxy(int targetPort) throws IOException {
     this.target = new InetSocketAddress(InetAddress.getLoopbackAddress(), targetPort);
     this.listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-    this.acceptor = new Thread(this::acceptLoop, "tcp-proxy-" + listener.getLocalPort() + "-accept");
+    this.acceptor =
+        new Thread(this::acceptLoop, "tcp-proxy-" + listener.getLocalPort() + "-accept");
     acceptor.setDaemon(true);
     acceptor.start();
   }
@@ -92,8 +96,8 @@ public final class TcpProxy implements AutoCloseable {
   }
 
   /**
-   * {@link System#nanoTime()} when bytes were last forwarded to a client (0 if never): with
-   * {@link #freeze()}, the moment the client last heard from the server.
+   * {@link System#nanoTime()} when bytes were last forwarded to a client (0 if never): with {@link
+   * #freeze()}, the moment the client last heard from the server.
    */
   public long lastToClientNanos() {
     return lastToClientNanos;
@@ -125,8 +129,8 @@ public final class TcpProxy implements AutoCloseable {
   }
 
   /**
-   * Resets every current connection on both sides and waits until their pump threads have
-   * ended. Returns how many connections were cut.
+   * Resets every current connection on both sides and waits until their pump threads have ended.
+   * Returns how many connections were cut.
    */
   public int cutAll() {
     List<Link> current = new ArrayList<>(links);
@@ -301,7 +305,8 @@ public final class TcpProxy implements AutoCloseable {
       throw new IllegalStateException("interrupted while waiting for " + t.getName(), e);
     }
     if (t.isAlive()) {
-      throw new IllegalStateException(t.getName() + " did not stop within " + JOIN_TIMEOUT_MS + " ms");
+      throw new IllegalStateException(
+          t.getName() + " did not stop within " + JOIN_TIMEOUT_MS + " ms");
     }
   }
 }

@@ -15,8 +15,8 @@ import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * A real Herald server on a random port with the namespaces the integration tests use. Use it
- * ad hoc with {@link #start()}, or per test class with {@code @RegisterExtension static final
+ * A real Herald server on a random port with the namespaces the integration tests use. Use it ad
+ * hoc with {@link #start()}, or per test class with {@code @RegisterExtension static final
  * TestServer server = TestServer.perClass();}.
  */
 public final class TestServer implements AutoCloseable, BeforeAllCallback, AfterAllCallback {
@@ -92,13 +92,19 @@ public final class TestServer implements AutoCloseable, BeforeAllCallback, After
 
   /** POST /api/v1/publish with the test API key. */
   public HttpResponse<String> publishHttp(String channel, String dataJson) {
-    return post("/api/v1/publish", "{\"channel\":\"" + channel + "\",\"data\":" + dataJson + "}", "Bearer " + API_KEY, "application/json");
+    return post(
+        "/api/v1/publish",
+        "{\"channel\":\"" + channel + "\",\"data\":" + dataJson + "}",
+        "Bearer " + API_KEY,
+        "application/json");
   }
 
-  public HttpResponse<String> post(String path, String body, String authorization, String contentType) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl() + path))
-        .timeout(Duration.ofSeconds(10))
-        .POST(HttpRequest.BodyPublishers.ofString(body));
+  public HttpResponse<String> post(
+      String path, String body, String authorization, String contentType) {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(baseUrl() + path))
+            .timeout(Duration.ofSeconds(10))
+            .POST(HttpRequest.BodyPublishers.ofString(body));
     if (authorization != null) {
       b.header("Authorization", authorization);
     }
@@ -113,7 +119,8 @@ public final class TestServer implements AutoCloseable, BeforeAllCallback, After
   }
 
   public HttpResponse<String> get(String path, Map<String, String> headers) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl() + path)).timeout(Duration.ofSeconds(10)).GET();
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(baseUrl() + path)).timeout(Duration.ofSeconds(10)).GET();
     headers.forEach(b::header);
     try {
       return http.send(b.build(), HttpResponse.BodyHandlers.ofString());

@@ -20,7 +20,12 @@ class WebSocketProtocolIT {
   @Test
   void connectReplyDescribesTheSession() {
     try (RawClient c = RawClient.open(server.wsUri())) {
-      JsonNode r = c.request("{\"type\":\"connect\",\"token\":\"" + server.token("alice") + "\",\"client\":\"it/1\"}").get("result");
+      JsonNode r =
+          c.request(
+                  "{\"type\":\"connect\",\"token\":\""
+                      + server.token("alice")
+                      + "\",\"client\":\"it/1\"}")
+              .get("result");
       assertThat(r.get("user").asText()).isEqualTo("alice");
       assertThat(r.get("client").asText()).startsWith("c-");
       assertThat(r.get("protocol").asInt()).isEqualTo(1);
@@ -35,7 +40,8 @@ class WebSocketProtocolIT {
       JsonNode sub = c.request("{\"type\":\"subscribe\",\"channel\":\"test:order\"}").get("result");
       long start = sub.get("offset").asLong();
       for (int i = 0; i < 200; i++) {
-        assertThat(server.publishHttp("test:order", "{\"n\":" + i + "}").statusCode()).isEqualTo(200);
+        assertThat(server.publishHttp("test:order", "{\"n\":" + i + "}").statusCode())
+            .isEqualTo(200);
       }
       List<JsonNode> pubs = c.pubs("test:order", 200);
       for (int i = 0; i < 200; i++) {
@@ -57,7 +63,9 @@ class WebSocketProtocolIT {
       assertThat(c.awaitType("error").get("error").get("code").asInt()).isEqualTo(107);
       c.send("{\"type\":\"ping\"}");
       c.awaitType("pong");
-      assertThat(c.request("{\"type\":\"subscribe\",\"channel\":\"test:after-error\"}").has("result")).isTrue();
+      assertThat(
+              c.request("{\"type\":\"subscribe\",\"channel\":\"test:after-error\"}").has("result"))
+          .isTrue();
     }
   }
 
@@ -68,14 +76,20 @@ class WebSocketProtocolIT {
       assertThat(r.get("error").get("code").asInt()).isEqualTo(104);
       JsonNode missing = c.request("{\"type\":\"subscribe\"}");
       assertThat(missing.get("error").get("code").asInt()).isEqualTo(107);
-      assertThat(c.request("{\"type\":\"subscribe\",\"channel\":\"test:alive\"}").has("result")).isTrue();
+      assertThat(c.request("{\"type\":\"subscribe\",\"channel\":\"test:alive\"}").has("result"))
+          .isTrue();
     }
   }
 
   @Test
   void requestBeforeConnectIsRefused() {
     try (RawClient c = RawClient.open(server.wsUri())) {
-      assertThat(c.request("{\"type\":\"subscribe\",\"channel\":\"test:x\"}").get("error").get("code").asInt()).isEqualTo(112);
+      assertThat(
+              c.request("{\"type\":\"subscribe\",\"channel\":\"test:x\"}")
+                  .get("error")
+                  .get("code")
+                  .asInt())
+          .isEqualTo(112);
     }
   }
 
@@ -91,10 +105,28 @@ class WebSocketProtocolIT {
   @Test
   void unauthorizedSubscribeIsRefusedWithItsCode() {
     try (RawClient c = RawClient.connected(server, "alice")) {
-      assertThat(c.request("{\"type\":\"subscribe\",\"channel\":\"user:bob:notifications\"}").get("error").get("code").asInt()).isEqualTo(103);
-      assertThat(c.request("{\"type\":\"subscribe\",\"channel\":\"user:alice:notifications\"}").has("result")).isTrue();
-      assertThat(c.request("{\"type\":\"subscribe\",\"channel\":\"nope:1\"}").get("error").get("code").asInt()).isEqualTo(102);
-      assertThat(c.request("{\"type\":\"subscribe\",\"channel\":\"bad channel!\"}").get("error").get("code").asInt()).isEqualTo(102);
+      assertThat(
+              c.request("{\"type\":\"subscribe\",\"channel\":\"user:bob:notifications\"}")
+                  .get("error")
+                  .get("code")
+                  .asInt())
+          .isEqualTo(103);
+      assertThat(
+              c.request("{\"type\":\"subscribe\",\"channel\":\"user:alice:notifications\"}")
+                  .has("result"))
+          .isTrue();
+      assertThat(
+              c.request("{\"type\":\"subscribe\",\"channel\":\"nope:1\"}")
+                  .get("error")
+                  .get("code")
+                  .asInt())
+          .isEqualTo(102);
+      assertThat(
+              c.request("{\"type\":\"subscribe\",\"channel\":\"bad channel!\"}")
+                  .get("error")
+                  .get("code")
+                  .asInt())
+          .isEqualTo(102);
     }
   }
 
@@ -123,7 +155,11 @@ class WebSocketProtocolIT {
 
   @Test
   void sameOriginIsAccepted() {
-    try (RawClient c = RawClient.open(server.wsUri(), Map.of("Origin", "http://127.0.0.1:" + server.port()), "herald.v1.json")) {
+    try (RawClient c =
+        RawClient.open(
+            server.wsUri(),
+            Map.of("Origin", "http://127.0.0.1:" + server.port()),
+            "herald.v1.json")) {
       c.send("{\"type\":\"ping\"}");
       c.awaitType("pong");
     }
@@ -140,7 +176,8 @@ class WebSocketProtocolIT {
   @Test
   void batchedFrameWithTwoRequestsGetsTwoReplies() {
     try (RawClient c = RawClient.connected(server, "alice")) {
-      c.send("{\"type\":\"subscribe\",\"id\":7,\"channel\":\"test:b1\"}\n{\"type\":\"subscribe\",\"id\":8,\"channel\":\"test:b2\"}");
+      c.send(
+          "{\"type\":\"subscribe\",\"id\":7,\"channel\":\"test:b1\"}\n{\"type\":\"subscribe\",\"id\":8,\"channel\":\"test:b2\"}");
       assertThat(c.await(m -> m.path("id").asLong() == 7).has("result")).isTrue();
       assertThat(c.await(m -> m.path("id").asLong() == 8).has("result")).isTrue();
     }
@@ -148,14 +185,22 @@ class WebSocketProtocolIT {
 
   @Test
   void clientPublishReachesOtherSubscribersWithTheUser() {
-    try (RawClient a = RawClient.connected(server, "alice"); RawClient b = RawClient.connected(server, "bob")) {
+    try (RawClient a = RawClient.connected(server, "alice");
+        RawClient b = RawClient.connected(server, "bob")) {
       b.request("{\"type\":\"subscribe\",\"channel\":\"test:chat\"}");
-      JsonNode r = a.request("{\"type\":\"publish\",\"channel\":\"test:chat\",\"data\":{\"text\":\"hi\"}}").get("result");
+      JsonNode r =
+          a.request("{\"type\":\"publish\",\"channel\":\"test:chat\",\"data\":{\"text\":\"hi\"}}")
+              .get("result");
       JsonNode pub = b.pubs("test:chat", 1).get(0);
       assertThat(pub.get("user").asText()).isEqualTo("alice");
       assertThat(pub.get("offset").asLong()).isEqualTo(r.get("offset").asLong());
       assertThat(pub.get("data").get("text").asText()).isEqualTo("hi");
-      assertThat(a.request("{\"type\":\"publish\",\"channel\":\"short:x\",\"data\":1}").get("error").get("code").asInt()).isEqualTo(108);
+      assertThat(
+              a.request("{\"type\":\"publish\",\"channel\":\"short:x\",\"data\":1}")
+                  .get("error")
+                  .get("code")
+                  .asInt())
+          .isEqualTo(108);
     }
   }
 
@@ -163,7 +208,9 @@ class WebSocketProtocolIT {
     var b = HttpClient.newHttpClient().newWebSocketBuilder();
     headers.forEach(b::header);
     try {
-      b.buildAsync(server.wsUri(), new java.net.http.WebSocket.Listener() {}).orTimeout(15, TimeUnit.SECONDS).join();
+      b.buildAsync(server.wsUri(), new java.net.http.WebSocket.Listener() {})
+          .orTimeout(15, TimeUnit.SECONDS)
+          .join();
     } catch (CompletionException e) {
       return e.getCause();
     }
@@ -177,7 +224,11 @@ class WebSocketProtocolIT {
     try (TestServer off = TestServer.start(cfg)) {
       assertThatThrownBy(() -> RawClient.open(off.wsUri()))
           .hasCauseInstanceOf(WebSocketHandshakeException.class)
-          .satisfies(e -> assertThat(((WebSocketHandshakeException) e.getCause()).getResponse().statusCode()).isEqualTo(404));
+          .satisfies(
+              e ->
+                  assertThat(
+                          ((WebSocketHandshakeException) e.getCause()).getResponse().statusCode())
+                      .isEqualTo(404));
       assertThat(off.publishHttp("test:x", "1").statusCode()).isEqualTo(200);
     }
   }
