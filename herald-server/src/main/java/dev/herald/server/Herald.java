@@ -13,6 +13,8 @@ import dev.herald.protocol.StreamPosition;
 import dev.herald.server.auth.ApiKeys;
 import dev.herald.server.auth.JwtAuthenticator;
 import dev.herald.server.config.HeraldConfig;
+import dev.herald.server.fallback.FallbackEndpoints;
+import dev.herald.server.fallback.UpgradeDiagnostics;
 import dev.herald.server.http.HttpErrors;
 import dev.herald.server.http.OriginPolicy;
 import dev.herald.server.http.PublishHandler;
@@ -54,6 +56,7 @@ public final class Herald implements AutoCloseable {
   private Vertx vertx;
   private Hub hub;
   private HttpServer server;
+  private UpgradeDiagnostics diagnostics;
 
   private Herald(Builder b) {
     this.config = b.config;
@@ -98,6 +101,9 @@ public final class Herald implements AutoCloseable {
     OriginPolicy origins = new OriginPolicy(config.allowedOrigins());
     WebSocketEndpoint ws = new WebSocketEndpoint(vertx, hub, origins, config.websocketEnabled());
     router.get(config.websocketPath()).handler(ws::handle);
+    diagnostics = new UpgradeDiagnostics();
+    new FallbackEndpoints(vertx, hub, config, origins, new ApiKeys(config.apiKeys()), diagnostics)
+        .install(router);
     PublishHandler publish = new PublishHandler(hub, new ApiKeys(config.apiKeys()));
     router
         .post("/api/v1/publish")
@@ -187,6 +193,11 @@ public final class Herald implements AutoCloseable {
 
   public HeraldConfig config() {
     return config;
+  }
+
+  /** What clients reported about transports that failed them. */
+  public UpgradeDiagnostics diagnostics() {
+    return diagnostics;
   }
 
   /** The JWT authenticator built from auth.jwt.secrets, or null when none is configured. */

@@ -42,6 +42,10 @@ public final class ConfigLoader {
     DEFAULTS.put("websocket.enabled", "true");
     DEFAULTS.put("websocket.path", "/connection/websocket");
     DEFAULTS.put("websocket.compression", "false");
+    DEFAULTS.put("sse.enabled", "true");
+    DEFAULTS.put("longpoll.enabled", "true");
+    DEFAULTS.put("longpoll.timeout", "25s");
+    DEFAULTS.put("longpoll.session-timeout", "45s");
     DEFAULTS.put("limits.max-message-bytes", "65536");
     DEFAULTS.put("limits.max-publish-bytes", "32768");
     DEFAULTS.put("limits.subscriptions-per-connection", "128");
@@ -254,6 +258,14 @@ public final class ConfigLoader {
       boolean wsEnabled = bool("websocket.enabled");
       boolean compression = bool("websocket.compression");
       boolean demo = bool("demo.enabled");
+      boolean sse = bool("sse.enabled");
+      boolean longPoll = bool("longpoll.enabled");
+      Duration pollTimeout = positive(duration("longpoll.timeout"), "longpoll.timeout");
+      Duration pollSession =
+          positive(duration("longpoll.session-timeout"), "longpoll.session-timeout");
+      if (pollTimeout != null && pollSession != null && pollSession.compareTo(pollTimeout) <= 0) {
+        problems.add("longpoll.session-timeout must be longer than longpoll.timeout");
+      }
       if (maxPublish > maxMessage) {
         problems.add(
             "limits.max-publish-bytes ("
@@ -346,7 +358,8 @@ public final class ConfigLoader {
           apiKeys,
           demo,
           hub,
-          namespaces);
+          namespaces,
+          new HttpTransports(sse, longPoll, pollTimeout, pollSession));
     }
 
     private boolean isNamespaceKey(String key, List<String> namespaces) {

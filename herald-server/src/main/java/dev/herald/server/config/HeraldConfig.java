@@ -21,7 +21,8 @@ public record HeraldConfig(
     List<String> apiKeys,
     boolean demoEnabled,
     HubConfig hub,
-    List<NamespaceSettings> namespaces) {
+    List<NamespaceSettings> namespaces,
+    HttpTransports http) {
 
   public HeraldConfig {
     allowedOrigins = List.copyOf(allowedOrigins);
@@ -48,7 +49,8 @@ public record HeraldConfig(
         apiKeys,
         demoEnabled,
         hub,
-        namespaces);
+        namespaces,
+        http);
   }
 
   public HeraldConfig withHub(HubConfig h) {
@@ -64,7 +66,8 @@ public record HeraldConfig(
         apiKeys,
         demoEnabled,
         h,
-        namespaces);
+        namespaces,
+        http);
   }
 
   public HeraldConfig withCredentials(List<String> secrets, List<String> keys) {
@@ -80,6 +83,7 @@ public record HeraldConfig(
         keys,
         demoEnabled,
         hub,
-        namespaces);
+        namespaces,
+        http);
   }
 }

@@ -37,7 +37,8 @@ class EmbeddingIT {
             List.of(),
             false,
             config.hub(),
-            List.of(NamespaceSettings.builder("doc").build()));
+            List.of(NamespaceSettings.builder("doc").build()),
+            config.http());
     Herald herald =
         Herald.builder(config)
             .authenticator(

@@ -1,0 +1,421 @@
+package dev.herald.server.fallback;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.herald.core.hub.ClientSession;
+import dev.herald.core.hub.ConnectionContext;
+import dev.herald.core.hub.Hub;
+import dev.herald.protocol.CloseCode;
+import dev.herald.protocol.ProtocolVersion;
+import dev.herald.server.auth.ApiKeys;
+import dev.herald.server.config.HeraldConfig;
+import dev.herald.server.http.OriginPolicy;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The HTTP fallback transports and their diagnostics, under {@code /connection}:
+ *
+ * <ul>
+ *   <li>{@code GET /connection/info}: which transports this server offers.
+ *   <li>{@code GET /connection/sse}: opens a session whose server-to-client half is an SSE stream.
+ *   <li>{@code POST /connection/poll}: opens a long-polling session; {@code GET
+ *       /connection/poll/{session}?ack=N} polls.
+ *   <li>{@code POST /connection/send/{session}}: client-to-server messages of either session.
+ *   <li>{@code POST /connection/report}: a client reports a transport that failed it; {@code GET
+ *       /connection/diagnostics} (API key) shows the counts and recent reports.
+ * </ul>
+ *
+ * Every request passes the same Origin check as the WebSocket handshake; allowed cross-origin
+ * requests get CORS headers (with credentials). All protocol logic is in the hub.
+ */
+public final class FallbackEndpoints {
+  private static final String BASE = "/connection";
+  private static final String[] FORWARDED_HEADERS = {
+    "cookie", "user-agent", "origin", "x-forwarded-for", "x-real-ip"
+  };
+  private static final int SSE_PADDING = 2048;
+
+  private final Vertx vertx;
+  private final Hub hub;
+  private final HeraldConfig config;
+  private final OriginPolicy origins;
+  private final ApiKeys apiKeys;
+  private final HttpSessions sessions;
+  private final UpgradeDiagnostics diagnostics;
+  private final ObjectMapper json = new ObjectMapper();
+
+  public FallbackEndpoints(
+      Vertx vertx,
+      Hub hub,
+      HeraldConfig config,
+      OriginPolicy origins,
+      ApiKeys apiKeys,
+      UpgradeDiagnostics diagnostics) {
+    this.vertx = vertx;
+    this.hub = hub;
+    this.config = config;
+    this.origins = origins;
+    this.apiKeys = apiKeys;
+    this.sessions = new HttpSessions(config.hub().node());
+    this.diagnostics = diagnostics;
+  }
+
+  public void install(Router router) {
+    int ceiling =
+        Math.max(4 * config.hub().maxMessageBytes(), config.hub().maxMessageBytes() + 65_536);
+    router.route(BASE + "/info").handler(this::originCheck);
+    router.route(BASE + "/sse").handler(this::originCheck);
+    router.route(BASE + "/poll").handler(this::originCheck);
+    router.route(BASE + "/poll/:session").handler(this::originCheck);
+    router.route(BASE + "/send/:session").handler(this::originCheck);
+    router.route(BASE + "/report").handler(this::originCheck);
+    router.get(BASE + "/info").handler(this::info);
+    router.get(BASE + "/sse").handler(this::openSse);
+    router.post(BASE + "/poll").handler(this::openPoll);
+    router.get(BASE + "/poll/:session").handler(this::poll);
+    router
+        .post(BASE + "/send/:session")
+        .handler(BodyHandler.create(false).setBodyLimit(ceiling))
+        .handler(this::send);
+    router
+        .post(BASE + "/report")
+        .handler(BodyHandler.create(false).setBodyLimit(4096))
+        .handler(this::report);
+    router.get(BASE + "/diagnostics").handler(this::diagnostics);
+  }
+
+  /** Sessions carried over HTTP on this node (for stats). */
+  public int sessionCount() {
+    return sessions.size();
+  }
+
+  // ---------------------------------------------------------------- origin and CORS
+
+  private void originCheck(RoutingContext ctx) {
+    HttpServerRequest req = ctx.request();
+    String origin = req.getHeader(HttpHeaders.ORIGIN);
+    if (!origins.allows(origin, req.getHeader(HttpHeaders.HOST))) {
+      refuse(
+          ctx,
+          403,
+          "origin-not-allowed",
+          "Origin '" + origin + "' is not allowed (server.allowed-origins)");
+      return;
+    }
+    if (origin != null) {
+      ctx.response()
+          .putHeader("Access-Control-Allow-Origin", origin)
+          .putHeader("Access-Control-Allow-Credentials", "true")
+          .putHeader(
+              "Access-Control-Expose-Headers", LongPollConnection.BATCH_HEADER + ", X-Herald-Error")
+          .putHeader("Vary", "Origin");
+    }
+    if (req.method().equals(HttpMethod.OPTIONS)) {
+      ctx.response()
+          .setStatusCode(204)
+          .putHeader("Access-Control-Allow-Methods", "GET, POST")
+          .putHeader("Access-Control-Allow-Headers", "Content-Type")
+          .putHeader("Access-Control-Max-Age", "600")
+          .end();
+      return;
+    }
+    ctx.next();
+  }
+
+  // ---------------------------------------------------------------- info
+
+  private void info(RoutingContext ctx) {
+    JsonObject body =
+        new JsonObject()
+            .put("protocol", ProtocolVersion.CURRENT)
+            .put("node", config.hub().node())
+            .put(
+                "websocket",
+                new JsonObject()
+                    .put("enabled", config.websocketEnabled())
+                    .put("path", config.websocketPath()))
+            .put(
+                "sse",
+                new JsonObject().put("enabled", config.http().sse()).put("path", BASE + "/sse"))
+            .put(
+                "longPolling",
+                new JsonObject()
+                    .put("enabled", config.http().longPolling())
+                    .put("path", BASE + "/poll")
+                    .put("timeoutMs", config.http().pollTimeout().toMillis()));
+    ctx.response()
+        .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+        .putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
+        .end(body.encode());
+  }
+
+  // ---------------------------------------------------------------- SSE
+
+  private void openSse(RoutingContext ctx) {
+    if (!config.http().sse()) {
+      refuse(
+          ctx,
+          404,
+          "sse-disabled",
+          "Server-Sent Events are disabled on this server (sse.enabled=false)");
+      return;
+    }
+    if (!accepting(ctx)) {
+      return;
+    }
+    HttpServerResponse res = ctx.response();
+    res.setChunked(true)
+        .putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream; charset=utf-8")
+        .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache, no-store, no-transform")
+        .putHeader("X-Accel-Buffering", "no"); // nginx: do not buffer this response
+    String id = sessions.newId();
+    SseConnection connection =
+        new SseConnection(res, vertx.getOrCreateContext(), () -> sessions.remove(id));
+    ClientSession session = hub.openSession(connection, context(ctx.request()));
+    sessions.put(new HttpSession(id, session, connection));
+    res.closeHandler(
+        v ->
+            connection
+                .executor()
+                .execute(
+                    () -> {
+                      sessions.remove(id);
+                      session.onTransportClosed();
+                    }));
+    res.write(Buffer.buffer(SseEncoder.padding(SSE_PADDING)));
+    res.write(Buffer.buffer(SseEncoder.event("session", opened(id, "sse"))));
+  }
+
+  // ---------------------------------------------------------------- long-polling
+
+  private void openPoll(RoutingContext ctx) {
+    if (!config.http().longPolling()) {
+      refuse(
+          ctx,
+          404,
+          "longpoll-disabled",
+          "Long-polling is disabled on this server (longpoll.enabled=false)");
+      return;
+    }
+    if (!accepting(ctx)) {
+      return;
+    }
+    String id = sessions.newId();
+    LongPollConnection connection =
+        new LongPollConnection(
+            vertx,
+            vertx.getOrCreateContext(),
+            config.http().pollTimeout().toMillis(),
+            config.http().sessionTimeout().toMillis(),
+            () -> sessions.remove(id));
+    ClientSession session = hub.openSession(connection, context(ctx.request()));
+    connection.attach(session);
+    sessions.put(new HttpSession(id, session, connection));
+    ctx.response()
+        .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+        .putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
+        .end(opened(id, "long-polling"));
+  }
+
+  private void poll(RoutingContext ctx) {
+    Optional<HttpSession> s = session(ctx);
+    if (s.isEmpty()) {
+      return;
+    }
+    if (!(s.get().connection() instanceof LongPollConnection connection)) {
+      refuse(ctx, 400, "not-long-polling", "This session is not a long-polling session");
+      return;
+    }
+    long ack;
+    try {
+      String a = ctx.request().getParam("ack");
+      ack = a == null ? 0 : Long.parseLong(a);
+    } catch (NumberFormatException e) {
+      refuse(ctx, 400, "bad-ack", "ack must be the number of the last batch received");
+      return;
+    }
+    HttpServerResponse res = ctx.response();
+    connection.executor().execute(() -> connection.poll(res, ack));
+  }
+
+  // ---------------------------------------------------------------- commands
+
+  private void send(RoutingContext ctx) {
+    Optional<HttpSession> found = session(ctx);
+    if (found.isEmpty()) {
+      return;
+    }
+    HttpSession s = found.get();
+    Buffer body = ctx.body().buffer();
+    if (body == null || body.length() == 0) {
+      refuse(ctx, 400, "empty", "Send protocol messages as the request body");
+      return;
+    }
+    if (body.length() > config.hub().maxMessageBytes()) {
+      s.session()
+          .disconnect(
+              CloseCode.MESSAGE_TOO_BIG,
+              "message larger than " + config.hub().maxMessageBytes() + " bytes",
+              0);
+      refuse(
+          ctx,
+          413,
+          "message-too-big",
+          "Message larger than "
+              + config.hub().maxMessageBytes()
+              + " bytes; the session is closed (1009)");
+      return;
+    }
+    String text;
+    try {
+      text =
+          StandardCharsets.UTF_8
+              .newDecoder()
+              .decode(java.nio.ByteBuffer.wrap(body.getBytes()))
+              .toString();
+    } catch (java.nio.charset.CharacterCodingException e) {
+      s.session().disconnect(CloseCode.INVALID_PAYLOAD, CloseCode.INVALID_PAYLOAD.reason(), 0);
+      refuse(ctx, 400, "invalid-utf8", "The body is not valid UTF-8; the session is closed (1007)");
+      return;
+    }
+    // Answer only after the session has taken the messages, so a client that awaits each POST
+    // before the next one keeps its messages in order.
+    s.connection()
+        .executor()
+        .execute(
+            () -> {
+              s.session().onText(text);
+              ctx.response().setStatusCode(204).end();
+            });
+  }
+
+  // ---------------------------------------------------------------- diagnostics
+
+  private void report(RoutingContext ctx) {
+    JsonNode r;
+    try {
+      r = json.readTree(ctx.body().asString("UTF-8"));
+    } catch (Exception e) {
+      r = null;
+    }
+    if (r == null
+        || !r.isObject()
+        || !r.path("transport").isTextual()
+        || !r.path("symptom").isTextual()) {
+      refuse(
+          ctx,
+          400,
+          "bad-report",
+          "Body must be {\"transport\": ..., \"symptom\": ..., \"detail\": ...}");
+      return;
+    }
+    HttpServerRequest req = ctx.request();
+    diagnostics.record(
+        r.get("transport").asText(),
+        r.get("symptom").asText(),
+        r.path("detail").asText(null),
+        req.getHeader(HttpHeaders.USER_AGENT),
+        req.remoteAddress() == null ? null : req.remoteAddress().hostAddress(),
+        req.getHeader("Via"));
+    ctx.response().setStatusCode(204).end();
+  }
+
+  private void diagnostics(RoutingContext ctx) {
+    if (!apiKeys.allows(ctx.request().getHeader(HttpHeaders.AUTHORIZATION))) {
+      ctx.response().putHeader("WWW-Authenticate", "Bearer");
+      refuse(
+          ctx,
+          401,
+          "unauthorized",
+          "Diagnostics need an API key (publish.api-keys) as a Bearer token");
+      return;
+    }
+    JsonArray recent = new JsonArray();
+    for (UpgradeDiagnostics.Report r : diagnostics.recent()) {
+      recent.add(
+          new JsonObject()
+              .put("at", r.at().toString())
+              .put("transport", r.transport())
+              .put("symptom", r.symptom())
+              .put("detail", r.detail())
+              .put("userAgent", r.userAgent())
+              .put("remote", r.remote())
+              .put("via", r.via()));
+    }
+    JsonObject body =
+        new JsonObject()
+            .put("counts", new JsonObject(new HashMap<>(diagnostics.counts())))
+            .put("recent", recent)
+            .put("httpSessions", sessions.size());
+    ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body.encode());
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private Optional<HttpSession> session(RoutingContext ctx) {
+    Optional<HttpSession> s = sessions.find(ctx.pathParam("session"));
+    if (s.isEmpty()) {
+      refuse(
+          ctx,
+          404,
+          "session-unknown",
+          "No such session on this server (it ended or expired): open a new one");
+    }
+    return s;
+  }
+
+  private boolean accepting(RoutingContext ctx) {
+    if (!hub.accepting()) {
+      ctx.response().putHeader("Retry-After", "2");
+      refuse(ctx, 503, "shutting-down", "The server is shutting down");
+      return false;
+    }
+    return true;
+  }
+
+  private String opened(String id, String transport) {
+    return new JsonObject()
+        .put("session", id)
+        .put("transport", transport)
+        .put("node", config.hub().node())
+        .put("protocol", ProtocolVersion.CURRENT)
+        .encode();
+  }
+
+  private static ConnectionContext context(HttpServerRequest req) {
+    Map<String, String> headers = new HashMap<>();
+    for (String h : FORWARDED_HEADERS) {
+      String v = req.getHeader(h);
+      if (v != null) {
+        headers.put(h, v);
+      }
+    }
+    return new ConnectionContext(
+        headers, req.remoteAddress() == null ? "unknown" : req.remoteAddress().hostAddress());
+  }
+
+  private static void refuse(RoutingContext ctx, int status, String code, String message) {
+    if (ctx.response().ended()) {
+      return;
+    }
+    ctx.response()
+        .setStatusCode(status)
+        .putHeader("X-Herald-Error", code)
+        .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; charset=utf-8")
+        .end(message + "\n");
+  }
+}

@@ -1,0 +1,91 @@
+package dev.herald.server.fallback;
+
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * What clients report about transports that failed them (a WebSocket upgrade answered 200 by a
+ * proxy, an SSE stream a proxy buffers...): counts by transport and symptom, and the most recent
+ * reports for the diagnostics endpoint. Symptoms come from a fixed set, so a client cannot blow up
+ * the number of counters; anything else counts as "other".
+ */
+public final class UpgradeDiagnostics {
+  public static final Set<String> TRANSPORTS = Set.of("websocket", "sse", "long-polling");
+  public static final Set<String> SYMPTOMS =
+      Set.of(
+          "handshake-failed",
+          "closed-before-open",
+          "no-hello",
+          "disabled",
+          "buffered",
+          "no-data",
+          "short-lived",
+          "other");
+  private static final int RECENT = 100;
+
+  /** One report as kept. */
+  public record Report(
+      Instant at,
+      String transport,
+      String symptom,
+      String detail,
+      String userAgent,
+      String remote,
+      String via) {}
+
+  private final Map<String, LongAdder> counts = new ConcurrentHashMap<>();
+  private final ArrayDeque<Report> recent = new ArrayDeque<>(); // guarded by itself
+
+  public Report record(
+      String transport,
+      String symptom,
+      String detail,
+      String userAgent,
+      String remote,
+      String via) {
+    String t = TRANSPORTS.contains(transport) ? transport : "other";
+    String s = SYMPTOMS.contains(symptom) ? symptom : "other";
+    counts.computeIfAbsent(t + "/" + s, k -> new LongAdder()).increment();
+    Report r =
+        new Report(
+            Instant.now(), t, s, clip(detail, 300), clip(userAgent, 200), remote, clip(via, 200));
+    synchronized (recent) {
+      if (recent.size() == RECENT) {
+        recent.removeFirst();
+      }
+      recent.addLast(r);
+    }
+    return r;
+  }
+
+  /** Counts keyed "transport/symptom". */
+  public Map<String, Long> counts() {
+    Map<String, Long> out = new TreeMap<>();
+    counts.forEach((k, v) -> out.put(k, v.sum()));
+    return out;
+  }
+
+  /** Newest first. */
+  public List<Report> recent() {
+    synchronized (recent) {
+      List<Report> out = new ArrayList<>(recent);
+      java.util.Collections.reverse(out);
+      return out;
+    }
+  }
+
+  private static String clip(String s, int max) {
+    if (s == null) {
+      return null;
+    }
+    String clean = s.replaceAll("[\\r\\n\\t]", " ");
+    return clean.length() <= max ? clean : clean.substring(0, max) + "…";
+  }
+}
