@@ -23,6 +23,7 @@ final class Outbox {
   private final ConcurrentLinkedQueue<OutboundMessage> queue = new ConcurrentLinkedQueue<>();
   private final AtomicLong queuedBytes = new AtomicLong();
   private final AtomicBoolean drainScheduled = new AtomicBoolean();
+  private final AtomicBoolean checkScheduled = new AtomicBoolean();
   private final AtomicBoolean overflowed = new AtomicBoolean();
   private volatile boolean closed;
 
@@ -33,20 +34,30 @@ final class Outbox {
     this.onOverflow = onOverflow;
   }
 
-  /** Queues a message; returns false if the outbox is closed or overflowed. */
+  /**
+   * Queues a message; returns false if the outbox is closed or overflowed.
+   *
+   * <p>Passing the limit is not yet proof of a slow reader: the bytes may only be waiting for the
+   * connection's executor to run its next drain (a publish burst outruns one event loop). So the
+   * verdict is taken on that executor, after draining: still over the limit there means the
+   * transport refuses the bytes. A hard cap at twice the limit overflows at once, so memory stays
+   * bounded even if the executor itself is stuck.
+   */
   boolean offer(OutboundMessage message) {
     if (closed || overflowed.get()) {
       return false;
     }
     long total = queuedBytes.addAndGet(message.size());
-    if (total > maxBytes) {
-      if (overflowed.compareAndSet(false, true)) {
-        onOverflow.run();
-      }
+    if (total > 2 * maxBytes) {
+      overflow();
       return false;
     }
     queue.add(message);
-    scheduleDrain();
+    if (total > maxBytes) {
+      scheduleCheck();
+    } else {
+      scheduleDrain();
+    }
     return true;
   }
 
@@ -56,10 +67,31 @@ final class Outbox {
     }
   }
 
+  private void scheduleCheck() {
+    if (!closed && checkScheduled.compareAndSet(false, true)) {
+      transport
+          .executor()
+          .execute(
+              () -> {
+                checkScheduled.set(false);
+                drain();
+                if (!closed && queuedBytes.get() > maxBytes) {
+                  overflow(); // drained as far as the transport allows, and still over the limit
+                }
+              });
+    }
+  }
+
+  private void overflow() {
+    if (overflowed.compareAndSet(false, true)) {
+      onOverflow.run();
+    }
+  }
+
   /** Runs on the connection's executor. */
   void drain() {
     drainScheduled.set(false);
-    while (!closed && transport.writable()) {
+    while (!closed && !overflowed.get() && transport.writable()) {
       List<OutboundMessage> batch = pollBatch();
       if (batch.isEmpty()) {
         return;

@@ -53,6 +53,11 @@ class TransportLimitsIT {
    * it can, loses nothing meanwhile. The publisher paces itself on the fast subscriber only (at
    * most {@code window} publications ahead of it, well under the outbox limit), so only the frozen
    * one can overflow.
+   *
+   * <p>Note: with the current outbox the overflow may also be triggered before the socket buffers
+   * are full, by publications that merely wait for the event loop (see {@link
+   * #healthySubscriberIsNotClosedAsASlowConsumerByAPublishBurst}); the assertions here hold either
+   * way.
    */
   @Test
   void slowConsumerIsClosedWith4003WhileAFastSubscriberGetsEverythingInOrder() {
@@ -88,7 +93,6 @@ class TransportLimitsIT {
           nextFastOffset = expectNextPub(fast, channel, epoch, nextFastOffset);
         }
       }
-      System.out.println("TMPDIAG published=" + published);
       assertThat(srv.herald().hub().stats().slowConsumers())
           .as("slow consumers after %d publications of ~2 KB", published)
           .isEqualTo(1);
@@ -118,10 +122,53 @@ class TransportLimitsIT {
       assertThat(nextSlowOffset - 1)
           .as("last offset the slow consumer saw")
           .isLessThan(start + published);
-      System.out.println("TMPDIAG slowLast=" + (nextSlowOffset - 1 - start));
       assertThat(slow.awaitClose()).isEqualTo(4003);
       assertThat(srv.herald().hub().stats().slowConsumers()).isEqualTo(1);
       assertThat(srv.herald().hub().stats().connected()).isEqualTo(1);
+    }
+  }
+
+  /**
+   * Reproduces a server bug: the outbox counts messages that only wait for the connection's event
+   * loop to run its next drain, so a publisher thread that gets ~70 KB ahead of that event loop
+   * (here within a few milliseconds) closes a client that reads perfectly well with 4003. Both
+   * subscribers are connected directly; the publisher paces itself on {@code a} only. With the
+   * current server {@code b} is closed as a slow consumer after 33 to ~1500 publications although
+   * it then receives every publication queued before the overflow (the pending drain still sends
+   * them), which shows its transport was writable all along. Enable once Outbox decides overflow
+   * only under real backpressure.
+   */
+  @Test
+  void healthySubscriberIsNotClosedAsASlowConsumerByAPublishBurst() {
+    Map<String, String> cfg = TestServer.baseConfig();
+    cfg.put("limits.outbox-bytes", "70000");
+    cfg.put("limits.max-publish-bytes", "32768");
+    String channel = "test:burst";
+    String pad = "x".repeat(2000);
+    int window = 16;
+    int total = 3000;
+    try (TestServer srv = TestServer.start(cfg);
+        RawClient a = RawClient.connected(srv, "a");
+        RawClient b = RawClient.connected(srv, "b")) {
+      JsonNode sub =
+          a.request("{\"type\":\"subscribe\",\"channel\":\"" + channel + "\"}").get("result");
+      b.request("{\"type\":\"subscribe\",\"channel\":\"" + channel + "\"}");
+      String epoch = sub.get("epoch").asText();
+      long start = sub.get("offset").asLong();
+      long nextA = start + 1;
+      for (int i = 0; i < total; i++) {
+        srv.herald().publish(channel, "{\"n\":" + i + ",\"pad\":\"" + pad + "\"}").join();
+        while (i + 1 - (nextA - start - 1) > window) {
+          nextA = expectNextPub(a, channel, epoch, nextA);
+        }
+      }
+      assertThat(srv.herald().hub().stats().slowConsumers())
+          .as("healthy subscribers closed as slow consumers")
+          .isZero();
+      long nextB = start + 1;
+      while (nextB <= start + total) {
+        nextB = expectNextPub(b, channel, epoch, nextB);
+      }
     }
   }
 
