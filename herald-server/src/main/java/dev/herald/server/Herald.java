@@ -57,6 +57,7 @@ public final class Herald implements AutoCloseable {
   private Hub hub;
   private HttpServer server;
   private UpgradeDiagnostics diagnostics;
+  private FallbackEndpoints fallback;
 
   private Herald(Builder b) {
     this.config = b.config;
@@ -231,7 +232,10 @@ public final class Herald implements AutoCloseable {
     v.setPeriodic(
         20,
         id -> {
-          if (hub.stats().sessions() == 0 || System.nanoTime() > deadline) {
+          // HTTP sessions count until their disconnect message was picked up by the client.
+          boolean drained =
+              hub.stats().sessions() == 0 && (fallback == null || fallback.sessionCount() == 0);
+          if (drained || System.nanoTime() > deadline) {
             v.cancelTimer(id);
             v.close()
                 .onComplete(

@@ -90,7 +90,8 @@ public final class FallbackEndpoints {
     router
         .post(BASE + "/send/:session")
         .handler(BodyHandler.create(false).setBodyLimit(ceiling))
-        .handler(this::send);
+        .handler(this::send)
+        .failureHandler(this::sendFailed);
     router
         .post(BASE + "/report")
         .handler(BodyHandler.create(false).setBodyLimit(4096))
@@ -187,6 +188,8 @@ public final class FallbackEndpoints {
         new SseConnection(res, vertx.getOrCreateContext(), () -> sessions.remove(id));
     ClientSession session = hub.openSession(connection, context(ctx.request()));
     sessions.put(new HttpSession(id, session, connection));
+    // The hub stops writing while the response's write queue is full; resume when it drains.
+    res.drainHandler(v -> connection.executor().execute(session::onWritable));
     res.closeHandler(
         v ->
             connection
@@ -260,6 +263,11 @@ public final class FallbackEndpoints {
       return;
     }
     HttpSession s = found.get();
+    if (s.session().isClosed()) {
+      // ended (a long-polling session stays until its last words are acknowledged)
+      refuse(ctx, 404, "session-unknown", "This session has ended: open a new one");
+      return;
+    }
     Buffer body = ctx.body().buffer();
     if (body == null || body.length() == 0) {
       refuse(ctx, 400, "empty", "Send protocol messages as the request body");
@@ -301,6 +309,30 @@ public final class FallbackEndpoints {
               s.session().onText(text);
               ctx.response().setStatusCode(204).end();
             });
+  }
+
+  /** A body beyond what the body handler reads at all: refused like any other oversize body. */
+  private void sendFailed(RoutingContext ctx) {
+    if (ctx.statusCode() != 413) {
+      ctx.next();
+      return;
+    }
+    sessions
+        .find(ctx.pathParam("session"))
+        .ifPresent(
+            s ->
+                s.session()
+                    .disconnect(
+                        CloseCode.MESSAGE_TOO_BIG,
+                        "message larger than " + config.hub().maxMessageBytes() + " bytes",
+                        0));
+    refuse(
+        ctx,
+        413,
+        "message-too-big",
+        "Message larger than "
+            + config.hub().maxMessageBytes()
+            + " bytes; the session is closed (1009)");
   }
 
   // ---------------------------------------------------------------- diagnostics

@@ -82,6 +82,12 @@ final class LongPollConnection implements TransportConnection {
       buffer.subList(0, inLastBatch).clear();
       inLastBatch = 0;
     }
+    if (closed && buffer.isEmpty()) {
+      // the last words (the disconnect) were acknowledged: the session is over
+      end();
+      respondEmpty(response);
+      return;
+    }
     if (parked != null) {
       respondEmpty(parked); // superseded by this poll
     }
