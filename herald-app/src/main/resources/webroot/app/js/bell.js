@@ -1,7 +1,7 @@
 // The notifications bell: unread badge, panel with the list, mark read, mark all read; live.
 import { api } from './api.js';
 import { $, clear, fill, h, time, toast } from './dom.js';
-import { live } from './live.js';
+import { live, subscribedWithin } from './live.js';
 
 let sub = null;
 let seq = 0;
@@ -12,6 +12,10 @@ export function startBell(state) {
   const bell = $('#bell');
   const panel = $('#notifications');
   bell.onclick = () => toggle(!panel.hidden ? false : true);
+  // Following a notification's link closes the panel, so that what it links to is visible.
+  panel.onclick = (e) => {
+    if (e.target.closest('a')) toggle(false);
+  };
   panel.onkeydown = (e) => {
     if (e.key === 'Escape') {
       toggle(false);
@@ -33,12 +37,21 @@ export function startBell(state) {
   $('#notifications-more').onclick = () => load(oldest);
   items.clear();
   oldest = null;
-  load(null).then(() => {
-    sub = live()?.subscribe(`user:${state.me.id}:notifications`, {
-      onPublication: (pub) => apply(pub.data),
-      onStateLost: () => resync(),
-    });
+  // As on the project page: subscribe, then read the list, holding events back until it is in;
+  // if not live yet, read it anyway and fetch what was missed once subscribed.
+  let loaded = false;
+  const held = [];
+  sub = live()?.subscribe(`user:${state.me.id}:notifications`, {
+    onPublication: (pub) => (loaded ? apply(pub.data) : held.push(pub.data)),
+    onStateLost: () => loaded && resync(),
+    onSubscribed: (info) => loaded && info.since === null && resync(),
   });
+  subscribedWithin(sub).then(async (inOrder) => {
+    await load(null);
+    loaded = true;
+    for (const e of held.splice(0)) apply(e);
+    if (!inOrder) resync();
+  }).catch((e) => toast('Could not load notifications: ' + e.message, 'error'));
 
   function toggle(open) {
     panel.hidden = !open;

@@ -9,7 +9,7 @@ let bannerTimer = null;
 /** Starts the connection (cookie session: no token needed) and wires the indicator. */
 export function startLive() {
   if (herald) return herald;
-  herald = new Herald('/', { clientName: 'herald-projects-ui/0.1' });
+  herald = new Herald('/', { client: 'herald-projects-ui/0.1' });
   herald.on('state', render);
   herald.on('error', (e) => console.warn('herald:', e));
   herald.connect();
@@ -23,6 +23,19 @@ export function stopLive() {
 
 export function live() {
   return herald;
+}
+
+/**
+ * Resolves true once `sub` is subscribed, or false after `ms` (the connection is not live: the
+ * page must load anyway and catch up later) or if the subscription fails.
+ */
+export function subscribedWithin(sub, ms = 2000) {
+  if (!sub) return Promise.resolve(false);
+  let timer;
+  return Promise.race([
+    sub.ready().then(() => true, () => false),
+    new Promise((resolve) => { timer = setTimeout(() => resolve(false), ms); }),
+  ]).finally(() => clearTimeout(timer));
 }
 
 function render(info) {

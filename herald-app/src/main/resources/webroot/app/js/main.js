@@ -59,9 +59,15 @@ async function logout() {
 
 function route() {
   if (!state.me) return;
+  const m = /^#\/projects\/(\d+)/.exec(location.hash);
+  // Another anchor in the project already shown (a notification's link): scroll there, but keep
+  // the page as it is, with its half-typed comments.
+  if (m && state.view?.projectId === Number(m[1])) {
+    state.view.reveal();
+    return;
+  }
   state.view?.dispose?.();
   const main = clear($('#main'));
-  const m = /^#\/projects\/(\d+)/.exec(location.hash);
   state.view = m ? projectView(main, Number(m[1]), state) : projectsView(main, state);
   main.focus({ preventScroll: true });
 }

@@ -1,7 +1,7 @@
 // The project overview: items, activity feed, publishing and presence, all live.
 import { api } from './api.js';
 import { clear, fill, h, message, time, toast } from './dom.js';
-import { live } from './live.js';
+import { live, subscribedWithin } from './live.js';
 import { withMentions } from './mentions.js';
 
 const STATUS = { active: 'Active', publishing: 'Publishing…', publish_failed: 'Publish failed', scheduled: 'Scheduled' };
@@ -30,6 +30,8 @@ export function projectView(main, projectId, app) {
   const sub = live()?.subscribe(`project:${projectId}`, {
     onPublication: (pub) => (s.loaded ? apply(pub.data) : s.queue.push(pub.data)),
     onStateLost: () => resync(),
+    // The first subscribe came after the snapshot (not live at load): fetch what came between.
+    onSubscribed: (info) => info.since === null && resync(),
     onPresence: (users) => renderPresence(users),
   });
   sub?.setActivity({ viewing: `project:${projectId}` });
@@ -60,11 +62,9 @@ export function projectView(main, projectId, app) {
 
   // ---------------------------------------------------------------- loading and live updates
   async function load() {
-    try {
-      await sub?.ready();
-    } catch {
-      // not live yet: the banner says so; the snapshot still loads
-    }
+    // Subscribed before the snapshot is read, nothing falls in between. Not live yet: the banner
+    // says so, the snapshot loads anyway, and the changes since are fetched once subscribed.
+    const inOrder = await subscribedWithin(sub);
     const snap = await api.get(`/api/projects/${projectId}/snapshot`);
     s.seq = snap.seq;
     s.project = snap.project;
@@ -81,6 +81,7 @@ export function projectView(main, projectId, app) {
     feedEmpty.hidden = s.activities.size > 0;
     s.loaded = true;
     for (const e of s.queue.splice(0)) apply(e);
+    if (!inOrder) resync();
     scrollToAnchor();
   }
 
@@ -391,5 +392,5 @@ export function projectView(main, projectId, app) {
     loading.textContent = e.status === 404 ? 'This project does not exist, or you are not a member.' : 'Could not load the project: ' + e.message;
     loading.className = 'error';
   });
-  return { dispose: () => sub?.unsubscribe() };
+  return { dispose: () => sub?.unsubscribe(), projectId, reveal: scrollToAnchor };
 }
