@@ -143,6 +143,12 @@ public final class App implements AutoCloseable {
     UserRepository users = new UserRepository(db, new PasswordHasher(), clock);
     SessionStore sessions = new SessionStore(db, clock, sessionTtl);
     boolean seeded = Boolean.parseBoolean(a.get("app.demo-users")) && Seed.run(users, projects);
+    int repaired = projects.repairInterruptedPublishing();
+    if (repaired > 0) {
+      log.warn(
+          "{} project(s) were left 'publishing' by an earlier stop; marked 'publish failed'",
+          repaired);
+    }
 
     ExecutorService blocking =
         Executors.newFixedThreadPool(

@@ -139,9 +139,16 @@ export function projectView(main, projectId, app) {
   }
 
   // ---------------------------------------------------------------- header, publishing
+  // Created once, so a half-typed schedule time (and its focus) survives live header updates.
+  const at = h('input', { type: 'datetime-local', id: 'schedule-at', required: true });
+  const scheduleForm = h('form', { class: 'inline', onsubmit: (e) => {
+    e.preventDefault();
+    act(() => api.post(`/api/projects/${projectId}/schedule`, { at: new Date(at.value).toISOString() }), 'Scheduled.');
+  } }, h('label', { for: 'schedule-at' }, 'Publish at'), at, h('button', { type: 'submit' }, 'Schedule'));
+
   function renderHeader() {
     const p = s.project;
-    const at = h('input', { type: 'datetime-local', id: 'schedule-at', required: true });
+    const focused = document.activeElement;
     fill(header, 
       h('p', { class: 'breadcrumb' }, h('a', { href: '#/projects' }, 'Projects'), ' / '),
       h('h1', { id: 'project-title' }, p.name, ' ', h('span', { class: 'status status-' + p.status, 'data-status': p.status }, STATUS[p.status] ?? p.status)),
@@ -150,14 +157,23 @@ export function projectView(main, projectId, app) {
       p.status === 'scheduled' && p.scheduledAt ? h('p', {}, 'Scheduled to publish ', time(p.scheduledAt), '.') : null,
       h('p', { class: 'counts' }, Object.entries(p.counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${ITEM_STATUS[k].toLowerCase()}`).join(' · ') || 'No items'),
       h('div', { class: 'actions' },
-        h('button', { type: 'button', id: 'publish', disabled: p.status === 'publishing', onclick: () => act(() => api.post(`/api/projects/${projectId}/publish`), 'Published.') }, 'Publish now'),
+        h('button', { type: 'button', id: 'publish', disabled: p.status === 'publishing', onclick: () => publish() }, 'Publish now'),
         p.status === 'scheduled'
           ? h('button', { type: 'button', onclick: () => act(() => api.del(`/api/projects/${projectId}/schedule`), 'Scheduling removed.') }, 'Remove scheduling')
-          : h('form', { class: 'inline', onsubmit: (e) => {
-            e.preventDefault();
-            act(() => api.post(`/api/projects/${projectId}/schedule`, { at: new Date(at.value).toISOString() }), 'Scheduled.');
-          } }, h('label', { for: 'schedule-at' }, 'Publish at'), at, h('button', { type: 'submit' }, 'Schedule')),
+          : scheduleForm,
         h('span', { class: 'muted small' }, 'Members: ', p.members.map(name).join(', '))));
+    if (focused && scheduleForm.contains(focused) && document.activeElement !== focused) focused.focus();
+  }
+
+  /** Publishes and reports the real outcome: the project comes back "publish failed" if items failed. */
+  async function publish() {
+    try {
+      const p = await api.post(`/api/projects/${projectId}/publish`);
+      if (p?.status === 'publish_failed') toast('Publishing failed for some items; they are still ready to publish.', 'error');
+      else toast('Published.');
+    } catch (e) {
+      toast(e.message, 'error');
+    }
   }
 
   async function act(call, done) {

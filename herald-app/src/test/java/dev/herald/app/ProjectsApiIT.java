@@ -139,6 +139,52 @@ class ProjectsApiIT extends AppTestBase {
   }
 
   @Test
+  void publishingInterruptedByAStopIsRepairedAtStartup() {
+    ApiClient alice = app.login("alice");
+    long p = newProject(alice, "Interrupted", "[\"bob\"]");
+    long i = addItem(alice, p, "page/600", 1);
+    alice.post("/api/projects/" + p + "/items/" + i + "/ready", null).expect(200);
+    // What a process that died between the two publishing transactions leaves behind:
+    app.app()
+        .db()
+        .write(
+            h ->
+                h.createUpdate("UPDATE projects SET status = 'publishing' WHERE id = :p")
+                    .bind("p", p)
+                    .execute());
+    alice.post("/api/projects/" + p + "/publish", null).expect(409);
+    assertThat(app.app().projects().repairInterruptedPublishing()).isEqualTo(1);
+    JsonNode repaired = alice.get("/api/projects/" + p).expect(200).json();
+    assertThat(repaired.get("status").asText()).isEqualTo("publish_failed");
+    assertThat(
+            app.login("bob")
+                .get("/api/notifications")
+                .json()
+                .get("items")
+                .get(0)
+                .get("kind")
+                .asText())
+        .isEqualTo("publish_failed");
+    assertThat(
+            alice
+                .post("/api/projects/" + p + "/publish", null)
+                .expect(200)
+                .json()
+                .get("status")
+                .asText())
+        .isEqualTo("active");
+  }
+
+  @Test
+  void removingSomeoneWhoIsNotAMemberIs404() {
+    ApiClient alice = app.login("alice");
+    long p = newProject(alice, "Members", "[\"bob\"]");
+    alice.delete("/api/projects/" + p + "/members/dave").expect(404);
+    alice.delete("/api/projects/" + p + "/members/bob").expect(200);
+    alice.delete("/api/projects/" + p + "/members/alice").expect(409);
+  }
+
+  @Test
   void scheduleAndUnschedule() {
     ApiClient alice = app.login("alice");
     long p = newProject(alice, "Sched", "[]");

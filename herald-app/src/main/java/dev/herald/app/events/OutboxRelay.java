@@ -22,6 +22,9 @@ public final class OutboxRelay implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(OutboxRelay.class);
   private static final int BATCH = 200;
 
+  /** A publish that takes longer fails the drain; the rows stay pending and are retried. */
+  private static final long PUBLISH_TIMEOUT_SECONDS = 10;
+
   private final Database db;
   private final ChangeLog changes;
   private final BiFunction<String, String, CompletionStage<?>> publisher;
@@ -79,19 +82,23 @@ public final class OutboxRelay implements AutoCloseable {
   /** Publishes everything pending, in order; stops at the first failure (retried later). */
   void drain() {
     while (true) {
-      List<ChangeLog.Entry> batch = db.read(h -> ChangeLog.pending(h, BATCH));
-      if (batch.isEmpty()) {
-        return;
-      }
-      for (ChangeLog.Entry e : batch) {
-        publisher.apply(e.channel(), e.payload()).toCompletableFuture().join();
-        db.read(
-            h -> {
-              changes.markPublished(h, e.seq());
-              return null;
-            });
-      }
-      if (batch.size() < BATCH) {
+      // Under the write lock: changes commit in seq order, and if several app instances share
+      // the database, only one relay publishes at a time, so events leave in seq order.
+      int published =
+          db.write(
+              h -> {
+                List<ChangeLog.Entry> batch = ChangeLog.pending(h, BATCH);
+                for (ChangeLog.Entry e : batch) {
+                  publisher
+                      .apply(e.channel(), e.payload())
+                      .toCompletableFuture()
+                      .orTimeout(PUBLISH_TIMEOUT_SECONDS, TimeUnit.SECONDS)
+                      .join();
+                  changes.markPublished(h, e.seq());
+                }
+                return batch.size();
+              });
+      if (published < BATCH) {
         return;
       }
     }

@@ -154,7 +154,10 @@ public final class ProjectService {
                   .bind("p", projectId)
                   .mapTo(Integer.class)
                   .one();
-          if (members <= 1 && Access.isMember(h, memberId, projectId)) {
+          if (!Access.isMember(h, memberId == null ? "" : memberId, projectId)) {
+            throw ApiException.notFound("Member '" + memberId + "' of project " + projectId);
+          }
+          if (members <= 1) {
             throw ApiException.conflict("A project needs at least one member.");
           }
           h.createUpdate("DELETE FROM project_members WHERE project_id = :p AND user_id = :u")
@@ -482,6 +485,42 @@ public final class ProjectService {
               user.displayName() + " removed the scheduled publishing.");
           return load(h, projectId).orElseThrow();
         });
+  }
+
+  /**
+   * Repairs projects left "publishing" by a process that stopped mid-publish (the status is set in
+   * one transaction, the result written in a second): they become "publish failed", with a system
+   * activity and a notification, so editors can publish again. Returns how many.
+   */
+  public int repairInterruptedPublishing() {
+    List<Long> stuck =
+        db.read(
+            h ->
+                h.createQuery("SELECT id FROM projects WHERE status = 'publishing'")
+                    .mapTo(Long.class)
+                    .list());
+    for (long id : stuck) {
+      db.write(
+          h -> {
+            setProjectStatus(h, id, ProjectStatus.PUBLISH_FAILED, null);
+            Project p = load(h, id).orElseThrow();
+            String message =
+                "Publishing was interrupted (the server stopped); no item changed. Publish again.";
+            activities.recordSystem(h, id, null, "publish_failed", message);
+            for (String member : p.members()) {
+              notifications.notify(
+                  h,
+                  member,
+                  null,
+                  NotificationKind.PUBLISH_FAILED,
+                  "Publishing failed: " + p.name(),
+                  message,
+                  "/projects/" + id);
+            }
+            return null;
+          });
+    }
+    return stuck.size();
   }
 
   /** Publishes every scheduled project whose time has come; returns how many. */
