@@ -170,9 +170,13 @@ export type ResumeOn = 'connect' | 'online' | 'visible' | 'pageshow' | 'resume';
 interface StateBase {
   /** The state before this one (null for the initial state). */
   previous: ConnectionStateName | null;
-  /** Transport in use or last used (`websocket`); null when offline. */
-  transport: string | null;
-  /** Why that transport was chosen (`first choice`, or which transports were unavailable). */
+  /** Transport in use or last used (`websocket`, `sse`, `long-polling`); null when offline. */
+  transport: TransportName | string | null;
+  /**
+   * Why that transport is used: `first choice`; `fallback: websocket handshake-failed (no open
+   * within 5000 ms); ...` (what failed or was unavailable before it); `remembered: sse worked
+   * last time on this origin (...)`; `re-probe: websocket works (was sse)` after a switch.
+   */
   transportReason: string | null;
   /** Why this state was entered, for people. */
   reason: string;
@@ -196,7 +200,7 @@ export interface LiveState extends StateBase {
   state: 'live';
   transport: string;
   transportReason: string;
-  /** `connected` the first time, then `reconnected`. */
+  /** `connected` the first time, then `reconnected`; `switched from sse to websocket` after a re-probe. */
   reason: string;
   user: string | null;
   /** This connection's id (it names the connection in presence). */
@@ -266,8 +270,28 @@ export interface HeraldStats {
   gaps: number;
   stateLost: number;
   probes: number;
+  /** Times the client fell back to the next transport after a transport failure. */
+  fallbacks: number;
+  /** Background re-probes of a better transport started. */
+  reprobes: number;
+  /** Switches to a better transport after a successful re-probe. */
+  transportSwitches: number;
+  /** Failure reports sent to POST /connection/report. */
+  transportReports: number;
   lastGap: { channel: string; detail: string; position: StreamPosition; at: number } | null;
   lag: LagSnapshot;
+  negotiation: NegotiationSnapshot;
+}
+
+export interface NegotiationSnapshot {
+  /** The configured transports, in order of preference. */
+  order: string[];
+  /** Transports not tried until a re-probe shows them working, and why. */
+  demoted: Record<string, { symptom: TransportSymptom | 'remembered'; detail: string; at: number }>;
+  /** The transport remembered as working on this origin. */
+  remembered: string | null;
+  /** What GET /connection/info said, if it was asked. */
+  info: Record<string, unknown> | null;
 }
 
 // ------------------------------------------------------------------ injection points
@@ -288,33 +312,107 @@ export interface Environment {
   readonly onLine: boolean;
 }
 
+/** Storage for the remembered transport and report times; `localStorage` by default. */
+export interface HeraldStorage {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+}
+
+export type TransportName = 'websocket' | 'sse' | 'long-polling';
+
+/** How a transport failed, as reported to POST /connection/report. */
+export type TransportSymptom =
+  | 'handshake-failed'
+  | 'closed-before-open'
+  | 'no-hello'
+  | 'disabled'
+  | 'buffered'
+  | 'no-data'
+  | 'short-lived'
+  | 'other';
+
 export interface TransportContext {
   url: string;
   websocketUrl: string;
   WebSocket?: unknown;
+  EventSource?: unknown;
+  fetch?: typeof fetch;
+  clock?: Clock;
+  /** What GET /connection/info said, when known. */
+  readonly info?: Record<string, any> | null;
+}
+
+export interface TransportCloseInfo {
+  code: number | null;
+  reason: string;
+  wasClean: boolean;
+  error?: string;
+  /** For a connection that never opened: how it failed (null: not the transport's fault). */
+  symptom?: TransportSymptom | null;
+  /** Whether the failure may only mean that the server is unreachable. */
+  ambiguous?: boolean;
+  /** A delay the server asked for. */
+  retryMs?: number;
 }
 
 export interface TransportHandlers {
   onOpen(): void;
   onMessage(text: string): void;
-  onClose(info: { code: number | null; reason: string; wasClean: boolean; error?: string }): void;
+  onClose(info: TransportCloseInfo): void;
 }
 
 export interface Transport {
   readonly name: string;
+  /** How far opening got (`requesting`, `streaming`, `open`). */
+  readonly stage?: string;
   send(text: string): void;
   close(code?: number, reason?: string): void;
 }
 
-/** A way to reach the server; WebSocket today, SSE and long-polling later. */
+/** A way to reach the server: websocketTransport, sseTransport, longPollingTransport, or your own. */
 export interface TransportFactory {
   readonly name: string;
   /** true, or why not. */
   available(ctx: TransportContext): true | string;
   open(ctx: TransportContext, handlers: TransportHandlers): Transport;
+  /** The URL it connects to, for messages. */
+  endpoint?(ctx: TransportContext): string;
+  /** How to report a connection that did not open within `ms`. */
+  timeoutFailure?(connection: Transport, ms: number): { symptom: TransportSymptom; detail: string; ambiguous: boolean };
 }
 
 export declare const websocketTransport: TransportFactory;
+/** Server-Sent Events (EventSource, or fetch streaming where there is none) plus POSTed commands. */
+export declare const sseTransport: TransportFactory;
+/** HTTP long-polling with acknowledged batches plus POSTed commands. */
+export declare const longPollingTransport: TransportFactory;
+/** The default order of preference: `['websocket', 'sse', 'long-polling']`. */
+export declare const DEFAULT_TRANSPORTS: readonly TransportName[];
+
+export interface NegotiationOptions {
+  /** Ask GET /connection/info which transports the server offers, and whether it is reachable when one fails; default true. */
+  info?: boolean;
+  /** A transport must open (WebSocket open, SSE session event, long-poll session) within this (ms); default 5000. */
+  openTimeout?: number;
+  /** The reply to connect must arrive within this after opening (ms); default 5000. */
+  helloTimeout?: number;
+  /** After connecting, some message (the first heartbeat at the latest) must arrive within this (ms); default ping_ms + pong_ms. */
+  noDataTimeout?: number | null;
+  /** A connection that closes abnormally within this of opening is short-lived (ms); default 10000. */
+  shortLivedMs?: number;
+  /** This many short-lived connections in a row demote a transport; default 3. */
+  shortLivedCount?: number;
+  /** How often a better transport is re-probed in the background (ms, ±25 % jitter); 0 disables; default 300000. */
+  reprobeInterval?: number;
+  /** Remember the working transport per server URL (in `storage`); default true. */
+  remember?: boolean;
+  /** How long a remembered transport is trusted (ms); default 7 days. */
+  rememberFor?: number;
+  /** Report transport failures to POST /connection/report; default true. */
+  report?: boolean;
+  /** At most one report per transport and symptom per this (ms); default 600000. */
+  reportInterval?: number;
+}
 
 // ------------------------------------------------------------------ options
 
@@ -326,6 +424,12 @@ export interface HeraldOptions {
   token?: string | null | (() => string | null | undefined | Promise<string | null | undefined>);
   /** WebSocket constructor; default globalThis.WebSocket (in Node: pass the `ws` package's). */
   WebSocket?: unknown;
+  /** EventSource constructor for SSE; default globalThis.EventSource (fetch streaming without one). */
+  EventSource?: unknown;
+  /** fetch for the HTTP transports, /connection/info and reports; default globalThis.fetch. */
+  fetch?: typeof fetch;
+  /** Where the working transport and report times are remembered; default localStorage; null: nowhere. */
+  storage?: HeraldStorage | null;
   /** Endpoint path appended to an http(s) URL; default `/connection/websocket`. */
   websocketPath?: string;
   /** Your application's name/version, sent in `connect` for diagnostics. */
@@ -360,8 +464,10 @@ export interface HeraldOptions {
     /** How often the `lag` event fires (ms) while there are new samples; 0 disables; default 60000. */
     reportInterval?: number;
   };
-  /** Transports in order of preference; default [websocketTransport]. */
-  transports?: TransportFactory[];
+  /** Transports in order of preference (names or factories); default ['websocket', 'sse', 'long-polling']. */
+  transports?: Array<TransportName | TransportFactory>;
+  /** Fallback, re-probe, memory and reporting settings (docs/client-js.md, "Transports"). */
+  negotiation?: NegotiationOptions;
   clock?: Clock;
   /** Random source in [0, 1) for jitter; default Math.random. */
   random?: () => number;

@@ -11,17 +11,20 @@
 //
 // Structure: Herald owns the connection (one transport at a time), its state machine
 // (connecting -> live -> reconnecting ... / offline), requests and replies, heartbeats and the
-// page-lifecycle policy; Subscription (subscription.js) owns per-channel ordering, recovery and
-// presence. Time, randomness, the WebSocket constructor and the page lifecycle are injected,
-// so all of it runs on fake time in tests.
+// page-lifecycle policy, and runs transport negotiation (fallbacks, background re-probes, the
+// switch-over between transports) with the decisions and memory kept in negotiation.js;
+// Subscription (subscription.js) owns per-channel ordering, recovery and presence. Time,
+// randomness, the WebSocket/EventSource/fetch functions, storage and the page lifecycle are
+// injected, so all of it runs on fake time in tests.
 
 import { Backoff } from './backoff.js';
 import { defaultEnvironment, INPUT_EVENTS, systemClock } from './environment.js';
 import { ClientErrorCodes, CloseCodes, ErrorCodes, HeraldError, closeAction, parseCloseReason } from './errors.js';
 import { LagStats } from './lag.js';
 import { isObject } from './presence.js';
-import { Subscription, kIdleChanged, kPresenceEvent, kPub, kSessionEnded, kStart } from './subscription.js';
-import { resolveEndpoints, utf8Length, websocketTransport } from './transport.js';
+import { DEFAULT_TRANSPORTS, NEGOTIATION_DEFAULTS, Negotiator, defaultStorage, resolveTransports } from './negotiation.js';
+import { Subscription, kHandoverPending, kIdleChanged, kPresenceEvent, kPub, kSessionEnded, kStart } from './subscription.js';
+import { resolveEndpoints, utf8Length } from './transport.js';
 
 export { Backoff } from './backoff.js';
 export { ClientErrorCodes, CloseCodes, ErrorCodes, HeraldError, closeAction, parseCloseReason } from './errors.js';
@@ -29,6 +32,8 @@ export { LagStats } from './lag.js';
 export { groupByUser } from './presence.js';
 export { Subscription } from './subscription.js';
 export { SUBPROTOCOL, websocketTransport } from './transport.js';
+export { longPollingTransport, sseTransport } from './http-transports.js';
+export { DEFAULT_TRANSPORTS } from './negotiation.js';
 
 /** This library's version. */
 export const VERSION = '0.1.0';
@@ -41,10 +46,13 @@ const DEFAULT_MAX_MESSAGE_BYTES = 65_536;
 const PUBLISH_ENVELOPE_BYTES = 64;
 /** How late timers of a hidden tab may run before it counts as a wake-up (Chrome: 1/min). */
 const HIDDEN_TIMER_SLACK_MS = 75_000;
+/** After starting from a remembered transport, the better ones are re-probed this soon (at most). */
+const REMEMBERED_REPROBE_MS = 30_000;
 const EVENTS = new Set(['state', 'error', 'lag', 'idle']);
 const OPTIONS = new Set([
-  'token', 'WebSocket', 'websocketPath', 'client', 'backoff', 'connectTimeout', 'requestTimeout',
-  'liveness', 'idleAfter', 'hiddenTimeout', 'lag', 'transports', 'clock', 'random', 'env',
+  'token', 'WebSocket', 'EventSource', 'fetch', 'websocketPath', 'client', 'backoff', 'connectTimeout',
+  'requestTimeout', 'liveness', 'idleAfter', 'hiddenTimeout', 'lag', 'transports', 'negotiation',
+  'storage', 'clock', 'random', 'env',
 ]);
 
 /**
@@ -56,9 +64,15 @@ export class Herald {
   #url;
   #websocketUrl;
   #token;
-  #WebSocket;
-  #transports;
   #clientName;
+  /** The context every transport gets (URLs, WebSocket/EventSource/fetch, clock, server info). */
+  #ctx;
+  /** Transport order, failures, memory and reports (negotiation.js). */
+  #nego;
+  #openTimeout;
+  #helloTimeout;
+  #noDataTimeout;
+  #reprobeInterval;
   #clock;
   #random;
   #env;
@@ -84,6 +98,13 @@ export class Herald {
   #attempt = 0;
   /** The current connection attempt or live connection; null between them. */
   #session = null;
+  /** A background re-probe of a better transport (a second connection), if one is under way. */
+  #probeSession = null;
+  /** Previous connections after a transport switch, until the new one took over. */
+  #draining = new Set();
+  #reprobeTimer = null;
+  /** A pending GET /connection/info that decides whether a failure is the transport's fault. */
+  #check = null;
   #retryTimer = null;
   #everLive = false;
   #lastUser = null;
@@ -118,6 +139,10 @@ export class Herald {
     gaps: 0,
     stateLost: 0,
     probes: 0,
+    fallbacks: 0,
+    reprobes: 0,
+    transportSwitches: 0,
+    transportReports: 0,
   };
   #lastGap = null;
   #lag;
@@ -151,9 +176,7 @@ export class Herald {
       throw new TypeError('options.token must be a string or a function returning one (or a promise of one)');
     }
     this.#token = token ?? null;
-    this.#WebSocket = options.WebSocket ?? globalThis.WebSocket;
-    this.#transports = options.transports ?? [websocketTransport];
-    if (!Array.isArray(this.#transports) || this.#transports.length === 0) throw new TypeError('options.transports must be a non-empty array');
+    const factories = resolveTransports(options.transports ?? DEFAULT_TRANSPORTS);
     this.#clientName = options.client ? `${LIBRARY} ${options.client}` : LIBRARY;
 
     this.#clock = options.clock ?? systemClock;
@@ -174,6 +197,23 @@ export class Herald {
     const lag = options.lag ?? {};
     this.#lag = new LagStats(lag.window ?? 1000);
     this.#lagReportInterval = nonNegative(lag.reportInterval ?? 60_000, 'lag.reportInterval');
+
+    const negotiation = negotiationOptions(options.negotiation);
+    this.#openTimeout = negotiation.openTimeout;
+    this.#helloTimeout = negotiation.helloTimeout;
+    this.#noDataTimeout = negotiation.noDataTimeout;
+    this.#reprobeInterval = negotiation.reprobeInterval;
+    const globalFetch = typeof globalThis.fetch === 'function' ? globalThis.fetch.bind(globalThis) : undefined;
+    this.#ctx = {
+      url: this.#url,
+      websocketUrl: this.#websocketUrl,
+      WebSocket: 'WebSocket' in options ? options.WebSocket : globalThis.WebSocket,
+      EventSource: 'EventSource' in options ? options.EventSource : globalThis.EventSource,
+      fetch: 'fetch' in options ? options.fetch : globalFetch,
+      clock: this.#clock,
+    };
+    const storage = 'storage' in options ? options.storage : defaultStorage();
+    this.#nego = new Negotiator({ factories, ctx: this.#ctx, clock: this.#clock, storage, options: negotiation });
 
     this.#info = Object.freeze({
       state: 'offline',
@@ -253,6 +293,7 @@ export class Herald {
     const error = new HeraldError(ClientErrorCodes.CLOSED, 'herald.close() was called');
     this.#stopError = error;
     this.#clearRetry();
+    this.#abandonExtras();
     if (this.#session) this.#teardown(this.#session, error);
     this.#rejectQueue(error);
     for (const w of this.#readyWaiters.splice(0)) w.reject(error);
@@ -394,30 +435,29 @@ export class Herald {
       ...this.#counters,
       lastGap: this.#lastGap,
       lag: this.#lag.snapshot(),
+      negotiation: this.#nego.snapshot(),
     };
   }
 
   // =================================================================== connection
 
-  #startAttempt(why) {
-    if (!this.#wanted) return;
-    this.#clearRetry();
-    if (this.#session) this.#teardown(this.#session, new HeraldError(ClientErrorCodes.CONNECTION_LOST, `connection replaced: ${why}`));
-    if (this.#env.onLine === false) {
-      this.#goOffline({ reason: 'the device reports no network connection', resume: 'online' });
-      return;
-    }
-    const choice = this.#chooseTransport();
-    if (typeof choice === 'string') {
-      this.#stop({ reason: choice, code: null, error: new HeraldError(ClientErrorCodes.TRANSPORT, choice) });
-      return;
-    }
-    const session = {
-      factory: choice.factory,
-      transportName: choice.factory.name,
-      transportReason: choice.reason,
+  /**
+   * A connection (attempt) and everything about it. `role`: `current` (the connection the
+   * client uses, or the attempt to get one), `probe` (a background re-probe of a better
+   * transport) or `draining` (the previous connection after a switch, until the new one has
+   * taken over every subscription).
+   */
+  #newSession(factory, transportReason, role) {
+    return {
+      role,
+      factory,
+      transportName: factory.name,
+      transportReason,
       transport: null,
+      openStartedAt: 0,
       opened: false,
+      openedAt: 0,
+      helloAt: null,
       live: false,
       liveSince: 0,
       user: null,
@@ -427,67 +467,160 @@ export class Herald {
       pongMs: 0,
       maxBytes: this.#maxBytes,
       lastInboundAt: this.#clock.now(),
+      framesAfterHello: 0,
       connectTimer: null,
+      openTimer: null,
+      helloTimer: null,
+      dataTimer: null,
+      qualifyTimer: null,
+      drainTimer: null,
       watchdog: null,
       watchdogDue: 0,
       probe: null,
+      awaitingData: false,
+      probeIndex: 0,
       outbox: [],
       flushQueued: false,
     };
+  }
+
+  /** Whether frames and callbacks of this session still matter. */
+  #isActive(session) {
+    return session === this.#session || session === this.#probeSession || this.#draining.has(session);
+  }
+
+  #startAttempt(why) {
+    if (!this.#wanted) return;
+    this.#clearRetry();
+    this.#abandonExtras();
+    if (this.#session) this.#teardown(this.#session, new HeraldError(ClientErrorCodes.CONNECTION_LOST, `connection replaced: ${why}`));
+    if (this.#env.onLine === false) {
+      this.#goOffline({ reason: 'the device reports no network connection', resume: 'online' });
+      return;
+    }
+    let choice = this.#nego.choose();
+    if (choice.exhausted) {
+      this.#nego.resetDemotions();
+      choice = this.#nego.choose();
+    }
+    if (typeof choice === 'string') {
+      this.#stop({ reason: choice, code: null, error: new HeraldError(ClientErrorCodes.TRANSPORT, choice) });
+      return;
+    }
+    const session = this.#newSession(choice.factory, choice.reason, 'current');
     this.#session = session;
     this.#counters.attempts++;
     this.#setState({ state: 'connecting', transport: session.transportName, transportReason: session.transportReason, reason: why, attempt: this.#attempt });
     if (this.#session !== session) return; // a listener called close()
-    session.connectTimer = this.#clock.setTimeout(() => {
-      session.connectTimer = null;
-      this.#endSession(session, { code: null, reason: `not connected within ${this.#connectTimeout} ms (connectTimeout)` });
-    }, this.#connectTimeout);
+    this.#failAfter(session, 'connectTimer', this.#connectTimeout, () => this.#connectTimeoutEnd(session));
     this.#open(session);
   }
 
+  /**
+   * Arms a timer that fails the session. If it fires far later than planned, the device
+   * probably slept (or the tab was throttled hard): that proves nothing about the transport,
+   * so the failure is not blamed on it.
+   */
+  #failAfter(session, key, ms, makeEnd) {
+    const due = this.#clock.now() + ms;
+    session[key] = this.#clock.setTimeout(() => {
+      session[key] = null;
+      const end = makeEnd();
+      if (end.failure && this.#ranLate(due)) {
+        delete end.failure;
+        end.reason += ' (timers ran late: the device was probably asleep)';
+      }
+      this.#fail(session, end);
+    }, ms);
+  }
+
+  /** Whether a timer due at `due` ran so late that the device probably slept. */
+  #ranLate(due) {
+    const threshold = this.#env.visibilityState === 'hidden' ? Math.max(this.#wakeThreshold, HIDDEN_TIMER_SLACK_MS) : this.#wakeThreshold;
+    return this.#clock.now() - due > threshold;
+  }
+
+  /** Gets a token (and, when negotiating, what the server offers), then opens the transport. */
   async #open(session) {
+    const info = session.role === 'current' && this.#nego.wantsInfo() ? this.#nego.reachable() : null;
     let token;
     try {
       token = typeof this.#token === 'function' ? await this.#token() : this.#token;
     } catch (err) {
-      if (this.#session !== session) return;
+      if (!this.#isActive(session)) return;
       const error = new HeraldError(ClientErrorCodes.TOKEN, `the token callback failed: ${err?.message ?? err}`, { cause: err });
       this.#report(error);
-      this.#endSession(session, { code: null, reason: error.message, error });
+      this.#fail(session, { code: null, reason: error.message, error });
       return;
     }
-    if (this.#session !== session) return;
+    if (!this.#isActive(session)) return;
     if (token != null && typeof token !== 'string') {
       const error = new HeraldError(ClientErrorCodes.TOKEN, `the token callback returned ${typeof token}, expected a string (or null for cookie sessions)`);
       this.#report(error);
-      this.#endSession(session, { code: null, reason: error.message, error });
+      this.#fail(session, { code: null, reason: error.message, error });
       return;
     }
-    const ctx = { url: this.#url, websocketUrl: this.#websocketUrl, WebSocket: this.#WebSocket };
-    session.transport = session.factory.open(ctx, {
+    if (info) {
+      await info;
+      if (!this.#isActive(session)) return;
+      // The server may not offer the transport chosen before it was asked.
+      const choice = this.#nego.choose();
+      if (typeof choice === 'string') {
+        this.#stop({ reason: choice, code: null, error: new HeraldError(ClientErrorCodes.TRANSPORT, choice) });
+        return;
+      }
+      if (choice.factory && choice.factory !== session.factory) {
+        session.factory = choice.factory;
+        session.transportName = choice.factory.name;
+        session.transportReason = choice.reason;
+        this.#setState({ state: 'connecting', transport: session.transportName, transportReason: session.transportReason, reason: this.#info.reason, attempt: this.#attempt });
+        if (this.#session !== session) return;
+      }
+    }
+    session.openStartedAt = this.#clock.now();
+    session.transport = session.factory.open(this.#ctx, {
       onOpen: () => this.#onOpen(session, token),
       onMessage: (text) => this.#onFrame(session, text),
       onClose: (info) => this.#onTransportClosed(session, info),
     });
+    if (this.#nego.active && !session.opened && this.#isActive(session)) {
+      const ms = this.#openTimeout;
+      this.#failAfter(session, 'openTimer', ms, () => {
+        const failure = this.#openFailure(session, ms);
+        return { code: null, reason: `${session.transportName}: ${failure.detail}`, failure };
+      });
+    }
   }
 
-  /** The first configured transport this environment supports, and why it was chosen. */
-  #chooseTransport() {
-    const ctx = { url: this.#url, websocketUrl: this.#websocketUrl, WebSocket: this.#WebSocket };
-    const skipped = [];
-    for (const factory of this.#transports) {
-      const ok = factory.available(ctx);
-      if (ok === true) {
-        return { factory, reason: skipped.length === 0 ? 'first choice' : `fallback: ${skipped.join('; ')}` };
-      }
-      skipped.push(`${factory.name} unavailable (${ok})`);
+  /** How a transport that did not open within `ms` failed. */
+  #openFailure(session, ms) {
+    return session.factory.timeoutFailure?.(session.transport, ms) ?? { symptom: 'handshake-failed', detail: `no open within ${ms} ms`, ambiguous: true };
+  }
+
+  /** The end of an attempt that hit connectTimeout, with the stage it got stuck in. */
+  #connectTimeoutEnd(session) {
+    const end = { code: null, reason: `not connected within ${this.#connectTimeout} ms (connectTimeout)` };
+    if (this.#nego.active && session.transport) {
+      const now = this.#clock.now();
+      if (!session.opened) end.failure = this.#openFailure(session, now - session.openStartedAt);
+      else if (session.helloAt === null) end.failure = { symptom: 'no-hello', detail: `no reply to connect within ${now - session.openedAt} ms of opening`, ambiguous: false };
     }
-    return `no usable transport: ${skipped.join('; ')}`;
+    return end;
   }
 
   #onOpen(session, token) {
-    if (this.#session !== session) return;
+    if (!this.#isActive(session) || session.opened) return;
+    if (session.openTimer !== null) this.#clock.clearTimeout(session.openTimer);
+    session.openTimer = null;
     session.opened = true;
+    session.openedAt = this.#clock.now();
+    if (this.#nego.active) {
+      const ms = this.#helloTimeout;
+      this.#failAfter(session, 'helloTimer', ms, () => {
+        const failure = { symptom: 'no-hello', detail: `no reply to connect within ${ms} ms of opening`, ambiguous: false };
+        return { code: null, reason: `${session.transportName}: ${failure.detail}`, failure };
+      });
+    }
     const msg = { type: 'connect' };
     if (token != null) msg.token = token;
     msg.client = this.#clientName;
@@ -495,27 +628,39 @@ export class Herald {
     this.#sessionRequest(session, msg, (result) => this.#onConnected(session, result), (err) => this.#onConnectRefused(session, err));
   }
 
-  #onConnected(session, result) {
-    if (this.#session !== session) return;
-    this.#clock.clearTimeout(session.connectTimer);
-    session.connectTimer = null;
-    session.live = true;
-    session.liveSince = this.#clock.now();
+  /** Records the connect result ("server hello") on the session. */
+  #applyHello(session, result) {
+    for (const key of ['connectTimer', 'openTimer', 'helloTimer']) {
+      if (session[key] !== null) this.#clock.clearTimeout(session[key]);
+      session[key] = null;
+    }
+    session.helloAt = this.#clock.now();
     session.user = typeof result?.user === 'string' ? result.user : null;
     session.client = typeof result?.client === 'string' ? result.client : null;
     session.node = typeof result?.node === 'string' ? result.node : null;
     session.pingMs = Number.isFinite(result?.ping_ms) ? result.ping_ms : 0;
     session.pongMs = Number.isFinite(result?.pong_ms) ? result.pong_ms : 0;
-    if (Number.isFinite(result?.max_message_bytes) && result.max_message_bytes > 0) {
-      session.maxBytes = result.max_message_bytes;
-      this.#maxBytes = result.max_message_bytes;
+    if (Number.isFinite(result?.max_message_bytes) && result.max_message_bytes > 0) session.maxBytes = result.max_message_bytes;
+  }
+
+  #onConnected(session, result) {
+    if (session === this.#probeSession) {
+      this.#probeConnected(session, result);
+      return;
     }
+    if (this.#session !== session) return;
+    this.#applyHello(session, result);
+    session.live = true;
+    session.liveSince = this.#clock.now();
+    this.#maxBytes = session.maxBytes;
     this.#lastUser = session.user;
     const reconnected = this.#everLive;
     this.#everLive = true;
     this.#counters.connects++;
     if (reconnected) this.#counters.reconnects++;
+    if (this.#nego.active) this.#nego.succeeded(session.transportName);
     this.#armWatchdog(session);
+    this.#armDataCheck(session);
     // Renew every subscription first, then send what waited for the connection: the server
     // handles requests in order, so a queued presence request finds its subscription.
     for (const sub of [...this.#subs.values()]) sub[kStart]();
@@ -530,9 +675,14 @@ export class Herald {
       node: session.node,
     });
     for (const w of this.#readyWaiters.splice(0)) w.resolve(this.#info);
+    if (this.#session === session) this.#armReprobe();
   }
 
   #onConnectRefused(session, err) {
+    if (session === this.#probeSession) {
+      this.#fail(session, { code: null, reason: `connect refused: ${err.message} (${err.code})` });
+      return;
+    }
     if (this.#session !== session) return;
     // The server follows a refused connect with a close (4500 / 4005, section 2); act now.
     if (err.code === ErrorCodes.UNAUTHORIZED) {
@@ -546,8 +696,15 @@ export class Herald {
   }
 
   #onFrame(session, text) {
-    if (this.#session !== session) return;
+    if (!this.#isActive(session)) return;
     session.lastInboundAt = this.#clock.now();
+    if (session.helloAt !== null) {
+      session.framesAfterHello++;
+      if (session.dataTimer !== null) {
+        this.#clock.clearTimeout(session.dataTimer);
+        session.dataTimer = null;
+      }
+    }
     if (session.probe) {
       // Anything from the server proves the connection alive.
       this.#clock.clearTimeout(session.probe.timer);
@@ -568,11 +725,14 @@ export class Herald {
       }
       this.#counters.messages++;
       this.#onMessage(session, msg);
-      if (this.#session !== session) return; // the message ended the connection
+      if (!this.#isActive(session)) return; // the message ended the connection
     }
+    if (session.awaitingData && session.framesAfterHello > 0 && session === this.#probeSession) this.#switchTo(session);
+    this.#checkDrains();
   }
 
   #onMessage(session, msg) {
+    const current = session === this.#session;
     switch (msg.type) {
       case 'reply': {
         const entry = this.#pending.get(msg.id);
@@ -590,19 +750,26 @@ export class Herald {
         this.#send(session, { type: 'pong' });
         return;
       case 'pub': {
-        this.#counters.publications++;
-        this.#subs.get(msg.channel)?.[kPub](msg); // section 10: ignore channels not subscribed
+        // Section 10: ignore channels not subscribed. A draining connection still delivers to
+        // subscriptions whose renewal on the new connection has not been confirmed yet.
+        if (current) {
+          this.#counters.publications++;
+          this.#subs.get(msg.channel)?.[kPub](msg);
+        } else if (this.#draining.has(session)) {
+          this.#counters.publications++;
+          this.#subs.get(msg.channel)?.[kPub](msg, true);
+        }
         return;
       }
       case 'join':
       case 'leave':
       case 'presence_update':
-        this.#subs.get(msg.channel)?.[kPresenceEvent](msg);
+        if (current) this.#subs.get(msg.channel)?.[kPresenceEvent](msg);
         return;
       case 'disconnect': {
         // Sent just before the server closes: act on it now, with its code, reason and delay.
         const retryMs = Number.isFinite(msg.retry_ms) && msg.retry_ms > 0 ? msg.retry_ms : null;
-        this.#endSession(session, { code: Number.isInteger(msg.code) ? msg.code : null, reason: typeof msg.reason === 'string' ? msg.reason : 'disconnected by the server', retryMs });
+        this.#fail(session, { code: Number.isInteger(msg.code) ? msg.code : null, reason: typeof msg.reason === 'string' ? msg.reason : 'disconnected by the server', retryMs });
         return;
       }
       case 'error':
@@ -614,25 +781,40 @@ export class Herald {
   }
 
   #onTransportClosed(session, info) {
-    if (this.#session !== session) return;
+    if (!this.#isActive(session)) return;
     const { text, retryMs } = parseCloseReason(info.reason);
     let reason;
+    let failure = null;
     if (!session.opened) {
-      reason = `could not connect to ${this.#websocketUrl}` + (info.error ? `: ${info.error}` : ' (the server is unreachable, or refused the handshake: see "Troubleshooting" in docs/client-js.md)');
+      const where = session.factory.endpoint?.(this.#ctx) ?? this.#websocketUrl;
+      reason = `could not connect to ${where}` + (info.error ? `: ${info.error}` : ' (the server is unreachable, or refused the handshake: see "Troubleshooting" in docs/client-js.md)');
+      if (this.#nego.active && info.symptom !== null) {
+        failure = { symptom: info.symptom ?? 'closed-before-open', detail: info.error ?? `closed before open${info.code != null ? ` (code ${info.code})` : ''}`, ambiguous: info.ambiguous ?? true };
+      }
     } else if (text) {
       reason = text;
     } else {
       reason = info.error ?? (info.code != null ? `connection closed (code ${info.code})` : 'connection lost');
     }
-    this.#endSession(session, { code: info.code ?? null, reason, retryMs });
+    // Closed without a word from the server (no disconnect message, no close frame).
+    const abnormal = session.opened && (info.code == null || info.code === 1005 || info.code === 1006);
+    this.#fail(session, { code: info.code ?? null, reason, retryMs: retryMs ?? info.retryMs ?? null, failure, abnormal });
+  }
+
+  /** A session failed or ended: what that means depends on its role. */
+  #fail(session, end) {
+    if (session === this.#session) this.#endSession(session, end);
+    else if (session === this.#probeSession) this.#probeFailed(session, end);
+    else if (this.#draining.has(session)) this.#closeDraining(session);
   }
 
   /**
-   * The connection ended unexpectedly (or was refused): clean up, then reconnect or stop,
-   * depending on the close code (protocol section 8).
+   * The connection ended unexpectedly (or was refused): clean up, then fall back to another
+   * transport, reconnect or stop, depending on why (protocol section 8).
    */
   #endSession(session, end) {
     if (this.#session !== session) return;
+    this.#abandonExtras();
     const wasLive = this.#teardown(session, new HeraldError(ClientErrorCodes.CONNECTION_LOST, `connection lost: ${end.reason}`));
     if (wasLive) this.#counters.disconnects++;
     // A connection that stayed up long enough resets the backoff; one that drops right after
@@ -644,16 +826,68 @@ export class Herald {
       this.#stop({ reason: end.reason, code: end.code, error });
       return;
     }
+    if (this.#nego.active) {
+      let failure = end.failure ?? null;
+      if (!failure && session.opened) failure = this.#nego.ended(session.transportName, { lived: this.#clock.now() - session.openedAt, abnormal: Boolean(end.abnormal) });
+      if (failure) {
+        this.#transportFailed(session, end, failure);
+        return;
+      }
+    }
     this.#scheduleReconnect(session, end);
   }
 
-  /** Detaches and closes the session; rejects its requests. Returns whether it was live. */
-  #teardown(session, requestError) {
-    if (this.#session === session) this.#session = null;
-    if (session.connectTimer !== null) this.#clock.clearTimeout(session.connectTimer);
-    if (session.watchdog !== null) this.#clock.clearTimeout(session.watchdog);
+  /**
+   * A transport failed in a way that may be the network's fault. If the failure could also
+   * mean "the server is down", GET /connection/info decides: when that answers, the transport
+   * is blamed (reported, demoted) and the next one is tried at once; when it does not, this is
+   * an ordinary outage and the client reconnects with backoff on the same transport.
+   */
+  #transportFailed(session, end, failure) {
+    const name = session.transportName;
+    const decide = (reachable) => {
+      if (!this.#wanted) return;
+      if (!reachable) {
+        this.#scheduleReconnect(session, { ...end, reason: `${end.reason} (GET /connection/info failed too: the server or the network is down, ${name} is not to blame)` });
+        return;
+      }
+      if (this.#nego.report(name, failure.symptom, failure.detail)) this.#counters.transportReports++;
+      this.#nego.demote(name, failure.symptom, failure.detail);
+      const next = this.#nego.choose();
+      if (next.factory) {
+        this.#counters.fallbacks++;
+        this.#startAttempt(`${name} failed (${failure.symptom}: ${failure.detail}); trying ${next.factory.name}`);
+        return;
+      }
+      this.#nego.resetDemotions();
+      this.#scheduleReconnect(session, { ...end, reason: `${end.reason}; every transport failed, starting over` });
+    };
+    if (failure.ambiguous && this.#nego.canCheck) {
+      const check = {};
+      this.#check = check;
+      this.#nego.reachable().then((ok) => {
+        if (this.#check !== check) return; // close(), connect() or a page event came first
+        this.#check = null;
+        decide(ok);
+      });
+    } else {
+      decide(true);
+    }
+  }
+
+  /** Clears a session's timers. */
+  #clearTimers(session) {
+    for (const key of ['connectTimer', 'openTimer', 'helloTimer', 'dataTimer', 'qualifyTimer', 'drainTimer', 'watchdog']) {
+      if (session[key] !== null) this.#clock.clearTimeout(session[key]);
+      session[key] = null;
+    }
     if (session.probe) this.#clock.clearTimeout(session.probe.timer);
-    session.connectTimer = session.watchdog = session.probe = null;
+    session.probe = null;
+  }
+
+  /** Closes a session's transport and fails its requests. */
+  #closeSession(session, requestError) {
+    this.#clearTimers(session);
     session.transport?.close(1000, requestError.code === ClientErrorCodes.CLOSED ? 'client closed' : 'client reconnecting');
     for (const [id, entry] of this.#pending) {
       if (entry.session !== session) continue;
@@ -661,8 +895,212 @@ export class Herald {
       if (entry.timer !== null) this.#clock.clearTimeout(entry.timer);
       entry.onError(requestError);
     }
+  }
+
+  /** Detaches and closes the current session; rejects its requests. Returns whether it was live. */
+  #teardown(session, requestError) {
+    if (this.#session === session) this.#session = null;
+    this.#closeSession(session, requestError);
     for (const sub of [...this.#subs.values()]) sub[kSessionEnded]();
     return session.live;
+  }
+
+  /** Stops a background re-probe and closes draining connections. */
+  #abandonExtras() {
+    if (this.#reprobeTimer !== null) this.#clock.clearTimeout(this.#reprobeTimer);
+    this.#reprobeTimer = null;
+    const probe = this.#probeSession;
+    if (probe) {
+      this.#probeSession = null;
+      this.#closeSession(probe, new HeraldError(ClientErrorCodes.CONNECTION_LOST, 're-probe abandoned'));
+    }
+    for (const d of [...this.#draining]) this.#closeDraining(d);
+  }
+
+  // =================================================================== fallback checks and re-probes
+
+  /**
+   * A transport that connects but then carries nothing (a proxy that passes the first bytes,
+   * then holds the rest) is useless: after the hello, the server's first heartbeat must arrive
+   * within `negotiation.noDataTimeout` (default ping_ms + pong_ms).
+   */
+  #armDataCheck(session) {
+    if (!this.#nego.active || session.framesAfterHello > 0) return;
+    const ms = this.#noDataTimeout ?? (session.pingMs > 0 ? session.pingMs + session.pongMs : 0);
+    if (!(ms > 0)) return;
+    const due = this.#clock.now() + ms;
+    session.dataTimer = this.#clock.setTimeout(() => {
+      session.dataTimer = null;
+      // After a sleep, the watchdog's liveness check decides instead.
+      if (session.framesAfterHello > 0 || this.#ranLate(due)) return;
+      const failure = { symptom: 'no-data', detail: `connected, then no message within ${ms} ms (not even a heartbeat)`, ambiguous: false };
+      this.#fail(session, { code: null, reason: `${session.transportName}: ${failure.detail}`, failure });
+    }, ms);
+  }
+
+  /**
+   * While live on a transport other than the best, re-probes the better ones every
+   * `negotiation.reprobeInterval` (jittered by ±25 %; sooner after starting from a remembered
+   * transport), in the background, without interrupting delivery.
+   */
+  #armReprobe() {
+    if (!this.#nego.active || this.#reprobeInterval <= 0 || this.#reprobeTimer !== null || this.#probeSession) return;
+    const s = this.#session;
+    if (!s?.live || this.#nego.better(s.transportName).length === 0) return;
+    const base = this.#nego.onlyRememberedSkips ? Math.min(this.#reprobeInterval, REMEMBERED_REPROBE_MS) : this.#reprobeInterval;
+    const delay = Math.round(base * (0.75 + 0.5 * this.#random()));
+    this.#reprobeTimer = this.#clock.setTimeout(() => {
+      this.#reprobeTimer = null;
+      this.#reprobe(0);
+    }, delay);
+  }
+
+  /** Probes the `index`th better transport: opens it and completes a connect beside the live one. */
+  async #reprobe(index) {
+    const current = this.#session;
+    if (!this.#wanted || !current?.live || this.#probeSession) return;
+    if (this.#nego.wantsInfo()) {
+      await this.#nego.reachable();
+      if (this.#session !== current || !current.live || this.#probeSession || this.#reprobeTimer !== null) return;
+    }
+    const better = this.#nego.better(current.transportName);
+    if (index >= better.length) {
+      this.#armReprobe();
+      return;
+    }
+    const factory = better[index];
+    const probe = this.#newSession(factory, `re-probe: ${factory.name} works (was ${current.transportName})`, 'probe');
+    probe.probeIndex = index;
+    this.#probeSession = probe;
+    this.#counters.reprobes++;
+    this.#failAfter(probe, 'connectTimer', this.#connectTimeout, () => this.#connectTimeoutEnd(probe));
+    this.#open(probe);
+  }
+
+  /**
+   * The probe completed a connect. A transport demoted for carrying no data must also deliver
+   * the server's first heartbeat, and one demoted for short-lived connections must stay up for
+   * `shortLivedMs`, before the client switches to it.
+   */
+  #probeConnected(probe, result) {
+    this.#applyHello(probe, result);
+    const demotion = this.#nego.demotion(probe.transportName);
+    if (demotion === 'no-data' && probe.framesAfterHello === 0) {
+      const ms = this.#noDataTimeout ?? (probe.pingMs > 0 ? probe.pingMs + probe.pongMs : 0);
+      if (ms > 0) {
+        probe.awaitingData = true;
+        this.#failAfter(probe, 'qualifyTimer', ms, () => {
+          const failure = { symptom: 'no-data', detail: `re-probe connected, then no message within ${ms} ms`, ambiguous: false };
+          return { code: null, reason: failure.detail, failure };
+        });
+        return;
+      }
+    }
+    if (demotion === 'short-lived') {
+      const wait = this.#nego.options.shortLivedMs - (this.#clock.now() - probe.openedAt);
+      if (wait > 0) {
+        probe.qualifyTimer = this.#clock.setTimeout(() => {
+          probe.qualifyTimer = null;
+          this.#switchTo(probe);
+        }, wait);
+        return;
+      }
+    }
+    this.#switchTo(probe);
+  }
+
+  #probeFailed(probe, end) {
+    this.#probeSession = null;
+    this.#closeSession(probe, new HeraldError(ClientErrorCodes.CONNECTION_LOST, `re-probe failed: ${end.reason}`));
+    let failure = end.failure ?? null;
+    if (!failure && probe.opened && end.abnormal) {
+      failure = { symptom: 'short-lived', detail: `a re-probe closed ${this.#clock.now() - probe.openedAt} ms after opening`, ambiguous: false };
+    }
+    if (!failure) {
+      // Not the transport's fault (token, refused connect, server restart): try next round.
+      this.#armReprobe();
+      return;
+    }
+    const name = probe.transportName;
+    // The live connection proves the server reachable: every failure counts.
+    if (this.#nego.report(name, failure.symptom, failure.detail)) this.#counters.transportReports++;
+    this.#nego.demote(name, failure.symptom, failure.detail);
+    this.#reprobe(probe.probeIndex + 1);
+  }
+
+  /**
+   * Switches to the probed connection without interrupting delivery: it becomes the current
+   * one and renews every subscription from its current position (with recovery); the old one
+   * keeps delivering each channel until the new subscription is confirmed, then closes.
+   * Publications both deliver are passed on once (subscription.js, handover).
+   */
+  #switchTo(probe) {
+    if (this.#probeSession !== probe) return;
+    this.#probeSession = null;
+    this.#clearTimers(probe);
+    probe.awaitingData = false;
+    const old = this.#session;
+    if (!this.#wanted || !old?.live) {
+      this.#closeSession(probe, new HeraldError(ClientErrorCodes.CONNECTION_LOST, 're-probe abandoned'));
+      return;
+    }
+    for (const key of ['watchdog', 'dataTimer']) {
+      if (old[key] !== null) this.#clock.clearTimeout(old[key]);
+      old[key] = null;
+    }
+    if (old.probe) this.#clock.clearTimeout(old.probe.timer);
+    old.probe = null;
+    old.role = 'draining';
+    this.#draining.add(old);
+    old.drainTimer = this.#clock.setTimeout(() => {
+      old.drainTimer = null;
+      this.#closeDraining(old);
+    }, this.#requestTimeout);
+
+    probe.role = 'current';
+    probe.live = true;
+    probe.liveSince = this.#clock.now();
+    this.#session = probe;
+    this.#maxBytes = probe.maxBytes;
+    this.#lastUser = probe.user;
+    this.#nego.succeeded(probe.transportName);
+    this.#counters.transportSwitches++;
+    this.#armWatchdog(probe);
+    this.#armDataCheck(probe);
+    for (const sub of [...this.#subs.values()]) sub[kStart](true);
+    this.#setState({
+      state: 'live',
+      transport: probe.transportName,
+      transportReason: probe.transportReason,
+      reason: `switched from ${old.transportName} to ${probe.transportName}`,
+      user: probe.user,
+      client: probe.client,
+      node: probe.node,
+    });
+    if (this.#session !== probe) return;
+    this.#checkDrains();
+    this.#armReprobe();
+  }
+
+  /** Closes draining connections once every subscription moved and their requests are answered. */
+  #checkDrains() {
+    if (this.#draining.size === 0) return;
+    for (const sub of this.#subs.values()) if (sub[kHandoverPending]) return;
+    for (const d of [...this.#draining]) {
+      let waiting = false;
+      for (const entry of this.#pending.values()) {
+        if (entry.session === d) {
+          waiting = true;
+          break;
+        }
+      }
+      if (!waiting) this.#closeDraining(d);
+    }
+  }
+
+  #closeDraining(session) {
+    if (!this.#draining.delete(session)) return;
+    this.#closeSession(session, new HeraldError(ClientErrorCodes.CONNECTION_LOST, 'the connection closed after a transport switch'));
   }
 
   #scheduleReconnect(session, end) {
@@ -709,6 +1147,8 @@ export class Herald {
     this.#wanted = false;
     this.#stopError = error;
     this.#clearRetry();
+    this.#abandonExtras();
+    if (this.#session) this.#teardown(this.#session, error);
     this.#rejectQueue(error);
     for (const w of this.#readyWaiters.splice(0)) w.reject(error);
     this.#goOffline({ reason, code, error, resume: 'connect' });
@@ -721,6 +1161,7 @@ export class Herald {
    */
   #pause(reason, resume) {
     this.#clearRetry();
+    this.#abandonExtras();
     if (this.#session) this.#teardown(this.#session, new HeraldError(ClientErrorCodes.CONNECTION_LOST, `connection closed: ${reason}`));
     this.#goOffline({ reason, resume });
   }
@@ -740,6 +1181,7 @@ export class Herald {
       this.#clock.clearTimeout(this.#retryTimer);
       this.#retryTimer = null;
     }
+    this.#check = null; // a pending reachability check no longer decides anything
   }
 
   // =================================================================== requests
@@ -820,7 +1262,7 @@ export class Herald {
   #flush(session) {
     session.flushQueued = false;
     const lines = session.outbox.splice(0);
-    if (this.#session !== session || !session.transport) return;
+    if (!this.#isActive(session) || !session.transport) return;
     let frame = '';
     let bytes = 0;
     for (const line of lines) {
@@ -870,7 +1312,11 @@ export class Herald {
       const silent = now - session.lastInboundAt;
       const limit = session.pingMs + session.pongMs;
       if (silent >= limit) {
-        this.#endSession(session, { code: null, reason: `no message from the server for ${silent} ms (ping_ms + pong_ms = ${limit} ms)` });
+        const end = { code: null, reason: `no message from the server for ${silent} ms (ping_ms + pong_ms = ${limit} ms)` };
+        if (this.#nego.active && session.framesAfterHello === 0) {
+          end.failure = { symptom: 'no-data', detail: `connected, then no message within ${silent} ms (not even a heartbeat)`, ambiguous: false };
+        }
+        this.#endSession(session, end);
         return;
       }
     }
@@ -1090,6 +1536,27 @@ export class Herald {
 /** Creates a Herald client and starts connecting: `connect(url, options)` = `new Herald(url, options).connect()`. */
 export function connect(url, options) {
   return new Herald(url, options).connect();
+}
+
+/** Validates `options.negotiation` and fills in the defaults. */
+function negotiationOptions(given = {}) {
+  if (!isObject(given)) throw new TypeError('options.negotiation must be an object');
+  for (const key of Object.keys(given)) {
+    if (!(key in NEGOTIATION_DEFAULTS)) throw new TypeError(`unknown negotiation option '${key}'; expected one of ${Object.keys(NEGOTIATION_DEFAULTS).join(', ')}`);
+  }
+  const o = { ...NEGOTIATION_DEFAULTS, ...given };
+  positive(o.openTimeout, 'negotiation.openTimeout');
+  positive(o.helloTimeout, 'negotiation.helloTimeout');
+  if (o.noDataTimeout !== null) positive(o.noDataTimeout, 'negotiation.noDataTimeout');
+  nonNegative(o.shortLivedMs, 'negotiation.shortLivedMs');
+  if (!(Number.isInteger(o.shortLivedCount) && o.shortLivedCount >= 1)) throw new RangeError(`negotiation.shortLivedCount must be an integer >= 1, got ${o.shortLivedCount}`);
+  nonNegative(o.reprobeInterval, 'negotiation.reprobeInterval');
+  nonNegative(o.rememberFor, 'negotiation.rememberFor');
+  nonNegative(o.reportInterval, 'negotiation.reportInterval');
+  for (const key of ['info', 'remember', 'report']) {
+    if (typeof o[key] !== 'boolean') throw new TypeError(`negotiation.${key} must be true or false`);
+  }
+  return Object.freeze(o);
 }
 
 function positive(v, name) {

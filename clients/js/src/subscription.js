@@ -10,6 +10,7 @@ export const kSessionEnded = Symbol('herald.sessionEnded');
 export const kPub = Symbol('herald.pub');
 export const kPresenceEvent = Symbol('herald.presenceEvent');
 export const kIdleChanged = Symbol('herald.idleChanged');
+export const kHandoverPending = Symbol('herald.handoverPending');
 
 const HANDLERS = ['onPublication', 'onSubscribed', 'onStateLost', 'onJoin', 'onLeave', 'onPresence', 'onError'];
 const OPTIONS = new Set([...HANDLERS, 'presence', 'since']);
@@ -39,6 +40,13 @@ export class Subscription {
   #seq = 0;
   /** Recovered publications still expected after a recovered subscribe reply. */
   #recovering = 0;
+  /**
+   * During a transport switch: the subscribe on the new connection is in flight and the old
+   * connection still delivers (`{since}` = the position the new subscribe recovers from).
+   */
+  #handover = null;
+  /** After a switch, publications up to this offset were delivered by the old connection. */
+  #overlapUntil = null;
   #retryTimer = null;
   #retryAttempt = 0;
   #confirmed = null; // the first onSubscribed info, once there is one
@@ -174,11 +182,37 @@ export class Subscription {
 
   // ---------------------------------------------------------------- called by Herald
 
-  /** A connection went live (or the subscription was created on a live one): subscribe. */
-  [kStart]() {
+  /**
+   * A connection went live (or the subscription was created on a live one): subscribe.
+   * `handover`: the client switched transports and the previous connection still delivers;
+   * a live subscription keeps taking its publications until the new subscribe is confirmed
+   * (make-before-break), so nothing is lost even where history cannot fill the gap.
+   */
+  [kStart](handover = false) {
     if (this.#isClosed()) return;
     this.#clearRetry();
     const seq = ++this.#seq;
+    this.#overlapUntil = null;
+    if (handover && this.#phase === 'live') {
+      const since = { ...this.#position };
+      this.#handover = { since };
+      this.#core.send(
+        { type: 'subscribe', channel: this.#channel, since: { epoch: since.epoch, offset: since.offset } },
+        (result) => {
+          if (seq !== this.#seq) return;
+          this.#handover = null;
+          this.#subscribed(result, since);
+        },
+        (err) => {
+          if (seq !== this.#seq) return;
+          this.#handover = null;
+          this.#phase = 'subscribing';
+          this.#subscribeFailed(err);
+        },
+      );
+      return;
+    }
+    this.#handover = null;
     this.#phase = 'subscribing';
     const since = this.#position;
     const msg = since
@@ -199,18 +233,32 @@ export class Subscription {
   [kSessionEnded]() {
     this.#seq++;
     this.#phase = 'idle';
+    this.#handover = null;
+    this.#overlapUntil = null;
     this.#clearRetry();
     if (this.#state === 'live') this.#state = 'subscribing';
   }
 
-  /** A `pub` message for this channel. */
-  [kPub](msg) {
+  /** Whether a transport switch waits for this subscription's renewal. */
+  get [kHandoverPending]() {
+    return this.#handover !== null;
+  }
+
+  /** A `pub` message for this channel (`fromOld`: from the connection being switched away from). */
+  [kPub](msg, fromOld = false) {
     if (this.#phase !== 'live') return; // between subscribe and its reply: not ours to deliver
+    // During a switch only the old connection delivers; after it only the new one.
+    if (fromOld !== (this.#handover !== null)) return;
     if (typeof msg.epoch !== 'string' || !Number.isSafeInteger(msg.offset)) {
       this.#core.report(new HeraldError(ClientErrorCodes.PROTOCOL, `pub without a valid epoch/offset on '${this.#channel}'`, { channel: this.#channel }));
       return;
     }
     const pos = this.#position;
+    if (this.#overlapUntil !== null) {
+      // The new connection repeats what the old one delivered before the switch: skip quietly.
+      if (msg.epoch === pos.epoch && msg.offset <= this.#overlapUntil) return;
+      this.#overlapUntil = null;
+    }
     if (msg.epoch !== pos.epoch) {
       this.#gap(`the epoch changed from ${pos.epoch} to ${msg.epoch}`);
       return;
@@ -267,7 +315,10 @@ export class Subscription {
 
   #subscribed(result, since) {
     const top = { epoch: String(result?.epoch ?? ''), offset: Number(result?.offset ?? 0) };
-    const recovered = since !== null && result?.recovered === true;
+    let recovered = since !== null && result?.recovered === true;
+    // After a transport switch the old connection may have delivered beyond `since`.
+    const pos = this.#position;
+    const ahead = since !== null && pos !== null && pos.epoch === since.epoch ? pos.offset - since.offset : 0;
     let lost = null;
     if (since === null) {
       this.#position = top;
@@ -275,6 +326,16 @@ export class Subscription {
     } else if (recovered) {
       // The missed publications follow, continuing from `since` (position stays until they arrive).
       this.#recovering = Number.isSafeInteger(result.missed) ? result.missed : 0;
+      if (ahead > 0) {
+        this.#recovering = Math.max(0, this.#recovering - ahead);
+        this.#overlapUntil = pos.offset;
+      }
+    } else if (ahead > 0 && pos.epoch === top.epoch && pos.offset >= top.offset) {
+      // Not recoverable from history, but the old connection delivered everything up to the
+      // new subscription's start: nothing was lost.
+      recovered = true;
+      this.#recovering = 0;
+      this.#overlapUntil = pos.offset;
     } else {
       lost = { channel: this.#channel, reason: lostReason(since, top, result?.recoverable === true), previous: { ...since }, position: { ...top } };
       this.#position = top;

@@ -1,6 +1,6 @@
 // Transports carry protocol v1 messages between client and server. The client core speaks only
-// to the small interface below, so SSE and long-polling can be added as further transports
-// without any change to the public API (connection state events already name the transport).
+// to the small interface below; this file has the WebSocket transport, http-transports.js the
+// Server-Sent Events and long-polling ones, and negotiation.js picks among them.
 
 /** The WebSocket subprotocol of protocol v1 (docs/protocol.md section 1). */
 export const SUBPROTOCOL = 'herald.v1.json';
@@ -13,6 +13,24 @@ export const DEFAULT_WEBSOCKET_PATH = '/connection/websocket';
  * @property {string} url            the server's base URL (http: or https:, no trailing slash)
  * @property {string} websocketUrl   the WebSocket endpoint (ws: or wss:)
  * @property {any} [WebSocket]       the WebSocket constructor to use
+ * @property {any} [EventSource]     the EventSource constructor (SSE uses fetch streaming without one)
+ * @property {typeof fetch} [fetch]  fetch, for the HTTP transports
+ * @property {import('./environment.js').Clock} [clock]
+ * @property {object|null} [info]    what GET /connection/info said, when known
+ */
+
+/**
+ * @typedef {object} CloseInfo
+ * @property {number|null} code   the close code, when there was one
+ * @property {string} reason      the close reason, when there was one
+ * @property {boolean} wasClean
+ * @property {string} [error]     describes a failure (handshake refused, network error) when known
+ * @property {string|null} [symptom]  for a connection that never opened: how it failed, in the
+ *   terms of POST /connection/report (`handshake-failed`, `closed-before-open`, `disabled`...);
+ *   null when it is not the transport's fault (e.g. the server is shutting down)
+ * @property {boolean} [ambiguous]  true when the failure may just mean that the server is
+ *   unreachable (the client then checks GET /connection/info before blaming the transport)
+ * @property {number} [retryMs]   a delay the server asked for (Retry-After)
  */
 
 /**
@@ -22,23 +40,25 @@ export const DEFAULT_WEBSOCKET_PATH = '/connection/websocket';
  * @property {() => void} onOpen  the connection is ready for the `connect` message
  * @property {(text: string) => void} onMessage  one frame of text; it may hold several messages
  *   separated by LF, which the core splits
- * @property {(info: {code: number|null, reason: string, wasClean: boolean, error?: string}) => void} onClose
- *   the connection ended; `code`/`reason` are the close code and reason when there was one,
- *   `error` describes a failure (handshake refused, network error) when known
+ * @property {(info: CloseInfo) => void} onClose  the connection ended
  */
 
 /**
  * @typedef {object} Transport  One open (or opening) connection.
  * @property {string} name
+ * @property {string} [stage]  how far opening got (`requesting`, `streaming`, `open`), for diagnostics
  * @property {(text: string) => void} send  sends one frame of text (LF-joined messages)
  * @property {(code?: number, reason?: string) => void} close  closes without calling back
  */
 
 /**
  * @typedef {object} TransportFactory
- * @property {string} name  reported in connection state events (`websocket`, later `sse`, ...)
+ * @property {string} name  reported in connection state events (`websocket`, `sse`, `long-polling`)
  * @property {(ctx: TransportContext) => true|string} available  true, or why not (shown to users)
  * @property {(ctx: TransportContext, handlers: TransportHandlers) => Transport} open
+ * @property {(ctx: TransportContext) => string} [endpoint]  the URL it connects to (for messages)
+ * @property {(connection: Transport, ms: number) => {symptom: string, detail: string, ambiguous: boolean}} [timeoutFailure]
+ *   how to report a connection that did not open within `ms`
  */
 
 /**
@@ -90,7 +110,12 @@ export const websocketTransport = Object.freeze({
   open(ctx, handlers) {
     return new WebSocketConnection(ctx, handlers);
   },
+  endpoint: (ctx) => ctx.websocketUrl,
+  timeoutFailure: (connection, ms) => ({ symptom: 'handshake-failed', detail: `no open within ${ms} ms`, ambiguous: true }),
 });
+
+/** Errors of the `ws` package that mean the TCP connection broke rather than a refused handshake. */
+const SOCKET_LEVEL_ERROR = /ECONNRESET|EPIPE|socket hang up|closed before the connection/i;
 
 const OPEN = 1;
 
@@ -100,6 +125,8 @@ class WebSocketConnection {
   #handlers;
   #done = false; // closed by us, or onClose already delivered
   #error = undefined;
+  #sawError = false;
+  #opened = false;
 
   constructor(ctx, handlers) {
     this.#handlers = handlers;
@@ -109,7 +136,8 @@ class WebSocketConnection {
     } catch (err) {
       // E.g. a SyntaxError for a bad URL, or a SecurityError for ws: from an https: page.
       const message = err?.message ?? String(err);
-      queueMicrotask(() => this.#finish({ code: null, reason: '', wasClean: false, error: `the WebSocket constructor threw: ${message}` }));
+      // A blocked ws: URL (mixed content) is a reason to try another transport, not to retry.
+      queueMicrotask(() => this.#finish({ code: null, reason: '', wasClean: false, error: `the WebSocket constructor threw: ${message}`, symptom: 'handshake-failed', ambiguous: false }));
       return;
     }
     this.#ws = ws;
@@ -119,6 +147,7 @@ class WebSocketConnection {
       // Not every implementation lets it be set; v1 has no binary frames anyway.
     }
     ws.addEventListener('open', () => {
+      this.#opened = true;
       if (!this.#done) handlers.onOpen();
     });
     ws.addEventListener('message', (event) => {
@@ -136,11 +165,13 @@ class WebSocketConnection {
       // Browsers give no detail (not even the HTTP status of a refused handshake); the `ws`
       // package puts a message on the event ("Unexpected server response: 403").
       const message = event?.message ?? event?.error?.message;
+      this.#sawError = true;
       if (message) this.#error = message;
     });
     ws.addEventListener('close', (event) => {
       const code = Number.isInteger(event?.code) ? event.code : null;
-      this.#finish({ code, reason: typeof event?.reason === 'string' ? event.reason : '', wasClean: Boolean(event?.wasClean), error: this.#error });
+      const failure = this.#opened ? {} : this.#classify(code);
+      this.#finish({ code, reason: typeof event?.reason === 'string' ? event.reason : '', wasClean: Boolean(event?.wasClean), error: this.#error, ...failure });
     });
   }
 
@@ -159,6 +190,24 @@ class WebSocketConnection {
     } catch {
       // Already closing: nothing to do.
     }
+  }
+
+  /**
+   * How a socket that never opened failed. Browsers report a refused handshake (any non-101
+   * answer, e.g. a proxy's 200 or the server's 400/403/404) only as an error followed by close
+   * 1006, exactly as they report an unreachable server; `ws` in Node names the status.
+   */
+  #classify(code) {
+    const message = this.#error ?? '';
+    if (/Unexpected server response/i.test(message)) {
+      return { symptom: 'handshake-failed', ambiguous: false };
+    }
+    if (this.#sawError && !SOCKET_LEVEL_ERROR.test(message)) {
+      if (!message) this.#error = 'the handshake failed (refused, or answered with a non-101 status)';
+      return { symptom: 'handshake-failed', ambiguous: true };
+    }
+    if (!message) this.#error = `the connection closed before open${code != null ? ` (code ${code})` : ''}`;
+    return { symptom: 'closed-before-open', ambiguous: true };
   }
 
   #finish(info) {

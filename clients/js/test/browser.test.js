@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
-import { HERALD_URL, TIMEOUT_MS, TOKEN_A, checkConfig, httpPublish, httpPublishMany, serverTest, uniqueChannel } from './helpers/server.js';
+import { HERALD_URL, HERALD_URL_NO_WS, TIMEOUT_MS, TOKEN_A, checkConfig, diagnostics, httpPublish, httpPublishMany, serverTest, uniqueChannel } from './helpers/server.js';
 
 const CHROMIUM = process.env.HERALD_CHROMIUM ?? '/usr/bin/chromium';
 const ARGS = [
@@ -35,20 +35,22 @@ after(async () => {
 /**
  * Opens a page on the server's origin and starts a Herald client in it that subscribes to
  * `channel`. The page keeps what happens in `window.t`: publications, states, state-lost
- * events, its sockets. Its token callback can be held (`t.hold()` / `t.release()`) so that
- * the test knows the client is away while it publishes.
+ * events, its sockets and event sources. Its token callback can be held (`t.hold()` /
+ * `t.release()`) so that the test knows the client is away while it publishes.
+ * `base`: the server (default HERALD_URL); `blockWebSocket`: WebSocket handshakes fail the
+ * way they do behind a proxy that does not forward the upgrade (a non-101 answer).
  */
-async function openPage(t, channel, options = {}) {
+async function openPage(t, channel, options = {}, { base = HERALD_URL, blockWebSocket = false } = {}) {
   const context = await browser.newContext();
   t.after(() => context.close());
   const page = await context.newPage();
   const pageErrors = [];
   page.on('pageerror', (e) => pageErrors.push(e));
-  await page.goto(`${HERALD_URL}/health/live`);
+  await page.goto(`${base}/health/live`);
   await page.evaluate(
-    async ({ token, channel, options, timeout }) => {
+    async ({ token, channel, options, timeout, blockWebSocket }) => {
       const { Herald } = await import('/herald/herald.js');
-      const t = { pubs: [], states: [], lost: [], subscribed: [], sockets: [], errors: [], gate: null, waiting: 0 };
+      const t = { pubs: [], states: [], lost: [], subscribed: [], sockets: [], sources: [], errors: [], gate: null, waiting: 0 };
       window.t = t;
       t.hold = () => {
         t.gate = new Promise((r) => (t.open = r));
@@ -60,12 +62,19 @@ async function openPage(t, channel, options = {}) {
       // Records the sockets the client opens, so the test can break one.
       class RecordingWebSocket extends WebSocket {
         constructor(url, protocols) {
-          super(url, protocols);
+          super(blockWebSocket ? String(url).replace('/connection/websocket', '/connection/not-upgraded') : url, protocols);
           t.sockets.push(this);
+        }
+      }
+      class RecordingEventSource extends EventSource {
+        constructor(url, init) {
+          super(url, init);
+          t.sources.push(this);
         }
       }
       const herald = new Herald({
         WebSocket: RecordingWebSocket,
+        EventSource: RecordingEventSource,
         token: async () => {
           if (t.gate) {
             t.waiting++;
@@ -87,7 +96,7 @@ async function openPage(t, channel, options = {}) {
       await herald.ready({ timeout });
       await sub.ready();
     },
-    { token: TOKEN_A, channel, options, timeout: TIMEOUT_MS },
+    { token: TOKEN_A, channel, options, timeout: TIMEOUT_MS, blockWebSocket },
   );
   return { page, context, pageErrors };
 }
@@ -178,3 +187,60 @@ test('browser: network offline (real offline event) goes offline and stops retry
   assert.match(reconnect[1].reason, /online event/);
   assert.deepEqual(seen.lost, []);
 });
+
+test('browser: a WebSocket handshake refused on the way (non-101 answer): falls back to SSE over EventSource, stays live, reports it', serverTest, async (t) => {
+  checkConfig();
+  const before = (await diagnostics()).counts['websocket/handshake-failed'] ?? 0;
+  const channel = uniqueChannel('test', 'browser-fallback');
+  const { page, pageErrors } = await openPage(t, channel, {}, { blockWebSocket: true });
+  const positions = await httpPublishMany(channel, 20);
+  await pageUntil(page, (n) => window.t.pubs.length >= n, 20, '20 publications over SSE');
+  const seen = await page.evaluate(() => window.t);
+  assert.deepEqual(seen.pubs.map((p) => p.offset), positions.map((p) => p.offset));
+  assert.deepEqual(seen.states.map((s) => `${s.state}/${s.transport}`), ['connecting/websocket', 'connecting/sse', 'live/sse']);
+  // The browser hides the status: an error before open, and GET /connection/info answering,
+  // make it a handshake failure of WebSocket (not an unreachable server).
+  assert.match(seen.states[2].transportReason, /^fallback: websocket handshake-failed \(/);
+  assert.equal(seen.sockets.length, 1);
+  assert.equal(seen.sources.length, 1);
+  assert.equal((await diagnostics()).counts['websocket/handshake-failed'], before + 1);
+  const remembered = await page.evaluate((key) => JSON.parse(localStorage.getItem(key)), `herald:transport:${HERALD_URL}`);
+  assert.equal(remembered.transport, 'sse');
+  assert.deepEqual(pageErrors, []);
+});
+
+test(
+  'browser: /herald/herald.js from a server without WebSocket stays live over SSE (EventSource); a broken stream reconnects and recovers',
+  { ...serverTest, skip: serverTest.skip || (HERALD_URL_NO_WS ? false : 'HERALD_URL_NO_WS is not set (HeraldJsIT starts a server with websocket.enabled=false)') },
+  async (t) => {
+    checkConfig();
+    const channel = uniqueChannel('test', 'browser-no-ws');
+    const { page, pageErrors } = await openPage(t, channel, { backoff: { base: 100, cap: 1000 } }, { base: HERALD_URL_NO_WS });
+    const live = await page.evaluate(() => window.t.herald.state);
+    assert.equal(live.transport, 'sse');
+    assert.equal(live.transportReason, 'fallback: websocket disabled by the server (/connection/info)');
+    await httpPublishMany(channel, 10, 0, HERALD_URL_NO_WS);
+    await pageUntil(page, () => window.t.pubs.length >= 10, undefined, '10 publications');
+
+    await page.evaluate(() => {
+      window.t.hold();
+      // What the browser does when the stream breaks: `error` (the client must not let the
+      // EventSource reconnect on its own).
+      window.t.sources.at(-1).dispatchEvent(new Event('error'));
+    });
+    await pageUntil(page, () => window.t.waiting >= 1, undefined, 'a reconnect attempt waiting for its token');
+    const closed = await page.evaluate(() => window.t.sources[0].readyState);
+    assert.equal(closed, 2, 'the broken EventSource was closed, not left to reconnect');
+    await httpPublishMany(channel, 20, 10, HERALD_URL_NO_WS);
+    await page.evaluate(() => window.t.release());
+    await pageUntil(page, () => window.t.pubs.length >= 30, undefined, '30 publications');
+    const seen = await page.evaluate(() => window.t);
+    assert.deepEqual(seen.pubs.map((p) => p.i), [...Array(30).keys()], 'every publication once, in order');
+    assert.deepEqual(seen.pubs.map((p) => p.recovered), [...Array(30).keys()].map((i) => i >= 10));
+    assert.deepEqual(seen.lost, []);
+    assert.equal(seen.sockets.length, 0, 'no WebSocket was tried');
+    assert.equal(seen.sources.length, 2);
+    assert.deepEqual(seen.states.map((s) => `${s.state}/${s.transport}`), ['connecting/websocket', 'connecting/sse', 'live/sse', 'reconnecting/sse', 'connecting/sse', 'live/sse']);
+    assert.deepEqual(pageErrors, []);
+  },
+);

@@ -287,7 +287,7 @@ test('handshake errors carry the implementation message when there is one (Node 
 });
 
 test('no WebSocket in the environment: offline with a transport error that says what to do', { skip: typeof globalThis.WebSocket === 'function' && 'this runtime has a global WebSocket' }, async () => {
-  const herald = new Herald('https://h.test', { clock: new FakeClock(), env: new FakeEnv() });
+  const herald = new Herald('https://h.test', { transports: ['websocket'], clock: new FakeClock(), env: new FakeEnv() });
   herald.connect();
   assert.equal(herald.state.state, 'offline');
   assert.equal(herald.state.resume, 'connect');
@@ -295,6 +295,13 @@ test('no WebSocket in the environment: offline with a transport error that says 
   assert.match(herald.state.reason, /options\.WebSocket/);
   await assert.rejects(herald.ready(), (e) => e.code === 'transport');
   herald.close();
+
+  // With every transport configured, the reason names each one and what it lacks.
+  const bare = new Herald('https://h.test', { fetch: undefined, EventSource: undefined, storage: null, clock: new FakeClock(), env: new FakeEnv() });
+  bare.connect();
+  assert.equal(bare.state.state, 'offline');
+  assert.match(bare.state.reason, /^no usable transport: websocket unavailable \(.*options\.WebSocket.*\); sse unavailable \(.*fetch.*\); long-polling unavailable \(.*options\.fetch\)$/);
+  bare.close();
 });
 
 test('options: unknown keys and invalid values are refused at construction', () => {

@@ -263,8 +263,8 @@ export function fakeWebSocket() {
 }
 
 /**
- * A Herald client on fake time, fake lifecycle and fake sockets, recording its state events
- * and errors. `random` is what the injected random source returns (change it between steps).
+ * A WebSocket-only Herald client on fake time, fake lifecycle and fake sockets, recording its
+ * state events and errors. `random` is what the injected random source returns (change it between steps).
  */
 export function setup(options = {}) {
   const clock = new FakeClock();
@@ -282,6 +282,9 @@ export function setup(options = {}) {
   };
   h.herald = new Herald('https://herald.test', {
     WebSocket: FakeWebSocket,
+    // The WebSocket-only client: transport negotiation has its own tests (negotiation.test.js).
+    transports: ['websocket'],
+    storage: null,
     clock,
     env,
     random: () => h.random,

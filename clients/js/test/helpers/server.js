@@ -8,6 +8,8 @@ import { Herald } from '../../src/herald.js';
 
 const env = process.env;
 export const HERALD_URL = (env.HERALD_URL ?? '').replace(/\/+$/, '');
+/** A second server with websocket.enabled=false (HeraldJsIT starts one), for negotiation tests. */
+export const HERALD_URL_NO_WS = (env.HERALD_URL_NO_WS ?? '').replace(/\/+$/, '');
 export const TOKEN_A = env.HERALD_TOKEN_A;
 export const TOKEN_B = env.HERALD_TOKEN_B;
 export const USER_A = env.HERALD_USER_A;
@@ -84,13 +86,14 @@ export function waitForState(herald, pred, what) {
 /**
  * Creates clients for one test and closes them when it ends. Each client uses its own
  * WebSocket subclass that records its sockets, so a test can kill the connection under it.
+ * `options.url` picks another server (default HERALD_URL); the rest are Herald options.
  */
 export function clients(t) {
   const open = [];
   t.after(() => {
     for (const c of open) c.herald.close();
   });
-  return (token, options = {}) => {
+  return (token, { url = HERALD_URL, ...options } = {}) => {
     const sockets = [];
     class RecordingWebSocket extends WebSocket {
       constructor(url, protocols) {
@@ -98,7 +101,7 @@ export function clients(t) {
         sockets.push(this);
       }
     }
-    const herald = new Herald(HERALD_URL, { token, WebSocket: RecordingWebSocket, ...options });
+    const herald = new Herald(url, { token, WebSocket: RecordingWebSocket, ...options });
     const errors = [];
     herald.on('error', (e) => errors.push(e));
     const c = { herald, sockets, errors, socket: () => sockets.at(-1) };
@@ -138,8 +141,8 @@ export function gatedToken(token) {
 }
 
 /** POST /api/v1/publish (protocol section 9); returns {epoch, offset}. */
-export async function httpPublish(channel, data) {
-  const res = await fetch(`${HERALD_URL}/api/v1/publish`, {
+export async function httpPublish(channel, data, base = HERALD_URL) {
+  const res = await fetch(`${base}/api/v1/publish`, {
     method: 'POST',
     headers: { Authorization: `Bearer ${API_KEY}`, 'Content-Type': 'application/json' },
     body: JSON.stringify({ channel, data }),
@@ -151,8 +154,89 @@ export async function httpPublish(channel, data) {
 }
 
 /** Publishes `count` messages one after another; data is {i}. Returns the positions. */
-export async function httpPublishMany(channel, count, from = 0) {
+export async function httpPublishMany(channel, count, from = 0, base = HERALD_URL) {
   const positions = [];
-  for (let i = from; i < from + count; i++) positions.push(await httpPublish(channel, { i }));
+  for (let i = from; i < from + count; i++) positions.push(await httpPublish(channel, { i }, base));
   return positions;
+}
+
+/** GET /connection/diagnostics with the API key: failure report counts and recent reports. */
+export async function diagnostics(base = HERALD_URL) {
+  const res = await fetch(`${base}/connection/diagnostics`, { headers: { Authorization: `Bearer ${API_KEY}` }, signal: AbortSignal.timeout(TIMEOUT_MS) });
+  if (res.status !== 200) throw new Error(`GET /connection/diagnostics answered ${res.status}: ${await res.text()}`);
+  return res.json();
+}
+
+/**
+ * A fetch (for the HTTP transports) that lets a test cut the client's connection the way a
+ * network would: `cut()` breaks the SSE stream in use, and makes every request of the current
+ * long-polling session fail (the open poll at once).
+ */
+export function breakableFetch() {
+  const streams = [];
+  const polls = new Set();
+  const dead = new Set();
+  let session = null;
+  const f = async (url, init = {}) => {
+    const u = String(url);
+    const m = /\/connection\/(?:poll|send)\/([^/?]+)/.exec(u);
+    const id = m ? decodeURIComponent(m[1]) : null;
+    if (id && dead.has(id)) throw new TypeError('fetch failed (connection cut by the test)');
+    if (id && u.includes('/connection/poll/')) {
+      // Our own abort signal, so that cut() can fail a poll the server holds open.
+      const abort = new AbortController();
+      init.signal?.addEventListener('abort', () => abort.abort());
+      const entry = { id, abort };
+      polls.add(entry);
+      try {
+        return await fetch(url, { ...init, signal: abort.signal });
+      } finally {
+        polls.delete(entry);
+      }
+    }
+    const res = await fetch(url, init);
+    if (u.endsWith('/connection/poll') && init.method === 'POST' && res.status === 200) {
+      const text = await res.text();
+      session = JSON.parse(text).session;
+      return new Response(text, { status: res.status, headers: res.headers });
+    }
+    if (!u.endsWith('/connection/sse') || !res.body) return res;
+    const reader = res.body.getReader();
+    let controller;
+    const body = new ReadableStream({
+      start(c) {
+        controller = c;
+      },
+      async pull(c) {
+        try {
+          const { done, value } = await reader.read();
+          if (done) c.close();
+          else c.enqueue(value);
+        } catch (err) {
+          c.error(err);
+        }
+      },
+      cancel(reason) {
+        return reader.cancel(reason);
+      },
+    });
+    streams.push({ controller, reader });
+    return new Response(body, { status: res.status, headers: res.headers });
+  };
+  f.cut = () => {
+    const s = streams.at(-1);
+    if (s) {
+      try {
+        s.controller.error(new TypeError('terminated (connection cut by the test)'));
+      } catch {
+        // Already closed.
+      }
+      s.reader.cancel().catch(() => {});
+    }
+    if (session) {
+      dead.add(session);
+      for (const p of polls) if (p.id === session) p.abort.abort();
+    }
+  };
+  return f;
 }

@@ -3,8 +3,11 @@ package dev.herald.server;
 import dev.herald.server.config.ConfigException;
 import dev.herald.server.config.ConfigLoader;
 import dev.herald.server.config.HeraldConfig;
+import dev.herald.server.doctor.Doctor;
+import dev.herald.server.doctor.Report;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -18,12 +21,18 @@ import java.util.Properties;
 /**
  * Command line entry point: {@code java -jar herald.jar [--config FILE] [--print-config]}. Without
  * {@code --config} the server runs on embedded defaults: demo page and demo users on
- * 127.0.0.1:8080, with a JWT secret and a publish API key generated for this run.
+ * 127.0.0.1:8080, with a JWT secret and a publish API key generated for this run. {@code java -jar
+ * herald.jar doctor URL} examines a running server through whatever sits in front of it (see {@link
+ * Doctor}).
  */
 public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
+    if (args.length > 0 && args[0].equals("doctor")) {
+      System.exit(doctor(args));
+      return;
+    }
     Path configFile = null;
     boolean print = false;
     for (int i = 0; i < args.length; i++) {
@@ -126,12 +135,60 @@ public final class Main {
     return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
   }
 
+  /** {@code doctor URL [--origin ORIGIN]}: prints the report, returns its exit code. */
+  private static int doctor(String[] args) {
+    String url = null;
+    Doctor.Options options = Doctor.Options.defaults();
+    for (int i = 1; i < args.length; i++) {
+      switch (args[i]) {
+        case "--origin" -> {
+          if (i + 1 >= args.length) {
+            fail("--origin needs an origin, e.g. https://app.example.com");
+          }
+          options = options.withOrigin(args[++i]);
+        }
+        case "-h", "--help" -> {
+          System.out.println(usage());
+          return 0;
+        }
+        default -> {
+          if (url != null || args[i].startsWith("-")) {
+            fail("unknown argument '" + args[i] + "'\n" + usage());
+          }
+          url = args[i];
+        }
+      }
+    }
+    if (url == null) {
+      fail(
+          "doctor needs the public URL of the server, e.g. https://herald.example.com/\n"
+              + usage());
+    }
+    Report report;
+    try {
+      report = Doctor.examine(URI.create(url), options);
+    } catch (IllegalArgumentException e) {
+      fail("doctor: " + e.getMessage());
+      return 2;
+    }
+    System.out.print(report.render());
+    System.out.flush();
+    return report.exitCode();
+  }
+
   private static String usage() {
     return """
         usage: java -jar herald.jar [--config FILE] [--print-config]
+               java -jar herald.jar doctor URL [--origin ORIGIN]
           --config FILE    properties file (see docs/configuration.md); HERALD_* environment
                            variables override its keys. Without it: embedded demo defaults.
           --print-config   print the effective configuration (secrets masked) and exit
+          doctor URL       examine the server at its public URL (e.g. https://herald.example.com/)
+                           through the proxies in between: WebSocket upgrade, SSE and long-polling
+                           probes, explained in plain words (docs/troubleshooting.md). Exit code 0:
+                           WebSocket works; 1: only a fallback works; 2: nothing works.
+          --origin ORIGIN  the Origin the doctor sends (default: the URL's own origin); give the
+                           origin of the app that embeds Herald when it is another site
         """;
   }
 

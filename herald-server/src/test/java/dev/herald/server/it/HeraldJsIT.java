@@ -8,11 +8,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -21,11 +24,28 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * tests, its integration tests in Node (with the {@code ws} package as WebSocket) and its tests in
  * headless Chromium, which load the module the server serves at {@code /herald/herald.js}. Needs
  * node and npm on the PATH and Debian's chromium at /usr/bin/chromium (or the path in
- * HERALD_CHROMIUM); see clients/js/README.md.
+ * HERALD_CHROMIUM); see clients/js/README.md. A second server with {@code websocket.enabled=false}
+ * (HERALD_URL_NO_WS) lets the transport negotiation tests show the fallback to SSE.
  */
 class HeraldJsIT {
   @RegisterExtension static final TestServer server = TestServer.perClass();
   static final Path DIR = Path.of("..", "clients", "js").toAbsolutePath().normalize();
+  static TestServer noWebSocket;
+
+  @BeforeAll
+  static void startServerWithoutWebSocket() {
+    Map<String, String> config = TestServer.baseConfig();
+    config.put("websocket.enabled", "false");
+    config.put("node.name", "herald-no-ws");
+    noWebSocket = TestServer.start(config);
+  }
+
+  @AfterAll
+  static void stopServerWithoutWebSocket() {
+    if (noWebSocket != null) {
+      noWebSocket.close();
+    }
+  }
 
   @Test
   void serverServesTheCurrentClientSources() throws IOException {
@@ -71,7 +91,9 @@ class HeraldJsIT {
           .map(n -> "test/" + n)
           .forEach(command::add);
     }
-    NodeRunner.Result result = NodeRunner.run(DIR, command, NodeRunner.environment(server), 600);
+    Map<String, String> env = new HashMap<>(NodeRunner.environment(server));
+    env.put("HERALD_URL_NO_WS", noWebSocket.baseUrl());
+    NodeRunner.Result result = NodeRunner.run(DIR, command, env, 600);
     assertThat(result.exitCode()).as("node --test exit code").isZero();
     // With HERALD_URL set nothing may be skipped: a skipped integration test is a hole.
     Matcher skipped = Pattern.compile("(?m)^\\S* ?skipped (\\d+)$").matcher(result.output());

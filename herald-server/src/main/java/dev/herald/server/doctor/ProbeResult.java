@@ -1,0 +1,37 @@
+package dev.herald.server.doctor;
+
+import java.util.List;
+
+/**
+ * What one probe found.
+ *
+ * @param probe {@code info}, {@code websocket}, {@code sse} or {@code long-polling}
+ * @param status the outcome
+ * @param finding what happened and what it means, in plain words
+ * @param fixes what to change, most likely first (may be empty)
+ */
+public record ProbeResult(String probe, Status status, String finding, List<String> fixes) {
+  /** Outcome of a probe. */
+  public enum Status {
+    OK,
+    FAIL,
+    /** Not run, because an earlier probe showed it cannot work (e.g. nothing listens). */
+    SKIP
+  }
+
+  public ProbeResult {
+    fixes = List.copyOf(fixes);
+  }
+
+  static ProbeResult ok(String probe, String finding) {
+    return new ProbeResult(probe, Status.OK, finding, List.of());
+  }
+
+  static ProbeResult fail(String probe, Finding f) {
+    return new ProbeResult(probe, Status.FAIL, f.text(), f.fixes());
+  }
+
+  public boolean ok() {
+    return status == Status.OK;
+  }
+}
