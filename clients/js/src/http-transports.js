@@ -432,6 +432,8 @@ class LongPollConnection {
   #link;
   #abort = null;
   #wake = null;
+  /** The session's poll URL once open; used to end the session when the client closes. */
+  #base = null;
 
   constructor(ctx, handlers) {
     this.#ctx = ctx;
@@ -452,6 +454,17 @@ class LongPollConnection {
 
   close() {
     this.#link.close();
+    // Tell the server at once (best effort), so the user leaves presence now rather than after
+    // the session timeout. keepalive lets the request outlive a closing page.
+    if (this.#base) {
+      const base = this.#base;
+      this.#base = null;
+      try {
+        Promise.resolve(this.#ctx.fetch(base, { method: 'DELETE', credentials: 'include', cache: 'no-store', keepalive: true })).catch(() => {});
+      } catch {
+        // best effort
+      }
+    }
   }
 
   async #run() {
@@ -487,7 +500,8 @@ class LongPollConnection {
       return;
     }
     link.opened(session);
-    this.#poll(`${ctx.url}${where}/${encodeURIComponent(session)}`);
+    this.#base = `${ctx.url}${where}/${encodeURIComponent(session)}`;
+    this.#poll(this.#base);
   }
 
   /** The poll loop: one poll open at a time, the next one at once after each answer. */

@@ -87,6 +87,7 @@ public final class FallbackEndpoints {
     router.get(BASE + "/sse").handler(this::openSse);
     router.post(BASE + "/poll").handler(this::openPoll);
     router.get(BASE + "/poll/:session").handler(this::poll);
+    router.delete(BASE + "/poll/:session").handler(this::endPoll);
     router
         .post(BASE + "/send/:session")
         .handler(BodyHandler.create(false).setBodyLimit(ceiling))
@@ -128,7 +129,7 @@ public final class FallbackEndpoints {
     if (req.method().equals(HttpMethod.OPTIONS)) {
       ctx.response()
           .setStatusCode(204)
-          .putHeader("Access-Control-Allow-Methods", "GET, POST")
+          .putHeader("Access-Control-Allow-Methods", "GET, POST, DELETE")
           .putHeader("Access-Control-Allow-Headers", "Content-Type")
           .putHeader("Access-Control-Max-Age", "600")
           .end();
@@ -253,6 +254,25 @@ public final class FallbackEndpoints {
     }
     HttpServerResponse res = ctx.response();
     connection.executor().execute(() -> connection.poll(res, ack));
+  }
+
+  /** The client is done with a long-polling session: end it now (leave presence at once). */
+  private void endPoll(RoutingContext ctx) {
+    Optional<HttpSession> s = session(ctx);
+    if (s.isEmpty()) {
+      return;
+    }
+    if (!(s.get().connection() instanceof LongPollConnection connection)) {
+      refuse(ctx, 400, "not-long-polling", "This session is not a long-polling session");
+      return;
+    }
+    connection
+        .executor()
+        .execute(
+            () -> {
+              connection.clientClosed();
+              ctx.response().setStatusCode(204).end();
+            });
   }
 
   // ---------------------------------------------------------------- commands

@@ -160,6 +160,16 @@ final class LongPollConnection implements TransportConnection {
     }
   }
 
+  /** The client ended the session explicitly (DELETE): gone now, not after the session timeout. */
+  void clientClosed() {
+    cancelIdle();
+    if (parked != null) {
+      respondEmpty(parked);
+      parked = null;
+    }
+    expired();
+  }
+
   /** The client stopped polling: the connection is gone. */
   private void expired() {
     idleTimer = -1;

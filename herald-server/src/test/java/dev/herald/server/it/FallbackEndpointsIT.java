@@ -105,6 +105,34 @@ class FallbackEndpointsIT {
   }
 
   @Test
+  void aClientThatEndsItsLongPollingSessionLeavesPresenceAtOnce() throws Exception {
+    String channel = "test:explicit-end";
+    try (TestServer s = TestServer.start();
+        RawClient watcher = RawClient.connected(s, "watcher");
+        HttpTransportClient leaving =
+            HttpTransportClient.connected(s, Kind.LONG_POLLING, "leaving")) {
+      watcher.request(subscribe(channel));
+      assertThat(leaving.request(subscribe(channel)).has("result")).isTrue();
+      String client = presenceClientOf(watcher, channel, "leaving");
+      String session = leaving.session();
+      HttpResponse<String> end =
+          java.net.http.HttpClient.newHttpClient()
+              .send(
+                  java.net.http.HttpRequest.newBuilder(
+                          java.net.URI.create(s.baseUrl() + "/connection/poll/" + session))
+                      .DELETE()
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
+      assertThat(end.statusCode()).isEqualTo(204);
+      // default session timeout is 45 s: a leave now proves the explicit end
+      watcher.await(
+          m -> m.path("type").asText().equals("leave") && m.path("client").asText().equals(client));
+      assertThat(get(s, "/connection/poll/" + session + "?ack=0", Map.of()).statusCode())
+          .isEqualTo(404);
+    }
+  }
+
+  @Test
   void aClientThatStopsPollingIsExpiredAndLeavesPresence() {
     Map<String, String> cfg = TestServer.baseConfig();
     cfg.put("longpoll.timeout", "500ms");
