@@ -463,6 +463,10 @@ export interface HeraldOptions {
     window?: number;
     /** How often the `lag` event fires (ms) while there are new samples; 0 disables; default 60000. */
     reportInterval?: number;
+    /** Send live lag samples to the server (POST /connection/lag) for its metrics; default true. */
+    serverReport?: boolean;
+    /** How often samples are sent to the server (ms), at most 100 per report; default 30000. */
+    serverReportInterval?: number;
   };
   /** Transports in order of preference (names or factories); default ['websocket', 'sse', 'long-polling']. */
   transports?: Array<TransportName | TransportFactory>;

@@ -48,6 +48,8 @@ const PUBLISH_ENVELOPE_BYTES = 64;
 const HIDDEN_TIMER_SLACK_MS = 75_000;
 /** After starting from a remembered transport, the better ones are re-probed this soon (at most). */
 const REMEMBERED_REPROBE_MS = 30_000;
+/** Most lag samples sent in one report (the server's limit). */
+const LAG_REPORT_MAX = 100;
 const EVENTS = new Set(['state', 'error', 'lag', 'idle']);
 const OPTIONS = new Set([
   'token', 'WebSocket', 'EventSource', 'fetch', 'websocketPath', 'client', 'backoff', 'connectTimeout',
@@ -86,6 +88,8 @@ export class Herald {
   #idleAfter;
   #hiddenTimeout;
   #lagReportInterval;
+  #lagServerReport;
+  #lagServerInterval;
 
   // ---- connection ----
   /** The current state event (frozen). */
@@ -148,6 +152,9 @@ export class Herald {
   #lag;
   #lagTimer = null;
   #lagReported = 0;
+  /** Live lag samples (ms) not yet sent to the server (POST /connection/lag), at most 100. */
+  #lagPending = [];
+  #lagServerTimer = null;
 
   /** The internal interface subscriptions use (kept off the public surface). */
   #core;
@@ -197,6 +204,9 @@ export class Herald {
     const lag = options.lag ?? {};
     this.#lag = new LagStats(lag.window ?? 1000);
     this.#lagReportInterval = nonNegative(lag.reportInterval ?? 60_000, 'lag.reportInterval');
+    this.#lagServerReport = lag.serverReport ?? true;
+    if (typeof this.#lagServerReport !== 'boolean') throw new TypeError('lag.serverReport must be a boolean');
+    this.#lagServerInterval = positive(lag.serverReportInterval ?? 30_000, 'lag.serverReportInterval');
 
     const negotiation = negotiationOptions(options.negotiation);
     this.#openTimeout = negotiation.openTimeout;
@@ -277,6 +287,7 @@ export class Herald {
     this.#stopError = null;
     this.#attachEnv();
     this.#armLagReports();
+    this.#armLagServerReports();
     const { state } = this.#info;
     if (state === 'live' || state === 'connecting') return this;
     if (state === 'offline') this.#attempt = 0;
@@ -299,6 +310,9 @@ export class Herald {
     for (const w of this.#readyWaiters.splice(0)) w.reject(error);
     this.#detachEnv();
     this.#stopLagReports();
+    if (this.#lagServerTimer !== null) this.#clock.clearTimeout(this.#lagServerTimer);
+    this.#lagServerTimer = null;
+    this.#lagPending = [];
     if (this.#info.state !== 'offline' || this.#info.resume !== 'connect') {
       this.#goOffline({ reason: 'closed by the application', resume: 'connect' });
     }
@@ -1490,8 +1504,44 @@ export class Herald {
     const lag = this.#clock.now() - msg.ts;
     // Recovered publications waited for the reconnect: that is outage, not delivery lag.
     if (recovered) this.#counters.recoveredPublications++;
-    else this.#lag.add(lag);
+    else {
+      this.#lag.add(lag);
+      if (this.#lagServerReport && this.#lagPending.length < LAG_REPORT_MAX) this.#lagPending.push(lag);
+    }
     return lag;
+  }
+
+  /**
+   * Sends the lag samples gathered since the last report to the server (POST /connection/lag,
+   * feeding its herald_client_delivery_lag_seconds histogram) every `lag.serverReportInterval`:
+   * best effort, failures are ignored, nothing is sent when there are no new samples.
+   */
+  #armLagServerReports() {
+    if (this.#lagServerTimer !== null || !this.#lagServerReport || !this.#wanted) return;
+    this.#lagServerTimer = this.#clock.setTimeout(() => {
+      this.#lagServerTimer = null;
+      this.#sendLagReport();
+      this.#armLagServerReports();
+    }, this.#lagServerInterval);
+  }
+
+  #sendLagReport() {
+    const fetchFn = this.#ctx.fetch;
+    if (this.#lagPending.length === 0 || typeof fetchFn !== 'function') return;
+    const samples = this.#lagPending.map((ms) => Math.max(0, Math.round(ms)));
+    this.#lagPending = [];
+    try {
+      Promise.resolve(fetchFn(`${this.#ctx.url}/connection/lag`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ samples }),
+        credentials: 'include',
+        cache: 'no-store',
+        keepalive: true,
+      })).catch(() => {});
+    } catch {
+      // best effort
+    }
   }
 
   #armLagReports() {

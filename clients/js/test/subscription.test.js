@@ -306,3 +306,59 @@ test('lag: the lag event reports periodically while there are new samples', asyn
   assert.equal(reports.length, 1, 'no new samples, no report');
   t.h.herald.close();
 });
+
+test('lag: live samples are reported to the server every 30 s (POST /connection/lag), best effort', async () => {
+  const posts = [];
+  const fetch = async (url, init = {}) => {
+    if (url.endsWith('/connection/lag')) {
+      posts.push({ url, method: init.method, body: JSON.parse(init.body) });
+      if (posts.length === 2) throw new TypeError('fetch failed'); // ignored
+    }
+    return { ok: true, status: 204, headers: new Map(), json: async () => ({}), text: async () => '' };
+  };
+  const t = await subscribed('test:a', 0, { options: { fetch } });
+  const now = t.h.clock.nowMs;
+  for (let i = 1; i <= 3; i++) t.s.pub('test:a', i, {}, { ts: now - i * 10 }); // lag 10, 20, 30
+  await t.h.clock.advance(29_999);
+  assert.equal(posts.length, 0);
+  await t.h.clock.advance(1);
+  assert.deepEqual(posts, [{ url: 'https://herald.test/connection/lag', method: 'POST', body: { samples: [10, 20, 30] } }]);
+  await t.h.clock.advance(30_000);
+  assert.equal(posts.length, 1, 'nothing new, nothing sent');
+  t.h.herald.close();
+});
+
+test('lag: reports carry at most 100 samples, clamp negative lag to 0, survive failures and stop on close', async () => {
+  const posts = [];
+  const fetch = async (url, init = {}) => {
+    if (url.endsWith('/connection/lag')) {
+      posts.push(JSON.parse(init.body));
+      if (posts.length === 1) throw new TypeError('fetch failed'); // ignored
+    }
+    return { ok: true, status: 204, headers: new Map(), json: async () => ({}), text: async () => '' };
+  };
+  const t = await subscribed('test:a', 0, { options: { fetch, lag: { serverReportInterval: 1000 } } });
+  for (let i = 1; i <= 150; i++) t.s.pub('test:a', i, {}, { ts: t.h.clock.nowMs - 5 });
+  await t.h.clock.advance(1000);
+  assert.equal(posts.length, 1);
+  assert.equal(posts[0].samples.length, 100, 'at most 100 samples per report');
+  t.s.pub('test:a', 151, {}, { ts: t.h.clock.nowMs + 50 }); // client clock behind the server's
+  await t.h.clock.advance(1000);
+  assert.deepEqual(posts[1], { samples: [0] });
+  t.h.herald.close();
+  await t.h.clock.advance(5000);
+  assert.equal(posts.length, 2, 'no reports once closed');
+});
+
+test('lag: serverReport false sends nothing', async () => {
+  const posts = [];
+  const fetch = async (url) => {
+    if (url.endsWith('/connection/lag')) posts.push(url);
+    return { ok: true, status: 204, headers: new Map(), json: async () => ({}), text: async () => '' };
+  };
+  const t = await subscribed('test:a', 0, { options: { fetch, lag: { serverReport: false } } });
+  t.s.pub('test:a', 1, {}, { ts: t.h.clock.nowMs - 10 });
+  await t.h.clock.advance(120_000);
+  assert.deepEqual(posts, []);
+  t.h.herald.close();
+});

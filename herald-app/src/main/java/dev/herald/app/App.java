@@ -3,6 +3,8 @@ package dev.herald.app;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.herald.app.access.ChannelAccess;
 import dev.herald.app.activity.ActivityService;
+import dev.herald.app.admin.AdminStats;
+import dev.herald.app.cli.Cli;
 import dev.herald.app.db.Database;
 import dev.herald.app.events.ChangeLog;
 import dev.herald.app.events.OutboxRelay;
@@ -97,42 +99,29 @@ public final class App implements AutoCloseable {
   public static App start(Options o) {
     ConfigLoader.Loaded config = ConfigLoader.fromMap(o.file(), o.env(), AppConfig.DEFAULTS);
     Map<String, String> a = config.extra();
-    String url = a.get("app.db.url");
-    if (url.isBlank()) {
-      Path dir = Path.of(a.get("app.data-dir")).toAbsolutePath().normalize();
-      try {
-        Files.createDirectories(dir);
-      } catch (IOException e) {
-        throw new ConfigException(
-            List.of("app.data-dir: cannot create " + dir + ": " + e.getMessage()));
-      }
-      // WRITE_DELAY=0: a commit is on disk before the request returns, so a crash right after
-      // commit loses neither the change nor its outbox row.
-      url = "jdbc:h2:file:" + dir.resolve("herald") + ";WRITE_DELAY=0";
-    }
     int poolSize;
     Duration sessionTtl;
     Duration outboxInterval;
     Duration schedulerInterval;
+    Duration statsInterval;
     try {
       poolSize = Integer.parseInt(a.get("app.db.pool-size"));
       sessionTtl = ConfigLoader.parseDuration(a.get("app.session-ttl"));
       outboxInterval = ConfigLoader.parseDuration(a.get("app.outbox.interval"));
       schedulerInterval = ConfigLoader.parseDuration(a.get("app.scheduler.interval"));
+      statsInterval = ConfigLoader.parseDuration(a.get("app.admin.stats-interval"));
     } catch (RuntimeException e) {
       throw new ConfigException(
           List.of(
-              "app.db.pool-size, app.session-ttl, app.outbox.interval and app.scheduler.interval "
-                  + "must be a number and durations such as 12h or 1s: "
+              "app.db.pool-size, app.session-ttl, app.outbox.interval, app.scheduler.interval and"
+                  + " app.admin.stats-interval must be a number and durations such as 12h or 1s: "
                   + e.getMessage()));
     }
+    Logs.format(a.get("logging.format")); // validates
 
-    Database db = new Database(url, a.get("app.db.user"), a.get("app.db.password"), poolSize);
+    Database db = openDatabase(a);
     int ran = db.migrate();
-    log.info(
-        "database {} ready ({} migrations applied)",
-        url.replaceAll("password=[^;&]*", "password=****"),
-        ran);
+    log.info("database {} ready ({} migrations applied)", maskedUrl(db.url()), ran);
     ObjectMapper json = Json.mapper();
     Clock clock = o.clock();
     ChangeLog changes = new ChangeLog(json, clock);
@@ -142,6 +131,8 @@ public final class App implements AutoCloseable {
         new ProjectService(db, changes, activities, notifications, o.publisher(), clock);
     UserRepository users = new UserRepository(db, new PasswordHasher(), clock);
     SessionStore sessions = new SessionStore(db, clock, sessionTtl);
+    Herald[] holder = new Herald[1];
+    AdminStats adminStats = new AdminStats(db, () -> holder[0]);
     boolean seeded = Boolean.parseBoolean(a.get("app.demo-users")) && Seed.run(users, projects);
     int repaired = projects.repairInterruptedPublishing();
     if (repaired > 0) {
@@ -158,7 +149,6 @@ public final class App implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
-    Herald[] holder = new Herald[1];
     OutboxRelay relay =
         new OutboxRelay(
             db,
@@ -166,10 +156,19 @@ public final class App implements AutoCloseable {
             (channel, payload) -> holder[0].publish(channel, payload),
             outboxInterval.toMillis());
     ApiRouter api =
-        new ApiRouter(db, users, sessions, projects, activities, notifications, relay, json);
+        new ApiRouter(
+            db,
+            users,
+            sessions,
+            projects,
+            activities,
+            notifications,
+            relay,
+            json,
+            adminStats::snapshot);
     Herald herald =
         Herald.builder(config.herald())
-            .authenticator(new SessionAuthenticator(sessions, blocking))
+            .authenticator(new SessionAuthenticator(sessions, blocking, adminStats::connected))
             .authorizer(new ChannelAccess(db, blocking))
             .routes(
                 router -> {
@@ -215,6 +214,24 @@ public final class App implements AutoCloseable {
         1,
         60,
         TimeUnit.MINUTES);
+    boolean adminNamespace =
+        config.herald().namespaces().stream().anyMatch(n -> n.name().equals("admin"));
+    if (adminNamespace && !statsInterval.isZero()) {
+      timers.scheduleWithFixedDelay(
+          () -> {
+            try {
+              herald.publish(AdminStats.CHANNEL, json.writeValueAsString(adminStats.snapshot()));
+            } catch (Exception e) {
+              log.warn("admin stats snapshot failed: {}", e.toString());
+            }
+          },
+          statsInterval.toMillis(),
+          statsInterval.toMillis(),
+          TimeUnit.MILLISECONDS);
+    } else {
+      log.info(
+          "admin console: no live refresh (namespace 'admin' is not configured); the page polls");
+    }
     return new App(db, herald, relay, blocking, timers, users, projects, seeded);
   }
 
@@ -252,67 +269,72 @@ public final class App implements AutoCloseable {
     db.close();
   }
 
+  /**
+   * Kept for {@code java -cp herald-app.jar dev.herald.app.App}: the command line, see {@link Cli}.
+   */
   public static void main(String[] args) {
-    Path configFile = null;
-    boolean print = false;
-    for (int i = 0; i < args.length; i++) {
-      switch (args[i]) {
-        case "--config" -> {
-          if (i + 1 >= args.length || !Files.isRegularFile(Path.of(args[i + 1]))) {
-            fail("--config needs an existing file");
-          }
-          configFile = Path.of(args[++i]);
-        }
-        case "--print-config" -> print = true;
-        case "-h", "--help" -> {
-          System.out.println(
-              "usage: java -jar herald-app.jar [--config FILE] [--print-config]\n"
-                  + "  Without --config: embedded defaults (H2 in ./data, demo users, http://127.0.0.1:8080/).\n"
-                  + "  HERALD_* environment variables override keys; see docs/configuration.md.");
-          return;
-        }
-        default -> fail("unknown argument '" + args[i] + "' (try --help)");
+    Cli.main(args);
+  }
+
+  /**
+   * The database the configuration names: {@code app.db.url}, or an H2 file under {@code
+   * app.data-dir} (created if needed) when the URL is blank.
+   */
+  public static Database openDatabase(Map<String, String> a) {
+    String url = a.get("app.db.url");
+    if (url.isBlank()) {
+      Path dir = Path.of(a.get("app.data-dir")).toAbsolutePath().normalize();
+      try {
+        Files.createDirectories(dir);
+      } catch (IOException e) {
+        throw new ConfigException(
+            List.of("app.data-dir: cannot create " + dir + ": " + e.getMessage()));
       }
+      // WRITE_DELAY=0: a commit is on disk before the request returns, so a crash right after
+      // commit loses neither the change nor its outbox row.
+      url = "jdbc:h2:file:" + dir.resolve("herald") + ";WRITE_DELAY=0";
     }
-    Map<String, String> file = configFile == null ? defaults() : ConfigLoader.readFile(configFile);
-    if (print) {
-      Map<String, String> merged =
-          new LinkedHashMap<>(ConfigLoader.describe(file, System.getenv(), true));
-      ConfigLoader.fromMap(file, System.getenv(), AppConfig.DEFAULTS)
-          .extra()
-          .forEach((k, v) -> merged.put(k, k.endsWith("password") && !v.isEmpty() ? "****" : v));
-      merged.forEach((k, v) -> System.out.println(k + "=" + v));
-      return;
-    }
-    App app;
+    int poolSize;
     try {
-      app =
-          start(
-              new Options(
-                  file,
-                  System.getenv(),
-                  Clock.systemUTC(),
-                  ContentPublisher.alwaysSucceeds(),
-                  true));
-    } catch (ConfigException e) {
-      fail(e.getMessage());
-      return;
+      poolSize = Integer.parseInt(a.get("app.db.pool-size"));
+    } catch (NumberFormatException e) {
+      throw new ConfigException(
+          List.of("app.db.pool-size: '" + a.get("app.db.pool-size") + "' is not a number"));
     }
-    Runtime.getRuntime().addShutdownHook(new Thread(app::close, "herald-app-shutdown"));
-    String host =
-        app.herald.config().host().equals("0.0.0.0") ? "localhost" : app.herald.config().host();
+    return new Database(url, a.get("app.db.user"), a.get("app.db.password"), poolSize);
+  }
+
+  /** A JDBC URL fit for logs: passwords in it masked. */
+  public static String maskedUrl(String url) {
+    return url.replaceAll("(?i)password=[^;&]*", "password=****");
+  }
+
+  /** What the command line prints once the app runs: URL and demo logins. */
+  public String banner() {
+    String host = herald.config().host().equals("0.0.0.0") ? "localhost" : herald.config().host();
     StringBuilder b =
         new StringBuilder(
-            "\n  Herald reference app is running: http://" + host + ":" + app.port() + "/\n");
-    if (app.seeded || !app.users.all().isEmpty() && app.users.find("alice").isPresent()) {
+            "\n  Herald reference app is running: http://" + host + ":" + port() + "/\n");
+    if (hasDemoUsers()) {
       b.append("  Demo logins (password '").append(Seed.PASSWORD).append("'): ");
       b.append(String.join(", ", Seed.USERS.keySet())).append(" (carol is an admin)\n");
     }
     b.append("  Stop with Ctrl+C.\n");
-    System.out.println(b);
+    return b.toString();
   }
 
-  static Map<String, String> defaults() {
+  /** Whether the demo users are there (the banner lists them). */
+  public boolean hasDemoUsers() {
+    return seeded || users.find("alice").isPresent();
+  }
+
+  public static String version() {
+    String v = App.class.getPackage().getImplementationVersion();
+    return v == null ? "dev" : v;
+  }
+
+  /** The embedded defaults (app-default.properties) used when no --config is given. */
+  public static Map<String, String> defaults() {
     Properties p = new Properties();
     try (InputStream in = App.class.getResourceAsStream("/app-default.properties")) {
       p.load(in);
@@ -322,10 +344,5 @@ public final class App implements AutoCloseable {
     Map<String, String> m = new LinkedHashMap<>();
     p.stringPropertyNames().forEach(k -> m.put(k, p.getProperty(k).trim()));
     return m;
-  }
-
-  private static void fail(String message) {
-    System.err.println("herald-app: " + message);
-    System.exit(2);
   }
 }

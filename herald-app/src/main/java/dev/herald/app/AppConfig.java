@@ -4,8 +4,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** The app's own configuration keys (beside Herald's), with defaults. See docs/configuration.md. */
-final class AppConfig {
-  static final Map<String, String> DEFAULTS = new LinkedHashMap<>();
+public final class AppConfig {
+  public static final Map<String, String> DEFAULTS = new LinkedHashMap<>();
 
   static {
     DEFAULTS.put("app.data-dir", "./data");
@@ -18,6 +18,8 @@ final class AppConfig {
     DEFAULTS.put("app.outbox.enabled", "true");
     DEFAULTS.put("app.outbox.interval", "1s");
     DEFAULTS.put("app.scheduler.interval", "1s");
+    DEFAULTS.put("app.admin.stats-interval", "2s");
+    DEFAULTS.put("logging.format", "text");
   }
 
   private AppConfig() {}

@@ -6,6 +6,7 @@ import { startBell, stopBell } from './bell.js';
 import { loginView } from './login.js';
 import { projectsView } from './projects.js';
 import { projectView } from './project.js';
+import { adminView } from './admin.js';
 
 const state = { me: null, users: new Map(), view: null };
 
@@ -28,6 +29,7 @@ async function signedIn(me) {
   state.users = new Map(users.map((u) => [u.id, u.displayName]));
   $('#me').textContent = me.user.displayName;
   $('#session-controls').hidden = false;
+  $('#admin-link').hidden = me.user.role !== 'admin';
   startLive();
   startBell(state);
   if (!location.hash || location.hash === '#/login') location.hash = '#/projects';
@@ -41,6 +43,7 @@ function showLogin() {
   state.view = null;
   state.me = null;
   $('#session-controls').hidden = true;
+  $('#admin-link').hidden = true;
   const main = clear($('#main'));
   main.append(loginView(async (me) => {
     await signedIn(me);
@@ -68,7 +71,8 @@ function route() {
   }
   state.view?.dispose?.();
   const main = clear($('#main'));
-  state.view = m ? projectView(main, Number(m[1]), state) : projectsView(main, state);
+  if (location.hash.startsWith('#/admin')) state.view = adminView(main, state);
+  else state.view = m ? projectView(main, Number(m[1]), state) : projectsView(main, state);
   main.focus({ preventScroll: true });
 }
 

@@ -133,6 +133,8 @@ class AuthorizationIT extends AppTestBase {
     c.add(new Call("POST", "/api/logout", "/api/logout", null, Scope.OWN, 204));
     c.add(new Call("GET", "/api/me", "/api/me", null, Scope.OWN, 200));
     c.add(new Call("GET", "/api/users", "/api/users?q=b", null, Scope.OWN, 200));
+    // the admin console's data: admins only (AdminIT covers the admin side)
+    c.add(new Call("GET", "/api/admin/stats", "/api/admin/stats", null, Scope.OWN, 403));
     c.add(new Call("GET", "/api/projects", "/api/projects", null, Scope.OWN, 200));
     c.add(
         new Call(

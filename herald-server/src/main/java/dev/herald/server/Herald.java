@@ -18,6 +18,8 @@ import dev.herald.server.fallback.UpgradeDiagnostics;
 import dev.herald.server.http.HttpErrors;
 import dev.herald.server.http.OriginPolicy;
 import dev.herald.server.http.PublishHandler;
+import dev.herald.server.metrics.HeraldMetrics;
+import dev.herald.server.metrics.HttpMetricsHandler;
 import dev.herald.server.websocket.WebSocketEndpoint;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -28,9 +30,14 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.StaticHandler;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,6 +65,7 @@ public final class Herald implements AutoCloseable {
   private HttpServer server;
   private UpgradeDiagnostics diagnostics;
   private FallbackEndpoints fallback;
+  private HeraldMetrics metrics;
 
   private Herald(Builder b) {
     this.config = b.config;
@@ -96,15 +104,40 @@ public final class Herald implements AutoCloseable {
             .broker(builder.broker)
             .presenceStore(builder.presence)
             .scheduler(builder.scheduler);
+    if (config.metrics().enabled()) {
+      metrics = new HeraldMetrics().bindJvm();
+      hb.metrics(metrics);
+    }
     hub = hb.build();
+    diagnostics = new UpgradeDiagnostics();
+    if (metrics != null) {
+      metrics.bindHub(hub).bindBroker(hub::brokerHealthy).bindDiagnostics(diagnostics);
+    }
 
     Router router = Router.router(vertx);
+    if (metrics != null) {
+      router.route().order(-1000).handler(new HttpMetricsHandler(metrics.registry()));
+      HeraldMetrics m = metrics;
+      router
+          .get(config.metrics().path())
+          .handler(
+              ctx ->
+                  ctx.response()
+                      .putHeader(
+                          HttpHeaders.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")
+                      .end(m.scrape()));
+    }
     OriginPolicy origins = new OriginPolicy(config.allowedOrigins());
     WebSocketEndpoint ws = new WebSocketEndpoint(vertx, hub, origins, config.websocketEnabled());
     router.get(config.websocketPath()).handler(ws::handle);
-    diagnostics = new UpgradeDiagnostics();
-    new FallbackEndpoints(vertx, hub, config, origins, new ApiKeys(config.apiKeys()), diagnostics)
-        .install(router);
+    FallbackEndpoints endpoints =
+        new FallbackEndpoints(
+            vertx, hub, config, origins, new ApiKeys(config.apiKeys()), diagnostics);
+    if (metrics != null) {
+      endpoints.lagSink(metrics::clientLag);
+    }
+    endpoints.install(router);
+    fallback = endpoints; // stop() waits for HTTP sessions to take their disconnect
     PublishHandler publish = new PublishHandler(hub, new ApiKeys(config.apiKeys()));
     router
         .post("/api/v1/publish")
@@ -115,11 +148,8 @@ public final class Herald implements AutoCloseable {
         .get("/health/ready")
         .handler(
             ctx -> {
-              if (hub.accepting()) {
-                json(ctx, 200, "{\"status\":\"ready\"}");
-              } else {
-                json(ctx, 503, "{\"status\":\"draining\"}");
-              }
+              Readiness r = readiness();
+              json(ctx, r.ready() ? 200 : 503, r.json());
             });
     // The browser client, at a stable path so pages can import it without a build step.
     router
@@ -176,6 +206,10 @@ public final class Herald implements AutoCloseable {
                 Vertx failed = vertx;
                 vertx = null;
                 hub.close();
+                if (metrics != null) {
+                  metrics.close();
+                  metrics = null;
+                }
                 failed.close();
                 started.completeExceptionally(ar.cause());
               }
@@ -194,6 +228,60 @@ public final class Herald implements AutoCloseable {
 
   public HeraldConfig config() {
     return config;
+  }
+
+  /**
+   * The metrics registry (Prometheus), for the application to add its own meters; null when
+   * metrics.enabled is false or before start.
+   */
+  public io.micrometer.prometheusmetrics.PrometheusMeterRegistry meterRegistry() {
+    HeraldMetrics m = metrics;
+    return m == null ? null : m.registry();
+  }
+
+  /** Result of the readiness checks: ready, and each check's state. */
+  public record Readiness(boolean draining, Map<String, Boolean> checks) {
+    public boolean ready() {
+      return !draining && !checks.containsValue(Boolean.FALSE);
+    }
+
+    /** {@code {"status":"ready"|"draining"|"unavailable","checks":{...},"failed":[...]}}. */
+    public String json() {
+      io.vertx.core.json.JsonObject c = new io.vertx.core.json.JsonObject();
+      io.vertx.core.json.JsonArray failed = new io.vertx.core.json.JsonArray();
+      checks.forEach(
+          (k, v) -> {
+            c.put(k, v ? "up" : "down");
+            if (!v) {
+              failed.add(k);
+            }
+          });
+      return new io.vertx.core.json.JsonObject()
+          .put("status", draining ? "draining" : ready() ? "ready" : "unavailable")
+          .put("checks", c)
+          .put("failed", failed)
+          .encode();
+    }
+  }
+
+  /**
+   * Whether this node should receive traffic: not draining, the broker healthy and every readiness
+   * check added with {@link Builder#readinessCheck} passing (a check that throws counts as down).
+   */
+  public Readiness readiness() {
+    Map<String, Boolean> checks = new LinkedHashMap<>();
+    checks.put("broker", hub.brokerHealthy());
+    for (Map.Entry<String, Supplier<Boolean>> e : builder.readinessChecks) {
+      boolean ok;
+      try {
+        ok = Boolean.TRUE.equals(e.getValue().get());
+      } catch (RuntimeException ex) {
+        log.warn("readiness check {} failed", e.getKey(), ex);
+        ok = false;
+      }
+      checks.put(e.getKey(), ok);
+    }
+    return new Readiness(!hub.accepting(), checks);
   }
 
   /** What clients reported about transports that failed them. */
@@ -241,6 +329,9 @@ public final class Herald implements AutoCloseable {
                 .onComplete(
                     ar -> {
                       hub.close();
+                      if (metrics != null) {
+                        metrics.close();
+                      }
                       done.complete(null);
                     });
           }
@@ -269,6 +360,7 @@ public final class Herald implements AutoCloseable {
     private PresenceStore presence;
     private Scheduler scheduler;
     private Consumer<Router> routes;
+    private final List<Map.Entry<String, Supplier<Boolean>>> readinessChecks = new ArrayList<>();
 
     private Builder(HeraldConfig config) {
       this.config = Objects.requireNonNull(config);
@@ -305,6 +397,16 @@ public final class Herald implements AutoCloseable {
     /** Adds the application's own HTTP routes to the server's router. */
     public Builder routes(Consumer<Router> v) {
       routes = v;
+      return this;
+    }
+
+    /**
+     * A dependency this node needs to serve (a database, an upstream service): while {@code check}
+     * returns false (or throws), {@code GET /health/ready} answers 503 and names it. Checks run on
+     * each readiness request, on the event loop: they must be quick and must not block.
+     */
+    public Builder readinessCheck(String name, Supplier<Boolean> check) {
+      readinessChecks.add(Map.entry(Objects.requireNonNull(name), Objects.requireNonNull(check)));
       return this;
     }
 

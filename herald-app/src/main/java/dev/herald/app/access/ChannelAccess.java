@@ -15,7 +15,8 @@ import java.util.concurrent.Executor;
  * Real-time channel rules, the same as the REST API's: {@code project:<id>} for those who may see
  * the project (subscribe and presence; clients never publish there, the namespace forbids it);
  * {@code user:<id>:...} only for that user (enforced by the personal namespace before this runs).
- * Lookups run on a worker executor.
+ * {@code admin:...} (the admin console's live stats) only for admins, subscribe only. Lookups run
+ * on a worker executor.
  */
 public final class ChannelAccess implements ChannelAuthorizer {
   private final Database db;
@@ -31,6 +32,16 @@ public final class ChannelAccess implements ChannelAuthorizer {
       Principal principal, ChannelAction action, ChannelName channel) {
     if (channel.namespace().equals("user")) {
       return CompletableFuture.completedFuture(true);
+    }
+    if (channel.namespace().equals("admin")) {
+      if (action != ChannelAction.SUBSCRIBE) {
+        return CompletableFuture.completedFuture(false);
+      }
+      return CompletableFuture.supplyAsync(
+          () ->
+              db.read(
+                  h -> UserRepository.find(h, principal.userId()).map(User::isAdmin).orElse(false)),
+          blocking);
     }
     if (!channel.namespace().equals("project") || action == ChannelAction.PUBLISH) {
       return CompletableFuture.completedFuture(false);

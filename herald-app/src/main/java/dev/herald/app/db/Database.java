@@ -19,6 +19,7 @@ public final class Database implements AutoCloseable {
   private final HikariDataSource pool;
   private final Jdbi jdbi;
   private final boolean postgres;
+  private final String url;
 
   public Database(String url, String user, String password, int maxPoolSize) {
     HikariConfig c = new HikariConfig();
@@ -30,16 +31,22 @@ public final class Database implements AutoCloseable {
     this.pool = new HikariDataSource(c);
     this.jdbi = Jdbi.create(pool);
     this.postgres = url.startsWith("jdbc:postgresql:");
+    this.url = url;
   }
 
   /** Applies pending migrations; returns how many ran. */
   public int migrate() {
-    return Flyway.configure()
-        .dataSource(pool)
-        .locations("classpath:db/migration")
-        .load()
-        .migrate()
-        .migrationsExecuted;
+    return migrateWithResult().migrationsExecuted;
+  }
+
+  /** Applies pending migrations; returns Flyway's account of what ran. */
+  public org.flywaydb.core.api.output.MigrateResult migrateWithResult() {
+    return Flyway.configure().dataSource(pool).locations("classpath:db/migration").load().migrate();
+  }
+
+  /** The JDBC URL (may hold a password: mask before logging). */
+  public String url() {
+    return url;
   }
 
   /** Reads in a transaction (no write lock). */

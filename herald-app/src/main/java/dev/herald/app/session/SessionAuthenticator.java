@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import java.util.function.Consumer;
 
 /**
  * Authenticates real-time connections with the app's session cookie, so a logged-in page connects
@@ -20,10 +21,18 @@ public final class SessionAuthenticator implements Authenticator {
   private final SessionStore sessions;
   private final Executor blocking;
   private final JsonCodec codec = new JsonCodec();
+  private final Consumer<String> onConnect;
 
   public SessionAuthenticator(SessionStore sessions, Executor blocking) {
+    this(sessions, blocking, t -> {});
+  }
+
+  /** {@code onConnect} receives the transport name of each authenticated connection. */
+  public SessionAuthenticator(
+      SessionStore sessions, Executor blocking, Consumer<String> onConnect) {
     this.sessions = sessions;
     this.blocking = blocking;
+    this.onConnect = onConnect;
   }
 
   @Override
@@ -37,6 +46,7 @@ public final class SessionAuthenticator implements Authenticator {
                     new AuthenticationException("not logged in (no valid session cookie)", false));
               }
               SessionStore.Session s = found.get();
+              onConnect.accept(request.transport());
               try {
                 String info =
                     codec.mapper().writeValueAsString(Map.of("name", s.user().displayName()));

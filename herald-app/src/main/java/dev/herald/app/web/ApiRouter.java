@@ -23,8 +23,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 /**
  * The JSON REST API under {@code /api} (docs/api.md). Handlers run on worker threads (JDBC blocks).
@@ -34,6 +37,14 @@ import org.slf4j.LoggerFactory;
  */
 public final class ApiRouter {
   private static final Logger log = LoggerFactory.getLogger(ApiRouter.class);
+  private static final Logger access = LoggerFactory.getLogger("dev.herald.app.access");
+
+  /** MDC key (and routing-context key) of the current API request's id. */
+  public static final String REQUEST_ID = "requestId";
+
+  private static final AtomicLong REQUEST_IDS = new AtomicLong();
+  private static final String NODE_SALT =
+      Long.toHexString(new java.security.SecureRandom().nextInt() & 0xffffffL);
   public static final String CSRF_HEADER = "X-CSRF-Token";
   private static final int MAX_BODY = 64 * 1024;
 
@@ -48,6 +59,7 @@ public final class ApiRouter {
   private final NotificationService notifications;
   private final OutboxRelay relay;
   private final ObjectMapper json;
+  private final Supplier<Object> adminStats;
 
   public ApiRouter(
       Database db,
@@ -57,7 +69,8 @@ public final class ApiRouter {
       ActivityService activities,
       NotificationService notifications,
       OutboxRelay relay,
-      ObjectMapper json) {
+      ObjectMapper json,
+      Supplier<Object> adminStats) {
     this.db = db;
     this.users = users;
     this.sessions = sessions;
@@ -66,6 +79,7 @@ public final class ApiRouter {
     this.notifications = notifications;
     this.relay = relay;
     this.json = json;
+    this.adminStats = adminStats;
   }
 
   @FunctionalInterface
@@ -77,6 +91,7 @@ public final class ApiRouter {
   record Status(int code, Object body) {}
 
   public void install(Router router) {
+    router.route("/api/*").handler(ApiRouter::requestId);
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY));
 
     open(router.post("/api/login"), this::login);
@@ -207,6 +222,15 @@ public final class ApiRouter {
           return new Status(204, null);
         });
 
+    api(
+        router.get("/api/admin/stats"),
+        r -> {
+          if (!r.user().isAdmin()) {
+            throw ApiException.forbidden("The admin console is for administrators only.");
+          }
+          return adminStats.get();
+        });
+
     router
         .route("/api/*")
         .last()
@@ -306,41 +330,82 @@ public final class ApiRouter {
 
   // ---------------------------------------------------------------- plumbing
 
+  /**
+   * Gives every API request an id: in the {@code X-Request-Id} response header, in the MDC (key
+   * {@code requestId}) while its handler runs, and in the access log line written when it ends.
+   * Only method, path (no query string), status and duration are logged: never bodies, cookies or
+   * headers.
+   */
+  private static void requestId(RoutingContext ctx) {
+    String id = Long.toHexString(REQUEST_IDS.incrementAndGet()) + "-" + NODE_SALT;
+    long start = System.nanoTime();
+    ctx.put(REQUEST_ID, id);
+    ctx.response().putHeader("X-Request-Id", id);
+    String method = ctx.request().method().name();
+    String path = ctx.request().path();
+    ctx.addEndHandler(
+        v -> {
+          MDC.put(REQUEST_ID, id);
+          try {
+            access.info(
+                "{} {} -> {} ({} ms)",
+                method,
+                path,
+                ctx.response().getStatusCode(),
+                (System.nanoTime() - start) / 1_000_000);
+          } finally {
+            MDC.remove(REQUEST_ID);
+          }
+        });
+    ctx.next();
+  }
+
+  /** Runs a blocking handler with the request id in the MDC. */
+  private static void withRequestId(RoutingContext ctx, Runnable r) {
+    String id = ctx.get(REQUEST_ID);
+    if (id != null) {
+      MDC.put(REQUEST_ID, id);
+    }
+    try {
+      r.run();
+    } finally {
+      MDC.remove(REQUEST_ID);
+    }
+  }
+
   /** A route that needs no session (login). */
   private void open(Route route, Action action) {
-    route.blockingHandler(ctx -> run(ctx, null, action), false);
+    route.blockingHandler(ctx -> withRequestId(ctx, () -> run(ctx, null, action)), false);
   }
 
   /** A route that needs a session, and a CSRF token when it changes state. */
   private void api(Route route, Action action) {
-    route.blockingHandler(
-        ctx -> {
-          Cookie cookie = ctx.request().getCookie(SessionStore.COOKIE);
-          Optional<SessionStore.Session> session =
-              cookie == null ? Optional.empty() : sessions.find(cookie.getValue());
-          if (session.isEmpty()) {
-            error(ctx, ApiException.unauthorized());
-            return;
-          }
-          HttpMethod m = ctx.request().method();
-          boolean changes =
-              !(m.equals(HttpMethod.GET)
-                  || m.equals(HttpMethod.HEAD)
-                  || m.equals(HttpMethod.OPTIONS));
-          if (changes && !session.get().csrfToken().equals(ctx.request().getHeader(CSRF_HEADER))) {
-            error(
-                ctx,
-                new ApiException(
-                    403, "csrf_failed", "Missing or wrong " + CSRF_HEADER + " header.", null));
-            return;
-          }
-          ctx.put("session", session.get());
-          run(ctx, session.get().user(), action);
-          if (changes) {
-            relay.wake();
-          }
-        },
-        false);
+    route.blockingHandler(ctx -> withRequestId(ctx, () -> authenticated(ctx, action)), false);
+  }
+
+  private void authenticated(RoutingContext ctx, Action action) {
+    Cookie cookie = ctx.request().getCookie(SessionStore.COOKIE);
+    Optional<SessionStore.Session> session =
+        cookie == null ? Optional.empty() : sessions.find(cookie.getValue());
+    if (session.isEmpty()) {
+      error(ctx, ApiException.unauthorized());
+      return;
+    }
+    HttpMethod m = ctx.request().method();
+    boolean changes =
+        !(m.equals(HttpMethod.GET) || m.equals(HttpMethod.HEAD) || m.equals(HttpMethod.OPTIONS));
+    if (changes && !session.get().csrfToken().equals(ctx.request().getHeader(CSRF_HEADER))) {
+      error(
+          ctx,
+          new ApiException(
+              403, "csrf_failed", "Missing or wrong " + CSRF_HEADER + " header.", null));
+      return;
+    }
+    ctx.put("session", session.get());
+    run(ctx, session.get().user(), action);
+    if (changes) {
+      relay.wake();
+    }
   }
 
   private void run(RoutingContext ctx, User user, Action action) {

@@ -35,7 +35,10 @@ public final class TestApp implements AutoCloseable {
     m.put("app.demo-users", "false");
     m.put("app.outbox.interval", "200ms");
     m.put("app.scheduler.interval", "200ms");
-    m.put("namespaces", "project,user");
+    m.put("namespaces", "project,user,admin");
+    m.put("namespace.admin.history-size", "0");
+    m.put("namespace.admin.presence", "false");
+    m.put("namespace.admin.join-leave", "false");
     m.put("namespace.user.personal", "true");
     m.put("namespace.user.presence", "false");
     m.put("namespace.user.join-leave", "false");

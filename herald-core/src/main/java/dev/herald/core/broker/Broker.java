@@ -57,4 +57,12 @@ public interface Broker extends AutoCloseable {
 
   @Override
   void close();
+
+  /**
+   * Whether the broker can currently do its job (e.g. its connection to Redis is up). Used for the
+   * readiness endpoint and the broker health metric; the in-process broker is always healthy.
+   */
+  default boolean healthy() {
+    return true;
+  }
 }

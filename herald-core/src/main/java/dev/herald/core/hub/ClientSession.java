@@ -97,7 +97,13 @@ public final class ClientSession {
     this.context = context;
     this.clientId = clientId;
     this.outbox =
-        new Outbox(transport, config.outboxMaxBytes(), config.maxBatchBytes(), this::onOverflow);
+        new Outbox(
+            transport,
+            config.outboxMaxBytes(),
+            config.maxBatchBytes(),
+            this::onOverflow,
+            hub.scheduler(),
+            hub.metrics());
     this.lastInboundMillis = hub.scheduler().nowMillis();
   }
 
@@ -136,6 +142,11 @@ public final class ClientSession {
 
   public int subscriptionCount() {
     return subscriptions.size();
+  }
+
+  /** Bytes waiting in this connection's outbound queue. */
+  long queuedBytes() {
+    return outbox.queuedBytes();
   }
 
   // ------------------------------------------------------------------ transport -> session
@@ -188,9 +199,11 @@ public final class ClientSession {
     if (state == State.CLOSED) {
       return;
     }
+    boolean wasConnected = state == State.CONNECTED;
     state = State.CLOSED;
     outbox.close();
     release();
+    hub.metrics().disconnected(transport.transport(), wasConnected, 0, "transport_closed");
   }
 
   /** Ends the connection with a close code; safe from any thread. */
@@ -344,6 +357,7 @@ public final class ClientSession {
                       config.pongTimeout().toMillis(),
                       config.maxMessageBytes())));
           hub.connected(this);
+          hub.metrics().connected(transport.transport());
           return null;
         },
         executor);
@@ -421,6 +435,13 @@ public final class ClientSession {
         ok = true;
       }
     }
+    hub.metrics()
+        .recovery(
+            since == null
+                ? HubMetrics.Recovery.NOT_REQUESTED
+                : ok ? HubMetrics.Recovery.RECOVERED : HubMetrics.Recovery.NOT_RECOVERED);
+    hub.metrics().subscribed();
+    sub.counted(true);
     StreamPosition start = ok ? since : top;
     Reply reply =
         Reply.ok(
@@ -455,6 +476,9 @@ public final class ClientSession {
 
   private CompletableFuture<Void> leave(Subscription sub) {
     hub.registry().remove(sub);
+    if (sub.counted()) {
+      hub.metrics().unsubscribed();
+    }
     if (!sub.namespace().presence() || !sub.joined()) {
       return done(); // never announced: nothing to take back
     }
@@ -616,6 +640,7 @@ public final class ClientSession {
     if (state == State.CLOSED) {
       return;
     }
+    boolean wasConnected = state == State.CONNECTED;
     state = State.CLOSED;
     if (outbox.overflowed()) {
       outbox.clear();
@@ -630,6 +655,12 @@ public final class ClientSession {
                 new ServerMessage.Disconnect(code.code(), text, code.reconnect(), retryMillis))));
     transport.close(code.code(), closeReason(text, retryMillis));
     release();
+    hub.metrics()
+        .disconnected(
+            transport.transport(),
+            wasConnected,
+            code.code(),
+            code.name().toLowerCase(java.util.Locale.ROOT));
   }
 
   /** WebSocket close reasons are limited to 123 bytes. */

@@ -57,6 +57,7 @@ public final class Hub implements AutoCloseable {
   private final boolean ownsScheduler;
   private final JsonCodec codec;
   private final SubscriberRegistry registry;
+  private final HubMetrics metrics;
   private final Set<ClientSession> sessions = ConcurrentHashMap.newKeySet();
   private final SecureRandom random = new SecureRandom();
   private final LongAdder publications = new LongAdder();
@@ -75,6 +76,7 @@ public final class Hub implements AutoCloseable {
     this.authorizer = b.authorizer == null ? ChannelAuthorizer.namespaceRulesOnly() : b.authorizer;
     this.codec = b.codec == null ? new JsonCodec() : b.codec;
     this.registry = new SubscriberRegistry(broker);
+    this.metrics = b.metrics == null ? HubMetrics.NONE : b.metrics;
     broker.start(new FanOut());
   }
 
@@ -164,6 +166,33 @@ public final class Hub implements AutoCloseable {
         slowConsumers.sum());
   }
 
+  /**
+   * Bytes queued in outboxes right now: the sum over all connections and the largest single one.
+   * Walks every session, so meant for metrics scrapes, not hot paths.
+   */
+  public QueueStats outboxStats() {
+    long sum = 0;
+    long max = 0;
+    for (ClientSession s : sessions) {
+      long b = s.queuedBytes();
+      sum += b;
+      max = Math.max(max, b);
+    }
+    return new QueueStats(sum, max);
+  }
+
+  /** Outbound queue sizes, see {@link #outboxStats()}. */
+  public record QueueStats(long totalBytes, long maxBytes) {}
+
+  /** Whether the broker reports itself healthy (always true for the in-memory broker). */
+  public boolean brokerHealthy() {
+    try {
+      return broker.healthy();
+    } catch (RuntimeException e) {
+      return false;
+    }
+  }
+
   public HubConfig config() {
     return config;
   }
@@ -197,6 +226,10 @@ public final class Hub implements AutoCloseable {
 
   Broker broker() {
     return broker;
+  }
+
+  HubMetrics metrics() {
+    return metrics;
   }
 
   PresenceStore presence() {
@@ -251,6 +284,7 @@ public final class Hub implements AutoCloseable {
 
   void slowConsumer(ClientSession s) {
     slowConsumers.increment();
+    metrics.slowConsumer(s.transportName());
   }
 
   private static HubException denied(ChannelAction action, ChannelName channel) {
@@ -282,15 +316,17 @@ public final class Hub implements AutoCloseable {
     @Override
     public void onPublication(Pub pub) {
       publications.increment();
+      metrics.published();
       Subscription[] members = registry.members(pub.channel());
       if (members.length == 0) {
         return;
       }
-      OutboundMessage message = new OutboundMessage(codec.encode(pub));
+      OutboundMessage message = new OutboundMessage(codec.encode(pub), pub.ts());
       for (Subscription s : members) {
         s.deliver(pub, message);
       }
       deliveries.add(members.length);
+      metrics.delivered(members.length);
     }
 
     @Override
@@ -316,6 +352,7 @@ public final class Hub implements AutoCloseable {
     private ChannelAuthorizer authorizer;
     private Scheduler scheduler;
     private JsonCodec codec;
+    private HubMetrics metrics;
 
     public Builder config(HubConfig v) {
       config = Objects.requireNonNull(v);
@@ -361,6 +398,12 @@ public final class Hub implements AutoCloseable {
 
     public Builder codec(JsonCodec v) {
       codec = v;
+      return this;
+    }
+
+    /** Where the hub reports what it does; defaults to {@link HubMetrics#NONE}. */
+    public Builder metrics(HubMetrics v) {
+      metrics = v;
       return this;
     }
 

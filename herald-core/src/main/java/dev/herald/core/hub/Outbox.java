@@ -1,5 +1,6 @@
 package dev.herald.core.hub;
 
+import dev.herald.core.time.Scheduler;
 import dev.herald.core.transport.OutboundMessage;
 import dev.herald.core.transport.TransportConnection;
 import java.util.ArrayList;
@@ -20,6 +21,8 @@ final class Outbox {
   private final long maxBytes;
   private final int maxBatchBytes;
   private final Runnable onOverflow;
+  private final Scheduler clock;
+  private final HubMetrics metrics;
   private final ConcurrentLinkedQueue<OutboundMessage> queue = new ConcurrentLinkedQueue<>();
   private final AtomicLong queuedBytes = new AtomicLong();
   private final AtomicBoolean drainScheduled = new AtomicBoolean();
@@ -28,10 +31,22 @@ final class Outbox {
   private volatile boolean closed;
 
   Outbox(TransportConnection transport, long maxBytes, int maxBatchBytes, Runnable onOverflow) {
+    this(transport, maxBytes, maxBatchBytes, onOverflow, null, HubMetrics.NONE);
+  }
+
+  Outbox(
+      TransportConnection transport,
+      long maxBytes,
+      int maxBatchBytes,
+      Runnable onOverflow,
+      Scheduler clock,
+      HubMetrics metrics) {
     this.transport = transport;
     this.maxBytes = maxBytes;
     this.maxBatchBytes = maxBatchBytes;
     this.onOverflow = onOverflow;
+    this.clock = clock;
+    this.metrics = metrics;
   }
 
   /**
@@ -96,7 +111,22 @@ final class Outbox {
       if (batch.isEmpty()) {
         return;
       }
+      measure(batch);
       transport.send(batch);
+    }
+  }
+
+  /** Publish-to-write latency of the oldest publication in the batch: one call per batch. */
+  private void measure(List<OutboundMessage> batch) {
+    if (clock == null) {
+      return;
+    }
+    for (int i = 0; i < batch.size(); i++) {
+      long at = batch.get(i).publishedAtMillis();
+      if (at > 0) {
+        metrics.deliveryLatency(Math.max(0, clock.nowMillis() - at));
+        return;
+      }
     }
   }
 

@@ -34,6 +34,7 @@ final class Subscription {
   // session's executor.
   private RawJson presenceState;
   private boolean joined;
+  private volatile boolean counted;
   // Bytes held while pending, guarded by "this"; counted against the connection's outbox limit.
   private long heldBytes;
 
@@ -143,6 +144,15 @@ final class Subscription {
       return;
     }
     held.add(h);
+  }
+
+  /** Whether {@link HubMetrics#subscribed} was reported for it (so its end is reported too). */
+  boolean counted() {
+    return counted;
+  }
+
+  void counted(boolean v) {
+    counted = v;
   }
 
   boolean joined() {

@@ -8,9 +8,24 @@ import java.nio.charset.StandardCharsets;
  */
 public final class OutboundMessage {
   private final byte[] utf8;
+  private final long publishedAtMillis;
 
   public OutboundMessage(byte[] utf8) {
+    this(utf8, 0);
+  }
+
+  /**
+   * @param publishedAtMillis when the publication this message carries was published (the broker's
+   *     timestamp), or 0 for anything else; used to measure delivery latency
+   */
+  public OutboundMessage(byte[] utf8, long publishedAtMillis) {
     this.utf8 = utf8;
+    this.publishedAtMillis = publishedAtMillis;
+  }
+
+  /** Publication time of a live publication, else 0. */
+  public long publishedAtMillis() {
+    return publishedAtMillis;
   }
 
   /** UTF-8 JSON of one message, without separator. Must not be modified. */

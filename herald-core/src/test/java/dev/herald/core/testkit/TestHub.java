@@ -186,6 +186,7 @@ public final class TestHub implements AutoCloseable {
     private Authenticator authenticator;
     private PresenceStore presence;
     private ManualScheduler scheduler;
+    private dev.herald.core.hub.HubMetrics metrics;
 
     private Builder() {
       for (NamespaceSettings ns : defaultNamespaces()) {
@@ -242,6 +243,12 @@ public final class TestHub implements AutoCloseable {
       return this;
     }
 
+    /** Where the hub reports metrics; none by default. */
+    public Builder metrics(dev.herald.core.hub.HubMetrics v) {
+      metrics = v;
+      return this;
+    }
+
     public TestHub build() {
       ManualScheduler s = scheduler == null ? new ManualScheduler() : scheduler;
       Broker b = broker.apply(s);
@@ -255,7 +262,8 @@ public final class TestHub implements AutoCloseable {
                   authenticator != null
                       ? authenticator
                       : tokenAuthenticator(Map.copyOf(principals)))
-              .authorizer(authorizer);
+              .authorizer(authorizer)
+              .metrics(metrics);
       if (presence != null) {
         hb.presenceStore(presence);
       }

@@ -59,6 +59,8 @@ public final class ConfigLoader {
     DEFAULTS.put("auth.jwt.issuer", "");
     DEFAULTS.put("publish.api-keys", "");
     DEFAULTS.put("demo.enabled", "false");
+    DEFAULTS.put("metrics.enabled", "true");
+    DEFAULTS.put("metrics.path", "/metrics");
     DEFAULTS.put("namespaces", "");
 
     NAMESPACE_DEFAULTS.put("history-size", "1000");
@@ -230,6 +232,11 @@ public final class ConfigLoader {
       if (!path.startsWith("/")) {
         problems.add("websocket.path: '" + path + "' must start with /");
       }
+      String metricsPath = m.get("metrics.path");
+      if (!metricsPath.startsWith("/")) {
+        problems.add("metrics.path: '" + metricsPath + "' must start with /");
+      }
+      boolean metricsEnabled = bool("metrics.enabled");
       List<String> secrets = list(m.get("auth.jwt.secrets"));
       for (int i = 0; i < secrets.size(); i++) {
         if (secrets.get(i).getBytes(StandardCharsets.UTF_8).length < 32) {
@@ -359,7 +366,8 @@ public final class ConfigLoader {
           demo,
           hub,
           namespaces,
-          new HttpTransports(sse, longPoll, pollTimeout, pollSession));
+          new HttpTransports(sse, longPoll, pollTimeout, pollSession),
+          new MetricsSettings(metricsEnabled, metricsPath));
     }
 
     private boolean isNamespaceKey(String key, List<String> namespaces) {

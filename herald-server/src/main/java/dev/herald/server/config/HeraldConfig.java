@@ -22,13 +22,65 @@ public record HeraldConfig(
     boolean demoEnabled,
     HubConfig hub,
     List<NamespaceSettings> namespaces,
-    HttpTransports http) {
+    HttpTransports http,
+    MetricsSettings metrics) {
 
   public HeraldConfig {
+    metrics = metrics == null ? MetricsSettings.defaults() : metrics;
     allowedOrigins = List.copyOf(allowedOrigins);
     jwtSecrets = List.copyOf(jwtSecrets);
     apiKeys = List.copyOf(apiKeys);
     namespaces = List.copyOf(namespaces);
+  }
+
+  /** Without metrics settings: the defaults ({@code /metrics}, enabled). */
+  public HeraldConfig(
+      String host,
+      int port,
+      List<String> allowedOrigins,
+      boolean websocketEnabled,
+      String websocketPath,
+      boolean websocketCompression,
+      List<String> jwtSecrets,
+      String jwtIssuer,
+      List<String> apiKeys,
+      boolean demoEnabled,
+      HubConfig hub,
+      List<NamespaceSettings> namespaces,
+      HttpTransports http) {
+    this(
+        host,
+        port,
+        allowedOrigins,
+        websocketEnabled,
+        websocketPath,
+        websocketCompression,
+        jwtSecrets,
+        jwtIssuer,
+        apiKeys,
+        demoEnabled,
+        hub,
+        namespaces,
+        http,
+        MetricsSettings.defaults());
+  }
+
+  public HeraldConfig withMetrics(MetricsSettings m) {
+    return new HeraldConfig(
+        host,
+        port,
+        allowedOrigins,
+        websocketEnabled,
+        websocketPath,
+        websocketCompression,
+        jwtSecrets,
+        jwtIssuer,
+        apiKeys,
+        demoEnabled,
+        hub,
+        namespaces,
+        http,
+        m);
   }
 
   /** Defaults from an empty configuration. */
@@ -50,7 +102,8 @@ public record HeraldConfig(
         demoEnabled,
         hub,
         namespaces,
-        http);
+        http,
+        metrics);
   }
 
   public HeraldConfig withHub(HubConfig h) {
@@ -67,7 +120,8 @@ public record HeraldConfig(
         demoEnabled,
         h,
         namespaces,
-        http);
+        http,
+        metrics);
   }
 
   public HeraldConfig withCredentials(List<String> secrets, List<String> keys) {
@@ -84,6 +138,7 @@ public record HeraldConfig(
         demoEnabled,
         hub,
         namespaces,
-        http);
+        http,
+        metrics);
   }
 }

@@ -37,6 +37,8 @@ import java.util.Optional;
  *   <li>{@code POST /connection/send/{session}}: client-to-server messages of either session.
  *   <li>{@code POST /connection/report}: a client reports a transport that failed it; {@code GET
  *       /connection/diagnostics} (API key) shows the counts and recent reports.
+ *   <li>{@code POST /connection/lag}: a client reports end-to-end delivery lag samples ({@code
+ *       {"samples":[ms,...]}}, at most {@value #MAX_LAG_SAMPLES} per request).
  * </ul>
  *
  * Every request passes the same Origin check as the WebSocket handshake; allowed cross-origin
@@ -49,6 +51,12 @@ public final class FallbackEndpoints {
   };
   private static final int SSE_PADDING = 2048;
 
+  /** Most lag samples accepted in one report. */
+  public static final int MAX_LAG_SAMPLES = 100;
+
+  /** Lag samples are clamped to 0..10 minutes. */
+  public static final long MAX_LAG_MILLIS = 600_000;
+
   private final Vertx vertx;
   private final Hub hub;
   private final HeraldConfig config;
@@ -57,6 +65,7 @@ public final class FallbackEndpoints {
   private final HttpSessions sessions;
   private final UpgradeDiagnostics diagnostics;
   private final ObjectMapper json = new ObjectMapper();
+  private volatile java.util.function.LongConsumer lagSink = ms -> {};
 
   public FallbackEndpoints(
       Vertx vertx,
@@ -83,6 +92,7 @@ public final class FallbackEndpoints {
     router.route(BASE + "/poll/:session").handler(this::originCheck);
     router.route(BASE + "/send/:session").handler(this::originCheck);
     router.route(BASE + "/report").handler(this::originCheck);
+    router.route(BASE + "/lag").handler(this::originCheck);
     router.get(BASE + "/info").handler(this::info);
     router.get(BASE + "/sse").handler(this::openSse);
     router.post(BASE + "/poll").handler(this::openPoll);
@@ -97,7 +107,17 @@ public final class FallbackEndpoints {
         .post(BASE + "/report")
         .handler(BodyHandler.create(false).setBodyLimit(4096))
         .handler(this::report);
+    router
+        .post(BASE + "/lag")
+        .handler(BodyHandler.create(false).setBodyLimit(4096))
+        .handler(this::lag);
     router.get(BASE + "/diagnostics").handler(this::diagnostics);
+  }
+
+  /** Where client-reported delivery lag samples (milliseconds) go; ignored by default. */
+  public FallbackEndpoints lagSink(java.util.function.LongConsumer sink) {
+    this.lagSink = sink == null ? ms -> {} : sink;
+    return this;
   }
 
   /** Sessions carried over HTTP on this node (for stats). */
@@ -383,6 +403,37 @@ public final class FallbackEndpoints {
         req.getHeader(HttpHeaders.USER_AGENT),
         req.remoteAddress() == null ? null : req.remoteAddress().hostAddress(),
         req.getHeader("Via"));
+    ctx.response().setStatusCode(204).end();
+  }
+
+  private void lag(RoutingContext ctx) {
+    JsonNode r;
+    try {
+      r = json.readTree(ctx.body().asString("UTF-8"));
+    } catch (Exception e) {
+      r = null;
+    }
+    JsonNode samples = r == null ? null : r.path("samples");
+    boolean ok = samples != null && samples.isArray() && samples.size() <= MAX_LAG_SAMPLES;
+    if (ok) {
+      for (JsonNode n : samples) {
+        ok &= n.isNumber();
+      }
+    }
+    if (!ok) {
+      refuse(
+          ctx,
+          400,
+          "bad-lag-report",
+          "Body must be {\"samples\": [milliseconds, ...]} with at most "
+              + MAX_LAG_SAMPLES
+              + " numbers");
+      return;
+    }
+    java.util.function.LongConsumer sink = lagSink;
+    for (JsonNode n : samples) {
+      sink.accept(Math.max(0, Math.min(MAX_LAG_MILLIS, n.asLong())));
+    }
     ctx.response().setStatusCode(204).end();
   }
 

@@ -65,6 +65,12 @@ public final class UpgradeDiagnostics {
     return r;
   }
 
+  /** Reports so far for one transport and symptom (as normalised: unknown ones are "other"). */
+  public long count(String transport, String symptom) {
+    LongAdder a = counts.get(transport + "/" + symptom);
+    return a == null ? 0 : a.sum();
+  }
+
   /** Counts keyed "transport/symptom". */
   public Map<String, Long> counts() {
     Map<String, Long> out = new TreeMap<>();

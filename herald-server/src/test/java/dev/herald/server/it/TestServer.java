@@ -70,6 +70,11 @@ public final class TestServer implements AutoCloseable, BeforeAllCallback, After
     return new TestServer(h);
   }
 
+  /** Wraps a started server built by the test itself (closing it stops the server). */
+  public static TestServer of(Herald started) {
+    return new TestServer(started);
+  }
+
   public Herald herald() {
     return herald;
   }

@@ -1,0 +1,155 @@
+package dev.herald.app.admin;
+
+import dev.herald.app.db.Database;
+import dev.herald.core.hub.HubStats;
+import dev.herald.server.Herald;
+import dev.herald.server.fallback.UpgradeDiagnostics;
+import java.lang.management.ManagementFactory;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
+
+/**
+ * The admin console's snapshot, built only from Herald's public API and the app's own data:
+ *
+ * <ul>
+ *   <li>totals from {@code herald.hub().stats()} (connections, subscriptions, channels, messages);
+ *   <li>per transport: connections <em>authenticated since start</em>, counted by the app's
+ *       authenticator (Herald's public API has no live per-transport count yet);
+ *   <li>per channel: subscribers of each project channel, from presence (project channels have
+ *       presence on); channels of namespaces without presence ({@code user}) are not counted one by
+ *       one;
+ *   <li>upgrade failures from {@code herald.diagnostics()};
+ *   <li>this node's name and health (one node; cluster nodes come with the Redis broker).
+ * </ul>
+ *
+ * Published every few seconds on {@link #CHANNEL}, which only admins may subscribe to.
+ */
+public final class AdminStats {
+  /** The channel the snapshots go out on (namespace {@code admin}, admins only). */
+  public static final String CHANNEL = "admin:stats";
+
+  static final int TOP = 10;
+  static final int MAX_PROJECT_CHANNELS = 500;
+  static final int RECENT_FAILURES = 20;
+
+  private final Database db;
+  private final Supplier<Herald> herald;
+  private final Map<String, LongAdder> connectsByTransport = new ConcurrentHashMap<>();
+  private final Instant started = Instant.now();
+
+  public AdminStats(Database db, Supplier<Herald> herald) {
+    this.db = db;
+    this.herald = herald;
+  }
+
+  /** Counts an authenticated connection (called by the app's authenticator). */
+  public void connected(String transport) {
+    connectsByTransport
+        .computeIfAbsent(transport == null ? "unknown" : transport, k -> new LongAdder())
+        .increment();
+  }
+
+  /** The snapshot as JSON-ready maps (the same shape for the endpoint and the channel). */
+  public Map<String, Object> snapshot() {
+    Herald h = herald.get();
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("at", Instant.now().toString());
+    HubStats s = h.hub().stats();
+    boolean ready = h.hub().accepting();
+    Map<String, Object> node = new LinkedHashMap<>();
+    node.put("name", h.config().hub().node());
+    node.put("status", ready ? "ready" : "draining");
+    node.put("startedAt", started.toString());
+    node.put("uptimeSeconds", ManagementFactory.getRuntimeMXBean().getUptime() / 1000);
+    out.put("nodes", List.of(node));
+    Map<String, Object> totals = new LinkedHashMap<>();
+    totals.put("connections", s.sessions());
+    totals.put("authenticated", s.connected());
+    totals.put("subscriptions", s.subscriptions());
+    totals.put("channels", s.channels());
+    totals.put("publications", s.publications());
+    totals.put("deliveries", s.deliveries());
+    totals.put("slowConsumers", s.slowConsumers());
+    out.put("totals", totals);
+    Map<String, Long> transports = new java.util.TreeMap<>();
+    connectsByTransport.forEach((k, v) -> transports.put(k, v.sum()));
+    out.put("connectsByTransport", transports);
+    List<Map<String, Object>> channels = projectChannels(h);
+    out.put("channels", channels);
+    out.put("topChannels", channels.stream().limit(TOP).toList());
+    UpgradeDiagnostics d = h.diagnostics();
+    out.put("upgradeFailureCounts", d.counts());
+    out.put(
+        "recentUpgradeFailures",
+        d.recent().stream()
+            .limit(RECENT_FAILURES)
+            .map(
+                r -> {
+                  Map<String, Object> m = new LinkedHashMap<>();
+                  m.put("at", r.at().toString());
+                  m.put("transport", r.transport());
+                  m.put("symptom", r.symptom());
+                  m.put("detail", r.detail());
+                  m.put("userAgent", r.userAgent());
+                  m.put("via", r.via());
+                  return m;
+                })
+            .toList());
+    out.put(
+        "gaps",
+        List.of(
+            "Live connection counts per transport are not in Herald's public API yet: the"
+                + " per-transport numbers are connections authenticated since start.",
+            "Per-channel counts cover project channels (presence); personal user channels are"
+                + " only in the totals."));
+    return out;
+  }
+
+  private List<Map<String, Object>> projectChannels(Herald h) {
+    List<Long> ids =
+        db.read(
+            x ->
+                x.createQuery("SELECT id FROM projects ORDER BY id DESC")
+                    .setMaxRows(MAX_PROJECT_CHANNELS)
+                    .mapTo(Long.class)
+                    .list());
+    List<Map<String, Object>> out = new ArrayList<>();
+    Map<String, CompletableFuture<List<dev.herald.protocol.ClientInfo>>> pending =
+        new LinkedHashMap<>();
+    for (long id : ids) {
+      String channel = "project:" + id;
+      pending.put(channel, h.hub().presence(channel));
+    }
+    for (Map.Entry<String, CompletableFuture<List<dev.herald.protocol.ClientInfo>>> e :
+        pending.entrySet()) {
+      List<dev.herald.protocol.ClientInfo> clients;
+      try {
+        clients = e.getValue().get(2, TimeUnit.SECONDS);
+      } catch (Exception ex) {
+        continue;
+      }
+      if (clients.isEmpty()) {
+        continue;
+      }
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("channel", e.getKey());
+      m.put("subscribers", clients.size());
+      m.put("users", clients.stream().map(c -> c.user()).distinct().count());
+      out.add(m);
+    }
+    out.sort(
+        Comparator.comparing((Map<String, Object> m) -> (Integer) m.get("subscribers"))
+            .reversed()
+            .thenComparing(m -> (String) m.get("channel")));
+    return out;
+  }
+}
