@@ -37,8 +37,10 @@ export function adminView(main, state) {
     const t = s.totals;
     fill(totals, table(['Connections', 'Authenticated', 'Subscriptions', 'Channels', 'Publications', 'Deliveries', 'Slow consumers'],
       [[t.connections, t.authenticated, t.subscriptions, t.channels, t.publications, t.deliveries, t.slowConsumers]]));
-    const tr = Object.entries(s.connectsByTransport);
-    fill(transports, tr.length ? table(['Transport', 'Connections'], tr) : h('p', { class: 'empty' }, 'No connections yet.'));
+    const live = s.connectionsByTransport ?? {};
+    const tr = [...new Set([...Object.keys(live), ...Object.keys(s.connectsByTransport)])].sort()
+      .map((k) => [k, live[k] ?? 0, s.connectsByTransport[k] ?? 0]);
+    fill(transports, tr.length ? table(['Transport', 'Open now', 'Connected since start'], tr) : h('p', { class: 'empty' }, 'No connections yet.'));
     fill(channels, s.topChannels.length
       ? table(['Channel', 'Subscribers', 'Users'], s.topChannels.map((c) => [c.channel, c.subscribers, c.users]))
       : h('p', { class: 'empty' }, 'No project channel has subscribers.'));

@@ -56,6 +56,9 @@ class AdminIT extends AppTestBase {
       JsonNode stats = carol.get("/api/admin/stats").expect(200).json();
       assertThat(stats.path("totals").path("connections").asInt()).isGreaterThanOrEqualTo(2);
       assertThat(stats.path("totals").path("subscriptions").asInt()).isGreaterThanOrEqualTo(1);
+      assertThat(stats.path("connectionsByTransport").path("websocket").asInt())
+          .as("open WebSocket connections now")
+          .isGreaterThanOrEqualTo(2);
       assertThat(stats.path("connectsByTransport").path("websocket").asLong())
           .isGreaterThanOrEqualTo(2);
       assertThat(stats.path("nodes").get(0).path("status").asText()).isEqualTo("ready");

@@ -83,6 +83,7 @@ public final class AdminStats {
     Map<String, Long> transports = new java.util.TreeMap<>();
     connectsByTransport.forEach((k, v) -> transports.put(k, v.sum()));
     out.put("connectsByTransport", transports);
+    out.put("connectionsByTransport", h.hub().connectionsByTransport());
     List<Map<String, Object>> channels = projectChannels(h);
     out.put("channels", channels);
     out.put("topChannels", channels.stream().limit(TOP).toList());
@@ -107,8 +108,6 @@ public final class AdminStats {
     out.put(
         "gaps",
         List.of(
-            "Live connection counts per transport are not in Herald's public API yet: the"
-                + " per-transport numbers are connections authenticated since start.",
             "Per-channel counts cover project channels (presence); personal user channels are"
                 + " only in the totals."));
     return out;

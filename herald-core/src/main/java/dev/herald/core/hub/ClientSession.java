@@ -240,7 +240,7 @@ public final class ClientSession {
                       if (cause instanceof HubException he) {
                         reply(Reply.error(r.id(), he.code(), he.getMessage()));
                       } else {
-                        log.warn(
+                        warn(
                             "request {} of client {} failed",
                             r.getClass().getSimpleName(),
                             clientId,
@@ -319,7 +319,7 @@ public final class ClientSession {
                   ae.getMessage(),
                   0);
             } else {
-              log.warn("authentication of client {} failed", clientId, cause);
+              warn("authentication of client {} failed", clientId, cause);
               reply(Reply.error(c.id(), ErrorCode.INTERNAL, "authentication unavailable"));
               closeNow(CloseCode.INTERNAL_ERROR, "authentication unavailable", 0);
             }
@@ -663,6 +663,18 @@ public final class ClientSession {
             code.name().toLowerCase(java.util.Locale.ROOT));
   }
 
+  /**
+   * Logs with this connection's id and transport as structured fields (MDC keys {@code connection}
+   * and {@code transport}), for the JSON log format.
+   */
+  private void warn(String format, Object... args) {
+    try (org.slf4j.MDC.MDCCloseable c = org.slf4j.MDC.putCloseable("connection", clientId);
+        org.slf4j.MDC.MDCCloseable t =
+            org.slf4j.MDC.putCloseable("transport", transport.transport())) {
+      log.warn(format, args);
+    }
+  }
+
   /** WebSocket close reasons are limited to 123 bytes. */
   static String closeReason(String text, long retryMillis) {
     String suffix = retryMillis > 0 ? "; retry_ms=" + retryMillis : "";
@@ -697,7 +709,7 @@ public final class ClientSession {
       leave(sub)
           .exceptionally(
               e -> {
-                log.warn("cleanup of {} in {} failed", clientId, sub.channel(), e);
+                warn("cleanup of {} in {} failed", clientId, sub.channel(), e);
                 return null;
               });
     }

@@ -167,6 +167,20 @@ public final class Hub implements AutoCloseable {
   }
 
   /**
+   * Open connections right now, by transport name ("websocket", "sse", "long-polling"). Walks every
+   * session, so meant for dashboards and scrapes, not hot paths.
+   */
+  public java.util.Map<String, Integer> connectionsByTransport() {
+    java.util.Map<String, Integer> out = new java.util.TreeMap<>();
+    for (ClientSession s : sessions) {
+      if (!s.isClosed()) {
+        out.merge(s.transportName(), 1, Integer::sum);
+      }
+    }
+    return out;
+  }
+
+  /**
    * Bytes queued in outboxes right now: the sum over all connections and the largest single one.
    * Walks every session, so meant for metrics scrapes, not hot paths.
    */
