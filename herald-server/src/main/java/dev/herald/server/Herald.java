@@ -184,7 +184,12 @@ public final class Herald implements AutoCloseable {
                 WebSocketEndpoint.hardFrameCeiling(config.hub().maxMessageBytes()))
             .setPerMessageWebSocketCompressionSupported(config.websocketCompression())
             .setPerFrameWebSocketCompressionSupported(config.websocketCompression())
-            .addWebSocketSubProtocol(ProtocolVersion.WEBSOCKET_SUBPROTOCOL);
+            .addWebSocketSubProtocol(ProtocolVersion.WEBSOCKET_SUBPROTOCOL)
+            // No HTTP/2 cleartext upgrade: browsers never use h2c, proxies talk HTTP/1.1 to
+            // their upstream, and WebSocket upgrades are HTTP/1.1. With it on, a large response
+            // on the upgraded stream could stall some clients (seen with the JDK client on
+            // /metrics).
+            .setHttp2ClearTextEnabled(false);
     CompletableFuture<Herald> started = new CompletableFuture<>();
     vertx
         .createHttpServer(options)

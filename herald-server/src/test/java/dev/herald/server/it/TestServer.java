@@ -117,7 +117,11 @@ public final class TestServer implements AutoCloseable, BeforeAllCallback, After
       b.header("Content-Type", contentType);
     }
     try {
-      return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+      // The request timeout covers only the headers; bound the body too, so a stall fails the
+      // test instead of hanging the build.
+      return http.sendAsync(b.build(), HttpResponse.BodyHandlers.ofString())
+          .orTimeout(30, java.util.concurrent.TimeUnit.SECONDS)
+          .join();
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }
@@ -128,7 +132,11 @@ public final class TestServer implements AutoCloseable, BeforeAllCallback, After
         HttpRequest.newBuilder(URI.create(baseUrl() + path)).timeout(Duration.ofSeconds(10)).GET();
     headers.forEach(b::header);
     try {
-      return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+      // The request timeout covers only the headers; bound the body too, so a stall fails the
+      // test instead of hanging the build.
+      return http.sendAsync(b.build(), HttpResponse.BodyHandlers.ofString())
+          .orTimeout(30, java.util.concurrent.TimeUnit.SECONDS)
+          .join();
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }
