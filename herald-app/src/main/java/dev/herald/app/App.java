@@ -166,8 +166,12 @@ public final class App implements AutoCloseable {
             relay,
             json,
             adminStats::snapshot);
+    java.util.concurrent.atomic.AtomicBoolean databaseUp =
+        new java.util.concurrent.atomic.AtomicBoolean(db.ping());
     Herald herald =
         Herald.builder(config.herald())
+            // Checked on a timer (below), never on the event loop: a down database can block.
+            .readinessCheck("database", databaseUp::get)
             .authenticator(new SessionAuthenticator(sessions, blocking, adminStats::connected))
             .authorizer(new ChannelAccess(db, blocking))
             .routes(
@@ -190,6 +194,7 @@ public final class App implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
+    timers.scheduleWithFixedDelay(() -> databaseUp.set(db.ping()), 5, 5, TimeUnit.SECONDS);
     timers.scheduleWithFixedDelay(
         () -> {
           try {

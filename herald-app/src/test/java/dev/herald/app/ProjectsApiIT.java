@@ -287,6 +287,19 @@ class ProjectsApiIT extends AppTestBase {
   }
 
   @Test
+  void readinessIncludesTheDatabase() throws Exception {
+    var r =
+        java.net.http.HttpClient.newHttpClient()
+            .send(
+                java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create(app.baseUrl() + "/health/ready"))
+                    .build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).isEqualTo(200);
+    assertThat(r.body()).contains("\"database\":\"up\"");
+  }
+
+  @Test
   void unknownEndpointsAndIdsAre404() {
     ApiClient alice = app.login("alice");
     alice.get("/api/nothing-here").expect(404);

@@ -65,6 +65,18 @@ public final class Database implements AutoCloseable {
         });
   }
 
+  /**
+   * Whether a connection can be had and answers within two seconds. Blocks: call off the event
+   * loop.
+   */
+  public boolean ping() {
+    try (java.sql.Connection c = pool.getConnection()) {
+      return c.isValid(2);
+    } catch (java.sql.SQLException | RuntimeException e) {
+      return false;
+    }
+  }
+
   public boolean isPostgres() {
     return postgres;
   }
