@@ -17,12 +17,10 @@ import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -80,8 +78,7 @@ public final class HttpTransportClient implements AutoCloseable {
   private final Map<String, String> headers;
   private final HttpClient http;
   private final ExecutorService sender;
-  private final BlockingQueue<JsonNode> inbox = new LinkedBlockingQueue<>();
-  private final List<JsonNode> seen = new ArrayList<>();
+  private final Inbox inbox = new Inbox(TIMEOUT, this::describe);
   private final AtomicLong ids = new AtomicLong();
   private final CompletableFuture<JsonNode> disconnect = new CompletableFuture<>();
   private final CompletableFuture<String> ended = new CompletableFuture<>();
@@ -445,83 +442,28 @@ public final class HttpTransportClient implements AutoCloseable {
     return await(m -> m.path("type").asText().equals("reply") && m.path("id").asLong() == id);
   }
 
+  /** The client's state, for timeout messages. */
+  private String describe() {
+    return " (" + kind + ", ended: " + ended.getNow("no") + ", errors: " + errors + ")";
+  }
+
   /** Waits for the next message matching the predicate; earlier non-matching ones stay recorded. */
   public JsonNode await(Predicate<JsonNode> p) {
-    long deadline = System.nanoTime() + TIMEOUT.toNanos();
-    synchronized (seen) {
-      for (int i = 0; i < seen.size(); i++) {
-        if (p.test(seen.get(i))) {
-          return seen.remove(i);
-        }
-      }
-    }
-    while (true) {
-      long left = deadline - System.nanoTime();
-      if (left <= 0) {
-        throw new AssertionError(
-            "no matching message within "
-                + TIMEOUT
-                + " ("
-                + kind
-                + ", ended: "
-                + ended.getNow("no")
-                + ", errors: "
-                + errors
-                + "); unmatched: "
-                + unmatched());
-      }
-      JsonNode m;
-      try {
-        m = inbox.poll(left, TimeUnit.NANOSECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError(e);
-      }
-      if (m == null) {
-        continue;
-      }
-      if (p.test(m)) {
-        return m;
-      }
-      synchronized (seen) {
-        seen.add(m);
-      }
-    }
+    return inbox.await(p);
   }
 
   public JsonNode awaitType(String type) {
-    return await(m -> m.path("type").asText().equals(type));
+    return inbox.awaitType(type);
   }
 
   /** Collects the next n pub messages of a channel, in arrival order. */
   public List<JsonNode> pubs(String channel, int n) {
-    List<JsonNode> out = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
-      out.add(
-          await(
-              m ->
-                  m.path("type").asText().equals("pub")
-                      && m.path("channel").asText().equals(channel)));
-    }
-    return out;
+    return inbox.pubs(channel, n);
   }
 
   /** Messages received but not consumed yet that match, without waiting; they are consumed. */
   public List<JsonNode> takeReceived(Predicate<JsonNode> p) {
-    List<JsonNode> out = new ArrayList<>();
-    synchronized (seen) {
-      List<JsonNode> drained = new ArrayList<>();
-      inbox.drainTo(drained);
-      seen.addAll(drained);
-      for (Iterator<JsonNode> it = seen.iterator(); it.hasNext(); ) {
-        JsonNode m = it.next();
-        if (p.test(m)) {
-          out.add(m);
-          it.remove();
-        }
-      }
-    }
-    return out;
+    return inbox.takeReceived(p);
   }
 
   /**
@@ -540,8 +482,7 @@ public final class HttpTransportClient implements AutoCloseable {
     try {
       return disconnect.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
     } catch (Exception e) {
-      throw new AssertionError(
-          "no disconnect within " + TIMEOUT + " (" + kind + ", unmatched: " + unmatched() + ")", e);
+      throw new AssertionError("no disconnect within " + TIMEOUT + describe(), e);
     }
   }
 
@@ -598,19 +539,6 @@ public final class HttpTransportClient implements AutoCloseable {
     synchronized (errors) {
       return new ArrayList<>(errors);
     }
-  }
-
-  private List<JsonNode> unmatched() {
-    List<JsonNode> all;
-    synchronized (seen) {
-      all = new ArrayList<>(seen);
-    }
-    inbox.drainTo(all);
-    synchronized (seen) {
-      seen.clear();
-      seen.addAll(all);
-    }
-    return all.size() > 10 ? all.subList(all.size() - 10, all.size()) : all;
   }
 
   /** Returns true if the line was a disconnect. */

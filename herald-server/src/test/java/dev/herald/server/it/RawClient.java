@@ -12,10 +12,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
@@ -29,8 +27,7 @@ public final class RawClient implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final WebSocket ws;
-  private final BlockingQueue<JsonNode> inbox = new LinkedBlockingQueue<>();
-  private final List<JsonNode> seen = new ArrayList<>();
+  private final Inbox inbox = new Inbox(TIMEOUT, () -> "");
   private final CompletableFuture<int[]> closed = new CompletableFuture<>();
   private final CompletableFuture<String> closeReason = new CompletableFuture<>();
   private final AtomicLong ids = new AtomicLong();
@@ -88,54 +85,16 @@ public final class RawClient implements AutoCloseable {
 
   /** Waits for the next message matching the predicate; earlier non-matching ones stay recorded. */
   public JsonNode await(Predicate<JsonNode> p) {
-    long deadline = System.nanoTime() + TIMEOUT.toNanos();
-    synchronized (seen) {
-      for (int i = 0; i < seen.size(); i++) {
-        if (p.test(seen.get(i))) {
-          return seen.remove(i);
-        }
-      }
-    }
-    while (true) {
-      long left = deadline - System.nanoTime();
-      if (left <= 0) {
-        throw new AssertionError(
-            "no matching message within " + TIMEOUT + "; unmatched: " + unmatched());
-      }
-      JsonNode m;
-      try {
-        m = inbox.poll(left, TimeUnit.NANOSECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError(e);
-      }
-      if (m == null) {
-        continue;
-      }
-      if (p.test(m)) {
-        return m;
-      }
-      synchronized (seen) {
-        seen.add(m);
-      }
-    }
+    return inbox.await(p);
   }
 
   public JsonNode awaitType(String type) {
-    return await(m -> m.path("type").asText().equals(type));
+    return inbox.awaitType(type);
   }
 
   /** Collects the next n pub messages of a channel, in arrival order. */
   public List<JsonNode> pubs(String channel, int n) {
-    List<JsonNode> out = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
-      out.add(
-          await(
-              m ->
-                  m.path("type").asText().equals("pub")
-                      && m.path("channel").asText().equals(channel)));
-    }
-    return out;
+    return inbox.pubs(channel, n);
   }
 
   /** Waits for the server's close frame; returns {code}. */
@@ -149,15 +108,6 @@ public final class RawClient implements AutoCloseable {
 
   public boolean isClosed() {
     return closed.isDone();
-  }
-
-  private List<JsonNode> unmatched() {
-    List<JsonNode> all;
-    synchronized (seen) {
-      all = new ArrayList<>(seen);
-    }
-    inbox.drainTo(all);
-    return all.size() > 10 ? all.subList(all.size() - 10, all.size()) : all;
   }
 
   private void onLine(String line) {
