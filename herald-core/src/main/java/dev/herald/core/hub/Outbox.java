@@ -17,6 +17,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * slow reader cannot stall fan-out to others.
  */
 final class Outbox {
+  /**
+   * Queued bytes beyond this multiple of the limit overflow without waiting for the drain check.
+   */
+  static final int HARD_CAP_FACTOR = 4;
+
   private final TransportConnection transport;
   private final long maxBytes;
   private final int maxBatchBytes;
@@ -55,15 +60,16 @@ final class Outbox {
    * <p>Passing the limit is not yet proof of a slow reader: the bytes may only be waiting for the
    * connection's executor to run its next drain (a publish burst outruns one event loop). So the
    * verdict is taken on that executor, after draining: still over the limit there means the
-   * transport refuses the bytes. A hard cap at twice the limit overflows at once, so memory stays
-   * bounded even if the executor itself is stuck.
+   * transport refuses the bytes. A hard cap at four times the limit overflows at once, so memory
+   * stays bounded even if the executor itself is stuck (twice proved too tight: on two busy cores a
+   * healthy connection's event loop can lag a publisher by more than that).
    */
   boolean offer(OutboundMessage message) {
     if (closed || overflowed.get()) {
       return false;
     }
     long total = queuedBytes.addAndGet(message.size());
-    if (total > 2 * maxBytes) {
+    if (total > HARD_CAP_FACTOR * maxBytes) {
       overflow();
       return false;
     }
