@@ -42,7 +42,10 @@ class SessionCookieIT {
     HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
     assertThat(r.statusCode()).isEqualTo(200);
     String cookie = r.headers().firstValue("Set-Cookie").orElseThrow();
-    assertThat(cookie).startsWith("herald_session=").contains("HttpOnly").contains("SameSite=Lax");
+    assertThat(cookie)
+        .startsWith("herald_session=")
+        .containsIgnoringCase("HttpOnly")
+        .contains("SameSite=Lax");
     return cookie;
   }
 

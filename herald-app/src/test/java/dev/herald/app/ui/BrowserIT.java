@@ -569,6 +569,9 @@ class BrowserIT {
         EVIL_NAME);
     bob.press(Keys.ESCAPE);
     bob.js("document.querySelector('#comment-text').value = ''");
+    // Leave the project as the later tests (and screenshots) expect it.
+    mal.delete("/api/activities/" + activity).expect(204);
+    aliceApi.delete("/api/projects/" + projectId + "/members/mal").expect(200);
     for (Browser b : List.of(alice, bob)) {
       assertThat(b.js("return typeof window.__xss;")).as(b.user + ": __xss").isEqualTo("undefined");
       assertThat(
