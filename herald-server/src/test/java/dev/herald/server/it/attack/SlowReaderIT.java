@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
  */
 class SlowReaderIT {
   @Test
-  void aStalledReaderIsClosedWith4003AndRecoversEverythingOnReconnect() {
+  void aStalledReaderIsClosedWith4003AndResumesOnReconnect() {
     Map<String, String> cfg = TestServer.baseConfig();
     cfg.put("limits.outbox-bytes", "70000");
     String channel = "test:slow-reader";
