@@ -23,7 +23,7 @@ import { ClientErrorCodes, CloseCodes, ErrorCodes, HeraldError, closeAction, par
 import { LagStats } from './lag.js';
 import { isObject } from './presence.js';
 import { DEFAULT_TRANSPORTS, NEGOTIATION_DEFAULTS, Negotiator, defaultStorage, resolveTransports } from './negotiation.js';
-import { Subscription, kHandoverPending, kIdleChanged, kPresenceEvent, kPub, kSessionEnded, kStart } from './subscription.js';
+import { Subscription, kHandoverPending, kIdleChanged, kPresenceEvent, kPub, kRevoked, kSessionEnded, kStart } from './subscription.js';
 import { resolveEndpoints, utf8Length } from './transport.js';
 
 export { Backoff } from './backoff.js';
@@ -779,6 +779,10 @@ export class Herald {
       case 'leave':
       case 'presence_update':
         if (current) this.#subs.get(msg.channel)?.[kPresenceEvent](msg);
+        return;
+      case 'unsubscribed':
+        // The server ended a subscription (access revoked): final, with onError.
+        if (current) this.#subs.get(msg.channel)?.[kRevoked](msg);
         return;
       case 'disconnect': {
         // Sent just before the server closes: act on it now, with its code, reason and delay.

@@ -11,6 +11,7 @@ export const kPub = Symbol('herald.pub');
 export const kPresenceEvent = Symbol('herald.presenceEvent');
 export const kIdleChanged = Symbol('herald.idleChanged');
 export const kHandoverPending = Symbol('herald.handoverPending');
+export const kRevoked = Symbol('herald.revoked');
 
 const HANDLERS = ['onPublication', 'onSubscribed', 'onStateLost', 'onJoin', 'onLeave', 'onPresence', 'onError'];
 const OPTIONS = new Set([...HANDLERS, 'presence', 'since']);
@@ -300,6 +301,21 @@ export class Subscription {
       if (msg.type === 'join') this.#call('onJoin', entry);
     }
     this.#emitPresence({ type: msg.type, client: entry });
+  }
+
+  /**
+   * The server ended this subscription on its own (`unsubscribed`, e.g. 103 when the user lost
+   * access): final, like a refused subscribe; it is not renewed after a reconnect.
+   */
+  [kRevoked](msg) {
+    if (this.#isClosed()) return;
+    const code = Number.isInteger(msg.code) ? msg.code : ErrorCodes.PERMISSION_DENIED;
+    const reason = typeof msg.reason === 'string' && msg.reason ? msg.reason : 'subscription ended by the server';
+    const error = HeraldError.fromProtocol({ code, message: reason }, { channel: this.#channel });
+    this.#state = 'failed';
+    this.#error = error;
+    this.#close(error);
+    this.#call('onError', error);
   }
 
   /** The user became idle or active again. */

@@ -255,6 +255,26 @@ test('subscribe errors: 103 fails the subscription for good, with onError and a 
   h.herald.close();
 });
 
+test('unsubscribed from the server: the subscription fails with onError, later publications are ignored, and it is not renewed', async () => {
+  const t = await subscribed('project:42', 5);
+  const other = t.h.herald.subscribe('project:43', {});
+  await t.s.subscribed('project:43', { epoch: 'E1', offset: 1 });
+  t.s.receive({ type: 'unsubscribed', channel: 'project:42', code: 103, reason: "access to 'project:42' was revoked" });
+  assert.equal(t.sub.state, 'failed');
+  assert.equal(t.sub.error.code, 103);
+  assert.equal(t.errors.length, 1);
+  assert.equal(t.errors[0].codeName, 'permission_denied');
+  assert.equal(t.errors[0].channel, 'project:42');
+  assert.equal(t.h.herald.subscription('project:42'), undefined);
+  t.s.pub('project:42', 6);
+  assert.deepEqual(t.offsets(), [], 'nothing after the revocation');
+  assert.equal(other.state, 'live', 'other subscriptions are untouched');
+  const s2 = await reconnect(t.h);
+  await flush();
+  assert.deepEqual(s2.sentOf('subscribe').map((m) => m.channel), ['project:43']);
+  t.h.herald.close();
+});
+
 test('subscribe errors: 100 (internal) is retried with backoff on the same connection', async () => {
   const h = setup();
   h.random = 0.5;

@@ -11,12 +11,15 @@ import dev.herald.app.events.OutboxRelay;
 import dev.herald.app.notifications.NotificationService;
 import dev.herald.app.projects.ContentPublisher;
 import dev.herald.app.projects.ProjectService;
+import dev.herald.app.session.CookiePolicy;
+import dev.herald.app.session.LoginThrottle;
 import dev.herald.app.session.SessionAuthenticator;
 import dev.herald.app.session.SessionStore;
 import dev.herald.app.users.PasswordHasher;
 import dev.herald.app.users.UserRepository;
 import dev.herald.app.web.ApiRouter;
 import dev.herald.app.web.Json;
+import dev.herald.protocol.CloseCode;
 import dev.herald.server.Herald;
 import dev.herald.server.config.ConfigException;
 import dev.herald.server.config.ConfigLoader;
@@ -104,17 +107,35 @@ public final class App implements AutoCloseable {
     Duration outboxInterval;
     Duration schedulerInterval;
     Duration statsInterval;
+    LoginThrottle throttle;
+    CookiePolicy cookies;
     try {
       poolSize = Integer.parseInt(a.get("app.db.pool-size"));
       sessionTtl = ConfigLoader.parseDuration(a.get("app.session-ttl"));
       outboxInterval = ConfigLoader.parseDuration(a.get("app.outbox.interval"));
       schedulerInterval = ConfigLoader.parseDuration(a.get("app.scheduler.interval"));
       statsInterval = ConfigLoader.parseDuration(a.get("app.admin.stats-interval"));
+      throttle =
+          new LoginThrottle(
+              o.clock(),
+              Integer.parseInt(a.get("app.login.max-failures-per-account")),
+              Integer.parseInt(a.get("app.login.max-failures-per-address")),
+              ConfigLoader.parseDuration(a.get("app.login.failure-window")),
+              ConfigLoader.parseDuration(a.get("app.login.max-delay")));
+      cookies =
+          new CookiePolicy(
+              CookiePolicy.parse(a.get("app.session.cookie-secure")),
+              java.util.Arrays.stream(a.get("app.trusted-proxies").split(","))
+                  .map(String::trim)
+                  .filter(x -> !x.isEmpty())
+                  .toList());
     } catch (RuntimeException e) {
       throw new ConfigException(
           List.of(
               "app.db.pool-size, app.session-ttl, app.outbox.interval, app.scheduler.interval and"
-                  + " app.admin.stats-interval must be a number and durations such as 12h or 1s: "
+                  + " app.admin.stats-interval must be a number and durations such as 12h or 1s;"
+                  + " app.login.* positive numbers and durations; app.session.cookie-secure"
+                  + " auto, always or never: "
                   + e.getMessage()));
     }
     Logs.format(a.get("logging.format")); // validates
@@ -165,7 +186,18 @@ public final class App implements AutoCloseable {
             notifications,
             relay,
             json,
-            adminStats::snapshot);
+            adminStats::snapshot,
+            new ApiRouter.Security(
+                throttle,
+                cookies,
+                token ->
+                    holder[0]
+                        .hub()
+                        .disconnect(
+                            p -> SessionStore.credentialId(token).equals(p.credential()),
+                            CloseCode.FORBIDDEN,
+                            "logged out"),
+                userId -> holder[0].hub().revalidate(userId)));
     java.util.concurrent.atomic.AtomicBoolean databaseUp =
         new java.util.concurrent.atomic.AtomicBoolean(db.ping());
     Herald herald =

@@ -14,6 +14,12 @@ public final class AppConfig {
     DEFAULTS.put("app.db.password", "");
     DEFAULTS.put("app.db.pool-size", "10");
     DEFAULTS.put("app.session-ttl", "12h");
+    DEFAULTS.put("app.session.cookie-secure", "auto");
+    DEFAULTS.put("app.trusted-proxies", "");
+    DEFAULTS.put("app.login.max-failures-per-account", "5");
+    DEFAULTS.put("app.login.max-failures-per-address", "20");
+    DEFAULTS.put("app.login.failure-window", "15m");
+    DEFAULTS.put("app.login.max-delay", "15m");
     DEFAULTS.put("app.demo-users", "false");
     DEFAULTS.put("app.outbox.enabled", "true");
     DEFAULTS.put("app.outbox.interval", "1s");

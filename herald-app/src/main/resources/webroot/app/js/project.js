@@ -33,6 +33,15 @@ export function projectView(main, projectId, app) {
     // The first subscribe came after the snapshot (not live at load): fetch what came between.
     onSubscribed: (info) => info.since === null && resync(),
     onPresence: (users) => renderPresence(users),
+    // The server ended the subscription: this user was removed from the project.
+    onError: (e) => {
+      if (e.code !== 103) {
+        console.error(e); // as herald.js reports errors of subscriptions without onError
+        return;
+      }
+      toast('You no longer have access to this project.', 'error');
+      location.hash = '#/projects';
+    },
   });
   sub?.setActivity({ viewing: `project:${projectId}` });
   let editingTimer = null;

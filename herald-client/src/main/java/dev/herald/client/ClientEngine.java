@@ -651,12 +651,27 @@ final class ClientEngine {
                   drop(c, c.disconnect, null, true);
                 }
               });
+    } else if (m instanceof ServerMessage.Unsubscribed) {
+      onServerUnsubscribe((ServerMessage.Unsubscribed) m);
     } else if (m instanceof ServerMessage.Error) {
       ErrorInfo e = ((ServerMessage.Error) m).error();
       log.warn("error from the server: {} {}", e.code(), e.message());
       notifyError(HeraldException.fromError("error from the server", e));
     }
     // Pong: nothing to do, receiving it already counted as activity.
+  }
+
+  /** The server ended a subscription (e.g. access revoked): final, no resubscribe. */
+  private void onServerUnsubscribe(ServerMessage.Unsubscribed u) {
+    SubscriptionImpl sub = subs.get(u.channel());
+    if (sub == null || sub.phase == SubscriptionImpl.Phase.DONE) {
+      return;
+    }
+    log.warn("server ended subscription to {}: {} {}", u.channel(), u.code(), u.reason());
+    subs.remove(u.channel(), sub);
+    sub.end(SubscriptionState.FAILED);
+    ErrorInfo error = new ErrorInfo(u.code(), u.reason());
+    safe(() -> sub.handler.onError(error));
   }
 
   private void onReply(Reply reply) {

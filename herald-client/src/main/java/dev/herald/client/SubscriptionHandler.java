@@ -45,7 +45,9 @@ public interface SubscriptionHandler {
    * The server refused the subscription. For permanent refusals (unknown channel, permission
    * denied, limits, bad request) the subscription ends in {@link SubscriptionState#FAILED}; for
    * transient ones (internal error or unknown code, too many requests, already subscribed) the
-   * client retries after a backoff delay.
+   * client retries after a backoff delay. Also called when the server ends a live subscription on
+   * its own (an {@code unsubscribed} message, e.g. {@code 103} when the user lost access): the
+   * subscription then ends in {@link SubscriptionState#FAILED} and is not resubscribed.
    */
   default void onError(ErrorInfo error) {}
 }

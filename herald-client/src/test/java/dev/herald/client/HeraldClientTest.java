@@ -716,6 +716,33 @@ class HeraldClientTest {
   }
 
   @Test
+  void subscriptionEndedByTheServerFailsAndIsNotResubscribedAfterAReconnect() {
+    client.connect();
+    FakeConnection c = establish();
+    Recorder h = new Recorder();
+    Subscription sub = client.subscribe("project:42", h);
+    Subscription other = client.subscribe("project:43", new Recorder());
+    c.receive(Reply.ok(c.messages(Subscribe.class).get(0).id(), subResult("e", 1, false, 0)));
+    c.receive(Reply.ok(c.messages(Subscribe.class).get(1).id(), subResult("e", 1, false, 0)));
+    c.receive(
+        new dev.herald.protocol.ServerMessage.Unsubscribed(
+            "project:42", 103, "access to 'project:42' was revoked"));
+    assertThat(h.seen).containsExactly("subscribed e:1", "error 103");
+    assertThat(sub.state()).isEqualTo(SubscriptionState.FAILED);
+    assertThat(client.subscription("project:42")).isEmpty();
+    c.receive(pub("project:42", "e", 2)); // a late one is ignored
+    assertThat(h.seen).hasSize(2);
+    assertThat(other.state()).isEqualTo(SubscriptionState.SUBSCRIBED);
+
+    c.networkError();
+    time.advance(250);
+    FakeConnection again = establish();
+    assertThat(again.messages(Subscribe.class))
+        .extracting(Subscribe::channel)
+        .containsExactly("project:43");
+  }
+
+  @Test
   void transientRefusalIsRetriedWithBackoff() {
     client.connect();
     FakeConnection c = establish();

@@ -28,7 +28,7 @@ public enum CloseCode {
   FORCE_RECONNECT(4007, "reconnect requested by server"),
   CONNECTION_LIMIT(4008, "too many connections"),
   UNAUTHORIZED(4500, "authentication failed"),
-  FORBIDDEN(4501, "connection refused for this user"),
+  FORBIDDEN(4501, "access revoked"),
   UNSUPPORTED_PROTOCOL(4502, "unsupported protocol version");
 
   private static final Map<Integer, CloseCode> BY_CODE = new HashMap<>();

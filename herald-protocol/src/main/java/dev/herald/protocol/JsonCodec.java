@@ -276,6 +276,11 @@ public final class JsonCodec {
       g.writeStringField("reason", d.reason());
       g.writeBooleanField("reconnect", d.reconnect());
       g.writeNumberField("retry_ms", d.retryMs());
+    } else if (message instanceof ServerMessage.Unsubscribed u) {
+      g.writeStringField("type", "unsubscribed");
+      g.writeStringField("channel", u.channel());
+      g.writeNumberField("code", u.code());
+      g.writeStringField("reason", u.reason());
     } else {
       throw new IllegalArgumentException("unknown message: " + message);
     }
@@ -391,6 +396,11 @@ public final class JsonCodec {
               optionalString(n, "reason", 0) == null ? "" : n.get("reason").asText(),
               n.path("reconnect").asBoolean(CloseCode.reconnect((int) n.path("code").asLong())),
               n.path("retry_ms").asLong(0));
+      case "unsubscribed" ->
+          new ServerMessage.Unsubscribed(
+              requiredString(n, "channel", 0),
+              (int) requiredLong(n, "code", 0),
+              optionalString(n, "reason", 0));
       default ->
           throw new ProtocolException(
               ErrorCode.METHOD_NOT_FOUND, "unknown message type '" + clip(type) + "'", 0);

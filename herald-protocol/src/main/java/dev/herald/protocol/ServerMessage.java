@@ -12,6 +12,7 @@ public sealed interface ServerMessage
         ServerMessage.Leave,
         ServerMessage.PresenceUpdate,
         ServerMessage.Disconnect,
+        ServerMessage.Unsubscribed,
         Ping,
         Pong {
 
@@ -60,6 +61,18 @@ public sealed interface ServerMessage
    */
   record Disconnect(int code, String reason, boolean reconnect, long retryMs)
       implements ServerMessage {}
+
+  /**
+   * The server ended one subscription on its own, for example because the user lost access to the
+   * channel. {@code code} is an {@link ErrorCode} ({@code 103} when access was revoked). The client
+   * MUST NOT resubscribe automatically; the connection stays open.
+   */
+  record Unsubscribed(String channel, int code, String reason) implements ServerMessage {
+    public Unsubscribed {
+      Objects.requireNonNull(channel, "channel");
+      reason = reason == null ? "" : reason;
+    }
+  }
 
   /** {@code error} in replies and error messages. */
   record ErrorInfo(int code, String message) {

@@ -106,6 +106,9 @@ class GoldenFileTest {
     m.put("leave", new Leave("project:42", alice));
     m.put("presence-update", new PresenceUpdate("project:42", alice));
     m.put("disconnect", new Disconnect(4001, "server restart", true, 2300));
+    m.put(
+        "unsubscribed",
+        new ServerMessage.Unsubscribed("project:42", 103, "access to 'project:42' was revoked"));
     m.put("ping", Ping.INSTANCE);
     m.put("pong", Pong.INSTANCE);
     return m;

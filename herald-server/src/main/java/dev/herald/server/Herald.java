@@ -18,6 +18,7 @@ import dev.herald.server.fallback.UpgradeDiagnostics;
 import dev.herald.server.http.HttpErrors;
 import dev.herald.server.http.OriginPolicy;
 import dev.herald.server.http.PublishHandler;
+import dev.herald.server.http.SlowRequestGuard;
 import dev.herald.server.metrics.HeraldMetrics;
 import dev.herald.server.metrics.HttpMetricsHandler;
 import dev.herald.server.websocket.WebSocketEndpoint;
@@ -189,11 +190,16 @@ public final class Herald implements AutoCloseable {
             // their upstream, and WebSocket upgrades are HTTP/1.1. With it on, a large response
             // on the upgraded stream could stall some clients (seen with the JDK client on
             // /metrics).
-            .setHttp2ClearTextEnabled(false);
+            .setHttp2ClearTextEnabled(false)
+            .setIdleTimeout((int) config.httpLimits().idleTimeout().toSeconds())
+            .setIdleTimeoutUnit(java.util.concurrent.TimeUnit.SECONDS);
+    SlowRequestGuard guard =
+        new SlowRequestGuard(vertx, config.httpLimits().requestTimeout().toMillis(), router);
     CompletableFuture<Herald> started = new CompletableFuture<>();
     vertx
         .createHttpServer(options)
-        .requestHandler(router)
+        .connectionHandler(guard::onConnection)
+        .requestHandler(guard::onRequest)
         .listen()
         .onComplete(
             ar -> {

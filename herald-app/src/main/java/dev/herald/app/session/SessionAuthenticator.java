@@ -54,7 +54,8 @@ public final class SessionAuthenticator implements Authenticator {
                     new Principal(
                         s.user().id(),
                         codec.parseRaw(info),
-                        s.expiresAt().toInstant().toEpochMilli()));
+                        s.expiresAt().toInstant().toEpochMilli(),
+                        SessionStore.credentialId(token)));
               } catch (ProtocolException | com.fasterxml.jackson.core.JsonProcessingException e) {
                 return CompletableFuture.failedFuture(e);
               }

@@ -110,6 +110,14 @@ public final class SessionStore {
     return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
   }
 
+  /**
+   * The id under which real-time connections opened with this session's cookie are known (the
+   * principal's credential), so logout can end exactly those connections.
+   */
+  public static String credentialId(String token) {
+    return hash(token);
+  }
+
   static String hash(String token) {
     try {
       return HexFormat.of()

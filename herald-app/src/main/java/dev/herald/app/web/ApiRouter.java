@@ -7,12 +7,14 @@ import dev.herald.app.db.Database;
 import dev.herald.app.events.ChangeLog;
 import dev.herald.app.events.OutboxRelay;
 import dev.herald.app.notifications.NotificationService;
+import dev.herald.app.projects.Project;
 import dev.herald.app.projects.ProjectService;
+import dev.herald.app.session.CookiePolicy;
+import dev.herald.app.session.LoginThrottle;
 import dev.herald.app.session.SessionStore;
 import dev.herald.app.users.User;
 import dev.herald.app.users.UserRepository;
 import io.vertx.core.http.Cookie;
-import io.vertx.core.http.CookieSameSite;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Route;
@@ -24,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -60,6 +63,17 @@ public final class ApiRouter {
   private final OutboxRelay relay;
   private final ObjectMapper json;
   private final Supplier<Object> adminStats;
+  private final Security security;
+
+  /**
+   * Login throttling, cookie settings, and what to do when a login session ends or a user's access
+   * shrinks (end that session's live connections; re-check the user's subscriptions).
+   */
+  public record Security(
+      LoginThrottle throttle,
+      CookiePolicy cookies,
+      Consumer<String> loggedOut,
+      Consumer<String> accessReduced) {}
 
   public ApiRouter(
       Database db,
@@ -70,7 +84,9 @@ public final class ApiRouter {
       NotificationService notifications,
       OutboxRelay relay,
       ObjectMapper json,
-      Supplier<Object> adminStats) {
+      Supplier<Object> adminStats,
+      Security security) {
+    this.security = security;
     this.db = db;
     this.users = users;
     this.sessions = sessions;
@@ -98,8 +114,11 @@ public final class ApiRouter {
     api(
         router.post("/api/logout"),
         r -> {
-          sessions.delete(r.ctx().request().getCookie(SessionStore.COOKIE).getValue());
-          r.ctx().response().addCookie(expiredCookie(r.ctx()));
+          String token = r.ctx().request().getCookie(SessionStore.COOKIE).getValue();
+          sessions.delete(token);
+          // The row is gone, so no new connection can use the cookie; end the open ones too.
+          security.loggedOut().accept(token);
+          r.ctx().response().addCookie(security.cookies().sessionCookie(r.ctx().request(), "", 0));
           return new Status(204, null);
         });
     api(router.get("/api/me"), r -> me(r.user(), r.ctx()));
@@ -129,7 +148,11 @@ public final class ApiRouter {
         r -> projects.addMember(r.user(), r.id("id"), r.string("userId")));
     api(
         router.delete("/api/projects/:id/members/:userId"),
-        r -> projects.removeMember(r.user(), r.id("id"), r.path("userId")));
+        r -> {
+          Project p = projects.removeMember(r.user(), r.id("id"), r.path("userId"));
+          security.accessReduced().accept(r.path("userId"));
+          return p;
+        });
     api(router.get("/api/projects/:id/items"), r -> projects.items(r.user(), r.id("id")));
     api(
         router.post("/api/projects/:id/items"),
@@ -247,10 +270,23 @@ public final class ApiRouter {
   private Object login(Request r) {
     String username = r.string("username");
     String password = r.string("password");
+    String address = security.cookies().clientAddress(r.ctx().request());
+    java.time.Duration wait = security.throttle().delay(username, address);
+    if (!wait.isZero()) {
+      long seconds = Math.max(1, (wait.toMillis() + 999) / 1000);
+      r.ctx().response().putHeader("Retry-After", Long.toString(seconds));
+      throw new ApiException(
+          429,
+          "too_many_attempts",
+          "Too many failed logins. Try again in " + seconds + " s.",
+          null);
+    }
     Optional<User> user = users.authenticate(username, password);
     if (user.isEmpty()) {
+      security.throttle().failed(username, address);
       throw new ApiException(401, "invalid_credentials", "Wrong user name or password.", null);
     }
+    security.throttle().succeeded(username, address);
     Cookie old = r.ctx().request().getCookie(SessionStore.COOKIE);
     if (old != null) {
       sessions.delete(old.getValue()); // rotate: never keep a session id from before login
@@ -259,12 +295,9 @@ public final class ApiRouter {
     r.ctx()
         .response()
         .addCookie(
-            Cookie.cookie(SessionStore.COOKIE, s.token())
-                .setPath("/")
-                .setHttpOnly(true)
-                .setSameSite(CookieSameSite.LAX)
-                .setSecure(isHttps(r.ctx()))
-                .setMaxAge(sessions.ttl().toSeconds()));
+            security
+                .cookies()
+                .sessionCookie(r.ctx().request(), s.token(), sessions.ttl().toSeconds()));
     return Map.of("user", user.get(), "csrfToken", s.csrfToken());
   }
 
@@ -449,19 +482,5 @@ public final class ApiRouter {
       err.put("fields", e.fields());
     }
     respond(ctx, e.status(), Map.of("error", err));
-  }
-
-  private static boolean isHttps(RoutingContext ctx) {
-    return ctx.request().isSSL()
-        || "https".equalsIgnoreCase(ctx.request().getHeader("X-Forwarded-Proto"));
-  }
-
-  private static Cookie expiredCookie(RoutingContext ctx) {
-    return Cookie.cookie(SessionStore.COOKIE, "")
-        .setPath("/")
-        .setHttpOnly(true)
-        .setSameSite(CookieSameSite.LAX)
-        .setSecure(isHttps(ctx))
-        .setMaxAge(0);
   }
 }

@@ -9,6 +9,8 @@ import dev.herald.app.App;
 import dev.herald.app.projects.ContentPublisher;
 import dev.herald.app.testing.ApiClient;
 import dev.herald.app.testing.TestApp;
+import dev.herald.app.users.Role;
+import dev.herald.server.it.RawClient;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Path;
@@ -45,6 +47,8 @@ class BrowserIT {
       Path.of(System.getProperty("basedir", System.getProperty("user.dir")));
   private static final Path SCREENSHOTS = MODULE.resolve("../docs/screenshots").normalize();
   private static final Path FAILURES = MODULE.resolve("target/browser-it");
+  private static final String EVIL_NAME =
+      "<img src=x onerror=window.__xss=5>Mal<script>window.__xss=6</script>";
 
   private Map<String, String> config;
   private TestApp app;
@@ -86,6 +90,8 @@ class BrowserIT {
     config.put("shutdown.retry-min", "8s");
     config.put("shutdown.retry-max", "9s");
     app = TestApp.start(TestApp.Db.H2, config, ContentPublisher.alwaysSucceeds());
+    // A user whose display name is markup that would run script (checked in test 6).
+    app.app().users().create("mal", EVIL_NAME, Role.EDITOR, "pw-mal");
     aliceApi = app.login("alice");
     JsonNode p =
         aliceApi
@@ -502,6 +508,85 @@ class BrowserIT {
     bob.click(projectLink(projectId));
     waitProjectLoaded(bob);
     bob.assertNotReloaded();
+    namesRepliesPresenceAndMentionsAreShownAsText();
+  }
+
+  /**
+   * The rest of the user-controlled text the UI renders: a display name (as comment author, in
+   * presence and in the mention list) and a reply, each carrying markup that would run script.
+   */
+  private void namesRepliesPresenceAndMentionsAreShownAsText() {
+    String evilReply = "<svg onload=window.__xss=7>re</svg><script>window.__xss=8</script>";
+    aliceApi.post("/api/projects/" + projectId + "/members", "{\"userId\":\"mal\"}").expect(200);
+    ApiClient mal = app.login("mal");
+    long activity =
+        mal.post(
+                "/api/projects/" + projectId + "/activities",
+                "{\"message\":\"hello from mal-marker\"}")
+            .expect(201)
+            .json()
+            .get("id")
+            .asLong();
+    aliceApi
+        .post("/api/activities/" + activity + "/replies", json(Map.of("message", evilReply)))
+        .expect(201);
+    // Mal is present on the project page (presence shows the display name from the session).
+    try (RawClient malSocket =
+        RawClient.open(
+            app.wsUri(),
+            Map.of("Cookie", "herald_session=" + mal.sessionCookie()),
+            "herald.v1.json")) {
+      assertThat(malSocket.request("{\"type\":\"connect\"}").has("result")).isTrue();
+      assertThat(
+              malSocket
+                  .request("{\"type\":\"subscribe\",\"channel\":\"project:" + projectId + "\"}")
+                  .has("result"))
+          .isTrue();
+      bob.waitFor(
+          "mal's display name in presence, as text",
+          "[...document.querySelectorAll('.presence li.person')]"
+              + ".some((li) => li.textContent.includes(arguments[0]))",
+          EVIL_NAME);
+    }
+    bob.waitForEntry("hello from mal-marker");
+    assertThat(
+            bob.text(
+                "return document.querySelector(arguments[0]).textContent",
+                bob.entrySelector("hello from mal-marker")))
+        .contains(EVIL_NAME);
+    bob.waitFor(
+        "reply as text",
+        "[...document.querySelectorAll('.replies li.reply')]"
+            + ".some((li) => li.textContent.includes(arguments[0]))",
+        evilReply);
+    // The mention list offers mal under the display name, as text.
+    bob.click("#comment-text");
+    bob.type("@ma");
+    bob.waitFor(
+        "mention option with the display name as text",
+        "[...document.querySelectorAll('.mention-list:not([hidden]) li strong')]"
+            + ".some((s) => s.textContent === arguments[0])",
+        EVIL_NAME);
+    bob.press(Keys.ESCAPE);
+    bob.js("document.querySelector('#comment-text').value = ''");
+    // Leave the project as the later tests (and screenshots) expect it.
+    mal.delete("/api/activities/" + activity).expect(204);
+    aliceApi.delete("/api/projects/" + projectId + "/members/mal").expect(200);
+    for (Browser b : List.of(alice, bob)) {
+      assertThat(b.js("return typeof window.__xss;")).as(b.user + ": __xss").isEqualTo("undefined");
+      assertThat(
+              b.js("return document.body.querySelectorAll('img, script, b, svg[onload]').length"))
+          .as(b.user + ": elements from user text")
+          .isEqualTo(0L);
+    }
+  }
+
+  private static String json(Map<String, String> m) {
+    try {
+      return new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(m);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   // ------------------------------------------------------------------ 7. server restart

@@ -24,6 +24,9 @@ public final class MemoryBroker implements Broker {
 
   private final Scheduler scheduler;
   private final Map<String, Stream> streams = new ConcurrentHashMap<>();
+  // Channels with at least one local subscriber (the hub subscribes the first and unsubscribes the
+  // last), so that the sweep keeps their streams even before anything is published.
+  private final java.util.Set<String> subscribed = ConcurrentHashMap.newKeySet();
   private volatile BrokerEventHandler handler;
   private volatile Scheduler.Cancellable sweep = Scheduler.Cancellable.NONE;
   private volatile boolean closed;
@@ -80,11 +83,13 @@ public final class MemoryBroker implements Broker {
 
   @Override
   public CompletableFuture<Void> subscribe(String channel) {
+    subscribed.add(channel);
     return CompletableFuture.completedFuture(null);
   }
 
   @Override
   public CompletableFuture<Void> unsubscribe(String channel) {
+    subscribed.remove(channel);
     return CompletableFuture.completedFuture(null);
   }
 
@@ -131,7 +136,12 @@ public final class MemoryBroker implements Broker {
     }
   }
 
-  /** Drops streams whose stream TTL has passed. Visible for tests. */
+  /**
+   * Drops streams whose stream TTL has passed, and streams nothing was ever published to once no
+   * local subscriber holds them: a subscribe creates a stream (to answer with its epoch), so
+   * without this a client could fill memory by subscribing to many channel names it may use.
+   * Visible for tests.
+   */
   void sweep(long now) {
     streams
         .entrySet()
@@ -139,7 +149,9 @@ public final class MemoryBroker implements Broker {
             e -> {
               Stream s = e.getValue();
               synchronized (s) {
-                if (s.streamTtlMillis > 0 && now - s.lastActivity > s.streamTtlMillis) {
+                boolean expired = s.streamTtlMillis > 0 && now - s.lastActivity > s.streamTtlMillis;
+                boolean unusedEmpty = s.top == 0 && !subscribed.contains(e.getKey());
+                if (expired || unusedEmpty) {
                   s.dropped = true;
                   return true;
                 }

@@ -87,6 +87,11 @@ public final class ClientSession {
   private Cancellable pongTimer = Cancellable.NONE;
   private boolean awaitingPong;
   private Cancellable expiryTimer = Cancellable.NONE;
+  private final TokenBucket rate;
+  // Set by the hub when this session was counted against the per-address / per-user limits, so
+  // that it is released exactly once at close.
+  private volatile boolean addressCounted;
+  private volatile boolean userCounted;
 
   ClientSession(
       Hub hub, TransportConnection transport, ConnectionContext context, String clientId) {
@@ -105,6 +110,9 @@ public final class ClientSession {
             hub.scheduler(),
             hub.metrics());
     this.lastInboundMillis = hub.scheduler().nowMillis();
+    this.rate =
+        new TokenBucket(
+            config.abuse().messagesPerSecond(), config.abuse().messageBurst(), lastInboundMillis);
   }
 
   void start() {
@@ -136,6 +144,31 @@ public final class ClientSession {
     return p == null ? null : p.userId();
   }
 
+  /** The authenticated principal, or null before connect completes. */
+  Principal principal() {
+    return principal;
+  }
+
+  String remoteAddress() {
+    return context.remoteAddress();
+  }
+
+  boolean addressCounted() {
+    return addressCounted;
+  }
+
+  void addressCounted(boolean v) {
+    addressCounted = v;
+  }
+
+  boolean userCounted() {
+    return userCounted;
+  }
+
+  void userCounted(boolean v) {
+    userCounted = v;
+  }
+
   public boolean isClosed() {
     return state == State.CLOSED;
   }
@@ -156,8 +189,20 @@ public final class ClientSession {
     if (state == State.CLOSED) {
       return;
     }
-    lastInboundMillis = hub.scheduler().nowMillis();
+    long now = hub.scheduler().nowMillis();
+    lastInboundMillis = now;
     for (Decoded<ClientMessage> d : hub.codec().decodeClientFrame(frame)) {
+      if (!rate.tryTake(now)) {
+        closeNow(
+            CloseCode.RATE_LIMITED,
+            "more than "
+                + config.abuse().messagesPerSecond()
+                + " messages per second (burst "
+                + config.abuse().messageBurst()
+                + ")",
+            0);
+        return;
+      }
       if (!d.isOk()) {
         var e = d.error();
         if (e.requestId() > 0) {
@@ -332,6 +377,12 @@ public final class ClientSession {
             return null;
           }
           principal = p;
+          if (!hub.admitUser(this, p.userId())) {
+            String why = "more than " + hub.userConnectionLimit() + " connections for this user";
+            reply(Reply.error(c.id(), ErrorCode.LIMIT_EXCEEDED, why));
+            closeNow(CloseCode.CONNECTION_LIMIT, why, 0);
+            return null;
+          }
           info = new ClientInfo(clientId, p.userId(), p.info(), null);
           state = State.CONNECTED;
           connectTimer.cancel();
@@ -561,6 +612,63 @@ public final class ClientSession {
                             new PresenceEvent(PresenceEvent.Kind.UPDATE, channel.value(), entry))
                     : done())
         .thenRun(() -> reply(Reply.ok(s.id(), EmptyResult.INSTANCE)));
+  }
+
+  /**
+   * Runs the authorizer again for every subscription and ends those it now denies, telling the
+   * client with {@code unsubscribed}. Any thread; completes when every check has run.
+   */
+  CompletableFuture<Void> revalidate() {
+    CompletableFuture<Void> all = new CompletableFuture<>();
+    executor.execute(
+        () -> {
+          if (state != State.CONNECTED) {
+            all.complete(null);
+            return;
+          }
+          List<CompletableFuture<Void>> checks = new java.util.ArrayList<>();
+          for (Subscription sub : List.copyOf(subscriptions.values())) {
+            checks.add(
+                hub.authorize(principal, ChannelAction.SUBSCRIBE, sub.channel(), sub.namespace())
+                    .handleAsync(
+                        (ok, err) -> {
+                          revoked(sub, err);
+                          return null;
+                        },
+                        executor));
+          }
+          CompletableFuture.allOf(checks.toArray(CompletableFuture[]::new))
+              .whenComplete((v, e) -> all.complete(null));
+        });
+    return all;
+  }
+
+  private void revoked(Subscription sub, Throwable err) {
+    if (err == null) {
+      return;
+    }
+    Throwable cause =
+        err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+    if (!(cause instanceof HubException he) || he.code() != ErrorCode.PERMISSION_DENIED) {
+      warn(
+          "re-authorization of {} in {} failed; subscription kept", clientId, sub.channel(), cause);
+      return;
+    }
+    String channel = sub.channel().value();
+    if (state == State.CLOSED || !subscriptions.remove(channel, sub)) {
+      return;
+    }
+    leave(sub)
+        .exceptionally(
+            e -> {
+              warn("leave of {} in {} failed", clientId, channel, e);
+              return null;
+            });
+    send(
+        new ServerMessage.Unsubscribed(
+            channel,
+            ErrorCode.PERMISSION_DENIED.code(),
+            "access to '" + channel + "' was revoked"));
   }
 
   // ------------------------------------------------------------------ heartbeats

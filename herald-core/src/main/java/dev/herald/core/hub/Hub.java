@@ -34,6 +34,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Predicate;
 
 /**
  * The hub: channels, subscriptions, ordered fan-out, recovery and presence for one node. Transports
@@ -63,6 +64,8 @@ public final class Hub implements AutoCloseable {
   private final LongAdder publications = new LongAdder();
   private final LongAdder deliveries = new LongAdder();
   private final LongAdder slowConsumers = new LongAdder();
+  private final ConnectionCounter perAddress;
+  private final ConnectionCounter perUser;
   private volatile boolean accepting = true;
 
   private Hub(Builder b) {
@@ -77,6 +80,8 @@ public final class Hub implements AutoCloseable {
     this.codec = b.codec == null ? new JsonCodec() : b.codec;
     this.registry = new SubscriberRegistry(broker);
     this.metrics = b.metrics == null ? HubMetrics.NONE : b.metrics;
+    this.perAddress = new ConnectionCounter(config.abuse().connectionsPerAddress());
+    this.perUser = new ConnectionCounter(config.abuse().connectionsPerUser());
     broker.start(new FanOut());
   }
 
@@ -95,10 +100,59 @@ public final class Hub implements AutoCloseable {
     sessions.add(s);
     if (!accepting) {
       s.disconnect(CloseCode.SHUTDOWN, CloseCode.SHUTDOWN.reason(), shutdownRetry());
+    } else if (!perAddress.tryAcquire(context.remoteAddress())) {
+      s.disconnect(
+          CloseCode.CONNECTION_LIMIT,
+          "more than " + perAddress.limit() + " connections from this address",
+          0);
     } else {
+      s.addressCounted(true);
       s.start();
     }
     return s;
+  }
+
+  /**
+   * Whether a new connection from {@code remoteAddress} would be admitted under {@code
+   * limits.connections-per-address}. Transports that can answer with an HTTP status (the fallbacks)
+   * ask first and answer 429; {@link #openSession} enforces the limit in any case.
+   */
+  public boolean admitsAddress(String remoteAddress) {
+    return accepting && perAddress.admits(remoteAddress);
+  }
+
+  /**
+   * Ends every connection whose principal matches, with {@code code} (e.g. {@link
+   * CloseCode#FORBIDDEN} at logout, for the connections opened with the ended login session).
+   * Returns how many connections were told to close; each closes on its own executor.
+   */
+  public int disconnect(Predicate<Principal> which, CloseCode code, String reason) {
+    int n = 0;
+    for (ClientSession s : sessions) {
+      Principal p = s.principal();
+      if (p != null && which.test(p)) {
+        s.disconnect(code, reason, 0);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /**
+   * Checks again whether {@code userId} may keep each of its subscriptions on this node (call it
+   * when the user's permissions shrink, e.g. removed from a project). Subscriptions the authorizer
+   * now denies end at once: the client receives {@code unsubscribed} with code 103 and stops
+   * getting the channel's publications. Completes when every check has run; an authorizer failure
+   * (as opposed to a denial) keeps the subscription and is logged.
+   */
+  public CompletableFuture<Void> revalidate(String userId) {
+    List<CompletableFuture<Void>> checks = new ArrayList<>();
+    for (ClientSession s : sessions) {
+      if (userId.equals(s.userId())) {
+        checks.add(s.revalidate());
+      }
+    }
+    return CompletableFuture.allOf(checks.toArray(CompletableFuture[]::new));
   }
 
   /** Publishes JSON data to a channel from the server side (no user attached). */
@@ -290,10 +344,30 @@ public final class Hub implements AutoCloseable {
             });
   }
 
+  /** Counts a connecting user against {@code limits.connections-per-user}; false when over. */
+  boolean admitUser(ClientSession s, String userId) {
+    if (!perUser.tryAcquire(userId)) {
+      return false;
+    }
+    s.userCounted(true);
+    return true;
+  }
+
+  int userConnectionLimit() {
+    return perUser.limit();
+  }
+
   void connected(ClientSession s) {}
 
   void closed(ClientSession s) {
-    sessions.remove(s);
+    if (sessions.remove(s)) {
+      if (s.addressCounted()) {
+        perAddress.release(s.remoteAddress());
+      }
+      if (s.userCounted()) {
+        perUser.release(s.userId());
+      }
+    }
   }
 
   void slowConsumer(ClientSession s) {

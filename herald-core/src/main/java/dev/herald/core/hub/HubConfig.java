@@ -19,6 +19,7 @@ import java.time.Duration;
  * @param maxQueuedRequests requests waiting to be processed per connection before 111
  * @param shutdownRetryMin lower bound of the reconnect delay suggested at shutdown
  * @param shutdownRetryMax upper bound; each client gets a random delay in between
+ * @param abuse per-connection rate and per-user / per-address connection limits
  */
 public record HubConfig(
     String node,
@@ -33,9 +34,77 @@ public record HubConfig(
     int maxPresenceStateBytes,
     int maxQueuedRequests,
     Duration shutdownRetryMin,
-    Duration shutdownRetryMax) {
+    Duration shutdownRetryMax,
+    AbuseLimits abuse) {
+
+  /**
+   * Limits against abusive or broken clients. A value of 0 switches that limit off.
+   *
+   * @param messagesPerSecond sustained rate of inbound messages per connection (token bucket);
+   *     beyond the burst the connection is closed with 4006
+   * @param messageBurst how many messages a connection may send at once before the rate applies
+   * @param connectionsPerUser connected sessions one user may hold on this node; more are refused
+   *     with 4008
+   * @param connectionsPerAddress sessions (connected or not) from one remote address on this node;
+   *     more are refused with 4008 (HTTP 429 on the fallbacks)
+   */
+  public record AbuseLimits(
+      int messagesPerSecond, int messageBurst, int connectionsPerUser, int connectionsPerAddress) {
+    public AbuseLimits {
+      if (messagesPerSecond < 0
+          || messageBurst < 0
+          || connectionsPerUser < 0
+          || connectionsPerAddress < 0) {
+        throw new IllegalArgumentException("abuse limits must be >= 0 (0 switches one off)");
+      }
+      if (messagesPerSecond > 0 && messageBurst < 1) {
+        throw new IllegalArgumentException("messageBurst must be >= 1 when a rate is set");
+      }
+    }
+
+    public static AbuseLimits defaults() {
+      return new AbuseLimits(100, 200, 100, 5000);
+    }
+
+    public static AbuseLimits none() {
+      return new AbuseLimits(0, 0, 0, 0);
+    }
+  }
+
+  /** Without abuse limits: {@link AbuseLimits#defaults()}. */
+  public HubConfig(
+      String node,
+      Duration pingInterval,
+      Duration pongTimeout,
+      Duration connectTimeout,
+      int maxSubscriptionsPerConnection,
+      long outboxMaxBytes,
+      int maxBatchBytes,
+      int maxMessageBytes,
+      int maxPublishBytes,
+      int maxPresenceStateBytes,
+      int maxQueuedRequests,
+      Duration shutdownRetryMin,
+      Duration shutdownRetryMax) {
+    this(
+        node,
+        pingInterval,
+        pongTimeout,
+        connectTimeout,
+        maxSubscriptionsPerConnection,
+        outboxMaxBytes,
+        maxBatchBytes,
+        maxMessageBytes,
+        maxPublishBytes,
+        maxPresenceStateBytes,
+        maxQueuedRequests,
+        shutdownRetryMin,
+        shutdownRetryMax,
+        AbuseLimits.defaults());
+  }
 
   public HubConfig {
+    abuse = abuse == null ? AbuseLimits.defaults() : abuse;
     positive(pingInterval, "pingInterval");
     positive(pongTimeout, "pongTimeout");
     positive(connectTimeout, "connectTimeout");
@@ -91,7 +160,8 @@ public record HubConfig(
         maxPresenceStateBytes,
         maxQueuedRequests,
         shutdownRetryMin,
-        shutdownRetryMax);
+        shutdownRetryMax,
+        abuse);
   }
 
   public HubConfig withHeartbeat(Duration ping, Duration pong) {
@@ -108,7 +178,8 @@ public record HubConfig(
         maxPresenceStateBytes,
         maxQueuedRequests,
         shutdownRetryMin,
-        shutdownRetryMax);
+        shutdownRetryMax,
+        abuse);
   }
 
   public HubConfig withConnectTimeout(Duration v) {
@@ -125,7 +196,8 @@ public record HubConfig(
         maxPresenceStateBytes,
         maxQueuedRequests,
         shutdownRetryMin,
-        shutdownRetryMax);
+        shutdownRetryMax,
+        abuse);
   }
 
   public HubConfig withLimits(
@@ -143,7 +215,8 @@ public record HubConfig(
         maxPresenceStateBytes,
         maxQueuedRequests,
         shutdownRetryMin,
-        shutdownRetryMax);
+        shutdownRetryMax,
+        abuse);
   }
 
   public HubConfig withShutdownRetry(Duration min, Duration max) {
@@ -160,6 +233,25 @@ public record HubConfig(
         maxPresenceStateBytes,
         maxQueuedRequests,
         min,
-        max);
+        max,
+        abuse);
+  }
+
+  public HubConfig withAbuse(AbuseLimits v) {
+    return new HubConfig(
+        node,
+        pingInterval,
+        pongTimeout,
+        connectTimeout,
+        maxSubscriptionsPerConnection,
+        outboxMaxBytes,
+        maxBatchBytes,
+        maxMessageBytes,
+        maxPublishBytes,
+        maxPresenceStateBytes,
+        maxQueuedRequests,
+        shutdownRetryMin,
+        shutdownRetryMax,
+        v);
   }
 }

@@ -50,6 +50,13 @@ public final class ConfigLoader {
     DEFAULTS.put("limits.max-publish-bytes", "32768");
     DEFAULTS.put("limits.subscriptions-per-connection", "128");
     DEFAULTS.put("limits.outbox-bytes", "1048576");
+    DEFAULTS.put("limits.messages-per-second", "100");
+    DEFAULTS.put("limits.message-burst", "200");
+    DEFAULTS.put("limits.connections-per-user", "100");
+    DEFAULTS.put("limits.connections-per-address", "5000");
+    DEFAULTS.put("limits.http-sessions", "10000");
+    DEFAULTS.put("server.request-timeout", "10s");
+    DEFAULTS.put("server.idle-timeout", "120s");
     DEFAULTS.put("heartbeat.interval", "25s");
     DEFAULTS.put("heartbeat.timeout", "10s");
     DEFAULTS.put("connect.timeout", "10s");
@@ -262,6 +269,14 @@ public final class ConfigLoader {
       int maxPublish = integer("limits.max-publish-bytes", 1, 16 * 1024 * 1024);
       int subs = integer("limits.subscriptions-per-connection", 1, 100_000);
       int outbox = integer("limits.outbox-bytes", 1024, Integer.MAX_VALUE);
+      int rate = integer("limits.messages-per-second", 0, 1_000_000);
+      int burst = integer("limits.message-burst", 1, 1_000_000);
+      int perUser = integer("limits.connections-per-user", 0, 10_000_000);
+      int perAddress = integer("limits.connections-per-address", 0, 10_000_000);
+      int httpSessions = integer("limits.http-sessions", 1, 10_000_000);
+      Duration requestTimeout =
+          positive(duration("server.request-timeout"), "server.request-timeout");
+      Duration idleTimeout = positive(duration("server.idle-timeout"), "server.idle-timeout");
       boolean wsEnabled = bool("websocket.enabled");
       boolean compression = bool("websocket.compression");
       boolean demo = bool("demo.enabled");
@@ -272,6 +287,10 @@ public final class ConfigLoader {
           positive(duration("longpoll.session-timeout"), "longpoll.session-timeout");
       if (pollTimeout != null && pollSession != null && pollSession.compareTo(pollTimeout) <= 0) {
         problems.add("longpoll.session-timeout must be longer than longpoll.timeout");
+      }
+      if (idleTimeout != null && pollTimeout != null && idleTimeout.compareTo(pollTimeout) <= 0) {
+        problems.add(
+            "server.idle-timeout must be longer than longpoll.timeout (an open poll is idle)");
       }
       if (maxPublish > maxMessage) {
         problems.add(
@@ -349,7 +368,8 @@ public final class ConfigLoader {
                 1024,
                 64,
                 retryMin,
-                retryMax);
+                retryMax,
+                new HubConfig.AbuseLimits(rate, burst, perUser, perAddress));
       } catch (IllegalArgumentException e) {
         throw new ConfigException(List.of(e.getMessage()));
       }
@@ -367,7 +387,8 @@ public final class ConfigLoader {
           hub,
           namespaces,
           new HttpTransports(sse, longPoll, pollTimeout, pollSession),
-          new MetricsSettings(metricsEnabled, metricsPath));
+          new MetricsSettings(metricsEnabled, metricsPath),
+          new HttpLimits(httpSessions, requestTimeout, idleTimeout));
     }
 
     private boolean isNamespaceKey(String key, List<String> namespaces) {

@@ -23,10 +23,12 @@ public record HeraldConfig(
     HubConfig hub,
     List<NamespaceSettings> namespaces,
     HttpTransports http,
-    MetricsSettings metrics) {
+    MetricsSettings metrics,
+    HttpLimits httpLimits) {
 
   public HeraldConfig {
     metrics = metrics == null ? MetricsSettings.defaults() : metrics;
+    httpLimits = httpLimits == null ? HttpLimits.defaults() : httpLimits;
     allowedOrigins = List.copyOf(allowedOrigins);
     jwtSecrets = List.copyOf(jwtSecrets);
     apiKeys = List.copyOf(apiKeys);
@@ -62,7 +64,42 @@ public record HeraldConfig(
         hub,
         namespaces,
         http,
-        MetricsSettings.defaults());
+        MetricsSettings.defaults(),
+        HttpLimits.defaults());
+  }
+
+  /** Without HTTP limits: {@link HttpLimits#defaults()}. */
+  public HeraldConfig(
+      String host,
+      int port,
+      List<String> allowedOrigins,
+      boolean websocketEnabled,
+      String websocketPath,
+      boolean websocketCompression,
+      List<String> jwtSecrets,
+      String jwtIssuer,
+      List<String> apiKeys,
+      boolean demoEnabled,
+      HubConfig hub,
+      List<NamespaceSettings> namespaces,
+      HttpTransports http,
+      MetricsSettings metrics) {
+    this(
+        host,
+        port,
+        allowedOrigins,
+        websocketEnabled,
+        websocketPath,
+        websocketCompression,
+        jwtSecrets,
+        jwtIssuer,
+        apiKeys,
+        demoEnabled,
+        hub,
+        namespaces,
+        http,
+        metrics,
+        HttpLimits.defaults());
   }
 
   public HeraldConfig withMetrics(MetricsSettings m) {
@@ -80,7 +117,8 @@ public record HeraldConfig(
         hub,
         namespaces,
         http,
-        m);
+        m,
+        httpLimits);
   }
 
   /** Defaults from an empty configuration. */
@@ -103,7 +141,8 @@ public record HeraldConfig(
         hub,
         namespaces,
         http,
-        metrics);
+        metrics,
+        httpLimits);
   }
 
   public HeraldConfig withHub(HubConfig h) {
@@ -121,7 +160,8 @@ public record HeraldConfig(
         h,
         namespaces,
         http,
-        metrics);
+        metrics,
+        httpLimits);
   }
 
   public HeraldConfig withCredentials(List<String> secrets, List<String> keys) {
@@ -139,6 +179,26 @@ public record HeraldConfig(
         hub,
         namespaces,
         http,
-        metrics);
+        metrics,
+        httpLimits);
+  }
+
+  public HeraldConfig withHttpLimits(HttpLimits l) {
+    return new HeraldConfig(
+        host,
+        port,
+        allowedOrigins,
+        websocketEnabled,
+        websocketPath,
+        websocketCompression,
+        jwtSecrets,
+        jwtIssuer,
+        apiKeys,
+        demoEnabled,
+        hub,
+        namespaces,
+        http,
+        metrics,
+        l);
   }
 }

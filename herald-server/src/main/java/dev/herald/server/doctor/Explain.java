@@ -398,6 +398,24 @@ final class Explain {
             "Herald is shutting down (" + code + "): run the doctor again once it has restarted.",
             List.of());
       }
+      case "too-many-connections", "too-many-sessions" -> {
+        boolean perAddress = error.equals("too-many-connections");
+        return new Finding(
+            "Herald refused a new session ("
+                + code
+                + "): "
+                + (perAddress
+                    ? "this address holds limits.connections-per-address sessions already."
+                        + " Behind a reverse proxy every client has the proxy's address, so the"
+                        + " limit counts all of them together."
+                    : "this node holds limits.http-sessions SSE and long-polling sessions"
+                        + " already."),
+            List.of(
+                perAddress
+                    ? "behind a proxy, raise limits.connections-per-address (or set 0) and limit"
+                        + " clients at the proxy; otherwise close connections this client left open"
+                    : "raise limits.http-sessions, or add nodes"));
+      }
       case "session-unknown" -> {
         return new Finding(
             what

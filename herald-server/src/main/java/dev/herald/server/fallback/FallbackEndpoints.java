@@ -487,6 +487,26 @@ public final class FallbackEndpoints {
       refuse(ctx, 503, "shutting-down", "The server is shutting down");
       return false;
     }
+    int max = config.httpLimits().maxHttpSessions();
+    if (sessions.size() >= max) {
+      ctx.response().putHeader("Retry-After", "5");
+      refuse(
+          ctx,
+          429,
+          "too-many-sessions",
+          "This server holds " + max + " HTTP sessions already (limits.http-sessions)");
+      return false;
+    }
+    String remote = context(ctx.request()).remoteAddress();
+    if (!hub.admitsAddress(remote)) {
+      ctx.response().putHeader("Retry-After", "30");
+      refuse(
+          ctx,
+          429,
+          "too-many-connections",
+          "Too many connections from this address (limits.connections-per-address)");
+      return false;
+    }
     return true;
   }
 

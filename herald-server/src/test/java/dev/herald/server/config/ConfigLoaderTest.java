@@ -21,6 +21,46 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void abuseLimitsHaveSafeDefaultsAndAreConfigurable() {
+    HeraldConfig d = HeraldConfig.defaults();
+    assertThat(d.hub().abuse())
+        .isEqualTo(new dev.herald.core.hub.HubConfig.AbuseLimits(100, 200, 100, 5000));
+    assertThat(d.httpLimits()).isEqualTo(dev.herald.server.config.HttpLimits.defaults());
+
+    HeraldConfig c =
+        ConfigLoader.fromMap(
+            Map.of(
+                "limits.messages-per-second", "0",
+                "limits.connections-per-address", "0",
+                "limits.http-sessions", "50",
+                "server.request-timeout", "3s"),
+            Map.of("HERALD_LIMITS_CONNECTIONS_PER_USER", "7", "HERALD_SERVER_IDLE_TIMEOUT", "5m"));
+    assertThat(c.hub().abuse().messagesPerSecond()).isZero();
+    assertThat(c.hub().abuse().connectionsPerAddress()).isZero();
+    assertThat(c.hub().abuse().connectionsPerUser()).isEqualTo(7);
+    assertThat(c.httpLimits().maxHttpSessions()).isEqualTo(50);
+    assertThat(c.httpLimits().requestTimeout()).isEqualTo(java.time.Duration.ofSeconds(3));
+    assertThat(c.httpLimits().idleTimeout()).isEqualTo(java.time.Duration.ofMinutes(5));
+
+    ConfigException e =
+        catchThrowableOfType(
+            ConfigException.class,
+            () ->
+                ConfigLoader.fromMap(
+                    Map.of(
+                        "limits.message-burst", "0",
+                        "limits.http-sessions", "0",
+                        "server.request-timeout", "0",
+                        "server.idle-timeout", "20s"),
+                    Map.of()));
+    assertThat(e.problems())
+        .anyMatch(p -> p.startsWith("limits.message-burst"))
+        .anyMatch(p -> p.startsWith("limits.http-sessions"))
+        .anyMatch(p -> p.startsWith("server.request-timeout"))
+        .anyMatch(p -> p.startsWith("server.idle-timeout must be longer than longpoll.timeout"));
+  }
+
+  @Test
   void environmentOverridesTheFile() {
     HeraldConfig c =
         ConfigLoader.fromMap(

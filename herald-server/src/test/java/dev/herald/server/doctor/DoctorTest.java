@@ -247,6 +247,23 @@ class DoctorTest {
     assertThat(poll.fixes()).singleElement().asString().contains("sticky sessions");
   }
 
+  @Test
+  void thePerAddressConnectionLimitIsExplainedWithTheProxyInMind() {
+    Fake fake =
+        fake(
+            (req, out) ->
+                respond(
+                    out,
+                    429,
+                    "text/plain",
+                    "Too many connections from this address",
+                    "X-Herald-Error: too-many-connections",
+                    "Retry-After: 30"));
+    ProbeResult poll = examine(fake.url()).result(Doctor.LONG_POLLING);
+    assertThat(poll.finding()).contains("429 too-many-connections", "proxy's address");
+    assertThat(poll.fixes()).singleElement().asString().contains("limits.connections-per-address");
+  }
+
   // ================================================================================ reachability
 
   @Test

@@ -92,6 +92,11 @@ public final class RawClient implements AutoCloseable {
     return inbox.awaitType(type);
   }
 
+  /** Messages received but not consumed yet that match, without waiting; they are consumed. */
+  public List<JsonNode> takeReceived(Predicate<JsonNode> p) {
+    return inbox.takeReceived(p);
+  }
+
   /** Collects the next n pub messages of a channel, in arrival order. */
   public List<JsonNode> pubs(String channel, int n) {
     return inbox.pubs(channel, n);

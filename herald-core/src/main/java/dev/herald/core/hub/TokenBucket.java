@@ -1,0 +1,44 @@
+package dev.herald.core.hub;
+
+/**
+ * A token bucket on integer arithmetic: {@code burst} tokens at most, refilled at {@code perSecond}
+ * tokens per second. No allocation per call. Not thread-safe: each connection owns one and uses it
+ * on its executor only.
+ */
+final class TokenBucket {
+  /** Tokens are counted in thousandths, so a refill of {@code perSecond} per ms is exact. */
+  private static final long SCALE = 1000;
+
+  private final long capacity;
+  private final long perSecond;
+  private long tokens;
+  private long lastMillis;
+
+  /** A bucket that starts full; {@code perSecond <= 0} means unlimited. */
+  TokenBucket(int perSecond, int burst, long nowMillis) {
+    this.perSecond = perSecond;
+    this.capacity = Math.max(1, burst) * SCALE;
+    this.tokens = capacity;
+    this.lastMillis = nowMillis;
+  }
+
+  /** Takes one token if there is one. */
+  boolean tryTake(long nowMillis) {
+    if (perSecond <= 0) {
+      return true;
+    }
+    long elapsed = nowMillis - lastMillis;
+    if (elapsed > 0) {
+      // perSecond tokens per 1000 ms = perSecond thousandths per ms; capped before multiplying so a
+      // long idle period cannot overflow.
+      long refill = Math.min(elapsed, capacity) * perSecond;
+      tokens = Math.min(capacity, tokens + refill);
+      lastMillis = nowMillis;
+    }
+    if (tokens >= SCALE) {
+      tokens -= SCALE;
+      return true;
+    }
+    return false;
+  }
+}

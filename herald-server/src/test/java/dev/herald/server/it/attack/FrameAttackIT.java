@@ -1,0 +1,118 @@
+package dev.herald.server.it.attack;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.herald.server.it.TestServer;
+import dev.herald.server.it.WireClient;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Hostile WebSocket frames on a raw socket: oversize and fragmented-oversize messages (1009),
+ * invalid UTF-8 (1007), binary frames (1003), malformed and deeply nested JSON (error 107, the
+ * connection stays). A bystander connected meanwhile receives every publication in order.
+ */
+class FrameAttackIT {
+  @RegisterExtension static final TestServer server = TestServer.perClass();
+
+  private static boolean isDisconnect(JsonNode m) {
+    return m.path("type").asText().equals("disconnect");
+  }
+
+  private static WireClient attacker() {
+    WireClient c = WireClient.upgrade(server.port(), "herald.v1.json");
+    c.connect(server.token("mallory"));
+    return c;
+  }
+
+  private static void closedWith(WireClient c, int code) {
+    assertThat(c.awaitMessage(FrameAttackIT::isDisconnect).get("code").asInt()).isEqualTo(code);
+    assertThat(c.awaitClose()).isEqualTo(code);
+  }
+
+  @Test
+  void oversizeMessageIsClosedWith1009() {
+    try (Bystander bystander = Bystander.start(server);
+        WireClient c = attacker()) {
+      String big = "{\"type\":\"ping\",\"pad\":\"" + "x".repeat(70_000) + "\"}";
+      c.sendFrame(true, WireClient.TEXT, big.getBytes(StandardCharsets.US_ASCII));
+      closedWith(c, 1009);
+      bystander.assertEverythingArrived();
+    }
+  }
+
+  @Test
+  void manySmallFragmentsAddingUpPastTheLimitAreClosedWith1009() {
+    try (Bystander bystander = Bystander.start(server);
+        WireClient c = attacker()) {
+      byte[] chunk = new byte[1000];
+      Arrays.fill(chunk, (byte) 'y');
+      c.sendFrame(false, WireClient.TEXT, "{\"type\":\"ping\",\"pad\":\"".getBytes());
+      for (int i = 0; i < 80; i++) { // 80 000 bytes in 1 KB continuation frames
+        c.sendFrame(false, WireClient.CONTINUATION, chunk);
+      }
+      c.sendFrame(true, WireClient.CONTINUATION, "\"}".getBytes());
+      closedWith(c, 1009);
+      bystander.assertEverythingArrived();
+    }
+  }
+
+  @Test
+  void invalidUtf8IsClosedWith1007() {
+    try (Bystander bystander = Bystander.start(server);
+        WireClient c = attacker()) {
+      ByteArrayOutputStream text = new ByteArrayOutputStream();
+      text.writeBytes("{\"type\":\"ping\",\"x\":\"".getBytes(StandardCharsets.US_ASCII));
+      text.writeBytes(new byte[] {(byte) 0xED, (byte) 0xA0, (byte) 0x80}); // a UTF-16 surrogate
+      text.writeBytes("\"}".getBytes(StandardCharsets.US_ASCII));
+      c.sendFrame(true, WireClient.TEXT, text.toByteArray());
+      closedWith(c, 1007);
+      bystander.assertEverythingArrived();
+    }
+  }
+
+  @Test
+  void binaryFrameIsClosedWith1003() {
+    try (Bystander bystander = Bystander.start(server);
+        WireClient c = attacker()) {
+      c.sendFrame(true, 0x2, new byte[] {0, 1, 2, 3});
+      closedWith(c, 1003);
+      bystander.assertEverythingArrived();
+    }
+  }
+
+  @Test
+  void malformedAndDeeplyNestedJsonGet107AndTheConnectionStays() {
+    try (Bystander bystander = Bystander.start(server);
+        WireClient c = attacker()) {
+      for (String bad :
+          new String[] {
+            "{\"type\":", "[1,2", "\u0000", "{\"type\":\"ping\",\"type\":\"pong\"}", "null"
+          }) {
+        c.sendFrame(true, WireClient.TEXT, bad.getBytes(StandardCharsets.UTF_8));
+        JsonNode e = c.awaitMessage(m -> m.path("type").asText().equals("error"));
+        assertThat(e.path("error").path("code").asInt()).as("answer to %s", bad).isEqualTo(107);
+      }
+      String deep =
+          "{\"type\":\"publish\",\"id\":7,\"channel\":\"test:x\",\"data\":"
+              + "[".repeat(20_000)
+              + "]".repeat(20_000)
+              + "}";
+      c.sendFrame(true, WireClient.TEXT, deep.getBytes(StandardCharsets.US_ASCII));
+      JsonNode r = c.awaitMessage(m -> m.path("id").asLong() == 7 || isError(m));
+      JsonNode error = r.has("error") ? r.get("error") : r;
+      assertThat(error.path("code").asInt()).isEqualTo(107);
+      JsonNode ok = c.request(8, "{\"type\":\"subscribe\",\"id\":8,\"channel\":\"test:after\"}");
+      assertThat(ok.has("result")).as("still usable: %s", ok).isTrue();
+      bystander.assertEverythingArrived();
+    }
+  }
+
+  private static boolean isError(JsonNode m) {
+    return m.path("type").asText().equals("error");
+  }
+}
