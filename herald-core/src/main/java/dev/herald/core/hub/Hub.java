@@ -307,7 +307,8 @@ public final class Hub implements AutoCloseable {
         action.name().toLowerCase() + " denied for channel '" + channel + "'");
   }
 
-  private long shutdownRetry() {
+  /** A random reconnect delay within the configured bounds, so clients do not all come at once. */
+  long shutdownRetry() {
     long min = config.shutdownRetryMin().toMillis();
     long max = config.shutdownRetryMax().toMillis();
     return max <= min ? min : ThreadLocalRandom.current().nextLong(min, max + 1);
@@ -352,6 +353,13 @@ public final class Hub implements AutoCloseable {
       OutboundMessage message = new OutboundMessage(codec.encode(event.toMessage()));
       for (Subscription s : members) {
         s.deliverPresence(message);
+      }
+    }
+
+    @Override
+    public void onStreamReset(String channel) {
+      for (Subscription s : registry.members(channel)) {
+        s.streamLost();
       }
     }
   }
