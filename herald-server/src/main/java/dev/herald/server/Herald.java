@@ -7,11 +7,16 @@ import dev.herald.core.hub.Hub;
 import dev.herald.core.presence.PresenceStore;
 import dev.herald.core.time.Scheduler;
 import dev.herald.protocol.ErrorCode;
+import dev.herald.protocol.JsonCodec;
 import dev.herald.protocol.ProtocolException;
 import dev.herald.protocol.ProtocolVersion;
 import dev.herald.protocol.StreamPosition;
+import dev.herald.redis.RedisBroker;
+import dev.herald.redis.RedisPresenceStore;
+import dev.herald.redis.RedisSettings;
 import dev.herald.server.auth.ApiKeys;
 import dev.herald.server.auth.JwtAuthenticator;
+import dev.herald.server.config.ClusterSettings;
 import dev.herald.server.config.HeraldConfig;
 import dev.herald.server.fallback.FallbackEndpoints;
 import dev.herald.server.fallback.UpgradeDiagnostics;
@@ -66,6 +71,7 @@ public final class Herald implements AutoCloseable {
   private UpgradeDiagnostics diagnostics;
   private FallbackEndpoints fallback;
   private HeraldMetrics metrics;
+  private RedisPresenceStore redisPresence;
 
   private Herald(Builder b) {
     this.config = b.config;
@@ -95,14 +101,28 @@ public final class Herald implements AutoCloseable {
       throw new IllegalStateException("already started");
     }
     vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
+    Broker broker = builder.broker;
+    PresenceStore presence = builder.presence;
+    if (config.cluster().redis()) {
+      RedisSettings rs = redisSettings();
+      JsonCodec codec = new JsonCodec();
+      if (broker == null) {
+        broker = new RedisBroker(vertx, rs, codec);
+      }
+      if (presence == null) {
+        redisPresence = new RedisPresenceStore(vertx, rs, codec);
+        presence = redisPresence;
+      }
+      log.info("broker: Redis at {} (prefix {})", safe(rs.url()), rs.prefix());
+    }
     Hub.Builder hb =
         Hub.builder()
             .config(config.hub())
             .namespaces(config.namespaces())
             .authenticator(authenticator)
             .authorizer(builder.authorizer)
-            .broker(builder.broker)
-            .presenceStore(builder.presence)
+            .broker(broker)
+            .presenceStore(presence)
             .scheduler(builder.scheduler);
     if (config.metrics().enabled()) {
       metrics = new HeraldMetrics().bindJvm();
@@ -222,6 +242,21 @@ public final class Herald implements AutoCloseable {
     return started;
   }
 
+  private RedisSettings redisSettings() {
+    ClusterSettings c = config.cluster();
+    return new RedisSettings(
+        c.redisUrl(),
+        c.redisPrefix(),
+        config.hub().node(),
+        c.presenceTtl(),
+        c.reconnectMin(),
+        c.reconnectMax());
+  }
+
+  private static String safe(String url) {
+    return url.replaceAll("//[^@/]*@", "//****@");
+  }
+
   /** The bound port (useful when configured with port 0). */
   public int port() {
     return server.actualPort();
@@ -334,6 +369,9 @@ public final class Herald implements AutoCloseable {
                 .onComplete(
                     ar -> {
                       hub.close();
+                      if (redisPresence != null) {
+                        redisPresence.close();
+                      }
                       if (metrics != null) {
                         metrics.close();
                       }

@@ -23,10 +23,12 @@ public record HeraldConfig(
     HubConfig hub,
     List<NamespaceSettings> namespaces,
     HttpTransports http,
-    MetricsSettings metrics) {
+    MetricsSettings metrics,
+    ClusterSettings cluster) {
 
   public HeraldConfig {
     metrics = metrics == null ? MetricsSettings.defaults() : metrics;
+    cluster = cluster == null ? ClusterSettings.defaults() : cluster;
     allowedOrigins = List.copyOf(allowedOrigins);
     jwtSecrets = List.copyOf(jwtSecrets);
     apiKeys = List.copyOf(apiKeys);
@@ -62,7 +64,61 @@ public record HeraldConfig(
         hub,
         namespaces,
         http,
-        MetricsSettings.defaults());
+        MetricsSettings.defaults(),
+        ClusterSettings.defaults());
+  }
+
+  /** Without cluster settings: a single node with the in-process broker. */
+  public HeraldConfig(
+      String host,
+      int port,
+      List<String> allowedOrigins,
+      boolean websocketEnabled,
+      String websocketPath,
+      boolean websocketCompression,
+      List<String> jwtSecrets,
+      String jwtIssuer,
+      List<String> apiKeys,
+      boolean demoEnabled,
+      HubConfig hub,
+      List<NamespaceSettings> namespaces,
+      HttpTransports http,
+      MetricsSettings metrics) {
+    this(
+        host,
+        port,
+        allowedOrigins,
+        websocketEnabled,
+        websocketPath,
+        websocketCompression,
+        jwtSecrets,
+        jwtIssuer,
+        apiKeys,
+        demoEnabled,
+        hub,
+        namespaces,
+        http,
+        metrics,
+        ClusterSettings.defaults());
+  }
+
+  public HeraldConfig withCluster(ClusterSettings c) {
+    return new HeraldConfig(
+        host,
+        port,
+        allowedOrigins,
+        websocketEnabled,
+        websocketPath,
+        websocketCompression,
+        jwtSecrets,
+        jwtIssuer,
+        apiKeys,
+        demoEnabled,
+        hub,
+        namespaces,
+        http,
+        metrics,
+        c);
   }
 
   public HeraldConfig withMetrics(MetricsSettings m) {
@@ -80,7 +136,8 @@ public record HeraldConfig(
         hub,
         namespaces,
         http,
-        m);
+        m,
+        cluster);
   }
 
   /** Defaults from an empty configuration. */
@@ -103,7 +160,8 @@ public record HeraldConfig(
         hub,
         namespaces,
         http,
-        metrics);
+        metrics,
+        cluster);
   }
 
   public HeraldConfig withHub(HubConfig h) {
@@ -121,7 +179,8 @@ public record HeraldConfig(
         h,
         namespaces,
         http,
-        metrics);
+        metrics,
+        cluster);
   }
 
   public HeraldConfig withCredentials(List<String> secrets, List<String> keys) {
@@ -139,6 +198,7 @@ public record HeraldConfig(
         hub,
         namespaces,
         http,
-        metrics);
+        metrics,
+        cluster);
   }
 }
