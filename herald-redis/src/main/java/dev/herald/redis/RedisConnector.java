@@ -35,8 +35,7 @@ final class RedisConnector {
   private final Redis client;
   private final Link commands = new Link("command");
   private final Link subscriber = new Link("pub/sub");
-  // Only touched on the context.
-  private boolean closed;
+  private volatile boolean closed;
   private Consumer<Response> onMessage = r -> {};
   private Runnable onUp = () -> {};
 
@@ -125,6 +124,9 @@ final class RedisConnector {
 
   /** Runs {@code task} on the context after the first reconnect delay, unless closed. */
   void later(Runnable task) {
+    if (closed) {
+      return;
+    }
     vertx.setTimer(
         settings.reconnectMin().toMillis(),
         id ->
@@ -167,17 +169,22 @@ final class RedisConnector {
   }
 
   void close() {
-    context.runOnContext(
-        v -> {
-          closed = true;
-          for (Link l : new Link[] {commands, subscriber}) {
-            if (l.conn != null) {
-              l.conn.close();
+    closed = true;
+    try {
+      context.runOnContext(
+          v -> {
+            for (Link l : new Link[] {commands, subscriber}) {
+              RedisConnection c = l.conn;
               l.conn = null;
+              if (c != null) {
+                c.close();
+              }
             }
-          }
-          client.close();
-        });
+            client.close();
+          });
+    } catch (RuntimeException e) {
+      // Vert.x is already closed, and its connections with it.
+    }
   }
 
   /** One connection kept open. Its fields are only touched on the context. */
@@ -268,7 +275,9 @@ final class RedisConnector {
             cause == null ? "" : ", " + cause.getMessage(),
             delay);
       }
-      vertx.setTimer(delay, id -> context.runOnContext(v -> connect()));
+      if (!closed) {
+        vertx.setTimer(delay, id -> context.runOnContext(v -> connect()));
+      }
     }
   }
 }

@@ -12,6 +12,7 @@ import dev.herald.protocol.ProtocolException;
 import dev.herald.protocol.ProtocolVersion;
 import dev.herald.protocol.StreamPosition;
 import dev.herald.redis.RedisBroker;
+import dev.herald.redis.RedisNodeRegistry;
 import dev.herald.redis.RedisPresenceStore;
 import dev.herald.redis.RedisSettings;
 import dev.herald.server.auth.ApiKeys;
@@ -72,6 +73,7 @@ public final class Herald implements AutoCloseable {
   private FallbackEndpoints fallback;
   private HeraldMetrics metrics;
   private RedisPresenceStore redisPresence;
+  private RedisNodeRegistry nodes;
 
   private Herald(Builder b) {
     this.config = b.config;
@@ -157,6 +159,10 @@ public final class Herald implements AutoCloseable {
       endpoints.lagSink(metrics::clientLag);
     }
     endpoints.install(router);
+    if (config.cluster().redis()) {
+      nodes = new RedisNodeRegistry(vertx, redisSettings());
+      endpoints.routeVia(nodes::lookup, config.cluster().routeTimeout());
+    }
     fallback = endpoints; // stop() waits for HTTP sessions to take their disconnect
     PublishHandler publish = new PublishHandler(hub, new ApiKeys(config.apiKeys()));
     router
@@ -219,6 +225,9 @@ public final class Herald implements AutoCloseable {
             ar -> {
               if (ar.succeeded()) {
                 server = ar.result();
+                if (nodes != null) {
+                  nodes.register(advertiseUrl(server.actualPort()));
+                }
                 log.info(
                     "Herald listening on {}:{} (node {}, websocket {})",
                     config.host(),
@@ -251,6 +260,23 @@ public final class Herald implements AutoCloseable {
         c.presenceTtl(),
         c.reconnectMin(),
         c.reconnectMax());
+  }
+
+  private String advertiseUrl(int port) {
+    String configured = config.cluster().advertiseUrl();
+    if (!configured.isEmpty()) {
+      return configured;
+    }
+    String host = config.host();
+    if (host.equals("0.0.0.0") || host.equals("::")) {
+      log.warn(
+          "cluster.advertise-url is not set and server.host is {}: other nodes will try"
+              + " 127.0.0.1:{} for this node's HTTP sessions",
+          host,
+          port);
+      host = "127.0.0.1";
+    }
+    return "http://" + host + ":" + port;
   }
 
   private static String safe(String url) {
@@ -365,13 +391,17 @@ public final class Herald implements AutoCloseable {
               hub.stats().sessions() == 0 && (fallback == null || fallback.sessionCount() == 0);
           if (drained || System.nanoTime() > deadline) {
             v.cancelTimer(id);
+            // The broker and presence store first: they use this Vert.x instance.
+            if (nodes != null) {
+              nodes.close();
+            }
+            hub.close();
+            if (redisPresence != null) {
+              redisPresence.close();
+            }
             v.close()
                 .onComplete(
                     ar -> {
-                      hub.close();
-                      if (redisPresence != null) {
-                        redisPresence.close();
-                      }
                       if (metrics != null) {
                         metrics.close();
                       }

@@ -14,6 +14,8 @@ import java.time.Duration;
  * @param reconnectMax cap of the (jittered, exponential) reconnect delay
  * @param routeTimeout how long a node waits for the owner of an HTTP session to answer a request
  *     routed to it
+ * @param advertiseUrl where the other nodes reach this node's HTTP port (empty: {@code
+ *     http://<server.host>:<port>})
  */
 public record ClusterSettings(
     String brokerType,
@@ -22,7 +24,8 @@ public record ClusterSettings(
     Duration presenceTtl,
     Duration reconnectMin,
     Duration reconnectMax,
-    Duration routeTimeout) {
+    Duration routeTimeout,
+    String advertiseUrl) {
 
   public static ClusterSettings defaults() {
     return new ClusterSettings(
@@ -32,7 +35,8 @@ public record ClusterSettings(
         Duration.ofSeconds(30),
         Duration.ofMillis(100),
         Duration.ofSeconds(5),
-        Duration.ofSeconds(5));
+        Duration.ofSeconds(5),
+        "");
   }
 
   /** Whether nodes share channels through Redis. */
@@ -42,6 +46,6 @@ public record ClusterSettings(
 
   public ClusterSettings withRedis(String url, String prefix) {
     return new ClusterSettings(
-        "redis", url, prefix, presenceTtl, reconnectMin, reconnectMax, routeTimeout);
+        "redis", url, prefix, presenceTtl, reconnectMin, reconnectMax, routeTimeout, advertiseUrl);
   }
 }

@@ -68,6 +68,7 @@ public final class ConfigLoader {
     DEFAULTS.put("redis.reconnect-min", "100ms");
     DEFAULTS.put("redis.reconnect-max", "5s");
     DEFAULTS.put("cluster.route-timeout", "5s");
+    DEFAULTS.put("cluster.advertise-url", "");
     DEFAULTS.put("namespaces", "");
 
     NAMESPACE_DEFAULTS.put("history-size", "1000");
@@ -405,7 +406,14 @@ public final class ConfigLoader {
         problems.add("redis.reconnect-max must be >= redis.reconnect-min");
       }
       Duration route = positive(duration("cluster.route-timeout"), "cluster.route-timeout");
-      return new ClusterSettings(type, url, prefix, presenceTtl, min, max, route);
+      String advertise = m.get("cluster.advertise-url");
+      if (!advertise.isEmpty() && !advertise.matches("http://[^/\\s]+")) {
+        problems.add(
+            "cluster.advertise-url: '"
+                + advertise
+                + "' is not like http://10.0.0.5:8080 (how other nodes reach this one)");
+      }
+      return new ClusterSettings(type, url, prefix, presenceTtl, min, max, route, advertise);
     }
 
     private boolean isNamespaceKey(String key, List<String> namespaces) {
