@@ -3,6 +3,7 @@ package dev.herald.server.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.herald.client.CloseInfo;
 import dev.herald.client.ConnectionListener;
 import dev.herald.client.HeraldClient;
@@ -210,6 +211,44 @@ class ClusterIT {
           .as("client %s", r.name)
           .containsExactlyElementsOf(IntStream.range(0, total).boxed().toList());
       assertThat(r.reconnects.get()).as("client %s moved", r.name).isPositive();
+    }
+  }
+
+  @Test
+  void httpSessionsWorkWhenEveryRequestLandsOnAnotherNode() throws Exception {
+    cluster();
+    List<String> bases = cluster.nodes().stream().map(Node::baseUrl).toList();
+    for (HttpTransportClient.Kind kind : HttpTransportClient.Kind.values()) {
+      String channel = "test:http-" + kind.name().toLowerCase();
+      Node owner = cluster.node(0);
+      try (HttpTransportClient c =
+          HttpTransportClient.open(owner.baseUrl(), kind, Map.of()).rotateRequestsOver(bases)) {
+        JsonNode connected =
+            c.request("{\"type\":\"connect\",\"token\":\"" + cluster.token("http-user") + "\"}");
+        assertThat(connected.path("result").path("node").asText()).isEqualTo(owner.name());
+        JsonNode sub = c.request("{\"type\":\"subscribe\",\"channel\":\"" + channel + "\"}");
+        assertThat(sub.has("result")).as("subscribe reply %s", sub).isTrue();
+        for (int i = 0; i < 30; i++) {
+          Node n = cluster.node(i % 3);
+          assertThat(cluster.publish(n, channel, "{\"seq\":" + i + "}").statusCode())
+              .isEqualTo(200);
+        }
+        List<JsonNode> pubs = c.pubs(channel, 30);
+        for (int i = 0; i < 30; i++) {
+          assertThat(pubs.get(i).path("offset").asLong()).isEqualTo(i + 1);
+          assertThat(pubs.get(i).path("data").path("seq").asInt()).isEqualTo(i);
+        }
+      }
+    }
+    // A session whose node is gone: another node answers "unknown session", so the client opens
+    // a new one (and recovers from its positions).
+    HttpTransportClient orphan =
+        HttpTransportClient.open(
+                cluster.node(2).baseUrl(), HttpTransportClient.Kind.LONG_POLLING, Map.of())
+            .rotateRequestsOver(List.of(bases.get(0)));
+    kill(cluster.node(2));
+    try (orphan) {
+      assertThat(orphan.awaitEnded()).contains("404").contains("session-unknown");
     }
   }
 
