@@ -147,7 +147,7 @@ final class RedisConnector {
                     ? ""
                     : " (" + cause.getMessage() + ")"));
     if (cause != null) {
-      e.initCause(cause);
+      e.addSuppressed(cause);
     }
     return e;
   }
