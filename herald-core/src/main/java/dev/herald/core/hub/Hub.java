@@ -132,13 +132,25 @@ public final class Hub implements AutoCloseable {
 
   /**
    * Stops accepting connections and disconnects every client with {@link CloseCode#SHUTDOWN}, each
-   * with a random suggested reconnect delay within the configured bounds, so that clients do not
-   * all come back at once.
+   * with a random suggested reconnect delay within the configured bounds, in batches over time
+   * ({@link HubConfig#drain()}), so that clients do not all come back at once.
    */
   public void shutdown() {
+    if (!accepting) {
+      return;
+    }
     accepting = false;
-    for (ClientSession s : new ArrayList<>(sessions)) {
-      s.disconnect(CloseCode.SHUTDOWN, CloseCode.SHUTDOWN.reason(), shutdownRetry());
+    drain(new ArrayList<>(sessions), 0);
+  }
+
+  /** Disconnects one batch, then schedules the next (see {@link HubConfig.Drain}). */
+  private void drain(List<ClientSession> all, int from) {
+    int to = Math.min(all.size(), from + config.drain().batchSize());
+    for (int i = from; i < to; i++) {
+      all.get(i).disconnect(CloseCode.SHUTDOWN, CloseCode.SHUTDOWN.reason(), shutdownRetry());
+    }
+    if (to < all.size()) {
+      scheduler.schedule(config.drain().interval().toMillis(), () -> drain(all, to));
     }
   }
 
@@ -222,6 +234,10 @@ public final class Hub implements AutoCloseable {
   @Override
   public void close() {
     shutdown();
+    // Whoever the drain has not reached yet goes now.
+    for (ClientSession s : new ArrayList<>(sessions)) {
+      s.disconnect(CloseCode.SHUTDOWN, CloseCode.SHUTDOWN.reason(), shutdownRetry());
+    }
     broker.close();
     if (ownsScheduler && scheduler instanceof SystemScheduler s) {
       s.close();

@@ -19,6 +19,7 @@ import java.time.Duration;
  * @param maxQueuedRequests requests waiting to be processed per connection before 111
  * @param shutdownRetryMin lower bound of the reconnect delay suggested at shutdown
  * @param shutdownRetryMax upper bound; each client gets a random delay in between
+ * @param drain how shutdown spreads its disconnects over time
  */
 public record HubConfig(
     String node,
@@ -33,9 +34,59 @@ public record HubConfig(
     int maxPresenceStateBytes,
     int maxQueuedRequests,
     Duration shutdownRetryMin,
-    Duration shutdownRetryMax) {
+    Duration shutdownRetryMax,
+    Drain drain) {
+
+  /**
+   * Shutdown disconnects clients {@code batchSize} at a time, one batch every {@code interval}, so
+   * that neither this node nor the nodes its clients move to take them all at once.
+   */
+  public record Drain(int batchSize, Duration interval) {
+    public Drain {
+      if (batchSize < 1 || interval == null || interval.isNegative()) {
+        throw new IllegalArgumentException("drain batch size must be >= 1 and interval >= 0");
+      }
+    }
+
+    public static Drain defaults() {
+      return new Drain(1000, Duration.ofMillis(100));
+    }
+  }
+
+  /** With the default drain (batches of 1000 every 100 ms). */
+  public HubConfig(
+      String node,
+      Duration pingInterval,
+      Duration pongTimeout,
+      Duration connectTimeout,
+      int maxSubscriptionsPerConnection,
+      long outboxMaxBytes,
+      int maxBatchBytes,
+      int maxMessageBytes,
+      int maxPublishBytes,
+      int maxPresenceStateBytes,
+      int maxQueuedRequests,
+      Duration shutdownRetryMin,
+      Duration shutdownRetryMax) {
+    this(
+        node,
+        pingInterval,
+        pongTimeout,
+        connectTimeout,
+        maxSubscriptionsPerConnection,
+        outboxMaxBytes,
+        maxBatchBytes,
+        maxMessageBytes,
+        maxPublishBytes,
+        maxPresenceStateBytes,
+        maxQueuedRequests,
+        shutdownRetryMin,
+        shutdownRetryMax,
+        Drain.defaults());
+  }
 
   public HubConfig {
+    drain = drain == null ? Drain.defaults() : drain;
     positive(pingInterval, "pingInterval");
     positive(pongTimeout, "pongTimeout");
     positive(connectTimeout, "connectTimeout");
@@ -74,7 +125,8 @@ public record HubConfig(
         1024,
         64,
         Duration.ofMillis(500),
-        Duration.ofSeconds(5));
+        Duration.ofSeconds(5),
+        Drain.defaults());
   }
 
   public HubConfig withNode(String v) {
@@ -91,7 +143,8 @@ public record HubConfig(
         maxPresenceStateBytes,
         maxQueuedRequests,
         shutdownRetryMin,
-        shutdownRetryMax);
+        shutdownRetryMax,
+        drain);
   }
 
   public HubConfig withHeartbeat(Duration ping, Duration pong) {
@@ -108,7 +161,8 @@ public record HubConfig(
         maxPresenceStateBytes,
         maxQueuedRequests,
         shutdownRetryMin,
-        shutdownRetryMax);
+        shutdownRetryMax,
+        drain);
   }
 
   public HubConfig withConnectTimeout(Duration v) {
@@ -125,7 +179,8 @@ public record HubConfig(
         maxPresenceStateBytes,
         maxQueuedRequests,
         shutdownRetryMin,
-        shutdownRetryMax);
+        shutdownRetryMax,
+        drain);
   }
 
   public HubConfig withLimits(
@@ -143,7 +198,8 @@ public record HubConfig(
         maxPresenceStateBytes,
         maxQueuedRequests,
         shutdownRetryMin,
-        shutdownRetryMax);
+        shutdownRetryMax,
+        drain);
   }
 
   public HubConfig withShutdownRetry(Duration min, Duration max) {
@@ -160,6 +216,25 @@ public record HubConfig(
         maxPresenceStateBytes,
         maxQueuedRequests,
         min,
-        max);
+        max,
+        drain);
+  }
+
+  public HubConfig withDrain(Drain d) {
+    return new HubConfig(
+        node,
+        pingInterval,
+        pongTimeout,
+        connectTimeout,
+        maxSubscriptionsPerConnection,
+        outboxMaxBytes,
+        maxBatchBytes,
+        maxMessageBytes,
+        maxPublishBytes,
+        maxPresenceStateBytes,
+        maxQueuedRequests,
+        shutdownRetryMin,
+        shutdownRetryMax,
+        d);
   }
 }

@@ -55,6 +55,8 @@ public final class ConfigLoader {
     DEFAULTS.put("connect.timeout", "10s");
     DEFAULTS.put("shutdown.retry-min", "500ms");
     DEFAULTS.put("shutdown.retry-max", "5s");
+    DEFAULTS.put("shutdown.batch-size", "1000");
+    DEFAULTS.put("shutdown.batch-interval", "100ms");
     DEFAULTS.put("auth.jwt.secrets", "");
     DEFAULTS.put("auth.jwt.issuer", "");
     DEFAULTS.put("publish.api-keys", "");
@@ -268,6 +270,8 @@ public final class ConfigLoader {
       Duration connect = positive(duration("connect.timeout"), "connect.timeout");
       Duration retryMin = duration("shutdown.retry-min");
       Duration retryMax = duration("shutdown.retry-max");
+      int drainBatch = integer("shutdown.batch-size", 1, 1_000_000);
+      Duration drainInterval = duration("shutdown.batch-interval");
       int maxMessage = integer("limits.max-message-bytes", 256, 16 * 1024 * 1024);
       int maxPublish = integer("limits.max-publish-bytes", 1, 16 * 1024 * 1024);
       int subs = integer("limits.subscriptions-per-connection", 1, 100_000);
@@ -360,7 +364,8 @@ public final class ConfigLoader {
                 1024,
                 64,
                 retryMin,
-                retryMax);
+                retryMax,
+                new HubConfig.Drain(drainBatch, drainInterval));
       } catch (IllegalArgumentException e) {
         throw new ConfigException(List.of(e.getMessage()));
       }
