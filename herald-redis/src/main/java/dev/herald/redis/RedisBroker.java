@@ -377,11 +377,13 @@ public final class RedisBroker implements Broker {
         offset = top.offset();
         // Events that arrived between SUBSCRIBE and the read may be at or below the top: the
         // hub's subscriptions skip what they already have, so deliver them rather than guess.
-        Event first = pending.peekFirst();
-        if (first instanceof PubMsg pm
-            && pm.pub.epoch().equals(epoch)
-            && pm.pub.offset() <= offset) {
-          offset = pm.pub.offset() - 1;
+        for (Event e : pending) {
+          if (e instanceof PubMsg pm) {
+            if (pm.pub.epoch().equals(epoch) && pm.pub.offset() <= offset) {
+              offset = pm.pub.offset() - 1;
+            }
+            break;
+          }
         }
       } else if (!top.epoch().equals(epoch)) {
         log.info("channel {} restarted with a new epoch; its subscribers resubscribe", channel);
