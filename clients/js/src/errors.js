@@ -18,6 +18,7 @@ export const ErrorCodes = Object.freeze({
   NOT_CONNECTED: 112,
   ALREADY_CONNECTED: 113,
   PAYLOAD_TOO_LARGE: 114,
+  UNAVAILABLE: 115,
 });
 
 /**
@@ -46,7 +47,7 @@ const ERROR_NAMES = Object.freeze(
 );
 
 /** Protocol errors worth retrying as they are (section 7: unknown codes count as 100). */
-const RETRYABLE = new Set([ErrorCodes.INTERNAL, ErrorCodes.TOO_MANY_REQUESTS]);
+const RETRYABLE = new Set([ErrorCodes.INTERNAL, ErrorCodes.TOO_MANY_REQUESTS, ErrorCodes.UNAVAILABLE]);
 
 /**
  * Every error this library reports or rejects with.

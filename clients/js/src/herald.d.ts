@@ -542,6 +542,7 @@ export declare const ErrorCodes: Readonly<{
   NOT_CONNECTED: 112;
   ALREADY_CONNECTED: 113;
   PAYLOAD_TOO_LARGE: 114;
+  UNAVAILABLE: 115;
 }>;
 
 export declare const ClientErrorCodes: Readonly<{

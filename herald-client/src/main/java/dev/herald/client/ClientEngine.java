@@ -70,7 +70,9 @@ final class ClientEngine {
   /** After a {@code disconnect} message, how long to wait for the close before dropping anyway. */
   static final long DISCONNECT_GRACE_MS = 2_000;
 
-  private final URI uri;
+  // The servers to try, in turn: each reconnect after a lost connection moves to the next one.
+  private final List<URI> uris;
+  private int uriIndex;
   private final Map<String, List<String>> headers;
   private final Supplier<? extends CompletionStage<String>> tokens;
   private final String clientName;
@@ -103,7 +105,7 @@ final class ClientEngine {
   private Cancellable reconnectTimer;
 
   ClientEngine(
-      URI uri,
+      List<URI> uris,
       Map<String, List<String>> headers,
       Supplier<? extends CompletionStage<String>> tokens,
       String clientName,
@@ -117,7 +119,7 @@ final class ClientEngine {
       long backoffCapMs,
       DoubleSupplier random,
       Runnable releaseResources) {
-    this.uri = uri;
+    this.uris = List.copyOf(uris);
     this.headers = headers;
     this.tokens = tokens;
     this.clientName = clientName;
@@ -412,10 +414,15 @@ final class ClientEngine {
                 }));
   }
 
+  /** The server this attempt goes to. */
+  private URI uri() {
+    return uris.get(uriIndex);
+  }
+
   private void open(Conn c, String token) {
     CompletableFuture<Transport.Connection> opening;
     try {
-      opening = transport.open(uri, headers, Duration.ofMillis(connectTimeoutMs), c);
+      opening = transport.open(uri(), headers, Duration.ofMillis(connectTimeoutMs), c);
     } catch (RuntimeException e) {
       opening = CompletableFuture.failedFuture(e);
     }
@@ -478,7 +485,7 @@ final class ClientEngine {
     session = r;
     setState(ConnectionState.CONNECTED);
     log.debug(
-        "connected to {} as client {} (user {}, node {})", uri, r.client(), r.user(), r.node());
+        "connected to {} as client {} (user {}, node {})", uri(), r.client(), r.user(), r.node());
     firstConnect.complete(r);
     safe(() -> listener.onConnected(r));
     for (SubscriptionImpl sub : subs.values()) {
@@ -557,7 +564,8 @@ final class ClientEngine {
       return;
     }
     long delay = decision.delayMs();
-    log.info("connection to {} ended ({}); reconnecting in {} ms", uri, info, delay);
+    log.info("connection to {} ended ({}); reconnecting in {} ms", uri(), info, delay);
+    uriIndex = (uriIndex + 1) % uris.size(); // another node of the cluster, if several
     setState(ConnectionState.RECONNECTING);
     safe(() -> listener.onReconnecting(info, delay));
     if (state != ConnectionState.RECONNECTING || current != null) {
@@ -574,7 +582,7 @@ final class ClientEngine {
   }
 
   private void terminal(CloseInfo info, ErrorInfo connectError) {
-    log.warn("connection to {} closed by the server ({}); not reconnecting", uri, info);
+    log.warn("connection to {} closed by the server ({}); not reconnecting", uri(), info);
     setState(ConnectionState.CLOSED);
     String message =
         "connection closed by the server: "
@@ -758,6 +766,7 @@ final class ClientEngine {
       ErrorInfo error = reply.error();
       ErrorCode code = error.errorCode();
       if (code == ErrorCode.INTERNAL
+          || code == ErrorCode.UNAVAILABLE
           || code == ErrorCode.TOO_MANY_REQUESTS
           || code == ErrorCode.ALREADY_SUBSCRIBED) {
         if (code == ErrorCode.ALREADY_SUBSCRIBED) {

@@ -155,7 +155,7 @@ public final class HeraldClient implements AutoCloseable {
 
     private static final AtomicInteger THREADS = new AtomicInteger();
 
-    private final URI uri;
+    private final List<URI> uris = new java.util.ArrayList<>();
     private final Map<String, List<String>> headers = new LinkedHashMap<>();
     private Supplier<? extends CompletionStage<String>> tokens =
         () -> CompletableFuture.completedFuture(null);
@@ -172,6 +172,23 @@ public final class HeraldClient implements AutoCloseable {
     private Transport transport;
 
     private Builder(URI uri) {
+      uris.add(checked(uri));
+    }
+
+    /**
+     * More WebSocket endpoints of the same cluster (other nodes, for example when no load balancer
+     * sits in front). The client starts with the first URI and, each time a connection is lost,
+     * reconnects to the next one in turn; subscriptions recover from their positions on whichever
+     * node they land.
+     */
+    public Builder alternateUris(List<URI> more) {
+      for (URI u : more) {
+        uris.add(checked(u));
+      }
+      return this;
+    }
+
+    private static URI checked(URI uri) {
       Objects.requireNonNull(uri, "uri");
       String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
       if (!scheme.equals("ws") && !scheme.equals("wss")) {
@@ -181,7 +198,7 @@ public final class HeraldClient implements AutoCloseable {
         throw new IllegalArgumentException(
             "credentials must not travel in the URL: use tokenSupplier(...) or a Cookie header");
       }
-      this.uri = uri;
+      return uri;
     }
 
     /**
@@ -319,7 +336,7 @@ public final class HeraldClient implements AutoCloseable {
       DoubleSupplier rnd = random != null ? random : () -> ThreadLocalRandom.current().nextDouble();
       ClientEngine engine =
           new ClientEngine(
-              uri,
+              uris,
               Collections.unmodifiableMap(hs),
               tokens,
               clientName,

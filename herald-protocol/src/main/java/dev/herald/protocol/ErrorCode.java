@@ -25,7 +25,11 @@ public enum ErrorCode {
   NOT_CONNECTED(112, "not_connected", "the command was sent before a successful connect"),
   ALREADY_CONNECTED(113, "already_connected", "connect was sent twice on one connection"),
   PAYLOAD_TOO_LARGE(
-      114, "payload_too_large", "the publication data or presence state is too large");
+      114, "payload_too_large", "the publication data or presence state is too large"),
+  UNAVAILABLE(
+      115,
+      "unavailable",
+      "the server cannot reach its broker right now (e.g. Redis is down); retry later");
 
   private static final Map<Integer, ErrorCode> BY_CODE = new HashMap<>();
 

@@ -7,11 +7,17 @@ import dev.herald.core.hub.Hub;
 import dev.herald.core.presence.PresenceStore;
 import dev.herald.core.time.Scheduler;
 import dev.herald.protocol.ErrorCode;
+import dev.herald.protocol.JsonCodec;
 import dev.herald.protocol.ProtocolException;
 import dev.herald.protocol.ProtocolVersion;
 import dev.herald.protocol.StreamPosition;
+import dev.herald.redis.RedisBroker;
+import dev.herald.redis.RedisNodeRegistry;
+import dev.herald.redis.RedisPresenceStore;
+import dev.herald.redis.RedisSettings;
 import dev.herald.server.auth.ApiKeys;
 import dev.herald.server.auth.JwtAuthenticator;
+import dev.herald.server.config.ClusterSettings;
 import dev.herald.server.config.HeraldConfig;
 import dev.herald.server.fallback.FallbackEndpoints;
 import dev.herald.server.fallback.UpgradeDiagnostics;
@@ -67,6 +73,8 @@ public final class Herald implements AutoCloseable {
   private UpgradeDiagnostics diagnostics;
   private FallbackEndpoints fallback;
   private HeraldMetrics metrics;
+  private RedisPresenceStore redisPresence;
+  private RedisNodeRegistry nodes;
 
   private Herald(Builder b) {
     this.config = b.config;
@@ -96,14 +104,28 @@ public final class Herald implements AutoCloseable {
       throw new IllegalStateException("already started");
     }
     vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
+    Broker broker = builder.broker;
+    PresenceStore presence = builder.presence;
+    if (config.cluster().redis()) {
+      RedisSettings rs = redisSettings();
+      JsonCodec codec = new JsonCodec();
+      if (broker == null) {
+        broker = new RedisBroker(vertx, rs, codec);
+      }
+      if (presence == null) {
+        redisPresence = new RedisPresenceStore(vertx, rs, codec);
+        presence = redisPresence;
+      }
+      log.info("broker: Redis at {} (prefix {})", safe(rs.url()), rs.prefix());
+    }
     Hub.Builder hb =
         Hub.builder()
             .config(config.hub())
             .namespaces(config.namespaces())
             .authenticator(authenticator)
             .authorizer(builder.authorizer)
-            .broker(builder.broker)
-            .presenceStore(builder.presence)
+            .broker(broker)
+            .presenceStore(presence)
             .scheduler(builder.scheduler);
     if (config.metrics().enabled()) {
       metrics = new HeraldMetrics().bindJvm();
@@ -138,6 +160,10 @@ public final class Herald implements AutoCloseable {
       endpoints.lagSink(metrics::clientLag);
     }
     endpoints.install(router);
+    if (config.cluster().redis()) {
+      nodes = new RedisNodeRegistry(vertx, redisSettings());
+      endpoints.routeVia(nodes::lookup, config.cluster().routeTimeout());
+    }
     fallback = endpoints; // stop() waits for HTTP sessions to take their disconnect
     PublishHandler publish = new PublishHandler(hub, new ApiKeys(config.apiKeys()));
     router
@@ -205,6 +231,9 @@ public final class Herald implements AutoCloseable {
             ar -> {
               if (ar.succeeded()) {
                 server = ar.result();
+                if (nodes != null) {
+                  nodes.register(advertiseUrl(server.actualPort()));
+                }
                 log.info(
                     "Herald listening on {}:{} (node {}, websocket {})",
                     config.host(),
@@ -226,6 +255,38 @@ public final class Herald implements AutoCloseable {
               }
             });
     return started;
+  }
+
+  private RedisSettings redisSettings() {
+    ClusterSettings c = config.cluster();
+    return new RedisSettings(
+        c.redisUrl(),
+        c.redisPrefix(),
+        config.hub().node(),
+        c.presenceTtl(),
+        c.reconnectMin(),
+        c.reconnectMax());
+  }
+
+  private String advertiseUrl(int port) {
+    String configured = config.cluster().advertiseUrl();
+    if (!configured.isEmpty()) {
+      return configured;
+    }
+    String host = config.host();
+    if (host.equals("0.0.0.0") || host.equals("::")) {
+      log.warn(
+          "cluster.advertise-url is not set and server.host is {}: other nodes will try"
+              + " 127.0.0.1:{} for this node's HTTP sessions",
+          host,
+          port);
+      host = "127.0.0.1";
+    }
+    return "http://" + host + ":" + port;
+  }
+
+  private static String safe(String url) {
+    return url.replaceAll("//[^@/]*@", "//****@");
   }
 
   /** The bound port (useful when configured with port 0). */
@@ -336,10 +397,17 @@ public final class Herald implements AutoCloseable {
               hub.stats().sessions() == 0 && (fallback == null || fallback.sessionCount() == 0);
           if (drained || System.nanoTime() > deadline) {
             v.cancelTimer(id);
+            // The broker and presence store first: they use this Vert.x instance.
+            if (nodes != null) {
+              nodes.close();
+            }
+            hub.close();
+            if (redisPresence != null) {
+              redisPresence.close();
+            }
             v.close()
                 .onComplete(
                     ar -> {
-                      hub.close();
                       if (metrics != null) {
                         metrics.close();
                       }

@@ -732,6 +732,11 @@ public final class ClientSession {
   }
 
   /** Any thread: the connection cannot keep up; close it as a slow consumer. */
+  /** A suggested reconnect delay, spread so that many clients do not return at once. */
+  long retryHint() {
+    return hub.shutdownRetry();
+  }
+
   void overflow() {
     onOverflow();
   }

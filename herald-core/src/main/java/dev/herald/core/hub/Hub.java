@@ -186,13 +186,25 @@ public final class Hub implements AutoCloseable {
 
   /**
    * Stops accepting connections and disconnects every client with {@link CloseCode#SHUTDOWN}, each
-   * with a random suggested reconnect delay within the configured bounds, so that clients do not
-   * all come back at once.
+   * with a random suggested reconnect delay within the configured bounds, in batches over time
+   * ({@link HubConfig#drain()}), so that clients do not all come back at once.
    */
   public void shutdown() {
+    if (!accepting) {
+      return;
+    }
     accepting = false;
-    for (ClientSession s : new ArrayList<>(sessions)) {
-      s.disconnect(CloseCode.SHUTDOWN, CloseCode.SHUTDOWN.reason(), shutdownRetry());
+    drain(new ArrayList<>(sessions), 0);
+  }
+
+  /** Disconnects one batch, then schedules the next (see {@link HubConfig.Drain}). */
+  private void drain(List<ClientSession> all, int from) {
+    int to = Math.min(all.size(), from + config.drain().batchSize());
+    for (int i = from; i < to; i++) {
+      all.get(i).disconnect(CloseCode.SHUTDOWN, CloseCode.SHUTDOWN.reason(), shutdownRetry());
+    }
+    if (to < all.size()) {
+      scheduler.schedule(config.drain().interval().toMillis(), () -> drain(all, to));
     }
   }
 
@@ -276,6 +288,10 @@ public final class Hub implements AutoCloseable {
   @Override
   public void close() {
     shutdown();
+    // Whoever the drain has not reached yet goes now.
+    for (ClientSession s : new ArrayList<>(sessions)) {
+      s.disconnect(CloseCode.SHUTDOWN, CloseCode.SHUTDOWN.reason(), shutdownRetry());
+    }
     broker.close();
     if (ownsScheduler && scheduler instanceof SystemScheduler s) {
       s.close();
@@ -381,7 +397,8 @@ public final class Hub implements AutoCloseable {
         action.name().toLowerCase() + " denied for channel '" + channel + "'");
   }
 
-  private long shutdownRetry() {
+  /** A random reconnect delay within the configured bounds, so clients do not all come at once. */
+  long shutdownRetry() {
     long min = config.shutdownRetryMin().toMillis();
     long max = config.shutdownRetryMax().toMillis();
     return max <= min ? min : ThreadLocalRandom.current().nextLong(min, max + 1);
@@ -426,6 +443,13 @@ public final class Hub implements AutoCloseable {
       OutboundMessage message = new OutboundMessage(codec.encode(event.toMessage()));
       for (Subscription s : members) {
         s.deliverPresence(message);
+      }
+    }
+
+    @Override
+    public void onStreamReset(String channel) {
+      for (Subscription s : registry.members(channel)) {
+        s.streamLost();
       }
     }
   }

@@ -20,6 +20,7 @@ import java.time.Duration;
  * @param shutdownRetryMin lower bound of the reconnect delay suggested at shutdown
  * @param shutdownRetryMax upper bound; each client gets a random delay in between
  * @param abuse per-connection rate and per-user / per-address connection limits
+ * @param drain how shutdown spreads its disconnects over time
  */
 public record HubConfig(
     String node,
@@ -35,7 +36,8 @@ public record HubConfig(
     int maxQueuedRequests,
     Duration shutdownRetryMin,
     Duration shutdownRetryMax,
-    AbuseLimits abuse) {
+    AbuseLimits abuse,
+    Drain drain) {
 
   /**
    * Limits against abusive or broken clients. A value of 0 switches that limit off.
@@ -71,7 +73,23 @@ public record HubConfig(
     }
   }
 
-  /** Without abuse limits: {@link AbuseLimits#defaults()}. */
+  /**
+   * Shutdown disconnects clients {@code batchSize} at a time, one batch every {@code interval}, so
+   * that neither this node nor the nodes its clients move to take them all at once.
+   */
+  public record Drain(int batchSize, Duration interval) {
+    public Drain {
+      if (batchSize < 1 || interval == null || interval.isNegative()) {
+        throw new IllegalArgumentException("drain batch size must be >= 1 and interval >= 0");
+      }
+    }
+
+    public static Drain defaults() {
+      return new Drain(1000, Duration.ofMillis(100));
+    }
+  }
+
+  /** With the default abuse limits and drain. */
   public HubConfig(
       String node,
       Duration pingInterval,
@@ -100,11 +118,13 @@ public record HubConfig(
         maxQueuedRequests,
         shutdownRetryMin,
         shutdownRetryMax,
-        AbuseLimits.defaults());
+        AbuseLimits.defaults(),
+        Drain.defaults());
   }
 
   public HubConfig {
     abuse = abuse == null ? AbuseLimits.defaults() : abuse;
+    drain = drain == null ? Drain.defaults() : drain;
     positive(pingInterval, "pingInterval");
     positive(pongTimeout, "pongTimeout");
     positive(connectTimeout, "connectTimeout");
@@ -147,111 +167,172 @@ public record HubConfig(
   }
 
   public HubConfig withNode(String v) {
-    return new HubConfig(
-        v,
-        pingInterval,
-        pongTimeout,
-        connectTimeout,
-        maxSubscriptionsPerConnection,
-        outboxMaxBytes,
-        maxBatchBytes,
-        maxMessageBytes,
-        maxPublishBytes,
-        maxPresenceStateBytes,
-        maxQueuedRequests,
-        shutdownRetryMin,
-        shutdownRetryMax,
-        abuse);
+    return toBuilder().node(v).build();
   }
 
   public HubConfig withHeartbeat(Duration ping, Duration pong) {
-    return new HubConfig(
-        node,
-        ping,
-        pong,
-        connectTimeout,
-        maxSubscriptionsPerConnection,
-        outboxMaxBytes,
-        maxBatchBytes,
-        maxMessageBytes,
-        maxPublishBytes,
-        maxPresenceStateBytes,
-        maxQueuedRequests,
-        shutdownRetryMin,
-        shutdownRetryMax,
-        abuse);
+    return toBuilder().pingInterval(ping).pongTimeout(pong).build();
   }
 
   public HubConfig withConnectTimeout(Duration v) {
-    return new HubConfig(
-        node,
-        pingInterval,
-        pongTimeout,
-        v,
-        maxSubscriptionsPerConnection,
-        outboxMaxBytes,
-        maxBatchBytes,
-        maxMessageBytes,
-        maxPublishBytes,
-        maxPresenceStateBytes,
-        maxQueuedRequests,
-        shutdownRetryMin,
-        shutdownRetryMax,
-        abuse);
+    return toBuilder().connectTimeout(v).build();
   }
 
   public HubConfig withLimits(
       int maxSubscriptions, long outboxBytes, int messageBytes, int publishBytes) {
-    return new HubConfig(
-        node,
-        pingInterval,
-        pongTimeout,
-        connectTimeout,
-        maxSubscriptions,
-        outboxBytes,
-        maxBatchBytes,
-        messageBytes,
-        publishBytes,
-        maxPresenceStateBytes,
-        maxQueuedRequests,
-        shutdownRetryMin,
-        shutdownRetryMax,
-        abuse);
+    return toBuilder()
+        .maxSubscriptionsPerConnection(maxSubscriptions)
+        .outboxMaxBytes(outboxBytes)
+        .maxMessageBytes(messageBytes)
+        .maxPublishBytes(publishBytes)
+        .build();
   }
 
   public HubConfig withShutdownRetry(Duration min, Duration max) {
-    return new HubConfig(
-        node,
-        pingInterval,
-        pongTimeout,
-        connectTimeout,
-        maxSubscriptionsPerConnection,
-        outboxMaxBytes,
-        maxBatchBytes,
-        maxMessageBytes,
-        maxPublishBytes,
-        maxPresenceStateBytes,
-        maxQueuedRequests,
-        min,
-        max,
-        abuse);
+    return toBuilder().shutdownRetryMin(min).shutdownRetryMax(max).build();
   }
 
   public HubConfig withAbuse(AbuseLimits v) {
-    return new HubConfig(
-        node,
-        pingInterval,
-        pongTimeout,
-        connectTimeout,
-        maxSubscriptionsPerConnection,
-        outboxMaxBytes,
-        maxBatchBytes,
-        maxMessageBytes,
-        maxPublishBytes,
-        maxPresenceStateBytes,
-        maxQueuedRequests,
-        shutdownRetryMin,
-        shutdownRetryMax,
-        v);
+    return toBuilder().abuse(v).build();
+  }
+
+  public HubConfig withDrain(Drain d) {
+    return toBuilder().drain(d).build();
+  }
+
+  /** A builder starting from these settings. */
+  public Builder toBuilder() {
+    return new Builder(this);
+  }
+
+  /** Changes some settings of an existing configuration; {@link #build()} validates them all. */
+  public static final class Builder {
+    private String node;
+    private Duration pingInterval;
+    private Duration pongTimeout;
+    private Duration connectTimeout;
+    private int maxSubscriptionsPerConnection;
+    private long outboxMaxBytes;
+    private int maxBatchBytes;
+    private int maxMessageBytes;
+    private int maxPublishBytes;
+    private int maxPresenceStateBytes;
+    private int maxQueuedRequests;
+    private Duration shutdownRetryMin;
+    private Duration shutdownRetryMax;
+    private AbuseLimits abuse;
+    private Drain drain;
+
+    private Builder(HubConfig c) {
+      node = c.node;
+      pingInterval = c.pingInterval;
+      pongTimeout = c.pongTimeout;
+      connectTimeout = c.connectTimeout;
+      maxSubscriptionsPerConnection = c.maxSubscriptionsPerConnection;
+      outboxMaxBytes = c.outboxMaxBytes;
+      maxBatchBytes = c.maxBatchBytes;
+      maxMessageBytes = c.maxMessageBytes;
+      maxPublishBytes = c.maxPublishBytes;
+      maxPresenceStateBytes = c.maxPresenceStateBytes;
+      maxQueuedRequests = c.maxQueuedRequests;
+      shutdownRetryMin = c.shutdownRetryMin;
+      shutdownRetryMax = c.shutdownRetryMax;
+      abuse = c.abuse;
+      drain = c.drain;
+    }
+
+    public Builder node(String v) {
+      node = v;
+      return this;
+    }
+
+    public Builder pingInterval(Duration v) {
+      pingInterval = v;
+      return this;
+    }
+
+    public Builder pongTimeout(Duration v) {
+      pongTimeout = v;
+      return this;
+    }
+
+    public Builder connectTimeout(Duration v) {
+      connectTimeout = v;
+      return this;
+    }
+
+    public Builder maxSubscriptionsPerConnection(int v) {
+      maxSubscriptionsPerConnection = v;
+      return this;
+    }
+
+    public Builder outboxMaxBytes(long v) {
+      outboxMaxBytes = v;
+      return this;
+    }
+
+    public Builder maxBatchBytes(int v) {
+      maxBatchBytes = v;
+      return this;
+    }
+
+    public Builder maxMessageBytes(int v) {
+      maxMessageBytes = v;
+      return this;
+    }
+
+    public Builder maxPublishBytes(int v) {
+      maxPublishBytes = v;
+      return this;
+    }
+
+    public Builder maxPresenceStateBytes(int v) {
+      maxPresenceStateBytes = v;
+      return this;
+    }
+
+    public Builder maxQueuedRequests(int v) {
+      maxQueuedRequests = v;
+      return this;
+    }
+
+    public Builder shutdownRetryMin(Duration v) {
+      shutdownRetryMin = v;
+      return this;
+    }
+
+    public Builder shutdownRetryMax(Duration v) {
+      shutdownRetryMax = v;
+      return this;
+    }
+
+    public Builder abuse(AbuseLimits v) {
+      abuse = v;
+      return this;
+    }
+
+    public Builder drain(Drain v) {
+      drain = v;
+      return this;
+    }
+
+    public HubConfig build() {
+      return new HubConfig(
+          node,
+          pingInterval,
+          pongTimeout,
+          connectTimeout,
+          maxSubscriptionsPerConnection,
+          outboxMaxBytes,
+          maxBatchBytes,
+          maxMessageBytes,
+          maxPublishBytes,
+          maxPresenceStateBytes,
+          maxQueuedRequests,
+          shutdownRetryMin,
+          shutdownRetryMax,
+          abuse,
+          drain);
+    }
   }
 }

@@ -3,6 +3,7 @@ package dev.herald.core.hub;
 import dev.herald.core.channel.ChannelName;
 import dev.herald.core.channel.NamespaceSettings;
 import dev.herald.core.transport.OutboundMessage;
+import dev.herald.protocol.CloseCode;
 import dev.herald.protocol.RawJson;
 import dev.herald.protocol.ServerMessage.Pub;
 import dev.herald.protocol.StreamPosition;
@@ -37,6 +38,8 @@ final class Subscription {
   private volatile boolean counted;
   // Bytes held while pending, guarded by "this"; counted against the connection's outbox limit.
   private long heldBytes;
+  // Set once the stream could not be continued; the session is being closed. Guarded by "this".
+  private boolean lost;
 
   Subscription(ClientSession session, ChannelName channel, NamespaceSettings namespace) {
     this.session = session;
@@ -119,9 +122,36 @@ final class Subscription {
     return epoch == null ? null : new StreamPosition(epoch, offset);
   }
 
+  /**
+   * The stream cannot be continued for this client (new epoch, or publications lost in between):
+   * the connection is closed with a reconnect code, and its resubscription from the last position
+   * it saw either recovers or is told to refetch. Nothing more is queued before that.
+   */
+  void streamLost() {
+    synchronized (this) {
+      if (lost) {
+        return;
+      }
+      lost = true;
+    }
+    session.disconnect(
+        CloseCode.FORCE_RECONNECT, "stream reset: resubscribe to recover", session.retryHint());
+  }
+
   private void sendInOrder(Pub pub, OutboundMessage message) {
+    if (lost) {
+      return;
+    }
     if (pub.epoch().equals(epoch) && pub.offset() <= offset) {
       return; // already sent (seen in history and live)
+    }
+    if (live && epoch != null && (!pub.epoch().equals(epoch) || pub.offset() != offset + 1)) {
+      // A broker must never do this; if its stream was reset, the client is told rather than
+      // silently switched to the new epoch or moved past a gap.
+      lost = true;
+      session.disconnect(
+          CloseCode.FORCE_RECONNECT, "stream reset: resubscribe to recover", session.retryHint());
+      return;
     }
     epoch = pub.epoch();
     offset = pub.offset();

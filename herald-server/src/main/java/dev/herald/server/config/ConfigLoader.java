@@ -62,12 +62,22 @@ public final class ConfigLoader {
     DEFAULTS.put("connect.timeout", "10s");
     DEFAULTS.put("shutdown.retry-min", "500ms");
     DEFAULTS.put("shutdown.retry-max", "5s");
+    DEFAULTS.put("shutdown.batch-size", "1000");
+    DEFAULTS.put("shutdown.batch-interval", "100ms");
     DEFAULTS.put("auth.jwt.secrets", "");
     DEFAULTS.put("auth.jwt.issuer", "");
     DEFAULTS.put("publish.api-keys", "");
     DEFAULTS.put("demo.enabled", "false");
     DEFAULTS.put("metrics.enabled", "true");
     DEFAULTS.put("metrics.path", "/metrics");
+    DEFAULTS.put("broker.type", "memory");
+    DEFAULTS.put("redis.url", "redis://127.0.0.1:6379");
+    DEFAULTS.put("redis.prefix", "herald");
+    DEFAULTS.put("redis.presence-ttl", "30s");
+    DEFAULTS.put("redis.reconnect-min", "100ms");
+    DEFAULTS.put("redis.reconnect-max", "5s");
+    DEFAULTS.put("cluster.route-timeout", "5s");
+    DEFAULTS.put("cluster.advertise-url", "");
     DEFAULTS.put("namespaces", "");
 
     NAMESPACE_DEFAULTS.put("history-size", "1000");
@@ -137,6 +147,8 @@ public final class ConfigLoader {
     Map<String, String> merged = new TreeMap<>(effective(file, env, Map.of()));
     if (mask) {
       merged.replaceAll((k, v) -> isSecret(k) && !v.isEmpty() ? "****" : v);
+      // A Redis URL may carry a password: redis://user:secret@host -> redis://****@host
+      merged.computeIfPresent("redis.url", (k, v) -> v.replaceAll("//[^@/]*@", "//****@"));
     }
     return merged;
   }
@@ -265,6 +277,8 @@ public final class ConfigLoader {
       Duration connect = positive(duration("connect.timeout"), "connect.timeout");
       Duration retryMin = duration("shutdown.retry-min");
       Duration retryMax = duration("shutdown.retry-max");
+      int drainBatch = integer("shutdown.batch-size", 1, 1_000_000);
+      Duration drainInterval = duration("shutdown.batch-interval");
       int maxMessage = integer("limits.max-message-bytes", 256, 16 * 1024 * 1024);
       int maxPublish = integer("limits.max-publish-bytes", 1, 16 * 1024 * 1024);
       int subs = integer("limits.subscriptions-per-connection", 1, 100_000);
@@ -311,6 +325,7 @@ public final class ConfigLoader {
       if (retryMin != null && retryMax != null && retryMax.compareTo(retryMin) < 0) {
         problems.add("shutdown.retry-max must be >= shutdown.retry-min");
       }
+      ClusterSettings cluster = cluster();
       List<NamespaceSettings> namespaces = new ArrayList<>();
       for (String ns : namespaceNames) {
         if (!NAMESPACE_NAME.matcher(ns).matches()) {
@@ -369,7 +384,8 @@ public final class ConfigLoader {
                 64,
                 retryMin,
                 retryMax,
-                new HubConfig.AbuseLimits(rate, burst, perUser, perAddress));
+                new HubConfig.AbuseLimits(rate, burst, perUser, perAddress),
+                new HubConfig.Drain(drainBatch, drainInterval));
       } catch (IllegalArgumentException e) {
         throw new ConfigException(List.of(e.getMessage()));
       }
@@ -388,7 +404,42 @@ public final class ConfigLoader {
           namespaces,
           new HttpTransports(sse, longPoll, pollTimeout, pollSession),
           new MetricsSettings(metricsEnabled, metricsPath),
-          new HttpLimits(httpSessions, requestTimeout, idleTimeout));
+          new HttpLimits(httpSessions, requestTimeout, idleTimeout),
+          cluster);
+    }
+
+    private ClusterSettings cluster() {
+      String type = m.get("broker.type");
+      if (!type.equals("memory") && !type.equals("redis")) {
+        problems.add("broker.type: '" + type + "' is not memory or redis");
+      }
+      String url = m.get("redis.url");
+      if (!url.matches("rediss?://\\S+")) {
+        problems.add(
+            "redis.url: '" + url + "' is not a Redis URL like redis://host:6379 or rediss://...");
+      }
+      String prefix = m.get("redis.prefix");
+      if (!prefix.matches("[A-Za-z0-9_\\-.]{1,64}")) {
+        problems.add("redis.prefix: '" + prefix + "' must be 1-64 of A-Z a-z 0-9 _ - .");
+      }
+      Duration presenceTtl = duration("redis.presence-ttl");
+      if (presenceTtl != null && presenceTtl.toMillis() < 1000) {
+        problems.add("redis.presence-ttl: must be at least 1s");
+      }
+      Duration min = positive(duration("redis.reconnect-min"), "redis.reconnect-min");
+      Duration max = positive(duration("redis.reconnect-max"), "redis.reconnect-max");
+      if (min != null && max != null && max.compareTo(min) < 0) {
+        problems.add("redis.reconnect-max must be >= redis.reconnect-min");
+      }
+      Duration route = positive(duration("cluster.route-timeout"), "cluster.route-timeout");
+      String advertise = m.get("cluster.advertise-url");
+      if (!advertise.isEmpty() && !advertise.matches("http://[^/\\s]+")) {
+        problems.add(
+            "cluster.advertise-url: '"
+                + advertise
+                + "' is not like http://10.0.0.5:8080 (how other nodes reach this one)");
+      }
+      return new ClusterSettings(type, url, prefix, presenceTtl, min, max, route, advertise);
     }
 
     private boolean isNamespaceKey(String key, List<String> namespaces) {

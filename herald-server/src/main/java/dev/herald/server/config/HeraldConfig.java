@@ -24,18 +24,20 @@ public record HeraldConfig(
     List<NamespaceSettings> namespaces,
     HttpTransports http,
     MetricsSettings metrics,
-    HttpLimits httpLimits) {
+    HttpLimits httpLimits,
+    ClusterSettings cluster) {
 
   public HeraldConfig {
     metrics = metrics == null ? MetricsSettings.defaults() : metrics;
     httpLimits = httpLimits == null ? HttpLimits.defaults() : httpLimits;
+    cluster = cluster == null ? ClusterSettings.defaults() : cluster;
     allowedOrigins = List.copyOf(allowedOrigins);
     jwtSecrets = List.copyOf(jwtSecrets);
     apiKeys = List.copyOf(apiKeys);
     namespaces = List.copyOf(namespaces);
   }
 
-  /** Without metrics settings: the defaults ({@code /metrics}, enabled). */
+  /** With defaults for the metrics, HTTP limits and cluster settings. */
   public HeraldConfig(
       String host,
       int port,
@@ -64,61 +66,9 @@ public record HeraldConfig(
         hub,
         namespaces,
         http,
-        MetricsSettings.defaults(),
-        HttpLimits.defaults());
-  }
-
-  /** Without HTTP limits: {@link HttpLimits#defaults()}. */
-  public HeraldConfig(
-      String host,
-      int port,
-      List<String> allowedOrigins,
-      boolean websocketEnabled,
-      String websocketPath,
-      boolean websocketCompression,
-      List<String> jwtSecrets,
-      String jwtIssuer,
-      List<String> apiKeys,
-      boolean demoEnabled,
-      HubConfig hub,
-      List<NamespaceSettings> namespaces,
-      HttpTransports http,
-      MetricsSettings metrics) {
-    this(
-        host,
-        port,
-        allowedOrigins,
-        websocketEnabled,
-        websocketPath,
-        websocketCompression,
-        jwtSecrets,
-        jwtIssuer,
-        apiKeys,
-        demoEnabled,
-        hub,
-        namespaces,
-        http,
-        metrics,
-        HttpLimits.defaults());
-  }
-
-  public HeraldConfig withMetrics(MetricsSettings m) {
-    return new HeraldConfig(
-        host,
-        port,
-        allowedOrigins,
-        websocketEnabled,
-        websocketPath,
-        websocketCompression,
-        jwtSecrets,
-        jwtIssuer,
-        apiKeys,
-        demoEnabled,
-        hub,
-        namespaces,
-        http,
-        m,
-        httpLimits);
+        null,
+        null,
+        null);
   }
 
   /** Defaults from an empty configuration. */
@@ -127,78 +77,170 @@ public record HeraldConfig(
   }
 
   public HeraldConfig withPort(int p) {
-    return new HeraldConfig(
-        host,
-        p,
-        allowedOrigins,
-        websocketEnabled,
-        websocketPath,
-        websocketCompression,
-        jwtSecrets,
-        jwtIssuer,
-        apiKeys,
-        demoEnabled,
-        hub,
-        namespaces,
-        http,
-        metrics,
-        httpLimits);
+    return toBuilder().port(p).build();
   }
 
   public HeraldConfig withHub(HubConfig h) {
-    return new HeraldConfig(
-        host,
-        port,
-        allowedOrigins,
-        websocketEnabled,
-        websocketPath,
-        websocketCompression,
-        jwtSecrets,
-        jwtIssuer,
-        apiKeys,
-        demoEnabled,
-        h,
-        namespaces,
-        http,
-        metrics,
-        httpLimits);
+    return toBuilder().hub(h).build();
   }
 
   public HeraldConfig withCredentials(List<String> secrets, List<String> keys) {
-    return new HeraldConfig(
-        host,
-        port,
-        allowedOrigins,
-        websocketEnabled,
-        websocketPath,
-        websocketCompression,
-        secrets,
-        jwtIssuer,
-        keys,
-        demoEnabled,
-        hub,
-        namespaces,
-        http,
-        metrics,
-        httpLimits);
+    return toBuilder().jwtSecrets(secrets).apiKeys(keys).build();
+  }
+
+  public HeraldConfig withMetrics(MetricsSettings m) {
+    return toBuilder().metrics(m).build();
   }
 
   public HeraldConfig withHttpLimits(HttpLimits l) {
-    return new HeraldConfig(
-        host,
-        port,
-        allowedOrigins,
-        websocketEnabled,
-        websocketPath,
-        websocketCompression,
-        jwtSecrets,
-        jwtIssuer,
-        apiKeys,
-        demoEnabled,
-        hub,
-        namespaces,
-        http,
-        metrics,
-        l);
+    return toBuilder().httpLimits(l).build();
+  }
+
+  public HeraldConfig withCluster(ClusterSettings c) {
+    return toBuilder().cluster(c).build();
+  }
+
+  /** A builder starting from these settings. */
+  public Builder toBuilder() {
+    return new Builder(this);
+  }
+
+  /** Changes some settings of an existing configuration. */
+  public static final class Builder {
+    private String host;
+    private int port;
+    private List<String> allowedOrigins;
+    private boolean websocketEnabled;
+    private String websocketPath;
+    private boolean websocketCompression;
+    private List<String> jwtSecrets;
+    private String jwtIssuer;
+    private List<String> apiKeys;
+    private boolean demoEnabled;
+    private HubConfig hub;
+    private List<NamespaceSettings> namespaces;
+    private HttpTransports http;
+    private MetricsSettings metrics;
+    private HttpLimits httpLimits;
+    private ClusterSettings cluster;
+
+    private Builder(HeraldConfig c) {
+      host = c.host;
+      port = c.port;
+      allowedOrigins = c.allowedOrigins;
+      websocketEnabled = c.websocketEnabled;
+      websocketPath = c.websocketPath;
+      websocketCompression = c.websocketCompression;
+      jwtSecrets = c.jwtSecrets;
+      jwtIssuer = c.jwtIssuer;
+      apiKeys = c.apiKeys;
+      demoEnabled = c.demoEnabled;
+      hub = c.hub;
+      namespaces = c.namespaces;
+      http = c.http;
+      metrics = c.metrics;
+      httpLimits = c.httpLimits;
+      cluster = c.cluster;
+    }
+
+    public Builder host(String v) {
+      host = v;
+      return this;
+    }
+
+    public Builder port(int v) {
+      port = v;
+      return this;
+    }
+
+    public Builder allowedOrigins(List<String> v) {
+      allowedOrigins = v;
+      return this;
+    }
+
+    public Builder websocketEnabled(boolean v) {
+      websocketEnabled = v;
+      return this;
+    }
+
+    public Builder websocketPath(String v) {
+      websocketPath = v;
+      return this;
+    }
+
+    public Builder websocketCompression(boolean v) {
+      websocketCompression = v;
+      return this;
+    }
+
+    public Builder jwtSecrets(List<String> v) {
+      jwtSecrets = v;
+      return this;
+    }
+
+    public Builder jwtIssuer(String v) {
+      jwtIssuer = v;
+      return this;
+    }
+
+    public Builder apiKeys(List<String> v) {
+      apiKeys = v;
+      return this;
+    }
+
+    public Builder demoEnabled(boolean v) {
+      demoEnabled = v;
+      return this;
+    }
+
+    public Builder hub(HubConfig v) {
+      hub = v;
+      return this;
+    }
+
+    public Builder namespaces(List<NamespaceSettings> v) {
+      namespaces = v;
+      return this;
+    }
+
+    public Builder http(HttpTransports v) {
+      http = v;
+      return this;
+    }
+
+    public Builder metrics(MetricsSettings v) {
+      metrics = v;
+      return this;
+    }
+
+    public Builder httpLimits(HttpLimits v) {
+      httpLimits = v;
+      return this;
+    }
+
+    public Builder cluster(ClusterSettings v) {
+      cluster = v;
+      return this;
+    }
+
+    public HeraldConfig build() {
+      return new HeraldConfig(
+          host,
+          port,
+          allowedOrigins,
+          websocketEnabled,
+          websocketPath,
+          websocketCompression,
+          jwtSecrets,
+          jwtIssuer,
+          apiKeys,
+          demoEnabled,
+          hub,
+          namespaces,
+          http,
+          metrics,
+          httpLimits,
+          cluster);
+    }
   }
 }

@@ -66,6 +66,7 @@ public final class FallbackEndpoints {
   private final UpgradeDiagnostics diagnostics;
   private final ObjectMapper json = new ObjectMapper();
   private volatile java.util.function.LongConsumer lagSink = ms -> {};
+  private volatile SessionRouter router;
 
   public FallbackEndpoints(
       Vertx vertx,
@@ -117,6 +118,18 @@ public final class FallbackEndpoints {
   /** Where client-reported delivery lag samples (milliseconds) go; ignored by default. */
   public FallbackEndpoints lagSink(java.util.function.LongConsumer sink) {
     this.lagSink = sink == null ? ms -> {} : sink;
+    return this;
+  }
+
+  /**
+   * In a cluster: route requests for sessions owned by other nodes to them. {@code lookup} finds a
+   * live node's internal URL by name; {@code timeout} bounds the wait beyond a long poll's own.
+   */
+  public FallbackEndpoints routeVia(
+      java.util.function.Function<String, java.util.concurrent.CompletableFuture<Optional<String>>>
+          lookup,
+      java.time.Duration timeout) {
+    this.router = new SessionRouter(vertx, config.hub().node(), lookup, timeout);
     return this;
   }
 
@@ -469,14 +482,29 @@ public final class FallbackEndpoints {
 
   // ---------------------------------------------------------------- helpers
 
+  /**
+   * This node's session named in the path. If another node owns it (cluster), the request is routed
+   * there and answered with the owner's answer; empty is returned whenever the request was already
+   * answered.
+   */
   private Optional<HttpSession> session(RoutingContext ctx) {
-    Optional<HttpSession> s = sessions.find(ctx.pathParam("session"));
+    String id = ctx.pathParam("session");
+    Optional<HttpSession> s = sessions.find(id);
     if (s.isEmpty()) {
-      refuse(
-          ctx,
-          404,
-          "session-unknown",
-          "No such session on this server (it ended or expired): open a new one");
+      Runnable unknown =
+          () ->
+              refuse(
+                  ctx,
+                  404,
+                  "session-unknown",
+                  "No such session on this server (it ended or expired): open a new one");
+      SessionRouter r = router;
+      String owner = SessionRouter.owner(id);
+      if (r != null && r.routes(ctx, owner)) {
+        r.forward(ctx, owner, config.http().pollTimeout().toMillis(), unknown);
+      } else {
+        unknown.run();
+      }
     }
     return s;
   }
@@ -531,7 +559,7 @@ public final class FallbackEndpoints {
         headers, req.remoteAddress() == null ? "unknown" : req.remoteAddress().hostAddress());
   }
 
-  private static void refuse(RoutingContext ctx, int status, String code, String message) {
+  static void refuse(RoutingContext ctx, int status, String code, String message) {
     if (ctx.response().ended()) {
       return;
     }

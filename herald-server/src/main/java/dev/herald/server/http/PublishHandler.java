@@ -84,6 +84,7 @@ public final class PublishHandler {
                       case UNKNOWN_CHANNEL -> 404;
                       case PAYLOAD_TOO_LARGE -> 413;
                       case PERMISSION_DENIED -> 403;
+                      case UNAVAILABLE -> 503;
                       default -> 400;
                     };
                 HttpErrors.send(ctx, status, he.code(), he.getMessage());

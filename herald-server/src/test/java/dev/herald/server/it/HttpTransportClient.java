@@ -75,6 +75,11 @@ public final class HttpTransportClient implements AutoCloseable {
 
   private final Kind kind;
   private final String baseUrl;
+  // Where polls and command POSTs go, in turn: several nodes of a cluster behind a load balancer
+  // without sticky sessions. Defaults to the opening node.
+  private volatile List<String> requestBases;
+  private final java.util.concurrent.atomic.AtomicInteger nextBase =
+      new java.util.concurrent.atomic.AtomicInteger();
   private final Map<String, String> headers;
   private final HttpClient http;
   private final ExecutorService sender;
@@ -101,6 +106,7 @@ public final class HttpTransportClient implements AutoCloseable {
   private HttpTransportClient(Kind kind, String baseUrl, Map<String, String> headers) {
     this.kind = kind;
     this.baseUrl = baseUrl;
+    this.requestBases = List.of(baseUrl);
     this.headers = Map.copyOf(headers);
     this.http =
         HttpClient.newBuilder()
@@ -281,7 +287,7 @@ public final class HttpTransportClient implements AutoCloseable {
       while (!closed) {
         HttpRequest.Builder b =
             HttpRequest.newBuilder(
-                    URI.create(baseUrl + "/connection/poll/" + session + "?ack=" + ack))
+                    URI.create(requestBase() + "/connection/poll/" + session + "?ack=" + ack))
                 .timeout(Duration.ofMinutes(2))
                 .GET();
         HttpRequest req = withOrigin(b).build();
@@ -336,6 +342,20 @@ public final class HttpTransportClient implements AutoCloseable {
   }
 
   /** The next poll response is read but treated as lost: not processed and not acknowledged. */
+  /**
+   * Sends each later poll and command POST to the next of {@code bases} in turn, as a load balancer
+   * without sticky sessions would.
+   */
+  public HttpTransportClient rotateRequestsOver(List<String> bases) {
+    requestBases = List.copyOf(bases);
+    return this;
+  }
+
+  private String requestBase() {
+    List<String> b = requestBases;
+    return b.get(Math.floorMod(nextBase.getAndIncrement(), b.size()));
+  }
+
   public void dropNextPollResponse() {
     dropNext.set(true);
   }
@@ -401,7 +421,7 @@ public final class HttpTransportClient implements AutoCloseable {
 
   private HttpResponse<String> doPost(byte[] body) {
     HttpRequest.Builder b =
-        HttpRequest.newBuilder(URI.create(baseUrl + "/connection/send/" + session))
+        HttpRequest.newBuilder(URI.create(requestBase() + "/connection/send/" + session))
             .timeout(TIMEOUT)
             .header("Content-Type", "text/plain; charset=utf-8")
             .POST(HttpRequest.BodyPublishers.ofByteArray(body));

@@ -1,0 +1,479 @@
+package dev.herald.redis;
+
+import dev.herald.core.broker.Broker;
+import dev.herald.core.broker.BrokerEventHandler;
+import dev.herald.core.broker.Epochs;
+import dev.herald.core.broker.HistoryPolicy;
+import dev.herald.core.broker.HistoryResult;
+import dev.herald.core.broker.PresenceEvent;
+import dev.herald.protocol.JsonCodec;
+import dev.herald.protocol.ProtocolException;
+import dev.herald.protocol.RawJson;
+import dev.herald.protocol.ServerMessage;
+import dev.herald.protocol.ServerMessage.Pub;
+import dev.herald.protocol.StreamPosition;
+import io.vertx.core.Vertx;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import java.net.URLDecoder;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A broker for a cluster of nodes sharing one Redis. See {@link Scripts} for the data layout.
+ *
+ * <p><b>Ordering.</b> A Lua script assigns the offset, appends to the channel's stream and
+ * PUBLISHes in one atomic step, so Redis sends each channel's publications to every node in offset
+ * order. A node delivers to its hub only from pub/sub (also its own publications), one channel's
+ * events in order, on one Vert.x context.
+ *
+ * <p><b>No silent gaps.</b> Each node tracks, per subscribed channel, the epoch and the last offset
+ * it delivered. A publication that skips offsets (pub/sub lost messages while the connection was
+ * down) is held while the missing ones are read from the stream; those are delivered first. If the
+ * stream no longer has them, or the epoch changed, the hub is told with {@link
+ * BrokerEventHandler#onStreamReset} so each subscriber resubscribes and learns whether it
+ * recovered.
+ *
+ * <p><b>Redis down.</b> Publishing fails with error 115 (unavailable); {@link #healthy()} is false
+ * while the pub/sub connection is down; it is re-opened with jittered backoff, then every channel
+ * is subscribed again and caught up from its stream as above.
+ */
+public final class RedisBroker implements Broker {
+  private static final Logger log = LoggerFactory.getLogger(RedisBroker.class);
+
+  private final RedisSettings settings;
+  private final RedisConnector redis;
+  private final JsonCodec codec;
+  private final String topicPrefix;
+  // Subscribed channels; only touched on the connector's context.
+  private final Map<String, ChannelState> channels = new HashMap<>();
+  private volatile BrokerEventHandler handler;
+
+  public RedisBroker(Vertx vertx, RedisSettings settings, JsonCodec codec) {
+    this.settings = settings;
+    this.codec = codec;
+    this.redis = new RedisConnector(vertx, settings);
+    this.topicPrefix = settings.topic("");
+  }
+
+  @Override
+  public void start(BrokerEventHandler handler) {
+    this.handler = handler;
+    redis.start(this::onMessage, this::resubscribeAll);
+  }
+
+  @Override
+  public boolean healthy() {
+    return redis.up();
+  }
+
+  @Override
+  public CompletableFuture<StreamPosition> publish(
+      String channel, RawJson data, String user, HistoryPolicy history) {
+    Request r =
+        Request.cmd(Command.EVAL)
+            .arg(Scripts.PUBLISH)
+            .arg(2)
+            .arg(settings.key(channel, "m"))
+            .arg(settings.key(channel, "h"))
+            .arg(Epochs.next())
+            .arg(data.json())
+            .arg(encodeUser(user))
+            .arg(history.size())
+            .arg(history.ttlMillis())
+            .arg(history.streamTtlMillis())
+            .arg(settings.topic(channel));
+    return redis
+        .send(r)
+        .thenApply(res -> new StreamPosition(res.get(0).toString(), res.get(1).toLong()));
+  }
+
+  @Override
+  public CompletableFuture<Void> publishPresence(PresenceEvent event) {
+    String msg = "e" + codec.encodeToString(event.toMessage());
+    return redis
+        .send(Request.cmd(Command.PUBLISH).arg(settings.topic(event.channel())).arg(msg))
+        .thenApply(r -> null);
+  }
+
+  @Override
+  public CompletableFuture<Void> subscribe(String channel) {
+    CompletableFuture<Void> out = new CompletableFuture<>();
+    redis
+        .context()
+        .runOnContext(
+            v -> {
+              ChannelState st = channels.get(channel);
+              if (st != null) {
+                st.whenReady(out);
+                return;
+              }
+              ChannelState created = new ChannelState(channel);
+              channels.put(channel, created);
+              created.whenReady(out);
+              if (redis.up()) {
+                subscribeAndSync(created);
+              } else {
+                channels.remove(channel);
+                created.failReady(RedisConnector.unavailable(null));
+              }
+            });
+    return out;
+  }
+
+  @Override
+  public CompletableFuture<Void> unsubscribe(String channel) {
+    CompletableFuture<Void> out = new CompletableFuture<>();
+    redis
+        .context()
+        .runOnContext(
+            v -> {
+              if (channels.remove(channel) == null || !redis.up()) {
+                out.complete(null);
+                return;
+              }
+              redis
+                  .sendSubscriber(Request.cmd(Command.UNSUBSCRIBE).arg(settings.topic(channel)))
+                  .whenComplete((r, err) -> out.complete(null));
+            });
+    return out;
+  }
+
+  @Override
+  public CompletableFuture<HistoryResult> history(
+      String channel, long afterOffset, HistoryPolicy history) {
+    return readStream(channel, afterOffset, history.streamTtlMillis())
+        .thenApply(
+            s -> {
+              // Entries older than the history TTL are no longer history (trimmed on read).
+              long oldest = s.now - history.ttlMillis();
+              List<Pub> kept = new ArrayList<>(s.pubs.size());
+              for (Pub p : s.pubs) {
+                if (p.ts() >= oldest) {
+                  kept.add(p);
+                }
+              }
+              return new HistoryResult(s.top, kept);
+            });
+  }
+
+  @Override
+  public void close() {
+    redis.close();
+  }
+
+  /** Drops the pub/sub connection as a network failure would. For failure tests. */
+  public void simulateConnectionLoss() {
+    redis.reset(new IllegalStateException("connection reset for a test"));
+  }
+
+  // ------------------------------------------------------------------ stream reads
+
+  private record StreamRead(StreamPosition top, long now, List<Pub> pubs) {}
+
+  /** The channel's position and its stream entries with offset > afterOffset (none if MAX). */
+  private CompletableFuture<StreamRead> readStream(String channel, long after, long streamTtl) {
+    String start = after == Long.MAX_VALUE ? "" : (after + 1) + "-0";
+    Request r =
+        Request.cmd(Command.EVAL)
+            .arg(Scripts.HISTORY)
+            .arg(2)
+            .arg(settings.key(channel, "m"))
+            .arg(settings.key(channel, "h"))
+            .arg(Epochs.next())
+            .arg(start)
+            .arg(streamTtl);
+    return redis
+        .send(r)
+        .thenApply(
+            res -> {
+              String epoch = res.get(0).toString();
+              long top = res.get(1).toLong();
+              long now = res.get(2).toLong();
+              List<Pub> pubs = new ArrayList<>();
+              for (Response entry : res.get(3)) {
+                pubs.add(fromStream(channel, epoch, entry));
+              }
+              return new StreamRead(new StreamPosition(epoch, top), now, pubs);
+            });
+  }
+
+  private Pub fromStream(String channel, String epoch, Response entry) {
+    String id = entry.get(0).toString();
+    long offset = Long.parseLong(id.substring(0, id.indexOf('-')));
+    Response fields = entry.get(1);
+    String data = null;
+    String user = "";
+    long ts = 0;
+    for (int i = 0; i + 1 < fields.size(); i += 2) {
+      String f = fields.get(i).toString();
+      switch (f) {
+        case "d" -> data = fields.get(i + 1).toString(StandardCharsets.UTF_8);
+        case "u" -> user = fields.get(i + 1).toString(StandardCharsets.UTF_8);
+        case "t" -> ts = Long.parseLong(fields.get(i + 1).toString());
+        default -> {}
+      }
+    }
+    return new Pub(channel, epoch, offset, ts, raw(data), decodeUser(user));
+  }
+
+  // ------------------------------------------------------------------ pub/sub (on the context)
+
+  private void onMessage(Response r) {
+    if (r.size() < 3 || !"message".equals(r.get(0).toString())) {
+      return; // subscribe confirmations and the like
+    }
+    String topic = r.get(1).toString();
+    if (!topic.startsWith(topicPrefix)) {
+      return;
+    }
+    String channel = topic.substring(topicPrefix.length());
+    ChannelState st = channels.get(channel);
+    if (st == null) {
+      return; // unsubscribed meanwhile
+    }
+    String payload = r.get(2).toString(StandardCharsets.UTF_8);
+    Event e;
+    try {
+      e = parse(channel, payload);
+    } catch (RuntimeException ex) {
+      log.warn("ignoring a malformed message on {}: {}", topic, ex.toString());
+      return;
+    }
+    st.offer(e);
+  }
+
+  /** After every (re)connect: subscribe each channel again and catch up from its stream. */
+  private void resubscribeAll() {
+    for (ChannelState st : new ArrayList<>(channels.values())) {
+      subscribeAndSync(st);
+    }
+  }
+
+  private void subscribeAndSync(ChannelState st) {
+    st.syncing = true; // hold pub/sub events until the position is known
+    redis
+        .sendSubscriber(Request.cmd(Command.SUBSCRIBE).arg(settings.topic(st.channel)))
+        .whenComplete(
+            (r, err) ->
+                redis
+                    .context()
+                    .runOnContext(
+                        v -> {
+                          if (channels.get(st.channel) != st) {
+                            return;
+                          }
+                          if (err != null) {
+                            // The connection dropped again; the next reconnect repeats this.
+                            st.failReady(err);
+                            return;
+                          }
+                          st.markReady();
+                          st.sync();
+                        }));
+  }
+
+  /** One channel's delivery state on this node. Only touched on the connector's context. */
+  private final class ChannelState {
+    final String channel;
+    String epoch; // null until the first sync
+    long offset;
+    boolean syncing;
+    final ArrayDeque<Event> pending = new ArrayDeque<>();
+    private final List<CompletableFuture<Void>> waiting = new ArrayList<>();
+    private boolean ready;
+
+    ChannelState(String channel) {
+      this.channel = channel;
+    }
+
+    void whenReady(CompletableFuture<Void> f) {
+      if (ready) {
+        f.complete(null);
+      } else {
+        waiting.add(f);
+      }
+    }
+
+    void markReady() {
+      ready = true;
+      waiting.forEach(f -> f.complete(null));
+      waiting.clear();
+    }
+
+    void failReady(Throwable t) {
+      if (!ready) {
+        channels.remove(channel, this);
+        waiting.forEach(f -> f.completeExceptionally(t));
+        waiting.clear();
+      }
+    }
+
+    /** An event from pub/sub, in the order Redis sent it. */
+    void offer(Event e) {
+      if (syncing) {
+        pending.add(e);
+        return;
+      }
+      if (e instanceof PresenceMsg p) {
+        handler.onPresence(p.event);
+        return;
+      }
+      Pub pub = ((PubMsg) e).pub;
+      if (!pub.epoch().equals(epoch)) {
+        log.info("channel {} moved to a new epoch; its subscribers resubscribe", channel);
+        handler.onStreamReset(channel);
+        epoch = pub.epoch();
+        offset = pub.offset();
+        handler.onPublication(pub);
+      } else if (pub.offset() <= offset) {
+        // already delivered (seen while catching up)
+      } else if (pub.offset() == offset + 1) {
+        offset = pub.offset();
+        handler.onPublication(pub);
+      } else {
+        pending.add(e); // a gap: read the missing publications first
+        sync();
+      }
+    }
+
+    /** Reads the stream after the last delivered offset, delivers what is missing, then drains. */
+    void sync() {
+      syncing = true;
+      long after = epoch == null ? Long.MAX_VALUE : offset;
+      readStream(channel, after, 0)
+          .whenComplete(
+              (s, err) ->
+                  redis
+                      .context()
+                      .runOnContext(
+                          v -> {
+                            if (channels.get(channel) != this) {
+                              return;
+                            }
+                            if (err != null) {
+                              // Redis is (still) unreachable: keep holding events and try again.
+                              log.debug("catching up {} failed: {}", channel, err.toString());
+                              redis.later(this::sync);
+                              return;
+                            }
+                            caughtUp(s);
+                          }));
+    }
+
+    private void caughtUp(StreamRead s) {
+      StreamPosition top = s.top;
+      if (epoch == null) {
+        epoch = top.epoch();
+        offset = top.offset();
+        // Events that arrived between SUBSCRIBE and the read may be at or below the top: the
+        // hub's subscriptions skip what they already have, so deliver them rather than guess.
+        for (Event e : pending) {
+          if (e instanceof PubMsg pm) {
+            if (pm.pub.epoch().equals(epoch) && pm.pub.offset() <= offset) {
+              offset = pm.pub.offset() - 1;
+            }
+            break;
+          }
+        }
+      } else if (!top.epoch().equals(epoch)) {
+        log.info("channel {} restarted with a new epoch; its subscribers resubscribe", channel);
+        handler.onStreamReset(channel);
+        epoch = top.epoch();
+        offset = top.offset();
+      } else if (top.offset() > offset) {
+        List<Pub> missed = s.pubs;
+        boolean complete =
+            missed.size() == top.offset() - offset
+                && missed.get(0).offset() == offset + 1
+                && missed.get(missed.size() - 1).offset() == top.offset();
+        if (complete) {
+          for (Pub p : missed) {
+            handler.onPublication(p);
+          }
+        } else {
+          log.info(
+              "channel {}: publications {}..{} are no longer in history; subscribers resubscribe",
+              channel,
+              offset + 1,
+              top.offset());
+          handler.onStreamReset(channel);
+        }
+        offset = top.offset();
+      }
+      syncing = false;
+      while (!pending.isEmpty() && !syncing) {
+        offer(pending.pollFirst());
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ encoding
+
+  private sealed interface Event permits PubMsg, PresenceMsg {}
+
+  private record PubMsg(Pub pub) implements Event {}
+
+  private record PresenceMsg(PresenceEvent event) implements Event {}
+
+  /** "p" epoch LF offset LF ts LF user LF data, or "e" + an encoded join/leave/update. */
+  private Event parse(String channel, String payload) {
+    char kind = payload.charAt(0);
+    if (kind == 'e') {
+      ServerMessage m;
+      try {
+        m = codec.decodeServer(payload.substring(1));
+      } catch (ProtocolException ex) {
+        throw new IllegalArgumentException(ex.getMessage(), ex);
+      }
+      PresenceEvent ev;
+      if (m instanceof ServerMessage.Join j) {
+        ev = new PresenceEvent(PresenceEvent.Kind.JOIN, channel, j.client());
+      } else if (m instanceof ServerMessage.Leave l) {
+        ev = new PresenceEvent(PresenceEvent.Kind.LEAVE, channel, l.client());
+      } else if (m instanceof ServerMessage.PresenceUpdate u) {
+        ev = new PresenceEvent(PresenceEvent.Kind.UPDATE, channel, u.client());
+      } else {
+        throw new IllegalArgumentException("not a presence event");
+      }
+      return new PresenceMsg(ev);
+    }
+    if (kind != 'p') {
+      throw new IllegalArgumentException("unknown event kind " + kind);
+    }
+    int a = payload.indexOf('\n');
+    int b = payload.indexOf('\n', a + 1);
+    int c = payload.indexOf('\n', b + 1);
+    int d = payload.indexOf('\n', c + 1);
+    String epoch = payload.substring(1, a);
+    long offset = Long.parseLong(payload.substring(a + 1, b));
+    long ts = Long.parseLong(payload.substring(b + 1, c));
+    String user = decodeUser(payload.substring(c + 1, d));
+    return new PubMsg(new Pub(channel, epoch, offset, ts, raw(payload.substring(d + 1)), user));
+  }
+
+  private RawJson raw(String json) {
+    try {
+      return codec.parseRaw(json);
+    } catch (ProtocolException e) {
+      throw new IllegalArgumentException("stored data is not JSON", e);
+    }
+  }
+
+  static String encodeUser(String user) {
+    return user == null ? "" : "+" + URLEncoder.encode(user, StandardCharsets.UTF_8);
+  }
+
+  static String decodeUser(String s) {
+    return s.isEmpty() ? null : URLDecoder.decode(s.substring(1), StandardCharsets.UTF_8);
+  }
+}

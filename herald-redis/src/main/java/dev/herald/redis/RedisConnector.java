@@ -1,0 +1,283 @@
+package dev.herald.redis;
+
+import dev.herald.core.hub.HubException;
+import dev.herald.protocol.ErrorCode;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.net.NetClientOptions;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisConnection;
+import io.vertx.redis.client.RedisOptions;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This node's two connections to Redis: one for commands (pipelined) and one for pub/sub. Each is
+ * re-opened with capped, jittered exponential backoff whenever it drops. While either is down the
+ * node counts as disconnected: commands fail at once with {@link ErrorCode#UNAVAILABLE} and every
+ * command that was in flight fails after {@link #COMMAND_TIMEOUT_MS} at most, so no caller waits
+ * forever. All connection callbacks run on one Vert.x context.
+ */
+final class RedisConnector {
+  private static final Logger log = LoggerFactory.getLogger(RedisConnector.class);
+
+  /** Longest a command may take before it counts as failed (Redis unreachable). */
+  static final long COMMAND_TIMEOUT_MS = 5_000;
+
+  private final Vertx vertx;
+  private final RedisSettings settings;
+  private final Context context;
+  private final Redis client;
+  private final Link commands = new Link("command");
+  private final Link subscriber = new Link("pub/sub");
+  private volatile boolean closed;
+  private Consumer<Response> onMessage = r -> {};
+  private Runnable onUp = () -> {};
+
+  RedisConnector(Vertx vertx, RedisSettings settings) {
+    this.vertx = vertx;
+    this.settings = settings;
+    this.context = vertx.getOrCreateContext();
+    RedisOptions options =
+        new RedisOptions()
+            .setConnectionString(settings.url())
+            .setMaxPoolSize(4)
+            .setMaxPoolWaiting(64)
+            .setMaxWaitingHandlers(1_000_000)
+            .setNetClientOptions(
+                new NetClientOptions().setConnectTimeout(2000).setTcpNoDelay(true));
+    this.client = Redis.createClient(vertx, options);
+  }
+
+  /**
+   * Opens both connections; {@code onUp} runs (on the context) each time the pub/sub connection is
+   * (re)established, {@code onMessage} for every pub/sub message.
+   */
+  void start(Consumer<Response> onMessage, Runnable onUp) {
+    this.onMessage = onMessage;
+    this.onUp = onUp;
+    context.runOnContext(
+        v -> {
+          commands.connect();
+          subscriber.connect();
+        });
+  }
+
+  /** Opens only the command connection (for stores that do not subscribe). */
+  void startCommandsOnly() {
+    context.runOnContext(v -> commands.connect());
+  }
+
+  Context context() {
+    return context;
+  }
+
+  /** Whether both connections are up. */
+  boolean up() {
+    return commands.conn != null && (subscriber.conn != null || !subscriber.used);
+  }
+
+  /** Runs a command. Fails with {@link ErrorCode#UNAVAILABLE} if Redis cannot be reached. */
+  CompletableFuture<Response> send(Request request) {
+    return send(commands, request);
+  }
+
+  /** Sends a command on the pub/sub connection (SUBSCRIBE/UNSUBSCRIBE). */
+  CompletableFuture<Response> sendSubscriber(Request request) {
+    return send(subscriber, request);
+  }
+
+  private CompletableFuture<Response> send(Link link, Request request) {
+    CompletableFuture<Response> out = new CompletableFuture<>();
+    RedisConnection c = link.conn;
+    if (c == null && !link.firstAttempt.isDone()) {
+      // Still opening the first connection (just started): wait for it rather than fail.
+      return link.firstAttempt.thenCompose(v -> send(link, request));
+    }
+    if (c == null) {
+      out.completeExceptionally(unavailable(null));
+      return out;
+    }
+    long timer =
+        vertx.setTimer(
+            COMMAND_TIMEOUT_MS,
+            id ->
+                out.completeExceptionally(
+                    unavailable(new java.util.concurrent.TimeoutException("no reply in time"))));
+    c.send(request)
+        .onComplete(
+            ar -> {
+              vertx.cancelTimer(timer);
+              if (ar.succeeded()) {
+                out.complete(ar.result());
+              } else {
+                out.completeExceptionally(unavailable(ar.cause()));
+              }
+            });
+    return out;
+  }
+
+  /** Runs {@code task} on the context after the first reconnect delay, unless closed. */
+  void later(Runnable task) {
+    if (closed) {
+      return;
+    }
+    vertx.setTimer(
+        settings.reconnectMin().toMillis(),
+        id ->
+            context.runOnContext(
+                v -> {
+                  if (!closed) {
+                    task.run();
+                  }
+                }));
+  }
+
+  static HubException unavailable(Throwable cause) {
+    HubException e =
+        new HubException(
+            ErrorCode.UNAVAILABLE,
+            "broker unavailable: Redis cannot be reached"
+                + (cause == null || cause.getMessage() == null
+                    ? ""
+                    : " (" + cause.getMessage() + ")"));
+    if (cause != null) {
+      e.addSuppressed(cause);
+    }
+    return e;
+  }
+
+  /** Drops the pub/sub connection, as if the network had cut it (it is re-opened). */
+  void reset(Throwable why) {
+    context.runOnContext(
+        v -> {
+          RedisConnection c = subscriber.conn;
+          if (c != null) {
+            subscriber.lost(c, why);
+          }
+        });
+  }
+
+  private String safeUrl() {
+    // Never log a password that may be in the URL.
+    return settings.url().replaceAll("//[^@/]*@", "//***@");
+  }
+
+  void close() {
+    closed = true;
+    try {
+      context.runOnContext(
+          v -> {
+            for (Link l : new Link[] {commands, subscriber}) {
+              RedisConnection c = l.conn;
+              l.conn = null;
+              if (c != null) {
+                c.close();
+              }
+            }
+            client.close();
+          });
+    } catch (RuntimeException e) {
+      // Vert.x is already closed, and its connections with it.
+    }
+  }
+
+  /** One connection kept open. Its fields are only touched on the context. */
+  private final class Link {
+    final String name;
+    volatile RedisConnection conn;
+    int attempt;
+    boolean used;
+    // Completes after the first connection attempt, whatever its outcome.
+    final CompletableFuture<Void> firstAttempt = new CompletableFuture<>();
+
+    Link(String name) {
+      this.name = name;
+    }
+
+    void connect() {
+      used = true;
+      if (closed) {
+        return;
+      }
+      client
+          .connect()
+          .onComplete(
+              ar -> {
+                if (closed) {
+                  if (ar.succeeded()) {
+                    ar.result().close();
+                  }
+                  return;
+                }
+                if (ar.failed()) {
+                  retry(ar.cause());
+                  firstAttempt.complete(null);
+                  return;
+                }
+                RedisConnection c = ar.result();
+                if (this == subscriber) {
+                  c.handler(onMessage::accept);
+                } else {
+                  c.handler(r -> {});
+                }
+                c.exceptionHandler(err -> lost(c, err));
+                c.endHandler(x -> lost(c, null));
+                conn = c;
+                if (attempt > 0) {
+                  log.info(
+                      "{} connection to Redis at {} is back after {} attempts",
+                      name,
+                      safeUrl(),
+                      attempt);
+                }
+                attempt = 0;
+                if (this == subscriber) {
+                  onUp.run();
+                }
+                firstAttempt.complete(null);
+              });
+    }
+
+    /** The connection dropped: mark down and reconnect (once per connection). */
+    void lost(RedisConnection c, Throwable err) {
+      if (conn != c) {
+        return;
+      }
+      conn = null;
+      c.close();
+      if (!closed) {
+        log.warn(
+            "lost the {} connection to Redis{}; reconnecting",
+            name,
+            err == null ? "" : " (" + err.getMessage() + ")");
+        retry(err);
+      }
+    }
+
+    private void retry(Throwable cause) {
+      long min = settings.reconnectMin().toMillis();
+      long max = settings.reconnectMax().toMillis();
+      long cap = Math.min(max, min << Math.min(attempt, 20));
+      long delay = Math.max(1, cap / 2 + ThreadLocalRandom.current().nextLong(cap / 2 + 1));
+      attempt++;
+      if (attempt == 1 || attempt % 20 == 0) {
+        log.warn(
+            "cannot reach Redis at {} for the {} connection (attempt {}{}); retrying in {} ms",
+            safeUrl(),
+            name,
+            attempt,
+            cause == null ? "" : ", " + cause.getMessage(),
+            delay);
+      }
+      if (!closed) {
+        vertx.setTimer(delay, id -> context.runOnContext(v -> connect()));
+      }
+    }
+  }
+}

@@ -1,0 +1,86 @@
+package dev.herald.redis;
+
+import io.vertx.core.Vertx;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The cluster's live nodes and where other nodes reach them: one key per node holding its internal
+ * URL, refreshed every third of the presence TTL. A node that dies drops out within one TTL. Used
+ * to route HTTP-fallback requests to the node that owns the session.
+ */
+public final class RedisNodeRegistry implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(RedisNodeRegistry.class);
+
+  private final Vertx vertx;
+  private final RedisSettings settings;
+  private final RedisConnector redis;
+  private volatile String url;
+  private final long timer;
+
+  public RedisNodeRegistry(Vertx vertx, RedisSettings settings) {
+    this.vertx = vertx;
+    this.settings = settings;
+    this.redis = new RedisConnector(vertx, settings);
+    redis.startCommandsOnly();
+    long every = Math.max(100, settings.presenceTtl().toMillis() / 3);
+    this.timer = vertx.setPeriodic(every, id -> refresh());
+  }
+
+  /** Announces this node at {@code internalUrl} (e.g. {@code http://10.0.0.5:8080}). */
+  public CompletableFuture<Void> register(String internalUrl) {
+    this.url = internalUrl;
+    return refresh();
+  }
+
+  /** Where a live node can be reached, or empty if it is not (or no longer) in the cluster. */
+  public CompletableFuture<Optional<String>> lookup(String node) {
+    return redis
+        .send(Request.cmd(Command.GET).arg(key(node)))
+        .thenApply(r -> r == null ? Optional.<String>empty() : Optional.of(r.toString()));
+  }
+
+  private CompletableFuture<Void> refresh() {
+    String u = url;
+    if (u == null) {
+      return CompletableFuture.completedFuture(null);
+    }
+    return redis
+        .send(
+            Request.cmd(Command.SET)
+                .arg(key(settings.node()))
+                .arg(u)
+                .arg("PX")
+                .arg(settings.presenceTtl().toMillis()))
+        .handle(
+            (r, err) -> {
+              if (err != null) {
+                log.debug("node heartbeat failed: {}", err.toString());
+              }
+              return null;
+            });
+  }
+
+  private String key(String node) {
+    return settings.prefix() + ":node:" + node;
+  }
+
+  @Override
+  public void close() {
+    vertx.cancelTimer(timer);
+    String u = url;
+    url = null;
+    if (u != null) {
+      // Leave the cluster at once rather than after the TTL.
+      redis
+          .send(Request.cmd(Command.DEL).arg(key(settings.node())))
+          .whenComplete((r, e) -> redis.close());
+    } else {
+      redis.close();
+    }
+  }
+}

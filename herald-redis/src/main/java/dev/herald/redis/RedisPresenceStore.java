@@ -1,0 +1,137 @@
+package dev.herald.redis;
+
+import dev.herald.core.presence.PresenceStore;
+import dev.herald.protocol.ClientInfo;
+import dev.herald.protocol.JsonCodec;
+import dev.herald.protocol.ProtocolException;
+import dev.herald.protocol.ServerMessage;
+import io.vertx.core.Vertx;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Presence shared by all nodes. Per channel, a sorted set maps each connection id to the time its
+ * entry expires and a hash holds the entries. Each node refreshes the expiry of its own entries
+ * every third of the presence TTL; entries of a node that died without cleaning up (kill -9, lost
+ * host) therefore disappear within one TTL, and readers drop them. Leave events are not sent for
+ * such entries: the entry simply stops being listed.
+ */
+public final class RedisPresenceStore implements PresenceStore, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(RedisPresenceStore.class);
+
+  private final Vertx vertx;
+  private final RedisSettings settings;
+  private final RedisConnector redis;
+  private final JsonCodec codec;
+  // This node's entries: channel -> client id -> encoded entry. Re-sent by every heartbeat.
+  private final Map<String, Map<String, String>> local = new ConcurrentHashMap<>();
+  private final long timer;
+
+  public RedisPresenceStore(Vertx vertx, RedisSettings settings, JsonCodec codec) {
+    this.vertx = vertx;
+    this.settings = settings;
+    this.codec = codec;
+    this.redis = new RedisConnector(vertx, settings);
+    redis.startCommandsOnly();
+    long every = Math.max(100, settings.presenceTtl().toMillis() / 3);
+    this.timer = vertx.setPeriodic(every, id -> heartbeat());
+  }
+
+  @Override
+  public CompletableFuture<Void> put(String channel, ClientInfo client) {
+    String entry = codec.encodeToString(new ServerMessage.Join(channel, client));
+    local.computeIfAbsent(channel, c -> new ConcurrentHashMap<>()).put(client.client(), entry);
+    return write(channel, Map.of(client.client(), entry));
+  }
+
+  @Override
+  public CompletableFuture<Void> remove(String channel, String clientId) {
+    local.computeIfPresent(
+        channel,
+        (c, m) -> {
+          m.remove(clientId);
+          return m.isEmpty() ? null : m;
+        });
+    return redis
+        .send(
+            Request.cmd(Command.EVAL)
+                .arg("redis.call('ZREM', KEYS[1], ARGV[1]) redis.call('HDEL', KEYS[2], ARGV[1])")
+                .arg(2)
+                .arg(settings.key(channel, "pz"))
+                .arg(settings.key(channel, "pd"))
+                .arg(clientId))
+        .thenApply(r -> null);
+  }
+
+  @Override
+  public CompletableFuture<List<ClientInfo>> get(String channel) {
+    return redis
+        .send(
+            Request.cmd(Command.EVAL)
+                .arg(Scripts.PRESENCE_GET)
+                .arg(2)
+                .arg(settings.key(channel, "pz"))
+                .arg(settings.key(channel, "pd")))
+        .thenApply(
+            res -> {
+              List<ClientInfo> out = new ArrayList<>(res.size());
+              for (Response r : res) {
+                if (r == null) {
+                  continue; // expired between the two reads
+                }
+                try {
+                  if (codec.decodeServer(r.toString()) instanceof ServerMessage.Join j) {
+                    out.add(j.client());
+                  }
+                } catch (ProtocolException e) {
+                  log.warn("ignoring a malformed presence entry in {}", channel);
+                }
+              }
+              return out;
+            });
+  }
+
+  private CompletableFuture<Void> write(String channel, Map<String, String> entries) {
+    Request r =
+        Request.cmd(Command.EVAL)
+            .arg(Scripts.PRESENCE_PUT)
+            .arg(2)
+            .arg(settings.key(channel, "pz"))
+            .arg(settings.key(channel, "pd"))
+            .arg(settings.presenceTtl().toMillis());
+    entries.forEach((id, e) -> r.arg(id).arg(e));
+    return redis.send(r).thenApply(x -> null);
+  }
+
+  /**
+   * Refreshes this node's entries. Also rewrites them, so after Redis lost its data the entries
+   * come back within one heartbeat.
+   */
+  private void heartbeat() {
+    local.forEach(
+        (channel, entries) -> {
+          if (!entries.isEmpty()) {
+            write(channel, Map.copyOf(entries))
+                .exceptionally(
+                    err -> {
+                      log.debug("presence heartbeat for {} failed: {}", channel, err.toString());
+                      return null;
+                    });
+          }
+        });
+  }
+
+  @Override
+  public void close() {
+    vertx.cancelTimer(timer);
+    redis.close();
+  }
+}

@@ -1,0 +1,70 @@
+package dev.herald.redis;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * How a node uses Redis.
+ *
+ * @param url connection string, e.g. {@code redis://127.0.0.1:6379} or {@code
+ *     redis://:password@host:6379/0}
+ * @param prefix prefix of every key and pub/sub channel, so several clusters can share one Redis
+ * @param node this node's name, unique in the cluster (presence entries and routed HTTP sessions
+ *     are keyed by it)
+ * @param presenceTtl how long a node's presence entries outlive its last heartbeat; a node that
+ *     dies without cleaning up loses its entries within this time
+ * @param reconnectMin first delay before reconnecting after the connection to Redis is lost
+ * @param reconnectMax cap of the exponential reconnect delay (each delay is jittered)
+ */
+public record RedisSettings(
+    String url,
+    String prefix,
+    String node,
+    Duration presenceTtl,
+    Duration reconnectMin,
+    Duration reconnectMax) {
+
+  public static final String DEFAULT_URL = "redis://127.0.0.1:6379";
+  public static final String DEFAULT_PREFIX = "herald";
+
+  public RedisSettings {
+    Objects.requireNonNull(url, "url");
+    Objects.requireNonNull(prefix, "prefix");
+    Objects.requireNonNull(node, "node");
+    if (presenceTtl.toMillis() < 1000) {
+      throw new IllegalArgumentException("presence TTL must be at least 1s");
+    }
+    if (reconnectMin.toMillis() < 1 || reconnectMax.compareTo(reconnectMin) < 0) {
+      throw new IllegalArgumentException("reconnect delays must be positive and min <= max");
+    }
+  }
+
+  /** Defaults for a node: local Redis, prefix "herald", 30 s presence TTL, 100 ms..5 s backoff. */
+  public static RedisSettings of(String url, String node) {
+    return new RedisSettings(
+        url,
+        DEFAULT_PREFIX,
+        node,
+        Duration.ofSeconds(30),
+        Duration.ofMillis(100),
+        Duration.ofSeconds(5));
+  }
+
+  public RedisSettings withPrefix(String p) {
+    return new RedisSettings(url, p, node, presenceTtl, reconnectMin, reconnectMax);
+  }
+
+  public RedisSettings withPresenceTtl(Duration ttl) {
+    return new RedisSettings(url, prefix, node, ttl, reconnectMin, reconnectMax);
+  }
+
+  /** Key of one channel's item; the channel is a hash tag so a channel's keys share a slot. */
+  String key(String channel, String suffix) {
+    return prefix + ":{" + channel + "}:" + suffix;
+  }
+
+  /** The pub/sub channel carrying a channel's publications and presence events. */
+  String topic(String channel) {
+    return prefix + ":ch:" + channel;
+  }
+}

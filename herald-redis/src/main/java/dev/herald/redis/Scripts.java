@@ -1,0 +1,104 @@
+package dev.herald.redis;
+
+/**
+ * The Lua scripts behind the Redis broker. Each runs atomically in Redis, which is what orders
+ * publications across nodes: offset assignment, history append and PUBLISH happen in one step, so
+ * every node receives a channel's publications in offset order.
+ *
+ * <p>Per channel: a hash {@code <prefix>:{<channel>}:m} holds the epoch ({@code e}) and the last
+ * offset ({@code o}); a stream {@code <prefix>:{<channel>}:h} holds the history with entry id
+ * {@code <offset>-1}, so a range read by offset is a range read by id. When the hash is gone
+ * (expiry, FLUSHALL, a Redis restarted without persistence) the next script call starts a new epoch
+ * at offset 0 and deletes any leftover history.
+ */
+final class Scripts {
+  private Scripts() {}
+
+  private static final String EPOCH =
+      """
+      local epoch = redis.call('HGET', KEYS[1], 'e')
+      local top
+      if not epoch then
+        epoch = ARGV[1]
+        redis.call('DEL', KEYS[2])
+        redis.call('HSET', KEYS[1], 'e', epoch, 'o', 0)
+        top = 0
+      else
+        top = tonumber(redis.call('HGET', KEYS[1], 'o'))
+      end
+      local t = redis.call('TIME')
+      local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+      """;
+
+  /**
+   * KEYS: meta, stream. ARGV: new epoch, data, user ("" or "+" url-encoded), history size, history
+   * TTL ms, stream TTL ms, pub/sub topic. Returns {epoch, offset, ts}.
+   */
+  static final String PUBLISH =
+      EPOCH
+          + """
+          local off = redis.call('HINCRBY', KEYS[1], 'o', 1)
+          local size = tonumber(ARGV[4])
+          if size > 0 then
+            redis.call('XADD', KEYS[2], 'MAXLEN', size, off .. '-1',
+                'd', ARGV[2], 'u', ARGV[3], 't', now)
+            local httl = tonumber(ARGV[5])
+            if httl > 0 then redis.call('PEXPIRE', KEYS[2], httl) end
+          end
+          local sttl = tonumber(ARGV[6])
+          if sttl > 0 then redis.call('PEXPIRE', KEYS[1], sttl) else redis.call('PERSIST', KEYS[1]) end
+          redis.call('PUBLISH', ARGV[7],
+              'p' .. epoch .. '\\n' .. off .. '\\n' .. now .. '\\n' .. ARGV[3] .. '\\n' .. ARGV[2])
+          return {epoch, off, now}
+          """;
+
+  /**
+   * KEYS: meta, stream. ARGV: new epoch, first stream id to return ("" for none), stream TTL ms.
+   * Returns {epoch, top offset, now, entries}.
+   */
+  static final String HISTORY =
+      EPOCH
+          + """
+          local sttl = tonumber(ARGV[3])
+          if sttl > 0 then redis.call('PEXPIRE', KEYS[1], sttl) end
+          local items = {}
+          if ARGV[2] ~= '' then items = redis.call('XRANGE', KEYS[2], ARGV[2], '+') end
+          return {epoch, top, now, items}
+          """;
+
+  /**
+   * Presence read. KEYS: expiry zset, data hash. Drops entries whose node stopped refreshing them,
+   * returns the rest's data.
+   */
+  static final String PRESENCE_GET =
+      """
+      local t = redis.call('TIME')
+      local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+      local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)
+      if #dead > 0 then
+        redis.call('ZREM', KEYS[1], unpack(dead))
+        redis.call('HDEL', KEYS[2], unpack(dead))
+      end
+      local live = redis.call('ZRANGE', KEYS[1], 0, -1)
+      if #live == 0 then return {} end
+      return redis.call('HMGET', KEYS[2], unpack(live))
+      """;
+
+  /**
+   * Presence write. KEYS: expiry zset, data hash. ARGV: ttl ms, then (client id, data) pairs; data
+   * "" only refreshes the expiry. Both keys live as long as their newest entry.
+   */
+  static final String PRESENCE_PUT =
+      """
+      local t = redis.call('TIME')
+      local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+      local ttl = tonumber(ARGV[1])
+      for i = 2, #ARGV, 2 do
+        redis.call('ZADD', KEYS[1], now + ttl, ARGV[i])
+        if ARGV[i + 1] ~= '' then redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
+      end
+      redis.call('PEXPIRE', KEYS[1], ttl)
+      redis.call('PEXPIRE', KEYS[2], ttl)
+      return 1
+      """;
+}

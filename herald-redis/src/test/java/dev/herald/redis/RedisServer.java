@@ -1,0 +1,158 @@
+package dev.herald.redis;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
+
+/**
+ * A real redis-server for tests: its own port, directory and pid file, no persistence. Started,
+ * killed and restarted by PID (a restart keeps the port, so clients reconnect to it, and starts
+ * empty, like a Redis without persistence that crashed).
+ */
+public final class RedisServer implements AutoCloseable {
+  private final Path dir;
+  private final int port;
+  private long pid = -1;
+
+  private RedisServer(Path dir, int port) {
+    this.dir = dir;
+    this.port = port;
+  }
+
+  /** Starts redis-server on a free port. */
+  public static RedisServer start() {
+    try {
+      Path dir = Files.createTempDirectory("herald-redis-");
+      RedisServer s = new RedisServer(dir, freePort());
+      s.launch();
+      return s;
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public String url() {
+    return "redis://127.0.0.1:" + port;
+  }
+
+  public long pid() {
+    return pid;
+  }
+
+  private void launch() throws IOException {
+    Path pidFile = dir.resolve("redis.pid");
+    Files.deleteIfExists(pidFile);
+    Process p =
+        new ProcessBuilder(
+                List.of(
+                    binary(),
+                    "--port",
+                    Integer.toString(port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--daemonize",
+                    "yes",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--pidfile",
+                    pidFile.toString(),
+                    "--dir",
+                    dir.toString(),
+                    "--logfile",
+                    dir.resolve("redis.log").toString()))
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("launch.out").toFile())
+            .start();
+    try {
+      if (!p.waitFor(20, TimeUnit.SECONDS) || p.exitValue() != 0) {
+        throw new IllegalStateException(
+            "redis-server did not start: " + Files.readString(dir.resolve("launch.out")));
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(20))
+        .until(() -> Files.exists(pidFile) && Files.size(pidFile) > 0 && accepting());
+    pid = Long.parseLong(Files.readString(pidFile).trim());
+  }
+
+  private boolean accepting() {
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** kill -9: the server vanishes with all its data. */
+  public void kill() {
+    if (pid > 0) {
+      ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+      long p = pid;
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(20))
+          .until(() -> ProcessHandle.of(p).isEmpty() && !accepting());
+      pid = -1;
+    }
+  }
+
+  /** Starts the server again on the same port, empty. */
+  public void restart() {
+    try {
+      launch();
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Memory used by Redis right now (INFO memory used_memory), in bytes. */
+  public long usedMemory() throws IOException, InterruptedException {
+    Process p =
+        new ProcessBuilder("redis-cli", "-p", Integer.toString(port), "info", "memory")
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(p.getInputStream().readAllBytes());
+    p.waitFor();
+    for (String line : out.split("\r?\n")) {
+      if (line.startsWith("used_memory:")) {
+        return Long.parseLong(line.substring("used_memory:".length()).trim());
+      }
+    }
+    throw new IllegalStateException("no used_memory in: " + out);
+  }
+
+  @Override
+  public void close() {
+    kill();
+  }
+
+  private static String binary() {
+    String env = System.getenv("HERALD_REDIS_SERVER");
+    if (env != null && !env.isBlank()) {
+      return env;
+    }
+    return Files.isExecutable(Path.of("/usr/bin/redis-server"))
+        ? "/usr/bin/redis-server"
+        : "redis-server";
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+}

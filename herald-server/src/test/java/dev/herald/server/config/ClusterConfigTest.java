@@ -1,0 +1,82 @@
+package dev.herald.server.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ClusterConfigTest {
+
+  @Test
+  void aSingleInProcessNodeByDefault() {
+    HeraldConfig c = HeraldConfig.defaults();
+    assertThat(c.cluster().redis()).isFalse();
+    assertThat(c.cluster().redisUrl()).isEqualTo("redis://127.0.0.1:6379");
+    assertThat(c.cluster().redisPrefix()).isEqualTo("herald");
+    assertThat(c.cluster().presenceTtl()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(c.hub().drain().batchSize()).isEqualTo(1000);
+    assertThat(c.hub().drain().interval()).isEqualTo(Duration.ofMillis(100));
+  }
+
+  @Test
+  void redisSettingsFromFileAndEnvironment() {
+    HeraldConfig c =
+        ConfigLoader.fromMap(
+            Map.of(
+                "broker.type", "redis",
+                "redis.url", "redis://redis.internal:6380/2",
+                "redis.presence-ttl", "10s",
+                "shutdown.batch-size", "200"),
+            Map.of(
+                "HERALD_REDIS_PREFIX", "blue",
+                "HERALD_CLUSTER_ADVERTISE_URL", "http://10.0.0.5:8080",
+                "HERALD_SHUTDOWN_BATCH_INTERVAL", "50ms"));
+    ClusterSettings s = c.cluster();
+    assertThat(s.redis()).isTrue();
+    assertThat(s.redisUrl()).isEqualTo("redis://redis.internal:6380/2");
+    assertThat(s.redisPrefix()).isEqualTo("blue");
+    assertThat(s.presenceTtl()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(s.advertiseUrl()).isEqualTo("http://10.0.0.5:8080");
+    assertThat(c.hub().drain().batchSize()).isEqualTo(200);
+    assertThat(c.hub().drain().interval()).isEqualTo(Duration.ofMillis(50));
+  }
+
+  @Test
+  void badClusterSettingsAreAllReported() {
+    ConfigException e =
+        catchThrowableOfType(
+            ConfigException.class,
+            () ->
+                ConfigLoader.fromMap(
+                    Map.of(
+                        "broker.type", "kafka",
+                        "redis.url", "localhost:6379",
+                        "redis.prefix", "a b",
+                        "redis.presence-ttl", "200ms",
+                        "redis.reconnect-min", "10s",
+                        "redis.reconnect-max", "1s",
+                        "cluster.advertise-url", "10.0.0.5:8080",
+                        "shutdown.batch-size", "0"),
+                    Map.of()));
+    assertThat(e.getMessage())
+        .contains("broker.type: 'kafka' is not memory or redis")
+        .contains("redis.url: 'localhost:6379'")
+        .contains("redis.prefix: 'a b'")
+        .contains("redis.presence-ttl: must be at least 1s")
+        .contains("redis.reconnect-max must be >= redis.reconnect-min")
+        .contains("cluster.advertise-url: '10.0.0.5:8080'")
+        .contains("shutdown.batch-size: '0'");
+  }
+
+  @Test
+  void aPasswordInTheRedisUrlIsMaskedWhenPrinted() {
+    Map<String, String> shown =
+        ConfigLoader.describe(
+            Map.of("redis.url", "redis://app:s3cret@redis.internal:6379"), Map.of(), true);
+    assertThat(shown.get("redis.url"))
+        .isEqualTo("redis://****@redis.internal:6379")
+        .doesNotContain("s3cret");
+  }
+}

@@ -1,0 +1,470 @@
+package dev.herald.server.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.herald.client.CloseInfo;
+import dev.herald.client.ConnectionListener;
+import dev.herald.client.HeraldClient;
+import dev.herald.client.Subscription;
+import dev.herald.client.SubscriptionHandler;
+import dev.herald.protocol.ClientInfo;
+import dev.herald.protocol.ServerMessage.Pub;
+import dev.herald.protocol.ServerMessage.SubscribeResult;
+import dev.herald.redis.RedisServer;
+import dev.herald.server.it.HeraldCluster.Node;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.IntConsumer;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Three Herald nodes (separate JVMs) on one Redis, with Java clients spread over them. Publications
+ * go through the HTTP publish API to random nodes, one after the other, each carrying a sequence
+ * number, so every client can check it got each one exactly once and in order.
+ */
+class ClusterIT {
+  private static final Duration LONG = Duration.ofSeconds(120);
+  private static RedisServer redis;
+  private static HttpClient http;
+  private static ExecutorService events;
+  private HeraldCluster cluster;
+  private final List<HeraldClient> clients = new ArrayList<>();
+
+  @BeforeAll
+  static void startRedis() {
+    redis = RedisServer.start();
+    http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    events = Executors.newFixedThreadPool(2);
+  }
+
+  @AfterAll
+  static void stopRedis() {
+    events.shutdownNow();
+    redis.close();
+  }
+
+  @AfterEach
+  void stopCluster() {
+    clients.forEach(HeraldClient::close);
+    clients.clear();
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  private HeraldCluster cluster() throws Exception {
+    cluster =
+        new HeraldCluster(
+            redis.url(),
+            3,
+            Map.of(
+                "namespaces", "test,user,short,nohist,feed",
+                "namespace.feed.history-size", "20000",
+                "namespace.feed.history-ttl", "10m"));
+    return cluster.start();
+  }
+
+  @Test
+  void everyClientOnEveryNodeGetsEveryMessageOnceInOrderAcrossAKill9() throws Exception {
+    cluster();
+    int clientCount = 120;
+    int total = 10_000;
+    List<Recorder> recorders = subscribeSpread(clientCount, "feed:all");
+    Node victim = cluster.node(2);
+    Set<Node> live = ConcurrentHashMap.newKeySet();
+    live.addAll(cluster.nodes());
+    publishAll(
+        "feed:all",
+        total,
+        live,
+        null,
+        seq -> {
+          if (seq == total / 3) {
+            // Between two publications, so no publication is in flight to the victim.
+            live.remove(victim);
+            kill(victim);
+          }
+        });
+    await().atMost(LONG).until(() -> recorders.stream().allMatch(r -> r.received.size() >= total));
+    for (Recorder r : recorders) {
+      assertThat(r.lost).as("client %s lost state", r.name).isEmpty();
+      assertThat(r.received)
+          .as("client %s", r.name)
+          .containsExactlyElementsOf(IntStream.range(0, total).boxed().toList());
+    }
+    // The victim's clients moved to the other nodes.
+    long moved = recorders.stream().filter(r -> r.reconnects.get() > 0).count();
+    assertThat(moved).isGreaterThanOrEqualTo(clientCount / 3);
+  }
+
+  @Test
+  void redisRestartedEmptyTellsEveryClientAndNothingIsSilentlyLost() throws Exception {
+    cluster();
+    int total = 1500;
+    List<Recorder> recorders = subscribeSpread(30, "feed:restart");
+    Set<Node> live = ConcurrentHashMap.newKeySet();
+    live.addAll(cluster.nodes());
+    Map<Integer, Acked> acked = new ConcurrentHashMap<>();
+    AtomicInteger unavailable = new AtomicInteger();
+    publishAll(
+        "feed:restart",
+        total,
+        live,
+        (seq, status, sentAt, body) -> {
+          if (status == 200) {
+            acked.put(seq, Acked.parse(body, sentAt));
+          } else if (status == 503 && unavailable.incrementAndGet() == 3) {
+            redis.restart(); // empty, like a Redis without persistence that crashed
+          }
+        },
+        seq -> {
+          if (seq == 500) {
+            redis.kill();
+          }
+        });
+    assertThat(unavailable.get())
+        .as("publishes refused with 503 while Redis was down")
+        .isPositive();
+    for (Node n : cluster.nodes()) {
+      await().atMost(LONG).until(() -> cluster.get(n, "/health/ready").statusCode() == 200);
+    }
+    await().atMost(LONG).until(() -> recorders.stream().allMatch(r -> r.last() == total - 1));
+    for (Recorder r : recorders) {
+      assertThat(r.lost).as("client %s was told to refetch", r.name).isNotEmpty();
+      r.assertNoSilentLoss(acked);
+    }
+  }
+
+  @Test
+  void presenceIsTheSameFromEveryNodeAndAKilledNodesEntriesExpire() throws Exception {
+    cluster();
+    List<Subscription> subs = new ArrayList<>();
+    for (Node n : cluster.nodes()) {
+      HeraldClient c = client(n, "user-" + n.name(), List.of(), new Recorder(n.name()));
+      subs.add(c.subscribe("test:room", new Recorder(n.name())));
+    }
+    await().atMost(LONG).until(() -> subs.stream().allMatch(s -> clientIds(s).size() == 3));
+    Set<String> fromFirst = clientIds(subs.get(0));
+    for (Subscription s : subs) {
+      assertThat(clientIds(s)).isEqualTo(fromFirst);
+    }
+    kill(cluster.node(2));
+    await()
+        .atMost(LONG)
+        .until(() -> clientIds(subs.get(0)).size() == 2 && clientIds(subs.get(1)).size() == 2);
+    assertThat(clientIds(subs.get(0))).isEqualTo(clientIds(subs.get(1)));
+  }
+
+  @Test
+  void aRollingRestartOfEveryNodeLosesNothing() throws Exception {
+    cluster();
+    int total = 4000;
+    List<Recorder> recorders = subscribeSpread(45, "feed:rolling");
+    Set<Node> live = ConcurrentHashMap.newKeySet();
+    live.addAll(cluster.nodes());
+    AtomicReference<Node> inFlight = new AtomicReference<>();
+    AtomicInteger restarted = new AtomicInteger();
+    Thread roller =
+        new Thread(
+            () -> {
+              try {
+                for (Node n : cluster.nodes()) {
+                  live.remove(n);
+                  await().atMost(LONG).until(() -> inFlight.get() != n);
+                  cluster.stop(n); // SIGTERM: drain with a reconnect delay, exit
+                  cluster.launch(n);
+                  cluster.awaitReady(n);
+                  live.add(n);
+                  restarted.incrementAndGet();
+                }
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            },
+            "rolling-restart");
+    roller.start();
+    publishAll("feed:rolling", total, live, null, seq -> {}, inFlight, () -> restarted.get() == 3);
+    roller.join(LONG.toMillis());
+    assertThat(restarted.get()).isEqualTo(3);
+    await().atMost(LONG).until(() -> recorders.stream().allMatch(r -> r.received.size() >= total));
+    for (Recorder r : recorders) {
+      assertThat(r.lost).as("client %s lost state", r.name).isEmpty();
+      assertThat(r.received)
+          .as("client %s", r.name)
+          .containsExactlyElementsOf(IntStream.range(0, total).boxed().toList());
+      assertThat(r.reconnects.get()).as("client %s moved", r.name).isPositive();
+    }
+  }
+
+  @Test
+  void httpSessionsWorkWhenEveryRequestLandsOnAnotherNode() throws Exception {
+    cluster();
+    List<String> bases = cluster.nodes().stream().map(Node::baseUrl).toList();
+    for (HttpTransportClient.Kind kind : HttpTransportClient.Kind.values()) {
+      String channel = "test:http-" + kind.name().toLowerCase();
+      Node owner = cluster.node(0);
+      try (HttpTransportClient c =
+          HttpTransportClient.open(owner.baseUrl(), kind, Map.of()).rotateRequestsOver(bases)) {
+        JsonNode connected =
+            c.request("{\"type\":\"connect\",\"token\":\"" + cluster.token("http-user") + "\"}");
+        assertThat(connected.path("result").path("node").asText()).isEqualTo(owner.name());
+        JsonNode sub = c.request("{\"type\":\"subscribe\",\"channel\":\"" + channel + "\"}");
+        assertThat(sub.has("result")).as("subscribe reply %s", sub).isTrue();
+        for (int i = 0; i < 30; i++) {
+          Node n = cluster.node(i % 3);
+          assertThat(cluster.publish(n, channel, "{\"seq\":" + i + "}").statusCode())
+              .isEqualTo(200);
+        }
+        List<JsonNode> pubs = c.pubs(channel, 30);
+        for (int i = 0; i < 30; i++) {
+          assertThat(pubs.get(i).path("offset").asLong()).isEqualTo(i + 1);
+          assertThat(pubs.get(i).path("data").path("seq").asInt()).isEqualTo(i);
+        }
+      }
+    }
+    // A session whose node is gone: another node answers "unknown session", so the client opens
+    // a new one (and recovers from its positions).
+    HttpTransportClient orphan =
+        HttpTransportClient.open(
+                cluster.node(2).baseUrl(), HttpTransportClient.Kind.LONG_POLLING, Map.of())
+            .rotateRequestsOver(List.of(bases.get(0)));
+    kill(cluster.node(2));
+    try (orphan) {
+      assertThat(orphan.awaitEnded()).contains("404").contains("session-unknown");
+    }
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  private static Set<String> clientIds(Subscription s) {
+    Set<String> out = new java.util.TreeSet<>();
+    for (ClientInfo c : s.presence().join()) {
+      out.add(c.client());
+    }
+    return out;
+  }
+
+  private void kill(Node n) {
+    try {
+      cluster.kill(n);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Clients spread round-robin over the nodes, each knowing the others to fail over to. */
+  private List<Recorder> subscribeSpread(int count, String channel) {
+    List<Recorder> out = new ArrayList<>();
+    List<Node> nodes = cluster.nodes();
+    for (int i = 0; i < count; i++) {
+      Node home = nodes.get(i % nodes.size());
+      List<URI> others = new ArrayList<>();
+      for (int k = 1; k < nodes.size(); k++) {
+        others.add(nodes.get((i + k) % nodes.size()).wsUri());
+      }
+      Recorder r = new Recorder("c" + i + "@" + home.name());
+      HeraldClient c = client(home, "user" + i, others, r);
+      c.subscribe(channel, r);
+      out.add(r);
+    }
+    await().atMost(LONG).until(() -> out.stream().allMatch(r -> r.subscribed.get() > 0));
+    return out;
+  }
+
+  private HeraldClient client(Node home, String user, List<URI> others, Recorder r) {
+    HeraldClient c =
+        HeraldClient.builder(home.wsUri())
+            .alternateUris(others)
+            .token(cluster.token(user))
+            .httpClient(http)
+            .executor(events)
+            .backoff(Duration.ofMillis(100), Duration.ofSeconds(2))
+            .listener(r)
+            .build();
+    c.connect();
+    clients.add(c);
+    return c;
+  }
+
+  interface StatusSink {
+    void accept(int seq, int status, long sentAt, String body);
+  }
+
+  /** An accepted publication: where it landed, and when its request was sent. */
+  record Acked(String epoch, long offset, long sentAt) {
+    static Acked parse(String body, long sentAt) {
+      String epoch = body.replaceAll(".*\"epoch\":\"([^\"]+)\".*", "$1");
+      long offset = Long.parseLong(body.replaceAll(".*\"offset\":(\\d+).*", "$1"));
+      return new Acked(epoch, offset, sentAt);
+    }
+  }
+
+  private void publishAll(
+      String channel, int total, Set<Node> live, StatusSink statuses, IntConsumer before)
+      throws Exception {
+    publishAll(channel, total, live, statuses, before, new AtomicReference<>(), () -> true);
+  }
+
+  /**
+   * Publishes {"seq":0..total-1} one after the other, each to a random live node, retrying a
+   * publication until a node accepts it; at the end, keeps going only until {@code done} holds.
+   */
+  private void publishAll(
+      String channel,
+      int total,
+      Set<Node> live,
+      StatusSink statuses,
+      IntConsumer before,
+      AtomicReference<Node> inFlight,
+      java.util.function.BooleanSupplier done)
+      throws Exception {
+    long deadline = System.nanoTime() + LONG.toNanos() * 2;
+    for (int seq = 0; seq < total; seq++) {
+      before.accept(seq);
+      while (true) {
+        if (System.nanoTime() > deadline) {
+          throw new AssertionError("could not publish " + seq + " in time");
+        }
+        List<Node> candidates = new ArrayList<>(live);
+        if (candidates.isEmpty()) {
+          Thread.onSpinWait();
+          continue;
+        }
+        Node n = candidates.get(ThreadLocalRandom.current().nextInt(candidates.size()));
+        inFlight.set(n);
+        int status;
+        String body = "";
+        long sentAt = System.nanoTime();
+        try {
+          if (!live.contains(n)) {
+            continue;
+          }
+          HttpResponse<String> res = cluster.publish(n, channel, "{\"seq\":" + seq + "}");
+          status = res.statusCode();
+          body = res.body();
+        } catch (java.io.IOException e) {
+          status = -1;
+        } finally {
+          inFlight.set(null);
+        }
+        if (statuses != null) {
+          statuses.accept(seq, status, sentAt, body);
+        }
+        if (status == 200) {
+          break;
+        }
+        Thread.sleep(20); // pause before retrying a refused publication (load, not sync)
+      }
+      if (seq == total - 1 && !done.getAsBoolean()) {
+        await().atMost(LONG).until(done::getAsBoolean);
+      }
+    }
+  }
+
+  /** A state-lost notice: the position the client continues from, and when it came. */
+  record Lost(String epoch, long offset, long at) {}
+
+  /** What one client saw on its subscription: sequence numbers and state-lost notices. */
+  static final class Recorder implements SubscriptionHandler, ConnectionListener {
+    final String name;
+    final List<Integer> received = java.util.Collections.synchronizedList(new ArrayList<>());
+    final List<Lost> lost = new java.util.concurrent.CopyOnWriteArrayList<>();
+    // For each state-lost notice, the index in received where the new segment starts.
+    final List<Integer> segmentStarts = new java.util.concurrent.CopyOnWriteArrayList<>();
+    final AtomicInteger subscribed = new AtomicInteger();
+    final AtomicInteger reconnects = new AtomicInteger();
+
+    Recorder(String name) {
+      this.name = name;
+    }
+
+    @Override
+    public void onPublication(Pub pub) {
+      String json = pub.data().json();
+      received.add(Integer.parseInt(json.substring(json.indexOf(':') + 1, json.indexOf('}'))));
+    }
+
+    @Override
+    public void onSubscribed(SubscribeResult result) {
+      subscribed.incrementAndGet();
+    }
+
+    @Override
+    public void onStateLost(SubscribeResult result) {
+      // The application would refetch its state here.
+      lost.add(new Lost(result.epoch(), result.offset(), System.nanoTime()));
+      segmentStarts.add(received.size());
+      subscribed.incrementAndGet();
+    }
+
+    @Override
+    public void onReconnecting(CloseInfo reason, long delayMs) {
+      reconnects.incrementAndGet();
+    }
+
+    int last() {
+      synchronized (received) {
+        return received.isEmpty() ? -1 : received.get(received.size() - 1);
+      }
+    }
+
+    /**
+     * Between state-lost notices the sequence has no gap and no duplicate; every acknowledged
+     * publication was either received or followed by a state-lost notice (the refetch covers it).
+     */
+    void assertNoSilentLoss(Map<Integer, Acked> acked) {
+      List<Integer> got;
+      synchronized (received) {
+        got = List.copyOf(received);
+      }
+      List<Integer> bounds = new ArrayList<>(segmentStarts);
+      bounds.add(got.size());
+      int from = 0;
+      for (int to : bounds) {
+        for (int i = from + 1; i < to; i++) {
+          assertThat(got.get(i))
+              .as("%s: after %s", name, got.get(i - 1))
+              .isEqualTo(got.get(i - 1) + 1);
+        }
+        from = to;
+      }
+      Set<Integer> seen = Set.copyOf(got);
+      acked.forEach(
+          (seq, a) -> {
+            if (!seen.contains(seq)) {
+              // Covered by a refetch: one told at a position at or after it in its epoch, or
+              // (the epoch was lost) one that came after it was sent.
+              boolean covered =
+                  lost.stream()
+                      .anyMatch(
+                          l ->
+                              l.epoch().equals(a.epoch())
+                                  ? a.offset() <= l.offset()
+                                  : l.at() > a.sentAt());
+              assertThat(covered)
+                  .as("%s never got %s (%s) and was not told to refetch: %s", name, seq, a, lost)
+                  .isTrue();
+            }
+          });
+    }
+  }
+}
