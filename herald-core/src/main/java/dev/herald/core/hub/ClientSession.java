@@ -475,16 +475,10 @@ public final class ClientSession {
     List<Pub> recovered = List.of();
     boolean ok = false;
     if (since != null && history.continues(since)) {
-      long bytes = 0;
-      for (Pub p : history.publications()) {
-        bytes += p.data().length() + p.channel().length() + 96;
-      }
-      // Recovery that could not fit the outbound queue would disconnect the client as a slow
-      // consumer again and again; answering "not recovered" makes it refetch instead.
-      if (bytes <= config.outboxMaxBytes() / 2) {
-        recovered = history.publications();
-        ok = true;
-      }
+      // However large, the backlog is sent at the reader's pace (see Subscription#goLive), so a
+      // client that fell behind recovers instead of overflowing its outbound queue again.
+      recovered = history.publications();
+      ok = true;
     }
     hub.metrics()
         .recovery(
@@ -731,12 +725,17 @@ public final class ClientSession {
     return config.outboxMaxBytes();
   }
 
-  /** Any thread: the connection cannot keep up; close it as a slow consumer. */
   /** A suggested reconnect delay, spread so that many clients do not return at once. */
   long retryHint() {
     return hub.shutdownRetry();
   }
 
+  /** Runs {@code task} on the executor once the outbound queue has drained to {@code mark}. */
+  void whenOutboxDrainedTo(long mark, Runnable task) {
+    outbox.whenDrainedTo(mark, task);
+  }
+
+  /** Any thread: the connection cannot keep up; close it as a slow consumer. */
   void overflow() {
     onOverflow();
   }

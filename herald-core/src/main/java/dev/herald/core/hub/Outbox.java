@@ -34,6 +34,9 @@ final class Outbox {
   private final AtomicBoolean checkScheduled = new AtomicBoolean();
   private final AtomicBoolean overflowed = new AtomicBoolean();
   private volatile boolean closed;
+  // A task waiting for the queue to drain (paged recovery); only touched on the executor.
+  private Runnable whenDrained;
+  private long drainedMark;
 
   Outbox(TransportConnection transport, long maxBytes, int maxBatchBytes, Runnable onOverflow) {
     this(transport, maxBytes, maxBatchBytes, onOverflow, null, HubMetrics.NONE);
@@ -115,10 +118,39 @@ final class Outbox {
     while (!closed && !overflowed.get() && transport.writable()) {
       List<OutboundMessage> batch = pollBatch();
       if (batch.isEmpty()) {
-        return;
+        break;
       }
       measure(batch);
       transport.send(batch);
+    }
+    runWhenDrained();
+  }
+
+  /**
+   * Runs {@code task} on the executor once the transport is writable and at most {@code mark} bytes
+   * are still queued here. One task at a time (a later call replaces an earlier one); never runs
+   * after overflow or close. Lets a producer feed a large backlog at the reader's pace.
+   */
+  void whenDrainedTo(long mark, Runnable task) {
+    transport
+        .executor()
+        .execute(
+            () -> {
+              whenDrained = task;
+              drainedMark = mark;
+              drain();
+            });
+  }
+
+  private void runWhenDrained() {
+    Runnable task = whenDrained;
+    if (task != null
+        && !closed
+        && !overflowed.get()
+        && transport.writable()
+        && queuedBytes.get() <= drainedMark) {
+      whenDrained = null;
+      task.run();
     }
   }
 

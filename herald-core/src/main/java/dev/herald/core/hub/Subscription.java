@@ -84,6 +84,11 @@ final class Subscription {
   /**
    * Makes the subscription live.
    *
+   * <p>The recovered publications are queued a page at a time: the next page only once the
+   * connection has written most of the previous one, so a backlog larger than the outbound queue (a
+   * slow consumer coming back) is delivered at the reader's pace instead of overflowing again. Live
+   * messages are held until the last page is queued, then follow in order.
+   *
    * @param reply the encoded subscribe reply, queued first
    * @param start the position the client is at after the reply (its {@code since} when recovered,
    *     else the stream's top)
@@ -99,11 +104,29 @@ final class Subscription {
       session.enqueue(reply);
       epoch = start.epoch();
       offset = start.offset();
-      for (Pub p : recovered) {
-        sendInOrder(p, encoder.apply(p));
+    }
+    sendRecovered(recovered, 0, encoder);
+  }
+
+  private void sendRecovered(
+      List<Pub> recovered, int from, Function<Pub, OutboundMessage> encoder) {
+    long page = Math.max(1, session.outboxLimit() / 4);
+    synchronized (this) {
+      if (lost || held == null) {
+        return; // the stream was reset or the session overflowed: it is being closed
       }
-      if (held == null) {
-        return; // overflowed while pending: the session is being closed as a slow consumer
+      long bytes = 0;
+      int i = from;
+      while (i < recovered.size() && (i == from || bytes < page)) {
+        Pub p = recovered.get(i++);
+        OutboundMessage m = encoder.apply(p);
+        bytes += m.size();
+        sendInOrder(p, m);
+      }
+      if (i < recovered.size()) {
+        int next = i;
+        session.whenOutboxDrainedTo(page, () -> sendRecovered(recovered, next, encoder));
+        return;
       }
       for (Held h : held) {
         if (h.pub == null) {

@@ -176,7 +176,7 @@ class RecoveryTest {
   }
 
   @Test
-  void recoveryTooLargeForTheOutboxIsRefused() {
+  void recoveryLargerThanTheOutboxIsDeliveredWithoutOverflowing() {
     th.close();
     th = TestHub.builder().config(c -> c.withLimits(128, 4096, 64 * 1024, 32 * 1024)).build();
     StreamPosition seen = publishN("nopresence:r", 0, 1);
@@ -185,9 +185,14 @@ class RecoveryTest {
     }
     TestClient c = th.connect("alice");
     SubscribeResult res = c.subscribeOk("nopresence:r", seen);
-    assertThat(res.recovered()).isFalse();
+    assertThat(res.recovered()).isTrue();
+    assertThat(res.missed()).isEqualTo(40);
     assertThat(res.offset()).isEqualTo(41);
+    assertThat(c.transport().messages(Pub.class))
+        .extracting(Pub::offset)
+        .containsExactlyElementsOf(java.util.stream.LongStream.rangeClosed(2, 41).boxed().toList());
     assertThat(c.transport().isClosed()).isFalse();
+    assertThat(th.hub().stats().slowConsumers()).isZero();
   }
 
   @Test

@@ -102,6 +102,44 @@ class SlowConsumerTest {
   }
 
   @Test
+  void aSlowConsumerRecoversABacklogLargerThanItsOutboxAtItsOwnPace() {
+    TestClient slow = th.connect("slow");
+    slow.subscribeOk("nopresence:feed");
+    slow.transport().writable(false);
+    int n = 100; // ~20 KB of publications against a 4 KB outbox
+    String epoch = th.publish("nopresence:feed", DATA).epoch();
+    for (int i = 1; i < n; i++) {
+      th.publish("nopresence:feed", DATA);
+    }
+    assertThat(slow.transport().lastClose().code()).isEqualTo(4003);
+
+    // Back with the position it last saw (nothing, offset 0): the backlog is five times the outbox.
+    TestClient again = th.connect("slow");
+    again.transport().blockAfterEachSend(true);
+    long sub = again.subscribe("nopresence:feed", new dev.herald.protocol.StreamPosition(epoch, 0));
+    again.transport().writable(true); // the reply
+    dev.herald.protocol.ServerMessage.SubscribeResult r =
+        TestClient.result(
+            again.reply(sub), dev.herald.protocol.ServerMessage.SubscribeResult.class);
+    assertThat(r.recovered()).isTrue();
+    assertThat(r.missed()).isEqualTo(n);
+    // A live publication while the backlog is still being written: it must come after it.
+    th.publish("nopresence:feed", "\"live\"");
+    int sends = 0;
+    while (again.transport().messages(Pub.class).size() < n + 1 && sends++ < 1000) {
+      assertThat(th.hub().outboxStats().maxBytes())
+          .isLessThanOrEqualTo(4096); // never more than the outbox limit queued
+      again.transport().writable(true);
+    }
+    assertThat(again.transport().messages(Pub.class))
+        .extracting(Pub::offset)
+        .containsExactlyElementsOf(LongStream.rangeClosed(1, n + 1).boxed().toList());
+    assertThat(again.transport().batchSizes().size()).isGreaterThan(5); // paged, not one burst
+    assertThat(again.transport().isClosed()).isFalse();
+    assertThat(th.hub().stats().slowConsumers()).isEqualTo(1);
+  }
+
+  @Test
   void notWritableHoldsMessagesUntilWritableAgain() {
     TestClient c = th.connect("alice");
     c.subscribeOk("nopresence:x");

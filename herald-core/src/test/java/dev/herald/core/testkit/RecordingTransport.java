@@ -65,6 +65,7 @@ public final class RecordingTransport implements TransportConnection, AutoClosea
   private int closeCalls;
 
   private volatile boolean writable = true;
+  private volatile boolean blockAfterSend;
   private volatile ClientSession session;
 
   private RecordingTransport(Mode mode, String name) {
@@ -154,6 +155,9 @@ public final class RecordingTransport implements TransportConnection, AutoClosea
       batchSizes.add(batch.size());
       notifyAll();
     }
+    if (blockAfterSend) {
+      writable = false; // a reader that takes one batch, then lets its buffer fill
+    }
   }
 
   @Override
@@ -186,6 +190,11 @@ public final class RecordingTransport implements TransportConnection, AutoClosea
   }
 
   // ------------------------------------------------------------------ test controls
+
+  /** When on, every send leaves the transport not writable until {@link #writable(boolean)}. */
+  public void blockAfterEachSend(boolean value) {
+    blockAfterSend = value;
+  }
 
   /**
    * Sets writability. Turning it back on tells the attached session, on the executor, as a real
