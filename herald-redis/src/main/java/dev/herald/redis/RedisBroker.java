@@ -282,6 +282,9 @@ public final class RedisBroker implements Broker {
                         }));
   }
 
+  /** Events held per channel while it catches up from its stream. */
+  static final int MAX_PENDING = 10_000;
+
   /** One channel's delivery state on this node. Only touched on the connector's context. */
   private final class ChannelState {
     final String channel;
@@ -289,6 +292,9 @@ public final class RedisBroker implements Broker {
     long offset;
     boolean syncing;
     final ArrayDeque<Event> pending = new ArrayDeque<>();
+    // Set when pending outgrew its bound during a catch-up: what was dropped is read from the
+    // stream by another catch-up instead.
+    private boolean readAgain;
     private final List<CompletableFuture<Void>> waiting = new ArrayList<>();
     private boolean ready;
 
@@ -321,7 +327,7 @@ public final class RedisBroker implements Broker {
     /** An event from pub/sub, in the order Redis sent it. */
     void offer(Event e) {
       if (syncing) {
-        pending.add(e);
+        hold(e);
         return;
       }
       if (e instanceof PresenceMsg p) {
@@ -341,9 +347,27 @@ public final class RedisBroker implements Broker {
         offset = pub.offset();
         handler.onPublication(pub);
       } else {
-        pending.add(e); // a gap: read the missing publications first
+        hold(e); // a gap: read the missing publications first
         sync();
       }
+    }
+
+    /**
+     * Keeps an event that arrived during a catch-up. The queue is bounded: past {@link
+     * #MAX_PENDING} events it is dropped and the channel is read from the stream again once this
+     * catch-up ends (publications are in the stream; presence events are not kept, and clients that
+     * need exact presence ask for it).
+     */
+    private void hold(Event e) {
+      if (pending.size() >= MAX_PENDING) {
+        if (!readAgain) {
+          log.warn("channel {}: catch-up outran by pub/sub; reading the stream again", channel);
+        }
+        pending.clear();
+        readAgain = true;
+        return;
+      }
+      pending.add(e);
     }
 
     /** Reads the stream after the last delivered offset, delivers what is missing, then drains. */
@@ -409,6 +433,12 @@ public final class RedisBroker implements Broker {
           handler.onStreamReset(channel);
         }
         offset = top.offset();
+      }
+      if (readAgain) {
+        readAgain = false;
+        pending.clear();
+        sync();
+        return;
       }
       syncing = false;
       while (!pending.isEmpty() && !syncing) {
