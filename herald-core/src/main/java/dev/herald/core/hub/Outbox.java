@@ -84,7 +84,7 @@ final class Outbox {
 
   void scheduleDrain() {
     if (!closed && drainScheduled.compareAndSet(false, true)) {
-      transport.executor().execute(this::drain);
+      transport.writeExecutor().execute(this::drain);
     }
   }
 

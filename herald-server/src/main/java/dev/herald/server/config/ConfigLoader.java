@@ -42,6 +42,7 @@ public final class ConfigLoader {
     DEFAULTS.put("websocket.enabled", "true");
     DEFAULTS.put("websocket.path", "/connection/websocket");
     DEFAULTS.put("websocket.compression", "false");
+    DEFAULTS.put("transport.write-delay", "0");
     DEFAULTS.put("sse.enabled", "true");
     DEFAULTS.put("longpoll.enabled", "true");
     DEFAULTS.put("longpoll.timeout", "25s");
@@ -267,6 +268,15 @@ public final class ConfigLoader {
       boolean demo = bool("demo.enabled");
       boolean sse = bool("sse.enabled");
       boolean longPoll = bool("longpoll.enabled");
+      Duration writeDelay = duration("transport.write-delay");
+      if (writeDelay != null && writeDelay.compareTo(TransportSettings.MAX_WRITE_DELAY) > 0) {
+        problems.add(
+            "transport.write-delay: '"
+                + m.get("transport.write-delay")
+                + "' must be at most "
+                + TransportSettings.MAX_WRITE_DELAY.toMillis()
+                + "ms (it adds up to that much latency)");
+      }
       Duration pollTimeout = positive(duration("longpoll.timeout"), "longpoll.timeout");
       Duration pollSession =
           positive(duration("longpoll.session-timeout"), "longpoll.session-timeout");
@@ -367,7 +377,8 @@ public final class ConfigLoader {
           hub,
           namespaces,
           new HttpTransports(sse, longPoll, pollTimeout, pollSession),
-          new MetricsSettings(metricsEnabled, metricsPath));
+          new MetricsSettings(metricsEnabled, metricsPath),
+          new TransportSettings(writeDelay));
     }
 
     private boolean isNamespaceKey(String key, List<String> namespaces) {

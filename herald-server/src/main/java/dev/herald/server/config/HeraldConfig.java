@@ -23,10 +23,12 @@ public record HeraldConfig(
     HubConfig hub,
     List<NamespaceSettings> namespaces,
     HttpTransports http,
-    MetricsSettings metrics) {
+    MetricsSettings metrics,
+    TransportSettings transport) {
 
   public HeraldConfig {
     metrics = metrics == null ? MetricsSettings.defaults() : metrics;
+    transport = transport == null ? TransportSettings.defaults() : transport;
     allowedOrigins = List.copyOf(allowedOrigins);
     jwtSecrets = List.copyOf(jwtSecrets);
     apiKeys = List.copyOf(apiKeys);
@@ -62,7 +64,42 @@ public record HeraldConfig(
         hub,
         namespaces,
         http,
-        MetricsSettings.defaults());
+        MetricsSettings.defaults(),
+        TransportSettings.defaults());
+  }
+
+  /** Without transport settings: the defaults (no write delay). */
+  public HeraldConfig(
+      String host,
+      int port,
+      List<String> allowedOrigins,
+      boolean websocketEnabled,
+      String websocketPath,
+      boolean websocketCompression,
+      List<String> jwtSecrets,
+      String jwtIssuer,
+      List<String> apiKeys,
+      boolean demoEnabled,
+      HubConfig hub,
+      List<NamespaceSettings> namespaces,
+      HttpTransports http,
+      MetricsSettings metrics) {
+    this(
+        host,
+        port,
+        allowedOrigins,
+        websocketEnabled,
+        websocketPath,
+        websocketCompression,
+        jwtSecrets,
+        jwtIssuer,
+        apiKeys,
+        demoEnabled,
+        hub,
+        namespaces,
+        http,
+        metrics,
+        TransportSettings.defaults());
   }
 
   public HeraldConfig withMetrics(MetricsSettings m) {
@@ -80,7 +117,27 @@ public record HeraldConfig(
         hub,
         namespaces,
         http,
-        m);
+        m,
+        transport);
+  }
+
+  public HeraldConfig withTransport(TransportSettings t) {
+    return new HeraldConfig(
+        host,
+        port,
+        allowedOrigins,
+        websocketEnabled,
+        websocketPath,
+        websocketCompression,
+        jwtSecrets,
+        jwtIssuer,
+        apiKeys,
+        demoEnabled,
+        hub,
+        namespaces,
+        http,
+        metrics,
+        t);
   }
 
   /** Defaults from an empty configuration. */
@@ -103,7 +160,8 @@ public record HeraldConfig(
         hub,
         namespaces,
         http,
-        metrics);
+        metrics,
+        transport);
   }
 
   public HeraldConfig withHub(HubConfig h) {
@@ -121,7 +179,8 @@ public record HeraldConfig(
         h,
         namespaces,
         http,
-        metrics);
+        metrics,
+        transport);
   }
 
   public HeraldConfig withCredentials(List<String> secrets, List<String> keys) {
@@ -139,6 +198,7 @@ public record HeraldConfig(
         hub,
         namespaces,
         http,
-        metrics);
+        metrics,
+        transport);
   }
 }
