@@ -34,6 +34,15 @@ final class Outbox {
   private final AtomicBoolean checkScheduled = new AtomicBoolean();
   private final AtomicBoolean overflowed = new AtomicBoolean();
   private volatile boolean closed;
+  private final Runnable drainTask = this::drain;
+
+  /**
+   * The batch handed to the transport, reused from one write to the next (transports must not keep
+   * the list past {@code send}); only touched on the connection's executor.
+   */
+  private final ArrayList<OutboundMessage> batch = new ArrayList<>(4);
+
+  private boolean sending;
 
   Outbox(TransportConnection transport, long maxBytes, int maxBatchBytes, Runnable onOverflow) {
     this(transport, maxBytes, maxBatchBytes, onOverflow, null, HubMetrics.NONE);
@@ -84,7 +93,7 @@ final class Outbox {
 
   void scheduleDrain() {
     if (!closed && drainScheduled.compareAndSet(false, true)) {
-      transport.writeExecutor().execute(this::drain);
+      transport.writeExecutor().execute(drainTask);
     }
   }
 
@@ -113,12 +122,25 @@ final class Outbox {
   void drain() {
     drainScheduled.set(false);
     while (!closed && !overflowed.get() && transport.writable()) {
-      List<OutboundMessage> batch = pollBatch();
-      if (batch.isEmpty()) {
+      List<OutboundMessage> next = pollBatch();
+      if (next.isEmpty()) {
         return;
       }
-      measure(batch);
-      transport.send(batch);
+      measure(next);
+      send(next);
+    }
+  }
+
+  private void send(List<OutboundMessage> next) {
+    boolean reused = next == batch;
+    sending = true;
+    try {
+      transport.send(next);
+    } finally {
+      sending = false;
+      if (reused) {
+        batch.clear();
+      }
     }
   }
 
@@ -138,14 +160,18 @@ final class Outbox {
 
   /** Sends what is queued regardless of writability; used just before closing. */
   void flushForClose() {
-    List<OutboundMessage> batch;
-    while (!(batch = pollBatch()).isEmpty()) {
-      transport.send(batch);
+    List<OutboundMessage> next;
+    while (!(next = pollBatch()).isEmpty()) {
+      send(next);
     }
   }
 
+  /**
+   * The next batch: the reused list, or a fresh one if a send is still in progress (a transport
+   * that calls back into the hub while writing).
+   */
   private List<OutboundMessage> pollBatch() {
-    List<OutboundMessage> batch = new ArrayList<>(4);
+    List<OutboundMessage> batch = sending ? new ArrayList<>(4) : this.batch;
     int bytes = 0;
     OutboundMessage m;
     while ((m = queue.peek()) != null) {

@@ -29,7 +29,7 @@ public interface TransportConnection {
 
   /**
    * Writes messages in order. The transport may put several into one frame, separated by LF. Must
-   * not block.
+   * not block. The list is reused by the hub after the call returns: copy it to keep it.
    */
   void send(List<OutboundMessage> batch);
 
