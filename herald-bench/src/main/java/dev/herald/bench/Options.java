@@ -34,10 +34,10 @@ record Options(
     List<String> serverJvm,
     List<String> workerJvm,
     Path socketIoDir,
-    boolean jfr) {
+    boolean jfr,
+    boolean smoke) {
 
-  static final String DEFAULT_SERVER_JVM =
-      "-XX:+UseSerialGC -Xms32m -Xmx1g -Xmn24m -Xss512k -XX:+UseStringDeduplication";
+  static final String DEFAULT_SERVER_JVM = "-XX:+UseSerialGC -Xms32m -Xmx1g -Xmn24m -Xss512k";
   static final String DEFAULT_WORKER_JVM = "-XX:+UseSerialGC -Xmx512m -XX:TieredStopAtLevel=1";
 
   static final String HELP =
@@ -71,7 +71,8 @@ record Options(
 
   static Options from(Map<String, String> a) {
     boolean smoke = a.containsKey("smoke");
-    Path socketIo = Path.of(a.getOrDefault("socketio-dir", "herald-bench/peers/socketio"));
+    Path socketIo =
+        Path.of(a.getOrDefault("socketio-dir", "herald-bench/peers/socketio")).toAbsolutePath();
     List<String> servers =
         list(
             a.getOrDefault(
@@ -102,10 +103,7 @@ record Options(
     }
     return new Options(
         Path.of(a.getOrDefault("out", "target/bench")),
-        list(
-            a.getOrDefault(
-                "scenarios",
-                smoke ? "idle,fanout,transports" : "idle,fanout,transports,maxrate,coalesce")),
+        list(a.getOrDefault("scenarios", "idle,fanout,transports,maxrate,coalesce")),
         specs,
         integer(a, "reps", smoke ? 1 : 3),
         integer(a, "maxrate-reps", 1),
@@ -114,22 +112,25 @@ record Options(
         integer(a, "subs", smoke ? 10 : 1000),
         integer(a, "subs-large", smoke ? 0 : 5000),
         number(a, "rate", 20),
-        number(a, "coalesce-rate", 100),
+        number(a, "coalesce-rate", smoke ? 20 : 100),
         number(a, "seconds", smoke ? 1 : 10),
         number(a, "warmup", smoke ? 0 : 2),
         number(a, "drain-seconds", 3),
-        list(a.getOrDefault("maxrate-subs", "1000,5000")).stream().map(Integer::parseInt).toList(),
-        number(a, "maxrate-start", 50),
+        list(a.getOrDefault("maxrate-subs", smoke ? "10" : "1000,5000")).stream()
+            .map(Integer::parseInt)
+            .toList(),
+        number(a, "maxrate-start", smoke ? 20 : 50),
         number(a, "maxrate-factor", 1.5),
-        number(a, "maxrate-limit", 5000),
-        number(a, "maxrate-step-seconds", 4),
+        number(a, "maxrate-limit", smoke ? 20 : 5000),
+        number(a, "maxrate-step-seconds", smoke ? 1 : 4),
         number(a, "p99-limit-ms", 100),
         a.getOrDefault("write-delay", "5ms"),
         integer(a, "per-worker", 15000),
         Bench.split(a.getOrDefault("server-jvm", DEFAULT_SERVER_JVM)),
         Bench.split(a.getOrDefault("worker-jvm", DEFAULT_WORKER_JVM)),
         socketIo,
-        a.containsKey("jfr"));
+        a.containsKey("jfr"),
+        smoke);
   }
 
   Deployment.Spec heraldSpec() {

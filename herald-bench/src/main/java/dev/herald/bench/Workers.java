@@ -29,7 +29,9 @@ final class Workers implements AutoCloseable {
       throws Exception {
     Workers w = new Workers();
     try {
-      int n = Math.max(Math.max(2, d.ports.size()), (connections + perWorker - 1) / perWorker);
+      // two workers (two cores) unless the run is tiny; more when the open-file cap requires it
+      int min = connections < 100 ? 1 : 2;
+      int n = Math.max(Math.max(min, d.ports.size()), (connections + perWorker - 1) / perWorker);
       n = Math.min(n, Math.max(1, connections));
       Path log = env.out().resolve("logs").resolve(run + "-workers.log");
       int first = 0;
