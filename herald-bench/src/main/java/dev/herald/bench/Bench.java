@@ -77,20 +77,22 @@ public final class Bench {
                 o.specs(),
                 Kind.HERALD_WS,
                 o.subs(),
-                o.rate());
+                o.rate(),
+                o.reps());
             if (o.subsLarge() > 0) {
               fanout(
                   "fanout-" + o.subsLarge() + "x" + fmt(o.rate()),
                   o.specs(),
                   Kind.HERALD_WS,
                   o.subsLarge(),
-                  o.rate());
+                  o.rate(),
+                  o.repsOther());
             }
           }
           case "transports" -> transports();
           case "maxrate" -> {
             for (int subs : o.maxrateSubs()) {
-              maxrate("maxrate-" + subs, o.specs(), subs);
+              maxrate("maxrate-" + subs, maxrateSpecs(), subs);
             }
           }
           case "coalesce" -> coalesce();
@@ -117,7 +119,7 @@ public final class Bench {
   // ---- scenarios ----
 
   private void idle() throws Exception {
-    for (int rep = 1; rep <= o.reps(); rep++) {
+    for (int rep = 1; rep <= o.repsOther(); rep++) {
       for (Deployment.Spec spec : o.specs()) {
         String run = "idle-" + spec.label() + "-" + rep;
         try (Deployment d = Deployment.start(spec, env, run)) {
@@ -163,9 +165,14 @@ public final class Bench {
   }
 
   private void fanout(
-      String scenario, List<Deployment.Spec> specs, Kind heraldKind, int subs, double rate)
+      String scenario,
+      List<Deployment.Spec> specs,
+      Kind heraldKind,
+      int subs,
+      double rate,
+      int reps)
       throws Exception {
-    for (int rep = 1; rep <= o.reps(); rep++) {
+    for (int rep = 1; rep <= reps; rep++) {
       for (Deployment.Spec spec : specs) {
         fanoutRun(scenario, spec, heraldKind, subs, rate, rep, spec.label());
       }
@@ -203,37 +210,49 @@ public final class Bench {
   private void transports() throws Exception {
     Deployment.Spec herald = o.heraldSpec();
     String scenario = "transports-" + o.subs() + "x" + fmt(o.rate());
-    for (int rep = 1; rep <= o.reps(); rep++) {
+    for (int rep = 1; rep <= o.repsOther(); rep++) {
       fanoutRun(scenario, herald, Kind.HERALD_WS, o.subs(), o.rate(), rep, "herald-websocket");
       fanoutRun(scenario, herald, Kind.HERALD_SSE, o.subs(), o.rate(), rep, "herald-sse");
       fanoutRun(scenario, herald, Kind.HERALD_POLL, o.subs(), o.rate(), rep, "herald-long-polling");
     }
   }
 
+  /** Floor, Herald, and Herald with the write delay: per-delivery cost at a higher rate. */
   private void coalesce() throws Exception {
     List<Deployment.Spec> specs = new ArrayList<>();
     for (Deployment.Spec s : o.specs()) {
-      if (s.type().equals("floor")) {
+      if (!s.type().equals("socketio")) {
         specs.add(s);
       }
     }
-    Deployment.Spec herald = o.heraldSpec();
-    specs.add(herald);
-    specs.add(
-        herald
-            .with("transport.write-delay", o.writeDelay())
-            .labelled("herald-delay-" + o.writeDelay()));
+    specs.add(delayed());
     fanout(
         "coalesce-" + o.subs() + "x" + fmt(o.coalesceRate()),
         specs,
         Kind.HERALD_WS,
         o.subs(),
-        o.coalesceRate());
-    if (!o.smoke()) { // the max-rate ladder itself is smoke-tested in the maxrate scenario
-      for (int subs : o.maxrateSubs()) {
-        maxrate("coalesce-maxrate-" + subs, specs, subs);
+        o.coalesceRate(),
+        o.repsOther());
+  }
+
+  private Deployment.Spec delayed() {
+    return o.heraldSpec()
+        .with("transport.write-delay", o.writeDelay())
+        .labelled("herald-delay-" + o.writeDelay());
+  }
+
+  /** The servers of the max-rate ladders: as selected, plus Herald with the write delay. */
+  private List<Deployment.Spec> maxrateSpecs() {
+    List<Deployment.Spec> specs = new ArrayList<>();
+    for (Deployment.Spec s : o.specs()) {
+      if (o.maxrateServers().contains(s.type())) {
+        specs.add(s);
       }
     }
+    if (o.maxrateServers().contains("herald-delay")) {
+      specs.add(delayed());
+    }
+    return specs;
   }
 
   /**

@@ -13,7 +13,9 @@ record Options(
     List<String> scenarios,
     List<Deployment.Spec> specs,
     int reps,
+    int repsOther,
     int maxrateReps,
+    List<String> maxrateServers,
     int idleConnections,
     long idleSettleMillis,
     int subs,
@@ -46,8 +48,10 @@ record Options(
         --out DIR                 results and logs (target/bench)
         --scenarios LIST          idle,fanout,transports,maxrate,coalesce (all)
         --servers LIST            floor,herald,socketio (socketio only if its node_modules exist)
-        --reps N                  interleaved repetitions per scenario (3)
+        --reps N                  interleaved repetitions of the main fan-out (3)
+        --reps-other N            interleaved repetitions of the other scenarios (2)
         --maxrate-reps N          repetitions of the max-rate ladders (1)
+        --maxrate-servers LIST    floor,herald,herald-delay,socketio (floor,herald,herald-delay)
         --idle-connections N      idle scenario size (19000)
         --subs N --subs-large N   fan-out subscribers (1000, and 5000; 0 skips the large one)
         --rate R                  messages/s per channel in fan-out (20)
@@ -106,7 +110,9 @@ record Options(
         list(a.getOrDefault("scenarios", "idle,fanout,transports,maxrate,coalesce")),
         specs,
         integer(a, "reps", smoke ? 1 : 3),
+        integer(a, "reps-other", smoke ? 1 : 2),
         integer(a, "maxrate-reps", 1),
+        list(a.getOrDefault("maxrate-servers", "floor,herald,herald-delay")),
         integer(a, "idle-connections", smoke ? 20 : 19000),
         integer(a, "idle-settle-ms", smoke ? 200 : 3000),
         integer(a, "subs", smoke ? 10 : 1000),
