@@ -191,7 +191,9 @@ public final class Herald implements AutoCloseable {
             // their upstream, and WebSocket upgrades are HTTP/1.1. With it on, a large response
             // on the upgraded stream could stall some clients (seen with the JDK client on
             // /metrics).
-            .setHttp2ClearTextEnabled(false);
+            .setHttp2ClearTextEnabled(false)
+            // Several server instances bind the port, one per event loop (see listenOnMoreLoops)
+            .setReusePort(true);
     CompletableFuture<Herald> started = new CompletableFuture<>();
     vertx
         .createHttpServer(options)
@@ -201,13 +203,18 @@ public final class Herald implements AutoCloseable {
             ar -> {
               if (ar.succeeded()) {
                 server = ar.result();
-                log.info(
-                    "Herald listening on {}:{} (node {}, websocket {})",
-                    config.host(),
-                    server.actualPort(),
-                    config.hub().node(),
-                    config.websocketEnabled() ? "on" : "off");
-                started.complete(this);
+                listenOnMoreLoops(options, router)
+                    .onComplete(
+                        loops -> {
+                          log.info(
+                              "Herald listening on {}:{} (node {}, websocket {}, {} event loops)",
+                              config.host(),
+                              server.actualPort(),
+                              config.hub().node(),
+                              config.websocketEnabled() ? "on" : "off",
+                              loops.result());
+                          started.complete(this);
+                        });
               } else {
                 // Could not listen (port taken...): release everything so the caller can retry.
                 Vertx failed = vertx;
@@ -222,6 +229,41 @@ public final class Herald implements AutoCloseable {
               }
             });
     return started;
+  }
+
+  /**
+   * A Vert.x server created outside a verticle serves every connection on one event loop, so one
+   * core would do all the I/O. One more server instance per further core, each on its own event
+   * loop and on the same port, spreads connections over the cores (the same port is shared by
+   * Vert.x or, for a port picked at random, by SO_REUSEPORT). Completes with the number of loops
+   * that listen once all tried; if one cannot, the server keeps serving on the others.
+   */
+  private io.vertx.core.Future<Integer> listenOnMoreLoops(
+      HttpServerOptions options, Router router) {
+    int extra = Runtime.getRuntime().availableProcessors() - 1;
+    HttpServerOptions same = new HttpServerOptions(options).setPort(server.actualPort());
+    java.util.List<io.vertx.core.Future<HttpServer>> listening = new java.util.ArrayList<>();
+    for (int i = 0; i < extra; i++) {
+      io.vertx.core.internal.ContextInternal loop =
+          ((io.vertx.core.internal.VertxInternal) vertx).createEventLoopContext();
+      io.vertx.core.Promise<HttpServer> p = io.vertx.core.Promise.promise();
+      loop.runOnContext(
+          v -> vertx.createHttpServer(same).requestHandler(router).listen().onComplete(p));
+      listening.add(p.future());
+    }
+    return io.vertx.core.Future.join(listening)
+        .transform(
+            all -> {
+              int loops = 1;
+              for (io.vertx.core.Future<HttpServer> f : listening) {
+                if (f.succeeded()) {
+                  loops++;
+                } else {
+                  log.warn("could not listen on one more event loop: {}", f.cause().toString());
+                }
+              }
+              return io.vertx.core.Future.succeededFuture(loops);
+            });
   }
 
   /** The bound port (useful when configured with port 0). */
