@@ -12,8 +12,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=target/bench
-for ((i = 1; i <= $#; i++)); do
-  if [ "${!i}" = "--out" ]; then j=$((i + 1)); out=${!j}; fi
+args=("$@")
+for ((i = 0; i < ${#args[@]}; i++)); do
+  if [ "${args[i]}" = "--out" ]; then out=${args[i + 1]}; fi
 done
 
 ./mvnw -B -ntp -q -pl herald-bench -am package -DskipTests
@@ -32,5 +33,6 @@ mkdir -p "$out"
 # Run from a copy, so that a rebuild during the run cannot swap classes under it.
 cp herald-bench/target/herald-bench.jar "$out/herald-bench.jar"
 start=$(date +%s)
-java -jar "$out/herald-bench.jar" --out "$out" "$@"
+if [ "$out" = target/bench ]; then set -- --out "$out" "$@"; fi
+java -jar "$out/herald-bench.jar" "$@"
 echo "run-all: $(( $(date +%s) - start )) s; results in $out/results.md"

@@ -24,9 +24,21 @@ final class ChildProcess implements AutoCloseable {
   private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
   private final PrintWriter stdin;
 
+  /** Every child still running, so that an interrupted run (Ctrl+C, SIGTERM) leaves none behind. */
+  private static final java.util.Set<Process> LIVE =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  static {
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(() -> LIVE.forEach(Process::destroyForcibly), "bench-children"));
+  }
+
   private ChildProcess(String name, Process process, boolean talk) {
     this.name = name;
     this.process = process;
+    LIVE.add(process);
+    process.onExit().thenRun(() -> LIVE.remove(process));
     if (talk) {
       stdin = new PrintWriter(process.getOutputStream(), true, StandardCharsets.UTF_8);
       Thread t =
