@@ -217,7 +217,10 @@ public final class Bench {
     }
   }
 
-  /** Floor, Herald, and Herald with the write delay: per-delivery cost at a higher rate. */
+  /**
+   * Floor, Herald, Herald on one event loop, and Herald with the write delay: per-delivery cost at
+   * a higher rate.
+   */
   private void coalesce() throws Exception {
     List<Deployment.Spec> specs = new ArrayList<>();
     for (Deployment.Spec s : o.specs()) {
@@ -225,6 +228,7 @@ public final class Bench {
         specs.add(s);
       }
     }
+    specs.add(oneLoop());
     specs.add(delayed());
     fanout(
         "coalesce-" + o.subs() + "x" + fmt(o.coalesceRate()),
@@ -241,13 +245,21 @@ public final class Bench {
         .labelled("herald-delay-" + o.writeDelay());
   }
 
-  /** The servers of the max-rate ladders: as selected, plus Herald with the write delay. */
+  /** Herald with all I/O on one event loop, to show what spreading it over the cores buys. */
+  private Deployment.Spec oneLoop() {
+    return o.heraldSpec().with("server.event-loops", "1").labelled("herald-1-loop");
+  }
+
+  /** The servers of the max-rate ladders: as selected, plus Herald variants. */
   private List<Deployment.Spec> maxrateSpecs() {
     List<Deployment.Spec> specs = new ArrayList<>();
     for (Deployment.Spec s : o.specs()) {
       if (o.maxrateServers().contains(s.type())) {
         specs.add(s);
       }
+    }
+    if (o.maxrateServers().contains("herald-1-loop")) {
+      specs.add(oneLoop());
     }
     if (o.maxrateServers().contains("herald-delay")) {
       specs.add(delayed());

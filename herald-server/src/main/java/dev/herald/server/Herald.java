@@ -94,7 +94,14 @@ public final class Herald implements AutoCloseable {
     if (vertx != null) {
       throw new IllegalStateException("already started");
     }
-    vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
+    vertx =
+        Vertx.vertx(
+            new VertxOptions()
+                .setPreferNativeTransport(true)
+                .setEventLoopPoolSize(
+                    Math.max(
+                        VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE,
+                        config.transport().effectiveEventLoops())));
     Hub.Builder hb =
         Hub.builder()
             .config(config.hub())
@@ -233,14 +240,15 @@ public final class Herald implements AutoCloseable {
 
   /**
    * A Vert.x server created outside a verticle serves every connection on one event loop, so one
-   * core would do all the I/O. One more server instance per further core, each on its own event
-   * loop and on the same port, spreads connections over the cores (the same port is shared by
-   * Vert.x or, for a port picked at random, by SO_REUSEPORT). Completes with the number of loops
-   * that listen once all tried; if one cannot, the server keeps serving on the others.
+   * core would do all the I/O. One more server instance per further event loop ({@code
+   * server.event-loops}, by default one per core), each on its own loop and on the same port,
+   * spreads connections over the cores (the same port is shared by Vert.x or, for a port picked at
+   * random, by SO_REUSEPORT). Completes with the number of loops that listen once all tried; if one
+   * cannot, the server keeps serving on the others.
    */
   private io.vertx.core.Future<Integer> listenOnMoreLoops(
       HttpServerOptions options, Router router) {
-    int extra = Runtime.getRuntime().availableProcessors() - 1;
+    int extra = config.transport().effectiveEventLoops() - 1;
     HttpServerOptions same = new HttpServerOptions(options).setPort(server.actualPort());
     java.util.List<io.vertx.core.Future<HttpServer>> listening = new java.util.ArrayList<>();
     for (int i = 0; i < extra; i++) {

@@ -43,6 +43,7 @@ public final class ConfigLoader {
     DEFAULTS.put("websocket.path", "/connection/websocket");
     DEFAULTS.put("websocket.compression", "false");
     DEFAULTS.put("transport.write-delay", "0");
+    DEFAULTS.put("server.event-loops", "0");
     DEFAULTS.put("sse.enabled", "true");
     DEFAULTS.put("longpoll.enabled", "true");
     DEFAULTS.put("longpoll.timeout", "25s");
@@ -268,6 +269,7 @@ public final class ConfigLoader {
       boolean demo = bool("demo.enabled");
       boolean sse = bool("sse.enabled");
       boolean longPoll = bool("longpoll.enabled");
+      int eventLoops = integer("server.event-loops", 0, 256);
       Duration writeDelay = duration("transport.write-delay");
       if (writeDelay != null && writeDelay.compareTo(TransportSettings.MAX_WRITE_DELAY) > 0) {
         problems.add(
@@ -378,7 +380,7 @@ public final class ConfigLoader {
           namespaces,
           new HttpTransports(sse, longPoll, pollTimeout, pollSession),
           new MetricsSettings(metricsEnabled, metricsPath),
-          new TransportSettings(writeDelay));
+          new TransportSettings(writeDelay, eventLoops));
     }
 
     private boolean isNamespaceKey(String key, List<String> namespaces) {

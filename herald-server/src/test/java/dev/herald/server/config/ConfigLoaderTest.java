@@ -36,6 +36,22 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void eventLoopsDefaultToOnePerCore() {
+    assertThat(HeraldConfig.defaults().transport().effectiveEventLoops())
+        .isEqualTo(Runtime.getRuntime().availableProcessors());
+    assertThat(
+            ConfigLoader.fromMap(Map.of("server.event-loops", "1"), Map.of())
+                .transport()
+                .effectiveEventLoops())
+        .isEqualTo(1);
+    ConfigException e =
+        catchThrowableOfType(
+            ConfigException.class,
+            () -> ConfigLoader.fromMap(Map.of("server.event-loops", "-1"), Map.of()));
+    assertThat(e.getMessage()).contains("server.event-loops");
+  }
+
+  @Test
   void environmentOverridesTheFile() {
     HeraldConfig c =
         ConfigLoader.fromMap(
