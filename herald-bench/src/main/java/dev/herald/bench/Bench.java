@@ -322,7 +322,7 @@ public final class Bench {
           out.put("cpuSecPerM", best.get("cpuSecPerM"));
           out.flags.addAll(best.flags);
         } else {
-          out.put("maxRate", 0);
+          out.put("maxRate", 0); // not even the first step passed: see the note
         }
         out.note = failure;
         report.add(out);

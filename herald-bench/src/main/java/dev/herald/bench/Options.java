@@ -60,7 +60,7 @@ record Options(
         --seconds S --warmup S    measured and warm-up seconds per run (10, 2)
         --maxrate-subs LIST       subscriber counts for the max-rate ladders (1000,5000)
         --maxrate-start R --maxrate-factor F --maxrate-limit R --maxrate-step-seconds S
-                                  the ladder: R, R*F, ... up to the limit (50, 1.5, 5000, 4)
+                                  the ladder: R, R*F, ... up to the limit (20, 1.5, 5000, 4)
         --p99-limit-ms MS         max-rate condition besides zero loss (100)
         --write-delay D           Herald transport.write-delay for the coalescing runs (5ms)
         --herald-nodes N          Herald nodes per deployment; subscribers spread over them (1)
@@ -126,7 +126,7 @@ record Options(
         list(a.getOrDefault("maxrate-subs", smoke ? "10" : "1000,5000")).stream()
             .map(Integer::parseInt)
             .toList(),
-        number(a, "maxrate-start", smoke ? 20 : 50),
+        number(a, "maxrate-start", 20),
         number(a, "maxrate-factor", 1.5),
         number(a, "maxrate-limit", smoke ? 20 : 5000),
         number(a, "maxrate-step-seconds", smoke ? 1 : 4),
