@@ -57,10 +57,10 @@ record Options(
         --subs N --subs-large N   fan-out subscribers (1000, and 5000; 0 skips the large one)
         --rate R                  messages/s per channel in fan-out (20)
         --coalesce-rate R         messages/s in the coalescing comparison (100)
-        --seconds S --warmup S    measured and warm-up seconds per run (10, 2)
+        --seconds S --warmup S    measured and warm-up seconds per run (8, 2)
         --maxrate-subs LIST       subscriber counts for the max-rate ladders (1000,5000)
         --maxrate-start R --maxrate-factor F --maxrate-limit R --maxrate-step-seconds S
-                                  the ladder: R, R*F, ... up to the limit (20, 1.5, 5000, 4)
+                                  the ladder: R, R*F, ... up to the limit (20, 1.5, 5000, 3)
         --p99-limit-ms MS         max-rate condition besides zero loss (100)
         --write-delay D           Herald transport.write-delay for the coalescing runs (5ms)
         --herald-nodes N          Herald nodes per deployment; subscribers spread over them (1)
@@ -120,7 +120,7 @@ record Options(
         integer(a, "subs-large", smoke ? 0 : 5000),
         number(a, "rate", 20),
         number(a, "coalesce-rate", smoke ? 20 : 100),
-        number(a, "seconds", smoke ? 1 : 10),
+        number(a, "seconds", smoke ? 1 : 8),
         number(a, "warmup", smoke ? 0 : 2),
         number(a, "drain-seconds", 3),
         list(a.getOrDefault("maxrate-subs", smoke ? "10" : "1000,5000")).stream()
@@ -129,7 +129,7 @@ record Options(
         number(a, "maxrate-start", 20),
         number(a, "maxrate-factor", 1.5),
         number(a, "maxrate-limit", smoke ? 20 : 5000),
-        number(a, "maxrate-step-seconds", smoke ? 1 : 4),
+        number(a, "maxrate-step-seconds", smoke ? 1 : 3),
         number(a, "p99-limit-ms", 100),
         a.getOrDefault("write-delay", "5ms"),
         integer(a, "per-worker", 15000),
