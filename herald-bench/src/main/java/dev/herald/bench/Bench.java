@@ -218,8 +218,8 @@ public final class Bench {
   }
 
   /**
-   * Floor, Herald, Herald on one event loop, and Herald with the write delay: per-delivery cost at
-   * a higher rate.
+   * Floor, Herald, Herald on one event loop per core, and Herald with the write delay: per-delivery
+   * cost at a higher rate.
    */
   private void coalesce() throws Exception {
     List<Deployment.Spec> specs = new ArrayList<>();
@@ -228,7 +228,7 @@ public final class Bench {
         specs.add(s);
       }
     }
-    specs.add(oneLoop());
+    specs.add(allLoops());
     specs.add(delayed());
     fanout(
         "coalesce-" + o.subs() + "x" + fmt(o.coalesceRate()),
@@ -245,9 +245,9 @@ public final class Bench {
         .labelled("herald-delay-" + o.writeDelay());
   }
 
-  /** Herald with all I/O on one event loop, to show what spreading it over the cores buys. */
-  private Deployment.Spec oneLoop() {
-    return o.heraldSpec().with("server.event-loops", "1").labelled("herald-1-loop");
+  /** Herald with one event loop per core (server.event-loops=0), against the default of one. */
+  private Deployment.Spec allLoops() {
+    return o.heraldSpec().with("server.event-loops", "0").labelled("herald-all-loops");
   }
 
   /** The servers of the max-rate ladders: as selected, plus Herald variants. */
@@ -258,8 +258,8 @@ public final class Bench {
         specs.add(s);
       }
     }
-    if (o.maxrateServers().contains("herald-1-loop")) {
-      specs.add(oneLoop());
+    if (o.maxrateServers().contains("herald-all-loops")) {
+      specs.add(allLoops());
     }
     if (o.maxrateServers().contains("herald-delay")) {
       specs.add(delayed());

@@ -51,7 +51,7 @@ record Options(
         --reps N                  interleaved repetitions of the main fan-out (3)
         --reps-other N            interleaved repetitions of the other scenarios (2)
         --maxrate-reps N          repetitions of the max-rate ladders (1)
-        --maxrate-servers LIST    of floor,herald,herald-delay,herald-1-loop,socketio
+        --maxrate-servers LIST    of floor,herald,herald-delay,herald-all-loops,socketio
                                   (floor,herald,herald-delay)
         --idle-connections N      idle scenario size (19000)
         --subs N --subs-large N   fan-out subscribers (1000, and 5000; 0 skips the large one)

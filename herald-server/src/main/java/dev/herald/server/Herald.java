@@ -240,11 +240,11 @@ public final class Herald implements AutoCloseable {
 
   /**
    * A Vert.x server created outside a verticle serves every connection on one event loop, so one
-   * core would do all the I/O. One more server instance per further event loop ({@code
-   * server.event-loops}, by default one per core), each on its own loop and on the same port,
-   * spreads connections over the cores (the same port is shared by Vert.x or, for a port picked at
-   * random, by SO_REUSEPORT). Completes with the number of loops that listen once all tried; if one
-   * cannot, the server keeps serving on the others.
+   * core would do all the I/O. With {@code server.event-loops} above 1 (0: one per core), one more
+   * server instance per further event loop, each on its own loop and on the same port, spreads
+   * connections over the cores (the same port is shared by Vert.x or, for a port picked at random,
+   * by SO_REUSEPORT). Completes with the number of loops that listen once all tried; if one cannot,
+   * the server keeps serving on the others.
    */
   private io.vertx.core.Future<Integer> listenOnMoreLoops(
       HttpServerOptions options, Router router) {

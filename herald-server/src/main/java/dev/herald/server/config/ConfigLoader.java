@@ -43,7 +43,7 @@ public final class ConfigLoader {
     DEFAULTS.put("websocket.path", "/connection/websocket");
     DEFAULTS.put("websocket.compression", "false");
     DEFAULTS.put("transport.write-delay", "0");
-    DEFAULTS.put("server.event-loops", "0");
+    DEFAULTS.put("server.event-loops", "1");
     DEFAULTS.put("sse.enabled", "true");
     DEFAULTS.put("longpoll.enabled", "true");
     DEFAULTS.put("longpoll.timeout", "25s");

@@ -7,7 +7,8 @@ import java.time.Duration;
  *
  * @param writeDelay how long a connection's outbound messages may wait so that those queued
  *     meanwhile go out in one write (one frame, one system call); zero writes at once
- * @param eventLoops how many event loops serve connections; 0 means one per available core
+ * @param eventLoops how many event loops serve connections (default 1); 0 means one per available
+ *     core
  */
 public record TransportSettings(Duration writeDelay, int eventLoops) {
   /** The largest write delay accepted: beyond this, latency matters more than any saving. */
@@ -21,7 +22,7 @@ public record TransportSettings(Duration writeDelay, int eventLoops) {
   }
 
   public static TransportSettings defaults() {
-    return new TransportSettings(Duration.ZERO, 0);
+    return new TransportSettings(Duration.ZERO, 1);
   }
 
   /** The number of event loops to use: as configured, or one per available core. */

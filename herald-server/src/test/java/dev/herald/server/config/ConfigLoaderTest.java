@@ -36,14 +36,13 @@ class ConfigLoaderTest {
   }
 
   @Test
-  void eventLoopsDefaultToOnePerCore() {
-    assertThat(HeraldConfig.defaults().transport().effectiveEventLoops())
-        .isEqualTo(Runtime.getRuntime().availableProcessors());
+  void oneEventLoopByDefaultAndZeroMeansOnePerCore() {
+    assertThat(HeraldConfig.defaults().transport().effectiveEventLoops()).isEqualTo(1);
     assertThat(
-            ConfigLoader.fromMap(Map.of("server.event-loops", "1"), Map.of())
+            ConfigLoader.fromMap(Map.of("server.event-loops", "0"), Map.of())
                 .transport()
                 .effectiveEventLoops())
-        .isEqualTo(1);
+        .isEqualTo(Runtime.getRuntime().availableProcessors());
     ConfigException e =
         catchThrowableOfType(
             ConfigException.class,
