@@ -103,7 +103,14 @@ public final class Herald implements AutoCloseable {
     if (vertx != null) {
       throw new IllegalStateException("already started");
     }
-    vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
+    vertx =
+        Vertx.vertx(
+            new VertxOptions()
+                .setPreferNativeTransport(true)
+                .setEventLoopPoolSize(
+                    Math.max(
+                        VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE,
+                        config.transport().effectiveEventLoops())));
     Broker broker = builder.broker;
     PresenceStore presence = builder.presence;
     if (config.cluster().redis()) {
@@ -151,7 +158,9 @@ public final class Herald implements AutoCloseable {
                       .end(m.scrape()));
     }
     OriginPolicy origins = new OriginPolicy(config.allowedOrigins());
-    WebSocketEndpoint ws = new WebSocketEndpoint(vertx, hub, origins, config.websocketEnabled());
+    WebSocketEndpoint ws =
+        new WebSocketEndpoint(
+            vertx, hub, origins, config.websocketEnabled(), config.transport().writeDelay());
     router.get(config.websocketPath()).handler(ws::handle);
     FallbackEndpoints endpoints =
         new FallbackEndpoints(
@@ -218,7 +227,9 @@ public final class Herald implements AutoCloseable {
             // /metrics).
             .setHttp2ClearTextEnabled(false)
             .setIdleTimeout((int) config.httpLimits().idleTimeout().toSeconds())
-            .setIdleTimeoutUnit(java.util.concurrent.TimeUnit.SECONDS);
+            .setIdleTimeoutUnit(java.util.concurrent.TimeUnit.SECONDS)
+            // Several server instances bind the port, one per event loop (see listenOnMoreLoops)
+            .setReusePort(true);
     SlowRequestGuard guard =
         new SlowRequestGuard(vertx, config.httpLimits().requestTimeout().toMillis(), router);
     CompletableFuture<Herald> started = new CompletableFuture<>();
@@ -234,13 +245,18 @@ public final class Herald implements AutoCloseable {
                 if (nodes != null) {
                   nodes.register(advertiseUrl(server.actualPort()));
                 }
-                log.info(
-                    "Herald listening on {}:{} (node {}, websocket {})",
-                    config.host(),
-                    server.actualPort(),
-                    config.hub().node(),
-                    config.websocketEnabled() ? "on" : "off");
-                started.complete(this);
+                listenOnMoreLoops(options, guard)
+                    .onComplete(
+                        loops -> {
+                          log.info(
+                              "Herald listening on {}:{} (node {}, websocket {}, {} event loops)",
+                              config.host(),
+                              server.actualPort(),
+                              config.hub().node(),
+                              config.websocketEnabled() ? "on" : "off",
+                              loops.result());
+                          started.complete(this);
+                        });
               } else {
                 // Could not listen (port taken...): release everything so the caller can retry.
                 Vertx failed = vertx;
@@ -287,6 +303,48 @@ public final class Herald implements AutoCloseable {
 
   private static String safe(String url) {
     return url.replaceAll("//[^@/]*@", "//****@");
+  }
+
+  /**
+   * A Vert.x server created outside a verticle serves every connection on one event loop, so one
+   * core would do all the I/O. With {@code server.event-loops} above 1 (0: one per core), one more
+   * server instance per further event loop, each on its own loop and on the same port, spreads
+   * connections over the cores (the same port is shared by Vert.x or, for a port picked at random,
+   * by SO_REUSEPORT). Completes with the number of loops that listen once all tried; if one cannot,
+   * the server keeps serving on the others.
+   */
+  private io.vertx.core.Future<Integer> listenOnMoreLoops(
+      HttpServerOptions options, SlowRequestGuard guard) {
+    int extra = config.transport().effectiveEventLoops() - 1;
+    HttpServerOptions same = new HttpServerOptions(options).setPort(server.actualPort());
+    java.util.List<io.vertx.core.Future<HttpServer>> listening = new java.util.ArrayList<>();
+    for (int i = 0; i < extra; i++) {
+      io.vertx.core.internal.ContextInternal loop =
+          ((io.vertx.core.internal.VertxInternal) vertx).createEventLoopContext();
+      io.vertx.core.Promise<HttpServer> p = io.vertx.core.Promise.promise();
+      loop.runOnContext(
+          v ->
+              vertx
+                  .createHttpServer(same)
+                  .connectionHandler(guard::onConnection)
+                  .requestHandler(guard::onRequest)
+                  .listen()
+                  .onComplete(p));
+      listening.add(p.future());
+    }
+    return io.vertx.core.Future.join(listening)
+        .transform(
+            all -> {
+              int loops = 1;
+              for (io.vertx.core.Future<HttpServer> f : listening) {
+                if (f.succeeded()) {
+                  loops++;
+                } else {
+                  log.warn("could not listen on one more event loop: {}", f.cause().toString());
+                }
+              }
+              return io.vertx.core.Future.succeededFuture(loops);
+            });
   }
 
   /** The bound port (useful when configured with port 0). */

@@ -37,6 +37,15 @@ final class Outbox {
   // A task waiting for the queue to drain (paged recovery); only touched on the executor.
   private Runnable whenDrained;
   private long drainedMark;
+  private final Runnable drainTask = this::drain;
+
+  /**
+   * The batch handed to the transport, reused from one write to the next (transports must not keep
+   * the list past {@code send}); only touched on the connection's executor.
+   */
+  private final ArrayList<OutboundMessage> batch = new ArrayList<>(4);
+
+  private boolean sending;
 
   Outbox(TransportConnection transport, long maxBytes, int maxBatchBytes, Runnable onOverflow) {
     this(transport, maxBytes, maxBatchBytes, onOverflow, null, HubMetrics.NONE);
@@ -87,7 +96,7 @@ final class Outbox {
 
   void scheduleDrain() {
     if (!closed && drainScheduled.compareAndSet(false, true)) {
-      transport.executor().execute(this::drain);
+      transport.writeExecutor().execute(drainTask);
     }
   }
 
@@ -116,14 +125,27 @@ final class Outbox {
   void drain() {
     drainScheduled.set(false);
     while (!closed && !overflowed.get() && transport.writable()) {
-      List<OutboundMessage> batch = pollBatch();
-      if (batch.isEmpty()) {
+      List<OutboundMessage> next = pollBatch();
+      if (next.isEmpty()) {
         break;
       }
-      measure(batch);
-      transport.send(batch);
+      measure(next);
+      send(next);
     }
     runWhenDrained();
+  }
+
+  private void send(List<OutboundMessage> next) {
+    boolean reused = next == batch;
+    sending = true;
+    try {
+      transport.send(next);
+    } finally {
+      sending = false;
+      if (reused) {
+        batch.clear();
+      }
+    }
   }
 
   /**
@@ -170,14 +192,18 @@ final class Outbox {
 
   /** Sends what is queued regardless of writability; used just before closing. */
   void flushForClose() {
-    List<OutboundMessage> batch;
-    while (!(batch = pollBatch()).isEmpty()) {
-      transport.send(batch);
+    List<OutboundMessage> next;
+    while (!(next = pollBatch()).isEmpty()) {
+      send(next);
     }
   }
 
+  /**
+   * The next batch: the reused list, or a fresh one if a send is still in progress (a transport
+   * that calls back into the hub while writing).
+   */
   private List<OutboundMessage> pollBatch() {
-    List<OutboundMessage> batch = new ArrayList<>(4);
+    List<OutboundMessage> batch = sending ? new ArrayList<>(4) : this.batch;
     int bytes = 0;
     OutboundMessage m;
     while ((m = queue.peek()) != null) {

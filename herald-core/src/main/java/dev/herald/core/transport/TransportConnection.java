@@ -18,8 +18,18 @@ public interface TransportConnection {
   Executor executor();
 
   /**
+   * Where the hub runs the task that writes newly queued messages. By default {@link #executor()}:
+   * the write happens as soon as the connection's thread gets to it. A transport with a write delay
+   * runs the task on the same thread up to that delay later, so that messages queued meanwhile go
+   * out together in one frame and one write.
+   */
+  default Executor writeExecutor() {
+    return executor();
+  }
+
+  /**
    * Writes messages in order. The transport may put several into one frame, separated by LF. Must
-   * not block.
+   * not block. The list is reused by the hub after the call returns: copy it to keep it.
    */
   void send(List<OutboundMessage> batch);
 

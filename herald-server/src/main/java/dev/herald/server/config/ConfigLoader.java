@@ -42,6 +42,8 @@ public final class ConfigLoader {
     DEFAULTS.put("websocket.enabled", "true");
     DEFAULTS.put("websocket.path", "/connection/websocket");
     DEFAULTS.put("websocket.compression", "false");
+    DEFAULTS.put("transport.write-delay", "0");
+    DEFAULTS.put("server.event-loops", "1");
     DEFAULTS.put("sse.enabled", "true");
     DEFAULTS.put("longpoll.enabled", "true");
     DEFAULTS.put("longpoll.timeout", "25s");
@@ -296,6 +298,16 @@ public final class ConfigLoader {
       boolean demo = bool("demo.enabled");
       boolean sse = bool("sse.enabled");
       boolean longPoll = bool("longpoll.enabled");
+      int eventLoops = integer("server.event-loops", 0, 256);
+      Duration writeDelay = duration("transport.write-delay");
+      if (writeDelay != null && writeDelay.compareTo(TransportSettings.MAX_WRITE_DELAY) > 0) {
+        problems.add(
+            "transport.write-delay: '"
+                + m.get("transport.write-delay")
+                + "' must be at most "
+                + TransportSettings.MAX_WRITE_DELAY.toMillis()
+                + "ms (it adds up to that much latency)");
+      }
       Duration pollTimeout = positive(duration("longpoll.timeout"), "longpoll.timeout");
       Duration pollSession =
           positive(duration("longpoll.session-timeout"), "longpoll.session-timeout");
@@ -405,7 +417,8 @@ public final class ConfigLoader {
           new HttpTransports(sse, longPoll, pollTimeout, pollSession),
           new MetricsSettings(metricsEnabled, metricsPath),
           new HttpLimits(httpSessions, requestTimeout, idleTimeout),
-          cluster);
+          cluster,
+          new TransportSettings(writeDelay, eventLoops));
     }
 
     private ClusterSettings cluster() {

@@ -25,19 +25,21 @@ public record HeraldConfig(
     HttpTransports http,
     MetricsSettings metrics,
     HttpLimits httpLimits,
-    ClusterSettings cluster) {
+    ClusterSettings cluster,
+    TransportSettings transport) {
 
   public HeraldConfig {
     metrics = metrics == null ? MetricsSettings.defaults() : metrics;
     httpLimits = httpLimits == null ? HttpLimits.defaults() : httpLimits;
     cluster = cluster == null ? ClusterSettings.defaults() : cluster;
+    transport = transport == null ? TransportSettings.defaults() : transport;
     allowedOrigins = List.copyOf(allowedOrigins);
     jwtSecrets = List.copyOf(jwtSecrets);
     apiKeys = List.copyOf(apiKeys);
     namespaces = List.copyOf(namespaces);
   }
 
-  /** With defaults for the metrics, HTTP limits and cluster settings. */
+  /** With defaults for the metrics, HTTP limits, cluster and transport settings. */
   public HeraldConfig(
       String host,
       int port,
@@ -66,6 +68,7 @@ public record HeraldConfig(
         hub,
         namespaces,
         http,
+        null,
         null,
         null,
         null);
@@ -100,6 +103,10 @@ public record HeraldConfig(
     return toBuilder().cluster(c).build();
   }
 
+  public HeraldConfig withTransport(TransportSettings t) {
+    return toBuilder().transport(t).build();
+  }
+
   /** A builder starting from these settings. */
   public Builder toBuilder() {
     return new Builder(this);
@@ -123,6 +130,7 @@ public record HeraldConfig(
     private MetricsSettings metrics;
     private HttpLimits httpLimits;
     private ClusterSettings cluster;
+    private TransportSettings transport;
 
     private Builder(HeraldConfig c) {
       host = c.host;
@@ -141,6 +149,7 @@ public record HeraldConfig(
       metrics = c.metrics;
       httpLimits = c.httpLimits;
       cluster = c.cluster;
+      transport = c.transport;
     }
 
     public Builder host(String v) {
@@ -223,6 +232,11 @@ public record HeraldConfig(
       return this;
     }
 
+    public Builder transport(TransportSettings v) {
+      transport = v;
+      return this;
+    }
+
     public HeraldConfig build() {
       return new HeraldConfig(
           host,
@@ -240,7 +254,8 @@ public record HeraldConfig(
           http,
           metrics,
           httpLimits,
-          cluster);
+          cluster,
+          transport);
     }
   }
 }

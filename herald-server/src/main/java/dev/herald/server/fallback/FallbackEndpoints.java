@@ -10,6 +10,7 @@ import dev.herald.protocol.ProtocolVersion;
 import dev.herald.server.auth.ApiKeys;
 import dev.herald.server.config.HeraldConfig;
 import dev.herald.server.http.OriginPolicy;
+import dev.herald.server.transport.WriteCoalescing;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
@@ -64,6 +65,7 @@ public final class FallbackEndpoints {
   private final ApiKeys apiKeys;
   private final HttpSessions sessions;
   private final UpgradeDiagnostics diagnostics;
+  private final WriteCoalescing coalescing;
   private final ObjectMapper json = new ObjectMapper();
   private volatile java.util.function.LongConsumer lagSink = ms -> {};
   private volatile SessionRouter router;
@@ -82,6 +84,7 @@ public final class FallbackEndpoints {
     this.apiKeys = apiKeys;
     this.sessions = new HttpSessions(config.hub().node());
     this.diagnostics = diagnostics;
+    this.coalescing = new WriteCoalescing(config.transport().writeDelay());
   }
 
   public void install(Router router) {
@@ -219,7 +222,7 @@ public final class FallbackEndpoints {
         .putHeader("X-Accel-Buffering", "no"); // nginx: do not buffer this response
     String id = sessions.newId();
     SseConnection connection =
-        new SseConnection(res, vertx.getOrCreateContext(), () -> sessions.remove(id));
+        new SseConnection(res, vertx.getOrCreateContext(), coalescing, () -> sessions.remove(id));
     ClientSession session = hub.openSession(connection, context(ctx.request()));
     sessions.put(new HttpSession(id, session, connection));
     // The hub stops writing while the response's write queue is full; resume when it drains.

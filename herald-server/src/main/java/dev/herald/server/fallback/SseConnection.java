@@ -2,6 +2,7 @@ package dev.herald.server.fallback;
 
 import dev.herald.core.transport.OutboundMessage;
 import dev.herald.core.transport.TransportConnection;
+import dev.herald.server.transport.WriteCoalescing;
 import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
@@ -15,13 +16,21 @@ import java.util.concurrent.Executor;
 final class SseConnection implements TransportConnection {
   private final HttpServerResponse response;
   private final Executor executor;
+  private final Executor writeExecutor;
   private final Runnable onEnd;
   private boolean ended;
 
-  SseConnection(HttpServerResponse response, Context context, Runnable onEnd) {
+  SseConnection(
+      HttpServerResponse response, Context context, WriteCoalescing coalescing, Runnable onEnd) {
     this.response = response;
     this.executor = task -> context.runOnContext(v -> task.run());
+    this.writeExecutor = coalescing.executor(context, executor);
     this.onEnd = onEnd;
+  }
+
+  @Override
+  public Executor writeExecutor() {
+    return writeExecutor;
   }
 
   @Override

@@ -137,6 +137,9 @@ public final class HeraldMetrics implements HubMetrics, AutoCloseable {
   public HeraldMetrics bindBroker(BooleanSupplier healthy) {
     Gauge.builder("herald.broker.up", healthy, h -> h.getAsBoolean() ? 1 : 0)
         .description("1 when the broker is healthy (always 1 for the in-memory broker)")
+        // Micrometer holds gauge state weakly; the supplier is often a lambda nobody else keeps,
+        // and once collected the gauge reads NaN.
+        .strongReference(true)
         .register(registry);
     return this;
   }

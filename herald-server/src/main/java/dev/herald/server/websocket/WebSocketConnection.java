@@ -2,6 +2,7 @@ package dev.herald.server.websocket;
 
 import dev.herald.core.transport.OutboundMessage;
 import dev.herald.core.transport.TransportConnection;
+import dev.herald.server.transport.WriteCoalescing;
 import io.vertx.core.Context;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.WebSocketFrameType;
@@ -17,10 +18,12 @@ import java.util.concurrent.Executor;
 final class WebSocketConnection implements TransportConnection {
   private final ServerWebSocket ws;
   private final Executor executor;
+  private final Executor writeExecutor;
 
-  WebSocketConnection(ServerWebSocket ws, Context context) {
+  WebSocketConnection(ServerWebSocket ws, Context context, WriteCoalescing coalescing) {
     this.ws = ws;
     this.executor = task -> context.runOnContext(v -> task.run());
+    this.writeExecutor = coalescing.executor(context, executor);
   }
 
   @Override
@@ -31,6 +34,11 @@ final class WebSocketConnection implements TransportConnection {
   @Override
   public Executor executor() {
     return executor;
+  }
+
+  @Override
+  public Executor writeExecutor() {
+    return writeExecutor;
   }
 
   @Override

@@ -6,11 +6,13 @@ import dev.herald.core.hub.Hub;
 import dev.herald.protocol.CloseCode;
 import dev.herald.protocol.ProtocolVersion;
 import dev.herald.server.http.OriginPolicy;
+import dev.herald.server.transport.WriteCoalescing;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.ext.web.RoutingContext;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -31,8 +33,19 @@ public final class WebSocketEndpoint {
   private final OriginPolicy origins;
   private final boolean enabled;
   private final int maxMessageBytes;
+  private final WriteCoalescing coalescing;
 
   public WebSocketEndpoint(Vertx vertx, Hub hub, OriginPolicy origins, boolean enabled) {
+    this(vertx, hub, origins, enabled, Duration.ZERO);
+  }
+
+  /**
+   * @param writeDelay {@code transport.write-delay}: how long new messages may wait to be written
+   *     together with those queued meanwhile (zero: at once)
+   */
+  public WebSocketEndpoint(
+      Vertx vertx, Hub hub, OriginPolicy origins, boolean enabled, Duration writeDelay) {
+    this.coalescing = new WriteCoalescing(writeDelay);
     this.vertx = vertx;
     this.hub = hub;
     this.origins = origins;
@@ -111,7 +124,8 @@ public final class WebSocketEndpoint {
   }
 
   private void attach(ServerWebSocket ws, ConnectionContext context) {
-    WebSocketConnection connection = new WebSocketConnection(ws, vertx.getOrCreateContext());
+    WebSocketConnection connection =
+        new WebSocketConnection(ws, vertx.getOrCreateContext(), coalescing);
     ClientSession session = hub.openSession(connection, context);
     FrameAssembler frames =
         new FrameAssembler(

@@ -61,6 +61,36 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void writeDelayIsOffByDefaultAndBounded() {
+    assertThat(HeraldConfig.defaults().transport().writeDelay()).isZero();
+    assertThat(
+            ConfigLoader.fromMap(Map.of(), Map.of("HERALD_TRANSPORT_WRITE_DELAY", "5ms"))
+                .transport()
+                .writeDelay())
+        .isEqualTo(Duration.ofMillis(5));
+    ConfigException e =
+        catchThrowableOfType(
+            ConfigException.class,
+            () -> ConfigLoader.fromMap(Map.of("transport.write-delay", "1s"), Map.of()));
+    assertThat(e.getMessage()).contains("transport.write-delay: '1s' must be at most 100ms");
+  }
+
+  @Test
+  void oneEventLoopByDefaultAndZeroMeansOnePerCore() {
+    assertThat(HeraldConfig.defaults().transport().effectiveEventLoops()).isEqualTo(1);
+    assertThat(
+            ConfigLoader.fromMap(Map.of("server.event-loops", "0"), Map.of())
+                .transport()
+                .effectiveEventLoops())
+        .isEqualTo(Runtime.getRuntime().availableProcessors());
+    ConfigException e =
+        catchThrowableOfType(
+            ConfigException.class,
+            () -> ConfigLoader.fromMap(Map.of("server.event-loops", "-1"), Map.of()));
+    assertThat(e.getMessage()).contains("server.event-loops");
+  }
+
+  @Test
   void environmentOverridesTheFile() {
     HeraldConfig c =
         ConfigLoader.fromMap(

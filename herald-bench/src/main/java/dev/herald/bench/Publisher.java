@@ -1,0 +1,121 @@
+package dev.herald.bench;
+
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Publishes at a fixed rate over one pipelined HTTP/1.1 keep-alive connection. Each message carries
+ * its sequence number and its <em>scheduled</em> send time, so a publisher that falls behind (or a
+ * server that answers late) shows up as latency rather than hiding it (no coordinated omission).
+ */
+final class Publisher implements AutoCloseable {
+  private final Target target;
+  private final Socket socket;
+  private final OutputStream out;
+  private final Thread reader;
+  final AtomicLong answered = new AtomicLong();
+  final AtomicLong refused = new AtomicLong();
+  volatile String firstRefusal;
+
+  /** Largest delay between a message's scheduled and actual send time, in microseconds. */
+  long maxLagMicros;
+
+  Publisher(Target target) throws IOException {
+    this.target = target;
+    socket = new Socket();
+    socket.setTcpNoDelay(true);
+    socket.connect(new InetSocketAddress(target.host(), target.port()), 10_000);
+    out = socket.getOutputStream();
+    reader = new Thread(this::readResponses, "publisher-responses");
+    reader.setDaemon(true);
+    reader.start();
+  }
+
+  /**
+   * Sends {@code count} messages with sequence numbers from {@code firstSeq}, at {@code rate}/s.
+   */
+  void run(long firstSeq, long count, double rate) throws IOException {
+    long start = System.nanoTime();
+    double interval = 1e9 / rate;
+    for (long i = 0; i < count; i++) {
+      long due = start + (long) (i * interval);
+      long now;
+      while ((now = System.nanoTime()) < due) {
+        LockSupport.parkNanos(Math.min(due - now, 1_000_000));
+      }
+      maxLagMicros = Math.max(maxLagMicros, (now - due) / 1000);
+      out.write(target.request(firstSeq + i, due));
+      out.flush();
+    }
+  }
+
+  private void readResponses() {
+    try (InputStream in = new BufferedInputStream(socket.getInputStream())) {
+      StringBuilder head = new StringBuilder();
+      while (true) {
+        head.setLength(0);
+        int c;
+        while ((c = in.read()) >= 0) {
+          head.append((char) c);
+          if (head.length() >= 4 && head.lastIndexOf("\r\n\r\n") == head.length() - 4) {
+            break;
+          }
+        }
+        if (c < 0) {
+          return;
+        }
+        String h = head.toString();
+        int status = Integer.parseInt(h.substring(9, 12));
+        long length = HttpParser.header(h.toLowerCase(java.util.Locale.ROOT), "content-length");
+        byte[] body = length > 0 ? in.readNBytes((int) length) : new byte[0];
+        if (status >= 300) {
+          if (refused.getAndIncrement() == 0) {
+            firstRefusal = status + " " + new String(body, StandardCharsets.UTF_8);
+          }
+        }
+        answered.incrementAndGet();
+      }
+    } catch (IOException | RuntimeException e) {
+      // closed
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    socket.close();
+  }
+
+  /** Where and how to publish. */
+  record Target(String host, int port, String path, String apiKey, String channel) {
+    byte[] request(long seq, long sentNanos) {
+      String data = "{\"bseq\":" + seq + ",\"bts\":" + sentNanos + "}";
+      String body =
+          channel == null ? data : "{\"channel\":\"" + channel + "\",\"data\":" + data + "}";
+      byte[] b = body.getBytes(StandardCharsets.UTF_8);
+      String head =
+          "POST "
+              + path
+              + " HTTP/1.1\r\nHost: "
+              + host
+              + ":"
+              + port
+              + "\r\nContent-Type: application/json\r\n"
+              + (apiKey == null ? "" : "Authorization: Bearer " + apiKey + "\r\n")
+              + "Content-Length: "
+              + b.length
+              + "\r\n\r\n";
+      byte[] h = head.getBytes(StandardCharsets.US_ASCII);
+      byte[] all = new byte[h.length + b.length];
+      System.arraycopy(h, 0, all, 0, h.length);
+      System.arraycopy(b, 0, all, h.length, b.length);
+      return all;
+    }
+  }
+}
