@@ -129,7 +129,9 @@ public final class Herald implements AutoCloseable {
                       .end(m.scrape()));
     }
     OriginPolicy origins = new OriginPolicy(config.allowedOrigins());
-    WebSocketEndpoint ws = new WebSocketEndpoint(vertx, hub, origins, config.websocketEnabled());
+    WebSocketEndpoint ws =
+        new WebSocketEndpoint(
+            vertx, hub, origins, config.websocketEnabled(), config.proxies().resolver());
     router.get(config.websocketPath()).handler(ws::handle);
     FallbackEndpoints endpoints =
         new FallbackEndpoints(

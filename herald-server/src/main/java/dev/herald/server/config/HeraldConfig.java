@@ -24,9 +24,11 @@ public record HeraldConfig(
     List<NamespaceSettings> namespaces,
     HttpTransports http,
     MetricsSettings metrics,
-    HttpLimits httpLimits) {
+    HttpLimits httpLimits,
+    ProxySettings proxies) {
 
   public HeraldConfig {
+    proxies = proxies == null ? ProxySettings.none() : proxies;
     metrics = metrics == null ? MetricsSettings.defaults() : metrics;
     httpLimits = httpLimits == null ? HttpLimits.defaults() : httpLimits;
     allowedOrigins = List.copyOf(allowedOrigins);
@@ -65,7 +67,8 @@ public record HeraldConfig(
         namespaces,
         http,
         MetricsSettings.defaults(),
-        HttpLimits.defaults());
+        HttpLimits.defaults(),
+        ProxySettings.none());
   }
 
   /** Without HTTP limits: {@link HttpLimits#defaults()}. */
@@ -99,7 +102,8 @@ public record HeraldConfig(
         namespaces,
         http,
         metrics,
-        HttpLimits.defaults());
+        HttpLimits.defaults(),
+        ProxySettings.none());
   }
 
   public HeraldConfig withMetrics(MetricsSettings m) {
@@ -118,7 +122,8 @@ public record HeraldConfig(
         namespaces,
         http,
         m,
-        httpLimits);
+        httpLimits,
+        proxies);
   }
 
   /** Defaults from an empty configuration. */
@@ -142,7 +147,8 @@ public record HeraldConfig(
         namespaces,
         http,
         metrics,
-        httpLimits);
+        httpLimits,
+        proxies);
   }
 
   public HeraldConfig withHub(HubConfig h) {
@@ -161,7 +167,8 @@ public record HeraldConfig(
         namespaces,
         http,
         metrics,
-        httpLimits);
+        httpLimits,
+        proxies);
   }
 
   public HeraldConfig withCredentials(List<String> secrets, List<String> keys) {
@@ -180,7 +187,8 @@ public record HeraldConfig(
         namespaces,
         http,
         metrics,
-        httpLimits);
+        httpLimits,
+        proxies);
   }
 
   public HeraldConfig withHttpLimits(HttpLimits l) {
@@ -199,6 +207,27 @@ public record HeraldConfig(
         namespaces,
         http,
         metrics,
-        l);
+        l,
+        proxies);
+  }
+
+  public HeraldConfig withProxies(ProxySettings p) {
+    return new HeraldConfig(
+        host,
+        port,
+        allowedOrigins,
+        websocketEnabled,
+        websocketPath,
+        websocketCompression,
+        jwtSecrets,
+        jwtIssuer,
+        apiKeys,
+        demoEnabled,
+        hub,
+        namespaces,
+        http,
+        metrics,
+        httpLimits,
+        p);
   }
 }
