@@ -17,12 +17,12 @@ import org.slf4j.LoggerFactory;
  * trickles its headers byte by byte, which keeps the idle timeout from ever firing, is closed too);
  * a request with a body must deliver the body within the same time after its headers.
  *
- * <p>Each HTTP connection has one periodic check, every timeout, with no work per byte: a
- * connection that had no request yet, or whose last response had already ended at the previous
- * check with no request since, is closed; so a connection is closed between one and two timeouts
- * after its last response. A connection with a request in progress (a long poll, an SSE stream) is
- * left alone, and a connection upgraded to a WebSocket stops being checked (the idle timeout and
- * {@code connect.timeout} take over).
+ * <p>Each HTTP connection has one timer, checked every timeout, with no work per byte: a connection
+ * that had no request yet, or whose last response had already ended at the previous check with no
+ * request since, is closed; so a connection is closed between one and two timeouts after its last
+ * response. A connection with a request in progress (a long poll, an SSE stream) is left alone, and
+ * a WebSocket upgrade request ends the checks for its connection (the idle timeout and {@code
+ * connect.timeout} take over).
  */
 public final class SlowRequestGuard {
   private static final Logger log = LoggerFactory.getLogger(SlowRequestGuard.class);
@@ -42,7 +42,7 @@ public final class SlowRequestGuard {
   public void onConnection(HttpConnection conn) {
     Watch w = new Watch(conn);
     watches.put(conn, w);
-    w.timer = vertx.setPeriodic(timeoutMillis, id -> w.check());
+    w.schedule();
     conn.closeHandler(v -> w.stop());
   }
 
@@ -51,8 +51,12 @@ public final class SlowRequestGuard {
     HttpConnection conn = req.connection();
     Watch w = conn == null ? null : watches.get(conn);
     if (w != null) {
-      w.requests++;
-      w.last = req;
+      if ("websocket".equalsIgnoreCase(req.getHeader("Upgrade"))) {
+        w.stop(); // no more HTTP requests once upgraded; idle and connect timeouts take over
+      } else {
+        w.requests++;
+        w.last = req;
+      }
     }
     if (hasBody(req)) {
       vertx.setTimer(
@@ -74,7 +78,8 @@ public final class SlowRequestGuard {
   /** One connection's state; touched only on its event loop. */
   private final class Watch {
     private final HttpConnection conn;
-    private long timer;
+    private long timer = -1;
+    private boolean stopped;
     private long requests;
     private HttpServerRequest last;
     // The request count seen at the previous check when the connection sat between requests.
@@ -84,24 +89,33 @@ public final class SlowRequestGuard {
       this.conn = conn;
     }
 
+    void schedule() {
+      timer =
+          vertx.setTimer(
+              timeoutMillis,
+              id -> {
+                timer = -1;
+                check();
+              });
+    }
+
     void check() {
+      if (stopped) {
+        return;
+      }
       if (last == null) {
         close("no complete request headers");
         return;
       }
-      boolean ended = last.response().ended();
-      if ("websocket".equalsIgnoreCase(last.getHeader("Upgrade"))
-          && !(ended && last.response().getStatusCode() >= 400)) {
-        stop(); // upgraded (a refused upgrade is answered 4xx): no more HTTP requests here
-        return;
-      }
-      if (!ended) {
+      if (!last.response().ended()) {
         idleAt = -1; // a request in progress (long poll, SSE stream, slow handler)
       } else if (idleAt == requests) {
         close("no complete headers for the next request");
+        return;
       } else {
         idleAt = requests;
       }
+      schedule();
     }
 
     void close(String why) {
@@ -111,7 +125,11 @@ public final class SlowRequestGuard {
     }
 
     void stop() {
-      vertx.cancelTimer(timer);
+      stopped = true;
+      if (timer != -1) {
+        vertx.cancelTimer(timer);
+        timer = -1;
+      }
       watches.remove(conn);
     }
   }
