@@ -23,6 +23,8 @@ import dev.herald.protocol.CloseCode;
 import dev.herald.server.Herald;
 import dev.herald.server.config.ConfigException;
 import dev.herald.server.config.ConfigLoader;
+import dev.herald.server.config.HeraldConfig;
+import dev.herald.server.config.ProxySettings;
 import io.vertx.ext.web.handler.StaticHandler;
 import java.io.IOException;
 import java.io.InputStream;
@@ -102,6 +104,18 @@ public final class App implements AutoCloseable {
   public static App start(Options o) {
     ConfigLoader.Loaded config = ConfigLoader.fromMap(o.file(), o.env(), AppConfig.DEFAULTS);
     Map<String, String> a = config.extra();
+    // app.trusted-proxies is an older name for server.trusted-proxies: the entries of both are
+    // trusted, by the real-time endpoints as well as by the login throttle and the cookie policy.
+    ProxySettings proxies;
+    try {
+      List<String> entries = new java.util.ArrayList<>(config.herald().proxies().trustedProxies());
+      entries.addAll(List.of(a.get("app.trusted-proxies").split(",")));
+      proxies =
+          new ProxySettings(entries.stream().map(String::trim).filter(x -> !x.isEmpty()).toList());
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(List.of("app.trusted-proxies: " + e.getMessage()));
+    }
+    HeraldConfig heraldConfig = config.herald().withProxies(proxies);
     int poolSize;
     Duration sessionTtl;
     Duration outboxInterval;
@@ -124,11 +138,7 @@ public final class App implements AutoCloseable {
               ConfigLoader.parseDuration(a.get("app.login.max-delay")));
       cookies =
           new CookiePolicy(
-              CookiePolicy.parse(a.get("app.session.cookie-secure")),
-              java.util.Arrays.stream(a.get("app.trusted-proxies").split(","))
-                  .map(String::trim)
-                  .filter(x -> !x.isEmpty())
-                  .toList());
+              CookiePolicy.parse(a.get("app.session.cookie-secure")), proxies.resolver());
     } catch (RuntimeException e) {
       throw new ConfigException(
           List.of(
@@ -201,7 +211,7 @@ public final class App implements AutoCloseable {
     java.util.concurrent.atomic.AtomicBoolean databaseUp =
         new java.util.concurrent.atomic.AtomicBoolean(db.ping());
     Herald herald =
-        Herald.builder(config.herald())
+        Herald.builder(heraldConfig)
             // Checked on a timer (below), never on the event loop: a down database can block.
             .readinessCheck("database", databaseUp::get)
             .authenticator(new SessionAuthenticator(sessions, blocking, adminStats::connected))

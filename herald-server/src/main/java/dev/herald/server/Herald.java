@@ -160,7 +160,12 @@ public final class Herald implements AutoCloseable {
     OriginPolicy origins = new OriginPolicy(config.allowedOrigins());
     WebSocketEndpoint ws =
         new WebSocketEndpoint(
-            vertx, hub, origins, config.websocketEnabled(), config.transport().writeDelay());
+            vertx,
+            hub,
+            origins,
+            config.websocketEnabled(),
+            config.transport().writeDelay(),
+            config.proxies().resolver());
     router.get(config.websocketPath()).handler(ws::handle);
     FallbackEndpoints endpoints =
         new FallbackEndpoints(

@@ -1,11 +1,10 @@
 package dev.herald.app.session;
 
+import dev.herald.server.http.TrustedProxies;
 import io.vertx.core.http.Cookie;
 import io.vertx.core.http.CookieSameSite;
 import io.vertx.core.http.HttpServerRequest;
-import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 
 /**
  * How the session cookie is set: always HttpOnly, SameSite=Lax, path {@code /}; {@code Secure}
@@ -15,8 +14,9 @@ import java.util.Set;
  *   <li>{@code always}: always (the app is only ever reached over HTTPS);
  *   <li>{@code never}: never (plain-HTTP development only);
  *   <li>{@code auto} (default): when the request came over TLS, or from one of {@code
- *       app.trusted-proxies} with {@code X-Forwarded-Proto: https}. The header is ignored from any
- *       other address, so a client cannot talk the server out of (or into) the flag.
+ *       server.trusted-proxies} (or {@code app.trusted-proxies}) saying {@code https} in {@code
+ *       X-Forwarded-Proto} or {@code Forwarded}. The headers are ignored from any other address, so
+ *       a client cannot talk the server out of (or into) the flag.
  * </ul>
  */
 public final class CookiePolicy {
@@ -27,11 +27,11 @@ public final class CookiePolicy {
   }
 
   private final Secure secure;
-  private final Set<String> trustedProxies;
+  private final TrustedProxies proxies;
 
-  public CookiePolicy(Secure secure, List<String> trustedProxies) {
+  public CookiePolicy(Secure secure, TrustedProxies proxies) {
     this.secure = secure;
-    this.trustedProxies = Set.copyOf(trustedProxies);
+    this.proxies = proxies;
   }
 
   /** Parses {@code auto}, {@code always} or {@code never}. */
@@ -48,27 +48,13 @@ public final class CookiePolicy {
     return switch (secure) {
       case ALWAYS -> true;
       case NEVER -> false;
-      case AUTO ->
-          req.isSSL()
-              || (fromTrustedProxy(req)
-                  && "https".equalsIgnoreCase(req.getHeader("X-Forwarded-Proto")));
+      case AUTO -> proxies.secure(req);
     };
   }
 
-  /** The client's address: the peer, or the last X-Forwarded-For hop from a trusted proxy. */
+  /** The client's address, as the real-time endpoints count it (see {@link TrustedProxies}). */
   public String clientAddress(HttpServerRequest req) {
-    String peer = req.remoteAddress() == null ? "unknown" : req.remoteAddress().hostAddress();
-    String xff = req.getHeader("X-Forwarded-For");
-    if (xff == null || !trustedProxies.contains(peer)) {
-      return peer;
-    }
-    String[] hops = xff.split(",");
-    return hops[hops.length - 1].trim();
-  }
-
-  private boolean fromTrustedProxy(HttpServerRequest req) {
-    return req.remoteAddress() != null
-        && trustedProxies.contains(req.remoteAddress().hostAddress());
+    return proxies.clientAddress(req);
   }
 
   /** The session cookie carrying {@code value} for {@code maxAgeSeconds} (0 expires it). */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.herald.app.projects.ContentPublisher;
 import dev.herald.app.testing.TestApp;
+import dev.herald.server.config.ConfigException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -15,7 +16,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The session cookie's attributes: always HttpOnly and SameSite=Lax; Secure by {@code
  * app.session.cookie-secure}, where {@code auto} believes {@code X-Forwarded-Proto} only from
- * {@code app.trusted-proxies}.
+ * {@code server.trusted-proxies} (or its older name {@code app.trusted-proxies}); the login
+ * throttle counts the forwarded client address from the same proxies.
  */
 class SessionCookieIT {
   private static final HttpClient HTTP =
@@ -72,5 +74,44 @@ class SessionCookieIT {
         start(Map.of("app.session.cookie-secure", "never", "app.trusted-proxies", "127.0.0.1"))) {
       assertThat(loginCookie(never, true)).doesNotContain("Secure");
     }
+  }
+
+  private static int failedLogin(TestApp app, String user, String forwardedFor) throws Exception {
+    HttpRequest r =
+        HttpRequest.newBuilder(URI.create(app.baseUrl() + "/api/login"))
+            .timeout(Duration.ofSeconds(20))
+            .header("Content-Type", "application/json")
+            .header("X-Forwarded-For", forwardedFor)
+            .POST(
+                HttpRequest.BodyPublishers.ofString(
+                    "{\"username\":\"" + user + "\",\"password\":\"wrong\"}"))
+            .build();
+    return HTTP.send(r, HttpResponse.BodyHandlers.ofString()).statusCode();
+  }
+
+  @Test
+  void serverTrustedProxiesGovernTheCookieAndTheThrottlesClientAddress() throws Exception {
+    try (TestApp behindProxy =
+        start(
+            Map.of(
+                "server.trusted-proxies", "127.0.0.0/8",
+                "app.login.max-failures-per-address", "3"))) {
+      assertThat(loginCookie(behindProxy, true)).contains("Secure");
+      for (int i = 0; i < 3; i++) {
+        assertThat(failedLogin(behindProxy, "nobody-" + i, "198.51.100.1")).isEqualTo(401);
+      }
+      assertThat(failedLogin(behindProxy, "nobody-x", "198.51.100.1")).isEqualTo(429);
+      // another client behind the same proxy is not held back by the first one's failures
+      assertThat(failedLogin(behindProxy, "nobody-x", "198.51.100.2")).isEqualTo(401);
+    }
+  }
+
+  @Test
+  void anInvalidTrustedProxyIsAConfigurationError() {
+    assertThat(
+            org.assertj.core.api.Assertions.catchThrowableOfType(
+                ConfigException.class,
+                () -> start(Map.of("app.trusted-proxies", "proxy.internal"))))
+        .hasMessageContaining("app.trusted-proxies: 'proxy.internal' not an IP address");
   }
 }

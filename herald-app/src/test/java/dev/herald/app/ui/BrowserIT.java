@@ -801,4 +801,33 @@ class BrowserIT {
       assertThat(b.pageErrors()).as(b.user + ": uncaught errors").isEmpty();
     }
   }
+
+  // ------------------------------------------------------------------ revoked access
+
+  @Test
+  @Order(12)
+  void aMemberRemovedWhileViewingTheProjectIsToldAndLeavesThePage() {
+    bob.open("#/projects/" + projectId);
+    waitProjectLoaded(bob);
+    bob.waitLive();
+    // Presence is drawn once the project subscription is live on the server.
+    bob.waitFor("project subscription live", "document.querySelector('section.presence span')");
+    bob.markPage();
+
+    aliceApi.delete("/api/projects/" + projectId + "/members/bob").expect(200);
+
+    bob.waitFor(
+        "told that access ended, back on the project list",
+        "[...document.querySelectorAll('#toasts .toast.error')]"
+            + ".some((t) => t.textContent.includes('You no longer have access to this project'))"
+            + " && location.hash === '#/projects'");
+    bob.waitFor(
+        "the project is no longer listed",
+        "(document.querySelector('#main ul.project-list li')"
+            + " || document.querySelector('#main p.empty')?.hidden === false)"
+            + " && !document.querySelector(arguments[0])",
+        projectLink(projectId));
+    bob.assertNotReloaded();
+    assertThat(bob.pageErrors()).as("bob: uncaught errors").isEmpty();
+  }
 }

@@ -92,6 +92,9 @@ public final class ClientSession {
   // that it is released exactly once at close.
   private volatile boolean addressCounted;
   private volatile boolean userCounted;
+  // Counts revalidation passes (executor-confined): a subscription whose authorization started
+  // before a pass is authorized again before it goes live.
+  private long revalidations;
 
   ClientSession(
       Hub hub, TransportConnection transport, ConnectionContext context, String clientId) {
@@ -427,6 +430,7 @@ public final class ClientSession {
           "at most " + config.maxSubscriptionsPerConnection() + " subscriptions per connection");
     }
     HistoryPolicy policy = HistoryPolicy.of(ns);
+    long generation = revalidations;
     return hub.authorize(principal, ChannelAction.SUBSCRIBE, channel, ns)
         .thenComposeAsync(
             ok -> {
@@ -449,12 +453,17 @@ public final class ClientSession {
               }
               return registered
                   .thenCompose(v -> hub.broker().history(channel.value(), after, policy))
+                  .thenComposeAsync(
+                      history -> authorizedSince(generation, channel, ns).thenApply(v -> history),
+                      executor)
                   .handleAsync(
                       (history, err) -> {
                         if (err != null) {
                           subscriptions.remove(channel.value(), sub);
                           hub.registry().remove(sub);
-                          throw new CompletionException(err);
+                          throw err instanceof CompletionException ce
+                              ? ce
+                              : new CompletionException(err);
                         }
                         if (state == State.CLOSED || subscriptions.get(channel.value()) != sub) {
                           return null;
@@ -466,6 +475,21 @@ public final class ClientSession {
                   .thenCompose(v -> join(sub));
             },
             executor);
+  }
+
+  /**
+   * Completes once the subscribe authorization is not older than the last revalidation pass: if
+   * {@link #revalidate} ran since {@code generation}, the authorizer is asked again (on the
+   * executor), so a subscription authorized before a revocation never goes live.
+   */
+  private CompletableFuture<Void> authorizedSince(
+      long generation, ChannelName channel, NamespaceSettings ns) {
+    if (revalidations == generation) {
+      return done();
+    }
+    long current = revalidations;
+    return hub.authorize(principal, ChannelAction.SUBSCRIBE, channel, ns)
+        .thenComposeAsync(ok -> authorizedSince(current, channel, ns), executor);
   }
 
   private void goLive(Subscribe s, Subscription sub, HistoryResult history, HistoryPolicy policy) {
@@ -616,12 +640,16 @@ public final class ClientSession {
     CompletableFuture<Void> all = new CompletableFuture<>();
     executor.execute(
         () -> {
+          revalidations++;
           if (state != State.CONNECTED) {
             all.complete(null);
             return;
           }
           List<CompletableFuture<Void>> checks = new java.util.ArrayList<>();
           for (Subscription sub : List.copyOf(subscriptions.values())) {
+            if (!sub.counted()) {
+              continue; // not live yet: authorized again before it goes live (authorizedSince)
+            }
             checks.add(
                 hub.authorize(principal, ChannelAction.SUBSCRIBE, sub.channel(), sub.namespace())
                     .handleAsync(

@@ -142,8 +142,10 @@ public final class Hub implements AutoCloseable {
    * Checks again whether {@code userId} may keep each of its subscriptions on this node (call it
    * when the user's permissions shrink, e.g. removed from a project). Subscriptions the authorizer
    * now denies end at once: the client receives {@code unsubscribed} with code 103 and stops
-   * getting the channel's publications. Completes when every check has run; an authorizer failure
-   * (as opposed to a denial) keeps the subscription and is logged.
+   * getting the channel's publications. A subscribe of the user still in progress (authorized but
+   * not live yet) is authorized again before it goes live, and answered {@code 103} if now denied.
+   * Completes when every check has run; an authorizer failure (as opposed to a denial) keeps the
+   * subscription and is logged.
    */
   public CompletableFuture<Void> revalidate(String userId) {
     List<CompletableFuture<Void>> checks = new ArrayList<>();

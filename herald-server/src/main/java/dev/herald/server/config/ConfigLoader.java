@@ -38,6 +38,7 @@ public final class ConfigLoader {
     DEFAULTS.put("server.host", "127.0.0.1");
     DEFAULTS.put("server.port", "8080");
     DEFAULTS.put("server.allowed-origins", "");
+    DEFAULTS.put("server.trusted-proxies", "");
     DEFAULTS.put("node.name", "herald-1");
     DEFAULTS.put("websocket.enabled", "true");
     DEFAULTS.put("websocket.path", "/connection/websocket");
@@ -249,6 +250,12 @@ public final class ConfigLoader {
                   + "' is not an origin like https://app.example.com (scheme://host[:port], no path) or *");
         }
       }
+      ProxySettings proxies = ProxySettings.none();
+      try {
+        proxies = new ProxySettings(list(m.get("server.trusted-proxies")));
+      } catch (IllegalArgumentException e) {
+        problems.add("server.trusted-proxies: " + e.getMessage());
+      }
       String path = m.get("websocket.path");
       if (!path.startsWith("/")) {
         problems.add("websocket.path: '" + path + "' must start with /");
@@ -418,7 +425,8 @@ public final class ConfigLoader {
           new MetricsSettings(metricsEnabled, metricsPath),
           new HttpLimits(httpSessions, requestTimeout, idleTimeout),
           cluster,
-          new TransportSettings(writeDelay, eventLoops));
+          new TransportSettings(writeDelay, eventLoops),
+          proxies);
     }
 
     private ClusterSettings cluster() {

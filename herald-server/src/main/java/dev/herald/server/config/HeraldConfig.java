@@ -26,20 +26,22 @@ public record HeraldConfig(
     MetricsSettings metrics,
     HttpLimits httpLimits,
     ClusterSettings cluster,
-    TransportSettings transport) {
+    TransportSettings transport,
+    ProxySettings proxies) {
 
   public HeraldConfig {
     metrics = metrics == null ? MetricsSettings.defaults() : metrics;
     httpLimits = httpLimits == null ? HttpLimits.defaults() : httpLimits;
     cluster = cluster == null ? ClusterSettings.defaults() : cluster;
     transport = transport == null ? TransportSettings.defaults() : transport;
+    proxies = proxies == null ? ProxySettings.none() : proxies;
     allowedOrigins = List.copyOf(allowedOrigins);
     jwtSecrets = List.copyOf(jwtSecrets);
     apiKeys = List.copyOf(apiKeys);
     namespaces = List.copyOf(namespaces);
   }
 
-  /** With defaults for the metrics, HTTP limits, cluster and transport settings. */
+  /** With defaults for the metrics, HTTP limits, cluster, transport and proxy settings. */
   public HeraldConfig(
       String host,
       int port,
@@ -68,6 +70,7 @@ public record HeraldConfig(
         hub,
         namespaces,
         http,
+        null,
         null,
         null,
         null,
@@ -107,6 +110,10 @@ public record HeraldConfig(
     return toBuilder().transport(t).build();
   }
 
+  public HeraldConfig withProxies(ProxySettings p) {
+    return toBuilder().proxies(p).build();
+  }
+
   /** A builder starting from these settings. */
   public Builder toBuilder() {
     return new Builder(this);
@@ -131,6 +138,7 @@ public record HeraldConfig(
     private HttpLimits httpLimits;
     private ClusterSettings cluster;
     private TransportSettings transport;
+    private ProxySettings proxies;
 
     private Builder(HeraldConfig c) {
       host = c.host;
@@ -150,6 +158,7 @@ public record HeraldConfig(
       httpLimits = c.httpLimits;
       cluster = c.cluster;
       transport = c.transport;
+      proxies = c.proxies;
     }
 
     public Builder host(String v) {
@@ -237,6 +246,11 @@ public record HeraldConfig(
       return this;
     }
 
+    public Builder proxies(ProxySettings v) {
+      proxies = v;
+      return this;
+    }
+
     public HeraldConfig build() {
       return new HeraldConfig(
           host,
@@ -255,7 +269,8 @@ public record HeraldConfig(
           metrics,
           httpLimits,
           cluster,
-          transport);
+          transport,
+          proxies);
     }
   }
 }

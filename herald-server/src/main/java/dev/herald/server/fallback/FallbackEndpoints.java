@@ -10,6 +10,7 @@ import dev.herald.protocol.ProtocolVersion;
 import dev.herald.server.auth.ApiKeys;
 import dev.herald.server.config.HeraldConfig;
 import dev.herald.server.http.OriginPolicy;
+import dev.herald.server.http.TrustedProxies;
 import dev.herald.server.transport.WriteCoalescing;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -24,7 +25,6 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -47,9 +47,6 @@ import java.util.Optional;
  */
 public final class FallbackEndpoints {
   private static final String BASE = "/connection";
-  private static final String[] FORWARDED_HEADERS = {
-    "cookie", "user-agent", "origin", "x-forwarded-for", "x-real-ip"
-  };
   private static final int SSE_PADDING = 2048;
 
   /** Most lag samples accepted in one report. */
@@ -61,6 +58,7 @@ public final class FallbackEndpoints {
   private final Vertx vertx;
   private final Hub hub;
   private final HeraldConfig config;
+  private final TrustedProxies proxies;
   private final OriginPolicy origins;
   private final ApiKeys apiKeys;
   private final HttpSessions sessions;
@@ -80,6 +78,7 @@ public final class FallbackEndpoints {
     this.vertx = vertx;
     this.hub = hub;
     this.config = config;
+    this.proxies = config.proxies().resolver();
     this.origins = origins;
     this.apiKeys = apiKeys;
     this.sessions = new HttpSessions(config.hub().node());
@@ -417,7 +416,7 @@ public final class FallbackEndpoints {
         r.get("symptom").asText(),
         r.path("detail").asText(null),
         req.getHeader(HttpHeaders.USER_AGENT),
-        req.remoteAddress() == null ? null : req.remoteAddress().hostAddress(),
+        proxies.clientAddress(req),
         req.getHeader("Via"));
     ctx.response().setStatusCode(204).end();
   }
@@ -528,7 +527,7 @@ public final class FallbackEndpoints {
           "This server holds " + max + " HTTP sessions already (limits.http-sessions)");
       return false;
     }
-    String remote = context(ctx.request()).remoteAddress();
+    String remote = proxies.clientAddress(ctx.request());
     if (!hub.admitsAddress(remote)) {
       ctx.response().putHeader("Retry-After", "30");
       refuse(
@@ -550,16 +549,8 @@ public final class FallbackEndpoints {
         .encode();
   }
 
-  private static ConnectionContext context(HttpServerRequest req) {
-    Map<String, String> headers = new HashMap<>();
-    for (String h : FORWARDED_HEADERS) {
-      String v = req.getHeader(h);
-      if (v != null) {
-        headers.put(h, v);
-      }
-    }
-    return new ConnectionContext(
-        headers, req.remoteAddress() == null ? "unknown" : req.remoteAddress().hostAddress());
+  private ConnectionContext context(HttpServerRequest req) {
+    return proxies.connectionContext(req);
   }
 
   static void refuse(RoutingContext ctx, int status, String code, String message) {

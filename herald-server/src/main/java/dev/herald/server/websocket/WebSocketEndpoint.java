@@ -6,6 +6,7 @@ import dev.herald.core.hub.Hub;
 import dev.herald.protocol.CloseCode;
 import dev.herald.protocol.ProtocolVersion;
 import dev.herald.server.http.OriginPolicy;
+import dev.herald.server.http.TrustedProxies;
 import dev.herald.server.transport.WriteCoalescing;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
@@ -13,8 +14,6 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,32 +23,37 @@ import org.slf4j.LoggerFactory;
  */
 public final class WebSocketEndpoint {
   private static final Logger log = LoggerFactory.getLogger(WebSocketEndpoint.class);
-  private static final String[] FORWARDED_HEADERS = {
-    "cookie", "user-agent", "origin", "x-forwarded-for", "x-real-ip"
-  };
 
   private final Vertx vertx;
   private final Hub hub;
   private final OriginPolicy origins;
   private final boolean enabled;
+  private final TrustedProxies proxies;
   private final int maxMessageBytes;
   private final WriteCoalescing coalescing;
 
   public WebSocketEndpoint(Vertx vertx, Hub hub, OriginPolicy origins, boolean enabled) {
-    this(vertx, hub, origins, enabled, Duration.ZERO);
+    this(vertx, hub, origins, enabled, Duration.ZERO, TrustedProxies.none());
   }
 
   /**
    * @param writeDelay {@code transport.write-delay}: how long new messages may wait to be written
    *     together with those queued meanwhile (zero: at once)
+   * @param proxies decide the client address each handshake is counted under
    */
   public WebSocketEndpoint(
-      Vertx vertx, Hub hub, OriginPolicy origins, boolean enabled, Duration writeDelay) {
+      Vertx vertx,
+      Hub hub,
+      OriginPolicy origins,
+      boolean enabled,
+      Duration writeDelay,
+      TrustedProxies proxies) {
     this.coalescing = new WriteCoalescing(writeDelay);
     this.vertx = vertx;
     this.hub = hub;
     this.origins = origins;
     this.enabled = enabled;
+    this.proxies = proxies;
     this.maxMessageBytes = hub.config().maxMessageBytes();
   }
 
@@ -109,15 +113,8 @@ public final class WebSocketEndpoint {
       refuse(ctx, 503, "shutting-down", "The server is shutting down");
       return;
     }
-    Map<String, String> headers = new HashMap<>();
-    for (String h : FORWARDED_HEADERS) {
-      String v = req.getHeader(h);
-      if (v != null) {
-        headers.put(h, v);
-      }
-    }
-    String remote = req.remoteAddress() == null ? "unknown" : req.remoteAddress().hostAddress();
-    ConnectionContext context = new ConnectionContext(headers, remote);
+    ConnectionContext context = proxies.connectionContext(req);
+    String remote = context.remoteAddress();
     req.toWebSocket()
         .onSuccess(ws -> attach(ws, context))
         .onFailure(e -> log.debug("WebSocket upgrade failed from {}: {}", remote, e.toString()));

@@ -202,4 +202,24 @@ class ConfigLoaderTest {
     assertThat(ConfigLoader.parseDuration("10s")).isEqualTo(Duration.ofSeconds(10));
     assertThat(ConfigLoader.parseDuration("7d")).isEqualTo(Duration.ofDays(7));
   }
+
+  @Test
+  void trustedProxiesAreEmptyByDefaultParsedAndValidated() {
+    assertThat(HeraldConfig.defaults().proxies().trustedProxies()).isEmpty();
+    HeraldConfig c =
+        ConfigLoader.fromMap(
+            Map.of("server.trusted-proxies", "127.0.0.1, 10.0.0.0/8"),
+            Map.of("HERALD_SERVER_TRUSTED_PROXIES", "::1,fd00::/8"));
+    assertThat(c.proxies().trustedProxies()).containsExactly("::1", "fd00::/8");
+    assertThat(c.proxies().resolver().trusts("fd00::5")).isTrue();
+
+    ConfigException e =
+        catchThrowableOfType(
+            ConfigException.class,
+            () ->
+                ConfigLoader.fromMap(
+                    Map.of("server.trusted-proxies", "proxy.internal, 10.0.0.0/40"), Map.of()));
+    assertThat(e.getMessage())
+        .contains("server.trusted-proxies: 'proxy.internal', '10.0.0.0/40' not an IP address");
+  }
 }
