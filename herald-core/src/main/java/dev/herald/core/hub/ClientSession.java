@@ -600,17 +600,28 @@ public final class ClientSession {
           ErrorCode.PAYLOAD_TOO_LARGE,
           "presence state larger than " + config.maxPresenceStateBytes() + " bytes");
     }
-    sub.presenceState(s.state());
-    ClientInfo entry = info.withState(s.state());
-    return hub.presence()
-        .put(channel.value(), entry)
-        .thenCompose(
-            v ->
-                ns.joinLeave()
-                    ? hub.broker()
-                        .publishPresence(
-                            new PresenceEvent(PresenceEvent.Kind.UPDATE, channel.value(), entry))
-                    : done())
+    // Announcing a state is a presence action like reading the list: the authorizer decides.
+    return hub.authorize(principal, ChannelAction.PRESENCE, channel, ns)
+        .thenComposeAsync(
+            ok -> {
+              if (state == State.CLOSED || subscriptions.get(channel.value()) != sub) {
+                throw new HubException(
+                    ErrorCode.NOT_SUBSCRIBED, "no longer subscribed to '" + channel + "'");
+              }
+              sub.presenceState(s.state());
+              ClientInfo entry = info.withState(s.state());
+              return hub.presence()
+                  .put(channel.value(), entry)
+                  .thenCompose(
+                      v ->
+                          ns.joinLeave()
+                              ? hub.broker()
+                                  .publishPresence(
+                                      new PresenceEvent(
+                                          PresenceEvent.Kind.UPDATE, channel.value(), entry))
+                              : done());
+            },
+            executor)
         .thenRun(() -> reply(Reply.ok(s.id(), EmptyResult.INSTANCE)));
   }
 
