@@ -292,6 +292,15 @@ public final class ConfigLoader {
         problems.add(
             "server.idle-timeout must be longer than longpoll.timeout (an open poll is idle)");
       }
+      if (idleTimeout != null
+          && ping != null
+          && pong != null
+          && idleTimeout.compareTo(ping.plus(pong)) <= 0) {
+        problems.add(
+            "server.idle-timeout must be longer than heartbeat.interval + heartbeat.timeout ("
+                + ping.plus(pong).toSeconds()
+                + "s), or healthy connections between heartbeats are closed as idle");
+      }
       if (maxPublish > maxMessage) {
         problems.add(
             "limits.max-publish-bytes ("

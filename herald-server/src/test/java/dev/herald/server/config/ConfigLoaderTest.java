@@ -61,6 +61,40 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void idleTimeoutMustOutlastAHeartbeatRound() {
+    ConfigException e =
+        catchThrowableOfType(
+            ConfigException.class,
+            () ->
+                ConfigLoader.fromMap(
+                    Map.of(
+                        "server.idle-timeout", "60s",
+                        "longpoll.timeout", "20s",
+                        "heartbeat.interval", "50s",
+                        "heartbeat.timeout", "10s"),
+                    Map.of()));
+    assertThat(e.problems())
+        .singleElement()
+        .satisfies(
+            p ->
+                assertThat(p)
+                    .startsWith(
+                        "server.idle-timeout must be longer than heartbeat.interval +"
+                            + " heartbeat.timeout"));
+    assertThat(
+            ConfigLoader.fromMap(
+                    Map.of(
+                        "server.idle-timeout", "61s",
+                        "longpoll.timeout", "20s",
+                        "heartbeat.interval", "50s",
+                        "heartbeat.timeout", "10s"),
+                    Map.of())
+                .httpLimits()
+                .idleTimeout())
+        .hasSeconds(61);
+  }
+
+  @Test
   void environmentOverridesTheFile() {
     HeraldConfig c =
         ConfigLoader.fromMap(
