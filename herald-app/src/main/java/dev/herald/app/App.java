@@ -195,7 +195,7 @@ public final class App implements AutoCloseable {
                 token ->
                     holder[0]
                         .hub()
-                        .disconnect(
+                        .revoke(
                             p -> SessionStore.credentialId(token).equals(p.credential()),
                             CloseCode.FORBIDDEN,
                             "logged out"),

@@ -79,7 +79,7 @@ public final class ClientSession {
 
   private volatile State state = State.AWAITING_CONNECT;
   private volatile long lastInboundMillis;
-  private Principal principal;
+  private volatile Principal principal;
   private ClientInfo info;
   private boolean busy;
   private Cancellable connectTimer = Cancellable.NONE;
@@ -376,7 +376,15 @@ public final class ClientSession {
             closeNow(CloseCode.TOKEN_EXPIRED, CloseCode.TOKEN_EXPIRED.reason(), 0);
             return null;
           }
+          // Set before checking revocations: a revoke() racing this connect either finds the
+          // principal when it scans the sessions or is found here.
           principal = p;
+          Hub.Revocation revoked = hub.revocationOf(p);
+          if (revoked != null) {
+            reply(Reply.error(c.id(), ErrorCode.UNAUTHORIZED, revoked.reason()));
+            closeNow(revoked.code(), revoked.reason(), 0);
+            return null;
+          }
           if (!hub.admitUser(this, p.userId())) {
             String why = "more than " + hub.userConnectionLimit() + " connections for this user";
             reply(Reply.error(c.id(), ErrorCode.LIMIT_EXCEEDED, why));
