@@ -64,6 +64,8 @@ public final class ConfigLoader {
     DEFAULTS.put("shutdown.retry-max", "5s");
     DEFAULTS.put("auth.jwt.secrets", "");
     DEFAULTS.put("auth.jwt.issuer", "");
+    DEFAULTS.put("auth.jwt.max-lifetime", "24h");
+    DEFAULTS.put("auth.jwt.audience", "");
     DEFAULTS.put("publish.api-keys", "");
     DEFAULTS.put("demo.enabled", "false");
     DEFAULTS.put("metrics.enabled", "true");
@@ -253,6 +255,7 @@ public final class ConfigLoader {
                   + " is shorter than 32 bytes (HS256 needs at least 256 bits)");
         }
       }
+      Duration jwtMaxLifetime = duration("auth.jwt.max-lifetime");
       List<String> apiKeys = list(m.get("publish.api-keys"));
       for (int i = 0; i < apiKeys.size(); i++) {
         if (apiKeys.get(i).length() < 16) {
@@ -397,7 +400,8 @@ public final class ConfigLoader {
           namespaces,
           new HttpTransports(sse, longPoll, pollTimeout, pollSession),
           new MetricsSettings(metricsEnabled, metricsPath),
-          new HttpLimits(httpSessions, requestTimeout, idleTimeout));
+          new HttpLimits(httpSessions, requestTimeout, idleTimeout),
+          new JwtSettings(jwtMaxLifetime, m.get("auth.jwt.audience")));
     }
 
     private boolean isNamespaceKey(String key, List<String> namespaces) {

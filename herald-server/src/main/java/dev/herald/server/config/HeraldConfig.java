@@ -24,11 +24,13 @@ public record HeraldConfig(
     List<NamespaceSettings> namespaces,
     HttpTransports http,
     MetricsSettings metrics,
-    HttpLimits httpLimits) {
+    HttpLimits httpLimits,
+    JwtSettings jwt) {
 
   public HeraldConfig {
     metrics = metrics == null ? MetricsSettings.defaults() : metrics;
     httpLimits = httpLimits == null ? HttpLimits.defaults() : httpLimits;
+    jwt = jwt == null ? JwtSettings.defaults() : jwt;
     allowedOrigins = List.copyOf(allowedOrigins);
     jwtSecrets = List.copyOf(jwtSecrets);
     apiKeys = List.copyOf(apiKeys);
@@ -65,7 +67,8 @@ public record HeraldConfig(
         namespaces,
         http,
         MetricsSettings.defaults(),
-        HttpLimits.defaults());
+        HttpLimits.defaults(),
+        JwtSettings.defaults());
   }
 
   /** Without HTTP limits: {@link HttpLimits#defaults()}. */
@@ -99,7 +102,64 @@ public record HeraldConfig(
         namespaces,
         http,
         metrics,
-        HttpLimits.defaults());
+        HttpLimits.defaults(),
+        JwtSettings.defaults());
+  }
+
+  /** Without JWT limits: {@link JwtSettings#defaults()}. */
+  public HeraldConfig(
+      String host,
+      int port,
+      List<String> allowedOrigins,
+      boolean websocketEnabled,
+      String websocketPath,
+      boolean websocketCompression,
+      List<String> jwtSecrets,
+      String jwtIssuer,
+      List<String> apiKeys,
+      boolean demoEnabled,
+      HubConfig hub,
+      List<NamespaceSettings> namespaces,
+      HttpTransports http,
+      MetricsSettings metrics,
+      HttpLimits httpLimits) {
+    this(
+        host,
+        port,
+        allowedOrigins,
+        websocketEnabled,
+        websocketPath,
+        websocketCompression,
+        jwtSecrets,
+        jwtIssuer,
+        apiKeys,
+        demoEnabled,
+        hub,
+        namespaces,
+        http,
+        metrics,
+        httpLimits,
+        JwtSettings.defaults());
+  }
+
+  public HeraldConfig withJwt(JwtSettings j) {
+    return new HeraldConfig(
+        host,
+        port,
+        allowedOrigins,
+        websocketEnabled,
+        websocketPath,
+        websocketCompression,
+        jwtSecrets,
+        jwtIssuer,
+        apiKeys,
+        demoEnabled,
+        hub,
+        namespaces,
+        http,
+        metrics,
+        httpLimits,
+        j);
   }
 
   public HeraldConfig withMetrics(MetricsSettings m) {
@@ -118,7 +178,8 @@ public record HeraldConfig(
         namespaces,
         http,
         m,
-        httpLimits);
+        httpLimits,
+        jwt);
   }
 
   /** Defaults from an empty configuration. */
@@ -142,7 +203,8 @@ public record HeraldConfig(
         namespaces,
         http,
         metrics,
-        httpLimits);
+        httpLimits,
+        jwt);
   }
 
   public HeraldConfig withHub(HubConfig h) {
@@ -161,7 +223,8 @@ public record HeraldConfig(
         namespaces,
         http,
         metrics,
-        httpLimits);
+        httpLimits,
+        jwt);
   }
 
   public HeraldConfig withCredentials(List<String> secrets, List<String> keys) {
@@ -180,7 +243,8 @@ public record HeraldConfig(
         namespaces,
         http,
         metrics,
-        httpLimits);
+        httpLimits,
+        jwt);
   }
 
   public HeraldConfig withHttpLimits(HttpLimits l) {
@@ -199,6 +263,7 @@ public record HeraldConfig(
         namespaces,
         http,
         metrics,
-        l);
+        l,
+        jwt);
   }
 }

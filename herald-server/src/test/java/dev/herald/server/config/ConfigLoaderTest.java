@@ -61,6 +61,16 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void jwtLimitsDefaultToADayAndAnyAudience() {
+    assertThat(HeraldConfig.defaults().jwt())
+        .isEqualTo(new JwtSettings(java.time.Duration.ofHours(24), null));
+    HeraldConfig c =
+        ConfigLoader.fromMap(
+            Map.of("auth.jwt.max-lifetime", "1h"), Map.of("HERALD_AUTH_JWT_AUDIENCE", "rt"));
+    assertThat(c.jwt()).isEqualTo(new JwtSettings(java.time.Duration.ofHours(1), "rt"));
+  }
+
+  @Test
   void idleTimeoutMustOutlastAHeartbeatRound() {
     ConfigException e =
         catchThrowableOfType(
