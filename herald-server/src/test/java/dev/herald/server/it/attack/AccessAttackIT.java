@@ -16,6 +16,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
 import java.net.http.WebSocketHandshakeException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -146,6 +148,29 @@ class AccessAttackIT {
       assertThat(list.toString()).doesNotContain("admin");
       assertThat(alice.takeReceived(m -> m.path("type").asText().equals("presence_update")))
           .isEmpty();
+      bystander.assertEverythingArrived();
+    }
+  }
+
+  @Test
+  void subscribingToManyChannelsOnOneConnectionIsRefusedWith106() {
+    Map<String, String> cfg = TestServer.baseConfig();
+    cfg.put("limits.subscriptions-per-connection", "10");
+    try (TestServer srv = TestServer.start(cfg);
+        Bystander bystander = Bystander.start(srv);
+        RawClient attacker = RawClient.connected(srv, "mallory")) {
+      List<Integer> refused = new ArrayList<>();
+      for (int i = 0; i < 40; i++) {
+        JsonNode r =
+            attacker.request("{\"type\":\"subscribe\",\"channel\":\"test:flood-" + i + "\"}");
+        if (!r.has("result")) {
+          refused.add(r.path("error").path("code").asInt());
+        }
+      }
+      assertThat(refused).hasSize(30).containsOnly(106);
+      // Refused subscribes do not end the connection.
+      attacker.send("{\"type\":\"ping\"}");
+      assertThat(attacker.awaitType("pong")).isNotNull();
       bystander.assertEverythingArrived();
     }
   }
