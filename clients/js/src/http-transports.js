@@ -195,10 +195,12 @@ async function refusal(res, what) {
   if (herald) detail += ` (${herald})`;
   else if (type) detail += ` ${type}`;
   if (server && !herald) detail += ` from '${server}'`;
-  if (herald === 'shutting-down') {
+  if (herald === 'shutting-down' || herald === 'too-many-sessions' || herald === 'too-many-connections') {
     const retry = Number(res.headers.get('Retry-After'));
-    // Not the transport's fault: reconnect after the delay the server asked for.
-    return { error: `the server is shutting down (${what} answered 503)`, symptom: null, retryMs: Number.isFinite(retry) && retry > 0 ? retry * 1000 : undefined };
+    // Not the transport's fault (the server is draining or full): do not demote or report it;
+    // reconnect after the delay the server asked for.
+    const why = herald === 'shutting-down' ? 'the server is shutting down' : `the server is full (${herald})`;
+    return { error: `${why} (${what} answered ${res.status})`, symptom: null, retryMs: Number.isFinite(retry) && retry > 0 ? retry * 1000 : undefined };
   }
   return { error: detail, symptom: herald?.endsWith('-disabled') ? 'disabled' : 'handshake-failed', ambiguous: false };
 }

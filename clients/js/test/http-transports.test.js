@@ -172,6 +172,29 @@ test('sse: a refused stream reports the status and the server\'s reason; 503 shu
   d.herald.close();
 });
 
+for (const [kind, error] of [['sse', 'too-many-sessions'], ['long-polling', 'too-many-connections']]) {
+  test(`${kind}: 429 ${error} is the server being full, not a broken transport: Retry-After is honoured, nothing demoted or reported`, async () => {
+    const posts = [];
+    const c = client([kind], {
+      fetch: async (url, init) => {
+        posts.push(String(url));
+        return String(url).includes('/connection/report') || String(url).includes('/connection/lag')
+          ? new Response(null, { status: 204 })
+          : new Response('full', { status: 429, headers: { 'X-Herald-Error': error, 'Retry-After': '7' } });
+      },
+    });
+    c.herald.connect();
+    await settle();
+    assert.equal(c.last().state, 'reconnecting');
+    assert.equal(c.last().delayMs, 7000);
+    assert.equal(c.last().delaySource, 'server');
+    assert.match(c.last().reason, new RegExp(`server is full \\(${error}\\)`));
+    assert.deepEqual(posts.filter((u) => u.includes('/connection/report')), [], 'no diagnostics report');
+    assert.equal(c.herald.stats().transportReports, 0);
+    c.herald.close();
+  });
+}
+
 test('sse: the server ending the session (disconnect, then end of stream) is handled like over WebSocket', async () => {
   const c = client(['sse']);
   c.herald.connect();

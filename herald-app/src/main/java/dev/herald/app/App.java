@@ -12,6 +12,7 @@ import dev.herald.app.notifications.NotificationService;
 import dev.herald.app.projects.ContentPublisher;
 import dev.herald.app.projects.ProjectService;
 import dev.herald.app.session.CookiePolicy;
+import dev.herald.app.session.DeviceCookies;
 import dev.herald.app.session.LoginThrottle;
 import dev.herald.app.session.SessionAuthenticator;
 import dev.herald.app.session.SessionStore;
@@ -199,11 +200,12 @@ public final class App implements AutoCloseable {
             adminStats::snapshot,
             new ApiRouter.Security(
                 throttle,
+                new DeviceCookies(clock),
                 cookies,
                 token ->
                     holder[0]
                         .hub()
-                        .disconnect(
+                        .revoke(
                             p -> SessionStore.credentialId(token).equals(p.credential()),
                             CloseCode.FORBIDDEN,
                             "logged out"),

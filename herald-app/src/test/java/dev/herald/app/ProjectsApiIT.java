@@ -260,7 +260,11 @@ class ProjectsApiIT extends AppTestBase {
   void sessionCookieIsHttpOnlySameSiteAndRotatedAtLogin() {
     ApiClient c = app.anonymous();
     ApiClient.Response first = c.login("alice", "pw-alice");
-    String header = first.raw().headers().firstValue("set-cookie").orElseThrow();
+    String header =
+        first.raw().headers().allValues("set-cookie").stream()
+            .filter(v -> v.startsWith("herald_session="))
+            .findFirst()
+            .orElseThrow();
     assertThat(header)
         .contains("herald_session=")
         .containsIgnoringCase("HttpOnly")

@@ -83,9 +83,10 @@ public final class Herald implements AutoCloseable {
         config.jwtSecrets().isEmpty()
             ? null
             : new JwtAuthenticator(
-                config.jwtSecrets(),
-                config.jwtIssuer(),
-                b.scheduler != null ? b.scheduler::nowMillis : System::currentTimeMillis);
+                    config.jwtSecrets(),
+                    config.jwtIssuer(),
+                    b.scheduler != null ? b.scheduler::nowMillis : System::currentTimeMillis)
+                .limits(config.jwt().maxLifetime(), config.jwt().audience());
     Authenticator a = b.authenticator != null ? b.authenticator : jwt;
     if (a == null) {
       throw new IllegalStateException(

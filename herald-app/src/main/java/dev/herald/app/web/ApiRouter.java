@@ -10,10 +10,12 @@ import dev.herald.app.notifications.NotificationService;
 import dev.herald.app.projects.Project;
 import dev.herald.app.projects.ProjectService;
 import dev.herald.app.session.CookiePolicy;
+import dev.herald.app.session.DeviceCookies;
 import dev.herald.app.session.LoginThrottle;
 import dev.herald.app.session.SessionStore;
 import dev.herald.app.users.User;
 import dev.herald.app.users.UserRepository;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.http.Cookie;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
@@ -21,10 +23,13 @@ import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -51,6 +56,14 @@ public final class ApiRouter {
   public static final String CSRF_HEADER = "X-CSRF-Token";
   private static final int MAX_BODY = 64 * 1024;
 
+  /** Longest user name a login may name; longer ones get 400 before anything else happens. */
+  public static final int MAX_USERNAME = 200;
+
+  /** Threads checking passwords (Argon2), and login requests that may wait for one of them. */
+  static final int LOGIN_THREADS = 2;
+
+  static final int LOGIN_QUEUE = 32;
+
   /** Change-log rows read per changes request; more are fetched by asking again from "seq". */
   static final int CHANGES_PAGE = 10_000;
 
@@ -64,13 +77,17 @@ public final class ApiRouter {
   private final ObjectMapper json;
   private final Supplier<Object> adminStats;
   private final Security security;
+  private final AtomicInteger loginsInFlight = new AtomicInteger();
+  private WorkerExecutor loginWorkers;
 
   /**
-   * Login throttling, cookie settings, and what to do when a login session ends or a user's access
-   * shrinks (end that session's live connections; re-check the user's subscriptions).
+   * Login throttling and device cookies, cookie settings, and what to do when a login session ends
+   * or a user's access shrinks (end that session's live connections; re-check the user's
+   * subscriptions).
    */
   public record Security(
       LoginThrottle throttle,
+      DeviceCookies devices,
       CookiePolicy cookies,
       Consumer<String> loggedOut,
       Consumer<String> accessReduced) {}
@@ -110,7 +127,7 @@ public final class ApiRouter {
     router.route("/api/*").handler(ApiRouter::requestId);
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY));
 
-    open(router.post("/api/login"), this::login);
+    router.post("/api/login").handler(this::login);
     api(
         router.post("/api/logout"),
         r -> {
@@ -267,37 +284,96 @@ public final class ApiRouter {
 
   // ---------------------------------------------------------------- handlers
 
-  private Object login(Request r) {
-    String username = r.string("username");
-    String password = r.string("password");
-    String address = security.cookies().clientAddress(r.ctx().request());
-    java.time.Duration wait = security.throttle().delay(username, address);
-    if (!wait.isZero()) {
-      long seconds = Math.max(1, (wait.toMillis() + 999) / 1000);
-      r.ctx().response().putHeader("Retry-After", Long.toString(seconds));
-      throw new ApiException(
-          429,
-          "too_many_attempts",
-          "Too many failed logins. Try again in " + seconds + " s.",
-          null);
+  /**
+   * Login. Cheap checks and the throttle run on the event loop; the password check (Argon2) runs on
+   * a small pool of its own with a bounded queue, so a login flood cannot starve the other API
+   * requests: when the queue is full the attempt gets {@code 503 busy} with {@code Retry-After}.
+   */
+  private void login(RoutingContext ctx) {
+    Request r = new Request(ctx, json, null);
+    String username;
+    String password;
+    LoginThrottle.Attempt attempt;
+    try {
+      username = r.string("username");
+      password = r.string("password");
+      if (username != null && username.length() > MAX_USERNAME) {
+        throw ApiException.invalid(Map.of("username", "at most " + MAX_USERNAME + " characters"));
+      }
+      Cookie device = ctx.request().getCookie(DeviceCookies.COOKIE);
+      attempt =
+          security
+              .throttle()
+              .attempt(
+                  username,
+                  security.cookies().clientAddress(ctx.request()),
+                  device == null
+                      ? null
+                      : security.devices().verify(device.getValue(), username).orElse(null));
+    } catch (ApiException e) {
+      error(ctx, e);
+      return;
     }
+    if (attempt instanceof LoginThrottle.Refused refused) {
+      long seconds = Math.max(1, (refused.retryAfter().toMillis() + 999) / 1000);
+      ctx.response().putHeader("Retry-After", Long.toString(seconds));
+      error(
+          ctx,
+          new ApiException(
+              429,
+              "too_many_attempts",
+              "Too many failed logins. Try again in " + seconds + " s.",
+              null));
+      return;
+    }
+    LoginThrottle.Permit permit = (LoginThrottle.Permit) attempt;
+    if (loginsInFlight.incrementAndGet() > LOGIN_THREADS + LOGIN_QUEUE) {
+      loginsInFlight.decrementAndGet();
+      permit.cancel();
+      ctx.response().putHeader("Retry-After", "1");
+      error(ctx, new ApiException(503, "busy", "Too many logins at once. Try again.", null));
+      return;
+    }
+    loginWorkers(ctx)
+        .executeBlocking(
+            () -> {
+              withRequestId(
+                  ctx, () -> run(ctx, null, req -> checkPassword(req, username, password, permit)));
+              return null;
+            },
+            false)
+        .onComplete(done -> loginsInFlight.decrementAndGet());
+  }
+
+  private synchronized WorkerExecutor loginWorkers(RoutingContext ctx) {
+    if (loginWorkers == null) {
+      loginWorkers = ctx.vertx().createSharedWorkerExecutor("herald-login", LOGIN_THREADS);
+    }
+    return loginWorkers;
+  }
+
+  private Object checkPassword(
+      Request r, String username, String password, LoginThrottle.Permit permit) {
     Optional<User> user = users.authenticate(username, password);
     if (user.isEmpty()) {
-      security.throttle().failed(username, address);
       throw new ApiException(401, "invalid_credentials", "Wrong user name or password.", null);
     }
-    security.throttle().succeeded(username, address);
+    permit.succeeded();
     Cookie old = r.ctx().request().getCookie(SessionStore.COOKIE);
     if (old != null) {
-      sessions.delete(old.getValue()); // rotate: never keep a session id from before login
+      // Rotate: never keep a session id from before login, nor its live connections.
+      sessions.delete(old.getValue());
+      security.loggedOut().accept(old.getValue());
     }
     SessionStore.Session s = sessions.create(user.get());
+    boolean secure = security.cookies().secure(r.ctx().request());
     r.ctx()
         .response()
         .addCookie(
             security
                 .cookies()
-                .sessionCookie(r.ctx().request(), s.token(), sessions.ttl().toSeconds()));
+                .sessionCookie(r.ctx().request(), s.token(), sessions.ttl().toSeconds()))
+        .addCookie(security.devices().issue(user.get().id(), secure));
     return Map.of("user", user.get(), "csrfToken", s.csrfToken());
   }
 
@@ -406,11 +482,6 @@ public final class ApiRouter {
     }
   }
 
-  /** A route that needs no session (login). */
-  private void open(Route route, Action action) {
-    route.blockingHandler(ctx -> withRequestId(ctx, () -> run(ctx, null, action)), false);
-  }
-
   /** A route that needs a session, and a CSRF token when it changes state. */
   private void api(Route route, Action action) {
     route.blockingHandler(ctx -> withRequestId(ctx, () -> authenticated(ctx, action)), false);
@@ -427,7 +498,7 @@ public final class ApiRouter {
     HttpMethod m = ctx.request().method();
     boolean changes =
         !(m.equals(HttpMethod.GET) || m.equals(HttpMethod.HEAD) || m.equals(HttpMethod.OPTIONS));
-    if (changes && !session.get().csrfToken().equals(ctx.request().getHeader(CSRF_HEADER))) {
+    if (changes && !csrfMatches(session.get().csrfToken(), ctx.request().getHeader(CSRF_HEADER))) {
       error(
           ctx,
           new ApiException(
@@ -439,6 +510,15 @@ public final class ApiRouter {
     if (changes) {
       relay.wake();
     }
+  }
+
+  /**
+   * Compares in constant time, so response timing does not reveal how much of a guess was right.
+   */
+  static boolean csrfMatches(String expected, String given) {
+    return given != null
+        && MessageDigest.isEqual(
+            expected.getBytes(StandardCharsets.UTF_8), given.getBytes(StandardCharsets.UTF_8));
   }
 
   private void run(RoutingContext ctx, User user, Action action) {

@@ -43,11 +43,23 @@ class SessionCookieIT {
     }
     HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
     assertThat(r.statusCode()).isEqualTo(200);
-    String cookie = r.headers().firstValue("Set-Cookie").orElseThrow();
-    assertThat(cookie)
-        .startsWith("herald_session=")
+    String cookie =
+        r.headers().allValues("Set-Cookie").stream()
+            .filter(c -> c.startsWith("herald_session="))
+            .findFirst()
+            .orElseThrow();
+    assertThat(cookie).containsIgnoringCase("HttpOnly").contains("SameSite=Lax");
+    // The device cookie follows the same Secure rule.
+    String device =
+        r.headers().allValues("Set-Cookie").stream()
+            .filter(c -> c.startsWith("herald_device="))
+            .findFirst()
+            .orElseThrow();
+    assertThat(device)
         .containsIgnoringCase("HttpOnly")
-        .contains("SameSite=Lax");
+        .contains("SameSite=Strict")
+        .contains("Path=/api/login");
+    assertThat(device.contains("; Secure")).isEqualTo(cookie.contains("; Secure"));
     return cookie;
   }
 

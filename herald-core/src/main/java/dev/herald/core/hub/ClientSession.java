@@ -79,7 +79,7 @@ public final class ClientSession {
 
   private volatile State state = State.AWAITING_CONNECT;
   private volatile long lastInboundMillis;
-  private Principal principal;
+  private volatile Principal principal;
   private ClientInfo info;
   private boolean busy;
   private Cancellable connectTimer = Cancellable.NONE;
@@ -379,7 +379,15 @@ public final class ClientSession {
             closeNow(CloseCode.TOKEN_EXPIRED, CloseCode.TOKEN_EXPIRED.reason(), 0);
             return null;
           }
+          // Set before checking revocations: a revoke() racing this connect either finds the
+          // principal when it scans the sessions or is found here.
           principal = p;
+          Hub.Revocation revoked = hub.revocationOf(p);
+          if (revoked != null) {
+            reply(Reply.error(c.id(), ErrorCode.UNAUTHORIZED, revoked.reason()));
+            closeNow(revoked.code(), revoked.reason(), 0);
+            return null;
+          }
           if (!hub.admitUser(this, p.userId())) {
             String why = "more than " + hub.userConnectionLimit() + " connections for this user";
             reply(Reply.error(c.id(), ErrorCode.LIMIT_EXCEEDED, why));
@@ -618,17 +626,28 @@ public final class ClientSession {
           ErrorCode.PAYLOAD_TOO_LARGE,
           "presence state larger than " + config.maxPresenceStateBytes() + " bytes");
     }
-    sub.presenceState(s.state());
-    ClientInfo entry = info.withState(s.state());
-    return hub.presence()
-        .put(channel.value(), entry)
-        .thenCompose(
-            v ->
-                ns.joinLeave()
-                    ? hub.broker()
-                        .publishPresence(
-                            new PresenceEvent(PresenceEvent.Kind.UPDATE, channel.value(), entry))
-                    : done())
+    // Announcing a state is a presence action like reading the list: the authorizer decides.
+    return hub.authorize(principal, ChannelAction.PRESENCE, channel, ns)
+        .thenComposeAsync(
+            ok -> {
+              if (state == State.CLOSED || subscriptions.get(channel.value()) != sub) {
+                throw new HubException(
+                    ErrorCode.NOT_SUBSCRIBED, "no longer subscribed to '" + channel + "'");
+              }
+              sub.presenceState(s.state());
+              ClientInfo entry = info.withState(s.state());
+              return hub.presence()
+                  .put(channel.value(), entry)
+                  .thenCompose(
+                      v ->
+                          ns.joinLeave()
+                              ? hub.broker()
+                                  .publishPresence(
+                                      new PresenceEvent(
+                                          PresenceEvent.Kind.UPDATE, channel.value(), entry))
+                              : done());
+            },
+            executor)
         .thenRun(() -> reply(Reply.ok(s.id(), EmptyResult.INSTANCE)));
   }
 

@@ -60,6 +60,8 @@ public final class Hub implements AutoCloseable {
   private final SubscriberRegistry registry;
   private final HubMetrics metrics;
   private final Set<ClientSession> sessions = ConcurrentHashMap.newKeySet();
+  private final java.util.Deque<Revocation> revoked =
+      new java.util.concurrent.ConcurrentLinkedDeque<>();
   private final SecureRandom random = new SecureRandom();
   private final LongAdder publications = new LongAdder();
   private final LongAdder deliveries = new LongAdder();
@@ -122,9 +124,48 @@ public final class Hub implements AutoCloseable {
   }
 
   /**
+   * Ends a credential (logout, a revoked token): like {@link #disconnect}, and in addition a
+   * connection that is still authenticating at this moment, whose principal matches once its {@code
+   * connect} completes, is refused with {@code code} then. Revocations are remembered for the
+   * connect timeout (plus a second): no connection can still be authenticating after that. Returns
+   * how many connected sessions were told to close.
+   */
+  public int revoke(Predicate<Principal> which, CloseCode code, String reason) {
+    long now = scheduler.nowMillis();
+    revoked.addLast(
+        new Revocation(which, code, reason, now + config.connectTimeout().toMillis() + 1000));
+    forgetRevocations(now);
+    return disconnect(which, code, reason);
+  }
+
+  /** A recent revocation matching a principal whose connect is completing, or null. */
+  Revocation revocationOf(Principal p) {
+    long now = scheduler.nowMillis();
+    forgetRevocations(now);
+    for (Revocation r : revoked) {
+      if (r.untilMillis() > now && r.which().test(p)) {
+        return r;
+      }
+    }
+    return null;
+  }
+
+  private void forgetRevocations(long now) {
+    for (Revocation head = revoked.peekFirst();
+        head != null && head.untilMillis() <= now;
+        head = revoked.peekFirst()) {
+      revoked.remove(head);
+    }
+  }
+
+  /** A credential ended at some moment; connects completing before {@code untilMillis} check it. */
+  record Revocation(Predicate<Principal> which, CloseCode code, String reason, long untilMillis) {}
+
+  /**
    * Ends every connection whose principal matches, with {@code code} (e.g. {@link
    * CloseCode#FORBIDDEN} at logout, for the connections opened with the ended login session).
-   * Returns how many connections were told to close; each closes on its own executor.
+   * Returns how many connections were told to close; each closes on its own executor. To also
+   * refuse connections still authenticating at this moment, use {@link #revoke}.
    */
   public int disconnect(Predicate<Principal> which, CloseCode code, String reason) {
     int n = 0;

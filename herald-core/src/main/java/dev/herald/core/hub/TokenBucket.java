@@ -29,9 +29,11 @@ final class TokenBucket {
     }
     long elapsed = nowMillis - lastMillis;
     if (elapsed > 0) {
-      // perSecond tokens per 1000 ms = perSecond thousandths per ms; capped before multiplying so a
-      // long idle period cannot overflow.
-      long refill = Math.min(elapsed, capacity) * perSecond;
+      // perSecond tokens per 1000 ms = perSecond thousandths per ms. Elapsed time is capped at what
+      // fills the bucket before multiplying, so neither a long idle period nor a huge rate or burst
+      // (any int) can overflow: the product stays below capacity + perSecond.
+      long toFill = (capacity - tokens + perSecond - 1) / perSecond;
+      long refill = Math.min(elapsed, toFill) * perSecond;
       tokens = Math.min(capacity, tokens + refill);
       lastMillis = nowMillis;
     }

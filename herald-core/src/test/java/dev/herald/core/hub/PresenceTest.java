@@ -3,6 +3,7 @@ package dev.herald.core.hub;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.herald.core.auth.ChannelAction;
 import dev.herald.core.channel.NamespaceSettings;
 import dev.herald.core.testkit.TestClient;
 import dev.herald.core.testkit.TestHub;
@@ -13,6 +14,7 @@ import dev.herald.protocol.ServerMessage.PresenceResult;
 import dev.herald.protocol.ServerMessage.PresenceUpdate;
 import dev.herald.protocol.ServerMessage.SubscribeResult;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -92,6 +94,32 @@ class PresenceTest {
         .filteredOn(ci -> ci.client().equals(bob.clientId()))
         .singleElement()
         .satisfies(ci -> assertThat(ci.state()).isEqualTo(u.client().state()));
+  }
+
+  @Test
+  void authorizerCanDenySettingPresenceState() {
+    th.close();
+    th =
+        TestHub.builder()
+            .authorizer(
+                (p, a, ch) ->
+                    CompletableFuture.completedFuture(
+                        !(a == ChannelAction.PRESENCE && p.userId().equals("mallory"))))
+            .build();
+    TestClient alice = th.connect("alice");
+    TestClient mallory = th.connect("mallory");
+    alice.subscribeOk(CH);
+    mallory.subscribeOk(CH);
+    alice.transport().skipAll();
+
+    mallory.error(mallory.presenceSet(CH, "{\"name\":\"Alice (admin)\"}"), 103);
+    alice.transport().assertNoMoreMessages();
+    assertThat(th.hub().presence(CH).join())
+        .filteredOn(ci -> ci.user().equals("mallory"))
+        .singleElement()
+        .satisfies(ci -> assertThat(String.valueOf(ci.state())).doesNotContain("admin"));
+    // Allowed users still can.
+    alice.presenceSetOk(CH, "{\"s\":1}");
   }
 
   @Test

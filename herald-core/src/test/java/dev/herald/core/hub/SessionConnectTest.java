@@ -7,6 +7,7 @@ import dev.herald.core.auth.Principal;
 import dev.herald.core.testkit.RecordingTransport;
 import dev.herald.core.testkit.TestClient;
 import dev.herald.core.testkit.TestHub;
+import dev.herald.protocol.CloseCode;
 import dev.herald.protocol.ErrorCode;
 import dev.herald.protocol.ServerMessage.ConnectResult;
 import dev.herald.protocol.ServerMessage.Disconnect;
@@ -199,6 +200,53 @@ class SessionConnectTest {
     assertThat(c.session().userId()).isNull();
     assertThat(id).isPositive();
     c.transport().assertNoViolations();
+  }
+
+  @Test
+  void aCredentialRevokedWhileItsConnectionIsStillAuthenticatingIsRefusedWhenConnectCompletes() {
+    CompletableFuture<Principal> pending = new CompletableFuture<>();
+    th.close();
+    th = TestHub.builder().authenticator(req -> pending).build();
+    TestClient c = th.open();
+    long id = c.connect("session-cookie");
+    // Logout happens while the authenticator is still looking the session up.
+    assertThat(
+            th.hub()
+                .revoke(p -> "cred-1".equals(p.credential()), CloseCode.FORBIDDEN, "logged out"))
+        .isZero();
+    pending.complete(new Principal("alice", null, 0, "cred-1"));
+    assertThat(c.transport().messages(Reply.class))
+        .singleElement()
+        .satisfies(
+            r -> {
+              assertThat(r.id()).isEqualTo(id);
+              assertThat(r.error().code()).isEqualTo(101);
+            });
+    assertThat(c.transport().awaitClose().code()).isEqualTo(4501);
+    assertThat(th.hub().stats().sessions()).isZero();
+  }
+
+  @Test
+  void aRevocationIsForgottenAfterTheConnectTimeoutAndOnlyMatchesItsCredential() {
+    CompletableFuture<Principal> other = new CompletableFuture<>();
+    CompletableFuture<Principal> later = new CompletableFuture<>();
+    th.close();
+    th =
+        TestHub.builder().authenticator(req -> req.token().equals("other") ? other : later).build();
+    th.hub().revoke(p -> "cred-1".equals(p.credential()), CloseCode.FORBIDDEN, "logged out");
+    TestClient b = th.open();
+    b.connect("other");
+    other.complete(new Principal("alice", null, 0, "cred-2"));
+    assertThat(b.transport().messages(Reply.class))
+        .singleElement()
+        .satisfies(r -> assertThat(r.error()).isNull());
+    th.scheduler().advance(Duration.ofSeconds(12));
+    TestClient c = th.open();
+    c.connect("later");
+    later.complete(new Principal("alice", null, 0, "cred-1"));
+    assertThat(c.transport().messages(Reply.class))
+        .singleElement()
+        .satisfies(r -> assertThat(r.error()).isNull());
   }
 
   @Test

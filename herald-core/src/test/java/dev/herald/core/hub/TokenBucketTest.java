@@ -32,6 +32,21 @@ class TokenBucketTest {
   }
 
   @Test
+  void theLargestRateAndBurstDoNotOverflow() {
+    TokenBucket b = new TokenBucket(Integer.MAX_VALUE, Integer.MAX_VALUE, 0);
+    for (int i = 0; i < 1000; i++) {
+      assertThat(b.tryTake(0)).isTrue();
+    }
+    // A long idle period at the largest rate refills the bucket instead of wrapping negative.
+    long later = 365L * 24 * 3600 * 1000;
+    for (int i = 0; i < 1000; i++) {
+      assertThat(b.tryTake(later)).as("take #%d after a year", i).isTrue();
+    }
+    TokenBucket slowBigBurst = new TokenBucket(1, Integer.MAX_VALUE, 0);
+    assertThat(slowBigBurst.tryTake(Long.MAX_VALUE / 2)).isTrue();
+  }
+
+  @Test
   void zeroRateMeansUnlimited() {
     TokenBucket b = new TokenBucket(0, 0, 0);
     for (int i = 0; i < 100_000; i++) {

@@ -29,9 +29,11 @@ import java.util.function.LongSupplier;
  *
  * <p>Claims: {@code sub} (required) is the user id; {@code exp} (required) ends the connection when
  * it passes; {@code info} (optional object) is shown in presence, or {@code name} becomes {@code
- * {"name":...}}; {@code iss} must match when an issuer is configured. Several secrets may be
- * configured for key rotation: tokens signed with any of them are accepted, and {@link #mint} signs
- * with the first.
+ * {"name":...}}; {@code iss} must match when an issuer is configured; {@code aud} must name the
+ * configured audience, if any; {@code exp} may be at most the configured maximum lifetime after
+ * {@code iat} (or after now, for a token without {@code iat}). Several secrets may be configured
+ * for key rotation: tokens signed with any of them are accepted, and {@link #mint} signs with the
+ * first.
  */
 public final class JwtAuthenticator implements Authenticator {
   /** Allowance for issuers whose clock runs ahead, applied to "not before". */
@@ -42,6 +44,8 @@ public final class JwtAuthenticator implements Authenticator {
   private final String issuer;
   private final LongSupplier clock;
   private final JsonCodec codec = new JsonCodec();
+  private volatile long maxLifetimeMillis;
+  private volatile String audience;
 
   public JwtAuthenticator(List<String> secrets, String issuer, LongSupplier clock) {
     if (secrets.isEmpty()) {
@@ -57,6 +61,17 @@ public final class JwtAuthenticator implements Authenticator {
     this.signingSecret = secrets.get(0).getBytes(StandardCharsets.UTF_8);
     this.issuer = issuer == null || issuer.isBlank() ? null : issuer;
     this.clock = clock;
+  }
+
+  /**
+   * Refuses tokens whose lifetime (from {@code iat}, or from now when there is none, to {@code
+   * exp}) exceeds {@code maxLifetime} (zero: any), and, when {@code audience} is not null, tokens
+   * whose {@code aud} does not name it. Returns this authenticator.
+   */
+  public JwtAuthenticator limits(java.time.Duration maxLifetime, String audience) {
+    this.maxLifetimeMillis = maxLifetime.toMillis();
+    this.audience = audience == null || audience.isBlank() ? null : audience;
+    return this;
   }
 
   @Override
@@ -118,6 +133,19 @@ public final class JwtAuthenticator implements Authenticator {
     }
     if (issuer != null && !issuer.equals(claims.getIssuer())) {
       throw new AuthenticationException("token issuer not accepted", false);
+    }
+    if (maxLifetimeMillis > 0) {
+      Date iat = claims.getIssueTime();
+      long from = iat == null ? now : iat.getTime();
+      if (exp.getTime() - from > maxLifetimeMillis) {
+        throw new AuthenticationException(
+            "token lifetime longer than auth.jwt.max-lifetime (" + maxLifetimeMillis / 1000 + " s)",
+            false);
+      }
+    }
+    if (audience != null
+        && (claims.getAudience() == null || !claims.getAudience().contains(audience))) {
+      throw new AuthenticationException("token audience not accepted", false);
     }
     return new Principal(sub, info(claims), exp.getTime());
   }

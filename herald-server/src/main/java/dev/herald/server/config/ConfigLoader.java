@@ -69,6 +69,8 @@ public final class ConfigLoader {
     DEFAULTS.put("shutdown.batch-interval", "100ms");
     DEFAULTS.put("auth.jwt.secrets", "");
     DEFAULTS.put("auth.jwt.issuer", "");
+    DEFAULTS.put("auth.jwt.max-lifetime", "24h");
+    DEFAULTS.put("auth.jwt.audience", "");
     DEFAULTS.put("publish.api-keys", "");
     DEFAULTS.put("demo.enabled", "false");
     DEFAULTS.put("metrics.enabled", "true");
@@ -274,6 +276,7 @@ public final class ConfigLoader {
                   + " is shorter than 32 bytes (HS256 needs at least 256 bits)");
         }
       }
+      Duration jwtMaxLifetime = duration("auth.jwt.max-lifetime");
       List<String> apiKeys = list(m.get("publish.api-keys"));
       for (int i = 0; i < apiKeys.size(); i++) {
         if (apiKeys.get(i).length() < 16) {
@@ -324,6 +327,15 @@ public final class ConfigLoader {
       if (idleTimeout != null && pollTimeout != null && idleTimeout.compareTo(pollTimeout) <= 0) {
         problems.add(
             "server.idle-timeout must be longer than longpoll.timeout (an open poll is idle)");
+      }
+      if (idleTimeout != null
+          && ping != null
+          && pong != null
+          && idleTimeout.compareTo(ping.plus(pong)) <= 0) {
+        problems.add(
+            "server.idle-timeout must be longer than heartbeat.interval + heartbeat.timeout ("
+                + ping.plus(pong).toSeconds()
+                + "s), or healthy connections between heartbeats are closed as idle");
       }
       if (maxPublish > maxMessage) {
         problems.add(
@@ -426,7 +438,8 @@ public final class ConfigLoader {
           new HttpLimits(httpSessions, requestTimeout, idleTimeout),
           cluster,
           new TransportSettings(writeDelay, eventLoops),
-          proxies);
+          proxies,
+          new JwtSettings(jwtMaxLifetime, m.get("auth.jwt.audience")));
     }
 
     private ClusterSettings cluster() {

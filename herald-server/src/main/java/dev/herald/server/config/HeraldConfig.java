@@ -27,7 +27,8 @@ public record HeraldConfig(
     HttpLimits httpLimits,
     ClusterSettings cluster,
     TransportSettings transport,
-    ProxySettings proxies) {
+    ProxySettings proxies,
+    JwtSettings jwt) {
 
   public HeraldConfig {
     metrics = metrics == null ? MetricsSettings.defaults() : metrics;
@@ -35,13 +36,14 @@ public record HeraldConfig(
     cluster = cluster == null ? ClusterSettings.defaults() : cluster;
     transport = transport == null ? TransportSettings.defaults() : transport;
     proxies = proxies == null ? ProxySettings.none() : proxies;
+    jwt = jwt == null ? JwtSettings.defaults() : jwt;
     allowedOrigins = List.copyOf(allowedOrigins);
     jwtSecrets = List.copyOf(jwtSecrets);
     apiKeys = List.copyOf(apiKeys);
     namespaces = List.copyOf(namespaces);
   }
 
-  /** With defaults for the metrics, HTTP limits, cluster, transport and proxy settings. */
+  /** With defaults for the metrics, HTTP limits, cluster, transport, proxy and JWT settings. */
   public HeraldConfig(
       String host,
       int port,
@@ -70,6 +72,7 @@ public record HeraldConfig(
         hub,
         namespaces,
         http,
+        null,
         null,
         null,
         null,
@@ -114,6 +117,10 @@ public record HeraldConfig(
     return toBuilder().proxies(p).build();
   }
 
+  public HeraldConfig withJwt(JwtSettings j) {
+    return toBuilder().jwt(j).build();
+  }
+
   /** A builder starting from these settings. */
   public Builder toBuilder() {
     return new Builder(this);
@@ -139,6 +146,7 @@ public record HeraldConfig(
     private ClusterSettings cluster;
     private TransportSettings transport;
     private ProxySettings proxies;
+    private JwtSettings jwt;
 
     private Builder(HeraldConfig c) {
       host = c.host;
@@ -159,6 +167,7 @@ public record HeraldConfig(
       cluster = c.cluster;
       transport = c.transport;
       proxies = c.proxies;
+      jwt = c.jwt;
     }
 
     public Builder host(String v) {
@@ -251,6 +260,11 @@ public record HeraldConfig(
       return this;
     }
 
+    public Builder jwt(JwtSettings v) {
+      jwt = v;
+      return this;
+    }
+
     public HeraldConfig build() {
       return new HeraldConfig(
           host,
@@ -270,7 +284,8 @@ public record HeraldConfig(
           httpLimits,
           cluster,
           transport,
-          proxies);
+          proxies,
+          jwt);
     }
   }
 }

@@ -91,6 +91,50 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void jwtLimitsDefaultToADayAndAnyAudience() {
+    assertThat(HeraldConfig.defaults().jwt())
+        .isEqualTo(new JwtSettings(java.time.Duration.ofHours(24), null));
+    HeraldConfig c =
+        ConfigLoader.fromMap(
+            Map.of("auth.jwt.max-lifetime", "1h"), Map.of("HERALD_AUTH_JWT_AUDIENCE", "rt"));
+    assertThat(c.jwt()).isEqualTo(new JwtSettings(java.time.Duration.ofHours(1), "rt"));
+  }
+
+  @Test
+  void idleTimeoutMustOutlastAHeartbeatRound() {
+    ConfigException e =
+        catchThrowableOfType(
+            ConfigException.class,
+            () ->
+                ConfigLoader.fromMap(
+                    Map.of(
+                        "server.idle-timeout", "60s",
+                        "longpoll.timeout", "20s",
+                        "heartbeat.interval", "50s",
+                        "heartbeat.timeout", "10s"),
+                    Map.of()));
+    assertThat(e.problems())
+        .singleElement()
+        .satisfies(
+            p ->
+                assertThat(p)
+                    .startsWith(
+                        "server.idle-timeout must be longer than heartbeat.interval +"
+                            + " heartbeat.timeout"));
+    assertThat(
+            ConfigLoader.fromMap(
+                    Map.of(
+                        "server.idle-timeout", "61s",
+                        "longpoll.timeout", "20s",
+                        "heartbeat.interval", "50s",
+                        "heartbeat.timeout", "10s"),
+                    Map.of())
+                .httpLimits()
+                .idleTimeout())
+        .hasSeconds(61);
+  }
+
+  @Test
   void environmentOverridesTheFile() {
     HeraldConfig c =
         ConfigLoader.fromMap(

@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.herald.core.auth.ChannelAction;
+import dev.herald.server.Herald;
+import dev.herald.server.config.ConfigLoader;
 import dev.herald.server.it.HttpTransportClient;
 import dev.herald.server.it.HttpTransportClient.Kind;
 import dev.herald.server.it.HttpTransportClient.OpenRefused;
@@ -13,7 +16,10 @@ import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
 import java.net.http.WebSocketHandshakeException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -109,6 +115,62 @@ class AccessAttackIT {
       JsonNode own =
           mallory.request("{\"type\":\"subscribe\",\"channel\":\"user:mallory:notifications\"}");
       assertThat(own.has("result")).isTrue();
+      bystander.assertEverythingArrived();
+    }
+  }
+
+  @Test
+  void presenceIsAuthorizedForSettingStateAsForReadingIt() {
+    Herald h =
+        Herald.builder(ConfigLoader.fromMap(TestServer.baseConfig(), Map.of()))
+            .authorizer(
+                (p, action, channel) ->
+                    CompletableFuture.completedFuture(
+                        !(action == ChannelAction.PRESENCE && p.userId().equals("mallory"))))
+            .build();
+    h.start().join();
+    try (TestServer s = TestServer.of(h);
+        Bystander bystander = Bystander.start(s);
+        RawClient alice = RawClient.connected(s, "alice");
+        RawClient mallory = RawClient.connected(s, "mallory")) {
+      for (RawClient c : new RawClient[] {alice, mallory}) {
+        assertThat(c.request("{\"type\":\"subscribe\",\"channel\":\"test:room\"}").has("result"))
+            .isTrue();
+      }
+      JsonNode set =
+          mallory.request(
+              "{\"type\":\"presence_set\",\"channel\":\"test:room\",\"state\":{\"role\":\"admin\"}}");
+      assertThat(set.path("error").path("code").asInt()).isEqualTo(103);
+      JsonNode read = mallory.request("{\"type\":\"presence\",\"channel\":\"test:room\"}");
+      assertThat(read.path("error").path("code").asInt()).isEqualTo(103);
+      // Nobody was told of a state change, and the list shows none.
+      JsonNode list = alice.request("{\"type\":\"presence\",\"channel\":\"test:room\"}");
+      assertThat(list.toString()).doesNotContain("admin");
+      assertThat(alice.takeReceived(m -> m.path("type").asText().equals("presence_update")))
+          .isEmpty();
+      bystander.assertEverythingArrived();
+    }
+  }
+
+  @Test
+  void subscribingToManyChannelsOnOneConnectionIsRefusedWith106() {
+    Map<String, String> cfg = TestServer.baseConfig();
+    cfg.put("limits.subscriptions-per-connection", "10");
+    try (TestServer srv = TestServer.start(cfg);
+        Bystander bystander = Bystander.start(srv);
+        RawClient attacker = RawClient.connected(srv, "mallory")) {
+      List<Integer> refused = new ArrayList<>();
+      for (int i = 0; i < 40; i++) {
+        JsonNode r =
+            attacker.request("{\"type\":\"subscribe\",\"channel\":\"test:flood-" + i + "\"}");
+        if (!r.has("result")) {
+          refused.add(r.path("error").path("code").asInt());
+        }
+      }
+      assertThat(refused).hasSize(30).containsOnly(106);
+      // Refused subscribes do not end the connection.
+      attacker.send("{\"type\":\"ping\"}");
+      assertThat(attacker.awaitType("pong")).isNotNull();
       bystander.assertEverythingArrived();
     }
   }

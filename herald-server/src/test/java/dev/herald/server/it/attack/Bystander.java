@@ -17,10 +17,14 @@ import org.awaitility.Awaitility;
  * stays at most {@value #WINDOW} publications ahead of what the bystander received, so only the
  * server could make it lose or reorder anything. {@link #assertEverythingArrived} stops the
  * publisher and checks that every publication arrived exactly once, in order, without a gap, and
- * that the bystander was never disconnected.
+ * that the bystander was never disconnected. The attack overlaps the bystander's traffic: {@link
+ * #start} returns only once publications flow, and {@link #assertEverythingArrived}, called before
+ * the attacker stops, first waits for publications made after the attack began.
  */
 public final class Bystander implements AutoCloseable {
   private static final int WINDOW = 8;
+  private static final int WARM_UP = 5;
+  private static final int DURING_ATTACK = 20;
   private static final int MAX_PUBLICATIONS = 100_000;
 
   private final Herald herald;
@@ -33,6 +37,7 @@ public final class Bystander implements AutoCloseable {
   private String epoch;
   private volatile long published;
   private volatile long received;
+  private long attackFrom;
 
   private Bystander(Herald herald, RawClient client, String channel) {
     this.herald = herald;
@@ -56,11 +61,17 @@ public final class Bystander implements AutoCloseable {
 
   /**
    * Subscribes an already connected {@code client} to {@code channel} and starts publishing to it
-   * through {@code herald}. The bystander closes the client.
+   * through {@code herald}; returns once the bystander has received its first {@value #WARM_UP}
+   * publications, so the attack that follows overlaps traffic already flowing. The bystander closes
+   * the client.
    */
   public static Bystander start(Herald herald, RawClient client, String channel) {
     Bystander b = new Bystander(herald, client, channel);
     b.publisher.start();
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> b.received >= WARM_UP || b.failure.get() != null);
+    b.attackFrom = b.published;
     return b;
   }
 
@@ -97,8 +108,11 @@ public final class Bystander implements AutoCloseable {
    * order and is still connected and answered.
    */
   public void assertEverythingArrived() {
-    // At least some traffic must have overlapped the attack for the check to mean anything.
-    Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> received >= 20);
+    // Called while the attacker is still connected: publications made after the attack began must
+    // reach the bystander before the attack ends, or the check would mean nothing.
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> received >= attackFrom + DURING_ATTACK || failure.get() != null);
     stop.set(true);
     try {
       publisher.join(60_000);
