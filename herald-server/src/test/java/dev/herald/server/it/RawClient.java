@@ -28,13 +28,16 @@ public final class RawClient implements AutoCloseable {
 
   private final WebSocket ws;
   private final Inbox inbox = new Inbox(TIMEOUT, () -> "");
-  private final CompletableFuture<int[]> closed = new CompletableFuture<>();
-  private final CompletableFuture<String> closeReason = new CompletableFuture<>();
+  // Owned by the listener: a server may close before open() has built this object.
+  private final CompletableFuture<int[]> closed;
+  private final CompletableFuture<String> closeReason;
   private final AtomicLong ids = new AtomicLong();
   private volatile boolean autoPong = true;
 
   private RawClient(WebSocket ws, Listener l) {
     this.ws = ws;
+    this.closed = l.closed;
+    this.closeReason = l.closeReason;
   }
 
   public static RawClient open(URI uri) {
@@ -50,8 +53,7 @@ public final class RawClient implements AutoCloseable {
     }
     WebSocket ws = b.buildAsync(uri, l).orTimeout(15, TimeUnit.SECONDS).join();
     RawClient c = new RawClient(ws, l);
-    l.client = c;
-    l.pending.forEach(c::onLine);
+    l.attach(c);
     return c;
   }
 
@@ -141,9 +143,26 @@ public final class RawClient implements AutoCloseable {
   }
 
   private static final class Listener implements WebSocket.Listener {
-    volatile RawClient client;
-    final List<String> pending = new ArrayList<>();
+    final CompletableFuture<int[]> closed = new CompletableFuture<>();
+    final CompletableFuture<String> closeReason = new CompletableFuture<>();
+    // Lines that arrive before the client exists are kept, then handed over in order.
+    private RawClient client;
+    private final List<String> pending = new ArrayList<>();
     private final StringBuilder partial = new StringBuilder();
+
+    synchronized void attach(RawClient c) {
+      pending.forEach(c::onLine);
+      pending.clear();
+      client = c;
+    }
+
+    private synchronized void line(String line) {
+      if (client == null) {
+        pending.add(line);
+      } else {
+        client.onLine(line);
+      }
+    }
 
     @Override
     public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
@@ -151,11 +170,7 @@ public final class RawClient implements AutoCloseable {
       if (last) {
         for (String line : partial.toString().split("\n")) {
           if (!line.isEmpty()) {
-            if (client == null) {
-              pending.add(line);
-            } else {
-              client.onLine(line);
-            }
+            line(line);
           }
         }
         partial.setLength(0);
@@ -166,17 +181,15 @@ public final class RawClient implements AutoCloseable {
 
     @Override
     public CompletionStage<?> onClose(WebSocket ws, int statusCode, String reason) {
-      client.closeReason.complete(reason);
-      client.closed.complete(new int[] {statusCode});
+      closeReason.complete(reason);
+      closed.complete(new int[] {statusCode});
       return null;
     }
 
     @Override
     public void onError(WebSocket ws, Throwable error) {
-      if (client != null) {
-        client.closeReason.complete("error: " + error);
-        client.closed.complete(new int[] {1006});
-      }
+      closeReason.complete("error: " + error);
+      closed.complete(new int[] {1006});
     }
   }
 }
