@@ -36,16 +36,23 @@ import org.openqa.selenium.Keys;
  *
  * <p>The tests run in order and share the two browsers, like one working session. The app runs on
  * H2 (the database matrix is covered by the API tests) on a fixed free port, so it can be restarted
- * on the same port and database. Screenshots of the key screens go to {@code docs/screenshots}
- * (linked from the README); on a failure, screenshots, HTML and console logs of both browsers go to
- * {@code target/browser-it}.
+ * on the same port and database. Screenshots of the key screens go to {@code target/screenshots}
+ * (or, with {@code -Dherald.screenshots=docs/screenshots}, to those linked from the README); on a
+ * failure, screenshots, HTML and console logs of both browsers go to {@code target/browser-it}.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class BrowserIT {
   private static final Path MODULE =
       Path.of(System.getProperty("basedir", System.getProperty("user.dir")));
-  private static final Path SCREENSHOTS = MODULE.resolve("../docs/screenshots").normalize();
+  // target/screenshots by default; -Dherald.screenshots=docs/screenshots refreshes the README's.
+  private static final Path SCREENSHOTS =
+      MODULE
+          .resolve(
+              System.getProperty("herald.screenshots") == null
+                  ? "target/screenshots"
+                  : "../" + System.getProperty("herald.screenshots"))
+          .normalize();
   private static final Path FAILURES = MODULE.resolve("target/browser-it");
   private static final String EVIL_NAME =
       "<img src=x onerror=window.__xss=5>Mal<script>window.__xss=6</script>";
