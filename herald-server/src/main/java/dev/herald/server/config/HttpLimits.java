@@ -8,9 +8,10 @@ import java.time.Duration;
  * @param maxHttpSessions SSE and long-polling sessions this node holds at once; more are refused
  *     with 429 {@code too-many-sessions}
  * @param requestTimeout how long a client may take to send a request's headers (counted from the
- *     moment the connection opens, for the first request) and, for requests with a body, the body
- *     (from the moment the headers arrived); past it the connection is closed. Stops
- *     slowloris-style half-open requests and WebSocket handshakes
+ *     moment the connection opens for the first request, from the end of the previous response for
+ *     later ones on a kept-alive connection) and, for requests with a body, the body (from the
+ *     moment the headers arrived); past it the connection is closed. Stops slowloris-style
+ *     half-open requests and WebSocket handshakes
  * @param idleTimeout a connection with no traffic in either direction for this long is closed
  *     (WebSockets and SSE streams carry heartbeats, so only dead or parked connections hit it);
  *     must be longer than {@code longpoll.timeout}

@@ -14,6 +14,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -77,6 +80,65 @@ class SlowlorisIT {
       bystander.assertEverythingArrived();
       assertThat(srv.get("/health/live", Map.of()).statusCode()).isEqualTo(200);
     }
+  }
+
+  @Test
+  void aKeptAliveConnectionWhoseNextRequestTricklesItsHeadersIsClosed() throws IOException {
+    ScheduledExecutorService trickler = Executors.newSingleThreadScheduledExecutor();
+    try (TestServer srv = start();
+        Bystander bystander = Bystander.start(srv);
+        Socket s = open(srv, "GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")) {
+      // The first request is complete and answered; the connection stays open (keep-alive).
+      String first = readResponse(s.getInputStream());
+      assertThat(first).startsWith("HTTP/1.1 200");
+      assertThat(first.toLowerCase(java.util.Locale.ROOT)).doesNotContain("connection: close");
+      // The second request's headers arrive one byte every 200 ms: never idle, never complete.
+      OutputStream out = s.getOutputStream();
+      byte[] trickle =
+          "GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: aaaaaaaaaaaaaaaaaaaaaaaaa"
+              .repeat(4)
+              .getBytes(StandardCharsets.US_ASCII);
+      int[] sent = {0};
+      trickler.scheduleAtFixedRate(
+          () -> {
+            try {
+              if (sent[0] < trickle.length) {
+                out.write(trickle[sent[0]++]);
+                out.flush();
+              }
+            } catch (IOException e) {
+              // closed by the server: the point of the test
+            }
+          },
+          0,
+          200,
+          TimeUnit.MILLISECONDS);
+      assertClosedByServer(s);
+      assertThat(sent[0]).as("closed before the trickle ran out").isLessThan(trickle.length);
+      bystander.assertEverythingArrived();
+      assertThat(srv.get("/health/live", Map.of()).statusCode()).isEqualTo(200);
+    } finally {
+      trickler.shutdownNow();
+    }
+  }
+
+  /** Reads one response with a Content-Length body from a kept-alive connection. */
+  private static String readResponse(InputStream in) throws IOException {
+    StringBuilder head = new StringBuilder();
+    while (!head.toString().endsWith("\r\n\r\n")) {
+      int b = in.read();
+      if (b < 0) {
+        throw new AssertionError("connection closed after " + head);
+      }
+      head.append((char) b);
+    }
+    int length = 0;
+    for (String line : head.toString().split("\r\n")) {
+      if (line.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
+        length = Integer.parseInt(line.substring(15).trim());
+      }
+    }
+    return head + new String(in.readNBytes(length), StandardCharsets.US_ASCII);
   }
 
   @Test
