@@ -126,6 +126,9 @@ final class Deployment implements AutoCloseable {
     c.put("namespace.bench.history-ttl", "5m");
     c.put("namespace.bench.presence", "false");
     c.put("namespace.bench.join-leave", "false");
+    // The load generator's thousands of sockets come from a handful of loopback addresses; in
+    // production every browser has its own, so the per-address cap (default 5000) is off here.
+    c.put("limits.connections-per-address", "0");
     c.putAll(extra);
     StringBuilder b = new StringBuilder("# written by herald-bench\n");
     c.forEach((k, v) -> b.append(k).append('=').append(v).append('\n'));
