@@ -59,6 +59,11 @@ public final class RedisBroker implements Broker {
   private volatile BrokerEventHandler handler;
 
   public RedisBroker(Vertx vertx, RedisSettings settings, JsonCodec codec) {
+    this(vertx, settings, codec, MAX_PENDING);
+  }
+
+  RedisBroker(Vertx vertx, RedisSettings settings, JsonCodec codec, int maxPending) {
+    this.maxPending = maxPending;
     this.settings = settings;
     this.codec = codec;
     this.redis = new RedisConnector(vertx, settings);
@@ -285,6 +290,8 @@ public final class RedisBroker implements Broker {
   /** Events held per channel while it catches up from its stream. */
   static final int MAX_PENDING = 10_000;
 
+  private final int maxPending;
+
   /** One channel's delivery state on this node. Only touched on the connector's context. */
   private final class ChannelState {
     final String channel;
@@ -354,12 +361,12 @@ public final class RedisBroker implements Broker {
 
     /**
      * Keeps an event that arrived during a catch-up. The queue is bounded: past {@link
-     * #MAX_PENDING} events it is dropped and the channel is read from the stream again once this
-     * catch-up ends (publications are in the stream; presence events are not kept, and clients that
-     * need exact presence ask for it).
+     * #MAX_PENDING} events (by default) it is dropped and the channel is read from the stream again
+     * once this catch-up ends (publications are in the stream; presence events are not kept, and
+     * clients that need exact presence ask for it).
      */
     private void hold(Event e) {
-      if (pending.size() >= MAX_PENDING) {
+      if (pending.size() >= maxPending) {
         if (!readAgain) {
           log.warn("channel {}: catch-up outran by pub/sub; reading the stream again", channel);
         }

@@ -57,6 +57,10 @@ class RedisBrokerIT {
   }
 
   private Node node(String name, String prefix) {
+    return node(name, prefix, RedisBroker.MAX_PENDING);
+  }
+
+  private Node node(String name, String prefix, int maxPending) {
     RedisSettings s =
         new RedisSettings(
             redis.url(),
@@ -65,7 +69,7 @@ class RedisBrokerIT {
             Duration.ofSeconds(2),
             Duration.ofMillis(50),
             Duration.ofMillis(500));
-    Node n = new Node(new RedisBroker(vertx, s, codec), new RecordingHandler());
+    Node n = new Node(new RedisBroker(vertx, s, codec, maxPending), new RecordingHandler());
     n.broker.start(n.events);
     closeables.add(n.broker);
     await().atMost(WAIT).until(n.broker::healthy);
@@ -150,6 +154,53 @@ class RedisBrokerIT {
         .extracting(Pub::offset)
         .containsExactlyElementsOf(
             java.util.stream.LongStream.rangeClosed(1, 201).boxed().toList());
+    assertThat(b.events.resets).isEmpty();
+  }
+
+  @Test
+  void aNodeCatchingUpWhilePublicationsContinueMissesNothing() throws Exception {
+    String prefix = "bound" + System.nanoTime();
+    Node a = node("a", prefix);
+    Node b = node("b", prefix, 1); // at most one event held while catching up, then re-read
+    b.broker.subscribe("c").join();
+    a.broker.publish("c", json.of("1"), null, HISTORY).join();
+    await().atMost(WAIT).until(() -> b.events.pubs.size() == 1);
+    // Publish without pause while b loses its connection and catches up, several times.
+    java.util.concurrent.atomic.AtomicBoolean stop =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.concurrent.atomic.AtomicInteger sent =
+        new java.util.concurrent.atomic.AtomicInteger(1);
+    Thread publisher =
+        new Thread(
+            () -> {
+              while (!stop.get() && sent.get() < 3000) {
+                int n = sent.incrementAndGet();
+                a.broker.publish("c", json.of(Integer.toString(n)), null, HISTORY).join();
+              }
+            });
+    publisher.start();
+    try {
+      await()
+          .atMost(WAIT)
+          .until(
+              () -> {
+                if (sent.get() >= 600) {
+                  return true;
+                }
+                b.broker.simulateConnectionLoss();
+                await().atMost(WAIT).until(b.broker::healthy);
+                return false;
+              });
+    } finally {
+      stop.set(true);
+      publisher.join();
+    }
+    int total = sent.get();
+    await().atMost(WAIT).until(() -> b.events.pubs.size() >= total);
+    assertThat(b.events.pubs)
+        .extracting(Pub::offset)
+        .containsExactlyElementsOf(
+            java.util.stream.LongStream.rangeClosed(1, total).boxed().toList());
     assertThat(b.events.resets).isEmpty();
   }
 
