@@ -2,12 +2,11 @@ package dev.herald.core.hub;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.herald.core.broker.Broker;
 import dev.herald.core.broker.BrokerEventHandler;
 import dev.herald.core.broker.HistoryPolicy;
 import dev.herald.core.broker.HistoryResult;
 import dev.herald.core.broker.MemoryBroker;
-import dev.herald.core.broker.PresenceEvent;
+import dev.herald.core.testkit.ForwardingBroker;
 import dev.herald.core.testkit.TestClient;
 import dev.herald.core.testkit.TestHub;
 import dev.herald.protocol.RawJson;
@@ -105,13 +104,12 @@ class StreamResetTest {
   }
 
   /** A broker that hands out the hub's handler, and can drop a stream as a lost store would. */
-  static final class CapturingBroker implements Broker {
-    private final MemoryBroker delegate;
+  static final class CapturingBroker extends ForwardingBroker {
     private final java.util.Set<String> forgotten = new java.util.HashSet<>();
     BrokerEventHandler handler;
 
     CapturingBroker(MemoryBroker delegate) {
-      this.delegate = delegate;
+      super(delegate);
     }
 
     void forgetAndRestart(String channel) {
@@ -121,28 +119,7 @@ class StreamResetTest {
     @Override
     public void start(BrokerEventHandler h) {
       handler = h;
-      delegate.start(h);
-    }
-
-    @Override
-    public CompletableFuture<StreamPosition> publish(
-        String channel, RawJson data, String user, HistoryPolicy history) {
-      return delegate.publish(channel, data, user, history);
-    }
-
-    @Override
-    public CompletableFuture<Void> publishPresence(PresenceEvent event) {
-      return delegate.publishPresence(event);
-    }
-
-    @Override
-    public CompletableFuture<Void> subscribe(String channel) {
-      return delegate.subscribe(channel);
-    }
-
-    @Override
-    public CompletableFuture<Void> unsubscribe(String channel) {
-      return delegate.unsubscribe(channel);
+      super.start(h);
     }
 
     @Override
@@ -154,11 +131,6 @@ class StreamResetTest {
             new HistoryResult(new StreamPosition("restarted1", 0), List.of()));
       }
       return delegate.history(channel, afterOffset, history);
-    }
-
-    @Override
-    public void close() {
-      delegate.close();
     }
   }
 }

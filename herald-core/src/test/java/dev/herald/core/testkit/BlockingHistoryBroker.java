@@ -1,12 +1,8 @@
 package dev.herald.core.testkit;
 
 import dev.herald.core.broker.Broker;
-import dev.herald.core.broker.BrokerEventHandler;
 import dev.herald.core.broker.HistoryPolicy;
 import dev.herald.core.broker.HistoryResult;
-import dev.herald.core.broker.PresenceEvent;
-import dev.herald.protocol.RawJson;
-import dev.herald.protocol.StreamPosition;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -22,19 +18,18 @@ import java.util.concurrent.TimeUnit;
  * publications made meanwhile are both in the result and delivered live). Everything else is passed
  * through.
  */
-public final class BlockingHistoryBroker implements Broker {
+public final class BlockingHistoryBroker extends ForwardingBroker {
   public enum Mode {
     SNAPSHOT_EARLY,
     READ_LATE
   }
 
-  private final Broker delegate;
   private volatile Mode armed;
   private volatile CountDownLatch called = new CountDownLatch(1);
   private volatile CountDownLatch released = new CountDownLatch(1);
 
   public BlockingHistoryBroker(Broker delegate) {
-    this.delegate = delegate;
+    super(delegate);
   }
 
   /** Makes the next history call block until {@link #release()}. */
@@ -52,32 +47,6 @@ public final class BlockingHistoryBroker implements Broker {
   /** Lets the blocked history call complete. */
   public void release() {
     released.countDown();
-  }
-
-  @Override
-  public void start(BrokerEventHandler handler) {
-    delegate.start(handler);
-  }
-
-  @Override
-  public CompletableFuture<StreamPosition> publish(
-      String channel, RawJson data, String user, HistoryPolicy history) {
-    return delegate.publish(channel, data, user, history);
-  }
-
-  @Override
-  public CompletableFuture<Void> publishPresence(PresenceEvent event) {
-    return delegate.publishPresence(event);
-  }
-
-  @Override
-  public CompletableFuture<Void> subscribe(String channel) {
-    return delegate.subscribe(channel);
-  }
-
-  @Override
-  public CompletableFuture<Void> unsubscribe(String channel) {
-    return delegate.unsubscribe(channel);
   }
 
   @Override
@@ -122,7 +91,7 @@ public final class BlockingHistoryBroker implements Broker {
   @Override
   public void close() {
     release();
-    delegate.close();
+    super.close();
   }
 
   private static void await(CountDownLatch latch, String what) {
