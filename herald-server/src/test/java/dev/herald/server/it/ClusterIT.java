@@ -337,47 +337,53 @@ class ClusterIT {
       AtomicReference<Node> inFlight,
       java.util.function.BooleanSupplier done)
       throws Exception {
-    long deadline = System.nanoTime() + LONG.toNanos() * 2;
     for (int seq = 0; seq < total; seq++) {
       before.accept(seq);
-      while (true) {
-        if (System.nanoTime() > deadline) {
-          throw new AssertionError("could not publish " + seq + " in time");
-        }
-        List<Node> candidates = new ArrayList<>(live);
-        if (candidates.isEmpty()) {
-          Thread.onSpinWait();
-          continue;
-        }
-        Node n = candidates.get(ThreadLocalRandom.current().nextInt(candidates.size()));
-        inFlight.set(n);
-        int status;
-        String body = "";
-        long sentAt = System.nanoTime();
-        try {
-          if (!live.contains(n)) {
-            continue;
-          }
-          HttpResponse<String> res = cluster.publish(n, channel, "{\"seq\":" + seq + "}");
-          status = res.statusCode();
-          body = res.body();
-        } catch (java.io.IOException e) {
-          status = -1;
-        } finally {
-          inFlight.set(null);
-        }
-        if (statuses != null) {
-          statuses.accept(seq, status, sentAt, body);
-        }
-        if (status == 200) {
-          break;
-        }
-        Thread.sleep(20); // pause before retrying a refused publication (load, not sync)
-      }
+      int s = seq;
+      // Retried every 20 ms until a live node accepts it (refusals are expected while a node or
+      // Redis is down).
+      await()
+          .alias("publication " + seq)
+          .atMost(LONG.multipliedBy(2))
+          .pollInSameThread()
+          .pollDelay(Duration.ZERO)
+          .pollInterval(Duration.ofMillis(20))
+          .until(() -> publishOnce(channel, s, live, statuses, inFlight));
       if (seq == total - 1 && !done.getAsBoolean()) {
         await().atMost(LONG).until(done::getAsBoolean);
       }
     }
+  }
+
+  /** One attempt to publish {"seq":seq} to a random live node; true when it was accepted. */
+  private boolean publishOnce(
+      String channel, int seq, Set<Node> live, StatusSink statuses, AtomicReference<Node> inFlight)
+      throws Exception {
+    List<Node> candidates = new ArrayList<>(live);
+    if (candidates.isEmpty()) {
+      return false;
+    }
+    Node n = candidates.get(ThreadLocalRandom.current().nextInt(candidates.size()));
+    inFlight.set(n);
+    int status;
+    String body = "";
+    long sentAt = System.nanoTime();
+    try {
+      if (!live.contains(n)) {
+        return false;
+      }
+      HttpResponse<String> res = cluster.publish(n, channel, "{\"seq\":" + seq + "}");
+      status = res.statusCode();
+      body = res.body();
+    } catch (java.io.IOException e) {
+      status = -1;
+    } finally {
+      inFlight.set(null);
+    }
+    if (statuses != null) {
+      statuses.accept(seq, status, sentAt, body);
+    }
+    return status == 200;
   }
 
   /** A state-lost notice: the position the client continues from, and when it came. */
