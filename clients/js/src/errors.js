@@ -19,6 +19,7 @@ export const ErrorCodes = Object.freeze({
   ALREADY_CONNECTED: 113,
   PAYLOAD_TOO_LARGE: 114,
   UNAVAILABLE: 115,
+  STREAM_RESET: 116,
 });
 
 /**

@@ -543,6 +543,7 @@ export declare const ErrorCodes: Readonly<{
   ALREADY_CONNECTED: 113;
   PAYLOAD_TOO_LARGE: 114;
   UNAVAILABLE: 115;
+  STREAM_RESET: 116;
 }>;
 
 export declare const ClientErrorCodes: Readonly<{

@@ -781,7 +781,8 @@ export class Herald {
         if (current) this.#subs.get(msg.channel)?.[kPresenceEvent](msg);
         return;
       case 'unsubscribed':
-        // The server ended a subscription (access revoked): final, with onError.
+        // The server ended a subscription: a stream reset (116) is resubscribed from the last
+        // position; anything else (access revoked) is final, with onError.
         if (current) this.#subs.get(msg.channel)?.[kRevoked](msg);
         return;
       case 'disconnect': {

@@ -304,12 +304,20 @@ export class Subscription {
   }
 
   /**
-   * The server ended this subscription on its own (`unsubscribed`, e.g. 103 when the user lost
-   * access): final, like a refused subscribe; it is not renewed after a reconnect.
+   * The server ended this subscription on its own (`unsubscribed`). A stream reset (116) is not
+   * final: the subscription is made again from its last position, and the reply says whether
+   * anything was lost (then onStateLost). Anything else (e.g. 103 when the user lost access) is
+   * final, like a refused subscribe; it is not renewed after a reconnect.
    */
   [kRevoked](msg) {
     if (this.#isClosed()) return;
     const code = Number.isInteger(msg.code) ? msg.code : ErrorCodes.PERMISSION_DENIED;
+    if (code === ErrorCodes.STREAM_RESET) {
+      this.#seq++;
+      this.#phase = 'subscribing';
+      this[kStart]();
+      return;
+    }
     const reason = typeof msg.reason === 'string' && msg.reason ? msg.reason : 'subscription ended by the server';
     const error = HeraldError.fromProtocol({ code, message: reason }, { channel: this.#channel });
     this.#state = 'failed';

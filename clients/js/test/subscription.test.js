@@ -275,6 +275,25 @@ test('unsubscribed from the server: the subscription fails with onError, later p
   t.h.herald.close();
 });
 
+test('unsubscribed with 116 (stream reset): resubscribes at once from the last position; onStateLost only if the reply says so', async () => {
+  const t = await subscribed('project:42', 5);
+  t.s.pub('project:42', 6);
+  t.s.receive({ type: 'unsubscribed', channel: 'project:42', code: 116, reason: 'stream reset' });
+  await flush();
+  const again = t.s.sentOf('subscribe').filter((m) => m.channel === 'project:42');
+  assert.equal(again.length, 2, 'subscribed again on the same connection');
+  assert.deepEqual(again[1].since, { epoch: 'E1', offset: 6 });
+  assert.deepEqual(t.s.sentOf('unsubscribe'), [], 'the server already ended it');
+  assert.equal(t.errors.length, 0, 'not an error for the application');
+  await t.s.subscribed('project:42', { epoch: 'E9', offset: 3, recovered: false, missed: 0 });
+  assert.equal(t.sub.state, 'live');
+  assert.equal(t.lost.length, 1);
+  assert.match(t.lost[0].reason, /stream was reset \(epoch E1 is now E9\)/);
+  t.s.pub('project:42', 4, { n: 4 }, { epoch: 'E9' });
+  assert.deepEqual(t.offsets(), [6, 4]);
+  t.h.herald.close();
+});
+
 test('subscribe errors: 100 (internal) is retried with backoff on the same connection', async () => {
   const h = setup();
   h.random = 0.5;

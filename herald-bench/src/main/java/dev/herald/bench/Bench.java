@@ -96,6 +96,8 @@ public final class Bench {
             }
           }
           case "coalesce" -> coalesce();
+          case "publish" -> publish();
+          case "soak" -> soak();
           default -> throw new IllegalArgumentException("unknown scenario " + scenario);
         }
       } catch (Exception e) {
@@ -239,6 +241,160 @@ public final class Bench {
         o.repsOther());
   }
 
+  /**
+   * Publishing over a client's own WebSocket against publishing through the HTTP API, side by side
+   * on the same Herald configuration: server CPU per publication and end-to-end latency, with few
+   * subscribers so that the publishing path dominates. The namespace allows client publishing and
+   * the per-connection message rate limit is off (a publishing client at this rate needs a higher
+   * {@code limits.messages-per-second} than the default 100).
+   */
+  private void publish() throws Exception {
+    Deployment.Spec spec =
+        o.heraldSpec()
+            .with("namespace.bench.client-publish", "true")
+            .with("limits.messages-per-second", "0");
+    String scenario = "publish-" + o.publishSubs() + "x" + fmt(o.publishRate());
+    for (int rep = 1; rep <= o.repsOther(); rep++) {
+      for (String via : List.of("http", "websocket")) {
+        String label = "herald-publish-" + via;
+        String run = scenario + "-" + label + "-" + rep;
+        try (Deployment d = Deployment.start(spec, env, run);
+            Workers w =
+                Workers.start(
+                    env, d, Kind.HERALD_WS, o.publishSubs(), "bench:fan", o.perWorker(), run);
+            Source pub =
+                via.equals("http")
+                    ? new Publisher(d.target())
+                    : new WsPublisher(
+                        "127.0.0.1",
+                        d.ports.get(0),
+                        Jwt.hs256(env.secret(), "publisher", 3600),
+                        "bench:fan")) {
+          if (o.warmupSeconds() > 0) {
+            measure(d, w, pub, o.publishRate(), o.warmupSeconds());
+          }
+          long[] cpu0 = d.cpuTicks();
+          Result r = measure(d, w, pub, o.publishRate(), o.seconds());
+          long[] cpu1 = d.cpuTicks();
+          Result out = new Result(scenario, label, rep);
+          out.metrics.putAll(r.metrics);
+          out.flags.addAll(r.flags);
+          out.note = r.note;
+          double count = Math.max(1, Math.round(o.publishRate() * o.seconds()));
+          out.put(
+              "cpuUsPerPublication",
+              (cpu1[0] + cpu1[1] - cpu0[0] - cpu0[1]) / ProcStats.TICKS / count * 1e6);
+          report.add(out);
+          log(run + ": " + out.metrics + " " + out.flags);
+        }
+      }
+    }
+  }
+
+  /**
+   * A long run at a moderate rate: {@code --soak-connections} connections, one room each out of
+   * 100, publications spread over the rooms at {@code --soak-rate}/s for {@code --soak-minutes}.
+   * Every {@code --soak-sample-minutes} the heap after a full GC, the open file descriptors and the
+   * RSS are sampled, with the window's loss, duplicates and latency; a leak shows as a trend.
+   */
+  private void soak() throws Exception {
+    Deployment.Spec spec = o.heraldSpec();
+    int rooms = 100;
+    String run = "soak-" + o.soakConnections();
+    try (Deployment d = Deployment.start(spec, env, run);
+        Workers w =
+            Workers.start(
+                env, d, Kind.HERALD_WS, o.soakConnections(), "bench:room{m}", o.perWorker(), run);
+        Publisher pub = new Publisher(d.target().inRooms("bench:room", rooms))) {
+      long pid = d.pids().get(0);
+      int windows = (int) Math.max(1, Math.round(o.soakMinutes() / o.soakSampleMinutes()));
+      double windowSeconds = o.soakSampleMinutes() * 60;
+      Result first = sample(d, pid, 0, w, 0, 0, null);
+      report.add(first);
+      log(run + " start: " + first.metrics);
+      for (int i = 1; i <= windows; i++) {
+        // Whole rounds over the rooms, so every room gets the same number of publications.
+        long count = Math.max(rooms, Math.round(o.soakRate() * windowSeconds / rooms) * rooms);
+        long base = seq + (rooms - seq % rooms) % rooms;
+        seq = base + count;
+        w.reset(base / rooms);
+        long answered0 = pub.answered();
+        pub.run(base, count, o.soakRate());
+        long expected = count / rooms * w.ready;
+        long delivered = w.awaitDelivered(expected, o.drainSeconds());
+        Result r = sample(d, pid, i * o.soakSampleMinutes(), w, expected, delivered, pub);
+        if (pub.answered() - answered0 < count) {
+          r.flag("publish-unanswered");
+        }
+        report.add(r);
+        report.write();
+        log(run + " @" + fmt(i * o.soakSampleMinutes()) + " min: " + r.metrics + " " + r.flags);
+      }
+    }
+  }
+
+  /** One soak sample: memory after a full GC, descriptors, and the window's delivery. */
+  private Result sample(
+      Deployment d, long pid, double minutes, Workers w, long expected, long delivered, Source pub)
+      throws Exception {
+    Result r = new Result("soak-" + o.soakConnections(), "herald@" + fmt(minutes) + "min", 0);
+    r.put("minutes", minutes);
+    r.put("connections", w.ready);
+    r.put("heapAfterGcMb", heapAfterGcKb(pid) / 1024.0);
+    r.put("openFds", ProcStats.openFds(pid));
+    r.put("rssMb", d.rssKb() / 1024.0);
+    if (pub != null) {
+      r.put("expected", expected);
+      r.put("lost", Math.max(0, expected - delivered));
+      long gaps = 0;
+      long dups = 0;
+      Histogram h = new Histogram(600_000_000L, 3);
+      for (JsonNode rep : w.reports()) {
+        byte[] b = Base64.getDecoder().decode(rep.get("histogram").asText());
+        h.add(Histogram.decodeFromCompressedByteBuffer(ByteBuffer.wrap(b), 0));
+        gaps += rep.get("gaps").asLong();
+        dups += rep.get("duplicates").asLong();
+        if (rep.get("disconnects").asLong() > 0 || rep.get("closed").asLong() > 0) {
+          r.flag("disconnects");
+        }
+      }
+      r.put("p50Ms", h.getValueAtPercentile(50) / 1000.0);
+      r.put("p99Ms", h.getValueAtPercentile(99) / 1000.0);
+      if (gaps > 0 || dups > 0) {
+        r.flag("gaps=" + gaps + ",dups=" + dups);
+      }
+    }
+    return r;
+  }
+
+  /** Heap in use right after a full collection ({@code jcmd GC.run}, then {@code GC.heap_info}). */
+  private long heapAfterGcKb(long pid) throws Exception {
+    String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
+    run(List.of(jcmd, Long.toString(pid), "GC.run"));
+    String info = run(List.of(jcmd, Long.toString(pid), "GC.heap_info"));
+    long used = 0;
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("(?m)^\\s*(?:def new|tenured) generation.*?used (\\d+)K")
+            .matcher(info);
+    while (m.find()) {
+      used += Long.parseLong(m.group(1));
+    }
+    if (used == 0) {
+      throw new IllegalStateException("no heap usage in: " + info);
+    }
+    return used;
+  }
+
+  private static String run(List<String> cmd) throws Exception {
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes());
+    if (!p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new IllegalStateException("timed out: " + cmd);
+    }
+    return out;
+  }
+
   private Deployment.Spec delayed() {
     return o.heraldSpec()
         .with("transport.write-delay", o.writeDelay())
@@ -334,7 +490,7 @@ public final class Bench {
   /**
    * One measured window: publish at {@code rate} for {@code seconds}, wait for delivery, collect.
    */
-  private Result measure(Deployment d, Workers w, Publisher pub, double rate, double seconds)
+  private Result measure(Deployment d, Workers w, Source pub, double rate, double seconds)
       throws Exception {
     long base = seq;
     long count = Math.max(1, Math.round(rate * seconds));
@@ -344,8 +500,8 @@ public final class Bench {
     long[] wcpu0 = w.cpuTicks();
     long[] m0 = ProcStats.machineTicks();
     long t0 = System.nanoTime();
-    long answered0 = pub.answered.get();
-    pub.maxLagMicros = 0;
+    long answered0 = pub.answered();
+    pub.resetLag();
     pub.run(base, count, rate);
     long expected = count * w.ready;
     long delivered = w.awaitDelivered(expected, o.drainSeconds());
@@ -397,12 +553,12 @@ public final class Bench {
     if (busy > 95) {
       r.flag("machine-saturated");
     }
-    if (pub.maxLagMicros > 20_000) {
+    if (pub.maxLagMicros() > 20_000) {
       r.flag("publisher-lag");
     }
-    if (pub.refused.get() > 0) {
+    if (pub.refused() > 0) {
       r.flag("publish-refused");
-      r.note = pub.firstRefusal;
+      r.note = pub.firstRefusal();
     }
     if (gaps > 0 || dups > 0) {
       r.flag("gaps=" + gaps + ",dups=" + dups);
@@ -410,7 +566,7 @@ public final class Bench {
     if (disconnects > 0 || closed > 0) {
       r.flag("disconnects");
     }
-    if (pub.answered.get() - answered0 < count) {
+    if (pub.answered() - answered0 < count) {
       r.flag("publish-unanswered");
     }
     return r;

@@ -37,7 +37,13 @@ record Options(
     List<String> workerJvm,
     Path socketIoDir,
     boolean jfr,
-    boolean smoke) {
+    boolean smoke,
+    int publishSubs,
+    double publishRate,
+    int soakConnections,
+    double soakRate,
+    double soakMinutes,
+    double soakSampleMinutes) {
 
   static final String DEFAULT_SERVER_JVM = "-XX:+UseSerialGC -Xms32m -Xmx1g -Xmn24m -Xss512k";
   static final String DEFAULT_WORKER_JVM = "-XX:+UseSerialGC -Xmx512m -XX:TieredStopAtLevel=1";
@@ -46,7 +52,8 @@ record Options(
       """
       java -jar herald-bench.jar [options]       (herald-bench/run-all.sh runs the full comparison)
         --out DIR                 results and logs (target/bench)
-        --scenarios LIST          idle,fanout,transports,maxrate,coalesce (all)
+        --scenarios LIST          idle,fanout,transports,maxrate,coalesce,publish (default: all of
+                                  these); soak is run only when named (30 minutes)
         --servers LIST            floor,herald,socketio (socketio only if its node_modules exist)
         --reps N                  interleaved repetitions of the main fan-out (3)
         --reps-other N            interleaved repetitions of the other scenarios (2)
@@ -62,7 +69,11 @@ record Options(
         --maxrate-start R --maxrate-factor F --maxrate-limit R --maxrate-step-seconds S
                                   the ladder: R, R*F, ... up to the limit (20, 1.5, 5000, 3)
         --p99-limit-ms MS         max-rate condition besides zero loss (100)
-        --write-delay D           Herald transport.write-delay for the coalescing runs (5ms)
+        --write-delay D           Herald transport.write-delay for the coalescing runs (10ms)
+        --publish-subs N --publish-rate R
+                                  publish scenario: subscribers and publications/s (10, 1000)
+        --soak-connections N --soak-rate R --soak-minutes M --soak-sample-minutes S
+                                  soak scenario (15000, 5/s over 100 rooms, 30, every 5)
         --herald-nodes N          Herald nodes per deployment; subscribers spread over them (1)
         --redis                   start a redis-server and set broker.type=redis, redis.url
         --herald-prop K=V         extra Herald configuration (repeatable)
@@ -108,7 +119,7 @@ record Options(
     }
     return new Options(
         Path.of(a.getOrDefault("out", "target/bench")),
-        list(a.getOrDefault("scenarios", "idle,fanout,transports,maxrate,coalesce")),
+        list(a.getOrDefault("scenarios", "idle,fanout,transports,maxrate,coalesce,publish")),
         specs,
         integer(a, "reps", smoke ? 1 : 3),
         integer(a, "reps-other", smoke ? 1 : 2),
@@ -131,13 +142,19 @@ record Options(
         number(a, "maxrate-limit", smoke ? 20 : 5000),
         number(a, "maxrate-step-seconds", smoke ? 1 : 3),
         number(a, "p99-limit-ms", 100),
-        a.getOrDefault("write-delay", "5ms"),
+        a.getOrDefault("write-delay", "10ms"),
         integer(a, "per-worker", 15000),
         Bench.split(a.getOrDefault("server-jvm", DEFAULT_SERVER_JVM)),
         Bench.split(a.getOrDefault("worker-jvm", DEFAULT_WORKER_JVM)),
         socketIo,
         a.containsKey("jfr"),
-        smoke);
+        smoke,
+        integer(a, "publish-subs", smoke ? 2 : 10),
+        number(a, "publish-rate", smoke ? 20 : 1000),
+        integer(a, "soak-connections", smoke ? 20 : 15000),
+        number(a, "soak-rate", 5),
+        number(a, "soak-minutes", smoke ? 0.1 : 30),
+        number(a, "soak-sample-minutes", smoke ? 0.05 : 5));
   }
 
   Deployment.Spec heraldSpec() {

@@ -38,6 +38,16 @@ final class ProcStats {
   }
 
   /** Machine-wide {busy, total} ticks from /proc/stat, to tell when the whole machine is busy. */
+  /** Open file descriptors of a process (entries of /proc/PID/fd). */
+  static long openFds(long pid) {
+    try (java.util.stream.Stream<Path> fds =
+        Files.list(Path.of("/proc", Long.toString(pid), "fd"))) {
+      return fds.count();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   static long[] machineTicks() {
     try {
       String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");

@@ -15,7 +15,7 @@ import java.util.concurrent.locks.LockSupport;
  * its sequence number and its <em>scheduled</em> send time, so a publisher that falls behind (or a
  * server that answers late) shows up as latency rather than hiding it (no coordinated omission).
  */
-final class Publisher implements AutoCloseable {
+final class Publisher implements Source {
   private final Target target;
   private final Socket socket;
   private final OutputStream out;
@@ -25,7 +25,7 @@ final class Publisher implements AutoCloseable {
   volatile String firstRefusal;
 
   /** Largest delay between a message's scheduled and actual send time, in microseconds. */
-  long maxLagMicros;
+  private long maxLagMicros;
 
   Publisher(Target target) throws IOException {
     this.target = target;
@@ -38,10 +38,33 @@ final class Publisher implements AutoCloseable {
     reader.start();
   }
 
-  /**
-   * Sends {@code count} messages with sequence numbers from {@code firstSeq}, at {@code rate}/s.
-   */
-  void run(long firstSeq, long count, double rate) throws IOException {
+  @Override
+  public long answered() {
+    return answered.get();
+  }
+
+  @Override
+  public long refused() {
+    return refused.get();
+  }
+
+  @Override
+  public String firstRefusal() {
+    return firstRefusal;
+  }
+
+  @Override
+  public long maxLagMicros() {
+    return maxLagMicros;
+  }
+
+  @Override
+  public void resetLag() {
+    maxLagMicros = 0;
+  }
+
+  @Override
+  public void run(long firstSeq, long count, double rate) throws IOException {
     long start = System.nanoTime();
     double interval = 1e9 / rate;
     for (long i = 0; i < count; i++) {
@@ -92,12 +115,24 @@ final class Publisher implements AutoCloseable {
     socket.close();
   }
 
-  /** Where and how to publish. */
-  record Target(String host, int port, String path, String apiKey, String channel) {
+  /**
+   * Where and how to publish. With {@code rooms} above 0, publication {@code seq} goes to channel
+   * {@code <channel><seq mod rooms>} with sequence number {@code seq / rooms} (each room counts on
+   * its own, so a subscriber of one room sees consecutive numbers).
+   */
+  record Target(String host, int port, String path, String apiKey, String channel, int rooms) {
+    Target(String host, int port, String path, String apiKey, String channel) {
+      this(host, port, path, apiKey, channel, 0);
+    }
+
+    Target inRooms(String prefix, int count) {
+      return new Target(host, port, path, apiKey, prefix, count);
+    }
+
     byte[] request(long seq, long sentNanos) {
-      String data = "{\"bseq\":" + seq + ",\"bts\":" + sentNanos + "}";
-      String body =
-          channel == null ? data : "{\"channel\":\"" + channel + "\",\"data\":" + data + "}";
+      String ch = rooms > 0 ? channel + (seq % rooms) : channel;
+      String data = Source.data(rooms > 0 ? seq / rooms : seq, sentNanos);
+      String body = ch == null ? data : "{\"channel\":\"" + ch + "\",\"data\":" + data + "}";
       byte[] b = body.getBytes(StandardCharsets.UTF_8);
       String head =
           "POST "

@@ -24,6 +24,8 @@ class BenchSmokeTest {
             Args.parse(
                 new String[] {
                   "--smoke",
+                  "--scenarios",
+                  "idle,fanout,transports,maxrate,coalesce,publish,soak",
                   "--servers",
                   "floor,herald",
                   "--out",
@@ -42,7 +44,9 @@ class BenchSmokeTest {
         .contains("## fanout-10x20")
         .contains("## transports-10x20")
         .contains("## maxrate-10")
-        .contains("## coalesce-10x20");
+        .contains("## coalesce-10x20")
+        .contains("## publish-2x20")
+        .contains("## soak-20");
     JsonNode json = new ObjectMapper().readTree(out.resolve("results.json").toFile());
     List<String> servers = new ArrayList<>();
     for (JsonNode run : json.get("runs")) {
@@ -50,7 +54,13 @@ class BenchSmokeTest {
       JsonNode m = run.get("metrics");
       if (m.has("lost")) {
         assertThat(m.get("lost").asDouble()).as("lost in %s", run).isZero();
+      }
+      if (m.has("deliveredPerSec")) {
         assertThat(m.get("deliveredPerSec").asDouble()).as("delivered in %s", run).isPositive();
+      }
+      if (m.has("heapAfterGcMb")) {
+        assertThat(m.get("heapAfterGcMb").asDouble()).as("heap in %s", run).isPositive();
+        assertThat(m.get("openFds").asDouble()).as("descriptors in %s", run).isPositive();
       }
       if (m.has("maxRate")) {
         assertThat(m.get("maxRate").asDouble()).as("max rate in %s", run).isPositive();
@@ -65,6 +75,9 @@ class BenchSmokeTest {
             "fanout-10x20/herald",
             "transports-10x20/herald-sse",
             "transports-10x20/herald-long-polling",
-            "coalesce-10x20/herald-delay-5ms");
+            "coalesce-10x20/herald-delay-10ms",
+            "publish-2x20/herald-publish-http",
+            "publish-2x20/herald-publish-websocket",
+            "soak-20/herald@0min");
   }
 }

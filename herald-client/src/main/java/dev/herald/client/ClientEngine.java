@@ -669,10 +669,24 @@ final class ClientEngine {
     // Pong: nothing to do, receiving it already counted as activity.
   }
 
-  /** The server ended a subscription (e.g. access revoked): final, no resubscribe. */
+  /**
+   * The server ended a subscription. A stream reset ({@code 116}) is not final: the subscription is
+   * made again from its last position, whose reply says whether anything was lost (then the handler
+   * hears {@code onStateLost}). Anything else (e.g. access revoked) is final.
+   */
   private void onServerUnsubscribe(ServerMessage.Unsubscribed u) {
     SubscriptionImpl sub = subs.get(u.channel());
     if (sub == null || sub.phase == SubscriptionImpl.Phase.DONE) {
+      return;
+    }
+    if (u.code() == ErrorCode.STREAM_RESET.code()) {
+      log.info(
+          "stream of {} was reset; resubscribing from {}", u.channel(), sub.tracker.position());
+      if (isLive()) {
+        sendSubscribe(sub);
+      } else {
+        sub.setPhase(SubscriptionImpl.Phase.WAITING); // the reconnect resubscribes it
+      }
       return;
     }
     log.warn("server ended subscription to {}: {} {}", u.channel(), u.code(), u.reason());

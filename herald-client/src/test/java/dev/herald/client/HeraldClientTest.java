@@ -743,6 +743,29 @@ class HeraldClientTest {
   }
 
   @Test
+  void aStreamResetResubscribesFromTheLastPositionAndReportsOnlyRealLoss() {
+    client.connect();
+    FakeConnection c = establish();
+    Recorder h = new Recorder();
+    Subscription sub = client.subscribe("project:42", h);
+    c.receive(Reply.ok(c.messages(Subscribe.class).get(0).id(), subResult("e", 1, false, 0)));
+    c.receive(pub("project:42", "e", 2));
+    c.receive(
+        new dev.herald.protocol.ServerMessage.Unsubscribed(
+            "project:42", ErrorCode.STREAM_RESET.code(), "stream reset"));
+    Subscribe again = c.messages(Subscribe.class).get(1);
+    assertThat(again.channel()).isEqualTo("project:42");
+    assertThat(again.since()).isEqualTo(new dev.herald.protocol.StreamPosition("e", 2));
+    assertThat(c.messages(Unsubscribe.class)).isEmpty(); // the server ended it already
+    assertThat(h.seen).containsExactly("subscribed e:1", "pub e:2"); // no error for the app
+    c.receive(Reply.ok(again.id(), subResult("f", 0, false, 0)));
+    assertThat(h.seen).containsExactly("subscribed e:1", "pub e:2", "lost f:0");
+    assertThat(sub.state()).isEqualTo(SubscriptionState.SUBSCRIBED);
+    c.receive(pub("project:42", "f", 1));
+    assertThat(h.seen).last().isEqualTo("pub f:1");
+  }
+
+  @Test
   void transientRefusalIsRetriedWithBackoff() {
     client.connect();
     FakeConnection c = establish();

@@ -29,7 +29,12 @@ public enum ErrorCode {
   UNAVAILABLE(
       115,
       "unavailable",
-      "the server cannot reach its broker right now (e.g. Redis is down); retry later");
+      "the server cannot reach its broker right now (e.g. Redis is down); retry later"),
+  STREAM_RESET(
+      116,
+      "stream_reset",
+      "the channel's stream could not be continued for this subscription (its history was lost"
+          + " or trimmed); resubscribe with since: the reply says whether the client recovered");
 
   private static final Map<Integer, ErrorCode> BY_CODE = new HashMap<>();
 

@@ -109,6 +109,12 @@ class GoldenFileTest {
     m.put(
         "unsubscribed",
         new ServerMessage.Unsubscribed("project:42", 103, "access to 'project:42' was revoked"));
+    m.put(
+        "unsubscribed-stream-reset",
+        new ServerMessage.Unsubscribed(
+            "project:42",
+            116,
+            "the stream of 'project:42' was reset: resubscribe with since to recover"));
     m.put("ping", Ping.INSTANCE);
     m.put("pong", Pong.INSTANCE);
     return m;

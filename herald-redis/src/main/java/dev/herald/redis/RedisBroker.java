@@ -46,6 +46,11 @@ import org.slf4j.LoggerFactory;
  * <p><b>Redis down.</b> Publishing fails with error 115 (unavailable); {@link #healthy()} is false
  * while the pub/sub connection is down; it is re-opened with jittered backoff, then every channel
  * is subscribed again and caught up from its stream as above.
+ *
+ * <p><b>Streams in use do not expire.</b> A channel's epoch and offset expire after its stream TTL
+ * without publications, so that Redis does not keep every channel name ever used. While this node
+ * subscribes to a channel it renews that expiry (every third of the TTL), so a quiet channel that
+ * clients are watching keeps its epoch; once no node subscribes, the TTL runs out.
  */
 public final class RedisBroker implements Broker {
   private static final Logger log = LoggerFactory.getLogger(RedisBroker.class);
@@ -53,6 +58,7 @@ public final class RedisBroker implements Broker {
   private final RedisSettings settings;
   private final RedisConnector redis;
   private final JsonCodec codec;
+  private final Vertx vertx;
   private final String topicPrefix;
   // Subscribed channels; only touched on the connector's context.
   private final Map<String, ChannelState> channels = new HashMap<>();
@@ -66,6 +72,7 @@ public final class RedisBroker implements Broker {
     this.maxPending = maxPending;
     this.settings = settings;
     this.codec = codec;
+    this.vertx = vertx;
     this.redis = new RedisConnector(vertx, settings);
     this.topicPrefix = settings.topic("");
   }
@@ -74,6 +81,36 @@ public final class RedisBroker implements Broker {
   public void start(BrokerEventHandler handler) {
     this.handler = handler;
     redis.start(this::onMessage, this::resubscribeAll);
+    redis
+        .context()
+        .runOnContext(
+            v -> keepAliveTimer = vertx.setPeriodic(KEEP_ALIVE_PERIOD_MS, id -> keepAlive()));
+  }
+
+  /** How often subscribed streams are checked for an expiry to renew. */
+  static final long KEEP_ALIVE_PERIOD_MS = 250;
+
+  private long keepAliveTimer = -1;
+
+  /** Renews the expiry of the subscribed streams whose renewal is due. On the context. */
+  private void keepAlive() {
+    if (!redis.up()) {
+      return;
+    }
+    long now = System.currentTimeMillis();
+    for (ChannelState st : channels.values()) {
+      if (st.streamTtlMillis > 0 && st.nextKeepAlive <= now) {
+        st.nextKeepAlive = now + Math.max(KEEP_ALIVE_PERIOD_MS, st.streamTtlMillis / 3);
+        // PEXPIRE only renews: a stream Redis lost stays lost (the next publication starts a new
+        // epoch, which resets the subscribers).
+        redis
+            .send(
+                Request.cmd(Command.PEXPIRE)
+                    .arg(settings.key(st.channel, "m"))
+                    .arg(st.streamTtlMillis))
+            .exceptionally(e -> null);
+      }
+    }
   }
 
   @Override
@@ -111,7 +148,7 @@ public final class RedisBroker implements Broker {
   }
 
   @Override
-  public CompletableFuture<Void> subscribe(String channel) {
+  public CompletableFuture<Void> subscribe(String channel, HistoryPolicy history) {
     CompletableFuture<Void> out = new CompletableFuture<>();
     redis
         .context()
@@ -119,10 +156,12 @@ public final class RedisBroker implements Broker {
             v -> {
               ChannelState st = channels.get(channel);
               if (st != null) {
+                st.keepAlive(history.streamTtlMillis());
                 st.whenReady(out);
                 return;
               }
               ChannelState created = new ChannelState(channel);
+              created.keepAlive(history.streamTtlMillis());
               channels.put(channel, created);
               created.whenReady(out);
               if (redis.up()) {
@@ -173,6 +212,14 @@ public final class RedisBroker implements Broker {
 
   @Override
   public void close() {
+    redis
+        .context()
+        .runOnContext(
+            v -> {
+              if (keepAliveTimer >= 0) {
+                vertx.cancelTimer(keepAliveTimer);
+              }
+            });
     redis.close();
   }
 
@@ -297,6 +344,17 @@ public final class RedisBroker implements Broker {
     final String channel;
     String epoch; // null until the first sync
     long offset;
+    // The stream TTL to renew while subscribed (0: none), and when to renew it next.
+    long streamTtlMillis;
+    long nextKeepAlive;
+
+    void keepAlive(long ttlMillis) {
+      if (ttlMillis > 0 && ttlMillis != streamTtlMillis) {
+        streamTtlMillis = ttlMillis;
+        nextKeepAlive = System.currentTimeMillis() + Math.max(KEEP_ALIVE_PERIOD_MS, ttlMillis / 3);
+      }
+    }
+
     boolean syncing;
     final ArrayDeque<Event> pending = new ArrayDeque<>();
     // Set when pending outgrew its bound during a catch-up: what was dropped is read from the

@@ -61,6 +61,9 @@ final class RedisConnector {
   void start(Consumer<Response> onMessage, Runnable onUp) {
     this.onMessage = onMessage;
     this.onUp = onUp;
+    // Before anything reads up(): the pub/sub link counts from the start, not from its first try.
+    commands.used = true;
+    subscriber.used = true;
     context.runOnContext(
         v -> {
           commands.connect();
@@ -70,6 +73,7 @@ final class RedisConnector {
 
   /** Opens only the command connection (for stores that do not subscribe). */
   void startCommandsOnly() {
+    commands.used = true;
     context.runOnContext(v -> commands.connect());
   }
 
@@ -95,9 +99,9 @@ final class RedisConnector {
   private CompletableFuture<Response> send(Link link, Request request) {
     CompletableFuture<Response> out = new CompletableFuture<>();
     RedisConnection c = link.conn;
-    if (c == null && !link.firstAttempt.isDone()) {
-      // Still opening the first connection (just started): wait for it rather than fail.
-      return link.firstAttempt.thenCompose(v -> send(link, request));
+    if (c == null && link.waitForFirst(() -> send(link, request).whenComplete(complete(out)))) {
+      // Still opening the first connection (just started): sent once it is open, in order.
+      return out;
     }
     if (c == null) {
       out.completeExceptionally(unavailable(null));
@@ -187,17 +191,52 @@ final class RedisConnector {
     }
   }
 
-  /** One connection kept open. Its fields are only touched on the context. */
+  private static <T> java.util.function.BiConsumer<T, Throwable> complete(
+      CompletableFuture<T> out) {
+    return (v, e) -> {
+      if (e != null) {
+        out.completeExceptionally(e);
+      } else {
+        out.complete(v);
+      }
+    };
+  }
+
+  /** One connection kept open. Its fields are only touched on the context (except noted). */
   private final class Link {
     final String name;
     volatile RedisConnection conn;
     int attempt;
-    boolean used;
-    // Completes after the first connection attempt, whatever its outcome.
-    final CompletableFuture<Void> firstAttempt = new CompletableFuture<>();
+    // Whether this link is part of the node's connection (read by up() from any thread).
+    volatile boolean used;
+    // Commands sent before the first connection attempt ended, in the order they were sent;
+    // guarded by "this" (send is called from any thread). Null once the first attempt is over.
+    private java.util.ArrayDeque<Runnable> beforeFirst = new java.util.ArrayDeque<>();
 
     Link(String name) {
       this.name = name;
+    }
+
+    /** Keeps a send for after the first attempt; false if that attempt is over. Any thread. */
+    synchronized boolean waitForFirst(Runnable send) {
+      if (beforeFirst == null) {
+        return false;
+      }
+      beforeFirst.add(send);
+      return true;
+    }
+
+    /**
+     * The first attempt is over: sends what waited, in order (failing fast if still down). Under
+     * the lock, so that a send from another thread meanwhile goes after them (sending only queues
+     * the command on the connection; nothing blocks).
+     */
+    synchronized void firstAttemptOver() {
+      java.util.ArrayDeque<Runnable> waiting = beforeFirst;
+      beforeFirst = null;
+      if (waiting != null) {
+        waiting.forEach(Runnable::run);
+      }
     }
 
     void connect() {
@@ -217,7 +256,7 @@ final class RedisConnector {
                 }
                 if (ar.failed()) {
                   retry(ar.cause());
-                  firstAttempt.complete(null);
+                  firstAttemptOver();
                   return;
                 }
                 RedisConnection c = ar.result();
@@ -240,7 +279,7 @@ final class RedisConnector {
                 if (this == subscriber) {
                   onUp.run();
                 }
-                firstAttempt.complete(null);
+                firstAttemptOver();
               });
     }
 

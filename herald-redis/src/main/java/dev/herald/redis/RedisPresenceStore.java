@@ -10,10 +10,10 @@ import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,6 +23,11 @@ import org.slf4j.LoggerFactory;
  * every third of the presence TTL; entries of a node that died without cleaning up (kill -9, lost
  * host) therefore disappear within one TTL, and readers drop them. Leave events are not sent for
  * such entries: the entry simply stops being listed.
+ *
+ * <p>Every change to this node's entries and the command that carries it to Redis happen together
+ * on the connector's context, one at a time, so commands reach Redis in the order of the changes: a
+ * refresh that read the entries before a removal is sent before that removal's command, never after
+ * it, and so cannot bring the removed entry back.
  */
 public final class RedisPresenceStore implements PresenceStore, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RedisPresenceStore.class);
@@ -32,7 +37,8 @@ public final class RedisPresenceStore implements PresenceStore, AutoCloseable {
   private final RedisConnector redis;
   private final JsonCodec codec;
   // This node's entries: channel -> client id -> encoded entry. Re-sent by every heartbeat.
-  private final Map<String, Map<String, String>> local = new ConcurrentHashMap<>();
+  // Only touched on the connector's context.
+  private final Map<String, Map<String, String>> local = new HashMap<>();
   private final long timer;
 
   public RedisPresenceStore(Vertx vertx, RedisSettings settings, JsonCodec codec) {
@@ -42,33 +48,68 @@ public final class RedisPresenceStore implements PresenceStore, AutoCloseable {
     this.redis = new RedisConnector(vertx, settings);
     redis.startCommandsOnly();
     long every = Math.max(100, settings.presenceTtl().toMillis() / 3);
-    this.timer = vertx.setPeriodic(every, id -> heartbeat());
+    this.timer = vertx.setPeriodic(every, id -> redis.context().runOnContext(v -> heartbeat()));
   }
 
   @Override
   public CompletableFuture<Void> put(String channel, ClientInfo client) {
     String entry = codec.encodeToString(new ServerMessage.Join(channel, client));
-    local.computeIfAbsent(channel, c -> new ConcurrentHashMap<>()).put(client.client(), entry);
-    return write(channel, Map.of(client.client(), entry));
+    return onContext(
+        () -> {
+          local.computeIfAbsent(channel, c -> new HashMap<>()).put(client.client(), entry);
+          return write(channel, Map.of(client.client(), entry));
+        });
   }
 
   @Override
   public CompletableFuture<Void> remove(String channel, String clientId) {
-    local.computeIfPresent(
-        channel,
-        (c, m) -> {
-          m.remove(clientId);
-          return m.isEmpty() ? null : m;
+    return onContext(
+        () -> {
+          Map<String, String> m = local.get(channel);
+          if (m != null) {
+            m.remove(clientId);
+            if (m.isEmpty()) {
+              local.remove(channel);
+            }
+          }
+          return redis
+              .send(
+                  Request.cmd(Command.EVAL)
+                      .arg(
+                          "redis.call('ZREM', KEYS[1], ARGV[1])"
+                              + " redis.call('HDEL', KEYS[2], ARGV[1])")
+                      .arg(2)
+                      .arg(settings.key(channel, "pz"))
+                      .arg(settings.key(channel, "pd"))
+                      .arg(clientId))
+              .thenApply(r -> null);
         });
-    return redis
-        .send(
-            Request.cmd(Command.EVAL)
-                .arg("redis.call('ZREM', KEYS[1], ARGV[1]) redis.call('HDEL', KEYS[2], ARGV[1])")
-                .arg(2)
-                .arg(settings.key(channel, "pz"))
-                .arg(settings.key(channel, "pd"))
-                .arg(clientId))
-        .thenApply(r -> null);
+  }
+
+  /** Runs a change and sends its command on the connector's context; completes with the command. */
+  private CompletableFuture<Void> onContext(
+      java.util.function.Supplier<CompletableFuture<Void>> change) {
+    CompletableFuture<Void> out = new CompletableFuture<>();
+    redis
+        .context()
+        .runOnContext(
+            v -> {
+              CompletableFuture<Void> sent;
+              try {
+                sent = change.get();
+              } catch (RuntimeException e) {
+                sent = CompletableFuture.failedFuture(e);
+              }
+              sent.whenComplete(
+                  (r, e) -> {
+                    if (e != null) {
+                      out.completeExceptionally(e);
+                    } else {
+                      out.complete(null);
+                    }
+                  });
+            });
+    return out;
   }
 
   @Override
@@ -113,20 +154,29 @@ public final class RedisPresenceStore implements PresenceStore, AutoCloseable {
 
   /**
    * Refreshes this node's entries. Also rewrites them, so after Redis lost its data the entries
-   * come back within one heartbeat.
+   * come back within one heartbeat. On the connector's context.
    */
-  private void heartbeat() {
+  private CompletableFuture<Void> heartbeat() {
+    List<CompletableFuture<Void>> writes = new ArrayList<>();
     local.forEach(
         (channel, entries) -> {
           if (!entries.isEmpty()) {
-            write(channel, Map.copyOf(entries))
-                .exceptionally(
-                    err -> {
-                      log.debug("presence heartbeat for {} failed: {}", channel, err.toString());
-                      return null;
-                    });
+            writes.add(
+                write(channel, Map.copyOf(entries))
+                    .exceptionally(
+                        err -> {
+                          log.debug(
+                              "presence heartbeat for {} failed: {}", channel, err.toString());
+                          return null;
+                        }));
           }
         });
+    return CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new));
+  }
+
+  /** Runs the heartbeat now (as its timer does, on the connector's context); for tests. */
+  CompletableFuture<Void> heartbeatNow() {
+    return onContext(this::heartbeat);
   }
 
   @Override

@@ -22,30 +22,25 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The Redis broker and presence store against a real redis-server, with three "nodes". */
 class RedisBrokerIT {
   private static final HistoryPolicy HISTORY = new HistoryPolicy(1000, 300_000, 600_000);
   private static final Duration WAIT = Duration.ofSeconds(30);
-  private static RedisServer redis;
-  private static Vertx vertx;
+  @RegisterExtension static final RedisFixture fixture = new RedisFixture();
   private static final JsonCodec codec = new JsonCodec();
   private final List<AutoCloseable> closeables = new ArrayList<>();
+  private RedisServer redis;
+  private Vertx vertx;
 
-  @BeforeAll
-  static void startRedis() {
-    redis = RedisServer.start();
-    vertx = Vertx.vertx();
-  }
-
-  @AfterAll
-  static void stopRedis() {
-    vertx.close().toCompletionStage().toCompletableFuture().join();
-    redis.close();
+  @BeforeEach
+  void fixture() {
+    redis = fixture.server();
+    vertx = fixture.vertx();
   }
 
   @AfterEach
@@ -61,14 +56,7 @@ class RedisBrokerIT {
   }
 
   private Node node(String name, String prefix, int maxPending) {
-    RedisSettings s =
-        new RedisSettings(
-            redis.url(),
-            prefix,
-            name,
-            Duration.ofSeconds(2),
-            Duration.ofMillis(50),
-            Duration.ofMillis(500));
+    RedisSettings s = fixture.settings(prefix, name, Duration.ofSeconds(2));
     Node n = new Node(new RedisBroker(vertx, s, codec, maxPending), new RecordingHandler());
     n.broker.start(n.events);
     closeables.add(n.broker);
@@ -85,7 +73,7 @@ class RedisBrokerIT {
     String prefix = "fan" + System.nanoTime();
     List<Node> nodes = List.of(node("a", prefix), node("b", prefix), node("c", prefix));
     for (Node n : nodes) {
-      n.broker.subscribe("room:1").join();
+      n.broker.subscribe("room:1", HISTORY).join();
     }
     int total = 600;
     List<CompletableFuture<StreamPosition>> sent = new ArrayList<>();
@@ -103,9 +91,14 @@ class RedisBrokerIT {
       assertThat(n.events.pubs).hasSize(total);
       assertThat(n.events.resets).isEmpty();
     }
-    Pub first = nodes.get(1).events.pubs.get(0);
+    // Which node's publication Redis took first is a race between three connections; each
+    // publication keeps its user and data whatever its offset.
+    Pub first =
+        nodes.get(1).events.pubs.stream()
+            .filter(p -> p.data().json().equals("{\"n\":0}"))
+            .findFirst()
+            .orElseThrow();
     assertThat(first.user()).isEqualTo("u0");
-    assertThat(first.data().json()).isEqualTo("{\"n\":0}");
   }
 
   @Test
@@ -137,7 +130,7 @@ class RedisBrokerIT {
     String prefix = "gap" + System.nanoTime();
     Node a = node("a", prefix);
     Node b = node("b", prefix);
-    b.broker.subscribe("c").join();
+    b.broker.subscribe("c", HISTORY).join();
     for (int i = 1; i <= 10; i++) {
       a.broker.publish("c", json.of(Integer.toString(i)), null, HISTORY).join();
     }
@@ -162,7 +155,7 @@ class RedisBrokerIT {
     String prefix = "bound" + System.nanoTime();
     Node a = node("a", prefix);
     Node b = node("b", prefix, 1); // at most one event held while catching up, then re-read
-    b.broker.subscribe("c").join();
+    b.broker.subscribe("c", HISTORY).join();
     a.broker.publish("c", json.of("1"), null, HISTORY).join();
     await().atMost(WAIT).until(() -> b.events.pubs.size() == 1);
     // Publish without pause while b loses its connection and catches up, several times.
@@ -209,7 +202,7 @@ class RedisBrokerIT {
     String prefix = "restart" + System.nanoTime();
     Node a = node("a", prefix);
     Node b = node("b", prefix);
-    b.broker.subscribe("c").join();
+    b.broker.subscribe("c", HISTORY).join();
     StreamPosition before = a.broker.publish("c", json.of("1"), null, HISTORY).join();
     await().atMost(WAIT).until(() -> b.events.pubs.size() == 1);
 
@@ -236,14 +229,7 @@ class RedisBrokerIT {
   @Test
   void presenceIsTheSameFromEveryNodeAndADeadNodesEntriesExpire() {
     String prefix = "pres" + System.nanoTime();
-    RedisSettings base =
-        new RedisSettings(
-            redis.url(),
-            prefix,
-            "a",
-            Duration.ofSeconds(2),
-            Duration.ofMillis(50),
-            Duration.ofMillis(500));
+    RedisSettings base = fixture.settings(prefix, "a", Duration.ofSeconds(2));
     RedisPresenceStore a = new RedisPresenceStore(vertx, base, codec);
     RedisPresenceStore b = new RedisPresenceStore(vertx, base, codec);
     RedisPresenceStore c = new RedisPresenceStore(vertx, base, codec);
@@ -278,7 +264,7 @@ class RedisBrokerIT {
     String prefix = "pev" + System.nanoTime();
     Node a = node("a", prefix);
     Node b = node("b", prefix);
-    b.broker.subscribe("room").join();
+    b.broker.subscribe("room", HISTORY).join();
     ClientInfo alice = new ClientInfo("c-1", "alice", null, null);
     a.broker.publishPresence(new PresenceEvent(PresenceEvent.Kind.JOIN, "room", alice)).join();
     await().atMost(WAIT).until(() -> !b.events.presence.isEmpty());

@@ -119,6 +119,29 @@ public final class RedisServer implements AutoCloseable {
     }
   }
 
+  /** Runs one redis-cli command against this server and returns its output, trimmed. */
+  public String cli(String... command) {
+    try {
+      java.util.List<String> args = new java.util.ArrayList<>();
+      args.add("redis-cli");
+      args.add("-p");
+      args.add(Integer.toString(port));
+      args.addAll(java.util.List.of(command));
+      Process p = new ProcessBuilder(args).redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes()).trim();
+      if (!p.waitFor(20, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        throw new IllegalStateException("redis-cli did not finish: " + args);
+      }
+      return out;
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** Memory used by Redis right now (INFO memory used_memory), in bytes. */
   public long usedMemory() throws IOException, InterruptedException {
     Process p =

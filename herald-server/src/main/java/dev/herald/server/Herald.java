@@ -9,7 +9,6 @@ import dev.herald.core.time.Scheduler;
 import dev.herald.protocol.ErrorCode;
 import dev.herald.protocol.JsonCodec;
 import dev.herald.protocol.ProtocolException;
-import dev.herald.protocol.ProtocolVersion;
 import dev.herald.protocol.StreamPosition;
 import dev.herald.redis.RedisBroker;
 import dev.herald.redis.RedisNodeRegistry;
@@ -27,9 +26,12 @@ import dev.herald.server.http.PublishHandler;
 import dev.herald.server.http.SlowRequestGuard;
 import dev.herald.server.metrics.HeraldMetrics;
 import dev.herald.server.metrics.HttpMetricsHandler;
+import dev.herald.server.transport.VertxLoops;
 import dev.herald.server.websocket.WebSocketEndpoint;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -159,18 +161,20 @@ public final class Herald implements AutoCloseable {
                       .end(m.scrape()));
     }
     OriginPolicy origins = new OriginPolicy(config.allowedOrigins());
+    VertxLoops eventLoops = new VertxLoops();
     WebSocketEndpoint ws =
         new WebSocketEndpoint(
-            vertx,
             hub,
             origins,
             config.websocketEnabled(),
-            config.transport().writeDelay(),
-            config.proxies().resolver());
+            config.websocketPath(),
+            eventLoops,
+            config.proxies().resolver(),
+            config.websocketCompression());
     router.get(config.websocketPath()).handler(ws::handle);
     FallbackEndpoints endpoints =
         new FallbackEndpoints(
-            vertx, hub, config, origins, new ApiKeys(config.apiKeys()), diagnostics);
+            vertx, hub, config, origins, new ApiKeys(config.apiKeys()), diagnostics, eventLoops);
     if (metrics != null) {
       endpoints.lagSink(metrics::clientLag);
     }
@@ -220,13 +224,11 @@ public final class Herald implements AutoCloseable {
         new HttpServerOptions()
             .setHost(config.host())
             .setPort(config.port())
-            .setMaxWebSocketFrameSize(
-                WebSocketEndpoint.hardFrameCeiling(config.hub().maxMessageBytes()))
-            .setMaxWebSocketMessageSize(
-                WebSocketEndpoint.hardFrameCeiling(config.hub().maxMessageBytes()))
-            .setPerMessageWebSocketCompressionSupported(config.websocketCompression())
-            .setPerFrameWebSocketCompressionSupported(config.websocketCompression())
-            .addWebSocketSubProtocol(ProtocolVersion.WEBSOCKET_SUBPROTOCOL)
+            // WebSockets are upgraded outside Vert.x (WebSocketEndpoint), which negotiates
+            // permessage-deflate itself when websocket.compression is on; Vert.x, which only
+            // refuses handshakes, must not add its own extension handler to HTTP connections.
+            .setPerMessageWebSocketCompressionSupported(false)
+            .setPerFrameWebSocketCompressionSupported(false)
             // No HTTP/2 cleartext upgrade: browsers never use h2c, proxies talk HTTP/1.1 to
             // their upstream, and WebSocket upgrades are HTTP/1.1. With it on, a large response
             // on the upgraded stream could stall some clients (seen with the JDK client on
@@ -238,10 +240,16 @@ public final class Herald implements AutoCloseable {
             .setReusePort(true);
     SlowRequestGuard guard =
         new SlowRequestGuard(vertx, config.httpLimits().requestTimeout().toMillis(), router);
+    ws.onUpgrade(guard::upgraded);
+    Handler<HttpConnection> onConnection =
+        conn -> {
+          guard.onConnection(conn);
+          ws.install(conn);
+        };
     CompletableFuture<Herald> started = new CompletableFuture<>();
     vertx
         .createHttpServer(options)
-        .connectionHandler(guard::onConnection)
+        .connectionHandler(onConnection)
         .requestHandler(guard::onRequest)
         .listen()
         .onComplete(
@@ -251,7 +259,7 @@ public final class Herald implements AutoCloseable {
                 if (nodes != null) {
                   nodes.register(advertiseUrl(server.actualPort()));
                 }
-                listenOnMoreLoops(options, guard)
+                listenOnMoreLoops(options, onConnection, guard)
                     .onComplete(
                         loops -> {
                           log.info(
@@ -320,7 +328,7 @@ public final class Herald implements AutoCloseable {
    * the server keeps serving on the others.
    */
   private io.vertx.core.Future<Integer> listenOnMoreLoops(
-      HttpServerOptions options, SlowRequestGuard guard) {
+      HttpServerOptions options, Handler<HttpConnection> onConnection, SlowRequestGuard guard) {
     int extra = config.transport().effectiveEventLoops() - 1;
     HttpServerOptions same = new HttpServerOptions(options).setPort(server.actualPort());
     java.util.List<io.vertx.core.Future<HttpServer>> listening = new java.util.ArrayList<>();
@@ -332,7 +340,7 @@ public final class Herald implements AutoCloseable {
           v ->
               vertx
                   .createHttpServer(same)
-                  .connectionHandler(guard::onConnection)
+                  .connectionHandler(onConnection)
                   .requestHandler(guard::onRequest)
                   .listen()
                   .onComplete(p));

@@ -5,6 +5,7 @@ import dev.herald.core.channel.NamespaceSettings;
 import dev.herald.core.hub.ClientSession;
 import dev.herald.core.hub.ConnectionContext;
 import dev.herald.core.hub.Hub;
+import dev.herald.core.transport.EventLoop;
 import dev.herald.core.transport.OutboundMessage;
 import dev.herald.core.transport.TransportConnection;
 import dev.herald.protocol.RawJson;
@@ -13,7 +14,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -86,18 +86,30 @@ public class FanOutBenchmark {
     return hub.publish("bench:fan", data).join();
   }
 
+  /** One loop for all connections: the calling thread, as when a publisher runs on the loop. */
+  private static final EventLoop CALLING_THREAD =
+      new EventLoop() {
+        @Override
+        public boolean inLoop() {
+          return true;
+        }
+
+        @Override
+        public void execute(Runnable task) {
+          task.run();
+        }
+      };
+
   /** A transport that is always writable and drops what it is given, on the calling thread. */
   private final class NullTransport implements TransportConnection {
-    private final Executor direct = Runnable::run;
-
     @Override
     public String transport() {
       return "null";
     }
 
     @Override
-    public Executor executor() {
-      return direct;
+    public EventLoop loop() {
+      return CALLING_THREAD;
     }
 
     @Override

@@ -42,8 +42,12 @@ public interface Broker extends AutoCloseable {
   /** Delivers a presence event to every node subscribed to the channel (not kept in history). */
   CompletableFuture<Void> publishPresence(PresenceEvent event);
 
-  /** Starts receiving the channel's events on this node. Idempotent per channel. */
-  CompletableFuture<Void> subscribe(String channel);
+  /**
+   * Starts receiving the channel's events on this node. Idempotent per channel. While any node
+   * subscribes to a channel, its stream (epoch and offset) is kept however quiet it is: {@code
+   * history}'s stream TTL runs only once no node subscribes.
+   */
+  CompletableFuture<Void> subscribe(String channel, HistoryPolicy history);
 
   /** Stops receiving the channel's events on this node. */
   CompletableFuture<Void> unsubscribe(String channel);

@@ -14,12 +14,16 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * A single-node broker: streams live in this process. The embedded default.
  *
- * <p>Each channel's stream has its own lock, which serialises offset assignment, history append and
- * delivery to the handler, so delivery order equals offset order. The handler only enqueues (no
- * I/O), so holding the lock during delivery is cheap. Streams untouched for their stream TTL are
- * dropped by a periodic sweep; a later publication starts a new epoch.
+ * <p>Each channel's stream has its own lock, which serialises offset assignment and history append.
+ * Delivery to the handler happens outside the lock, through the channel's own queue of events
+ * (publications and presence events alike): whichever thread finds no delivery in progress delivers
+ * until the queue is empty, so one channel's events reach the handler one at a time, in the order
+ * they were queued (for publications, offset order), and no lock is held while the hub writes to
+ * sockets. Streams untouched for their stream TTL are dropped by a periodic sweep unless this node
+ * still has subscribers in the channel; a later publication starts a new epoch.
  */
 public final class MemoryBroker implements Broker {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(MemoryBroker.class);
   private static final long SWEEP_INTERVAL_MILLIS = 60_000;
 
   private final Scheduler scheduler;
@@ -46,43 +50,79 @@ public final class MemoryBroker implements Broker {
       String channel, RawJson data, String user, HistoryPolicy policy) {
     while (true) {
       Stream s = stream(channel);
+      StreamPosition pos;
+      boolean deliver;
       synchronized (s) {
         if (s.dropped) {
           continue; // swept between lookup and lock: use the stream that replaces it
         }
-        return CompletableFuture.completedFuture(append(s, channel, data, user, policy));
-      }
-    }
-  }
-
-  /** Appends under the stream's lock and delivers; returns the new position. */
-  private StreamPosition append(
-      Stream s, String channel, RawJson data, String user, HistoryPolicy policy) {
-    StreamPosition pos;
-    {
-      long now = scheduler.nowMillis();
-      s.trim(now, policy);
-      Pub pub = new Pub(channel, s.epoch, s.top + 1, now, data, user);
-      s.top = pub.offset();
-      s.lastActivity = now;
-      if (policy.size() > 0) {
-        s.items.addLast(pub);
+        long now = scheduler.nowMillis();
         s.trim(now, policy);
+        Pub pub = new Pub(channel, s.epoch, s.top + 1, now, data, user);
+        s.top = pub.offset();
+        s.lastActivity = now;
+        if (policy.size() > 0) {
+          s.items.addLast(pub);
+          s.trim(now, policy);
+        }
+        pos = new StreamPosition(s.epoch, s.top);
+        deliver = s.queue(pub);
       }
-      pos = new StreamPosition(s.epoch, s.top);
-      handler.onPublication(pub);
+      if (deliver) {
+        deliver(s);
+      }
+      return CompletableFuture.completedFuture(pos);
     }
-    return pos;
   }
 
   @Override
   public CompletableFuture<Void> publishPresence(PresenceEvent event) {
-    handler.onPresence(event);
-    return CompletableFuture.completedFuture(null);
+    while (true) {
+      Stream s = stream(event.channel());
+      boolean deliver;
+      synchronized (s) {
+        if (s.dropped) {
+          continue;
+        }
+        deliver = s.queue(event);
+      }
+      if (deliver) {
+        deliver(s);
+      }
+      return CompletableFuture.completedFuture(null);
+    }
+  }
+
+  /**
+   * Hands the stream's queued events to the handler, outside the lock, until none is left. Only the
+   * thread that found no delivery in progress calls this, so a channel's events never reach the
+   * handler concurrently.
+   */
+  private void deliver(Stream s) {
+    while (true) {
+      Object event;
+      synchronized (s) {
+        event = s.outgoing.poll();
+        if (event == null) {
+          s.delivering = false;
+          s.outgoing = null;
+          return;
+        }
+      }
+      try {
+        if (event instanceof Pub p) {
+          handler.onPublication(p);
+        } else {
+          handler.onPresence((PresenceEvent) event);
+        }
+      } catch (RuntimeException e) {
+        log.error("delivery of an event in {} failed", event, e);
+      }
+    }
   }
 
   @Override
-  public CompletableFuture<Void> subscribe(String channel) {
+  public CompletableFuture<Void> subscribe(String channel, HistoryPolicy history) {
     subscribed.add(channel);
     return CompletableFuture.completedFuture(null);
   }
@@ -120,6 +160,11 @@ public final class MemoryBroker implements Broker {
     return streams.size();
   }
 
+  /** Whether the channel's stream (epoch, offset) is held, without touching it; for tests. */
+  public boolean hasStream(String channel) {
+    return streams.containsKey(channel);
+  }
+
   private Stream stream(String channel) {
     return streams.computeIfAbsent(channel, c -> new Stream(Epochs.next(), scheduler.nowMillis()));
   }
@@ -149,8 +194,13 @@ public final class MemoryBroker implements Broker {
             e -> {
               Stream s = e.getValue();
               synchronized (s) {
+                // A stream this node's clients subscribe to is kept however quiet it is: dropping
+                // it would move every open page of a quiet channel to a new epoch.
+                if (subscribed.contains(e.getKey()) || s.delivering) {
+                  return false;
+                }
                 boolean expired = s.streamTtlMillis > 0 && now - s.lastActivity > s.streamTtlMillis;
-                boolean unusedEmpty = s.top == 0 && !subscribed.contains(e.getKey());
+                boolean unusedEmpty = s.top == 0;
                 if (expired || unusedEmpty) {
                   s.dropped = true;
                   return true;
@@ -169,11 +219,27 @@ public final class MemoryBroker implements Broker {
   /** One channel's stream. Guarded by its own monitor. */
   private static final class Stream {
     final String epoch;
-    final ArrayDeque<Pub> items = new ArrayDeque<>();
+    final ArrayDeque<Pub> items = new ArrayDeque<>(4);
     long top;
     long lastActivity;
     long streamTtlMillis;
     boolean dropped;
+    // Events waiting for delivery (Pub or PresenceEvent), and whether a thread is delivering them.
+    ArrayDeque<Object> outgoing;
+    boolean delivering;
+
+    /** Queues an event; true if the caller must deliver (no delivery was in progress). */
+    boolean queue(Object event) {
+      if (outgoing == null) {
+        outgoing = new ArrayDeque<>(4);
+      }
+      outgoing.add(event);
+      if (delivering) {
+        return false;
+      }
+      delivering = true;
+      return true;
+    }
 
     Stream(String epoch, long now) {
       this.epoch = epoch;

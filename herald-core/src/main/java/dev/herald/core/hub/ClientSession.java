@@ -10,6 +10,7 @@ import dev.herald.core.broker.PresenceEvent;
 import dev.herald.core.channel.ChannelName;
 import dev.herald.core.channel.NamespaceSettings;
 import dev.herald.core.time.Scheduler.Cancellable;
+import dev.herald.core.transport.EventLoop;
 import dev.herald.core.transport.OutboundMessage;
 import dev.herald.core.transport.TransportConnection;
 import dev.herald.protocol.ClientInfo;
@@ -38,25 +39,30 @@ import dev.herald.protocol.ServerMessage.Reply;
 import dev.herald.protocol.ServerMessage.SubscribeResult;
 import dev.herald.protocol.StreamPosition;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The protocol state of one client connection, independent of the transport that carries it.
+ * One client connection, independent of the transport that carries it: its protocol state machine
+ * (connect, requests, heartbeats, limits) and its delivery state (outbound queue, subscriptions and
+ * their recovery).
  *
- * <p>Threading: everything except {@link #enqueue} and {@link #disconnect} runs on the transport's
- * serial executor, which is the single owner of this object's mutable fields (those not marked
- * volatile or concurrent). Requests are processed one at a time in arrival order; an asynchronous
- * step (authentication, authorization, a broker call) resumes on the executor.
+ * <p>Threading: the connection's event loop ({@link TransportConnection#loop()}) is the single
+ * owner of every mutable field here and in its {@link Subscription}s and {@link Outbox}; fields
+ * read by other threads for stats or revocation are volatile. Requests are processed one at a time
+ * in arrival order; an asynchronous step (authentication, authorization, a broker call) resumes on
+ * the loop. Fan-out reaches the subscriptions through the loop's {@link LoopDispatcher}. Only
+ * {@link #disconnect} and the stats accessors may be called from other threads.
  */
 public final class ClientSession {
   private static final Logger log = LoggerFactory.getLogger(ClientSession.class);
+  private static final Subscription[] NO_SUBSCRIPTIONS = new Subscription[0];
 
   private enum State {
     AWAITING_CONNECT,
@@ -68,17 +74,24 @@ public final class ClientSession {
   private final Hub hub;
   private final HubConfig config;
   private final TransportConnection transport;
-  private final Executor executor;
-  private final ConnectionContext context;
+  private final EventLoop loop;
+  private final LoopDispatcher dispatcher;
+  private final String remoteAddress;
   private final String clientId;
   private final Outbox outbox;
-  private final Map<String, Subscription> subscriptions = new ConcurrentHashMap<>();
-  private final ArrayDeque<Queued> queued = new ArrayDeque<>();
-  private final java.util.concurrent.atomic.AtomicBoolean overflowed =
-      new java.util.concurrent.atomic.AtomicBoolean();
+  // Runs continuations inline when already on the loop, else hands them to it.
+  private final Executor onLoop;
+  // The handshake's headers, needed until connect completes; dropped then.
+  private ConnectionContext context;
+  // Subscriptions by channel: few per connection, so a small array searched in order.
+  private Subscription[] subscriptions = NO_SUBSCRIPTIONS;
+  private volatile int subscriptionCount;
+  private ArrayDeque<Queued> queued;
+  // Recovering subscriptions waiting for room to queue their next page, served in turn.
+  private ArrayDeque<Subscription> recovering;
 
   private volatile State state = State.AWAITING_CONNECT;
-  private volatile long lastInboundMillis;
+  private long lastInboundMillis;
   private volatile Principal principal;
   private ClientInfo info;
   private boolean busy;
@@ -92,26 +105,34 @@ public final class ClientSession {
   // that it is released exactly once at close.
   private volatile boolean addressCounted;
   private volatile boolean userCounted;
-  // Counts revalidation passes (executor-confined): a subscription whose authorization started
-  // before a pass is authorized again before it goes live.
+  // Counts revalidation passes: a subscription whose authorization started before a pass is
+  // authorized again before it goes live.
   private long revalidations;
+  // Delivery: set once the outbound queue overflowed (also from another thread when the loop is
+  // far behind); nothing more is queued, and the connection closes with 4003.
+  private volatile boolean overflowed;
+  // Registered with the dispatcher for the next coalesced flush.
+  private boolean dirty;
+  // A write is in progress on this session (re-entrant writes only queue).
+  private boolean writing;
 
   ClientSession(
-      Hub hub, TransportConnection transport, ConnectionContext context, String clientId) {
+      Hub hub,
+      TransportConnection transport,
+      LoopDispatcher dispatcher,
+      ConnectionContext context,
+      String clientId) {
     this.hub = hub;
     this.config = hub.config();
     this.transport = transport;
-    this.executor = transport.executor();
+    this.loop = transport.loop();
+    this.dispatcher = dispatcher;
     this.context = context;
+    this.remoteAddress = context.remoteAddress();
     this.clientId = clientId;
     this.outbox =
-        new Outbox(
-            transport,
-            config.outboxMaxBytes(),
-            config.maxBatchBytes(),
-            this::onOverflow,
-            hub.scheduler(),
-            hub.metrics());
+        new Outbox(transport, config.maxBatchBytes(), hub.scheduler(), hub.metrics(), dispatcher);
+    this.onLoop = dispatcher.onLoop();
     this.lastInboundMillis = hub.scheduler().nowMillis();
     this.rate =
         new TokenBucket(
@@ -124,7 +145,7 @@ public final class ClientSession {
             .schedule(
                 config.connectTimeout().toMillis(),
                 () ->
-                    executor.execute(
+                    loop.execute(
                         () -> {
                           if (state == State.AWAITING_CONNECT || state == State.CONNECTING) {
                             closeNow(
@@ -153,7 +174,11 @@ public final class ClientSession {
   }
 
   String remoteAddress() {
-    return context.remoteAddress();
+    return remoteAddress;
+  }
+
+  LoopDispatcher dispatcher() {
+    return dispatcher;
   }
 
   boolean addressCounted() {
@@ -177,17 +202,17 @@ public final class ClientSession {
   }
 
   public int subscriptionCount() {
-    return subscriptions.size();
+    return subscriptionCount;
   }
 
-  /** Bytes waiting in this connection's outbound queue. */
+  /** Bytes waiting in this connection's outbound queue (any thread; for stats). */
   long queuedBytes() {
     return outbox.queuedBytes();
   }
 
   // ------------------------------------------------------------------ transport -> session
 
-  /** A text frame arrived. Runs on the executor. */
+  /** A text frame arrived. Runs on the loop. */
   public void onText(String frame) {
     if (state == State.CLOSED) {
       return;
@@ -210,10 +235,10 @@ public final class ClientSession {
         var e = d.error();
         if (e.requestId() > 0) {
           // Answered in turn, so that replies keep the order of the requests.
-          if (queued.size() >= config.maxQueuedRequests()) {
+          if (queuedRequests() >= config.maxQueuedRequests()) {
             reply(Reply.error(e.requestId(), e.code(), e.getMessage()));
           } else {
-            queued.add(new Queued(null, e));
+            queue(new Queued(null, e));
           }
         } else {
           send(
@@ -226,43 +251,58 @@ public final class ClientSession {
       if (m instanceof Ping) {
         send(Pong.INSTANCE);
       } else if (m instanceof Request r) {
-        if (queued.size() >= config.maxQueuedRequests()) {
-          reply(Reply.error(r.id(), ErrorCode.TOO_MANY_REQUESTS, "too many requests in flight"));
+        if (queuedRequests() >= config.maxQueuedRequests()) {
+          reply(
+              Reply.error(
+                  r.id(),
+                  ErrorCode.TOO_MANY_REQUESTS,
+                  "more than " + config.maxQueuedRequests() + " requests waiting"));
           continue;
         }
-        queued.add(new Queued(r, null));
+        queue(new Queued(r, null));
       }
       // Pong: nothing to do beyond the liveness update above.
     }
     pump();
   }
 
-  /** The transport's buffer has room again. Runs on the executor. */
+  /** The transport's buffer has room again. Runs on the loop. */
   public void onWritable() {
-    outbox.drain();
+    write();
   }
 
-  /** The connection is gone (peer closed, network error). Runs on the executor. */
+  /** The connection is gone (peer closed, network error). Runs on the loop. */
   public void onTransportClosed() {
     if (state == State.CLOSED) {
       return;
     }
     boolean wasConnected = state == State.CONNECTED;
     state = State.CLOSED;
-    outbox.close();
+    outbox.clear();
     release();
     hub.metrics().disconnected(transport.transport(), wasConnected, 0, "transport_closed");
   }
 
   /** Ends the connection with a close code; safe from any thread. */
   public void disconnect(CloseCode code, String reason, long retryMillis) {
-    executor.execute(() -> closeNow(code, reason, retryMillis));
+    loop.execute(() -> closeNow(code, reason, retryMillis));
   }
 
   // ------------------------------------------------------------------ request processing
 
+  private int queuedRequests() {
+    return queued == null ? 0 : queued.size();
+  }
+
+  private void queue(Queued q) {
+    if (queued == null) {
+      queued = new ArrayDeque<>(4);
+    }
+    queued.add(q);
+  }
+
   private void pump() {
-    while (!busy && !queued.isEmpty() && state != State.CLOSED) {
+    while (!busy && queued != null && !queued.isEmpty() && state != State.CLOSED) {
       Queued q = queued.poll();
       if (q.error() != null) {
         reply(Reply.error(q.error().requestId(), q.error().code(), q.error().getMessage()));
@@ -278,7 +318,7 @@ public final class ClientSession {
       }
       done.whenComplete(
           (v, err) ->
-              executor.execute(
+              loop.execute(
                   () -> {
                     if (err != null) {
                       Throwable cause =
@@ -297,6 +337,9 @@ public final class ClientSession {
                       }
                     }
                     busy = false;
+                    if (queued != null && queued.isEmpty()) {
+                      queued = null; // an idle connection holds no queue
+                    }
                     pump();
                   }));
     }
@@ -342,8 +385,9 @@ public final class ClientSession {
     }
     state = State.CONNECTING;
     ConnectRequest req =
-        new ConnectRequest(
-            c.token(), context.headers(), context.remoteAddress(), transport.transport());
+        new ConnectRequest(c.token(), context.headers(), remoteAddress, transport.transport());
+    context = null; // the handshake's headers are not needed after this
+
     CompletableFuture<Principal> auth;
     try {
       auth = hub.authenticator().authenticate(req).toCompletableFuture();
@@ -422,17 +466,17 @@ public final class ClientSession {
           hub.metrics().connected(transport.transport());
           return null;
         },
-        executor);
+        onLoop);
   }
 
   private CompletableFuture<Void> subscribe(Subscribe s) {
     ChannelName channel = hub.channel(s.channel());
     NamespaceSettings ns = hub.namespace(channel);
-    if (subscriptions.containsKey(channel.value())) {
+    if (find(channel.value()) != null) {
       throw new HubException(
           ErrorCode.ALREADY_SUBSCRIBED, "already subscribed to '" + channel + "'");
     }
-    if (subscriptions.size() >= config.maxSubscriptionsPerConnection()) {
+    if (subscriptionCount >= config.maxSubscriptionsPerConnection()) {
       throw new HubException(
           ErrorCode.LIMIT_EXCEEDED,
           "at most " + config.maxSubscriptionsPerConnection() + " subscriptions per connection");
@@ -445,50 +489,52 @@ public final class ClientSession {
               if (state == State.CLOSED) {
                 return done();
               }
-              if (subscriptions.containsKey(channel.value())) {
+              if (find(channel.value()) != null) {
                 throw new HubException(
                     ErrorCode.ALREADY_SUBSCRIBED, "already subscribed to '" + channel + "'");
               }
               Subscription sub = new Subscription(this, channel, ns);
-              subscriptions.put(channel.value(), sub);
+              add(sub);
               long after = s.since() == null ? Long.MAX_VALUE : s.since().offset();
               CompletableFuture<Void> registered;
               try {
                 registered = hub.registry().add(sub);
               } catch (RuntimeException e) {
-                subscriptions.remove(channel.value(), sub);
+                remove(sub);
                 throw e;
               }
               return registered
                   .thenCompose(v -> hub.broker().history(channel.value(), after, policy))
                   .thenComposeAsync(
                       history -> authorizedSince(generation, channel, ns).thenApply(v -> history),
-                      executor)
+                      onLoop)
                   .handleAsync(
                       (history, err) -> {
                         if (err != null) {
-                          subscriptions.remove(channel.value(), sub);
-                          hub.registry().remove(sub);
+                          if (remove(sub)) {
+                            hub.registry().remove(sub);
+                          }
+                          sub.end();
                           throw err instanceof CompletionException ce
                               ? ce
                               : new CompletionException(err);
                         }
-                        if (state == State.CLOSED || subscriptions.get(channel.value()) != sub) {
+                        if (state == State.CLOSED || find(channel.value()) != sub) {
                           return null;
                         }
-                        goLive(s, sub, history, policy);
+                        start(s, sub, history, policy);
                         return null;
                       },
-                      executor)
+                      onLoop)
                   .thenCompose(v -> join(sub));
             },
-            executor);
+            onLoop);
   }
 
   /**
    * Completes once the subscribe authorization is not older than the last revalidation pass: if
-   * {@link #revalidate} ran since {@code generation}, the authorizer is asked again (on the
-   * executor), so a subscription authorized before a revocation never goes live.
+   * {@link #revalidate} ran since {@code generation}, the authorizer is asked again (on the loop),
+   * so a subscription authorized before a revocation never goes live.
    */
   private CompletableFuture<Void> authorizedSince(
       long generation, ChannelName channel, NamespaceSettings ns) {
@@ -497,19 +543,20 @@ public final class ClientSession {
     }
     long current = revalidations;
     return hub.authorize(principal, ChannelAction.SUBSCRIBE, channel, ns)
-        .thenComposeAsync(ok -> authorizedSince(current, channel, ns), executor);
+        .thenComposeAsync(ok -> authorizedSince(current, channel, ns), onLoop);
   }
 
-  private void goLive(Subscribe s, Subscription sub, HistoryResult history, HistoryPolicy policy) {
+  /** History is read: the reply, then the missed publications (paged), then live ones. */
+  private void start(Subscribe s, Subscription sub, HistoryResult history, HistoryPolicy policy) {
     StreamPosition top = history.top();
     boolean recoverable = policy.size() > 0;
     StreamPosition since = s.since();
-    List<Pub> recovered = List.of();
+    List<Pub> missed = List.of();
     boolean ok = false;
     if (since != null && history.continues(since)) {
-      // However large, the backlog is sent at the reader's pace (see Subscription#goLive), so a
-      // client that fell behind recovers instead of overflowing its outbound queue again.
-      recovered = history.publications();
+      // However large, the backlog is queued at the reader's pace (see #write), so a client that
+      // fell behind recovers instead of overflowing its outbound queue again.
+      missed = history.publications();
       ok = true;
     }
     hub.metrics()
@@ -519,16 +566,22 @@ public final class ClientSession {
                 : ok ? HubMetrics.Recovery.RECOVERED : HubMetrics.Recovery.NOT_RECOVERED);
     hub.metrics().subscribed();
     sub.counted(true);
-    StreamPosition start = ok ? since : top;
     Reply reply =
         Reply.ok(
-            s.id(),
-            new SubscribeResult(top.epoch(), top.offset(), recoverable, ok, recovered.size()));
-    sub.goLive(encode(reply), start, recovered, this::encode);
+            s.id(), new SubscribeResult(top.epoch(), top.offset(), recoverable, ok, missed.size()));
+    if (sub.start(encode(reply), ok ? since : top, missed, this::encode)) {
+      if (recovering == null) {
+        recovering = new ArrayDeque<>(2);
+      }
+      recovering.add(sub);
+      write();
+    }
   }
 
   private CompletableFuture<Void> join(Subscription sub) {
-    if (!sub.namespace().presence() || state == State.CLOSED) {
+    if (!sub.namespace().presence()
+        || state == State.CLOSED
+        || sub.phase() == Subscription.Phase.ENDED) {
       return done();
     }
     String channel = sub.channel().value();
@@ -544,16 +597,20 @@ public final class ClientSession {
   }
 
   private CompletableFuture<Void> unsubscribe(Unsubscribe u) {
-    Subscription sub = subscriptions.remove(u.channel());
+    Subscription sub = find(u.channel());
     if (sub == null) {
       throw new HubException(ErrorCode.NOT_SUBSCRIBED, "not subscribed to '" + u.channel() + "'");
     }
-    return leave(sub).thenRun(() -> reply(Reply.ok(u.id(), EmptyResult.INSTANCE)));
+    remove(sub);
+    return leave(sub).thenRunAsync(() -> reply(Reply.ok(u.id(), EmptyResult.INSTANCE)), onLoop);
   }
 
+  /** Takes a subscription out of fan-out and presence; it was removed from this session. */
   private CompletableFuture<Void> leave(Subscription sub) {
+    sub.end();
     hub.registry().remove(sub);
     if (sub.counted()) {
+      sub.counted(false);
       hub.metrics().unsubscribed();
     }
     if (!sub.namespace().presence() || !sub.joined()) {
@@ -576,6 +633,76 @@ public final class ClientSession {
     return sub.presenceState() == null ? info : info.withState(sub.presenceState());
   }
 
+  /**
+   * Ends a subscription on the server's initiative: tells the client with {@code unsubscribed} and
+   * takes it out of fan-out and presence. The connection and its other subscriptions go on.
+   */
+  private void endSubscription(Subscription sub, ErrorCode code, String reason) {
+    String channel = sub.channel().value();
+    if (state == State.CLOSED || !remove(sub)) {
+      sub.end();
+      return;
+    }
+    leave(sub)
+        .exceptionally(
+            e -> {
+              warn("leave of {} in {} failed", clientId, channel, e);
+              return null;
+            });
+    send(new ServerMessage.Unsubscribed(channel, code.code(), reason));
+  }
+
+  /**
+   * The channel's stream could not be continued for this subscription (a new epoch, or publications
+   * missing in between): it ends with {@code 116}, and the client resubscribes from the last
+   * position it saw, which either recovers or tells it to refetch. Called on the loop.
+   */
+  void streamLost(Subscription sub) {
+    hub.metrics().streamReset();
+    endSubscription(
+        sub,
+        ErrorCode.STREAM_RESET,
+        "the stream of '" + sub.channel() + "' was reset: resubscribe with since to recover");
+  }
+
+  // ------------------------------------------------------------------ subscriptions by channel
+
+  private Subscription find(String channel) {
+    Subscription[] a = subscriptions;
+    for (int i = 0; i < subscriptionCount; i++) {
+      if (a[i].channel().value().equals(channel)) {
+        return a[i];
+      }
+    }
+    return null;
+  }
+
+  private void add(Subscription sub) {
+    if (subscriptionCount == subscriptions.length) {
+      subscriptions = Arrays.copyOf(subscriptions, Math.max(2, subscriptionCount * 2));
+    }
+    subscriptions[subscriptionCount] = sub;
+    subscriptionCount = subscriptionCount + 1;
+  }
+
+  /** Removes this very subscription; false if it is not (or no longer) here. */
+  private boolean remove(Subscription sub) {
+    Subscription[] a = subscriptions;
+    int n = subscriptionCount;
+    for (int i = 0; i < n; i++) {
+      if (a[i] == sub) {
+        System.arraycopy(a, i + 1, a, i, n - i - 1);
+        a[n - 1] = null;
+        subscriptionCount = n - 1;
+        if (recovering != null) {
+          recovering.remove(sub);
+        }
+        return true;
+      }
+    }
+    return false;
+  }
+
   private CompletableFuture<Void> publish(Publish p) {
     ChannelName channel = hub.channel(p.channel());
     NamespaceSettings ns = hub.namespace(channel);
@@ -592,7 +719,8 @@ public final class ClientSession {
             ok ->
                 hub.broker()
                     .publish(channel.value(), p.data(), principal.userId(), HistoryPolicy.of(ns)))
-        .thenAccept(pos -> reply(Reply.ok(p.id(), new PublishResult(pos.epoch(), pos.offset()))));
+        .thenAcceptAsync(
+            pos -> reply(Reply.ok(p.id(), new PublishResult(pos.epoch(), pos.offset()))), onLoop);
   }
 
   private CompletableFuture<Void> presence(PresenceQuery q) {
@@ -602,12 +730,12 @@ public final class ClientSession {
       throw new HubException(
           ErrorCode.NOT_AVAILABLE, "presence is disabled in namespace '" + ns.name() + "'");
     }
-    if (!subscriptions.containsKey(channel.value())) {
+    if (find(channel.value()) == null) {
       throw new HubException(ErrorCode.NOT_SUBSCRIBED, "subscribe to '" + channel + "' first");
     }
     return hub.authorize(principal, ChannelAction.PRESENCE, channel, ns)
         .thenCompose(ok -> hub.presence().get(channel.value()))
-        .thenAccept(list -> reply(Reply.ok(q.id(), new PresenceResult(list))));
+        .thenAcceptAsync(list -> reply(Reply.ok(q.id(), new PresenceResult(list))), onLoop);
   }
 
   private CompletableFuture<Void> presenceSet(PresenceSet s) {
@@ -617,7 +745,7 @@ public final class ClientSession {
       throw new HubException(
           ErrorCode.NOT_AVAILABLE, "presence is disabled in namespace '" + ns.name() + "'");
     }
-    Subscription sub = subscriptions.get(channel.value());
+    Subscription sub = find(channel.value());
     if (sub == null) {
       throw new HubException(ErrorCode.NOT_SUBSCRIBED, "subscribe to '" + channel + "' first");
     }
@@ -630,7 +758,7 @@ public final class ClientSession {
     return hub.authorize(principal, ChannelAction.PRESENCE, channel, ns)
         .thenComposeAsync(
             ok -> {
-              if (state == State.CLOSED || subscriptions.get(channel.value()) != sub) {
+              if (state == State.CLOSED || find(channel.value()) != sub) {
                 throw new HubException(
                     ErrorCode.NOT_SUBSCRIBED, "no longer subscribed to '" + channel + "'");
               }
@@ -647,8 +775,8 @@ public final class ClientSession {
                                           PresenceEvent.Kind.UPDATE, channel.value(), entry))
                               : done());
             },
-            executor)
-        .thenRun(() -> reply(Reply.ok(s.id(), EmptyResult.INSTANCE)));
+            onLoop)
+        .thenRunAsync(() -> reply(Reply.ok(s.id(), EmptyResult.INSTANCE)), onLoop);
   }
 
   /**
@@ -657,15 +785,15 @@ public final class ClientSession {
    */
   CompletableFuture<Void> revalidate() {
     CompletableFuture<Void> all = new CompletableFuture<>();
-    executor.execute(
+    loop.execute(
         () -> {
           revalidations++;
           if (state != State.CONNECTED) {
             all.complete(null);
             return;
           }
-          List<CompletableFuture<Void>> checks = new java.util.ArrayList<>();
-          for (Subscription sub : List.copyOf(subscriptions.values())) {
+          List<CompletableFuture<Void>> checks = new ArrayList<>();
+          for (Subscription sub : Arrays.copyOf(subscriptions, subscriptionCount)) {
             if (!sub.counted()) {
               continue; // not live yet: authorized again before it goes live (authorizedSince)
             }
@@ -676,7 +804,7 @@ public final class ClientSession {
                           revoked(sub, err);
                           return null;
                         },
-                        executor));
+                        onLoop));
           }
           CompletableFuture.allOf(checks.toArray(CompletableFuture[]::new))
               .whenComplete((v, e) -> all.complete(null));
@@ -695,29 +823,15 @@ public final class ClientSession {
           "re-authorization of {} in {} failed; subscription kept", clientId, sub.channel(), cause);
       return;
     }
-    String channel = sub.channel().value();
-    if (state == State.CLOSED || !subscriptions.remove(channel, sub)) {
-      return;
-    }
-    leave(sub)
-        .exceptionally(
-            e -> {
-              warn("leave of {} in {} failed", clientId, channel, e);
-              return null;
-            });
-    send(
-        new ServerMessage.Unsubscribed(
-            channel,
-            ErrorCode.PERMISSION_DENIED.code(),
-            "access to '" + channel + "' was revoked"));
+    endSubscription(
+        sub, ErrorCode.PERMISSION_DENIED, "access to '" + sub.channel() + "' was revoked");
   }
 
   // ------------------------------------------------------------------ heartbeats
 
   private void schedulePing() {
     pingTimer =
-        hub.scheduler()
-            .schedule(config.pingInterval().toMillis(), () -> executor.execute(this::ping));
+        hub.scheduler().schedule(config.pingInterval().toMillis(), () -> loop.execute(this::ping));
   }
 
   private void ping() {
@@ -735,7 +849,7 @@ public final class ClientSession {
               .schedule(
                   config.pongTimeout().toMillis(),
                   () ->
-                      executor.execute(
+                      loop.execute(
                           () -> {
                             awaitingPong = false;
                             if (state == State.CONNECTED && lastInboundMillis < sentAt) {
@@ -751,9 +865,80 @@ public final class ClientSession {
 
   // ------------------------------------------------------------------ output
 
-  /** Queues an already encoded message; any thread. Overflow disconnects the session. */
+  /**
+   * Queues an encoded message for the client and writes it as soon as the transport takes it (or,
+   * with a write delay, at the loop's next flush). On the loop. Past {@code limits.outbox-bytes}
+   * that cannot be written the connection is closed as a slow consumer.
+   */
   void enqueue(OutboundMessage message) {
-    outbox.offer(message);
+    if (overflowed || state == State.CLOSED) {
+      return;
+    }
+    if (!dispatcher.coalescing() && !writing && outbox.isEmpty() && transport.writable()) {
+      outbox.writeNow(message); // the common case: nothing waits, the socket has room
+      return;
+    }
+    outbox.add(message);
+    if (writing) {
+      return; // the write in progress takes it
+    }
+    if (dispatcher.coalescing() && outbox.bytes() <= config.outboxMaxBytes()) {
+      if (!dirty) {
+        dirty = true;
+        dispatcher.markDirty(this);
+      }
+      return;
+    }
+    write();
+  }
+
+  /** The loop's coalesced flush reached this session. */
+  void flushCoalesced() {
+    dirty = false;
+    write();
+  }
+
+  /**
+   * Writes what the transport takes; then, while there is room, queues the next page of each
+   * recovering subscription in turn (so two recoveries progress side by side) and writes again.
+   * What cannot be written stays queued until the transport is writable ({@link #onWritable}).
+   */
+  private void write() {
+    if (writing || overflowed || state == State.CLOSED) {
+      return;
+    }
+    writing = true;
+    try {
+      long page = pageBytes();
+      while (true) {
+        outbox.write();
+        if (outbox.bytes() > config.outboxMaxBytes()) {
+          overflow();
+          return;
+        }
+        if (recovering == null
+            || recovering.isEmpty()
+            || outbox.bytes() > page
+            || !transport.writable()
+            || state == State.CLOSED) {
+          break;
+        }
+        Subscription next = recovering.poll();
+        if (!next.queuePage(page)) {
+          recovering.add(next);
+        }
+      }
+      if (recovering != null && recovering.isEmpty()) {
+        recovering = null;
+      }
+    } finally {
+      writing = false;
+    }
+  }
+
+  /** How much of a recovery backlog is queued at a time. */
+  private long pageBytes() {
+    return Math.max(1, config.outboxMaxBytes() / 4);
   }
 
   private void send(ServerMessage m) {
@@ -777,22 +962,38 @@ public final class ClientSession {
     return hub.shutdownRetry();
   }
 
-  /** Runs {@code task} on the executor once the outbound queue has drained to {@code mark}. */
-  void whenOutboxDrainedTo(long mark, Runnable task) {
-    outbox.whenDrainedTo(mark, task);
-  }
-
-  /** Any thread: the connection cannot keep up; close it as a slow consumer. */
+  /** On the loop: the connection cannot keep up; nothing more is queued, and it closes (4003). */
   void overflow() {
-    onOverflow();
-  }
-
-  private void onOverflow() {
-    if (!overflowed.compareAndSet(false, true)) {
+    if (overflowed) {
       return;
     }
+    overflowed = true;
+    outbox.clear();
     hub.slowConsumer(this);
-    disconnect(CloseCode.SLOW_CONSUMER, CloseCode.SLOW_CONSUMER.reason(), 0);
+    // Closed in a task of its own: closing announces leaves, which must not run inside a fan-out.
+    loop.execute(() -> closeNow(CloseCode.SLOW_CONSUMER, CloseCode.SLOW_CONSUMER.reason(), 0));
+  }
+
+  /**
+   * Any thread: the loop fell so far behind that an event for this connection was dropped; nothing
+   * more is delivered to it, and it closes as a slow consumer (4003) to recover on reconnect.
+   */
+  void overflowFromAnyThread() {
+    if (overflowed) {
+      return;
+    }
+    overflowed = true;
+    loop.execute(
+        () -> {
+          outbox.clear();
+          hub.slowConsumer(this);
+          closeNow(CloseCode.SLOW_CONSUMER, CloseCode.SLOW_CONSUMER.reason(), 0);
+        });
+  }
+
+  /** On the loop: delivery to this connection failed unexpectedly; it is closed (1011). */
+  void internalError() {
+    loop.execute(() -> closeNow(CloseCode.INTERNAL_ERROR, CloseCode.INTERNAL_ERROR.reason(), 0));
   }
 
   private void closeNow(CloseCode code, String reason, long retryMillis) {
@@ -801,12 +1002,11 @@ public final class ClientSession {
     }
     boolean wasConnected = state == State.CONNECTED;
     state = State.CLOSED;
-    if (outbox.overflowed()) {
+    if (overflowed) {
       outbox.clear();
     } else {
-      outbox.flushForClose();
+      outbox.writeAllForClose();
     }
-    outbox.close();
     String text = reason == null || reason.isEmpty() ? code.reason() : reason;
     transport.send(
         List.of(
@@ -864,7 +1064,12 @@ public final class ClientSession {
     pingTimer.cancel();
     pongTimer.cancel();
     expiryTimer.cancel();
-    for (Subscription sub : subscriptions.values()) {
+    Subscription[] all = Arrays.copyOf(subscriptions, subscriptionCount);
+    subscriptions = NO_SUBSCRIPTIONS;
+    subscriptionCount = 0;
+    recovering = null;
+    queued = null;
+    for (Subscription sub : all) {
       leave(sub)
           .exceptionally(
               e -> {
@@ -872,7 +1077,6 @@ public final class ClientSession {
                 return null;
               });
     }
-    subscriptions.clear();
     hub.closed(this);
   }
 

@@ -16,6 +16,7 @@ import dev.herald.core.presence.MemoryPresenceStore;
 import dev.herald.core.presence.PresenceStore;
 import dev.herald.core.time.Scheduler;
 import dev.herald.core.time.SystemScheduler;
+import dev.herald.core.transport.EventLoop;
 import dev.herald.core.transport.OutboundMessage;
 import dev.herald.core.transport.TransportConnection;
 import dev.herald.protocol.ClientInfo;
@@ -41,9 +42,10 @@ import java.util.function.Predicate;
  * hand it connections ({@link #openSession}); applications publish through it ({@link #publish}).
  * It knows nothing of HTTP or any framework.
  *
- * <p>Fan-out: a publication from the broker is encoded once; the same {@link OutboundMessage} is
- * queued to each local subscriber's bounded outbox. No lock is held across I/O: queuing is
- * non-blocking and each connection's executor does its own writing.
+ * <p>Fan-out: a publication from the broker is encoded once; the same {@link OutboundMessage} goes
+ * to every local subscriber. Subscribers are grouped by the event loop that owns their connection,
+ * and each loop gets the publication once ({@link LoopDispatcher}): inline when the broker delivers
+ * on that loop, else as one task for all its subscribers. No lock is held while writing.
  */
 public final class Hub implements AutoCloseable {
   private static final char[] ID_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz".toCharArray();
@@ -60,6 +62,8 @@ public final class Hub implements AutoCloseable {
   private final SubscriberRegistry registry;
   private final HubMetrics metrics;
   private final Set<ClientSession> sessions = ConcurrentHashMap.newKeySet();
+  // One dispatcher per event loop with open sessions; counted so that it goes with its last one.
+  private final java.util.Map<EventLoop, LoopDispatcher> dispatchers = new ConcurrentHashMap<>();
   private final java.util.Deque<Revocation> revoked =
       new java.util.concurrent.ConcurrentLinkedDeque<>();
   private final SecureRandom random = new SecureRandom();
@@ -98,7 +102,18 @@ public final class Hub implements AutoCloseable {
    * ClientSession#onText} and reports closure with {@link ClientSession#onTransportClosed}.
    */
   public ClientSession openSession(TransportConnection transport, ConnectionContext context) {
-    ClientSession s = new ClientSession(this, transport, context, newClientId());
+    LoopDispatcher d =
+        dispatchers.compute(
+            transport.loop(),
+            (loop, existing) -> {
+              LoopDispatcher x =
+                  existing != null
+                      ? existing
+                      : new LoopDispatcher(loop, scheduler, config.writeDelay().toMillis());
+              x.sessions++;
+              return x;
+            });
+    ClientSession s = new ClientSession(this, transport, d, context, newClientId());
     sessions.add(s);
     if (!accepting) {
       s.disconnect(CloseCode.SHUTDOWN, CloseCode.SHUTDOWN.reason(), shutdownRetry());
@@ -304,6 +319,11 @@ public final class Hub implements AutoCloseable {
     return new QueueStats(sum, max);
   }
 
+  /** Event loops with open connections (the hub keeps a dispatcher for each). */
+  int loopCount() {
+    return dispatchers.size();
+  }
+
   /** Outbound queue sizes, see {@link #outboxStats()}. */
   public record QueueStats(long totalBytes, long maxBytes) {}
 
@@ -420,6 +440,8 @@ public final class Hub implements AutoCloseable {
 
   void closed(ClientSession s) {
     if (sessions.remove(s)) {
+      dispatchers.computeIfPresent(
+          s.dispatcher().loop(), (loop, d) -> --d.sessions == 0 ? null : d);
       if (s.addressCounted()) {
         perAddress.release(s.remoteAddress());
       }
@@ -465,34 +487,38 @@ public final class Hub implements AutoCloseable {
     public void onPublication(Pub pub) {
       publications.increment();
       metrics.published();
-      Subscription[] members = registry.members(pub.channel());
-      if (members.length == 0) {
+      SubscriberRegistry.Members members = registry.members(pub.channel());
+      if (members == null) {
         return;
       }
-      OutboundMessage message = new OutboundMessage(codec.encode(pub), pub.ts());
-      for (Subscription s : members) {
-        s.deliver(pub, message);
+      OutboundMessage message = new OutboundMessage(codec.encode(pub), pub.ts(), true);
+      for (SubscriberRegistry.Group g : members.groups()) {
+        g.dispatcher().publication(g.members(), pub, message);
       }
-      deliveries.add(members.length);
-      metrics.delivered(members.length);
+      deliveries.add(members.size());
+      metrics.delivered(members.size());
     }
 
     @Override
     public void onPresence(PresenceEvent event) {
-      Subscription[] members = registry.members(event.channel());
-      if (members.length == 0 || !members[0].namespace().joinLeave()) {
+      SubscriberRegistry.Members members = registry.members(event.channel());
+      if (members == null || !members.groups()[0].members()[0].namespace().joinLeave()) {
         return;
       }
-      OutboundMessage message = new OutboundMessage(codec.encode(event.toMessage()));
-      for (Subscription s : members) {
-        s.deliverPresence(message);
+      OutboundMessage message = new OutboundMessage(codec.encode(event.toMessage()), 0, true);
+      for (SubscriberRegistry.Group g : members.groups()) {
+        g.dispatcher().presence(g.members(), message);
       }
     }
 
     @Override
     public void onStreamReset(String channel) {
-      for (Subscription s : registry.members(channel)) {
-        s.streamLost();
+      SubscriberRegistry.Members members = registry.members(channel);
+      if (members == null) {
+        return;
+      }
+      for (SubscriberRegistry.Group g : members.groups()) {
+        g.dispatcher().reset(g.members());
       }
     }
   }

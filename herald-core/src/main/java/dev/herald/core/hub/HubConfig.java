@@ -16,11 +16,14 @@ import java.time.Duration;
  * @param maxMessageBytes the largest inbound frame; enforced by transports, reported to clients
  * @param maxPublishBytes the largest publication data, in UTF-16 characters of compact JSON
  * @param maxPresenceStateBytes the largest presence state
- * @param maxQueuedRequests requests waiting to be processed per connection before 111
+ * @param maxQueuedRequests requests waiting to be processed per connection; beyond, a request is
+ *     answered 111 at once ({@code limits.queued-requests})
  * @param shutdownRetryMin lower bound of the reconnect delay suggested at shutdown
  * @param shutdownRetryMax upper bound; each client gets a random delay in between
  * @param abuse per-connection rate and per-user / per-address connection limits
  * @param drain how shutdown spreads its disconnects over time
+ * @param writeDelay how long new messages may wait to be written together with those queued
+ *     meanwhile, per event loop ({@code transport.write-delay}); zero writes at once
  */
 public record HubConfig(
     String node,
@@ -37,7 +40,8 @@ public record HubConfig(
     Duration shutdownRetryMin,
     Duration shutdownRetryMax,
     AbuseLimits abuse,
-    Drain drain) {
+    Drain drain,
+    Duration writeDelay) {
 
   /**
    * Limits against abusive or broken clients. A value of 0 switches that limit off.
@@ -119,12 +123,17 @@ public record HubConfig(
         shutdownRetryMin,
         shutdownRetryMax,
         AbuseLimits.defaults(),
-        Drain.defaults());
+        Drain.defaults(),
+        Duration.ZERO);
   }
 
   public HubConfig {
     abuse = abuse == null ? AbuseLimits.defaults() : abuse;
     drain = drain == null ? Drain.defaults() : drain;
+    writeDelay = writeDelay == null ? Duration.ZERO : writeDelay;
+    if (writeDelay.isNegative() || writeDelay.toMillis() > 100) {
+      throw new IllegalArgumentException("writeDelay must be between 0 and 100 ms");
+    }
     positive(pingInterval, "pingInterval");
     positive(pongTimeout, "pongTimeout");
     positive(connectTimeout, "connectTimeout");
@@ -161,7 +170,7 @@ public record HubConfig(
         64 * 1024,
         32 * 1024,
         1024,
-        64,
+        256,
         Duration.ofMillis(500),
         Duration.ofSeconds(5));
   }
@@ -200,6 +209,10 @@ public record HubConfig(
     return toBuilder().drain(d).build();
   }
 
+  public HubConfig withWriteDelay(Duration d) {
+    return toBuilder().writeDelay(d).build();
+  }
+
   /** A builder starting from these settings. */
   public Builder toBuilder() {
     return new Builder(this);
@@ -222,6 +235,7 @@ public record HubConfig(
     private Duration shutdownRetryMax;
     private AbuseLimits abuse;
     private Drain drain;
+    private Duration writeDelay;
 
     private Builder(HubConfig c) {
       node = c.node;
@@ -239,6 +253,7 @@ public record HubConfig(
       shutdownRetryMax = c.shutdownRetryMax;
       abuse = c.abuse;
       drain = c.drain;
+      writeDelay = c.writeDelay;
     }
 
     public Builder node(String v) {
@@ -316,6 +331,11 @@ public record HubConfig(
       return this;
     }
 
+    public Builder writeDelay(Duration v) {
+      writeDelay = v;
+      return this;
+    }
+
     public HubConfig build() {
       return new HubConfig(
           node,
@@ -332,7 +352,8 @@ public record HubConfig(
           shutdownRetryMin,
           shutdownRetryMax,
           abuse,
-          drain);
+          drain,
+          writeDelay);
     }
   }
 }

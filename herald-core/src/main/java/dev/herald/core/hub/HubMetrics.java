@@ -53,6 +53,12 @@ public interface HubMetrics {
   /** A connection was closed as a slow consumer (4003). */
   default void slowConsumer(String transport) {}
 
+  /**
+   * A subscription ended because its channel's stream could not be continued (new epoch, or
+   * publications missing); the client was told to resubscribe ({@code unsubscribed} 116).
+   */
+  default void streamReset() {}
+
   /** A subscribe completed with this recovery outcome. */
   default void recovery(Recovery outcome) {}
 

@@ -3,177 +3,132 @@ package dev.herald.core.hub;
 import dev.herald.core.time.Scheduler;
 import dev.herald.core.transport.OutboundMessage;
 import dev.herald.core.transport.TransportConnection;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * One connection's bounded outbound queue. Any thread may {@link #offer}; draining runs on the
- * connection's executor and hands batches to the transport while it is writable. When the queued
- * bytes pass the limit, the outbox refuses further messages and reports overflow once: the session
- * then disconnects the slow consumer, which recovers on reconnect. Producers never wait, so one
- * slow reader cannot stall fan-out to others.
+ * One connection's outbound queue: messages waiting for the transport to take them. Confined to the
+ * connection's event loop (no locks, no atomics); the session decides what to do when it is over
+ * its limit (close the slow consumer) and when to write ({@link #write}).
+ *
+ * <p>Most messages never wait here: when nothing is queued and the transport is writable, {@link
+ * #write} hands a message straight to the transport. The queue itself is created on first use, so
+ * an idle connection carries none.
  */
 final class Outbox {
-  /**
-   * Queued bytes beyond this multiple of the limit overflow without waiting for the drain check.
-   */
-  static final int HARD_CAP_FACTOR = 4;
-
   private final TransportConnection transport;
-  private final long maxBytes;
   private final int maxBatchBytes;
-  private final Runnable onOverflow;
   private final Scheduler clock;
   private final HubMetrics metrics;
-  private final ConcurrentLinkedQueue<OutboundMessage> queue = new ConcurrentLinkedQueue<>();
-  private final AtomicLong queuedBytes = new AtomicLong();
-  private final AtomicBoolean drainScheduled = new AtomicBoolean();
-  private final AtomicBoolean checkScheduled = new AtomicBoolean();
-  private final AtomicBoolean overflowed = new AtomicBoolean();
-  private volatile boolean closed;
-  // A task waiting for the queue to drain (paged recovery); only touched on the executor.
-  private Runnable whenDrained;
-  private long drainedMark;
-  private final Runnable drainTask = this::drain;
-
-  /**
-   * The batch handed to the transport, reused from one write to the next (transports must not keep
-   * the list past {@code send}); only touched on the connection's executor.
-   */
-  private final ArrayList<OutboundMessage> batch = new ArrayList<>(4);
-
-  private boolean sending;
-
-  Outbox(TransportConnection transport, long maxBytes, int maxBatchBytes, Runnable onOverflow) {
-    this(transport, maxBytes, maxBatchBytes, onOverflow, null, HubMetrics.NONE);
-  }
+  private final LoopDispatcher dispatcher;
+  private ArrayDeque<OutboundMessage> queue;
+  private long bytes;
+  // What stats readers on other threads see; written only by the loop, after each change.
+  private volatile long published;
 
   Outbox(
       TransportConnection transport,
-      long maxBytes,
       int maxBatchBytes,
-      Runnable onOverflow,
       Scheduler clock,
-      HubMetrics metrics) {
+      HubMetrics metrics,
+      LoopDispatcher dispatcher) {
     this.transport = transport;
-    this.maxBytes = maxBytes;
     this.maxBatchBytes = maxBatchBytes;
-    this.onOverflow = onOverflow;
     this.clock = clock;
     this.metrics = metrics;
+    this.dispatcher = dispatcher;
+  }
+
+  /** Queues a message (written by the next {@link #write}). */
+  void add(OutboundMessage m) {
+    if (queue == null) {
+      queue = new ArrayDeque<>(4);
+    }
+    queue.add(m);
+    bytes += m.size();
+    published = bytes;
+  }
+
+  /** Whether nothing is queued. */
+  boolean isEmpty() {
+    return bytes == 0 && (queue == null || queue.isEmpty());
   }
 
   /**
-   * Queues a message; returns false if the outbox is closed or overflowed.
-   *
-   * <p>Passing the limit is not yet proof of a slow reader: the bytes may only be waiting for the
-   * connection's executor to run its next drain (a publish burst outruns one event loop). So the
-   * verdict is taken on that executor, after draining: still over the limit there means the
-   * transport refuses the bytes. A hard cap at four times the limit overflows at once, so memory
-   * stays bounded even if the executor itself is stuck (twice proved too tight: on two busy cores a
-   * healthy connection's event loop can lag a publisher by more than that).
+   * Writes one message at once, bypassing the queue; only when {@link #isEmpty()} and the transport
+   * is writable (else order or the transport's buffer would suffer).
    */
-  boolean offer(OutboundMessage message) {
-    if (closed || overflowed.get()) {
-      return false;
-    }
-    long total = queuedBytes.addAndGet(message.size());
-    if (total > HARD_CAP_FACTOR * maxBytes) {
-      overflow();
-      return false;
-    }
-    queue.add(message);
-    if (total > maxBytes) {
-      scheduleCheck();
-    } else {
-      scheduleDrain();
-    }
-    return true;
-  }
-
-  void scheduleDrain() {
-    if (!closed && drainScheduled.compareAndSet(false, true)) {
-      transport.writeExecutor().execute(drainTask);
-    }
-  }
-
-  private void scheduleCheck() {
-    if (!closed && checkScheduled.compareAndSet(false, true)) {
-      transport
-          .executor()
-          .execute(
-              () -> {
-                checkScheduled.set(false);
-                drain();
-                if (!closed && queuedBytes.get() > maxBytes) {
-                  overflow(); // drained as far as the transport allows, and still over the limit
-                }
-              });
-    }
-  }
-
-  private void overflow() {
-    if (overflowed.compareAndSet(false, true)) {
-      onOverflow.run();
-    }
-  }
-
-  /** Runs on the connection's executor. */
-  void drain() {
-    drainScheduled.set(false);
-    while (!closed && !overflowed.get() && transport.writable()) {
-      List<OutboundMessage> next = pollBatch();
-      if (next.isEmpty()) {
-        break;
-      }
-      measure(next);
-      send(next);
-    }
-    runWhenDrained();
-  }
-
-  private void send(List<OutboundMessage> next) {
-    boolean reused = next == batch;
-    sending = true;
+  void writeNow(OutboundMessage m) {
+    List<OutboundMessage> batch = dispatcher.borrowBatch();
+    batch.add(m);
+    measure(batch);
     try {
-      transport.send(next);
+      transport.send(batch);
     } finally {
-      sending = false;
-      if (reused) {
-        batch.clear();
+      dispatcher.returnBatch(batch);
+    }
+  }
+
+  /** Hands queued messages to the transport, in batches, for as long as it is writable. */
+  void write() {
+    while (queue != null && !queue.isEmpty() && transport.writable()) {
+      List<OutboundMessage> batch = dispatcher.borrowBatch();
+      try {
+        int size = 0;
+        OutboundMessage m;
+        while ((m = queue.peek()) != null) {
+          if (!batch.isEmpty() && size + m.size() > maxBatchBytes) {
+            break;
+          }
+          queue.poll();
+          bytes -= m.size();
+          batch.add(m);
+          size += m.size() + 1;
+        }
+        published = bytes;
+        measure(batch);
+        transport.send(batch);
+      } finally {
+        dispatcher.returnBatch(batch);
       }
     }
-  }
-
-  /**
-   * Runs {@code task} on the executor once the transport is writable and at most {@code mark} bytes
-   * are still queued here. One task at a time (a later call replaces an earlier one); never runs
-   * after overflow or close. Lets a producer feed a large backlog at the reader's pace.
-   */
-  void whenDrainedTo(long mark, Runnable task) {
-    transport
-        .executor()
-        .execute(
-            () -> {
-              whenDrained = task;
-              drainedMark = mark;
-              drain();
-            });
-  }
-
-  private void runWhenDrained() {
-    Runnable task = whenDrained;
-    if (task != null
-        && !closed
-        && !overflowed.get()
-        && transport.writable()
-        && queuedBytes.get() <= drainedMark) {
-      whenDrained = null;
-      task.run();
+    if (queue != null && queue.isEmpty()) {
+      queue = null; // an idle connection holds no queue
     }
+  }
+
+  /** Sends what is queued regardless of writability; used just before closing. */
+  void writeAllForClose() {
+    while (queue != null && !queue.isEmpty()) {
+      List<OutboundMessage> batch = new ArrayList<>();
+      int size = 0;
+      OutboundMessage m;
+      while ((m = queue.peek()) != null && (batch.isEmpty() || size + m.size() <= maxBatchBytes)) {
+        queue.poll();
+        batch.add(m);
+        size += m.size() + 1;
+      }
+      transport.send(batch);
+    }
+    clear();
+  }
+
+  /** Drops everything queued (after overflow nothing queued will be sent). */
+  void clear() {
+    queue = null;
+    bytes = 0;
+    published = 0;
+  }
+
+  /** Bytes queued; on the loop. */
+  long bytes() {
+    return bytes;
+  }
+
+  /** Bytes queued, as last published by the loop; any thread (stats). */
+  long queuedBytes() {
+    return published;
   }
 
   /** Publish-to-write latency of the oldest publication in the batch: one call per batch. */
@@ -188,51 +143,5 @@ final class Outbox {
         return;
       }
     }
-  }
-
-  /** Sends what is queued regardless of writability; used just before closing. */
-  void flushForClose() {
-    List<OutboundMessage> next;
-    while (!(next = pollBatch()).isEmpty()) {
-      send(next);
-    }
-  }
-
-  /**
-   * The next batch: the reused list, or a fresh one if a send is still in progress (a transport
-   * that calls back into the hub while writing).
-   */
-  private List<OutboundMessage> pollBatch() {
-    List<OutboundMessage> batch = sending ? new ArrayList<>(4) : this.batch;
-    int bytes = 0;
-    OutboundMessage m;
-    while ((m = queue.peek()) != null) {
-      if (!batch.isEmpty() && bytes + m.size() > maxBatchBytes) {
-        break;
-      }
-      queue.poll();
-      queuedBytes.addAndGet(-m.size());
-      batch.add(m);
-      bytes += m.size() + 1;
-    }
-    return batch;
-  }
-
-  /** Drops everything queued (after overflow nothing queued will be sent). */
-  void clear() {
-    queue.clear();
-    queuedBytes.set(0);
-  }
-
-  void close() {
-    closed = true;
-  }
-
-  long queuedBytes() {
-    return queuedBytes.get();
-  }
-
-  boolean overflowed() {
-    return overflowed.get();
   }
 }

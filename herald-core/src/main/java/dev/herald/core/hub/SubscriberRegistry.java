@@ -1,18 +1,24 @@
 package dev.herald.core.hub;
 
 import dev.herald.core.broker.Broker;
+import dev.herald.core.broker.HistoryPolicy;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * This node's subscriptions by channel. Fan-out reads a channel's members as a plain array
+ * This node's subscriptions by channel, grouped by the event loop that owns them, so that fan-out
+ * hands each loop its subscribers in one task. Fan-out reads a channel's groups as plain arrays
  * (copy-on-write), without locks; adding and removing are atomic per channel. The first local
  * subscriber of a channel subscribes the node at the broker, the last one unsubscribes it.
  */
 final class SubscriberRegistry {
-  private static final Subscription[] NONE = new Subscription[0];
+  /** The subscribers of one channel on one loop. */
+  record Group(LoopDispatcher dispatcher, Subscription[] members) {}
+
+  /** A channel's subscribers, by loop; immutable. */
+  record Members(Group[] groups, int size, CompletableFuture<Void> brokerReady) {}
 
   private final Broker broker;
   private final Map<String, Members> channels = new ConcurrentHashMap<>();
@@ -21,26 +27,40 @@ final class SubscriberRegistry {
     this.broker = broker;
   }
 
-  /** Members of a channel; immutable snapshot for one fan-out. */
-  Subscription[] members(String channel) {
-    Members m = channels.get(channel);
-    return m == null ? NONE : m.array;
+  /** A channel's subscribers, or null when it has none here; an immutable snapshot. */
+  Members members(String channel) {
+    return channels.get(channel);
   }
 
   /** Adds a subscription; the future completes once the node receives the channel's events. */
   CompletableFuture<Void> add(Subscription s) {
+    LoopDispatcher d = s.session().dispatcher();
     Members updated =
         channels.compute(
             s.channel().value(),
             (name, m) -> {
               if (m == null) {
-                return new Members(new Subscription[] {s}, broker.subscribe(name));
+                return new Members(
+                    new Group[] {new Group(d, new Subscription[] {s})},
+                    1,
+                    broker.subscribe(name, HistoryPolicy.of(s.namespace())));
               }
-              Subscription[] a = Arrays.copyOf(m.array, m.array.length + 1);
-              a[a.length - 1] = s;
-              return new Members(a, m.brokerReady);
+              Group[] groups = m.groups();
+              for (int i = 0; i < groups.length; i++) {
+                if (groups[i].dispatcher() == d) {
+                  Subscription[] a =
+                      Arrays.copyOf(groups[i].members(), groups[i].members().length + 1);
+                  a[a.length - 1] = s;
+                  Group[] g = groups.clone();
+                  g[i] = new Group(d, a);
+                  return new Members(g, m.size() + 1, m.brokerReady());
+                }
+              }
+              Group[] g = Arrays.copyOf(groups, groups.length + 1);
+              g[groups.length] = new Group(d, new Subscription[] {s});
+              return new Members(g, m.size() + 1, m.brokerReady());
             });
-    return updated.brokerReady;
+    return updated.brokerReady();
   }
 
   void remove(Subscription s) {
@@ -50,30 +70,45 @@ final class SubscriberRegistry {
           if (m == null) {
             return null;
           }
-          int idx = -1;
-          for (int i = 0; i < m.array.length; i++) {
-            if (m.array[i] == s) {
-              idx = i;
-              break;
+          Group[] groups = m.groups();
+          for (int i = 0; i < groups.length; i++) {
+            Subscription[] members = groups[i].members();
+            int idx = indexOf(members, s);
+            if (idx < 0) {
+              continue;
             }
+            if (m.size() == 1) {
+              broker.unsubscribe(name);
+              return null;
+            }
+            Group[] g;
+            if (members.length == 1) {
+              g = new Group[groups.length - 1];
+              System.arraycopy(groups, 0, g, 0, i);
+              System.arraycopy(groups, i + 1, g, i, g.length - i);
+            } else {
+              Subscription[] a = new Subscription[members.length - 1];
+              System.arraycopy(members, 0, a, 0, idx);
+              System.arraycopy(members, idx + 1, a, idx, a.length - idx);
+              g = groups.clone();
+              g[i] = new Group(groups[i].dispatcher(), a);
+            }
+            return new Members(g, m.size() - 1, m.brokerReady());
           }
-          if (idx < 0) {
-            return m;
-          }
-          if (m.array.length == 1) {
-            broker.unsubscribe(name);
-            return null;
-          }
-          Subscription[] a = new Subscription[m.array.length - 1];
-          System.arraycopy(m.array, 0, a, 0, idx);
-          System.arraycopy(m.array, idx + 1, a, idx, a.length - idx);
-          return new Members(a, m.brokerReady);
+          return m;
         });
+  }
+
+  private static int indexOf(Subscription[] a, Subscription s) {
+    for (int i = 0; i < a.length; i++) {
+      if (a[i] == s) {
+        return i;
+      }
+    }
+    return -1;
   }
 
   int channelCount() {
     return channels.size();
   }
-
-  private record Members(Subscription[] array, CompletableFuture<Void> brokerReady) {}
 }

@@ -3,43 +3,64 @@ package dev.herald.core.hub;
 import dev.herald.core.channel.ChannelName;
 import dev.herald.core.channel.NamespaceSettings;
 import dev.herald.core.transport.OutboundMessage;
-import dev.herald.protocol.CloseCode;
 import dev.herald.protocol.RawJson;
 import dev.herald.protocol.ServerMessage.Pub;
 import dev.herald.protocol.StreamPosition;
-import java.util.ArrayList;
+import java.util.ArrayDeque;
 import java.util.List;
 import java.util.function.Function;
 
 /**
- * One connection's subscription to one channel.
+ * One connection's subscription to one channel, and its place in the channel's stream.
  *
- * <p>It starts <i>pending</i>: the subscription is registered for fan-out before the channel's
- * history is read, and live messages that arrive meanwhile are held here. {@link #goLive} then
- * queues, in one step under this object's lock, the subscribe reply, the recovered publications and
- * the held ones that come after them, so the client sees one ordered sequence with no gap and no
- * duplicate. After that, publications are queued as they arrive, skipping any at or below the last
- * offset sent.
+ * <p>Phases: <b>pending</b> from the moment it is registered for fan-out until the channel's
+ * history is read (live events arriving meanwhile are held here); <b>recovering</b> while the
+ * publications the client missed are queued a page at a time, at the pace the client reads them
+ * (live events still held); <b>live</b> once the backlog and then the held events are queued, after
+ * which events are queued as they arrive; <b>ended</b> when unsubscribed, revoked or its stream
+ * could not be continued.
+ *
+ * <p>Threading: every field is confined to the session's event loop, which owns the connection; the
+ * fan-out hands events to that loop ({@link LoopDispatcher}). No lock.
+ *
+ * <p>Ordering: a publication at or below the last position queued is a duplicate (seen both in
+ * history and live) and skipped; one that does not continue the position (another epoch, or a gap)
+ * means the stream was reset, and the subscription ends with {@code unsubscribed} code 116 so the
+ * client resubscribes from its last position and learns whether it recovered. Nothing is ever
+ * skipped silently.
  */
 final class Subscription {
+  enum Phase {
+    PENDING,
+    RECOVERING,
+    LIVE,
+    ENDED
+  }
+
+  /** A held event: a publication, a presence event (pub null) or a stream reset (both null). */
+  private record Held(Pub pub, OutboundMessage message) {}
+
+  private static final Held RESET = new Held(null, null);
+
   private final ClientSession session;
   private final ChannelName channel;
   private final NamespaceSettings namespace;
 
-  // All fields below are guarded by "this". The lock is held only to queue messages (no I/O).
-  private boolean live;
-  private List<Held> held = new ArrayList<>();
+  private Phase phase = Phase.PENDING;
+  // Last position queued to the client (null until the subscription starts).
   private String epoch;
   private long offset;
-  // Presence state set by the client and whether its join was announced; only touched on the
-  // session's executor.
+  // Pending and recovering: live events held back, and their size (counted against the outbox).
+  private ArrayDeque<Held> held;
+  private long heldBytes;
+  // Recovering: the missed publications and the next one to queue.
+  private List<Pub> backlog;
+  private int next;
+  private Function<Pub, OutboundMessage> encoder;
+  // Presence state set by the client, and whether its join was announced.
   private RawJson presenceState;
   private boolean joined;
-  private volatile boolean counted;
-  // Bytes held while pending, guarded by "this"; counted against the connection's outbox limit.
-  private long heldBytes;
-  // Set once the stream could not be continued; the session is being closed. Guarded by "this".
-  private boolean lost;
+  private boolean counted;
 
   Subscription(ClientSession session, ChannelName channel, NamespaceSettings namespace) {
     this.session = session;
@@ -59,145 +80,177 @@ final class Subscription {
     return namespace;
   }
 
-  /** Called by fan-out, from any thread. */
-  void deliver(Pub pub, OutboundMessage message) {
-    synchronized (this) {
-      if (!live) {
-        hold(new Held(pub, message));
-        return;
-      }
-      sendInOrder(pub, message);
+  Phase phase() {
+    return phase;
+  }
+
+  // ------------------------------------------------------------------ events from fan-out
+
+  void onPublication(Pub pub, OutboundMessage message) {
+    switch (phase) {
+      case LIVE -> queueInOrder(pub, message);
+      case PENDING, RECOVERING -> hold(new Held(pub, message));
+      case ENDED -> {}
     }
   }
 
-  /** Presence events are not part of the ordered stream but must not overtake the reply. */
-  void deliverPresence(OutboundMessage message) {
-    synchronized (this) {
-      if (!live) {
-        hold(new Held(null, message));
-        return;
-      }
-      session.enqueue(message);
+  void onPresence(OutboundMessage message) {
+    switch (phase) {
+      case LIVE -> session.enqueue(message);
+      case PENDING, RECOVERING -> hold(new Held(null, message));
+      case ENDED -> {}
     }
+  }
+
+  /** The broker says the channel's stream cannot be continued for this node's subscribers. */
+  void onReset() {
+    switch (phase) {
+      case LIVE -> streamLost();
+      // The history read in progress may come from before or after the reset: judged in order.
+      case PENDING, RECOVERING -> hold(RESET);
+      case ENDED -> {}
+    }
+  }
+
+  // ------------------------------------------------------------------ phases
+
+  /**
+   * History is read: queues the subscribe reply, then either goes live at once or starts the
+   * recovery of {@code missed}, which the session feeds a page at a time ({@link #queuePage}).
+   *
+   * @param start the position the client is at after the reply (its {@code since} when recovered,
+   *     else the stream's top)
+   * @return true if the subscription is recovering (the session must feed it pages)
+   */
+  boolean start(
+      OutboundMessage reply,
+      StreamPosition start,
+      List<Pub> missed,
+      Function<Pub, OutboundMessage> encoder) {
+    if (phase != Phase.PENDING) {
+      return false;
+    }
+    session.enqueue(reply);
+    epoch = start.epoch();
+    offset = start.offset();
+    if (missed.isEmpty()) {
+      goLive();
+      return false;
+    }
+    phase = Phase.RECOVERING;
+    backlog = missed;
+    next = 0;
+    this.encoder = encoder;
+    return true;
   }
 
   /**
-   * Makes the subscription live.
+   * Queues the next page of the backlog: publications up to about {@code pageBytes} (at least one).
+   * After the last page, the held events follow and the subscription is live.
    *
-   * <p>The recovered publications are queued a page at a time: the next page only once the
-   * connection has written most of the previous one, so a backlog larger than the outbound queue (a
-   * slow consumer coming back) is delivered at the reader's pace instead of overflowing again. Live
-   * messages are held until the last page is queued, then follow in order.
-   *
-   * @param reply the encoded subscribe reply, queued first
-   * @param start the position the client is at after the reply (its {@code since} when recovered,
-   *     else the stream's top)
-   * @param recovered publications to send after the reply, in order
-   * @param encoder encodes a recovered publication
+   * @return true once the subscription no longer needs pages (live, or ended)
    */
-  void goLive(
-      OutboundMessage reply,
-      StreamPosition start,
-      List<Pub> recovered,
-      Function<Pub, OutboundMessage> encoder) {
-    synchronized (this) {
-      session.enqueue(reply);
-      epoch = start.epoch();
-      offset = start.offset();
+  boolean queuePage(long pageBytes) {
+    if (phase != Phase.RECOVERING) {
+      return true;
     }
-    sendRecovered(recovered, 0, encoder);
+    long bytes = 0;
+    while (next < backlog.size()
+        && (bytes == 0 || bytes < pageBytes)
+        && phase == Phase.RECOVERING) {
+      Pub p = backlog.get(next++);
+      OutboundMessage m = encoder.apply(p);
+      bytes += m.size();
+      queueInOrder(p, m);
+    }
+    if (phase != Phase.RECOVERING) {
+      return true;
+    }
+    if (next < backlog.size()) {
+      return false;
+    }
+    backlog = null;
+    encoder = null;
+    goLive();
+    return true;
   }
 
-  private void sendRecovered(
-      List<Pub> recovered, int from, Function<Pub, OutboundMessage> encoder) {
-    long page = Math.max(1, session.outboxLimit() / 4);
-    synchronized (this) {
-      if (lost || held == null) {
-        return; // the stream was reset or the session overflowed: it is being closed
+  private void goLive() {
+    phase = Phase.LIVE;
+    ArrayDeque<Held> h = held;
+    held = null;
+    heldBytes = 0;
+    if (h == null) {
+      return;
+    }
+    for (Held e : h) {
+      if (phase != Phase.LIVE) {
+        return; // ended by a reset or a gap among the held events
       }
-      long bytes = 0;
-      int i = from;
-      while (i < recovered.size() && (i == from || bytes < page)) {
-        Pub p = recovered.get(i++);
-        OutboundMessage m = encoder.apply(p);
-        bytes += m.size();
-        sendInOrder(p, m);
+      if (e == RESET) {
+        streamLost();
+      } else if (e.pub() == null) {
+        session.enqueue(e.message());
+      } else {
+        queueInOrder(e.pub(), e.message());
       }
-      if (i < recovered.size()) {
-        int next = i;
-        session.whenOutboxDrainedTo(page, () -> sendRecovered(recovered, next, encoder));
-        return;
-      }
-      for (Held h : held) {
-        if (h.pub == null) {
-          session.enqueue(h.message);
-        } else {
-          sendInOrder(h.pub, h.message);
-        }
-      }
-      held = null;
-      live = true;
     }
   }
 
-  /** Last position queued to the client. */
-  synchronized StreamPosition position() {
+  /** Ends the subscription here; the session tells the client and the broker. */
+  void end() {
+    phase = Phase.ENDED;
+    held = null;
+    heldBytes = 0;
+    backlog = null;
+    encoder = null;
+  }
+
+  /** Last position queued to the client, or null before the subscription started. */
+  StreamPosition position() {
     return epoch == null ? null : new StreamPosition(epoch, offset);
   }
 
-  /**
-   * The stream cannot be continued for this client (new epoch, or publications lost in between):
-   * the connection is closed with a reconnect code, and its resubscription from the last position
-   * it saw either recovers or is told to refetch. Nothing more is queued before that.
-   */
-  void streamLost() {
-    synchronized (this) {
-      if (lost) {
-        return;
-      }
-      lost = true;
-    }
-    session.disconnect(
-        CloseCode.FORCE_RECONNECT, "stream reset: resubscribe to recover", session.retryHint());
-  }
+  // ------------------------------------------------------------------ internals
 
-  private void sendInOrder(Pub pub, OutboundMessage message) {
-    if (lost) {
+  private void queueInOrder(Pub pub, OutboundMessage message) {
+    if (pub.offset() <= offset && pub.epoch().equals(epoch)) {
+      return; // already queued (seen in history and live)
+    }
+    if (!pub.epoch().equals(epoch) || pub.offset() != offset + 1) {
+      // A broker must never do this; if its stream was reset the client is told rather than
+      // silently moved to another epoch or past a gap.
+      streamLost();
       return;
     }
-    if (pub.epoch().equals(epoch) && pub.offset() <= offset) {
-      return; // already sent (seen in history and live)
-    }
-    if (live && epoch != null && (!pub.epoch().equals(epoch) || pub.offset() != offset + 1)) {
-      // A broker must never do this; if its stream was reset, the client is told rather than
-      // silently switched to the new epoch or moved past a gap.
-      lost = true;
-      session.disconnect(
-          CloseCode.FORCE_RECONNECT, "stream reset: resubscribe to recover", session.retryHint());
-      return;
-    }
-    epoch = pub.epoch();
     offset = pub.offset();
     session.enqueue(message);
   }
 
+  private void streamLost() {
+    session.streamLost(this);
+  }
+
   /**
-   * Keeps a live message while history is read. Held messages count against the connection's outbox
-   * limit: a busy channel behind a slow history read ends as a slow consumer (4003, and recovery on
-   * reconnect), never as unbounded memory. Called with "this" held.
+   * Keeps an event while pending or recovering. Held events count against the connection's outbox
+   * limit: a busy channel behind a slow history read or a long recovery ends as a slow consumer
+   * (4003, and recovery on reconnect), never as unbounded memory.
    */
-  private void hold(Held h) {
+  private void hold(Held e) {
     if (held == null) {
-      return; // overflowed before: the session is closing
+      held = new ArrayDeque<>(4);
     }
-    heldBytes += h.message.size();
+    heldBytes += e.message() == null ? 0 : e.message().size();
     if (heldBytes > session.outboxLimit()) {
       held = null;
+      heldBytes = 0;
       session.overflow();
       return;
     }
-    held.add(h);
+    held.add(e);
   }
+
+  // ------------------------------------------------------------------ session bookkeeping
 
   /** Whether {@link HubMetrics#subscribed} was reported for it (so its end is reported too). */
   boolean counted() {
@@ -223,6 +276,4 @@ final class Subscription {
   void presenceState(RawJson state) {
     presenceState = state;
   }
-
-  private record Held(Pub pub, OutboundMessage message) {}
 }

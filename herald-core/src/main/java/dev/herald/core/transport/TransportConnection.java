@@ -1,31 +1,24 @@
 package dev.herald.core.transport;
 
 import java.util.List;
-import java.util.concurrent.Executor;
 
 /**
  * What the hub needs from a transport for one client connection. Implemented by each transport
- * (WebSocket, and later SSE and long-polling); holds no channel or recovery logic.
+ * (WebSocket, SSE, long-polling); holds no channel or recovery logic.
  *
- * <p>Threading: {@link #executor()} runs tasks one at a time, in order; the hub calls {@link
- * #send}, {@link #writable} and {@link #close} only from it.
+ * <p>Threading: the connection belongs to one {@link #loop()}, which owns its state; the hub calls
+ * {@link #send}, {@link #writable} and {@link #close} only from that loop, and the transport calls
+ * the session ({@code onText}, {@code onWritable}, {@code onTransportClosed}) only from it.
  */
 public interface TransportConnection {
   /** Transport name as reported in stats and to clients, e.g. "websocket". */
   String transport();
 
-  /** Serial executor that owns this connection's I/O. */
-  Executor executor();
-
   /**
-   * Where the hub runs the task that writes newly queued messages. By default {@link #executor()}:
-   * the write happens as soon as the connection's thread gets to it. A transport with a write delay
-   * runs the task on the same thread up to that delay later, so that messages queued meanwhile go
-   * out together in one frame and one write.
+   * The event loop that owns this connection. Connections served by one thread return the same
+   * instance, so that the hub can deliver to all of them in one task and flush them together.
    */
-  default Executor writeExecutor() {
-    return executor();
-  }
+  EventLoop loop();
 
   /**
    * Writes messages in order. The transport may put several into one frame, separated by LF. Must

@@ -187,6 +187,90 @@ class MemoryBrokerTest {
   }
 
   @Test
+  void aQuietStreamWithSubscribersOnThisNodeIsNotDroppedByItsTtl() {
+    HistoryPolicy policy = new HistoryPolicy(100, 60_000, 120_000);
+    broker.subscribe("quiet", policy).join();
+    StreamPosition first = publish("quiet", 1, policy);
+    scheduler.advance(Duration.ofMinutes(30)); // far past the stream TTL, nothing published
+    assertThat(broker.history("quiet", 0, policy).join().top()).isEqualTo(first);
+    assertThat(publish("quiet", 2, policy).epoch()).isEqualTo(first.epoch());
+
+    broker.unsubscribe("quiet").join(); // the last subscriber left: the TTL applies again
+    scheduler.advance(Duration.ofMinutes(5));
+    assertThat(broker.streamCount()).isZero();
+  }
+
+  /**
+   * A presence event published while a publication of the same channel is being handed to the
+   * handler waits for it: one channel's events never reach the handler concurrently, and no lock is
+   * held while the handler runs.
+   */
+  @Test
+  void presenceEventsAreNeverDeliveredConcurrentlyWithPublicationsOfTheirChannel()
+      throws Exception {
+    MemoryBroker b = new MemoryBroker(scheduler);
+    java.util.concurrent.CountDownLatch inHandler = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicInteger inside =
+        new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger overlaps =
+        new java.util.concurrent.atomic.AtomicInteger();
+    List<String> order = new CopyOnWriteArrayList<>();
+    b.start(
+        new BrokerEventHandler() {
+          @Override
+          public void onPublication(Pub p) {
+            enter();
+            order.add("pub " + p.offset());
+            if (p.offset() == 1) {
+              inHandler.countDown();
+              await(release);
+            }
+            inside.decrementAndGet();
+          }
+
+          @Override
+          public void onPresence(PresenceEvent e) {
+            enter();
+            order.add("presence on " + Thread.currentThread().getName());
+            inside.decrementAndGet();
+          }
+
+          private void enter() {
+            if (inside.incrementAndGet() > 1) {
+              overlaps.incrementAndGet();
+            }
+          }
+        });
+    Thread publisher =
+        new Thread(() -> b.publish("c", TestHub.json("1"), null, POLICY).join(), "publisher");
+    publisher.start();
+    assertThat(inHandler.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    // The publisher is inside the handler: this call must neither overlap it nor wait for it.
+    b.publishPresence(
+            new PresenceEvent(
+                PresenceEvent.Kind.JOIN, "c", new ClientInfo("c-1", "alice", null, null)))
+        .join();
+    b.publish("c", TestHub.json("2"), null, POLICY).join();
+    assertThat(order).containsExactly("pub 1");
+    release.countDown();
+    publisher.join(10_000);
+    assertThat(order).containsExactly("pub 1", "presence on publisher", "pub 2");
+    assertThat(overlaps).hasValue(0);
+    b.close();
+  }
+
+  private static void await(java.util.concurrent.CountDownLatch latch) {
+    try {
+      if (!latch.await(10, java.util.concurrent.TimeUnit.SECONDS)) {
+        throw new AssertionError("not released");
+      }
+    } catch (InterruptedException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  @Test
   void presenceEventsAreDeliveredNotKept() {
     PresenceEvent e =
         new PresenceEvent(PresenceEvent.Kind.JOIN, "c", new ClientInfo("c-1", "alice", null, null));

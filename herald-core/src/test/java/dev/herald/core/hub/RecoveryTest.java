@@ -195,6 +195,60 @@ class RecoveryTest {
     assertThat(th.hub().stats().slowConsumers()).isZero();
   }
 
+  /**
+   * A laptop waking up with a project page and its notifications both behind: two subscriptions of
+   * one connection recover backlogs larger than the outbox at the same time, and both go live.
+   */
+  @Test
+  void twoRecoveriesLargerThanTheOutboxOnOneConnectionBothGoLive() {
+    th.close();
+    th = TestHub.builder().config(c -> c.withLimits(128, 4096, 64 * 1024, 32 * 1024)).build();
+    String data = "\"" + "x".repeat(100) + "\""; // about 170 bytes as a pub message
+    String epochA = th.publish("nopresence:a", data).epoch();
+    String epochB = th.publish("nopresence:b", data).epoch();
+    for (int i = 1; i < 30; i++) {
+      th.publish("nopresence:a", data);
+      th.publish("nopresence:b", data);
+    }
+    TestClient c = th.connect("alice");
+    c.transport().blockAfterEachSend(true); // a reader that takes one batch at a time
+    long ida = c.subscribe("nopresence:a", new StreamPosition(epochA, 0));
+    long idb = c.subscribe("nopresence:b", new StreamPosition(epochB, 0));
+    int reads = 0;
+    while ((count(c, "nopresence:a") < 31 || count(c, "nopresence:b") < 31) && reads++ < 2000) {
+      if (reads == 5) { // both recoveries under way: one live publication in each
+        th.publish("nopresence:a", "\"live-a\"");
+        th.publish("nopresence:b", "\"live-b\"");
+      }
+      assertThat(th.hub().outboxStats().maxBytes()).isLessThanOrEqualTo(4096);
+      c.transport().writable(true);
+    }
+    assertThat(TestClient.result(c.transport().awaitReply(ida), SubscribeResult.class).missed())
+        .isEqualTo(30);
+    for (String ch : java.util.List.of("nopresence:a", "nopresence:b")) {
+      assertThat(c.transport().messages(Pub.class))
+          .filteredOn(p -> p.channel().equals(ch))
+          .extracting(Pub::offset)
+          .containsExactlyElementsOf(
+              java.util.stream.LongStream.rangeClosed(1, 31).boxed().toList());
+    }
+    assertThat(TestClient.result(c.reply(idb), SubscribeResult.class).recovered()).isTrue();
+    assertThat(c.transport().isClosed()).isFalse();
+    assertThat(th.hub().stats().slowConsumers()).isZero();
+    // Both are live: a later publication arrives at once.
+    c.transport().blockAfterEachSend(false);
+    c.transport().writable(true);
+    th.publish("nopresence:b", "\"after\"");
+    assertThat(c.transport().awaitMessage(Pub.class, p -> p.offset() == 32).channel())
+        .isEqualTo("nopresence:b");
+  }
+
+  private static long count(TestClient c, String channel) {
+    return c.transport().messages(Pub.class).stream()
+        .filter(p -> p.channel().equals(channel))
+        .count();
+  }
+
   @Test
   void positionFromANonRecoveredReplyRecoversLater() {
     publishN("nopresence:r", 1, 2);

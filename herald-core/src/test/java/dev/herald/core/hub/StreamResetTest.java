@@ -9,10 +9,11 @@ import dev.herald.core.broker.MemoryBroker;
 import dev.herald.core.testkit.ForwardingBroker;
 import dev.herald.core.testkit.TestClient;
 import dev.herald.core.testkit.TestHub;
+import dev.herald.protocol.ErrorCode;
 import dev.herald.protocol.RawJson;
-import dev.herald.protocol.ServerMessage.Disconnect;
 import dev.herald.protocol.ServerMessage.Pub;
 import dev.herald.protocol.ServerMessage.SubscribeResult;
+import dev.herald.protocol.ServerMessage.Unsubscribed;
 import dev.herald.protocol.StreamPosition;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,8 +24,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * When a broker cannot continue a stream for this node (its store lost the data, or this node
- * missed publications that history no longer holds), subscribers are told to resubscribe, and the
- * resubscription says whether they recovered: nothing is silently skipped.
+ * missed publications that history no longer holds), the subscriptions of that channel end with
+ * {@code unsubscribed} 116, and the resubscription says whether they recovered: nothing is silently
+ * skipped, and nothing else about the connection changes.
  */
 class StreamResetTest {
   private CapturingBroker broker;
@@ -43,9 +45,10 @@ class StreamResetTest {
   }
 
   @Test
-  void aResetStreamDisconnectsItsSubscribersWhoThenLearnTheyDidNotRecover() {
+  void aResetStreamEndsOnlyThatChannelsSubscriptionsWhoThenLearnTheyDidNotRecover() {
     TestClient a = th.connect("alice");
     SubscribeResult sub = a.subscribeOk("test:reset");
+    a.subscribeOk("nopresence:kept");
     TestClient other = th.connect("bob");
     other.subscribeOk("test:other");
     th.publish("test:reset", "{\"n\":1}");
@@ -53,18 +56,55 @@ class StreamResetTest {
 
     broker.handler.onStreamReset("test:reset");
 
-    Disconnect d = a.transport().awaitMessage(Disconnect.class);
-    assertThat(d.code()).isEqualTo(4007);
-    assertThat(d.reconnect()).isTrue();
+    Unsubscribed u = a.transport().awaitMessage(Unsubscribed.class);
+    assertThat(u.channel()).isEqualTo("test:reset");
+    assertThat(u.code()).isEqualTo(ErrorCode.STREAM_RESET.code());
+    assertThat(a.session().isClosed()).isFalse();
+    assertThat(a.session().subscriptionCount()).isEqualTo(1);
     assertThat(other.session().isClosed()).isFalse();
+    // The other subscription of the same connection goes on.
+    th.publish("nopresence:kept", "{\"n\":2}");
+    assertThat(a.transport().awaitMessage(Pub.class).channel()).isEqualTo("nopresence:kept");
+    // Nothing more arrives for the ended subscription.
+    th.publish("test:reset", "{\"n\":3}");
+    assertThat(a.transport().unread())
+        .noneMatch(m -> m instanceof Pub p && p.channel().equals("test:reset"));
 
     // The stream really restarted (new epoch): resubscribing from the old position says so.
     broker.forgetAndRestart("test:reset");
-    TestClient again = th.connect("alice");
     SubscribeResult r =
-        again.subscribeOk("test:reset", new StreamPosition(sub.epoch(), first.offset()));
+        a.subscribeOk("test:reset", new StreamPosition(sub.epoch(), first.offset()));
     assertThat(r.recovered()).isFalse();
     assertThat(r.epoch()).isNotEqualTo(sub.epoch());
+  }
+
+  @Test
+  void aResetDuringASubscribeEndsItAfterTheReplySoTheClientAsksAgain() {
+    java.util.concurrent.atomic.AtomicReference<dev.herald.core.testkit.BlockingHistoryBroker>
+        blocking = new java.util.concurrent.atomic.AtomicReference<>();
+    CapturingBroker[] capture = new CapturingBroker[1];
+    try (TestHub slow =
+        TestHub.builder()
+            .broker(
+                s -> {
+                  capture[0] = new CapturingBroker(new MemoryBroker(s));
+                  blocking.set(new dev.herald.core.testkit.BlockingHistoryBroker(capture[0]));
+                  return blocking.get();
+                })
+            .build()) {
+      TestClient a = slow.connect("alice");
+      blocking.get().arm(dev.herald.core.testkit.BlockingHistoryBroker.Mode.SNAPSHOT_EARLY);
+      long id = a.subscribe("nopresence:pending");
+      blocking.get().awaitHistoryCalled();
+      capture[0].handler.onStreamReset("nopresence:pending");
+      blocking.get().release();
+      assertThat(TestClient.result(a.transport().awaitReply(id), SubscribeResult.class))
+          .isNotNull();
+      Unsubscribed u = a.transport().awaitMessage(Unsubscribed.class);
+      assertThat(u.code()).isEqualTo(ErrorCode.STREAM_RESET.code());
+      assertThat(a.session().isClosed()).isFalse();
+      assertThat(a.session().subscriptionCount()).isZero();
+    }
   }
 
   @Test
@@ -79,10 +119,13 @@ class StreamResetTest {
     a.transport().awaitMessage(Pub.class);
     b.transport().awaitMessage(Pub.class);
     broker.handler.onPublication(new Pub("test:guard", sa.epoch(), 3, 0, data, null));
-    assertThat(b.transport().awaitMessage(Disconnect.class).code()).isEqualTo(4007);
-    assertThat(a.transport().awaitMessage(Disconnect.class).code()).isEqualTo(4007);
+    assertThat(b.transport().awaitMessage(Unsubscribed.class).code()).isEqualTo(116);
+    assertThat(a.transport().awaitMessage(Unsubscribed.class).code()).isEqualTo(116);
+    broker.handler.onPublication(new Pub("test:guard", "another", 4, 0, data, null));
     assertThat(a.transport().messages()).filteredOn(m -> m instanceof Pub).hasSize(1);
     assertThat(b.transport().messages()).filteredOn(m -> m instanceof Pub).hasSize(1);
+    assertThat(a.session().isClosed()).isFalse();
+    assertThat(b.session().isClosed()).isFalse();
   }
 
   @Test

@@ -34,8 +34,8 @@ public abstract class ForwardingBroker implements Broker {
   }
 
   @Override
-  public CompletableFuture<Void> subscribe(String channel) {
-    return delegate.subscribe(channel);
+  public CompletableFuture<Void> subscribe(String channel, HistoryPolicy history) {
+    return delegate.subscribe(channel, history);
   }
 
   @Override

@@ -1,6 +1,7 @@
 package dev.herald.core.testkit;
 
 import dev.herald.core.hub.ClientSession;
+import dev.herald.core.transport.EventLoop;
 import dev.herald.core.transport.OutboundMessage;
 import dev.herald.core.transport.TransportConnection;
 import dev.herald.protocol.JsonCodec;
@@ -8,7 +9,6 @@ import dev.herald.protocol.ProtocolException;
 import dev.herald.protocol.ServerMessage;
 import dev.herald.protocol.ServerMessage.Reply;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
@@ -20,11 +20,12 @@ import java.util.function.Predicate;
 /**
  * A {@link TransportConnection} that records what the hub sends, for tests.
  *
- * <p>Three executors: {@link #direct()} runs tasks inline on the calling thread (simplest, for
- * single-threaded tests); {@link #manual()} queues them until the test calls {@link #runPending()};
- * {@link #threaded(String)} runs them on a dedicated thread, like an event loop (for concurrency
- * tests; {@link #close()} stops it). Only the threaded one is truly serial under concurrent
- * submitters, and it also checks that the hub touches the transport only from that thread ({@link
+ * <p>Four kinds of loop: {@link #direct()} runs tasks inline on the calling thread (simplest, for
+ * single-threaded tests); {@link #manual()} queues them on a {@link TestLoop} of its own until the
+ * test calls {@link #runPending()}; {@link #on(TestLoop, String)} shares a test loop with other
+ * transports, as the connections of one server thread do; {@link #threaded(String)} runs them on a
+ * dedicated thread, like an event loop (for concurrency tests; {@link #close()} stops it). All but
+ * the direct one check that the hub touches the transport only from the loop ({@link
  * #violations()}).
  *
  * <p>Every sent message is kept raw ({@link #outbound()}) and decoded with {@link
@@ -42,17 +43,18 @@ public final class RecordingTransport implements TransportConnection, AutoClosea
 
   private enum Mode {
     DIRECT,
-    MANUAL,
-    THREADED
+    THREADED,
+    /** On a {@link TestLoop}: its own (manual) or one testLoop with other transports. */
+    LOOP
   }
 
   private static final JsonCodec CODEC = new JsonCodec();
 
   private final Mode mode;
   private final Executor executor;
+  private final EventLoop loop;
   private final ExecutorService thread;
   private volatile Thread executorThread;
-  private final ArrayDeque<Runnable> pending = new ArrayDeque<>();
   private final String name;
 
   // Guarded by "this".
@@ -68,22 +70,24 @@ public final class RecordingTransport implements TransportConnection, AutoClosea
   private volatile boolean blockAfterSend;
   private volatile ClientSession session;
 
+  private final TestLoop testLoop;
+
   private RecordingTransport(Mode mode, String name) {
+    this(mode, name, null);
+  }
+
+  private RecordingTransport(Mode mode, String name, TestLoop testLoop) {
     this.mode = mode;
     this.name = name;
+    this.testLoop = testLoop;
     switch (mode) {
+      case LOOP:
+        this.thread = null;
+        this.executor = testLoop;
+        break;
       case DIRECT:
         this.thread = null;
         this.executor = Runnable::run;
-        break;
-      case MANUAL:
-        this.thread = null;
-        this.executor =
-            task -> {
-              synchronized (pending) {
-                pending.add(task);
-              }
-            };
         break;
       default:
         this.thread =
@@ -96,6 +100,27 @@ public final class RecordingTransport implements TransportConnection, AutoClosea
                 });
         this.executor = thread;
     }
+    this.loop =
+        new EventLoop() {
+          @Override
+          public boolean inLoop() {
+            return switch (mode) {
+              case DIRECT -> true;
+              case THREADED -> executorThread == Thread.currentThread();
+              case LOOP -> testLoop.inLoop();
+            };
+          }
+
+          @Override
+          public void execute(Runnable task) {
+            executor.execute(task);
+          }
+
+          @Override
+          public String toString() {
+            return "loop of " + RecordingTransport.this.name;
+          }
+        };
   }
 
   /** Runs executor tasks inline on the submitting thread. */
@@ -105,7 +130,12 @@ public final class RecordingTransport implements TransportConnection, AutoClosea
 
   /** Queues executor tasks until {@link #runPending()}. */
   public static RecordingTransport manual() {
-    return new RecordingTransport(Mode.MANUAL, "manual");
+    return new RecordingTransport(Mode.LOOP, "manual", new TestLoop());
+  }
+
+  /** Shares a manual loop with other transports, as the connections of one server thread do. */
+  public static RecordingTransport on(TestLoop loop, String name) {
+    return new RecordingTransport(Mode.LOOP, name, loop);
   }
 
   /** Runs executor tasks on a dedicated daemon thread named {@code transport-<name>}. */
@@ -130,8 +160,13 @@ public final class RecordingTransport implements TransportConnection, AutoClosea
   }
 
   @Override
+  public EventLoop loop() {
+    return testLoop != null ? testLoop : loop;
+  }
+
+  /** The connection's loop as a plain executor. */
   public Executor executor() {
-    return executor;
+    return loop();
   }
 
   @Override
@@ -181,7 +216,8 @@ public final class RecordingTransport implements TransportConnection, AutoClosea
   }
 
   private void checkThread(String what) {
-    if (mode == Mode.THREADED && Thread.currentThread() != executorThread) {
+    if ((mode == Mode.THREADED && Thread.currentThread() != executorThread)
+        || (mode == Mode.LOOP && !testLoop.inLoop())) {
       synchronized (this) {
         violations.add(
             what + " called on " + Thread.currentThread().getName() + ", not the executor thread");
@@ -210,28 +246,12 @@ public final class RecordingTransport implements TransportConnection, AutoClosea
 
   /** Runs queued executor tasks (manual mode), including tasks they queue; returns how many. */
   public int runPending() {
-    if (mode != Mode.MANUAL) {
-      return 0;
-    }
-    int ran = 0;
-    while (true) {
-      Runnable r;
-      synchronized (pending) {
-        r = pending.poll();
-      }
-      if (r == null) {
-        return ran;
-      }
-      r.run();
-      ran++;
-    }
+    return mode == Mode.LOOP ? testLoop.runPending() : 0;
   }
 
   /** Tasks queued on the manual executor. */
   public int pendingTasks() {
-    synchronized (pending) {
-      return pending.size();
-    }
+    return mode == Mode.LOOP ? testLoop.pendingTasks() : 0;
   }
 
   /** Waits until every task submitted so far to the threaded executor has run. */
@@ -242,7 +262,7 @@ public final class RecordingTransport implements TransportConnection, AutoClosea
       } catch (Exception e) {
         throw new AssertionError("executor did not catch up", e);
       }
-    } else if (mode == Mode.MANUAL) {
+    } else if (mode == Mode.LOOP) {
       runPending();
     }
   }

@@ -53,6 +53,7 @@ public final class ConfigLoader {
     DEFAULTS.put("limits.max-publish-bytes", "32768");
     DEFAULTS.put("limits.subscriptions-per-connection", "128");
     DEFAULTS.put("limits.outbox-bytes", "1048576");
+    DEFAULTS.put("limits.queued-requests", "256");
     DEFAULTS.put("limits.messages-per-second", "100");
     DEFAULTS.put("limits.message-burst", "200");
     DEFAULTS.put("limits.connections-per-user", "100");
@@ -295,6 +296,7 @@ public final class ConfigLoader {
       int maxPublish = integer("limits.max-publish-bytes", 1, 16 * 1024 * 1024);
       int subs = integer("limits.subscriptions-per-connection", 1, 100_000);
       int outbox = integer("limits.outbox-bytes", 1024, Integer.MAX_VALUE);
+      int queuedRequests = integer("limits.queued-requests", 1, 100_000);
       int rate = integer("limits.messages-per-second", 0, 1_000_000);
       int burst = integer("limits.message-burst", 1, 1_000_000);
       int perUser = integer("limits.connections-per-user", 0, 10_000_000);
@@ -412,11 +414,12 @@ public final class ConfigLoader {
                 maxMessage,
                 maxPublish,
                 1024,
-                64,
+                queuedRequests,
                 retryMin,
                 retryMax,
                 new HubConfig.AbuseLimits(rate, burst, perUser, perAddress),
-                new HubConfig.Drain(drainBatch, drainInterval));
+                new HubConfig.Drain(drainBatch, drainInterval),
+                writeDelay);
       } catch (IllegalArgumentException e) {
         throw new ConfigException(List.of(e.getMessage()));
       }

@@ -11,7 +11,7 @@ import dev.herald.server.auth.ApiKeys;
 import dev.herald.server.config.HeraldConfig;
 import dev.herald.server.http.OriginPolicy;
 import dev.herald.server.http.TrustedProxies;
-import dev.herald.server.transport.WriteCoalescing;
+import dev.herald.server.transport.VertxLoops;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
@@ -63,7 +63,7 @@ public final class FallbackEndpoints {
   private final ApiKeys apiKeys;
   private final HttpSessions sessions;
   private final UpgradeDiagnostics diagnostics;
-  private final WriteCoalescing coalescing;
+  private final VertxLoops loops;
   private final ObjectMapper json = new ObjectMapper();
   private volatile java.util.function.LongConsumer lagSink = ms -> {};
   private volatile SessionRouter router;
@@ -74,7 +74,8 @@ public final class FallbackEndpoints {
       HeraldConfig config,
       OriginPolicy origins,
       ApiKeys apiKeys,
-      UpgradeDiagnostics diagnostics) {
+      UpgradeDiagnostics diagnostics,
+      VertxLoops loops) {
     this.vertx = vertx;
     this.hub = hub;
     this.config = config;
@@ -83,7 +84,7 @@ public final class FallbackEndpoints {
     this.apiKeys = apiKeys;
     this.sessions = new HttpSessions(config.hub().node());
     this.diagnostics = diagnostics;
-    this.coalescing = new WriteCoalescing(config.transport().writeDelay());
+    this.loops = loops;
   }
 
   public void install(Router router) {
@@ -221,15 +222,15 @@ public final class FallbackEndpoints {
         .putHeader("X-Accel-Buffering", "no"); // nginx: do not buffer this response
     String id = sessions.newId();
     SseConnection connection =
-        new SseConnection(res, vertx.getOrCreateContext(), coalescing, () -> sessions.remove(id));
+        new SseConnection(res, loops.of(vertx.getOrCreateContext()), () -> sessions.remove(id));
     ClientSession session = hub.openSession(connection, context(ctx.request()));
     sessions.put(new HttpSession(id, session, connection));
     // The hub stops writing while the response's write queue is full; resume when it drains.
-    res.drainHandler(v -> connection.executor().execute(session::onWritable));
+    res.drainHandler(v -> connection.loop().execute(session::onWritable));
     res.closeHandler(
         v ->
             connection
-                .executor()
+                .loop()
                 .execute(
                     () -> {
                       sessions.remove(id);
@@ -257,7 +258,7 @@ public final class FallbackEndpoints {
     LongPollConnection connection =
         new LongPollConnection(
             vertx,
-            vertx.getOrCreateContext(),
+            loops.of(vertx.getOrCreateContext()),
             config.http().pollTimeout().toMillis(),
             config.http().sessionTimeout().toMillis(),
             () -> sessions.remove(id));
@@ -288,7 +289,7 @@ public final class FallbackEndpoints {
       return;
     }
     HttpServerResponse res = ctx.response();
-    connection.executor().execute(() -> connection.poll(res, ack));
+    connection.loop().execute(() -> connection.poll(res, ack));
   }
 
   /** The client is done with a long-polling session: end it now (leave presence at once). */
@@ -302,7 +303,7 @@ public final class FallbackEndpoints {
       return;
     }
     connection
-        .executor()
+        .loop()
         .execute(
             () -> {
               connection.clientClosed();
@@ -358,7 +359,7 @@ public final class FallbackEndpoints {
     // Answer only after the session has taken the messages, so a client that awaits each POST
     // before the next one keeps its messages in order.
     s.connection()
-        .executor()
+        .loop()
         .execute(
             () -> {
               s.session().onText(text);

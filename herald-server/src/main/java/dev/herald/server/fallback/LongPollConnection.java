@@ -1,16 +1,15 @@
 package dev.herald.server.fallback;
 
 import dev.herald.core.hub.ClientSession;
+import dev.herald.core.transport.EventLoop;
 import dev.herald.core.transport.OutboundMessage;
 import dev.herald.core.transport.TransportConnection;
-import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerResponse;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Executor;
 
 /**
  * The server-to-client half of a long-polling session.
@@ -28,7 +27,7 @@ final class LongPollConnection implements TransportConnection {
   static final String BATCH_HEADER = "X-Herald-Batch";
 
   private final Vertx vertx;
-  private final Executor executor;
+  private final EventLoop executor;
   private final long pollTimeoutMillis;
   private final long sessionTimeoutMillis;
   private final Runnable onEnd;
@@ -49,12 +48,12 @@ final class LongPollConnection implements TransportConnection {
 
   LongPollConnection(
       Vertx vertx,
-      Context context,
+      EventLoop loop,
       long pollTimeoutMillis,
       long sessionTimeoutMillis,
       Runnable onEnd) {
     this.vertx = vertx;
-    this.executor = task -> context.runOnContext(v -> task.run());
+    this.executor = loop;
     this.pollTimeoutMillis = pollTimeoutMillis;
     this.sessionTimeoutMillis = sessionTimeoutMillis;
     this.onEnd = onEnd;
@@ -71,7 +70,7 @@ final class LongPollConnection implements TransportConnection {
   }
 
   @Override
-  public Executor executor() {
+  public EventLoop loop() {
     return executor;
   }
 

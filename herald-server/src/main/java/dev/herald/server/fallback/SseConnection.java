@@ -1,13 +1,11 @@
 package dev.herald.server.fallback;
 
+import dev.herald.core.transport.EventLoop;
 import dev.herald.core.transport.OutboundMessage;
 import dev.herald.core.transport.TransportConnection;
-import dev.herald.server.transport.WriteCoalescing;
-import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import java.util.List;
-import java.util.concurrent.Executor;
 
 /**
  * The server-to-client half of an SSE session: one long {@code text/event-stream} response; each
@@ -15,22 +13,14 @@ import java.util.concurrent.Executor;
  */
 final class SseConnection implements TransportConnection {
   private final HttpServerResponse response;
-  private final Executor executor;
-  private final Executor writeExecutor;
+  private final EventLoop loop;
   private final Runnable onEnd;
   private boolean ended;
 
-  SseConnection(
-      HttpServerResponse response, Context context, WriteCoalescing coalescing, Runnable onEnd) {
+  SseConnection(HttpServerResponse response, EventLoop loop, Runnable onEnd) {
     this.response = response;
-    this.executor = task -> context.runOnContext(v -> task.run());
-    this.writeExecutor = coalescing.executor(context, executor);
+    this.loop = loop;
     this.onEnd = onEnd;
-  }
-
-  @Override
-  public Executor writeExecutor() {
-    return writeExecutor;
   }
 
   @Override
@@ -39,8 +29,8 @@ final class SseConnection implements TransportConnection {
   }
 
   @Override
-  public Executor executor() {
-    return executor;
+  public EventLoop loop() {
+    return loop;
   }
 
   @Override

@@ -46,6 +46,14 @@ public final class SlowRequestGuard {
     conn.closeHandler(v -> w.stop());
   }
 
+  /** The connection became a WebSocket outside Vert.x: no more HTTP requests to watch. */
+  public void upgraded(HttpConnection conn) {
+    Watch w = watches.get(conn);
+    if (w != null) {
+      w.stop();
+    }
+  }
+
   /** A request's headers arrived. */
   public void onRequest(HttpServerRequest req) {
     HttpConnection conn = req.connection();

@@ -122,14 +122,29 @@ public final class TrustedProxies {
    * read, and the client address every per-address limit counts.
    */
   public ConnectionContext connectionContext(HttpServerRequest req) {
+    String peer = req.remoteAddress() == null ? "unknown" : req.remoteAddress().hostAddress();
+    return connectionContext(peer, req.headers()::getAll);
+  }
+
+  /**
+   * As {@link #connectionContext(HttpServerRequest)} for a request read outside Vert.x: the peer's
+   * address and a lookup of every value of a header by name.
+   */
+  public ConnectionContext connectionContext(
+      String peer, java.util.function.Function<String, List<String>> headerValues) {
     Map<String, String> headers = new HashMap<>();
     for (String h : CONTEXT_HEADERS) {
-      String v = req.getHeader(h);
-      if (v != null) {
-        headers.put(h, v);
+      List<String> v = headerValues.apply(h);
+      if (v != null && !v.isEmpty()) {
+        headers.put(h, v.get(0));
       }
     }
-    return new ConnectionContext(headers, clientAddress(req));
+    String client =
+        isEmpty()
+            ? peer
+            : clientAddress(
+                peer, headerValues.apply("X-Forwarded-For"), headerValues.apply("Forwarded"));
+    return new ConnectionContext(headers, client);
   }
 
   /**

@@ -156,25 +156,38 @@ public final class WireClient implements AutoCloseable {
 
   /** Sends one masked frame, as a client must. */
   public void sendFrame(boolean fin, int opcode, byte[] payload) {
+    sendRawFrame((fin ? 0x80 : 0) | opcode, true, payload);
+  }
+
+  /**
+   * Sends a frame whose first byte (FIN, RSV1-3, opcode) is given as is, masked or not: for frames
+   * that break the rules of RFC 6455.
+   */
+  public void sendRawFrame(int firstByte, boolean masked, byte[] payload) {
     ByteArrayOutputStream f = new ByteArrayOutputStream(payload.length + 14);
-    f.write((fin ? 0x80 : 0) | opcode);
+    f.write(firstByte);
+    int maskBit = masked ? 0x80 : 0;
     int len = payload.length;
     if (len < 126) {
-      f.write(0x80 | len);
+      f.write(maskBit | len);
     } else if (len <= 0xFFFF) {
-      f.write(0x80 | 126);
+      f.write(maskBit | 126);
       f.write(len >>> 8);
       f.write(len & 0xFF);
     } else {
-      f.write(0x80 | 127);
+      f.write(maskBit | 127);
       ByteBuffer b = ByteBuffer.allocate(8).putLong(len);
       f.writeBytes(b.array());
     }
-    byte[] mask = new byte[4];
-    RANDOM.nextBytes(mask);
-    f.writeBytes(mask);
-    for (int i = 0; i < len; i++) {
-      f.write(payload[i] ^ mask[i & 3]);
+    if (masked) {
+      byte[] mask = new byte[4];
+      RANDOM.nextBytes(mask);
+      f.writeBytes(mask);
+      for (int i = 0; i < len; i++) {
+        f.write(payload[i] ^ mask[i & 3]);
+      }
+    } else {
+      f.writeBytes(payload);
     }
     try {
       out.write(f.toByteArray());

@@ -13,8 +13,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Hostile WebSocket frames on a raw socket: oversize and fragmented-oversize messages (1009),
- * invalid UTF-8 (1007), binary frames (1003), malformed and deeply nested JSON (error 107, the
- * connection stays). A bystander connected meanwhile receives every publication in order.
+ * invalid UTF-8 (1007), binary frames (1003), frames that break RFC 6455's rules (1002), malformed
+ * and deeply nested JSON (error 107, the connection stays). A bystander connected meanwhile
+ * receives every publication in order.
  */
 class FrameAttackIT {
   @RegisterExtension static final TestServer server = TestServer.perClass();
@@ -83,6 +84,42 @@ class FrameAttackIT {
       closedWith(c, 1003);
       bystander.assertEverythingArrived();
     }
+  }
+
+  /**
+   * Frames that break RFC 6455's rules are answered with a close frame carrying 1002 (protocol
+   * error), then the connection closes; nothing reaches the hub.
+   */
+  @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+  @org.junit.jupiter.params.provider.MethodSource("frameRuleViolations")
+  void frameRuleViolationsAreClosedWith1002(String what, int firstByte, boolean masked, int size) {
+    try (Bystander bystander = Bystander.start(server);
+        WireClient c = attacker()) {
+      byte[] payload = new byte[size];
+      Arrays.fill(payload, (byte) 'z');
+      c.sendRawFrame(firstByte, masked, payload);
+      assertThat(c.awaitClose()).as(what).isEqualTo(1002);
+      bystander.assertEverythingArrived();
+    }
+  }
+
+  static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments>
+      frameRuleViolations() {
+    return java.util.stream.Stream.of(
+        args("a control frame longer than 125 bytes", 0x89, true, 126),
+        args("an unmasked client frame", 0x81, false, 10),
+        args("reserved data opcode 0x3", 0x83, true, 4),
+        args("reserved control opcode 0xB", 0x8B, true, 4),
+        args("RSV1 without a negotiated extension", 0xC1, true, 4),
+        args("RSV2", 0xA1, true, 4),
+        args("RSV3", 0x91, true, 4),
+        args("a fragmented control frame", 0x09, true, 4),
+        args("a continuation frame without a start", 0x80, true, 4));
+  }
+
+  private static org.junit.jupiter.params.provider.Arguments args(
+      String what, int firstByte, boolean masked, int size) {
+    return org.junit.jupiter.params.provider.Arguments.of(what, firstByte, masked, size);
   }
 
   @Test
