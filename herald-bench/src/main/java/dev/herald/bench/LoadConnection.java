@@ -231,11 +231,10 @@ final class LoadConnection extends ByteToMessageDecoder implements HttpParser.Si
 
   private void lines(ByteBuf buf, int from, int to) {
     int start = from;
-    for (int i = from; i < to; i++) {
-      if (buf.getByte(i) == '\n') {
-        message(buf, start, i);
-        start = i + 1;
-      }
+    int lf;
+    while ((lf = buf.indexOf(start, to, (byte) '\n')) >= 0) {
+      message(buf, start, lf);
+      start = lf + 1;
     }
     message(buf, start, to);
   }
@@ -244,7 +243,7 @@ final class LoadConnection extends ByteToMessageDecoder implements HttpParser.Si
     if (to <= from) {
       return;
     }
-    if (Bytes.contains(buf, from, to, PUB_KEY)) {
+    if (Bytes.lastIndexOf(buf, from, to, PUB_KEY) >= 0) {
       publication(buf, from, to);
     } else if (Bytes.startsWith(buf, from, to, REPLY)) {
       if (Bytes.contains(buf, from, to, ERROR)) {

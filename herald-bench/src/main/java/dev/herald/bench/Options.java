@@ -58,9 +58,10 @@ record Options(
         --reps N                  interleaved repetitions of the main fan-out (3)
         --reps-other N            interleaved repetitions of the other scenarios (2)
         --maxrate-reps N          repetitions of the max-rate ladders (1)
-        --maxrate-servers LIST    of floor,herald,herald-delay,herald-all-loops,socketio
+        --maxrate-servers LIST    of floor,herald,herald-delay,herald-one-loop,socketio
                                   (floor,herald,herald-delay)
-        --idle-connections N      idle scenario size (19000)
+        --idle-connections N      idle scenario size (19000): memory from a cold start, CPU per
+                                  connection from a second round once the first is closed
         --subs N --subs-large N   fan-out subscribers (1000, and 5000; 0 skips the large one)
         --rate R                  messages/s per channel in fan-out (20)
         --coalesce-rate R         messages/s in the coalescing comparison (100)

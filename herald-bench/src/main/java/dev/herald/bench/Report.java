@@ -123,9 +123,11 @@ final class Report {
               "rssMb",
               "connectSeconds",
               "connectP99Ms",
-              "serverCpuMsPerConnect"
+              "serverCpuMsPerConnect",
+              "serverKernelPct",
+              "serverCpuMsPerConnectCold"
             },
-            new String[] {"kbPerConnection"});
+            new String[] {"kbPerConnection", "serverCpuMsPerConnect"});
       } else if (s.startsWith("soak")) {
         table(
             b,

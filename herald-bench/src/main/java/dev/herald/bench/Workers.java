@@ -8,8 +8,8 @@ import java.util.List;
 /**
  * The load worker processes of one run. Connections are spread evenly over enough workers that none
  * holds more than {@code perWorker} sockets (the per-process open-file cap), at least two (two
- * cores); worker {@code i} binds to source address 127.0.0.{i+2} and, with several server nodes,
- * connects to node {@code i mod nodes}.
+ * cores); each worker binds to a loopback source address of its own (127.0.0.x, fresh ones for
+ * every start) and, with several server nodes, connects to node {@code i mod nodes}.
  */
 final class Workers implements AutoCloseable {
   final List<ChildProcess> procs = new ArrayList<>();
@@ -17,6 +17,20 @@ final class Workers implements AutoCloseable {
   int failed;
   long connectP99;
   String firstFailure;
+
+  // The next free loopback source address (127.0.0.x). Each start takes fresh ones: the sockets a
+  // run closed linger in TIME_WAIT on their source address for a minute, and a second round from
+  // the same addresses would run out of ephemeral ports.
+  private static int nextSource = 2;
+
+  private static synchronized int takeSources(int n) {
+    if (nextSource + n > 254) {
+      nextSource = 2;
+    }
+    int first = nextSource;
+    nextSource += n;
+    return first;
+  }
 
   static Workers start(
       Deployment.Env env,
@@ -35,6 +49,7 @@ final class Workers implements AutoCloseable {
       n = Math.min(n, Math.max(1, connections));
       Path log = env.out().resolve("logs").resolve(run + "-workers.log");
       int first = 0;
+      int sources = takeSources(n);
       for (int i = 0; i < n; i++) {
         int count = connections / n + (i < connections % n ? 1 : 0);
         List<String> cmd = new ArrayList<>(env.java(env.workerJvm(), run + "-worker"));
@@ -43,7 +58,7 @@ final class Workers implements AutoCloseable {
             List.of(
                 "--kind", kind.name(),
                 "--port", Integer.toString(d.ports.get(i % d.ports.size())),
-                "--source", "127.0.0." + (i + 2),
+                "--source", "127.0.0." + (sources + i),
                 "--count", Integer.toString(count),
                 "--first", Integer.toString(first),
                 "--secret", env.secret(),

@@ -62,7 +62,7 @@ public final class MemoryBroker implements Broker {
         s.top = pub.offset();
         s.lastActivity = now;
         if (policy.size() > 0) {
-          s.items.addLast(pub);
+          s.items().addLast(pub);
           s.trim(now, policy);
         }
         pos = new StreamPosition(s.epoch, s.top);
@@ -145,7 +145,7 @@ public final class MemoryBroker implements Broker {
       s.trim(now, policy);
       s.lastActivity = Math.max(s.lastActivity, now);
       List<Pub> out = new ArrayList<>();
-      for (Pub p : s.items) {
+      for (Pub p : s.items == null ? List.<Pub>of() : s.items) {
         if (p.offset() > afterOffset) {
           out.add(p);
         }
@@ -219,7 +219,8 @@ public final class MemoryBroker implements Broker {
   /** One channel's stream. Guarded by its own monitor. */
   private static final class Stream {
     final String epoch;
-    final ArrayDeque<Pub> items = new ArrayDeque<>(4);
+    // History, created with the first publication kept (a stream only subscribed to has none).
+    ArrayDeque<Pub> items;
     long top;
     long lastActivity;
     long streamTtlMillis;
@@ -227,6 +228,13 @@ public final class MemoryBroker implements Broker {
     // Events waiting for delivery (Pub or PresenceEvent), and whether a thread is delivering them.
     ArrayDeque<Object> outgoing;
     boolean delivering;
+
+    ArrayDeque<Pub> items() {
+      if (items == null) {
+        items = new ArrayDeque<>(4);
+      }
+      return items;
+    }
 
     /** Queues an event; true if the caller must deliver (no delivery was in progress). */
     boolean queue(Object event) {
@@ -248,6 +256,9 @@ public final class MemoryBroker implements Broker {
 
     void trim(long now, HistoryPolicy policy) {
       streamTtlMillis = policy.streamTtlMillis();
+      if (items == null) {
+        return;
+      }
       while (items.size() > policy.size()) {
         items.removeFirst();
       }

@@ -9,6 +9,11 @@ import dev.herald.core.broker.HistoryResult;
 import dev.herald.core.broker.PresenceEvent;
 import dev.herald.core.channel.ChannelName;
 import dev.herald.core.channel.NamespaceSettings;
+import dev.herald.core.delivery.Connection;
+import dev.herald.core.delivery.LoopDispatcher;
+import dev.herald.core.delivery.Outbox;
+import dev.herald.core.delivery.Subscription;
+import dev.herald.core.limits.TokenBucket;
 import dev.herald.core.time.Scheduler.Cancellable;
 import dev.herald.core.transport.EventLoop;
 import dev.herald.core.transport.OutboundMessage;
@@ -79,6 +84,8 @@ public final class ClientSession {
   private final String remoteAddress;
   private final String clientId;
   private final Outbox outbox;
+  // This session as delivery sees it (its subscriptions and its loop's dispatcher).
+  private final Connection delivery = new Delivery();
   // Runs continuations inline when already on the loop, else hands them to it.
   private final Executor onLoop;
   // The handshake's headers, needed until connect completes; dropped then.
@@ -130,8 +137,7 @@ public final class ClientSession {
     this.context = context;
     this.remoteAddress = context.remoteAddress();
     this.clientId = clientId;
-    this.outbox =
-        new Outbox(transport, config.maxBatchBytes(), hub.scheduler(), hub.metrics(), dispatcher);
+    this.outbox = new Outbox(transport, config.maxBatchBytes(), dispatcher);
     this.onLoop = dispatcher.onLoop();
     this.lastInboundMillis = hub.scheduler().nowMillis();
     this.rate =
@@ -441,15 +447,8 @@ public final class ClientSession {
           info = new ClientInfo(clientId, p.userId(), p.info(), null);
           state = State.CONNECTED;
           connectTimer.cancel();
-          if (p.expiresAtMillis() > 0) {
-            expiryTimer =
-                hub.scheduler()
-                    .schedule(
-                        p.expiresAtMillis() - now,
-                        () ->
-                            disconnect(
-                                CloseCode.TOKEN_EXPIRED, CloseCode.TOKEN_EXPIRED.reason(), 0));
-          }
+          connectTimer = Cancellable.NONE;
+          armExpiry(now);
           schedulePing();
           reply(
               Reply.ok(
@@ -470,8 +469,10 @@ public final class ClientSession {
   }
 
   private CompletableFuture<Void> subscribe(Subscribe s) {
-    ChannelName channel = hub.channel(s.channel());
-    NamespaceSettings ns = hub.namespace(channel);
+    ChannelName parsed = hub.channel(s.channel());
+    NamespaceSettings ns = hub.namespace(parsed);
+    // Kept for the subscription's life: share the namespace's name rather than hold a copy.
+    ChannelName channel = new ChannelName(parsed.value(), ns.name());
     if (find(channel.value()) != null) {
       throw new HubException(
           ErrorCode.ALREADY_SUBSCRIBED, "already subscribed to '" + channel + "'");
@@ -493,7 +494,7 @@ public final class ClientSession {
                 throw new HubException(
                     ErrorCode.ALREADY_SUBSCRIBED, "already subscribed to '" + channel + "'");
               }
-              Subscription sub = new Subscription(this, channel, ns);
+              Subscription sub = new Subscription(delivery, channel, ns);
               add(sub);
               long after = s.since() == null ? Long.MAX_VALUE : s.since().offset();
               CompletableFuture<Void> registered;
@@ -657,7 +658,7 @@ public final class ClientSession {
    * missing in between): it ends with {@code 116}, and the client resubscribes from the last
    * position it saw, which either recovers or tells it to refetch. Called on the loop.
    */
-  void streamLost(Subscription sub) {
+  private void streamLost(Subscription sub) {
     hub.metrics().streamReset();
     endSubscription(
         sub,
@@ -834,11 +835,32 @@ public final class ClientSession {
         hub.scheduler().schedule(config.pingInterval().toMillis(), () -> loop.execute(this::ping));
   }
 
+  /**
+   * Closes the connection when its credential expires (4005). The timer is armed only once the
+   * expiry falls within the next ping interval (each ping looks again), so a connection whose token
+   * runs for hours carries one timer, not two. On the loop.
+   */
+  private void armExpiry(long now) {
+    Principal p = principal;
+    if (p == null || p.expiresAtMillis() <= 0 || expiryTimer != Cancellable.NONE) {
+      return;
+    }
+    long left = p.expiresAtMillis() - now;
+    if (left <= config.pingInterval().toMillis()) {
+      expiryTimer =
+          hub.scheduler()
+              .schedule(
+                  left,
+                  () -> disconnect(CloseCode.TOKEN_EXPIRED, CloseCode.TOKEN_EXPIRED.reason(), 0));
+    }
+  }
+
   private void ping() {
     if (state != State.CONNECTED) {
       return;
     }
     long sentAt = hub.scheduler().nowMillis();
+    armExpiry(sentAt);
     send(Ping.INSTANCE);
     // One pending check at a time: while an earlier ping is still awaiting an answer its deadline
     // is the stricter one, so a later ping does not replace (or pile up) checks.
@@ -870,7 +892,7 @@ public final class ClientSession {
    * with a write delay, at the loop's next flush). On the loop. Past {@code limits.outbox-bytes}
    * that cannot be written the connection is closed as a slow consumer.
    */
-  void enqueue(OutboundMessage message) {
+  private void enqueue(OutboundMessage message) {
     if (overflowed || state == State.CLOSED) {
       return;
     }
@@ -885,7 +907,7 @@ public final class ClientSession {
     if (dispatcher.coalescing() && outbox.bytes() <= config.outboxMaxBytes()) {
       if (!dirty) {
         dirty = true;
-        dispatcher.markDirty(this);
+        dispatcher.markDirty(delivery);
       }
       return;
     }
@@ -893,7 +915,7 @@ public final class ClientSession {
   }
 
   /** The loop's coalesced flush reached this session. */
-  void flushCoalesced() {
+  private void flushCoalesced() {
     dirty = false;
     write();
   }
@@ -953,17 +975,13 @@ public final class ClientSession {
     return new OutboundMessage(hub.codec().encode(m));
   }
 
-  long outboxLimit() {
-    return config.outboxMaxBytes();
-  }
-
   /** A suggested reconnect delay, spread so that many clients do not return at once. */
   long retryHint() {
     return hub.shutdownRetry();
   }
 
   /** On the loop: the connection cannot keep up; nothing more is queued, and it closes (4003). */
-  void overflow() {
+  private void overflow() {
     if (overflowed) {
       return;
     }
@@ -978,7 +996,7 @@ public final class ClientSession {
    * Any thread: the loop fell so far behind that an event for this connection was dropped; nothing
    * more is delivered to it, and it closes as a slow consumer (4003) to recover on reconnect.
    */
-  void overflowFromAnyThread() {
+  private void overflowFromAnyThread() {
     if (overflowed) {
       return;
     }
@@ -992,7 +1010,7 @@ public final class ClientSession {
   }
 
   /** On the loop: delivery to this connection failed unexpectedly; it is closed (1011). */
-  void internalError() {
+  private void internalError() {
     loop.execute(() -> closeNow(CloseCode.INTERNAL_ERROR, CloseCode.INTERNAL_ERROR.reason(), 0));
   }
 
@@ -1082,6 +1100,54 @@ public final class ClientSession {
 
   private static CompletableFuture<Void> done() {
     return CompletableFuture.completedFuture(null);
+  }
+
+  /** The session as delivery sees it; every call comes on the loop unless noted. */
+  private final class Delivery implements Connection {
+    @Override
+    public String clientId() {
+      return clientId;
+    }
+
+    @Override
+    public LoopDispatcher dispatcher() {
+      return dispatcher;
+    }
+
+    @Override
+    public long outboxLimit() {
+      return config.outboxMaxBytes();
+    }
+
+    @Override
+    public void enqueue(OutboundMessage message) {
+      ClientSession.this.enqueue(message);
+    }
+
+    @Override
+    public void streamLost(Subscription subscription) {
+      ClientSession.this.streamLost(subscription);
+    }
+
+    @Override
+    public void overflow() {
+      ClientSession.this.overflow();
+    }
+
+    @Override
+    public void overflowFromAnyThread() {
+      ClientSession.this.overflowFromAnyThread();
+    }
+
+    @Override
+    public void internalError() {
+      ClientSession.this.internalError();
+    }
+
+    @Override
+    public void flushCoalesced() {
+      ClientSession.this.flushCoalesced();
+    }
   }
 
   /** A request waiting its turn, or a line that failed to decode but has an id to answer. */

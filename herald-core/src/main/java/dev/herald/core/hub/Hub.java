@@ -12,6 +12,9 @@ import dev.herald.core.broker.PresenceEvent;
 import dev.herald.core.channel.ChannelName;
 import dev.herald.core.channel.NamespaceSettings;
 import dev.herald.core.channel.Namespaces;
+import dev.herald.core.delivery.LoopDispatcher;
+import dev.herald.core.delivery.SubscriberRegistry;
+import dev.herald.core.limits.ConnectionCounter;
 import dev.herald.core.presence.MemoryPresenceStore;
 import dev.herald.core.presence.PresenceStore;
 import dev.herald.core.time.Scheduler;
@@ -26,7 +29,6 @@ import dev.herald.protocol.JsonCodec;
 import dev.herald.protocol.RawJson;
 import dev.herald.protocol.ServerMessage.Pub;
 import dev.herald.protocol.StreamPosition;
-import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -66,7 +68,6 @@ public final class Hub implements AutoCloseable {
   private final java.util.Map<EventLoop, LoopDispatcher> dispatchers = new ConcurrentHashMap<>();
   private final java.util.Deque<Revocation> revoked =
       new java.util.concurrent.ConcurrentLinkedDeque<>();
-  private final SecureRandom random = new SecureRandom();
   private final LongAdder publications = new LongAdder();
   private final LongAdder deliveries = new LongAdder();
   private final LongAdder slowConsumers = new LongAdder();
@@ -109,8 +110,12 @@ public final class Hub implements AutoCloseable {
               LoopDispatcher x =
                   existing != null
                       ? existing
-                      : new LoopDispatcher(loop, scheduler, config.writeDelay().toMillis());
-              x.sessions++;
+                      : new LoopDispatcher(
+                          loop,
+                          scheduler,
+                          metrics::deliveryLatency,
+                          config.writeDelay().toMillis());
+              x.retain();
               return x;
             });
     ClientSession s = new ClientSession(this, transport, d, context, newClientId());
@@ -440,8 +445,7 @@ public final class Hub implements AutoCloseable {
 
   void closed(ClientSession s) {
     if (sessions.remove(s)) {
-      dispatchers.computeIfPresent(
-          s.dispatcher().loop(), (loop, d) -> --d.sessions == 0 ? null : d);
+      dispatchers.computeIfPresent(s.dispatcher().loop(), (loop, d) -> d.release() ? null : d);
       if (s.addressCounted()) {
         perAddress.release(s.remoteAddress());
       }
@@ -469,12 +473,21 @@ public final class Hub implements AutoCloseable {
     return max <= min ? min : ThreadLocalRandom.current().nextLong(min, max + 1);
   }
 
-  private String newClientId() {
-    char[] id = new char[12];
-    for (int i = 0; i < id.length; i++) {
-      id[i] = ID_ALPHABET[random.nextInt(ID_ALPHABET.length)];
+  /**
+   * A connection id: 12 base-36 characters (62 bits) from the per-thread generator. Ids must be
+   * unique, not secret (they are shown in presence and grant nothing), so a cryptographic generator
+   * is not needed on this path of every connect.
+   */
+  private static String newClientId() {
+    char[] id = new char[14];
+    id[0] = 'c';
+    id[1] = '-';
+    long bits = ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE;
+    for (int i = 2; i < id.length; i++) {
+      id[i] = ID_ALPHABET[(int) (bits % ID_ALPHABET.length)];
+      bits /= ID_ALPHABET.length;
     }
-    return "c-" + new String(id);
+    return new String(id);
   }
 
   private static String clip(String s) {

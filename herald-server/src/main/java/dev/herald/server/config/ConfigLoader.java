@@ -44,7 +44,7 @@ public final class ConfigLoader {
     DEFAULTS.put("websocket.path", "/connection/websocket");
     DEFAULTS.put("websocket.compression", "false");
     DEFAULTS.put("transport.write-delay", "0");
-    DEFAULTS.put("server.event-loops", "1");
+    DEFAULTS.put("server.event-loops", "0");
     DEFAULTS.put("sse.enabled", "true");
     DEFAULTS.put("longpoll.enabled", "true");
     DEFAULTS.put("longpoll.timeout", "25s");
@@ -440,7 +440,7 @@ public final class ConfigLoader {
           new MetricsSettings(metricsEnabled, metricsPath),
           new HttpLimits(httpSessions, requestTimeout, idleTimeout),
           cluster,
-          new TransportSettings(writeDelay, eventLoops),
+          new TransportSettings(eventLoops),
           proxies,
           new JwtSettings(jwtMaxLifetime, m.get("auth.jwt.audience")));
     }

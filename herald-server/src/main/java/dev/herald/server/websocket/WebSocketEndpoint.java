@@ -62,6 +62,8 @@ public final class WebSocketEndpoint {
   private final boolean compression;
   private final WebSocketConnection.Settings settings;
   private final Upgrade upgrade = new Upgrade();
+  // Immutable, shared by every handshake (the URL only names the endpoint in Netty's logs).
+  private final WebSocketServerHandshakerFactory handshakers;
   private volatile Consumer<HttpConnection> upgraded = c -> {};
 
   /**
@@ -86,6 +88,18 @@ public final class WebSocketEndpoint {
     this.proxies = proxies;
     this.compression = compression;
     this.settings = new WebSocketConnection.Settings(hub.config().maxMessageBytes(), compression);
+    this.handshakers =
+        new WebSocketServerHandshakerFactory(
+            "ws://herald" + path,
+            ProtocolVersion.WEBSOCKET_SUBPROTOCOL,
+            WebSocketDecoderConfig.newBuilder()
+                .maxFramePayloadLength(hardFrameCeiling(settings.maxMessageBytes()))
+                .allowExtensions(compression)
+                .expectMaskedFrames(true)
+                .allowMaskMismatch(false)
+                .closeOnProtocolViolation(true)
+                .withUTF8Validator(false)
+                .build());
   }
 
   /**
@@ -253,18 +267,6 @@ public final class WebSocketEndpoint {
     private void upgrade(ChannelHandlerContext ctx, HttpRequest req) {
       Channel ch = ctx.channel();
       ChannelPipeline p = ctx.pipeline();
-      WebSocketServerHandshakerFactory factory =
-          new WebSocketServerHandshakerFactory(
-              "ws://" + req.headers().get(HttpHeaderNames.HOST, "localhost") + path,
-              ProtocolVersion.WEBSOCKET_SUBPROTOCOL,
-              WebSocketDecoderConfig.newBuilder()
-                  .maxFramePayloadLength(hardFrameCeiling(settings.maxMessageBytes()))
-                  .allowExtensions(compression)
-                  .expectMaskedFrames(true)
-                  .allowMaskMismatch(false)
-                  .closeOnProtocolViolation(true)
-                  .withUTF8Validator(false)
-                  .build());
       FullHttpRequest full =
           new DefaultFullHttpRequest(
               req.protocolVersion(),
@@ -273,7 +275,7 @@ public final class WebSocketEndpoint {
               Unpooled.EMPTY_BUFFER,
               req.headers(),
               EmptyHttpHeaders.INSTANCE);
-      WebSocketServerHandshaker handshaker = factory.newHandshaker(full);
+      WebSocketServerHandshaker handshaker = handshakers.newHandshaker(full);
       if (handshaker == null) {
         WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ch);
         return;

@@ -62,10 +62,10 @@ class ConfigLoaderTest {
 
   @Test
   void writeDelayIsOffByDefaultAndBounded() {
-    assertThat(HeraldConfig.defaults().transport().writeDelay()).isZero();
+    assertThat(HeraldConfig.defaults().hub().writeDelay()).isZero();
     assertThat(
             ConfigLoader.fromMap(Map.of(), Map.of("HERALD_TRANSPORT_WRITE_DELAY", "5ms"))
-                .transport()
+                .hub()
                 .writeDelay())
         .isEqualTo(Duration.ofMillis(5));
     ConfigException e =
@@ -76,13 +76,14 @@ class ConfigLoaderTest {
   }
 
   @Test
-  void oneEventLoopByDefaultAndZeroMeansOnePerCore() {
-    assertThat(HeraldConfig.defaults().transport().effectiveEventLoops()).isEqualTo(1);
+  void oneEventLoopPerCoreByDefault() {
+    assertThat(HeraldConfig.defaults().transport().effectiveEventLoops())
+        .isEqualTo(Runtime.getRuntime().availableProcessors());
     assertThat(
-            ConfigLoader.fromMap(Map.of("server.event-loops", "0"), Map.of())
+            ConfigLoader.fromMap(Map.of("server.event-loops", "1"), Map.of())
                 .transport()
                 .effectiveEventLoops())
-        .isEqualTo(Runtime.getRuntime().availableProcessors());
+        .isEqualTo(1);
     ConfigException e =
         catchThrowableOfType(
             ConfigException.class,

@@ -1,4 +1,4 @@
-package dev.herald.core.hub;
+package dev.herald.core.limits;
 
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -6,17 +6,17 @@ import java.util.concurrent.ConcurrentHashMap;
  * Live connections per key (a user id or a remote address) with an upper bound. Thread-safe; an
  * entry disappears when its count drops to zero, so the map only holds keys that have connections.
  */
-final class ConnectionCounter {
+public final class ConnectionCounter {
   private final int limit;
   private final ConcurrentHashMap<String, Integer> counts = new ConcurrentHashMap<>();
 
   /** {@code limit <= 0} means unbounded (still counted, for {@link #count}). */
-  ConnectionCounter(int limit) {
+  public ConnectionCounter(int limit) {
     this.limit = limit;
   }
 
   /** Counts one more connection for {@code key} unless that would pass the limit. */
-  boolean tryAcquire(String key) {
+  public boolean tryAcquire(String key) {
     boolean[] ok = {false};
     counts.compute(
         key,
@@ -32,19 +32,19 @@ final class ConnectionCounter {
   }
 
   /** Whether one more connection for {@code key} would be admitted right now. */
-  boolean admits(String key) {
+  public boolean admits(String key) {
     return limit <= 0 || counts.getOrDefault(key, 0) < limit;
   }
 
-  void release(String key) {
+  public void release(String key) {
     counts.computeIfPresent(key, (k, n) -> n <= 1 ? null : n - 1);
   }
 
-  int count(String key) {
+  public int count(String key) {
     return counts.getOrDefault(key, 0);
   }
 
-  int limit() {
+  public int limit() {
     return limit;
   }
 }

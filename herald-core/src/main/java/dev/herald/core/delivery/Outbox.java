@@ -1,6 +1,5 @@
-package dev.herald.core.hub;
+package dev.herald.core.delivery;
 
-import dev.herald.core.time.Scheduler;
 import dev.herald.core.transport.OutboundMessage;
 import dev.herald.core.transport.TransportConnection;
 import java.util.ArrayDeque;
@@ -16,32 +15,26 @@ import java.util.List;
  * #write} hands a message straight to the transport. The queue itself is created on first use, so
  * an idle connection carries none.
  */
-final class Outbox {
+public final class Outbox {
   private final TransportConnection transport;
   private final int maxBatchBytes;
-  private final Scheduler clock;
-  private final HubMetrics metrics;
   private final LoopDispatcher dispatcher;
   private ArrayDeque<OutboundMessage> queue;
   private long bytes;
   // What stats readers on other threads see; written only by the loop, after each change.
   private volatile long published;
 
-  Outbox(
-      TransportConnection transport,
-      int maxBatchBytes,
-      Scheduler clock,
-      HubMetrics metrics,
-      LoopDispatcher dispatcher) {
+  /**
+   * @param dispatcher the connection's loop: lends the batch lists, receives latencies
+   */
+  public Outbox(TransportConnection transport, int maxBatchBytes, LoopDispatcher dispatcher) {
     this.transport = transport;
     this.maxBatchBytes = maxBatchBytes;
-    this.clock = clock;
-    this.metrics = metrics;
     this.dispatcher = dispatcher;
   }
 
   /** Queues a message (written by the next {@link #write}). */
-  void add(OutboundMessage m) {
+  public void add(OutboundMessage m) {
     if (queue == null) {
       queue = new ArrayDeque<>(4);
     }
@@ -51,7 +44,7 @@ final class Outbox {
   }
 
   /** Whether nothing is queued. */
-  boolean isEmpty() {
+  public boolean isEmpty() {
     return bytes == 0 && (queue == null || queue.isEmpty());
   }
 
@@ -59,19 +52,21 @@ final class Outbox {
    * Writes one message at once, bypassing the queue; only when {@link #isEmpty()} and the transport
    * is writable (else order or the transport's buffer would suffer).
    */
-  void writeNow(OutboundMessage m) {
+  public void writeNow(OutboundMessage m) {
     List<OutboundMessage> batch = dispatcher.borrowBatch();
     batch.add(m);
-    measure(batch);
     try {
       transport.send(batch);
     } finally {
       dispatcher.returnBatch(batch);
     }
+    if (m.publishedAtMillis() > 0) {
+      dispatcher.written(m.publishedAtMillis());
+    }
   }
 
   /** Hands queued messages to the transport, in batches, for as long as it is writable. */
-  void write() {
+  public void write() {
     while (queue != null && !queue.isEmpty() && transport.writable()) {
       List<OutboundMessage> batch = dispatcher.borrowBatch();
       try {
@@ -99,7 +94,7 @@ final class Outbox {
   }
 
   /** Sends what is queued regardless of writability; used just before closing. */
-  void writeAllForClose() {
+  public void writeAllForClose() {
     while (queue != null && !queue.isEmpty()) {
       List<OutboundMessage> batch = new ArrayList<>();
       int size = 0;
@@ -115,31 +110,28 @@ final class Outbox {
   }
 
   /** Drops everything queued (after overflow nothing queued will be sent). */
-  void clear() {
+  public void clear() {
     queue = null;
     bytes = 0;
     published = 0;
   }
 
   /** Bytes queued; on the loop. */
-  long bytes() {
+  public long bytes() {
     return bytes;
   }
 
   /** Bytes queued, as last published by the loop; any thread (stats). */
-  long queuedBytes() {
+  public long queuedBytes() {
     return published;
   }
 
   /** Publish-to-write latency of the oldest publication in the batch: one call per batch. */
   private void measure(List<OutboundMessage> batch) {
-    if (clock == null) {
-      return;
-    }
     for (int i = 0; i < batch.size(); i++) {
       long at = batch.get(i).publishedAtMillis();
       if (at > 0) {
-        metrics.deliveryLatency(Math.max(0, clock.nowMillis() - at));
+        dispatcher.latency(at);
         return;
       }
     }

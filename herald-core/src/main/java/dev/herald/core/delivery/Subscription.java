@@ -1,4 +1,4 @@
-package dev.herald.core.hub;
+package dev.herald.core.delivery;
 
 import dev.herald.core.channel.ChannelName;
 import dev.herald.core.channel.NamespaceSettings;
@@ -29,8 +29,9 @@ import java.util.function.Function;
  * client resubscribes from its last position and learns whether it recovered. Nothing is ever
  * skipped silently.
  */
-final class Subscription {
-  enum Phase {
+public final class Subscription {
+  /** Where the subscription is in its life. */
+  public enum Phase {
     PENDING,
     RECOVERING,
     LIVE,
@@ -42,7 +43,7 @@ final class Subscription {
 
   private static final Held RESET = new Held(null, null);
 
-  private final ClientSession session;
+  private final Connection session;
   private final ChannelName channel;
   private final NamespaceSettings namespace;
 
@@ -62,31 +63,31 @@ final class Subscription {
   private boolean joined;
   private boolean counted;
 
-  Subscription(ClientSession session, ChannelName channel, NamespaceSettings namespace) {
+  public Subscription(Connection session, ChannelName channel, NamespaceSettings namespace) {
     this.session = session;
     this.channel = channel;
     this.namespace = namespace;
   }
 
-  ClientSession session() {
+  public Connection connection() {
     return session;
   }
 
-  ChannelName channel() {
+  public ChannelName channel() {
     return channel;
   }
 
-  NamespaceSettings namespace() {
+  public NamespaceSettings namespace() {
     return namespace;
   }
 
-  Phase phase() {
+  public Phase phase() {
     return phase;
   }
 
   // ------------------------------------------------------------------ events from fan-out
 
-  void onPublication(Pub pub, OutboundMessage message) {
+  public void onPublication(Pub pub, OutboundMessage message) {
     switch (phase) {
       case LIVE -> queueInOrder(pub, message);
       case PENDING, RECOVERING -> hold(new Held(pub, message));
@@ -94,7 +95,7 @@ final class Subscription {
     }
   }
 
-  void onPresence(OutboundMessage message) {
+  public void onPresence(OutboundMessage message) {
     switch (phase) {
       case LIVE -> session.enqueue(message);
       case PENDING, RECOVERING -> hold(new Held(null, message));
@@ -103,7 +104,7 @@ final class Subscription {
   }
 
   /** The broker says the channel's stream cannot be continued for this node's subscribers. */
-  void onReset() {
+  public void onReset() {
     switch (phase) {
       case LIVE -> streamLost();
       // The history read in progress may come from before or after the reset: judged in order.
@@ -122,7 +123,7 @@ final class Subscription {
    *     else the stream's top)
    * @return true if the subscription is recovering (the session must feed it pages)
    */
-  boolean start(
+  public boolean start(
       OutboundMessage reply,
       StreamPosition start,
       List<Pub> missed,
@@ -150,7 +151,7 @@ final class Subscription {
    *
    * @return true once the subscription no longer needs pages (live, or ended)
    */
-  boolean queuePage(long pageBytes) {
+  public boolean queuePage(long pageBytes) {
     if (phase != Phase.RECOVERING) {
       return true;
     }
@@ -198,7 +199,7 @@ final class Subscription {
   }
 
   /** Ends the subscription here; the session tells the client and the broker. */
-  void end() {
+  public void end() {
     phase = Phase.ENDED;
     held = null;
     heldBytes = 0;
@@ -207,7 +208,7 @@ final class Subscription {
   }
 
   /** Last position queued to the client, or null before the subscription started. */
-  StreamPosition position() {
+  public StreamPosition position() {
     return epoch == null ? null : new StreamPosition(epoch, offset);
   }
 
@@ -252,28 +253,28 @@ final class Subscription {
 
   // ------------------------------------------------------------------ session bookkeeping
 
-  /** Whether {@link HubMetrics#subscribed} was reported for it (so its end is reported too). */
-  boolean counted() {
+  /** Whether {@code HubMetrics#subscribed} was reported for it (so its end is reported too). */
+  public boolean counted() {
     return counted;
   }
 
-  void counted(boolean v) {
+  public void counted(boolean v) {
     counted = v;
   }
 
-  boolean joined() {
+  public boolean joined() {
     return joined;
   }
 
-  void joined(boolean v) {
+  public void joined(boolean v) {
     joined = v;
   }
 
-  RawJson presenceState() {
+  public RawJson presenceState() {
     return presenceState;
   }
 
-  void presenceState(RawJson state) {
+  public void presenceState(RawJson state) {
     presenceState = state;
   }
 }

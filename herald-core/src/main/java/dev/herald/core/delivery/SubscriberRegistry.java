@@ -1,4 +1,4 @@
-package dev.herald.core.hub;
+package dev.herald.core.delivery;
 
 import dev.herald.core.broker.Broker;
 import dev.herald.core.broker.HistoryPolicy;
@@ -13,28 +13,28 @@ import java.util.concurrent.ConcurrentHashMap;
  * (copy-on-write), without locks; adding and removing are atomic per channel. The first local
  * subscriber of a channel subscribes the node at the broker, the last one unsubscribes it.
  */
-final class SubscriberRegistry {
+public final class SubscriberRegistry {
   /** The subscribers of one channel on one loop. */
-  record Group(LoopDispatcher dispatcher, Subscription[] members) {}
+  public record Group(LoopDispatcher dispatcher, Subscription[] members) {}
 
   /** A channel's subscribers, by loop; immutable. */
-  record Members(Group[] groups, int size, CompletableFuture<Void> brokerReady) {}
+  public record Members(Group[] groups, int size, CompletableFuture<Void> brokerReady) {}
 
   private final Broker broker;
   private final Map<String, Members> channels = new ConcurrentHashMap<>();
 
-  SubscriberRegistry(Broker broker) {
+  public SubscriberRegistry(Broker broker) {
     this.broker = broker;
   }
 
   /** A channel's subscribers, or null when it has none here; an immutable snapshot. */
-  Members members(String channel) {
+  public Members members(String channel) {
     return channels.get(channel);
   }
 
   /** Adds a subscription; the future completes once the node receives the channel's events. */
-  CompletableFuture<Void> add(Subscription s) {
-    LoopDispatcher d = s.session().dispatcher();
+  public CompletableFuture<Void> add(Subscription s) {
+    LoopDispatcher d = s.connection().dispatcher();
     Members updated =
         channels.compute(
             s.channel().value(),
@@ -63,7 +63,7 @@ final class SubscriberRegistry {
     return updated.brokerReady();
   }
 
-  void remove(Subscription s) {
+  public void remove(Subscription s) {
     channels.compute(
         s.channel().value(),
         (name, m) -> {
@@ -108,7 +108,7 @@ final class SubscriberRegistry {
     return -1;
   }
 
-  int channelCount() {
+  public int channelCount() {
     return channels.size();
   }
 }

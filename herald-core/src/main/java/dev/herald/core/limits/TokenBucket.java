@@ -1,11 +1,11 @@
-package dev.herald.core.hub;
+package dev.herald.core.limits;
 
 /**
  * A token bucket on integer arithmetic: {@code burst} tokens at most, refilled at {@code perSecond}
  * tokens per second. No allocation per call. Not thread-safe: each connection owns one and uses it
  * on its executor only.
  */
-final class TokenBucket {
+public final class TokenBucket {
   /** Tokens are counted in thousandths, so a refill of {@code perSecond} per ms is exact. */
   private static final long SCALE = 1000;
 
@@ -15,7 +15,7 @@ final class TokenBucket {
   private long lastMillis;
 
   /** A bucket that starts full; {@code perSecond <= 0} means unlimited. */
-  TokenBucket(int perSecond, int burst, long nowMillis) {
+  public TokenBucket(int perSecond, int burst, long nowMillis) {
     this.perSecond = perSecond;
     this.capacity = Math.max(1, burst) * SCALE;
     this.tokens = capacity;
@@ -23,7 +23,7 @@ final class TokenBucket {
   }
 
   /** Takes one token if there is one. */
-  boolean tryTake(long nowMillis) {
+  public boolean tryTake(long nowMillis) {
     if (perSecond <= 0) {
       return true;
     }

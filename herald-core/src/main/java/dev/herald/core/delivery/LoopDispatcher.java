@@ -1,4 +1,4 @@
-package dev.herald.core.hub;
+package dev.herald.core.delivery;
 
 import dev.herald.core.time.Scheduler;
 import dev.herald.core.transport.EventLoop;
@@ -10,6 +10,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,7 +31,7 @@ import org.slf4j.LoggerFactory;
  * <p><b>Write coalescing.</b> With a write delay, connections that have something to write register
  * here; one timer per loop flushes all of them together, at most the delay after the first.
  */
-final class LoopDispatcher {
+public final class LoopDispatcher {
   private static final Logger log = LoggerFactory.getLogger(LoopDispatcher.class);
 
   /** Fan-out events that may wait for one loop. */
@@ -46,6 +47,7 @@ final class LoopDispatcher {
 
   private final EventLoop loop;
   private final Scheduler scheduler;
+  private final LongConsumer latency;
   private final long writeDelayMillis;
   private final ConcurrentLinkedQueue<Event> inbox = new ConcurrentLinkedQueue<>();
   // Events handed over and not yet run (also while one runs), so that nothing overtakes them.
@@ -56,18 +58,39 @@ final class LoopDispatcher {
   private final Executor onLoop;
 
   // Confined to the loop.
-  private ArrayList<ClientSession> dirty = new ArrayList<>();
-  private ArrayList<ClientSession> flushing = new ArrayList<>();
+  private ArrayList<Connection> dirty = new ArrayList<>();
+  private ArrayList<Connection> flushing = new ArrayList<>();
   private boolean flushArmed;
   private final ArrayList<OutboundMessage> batch = new ArrayList<>(8);
   private boolean batchLent;
+  // Delivery latency: inside a fan-out pass, the publication time of what was written at once
+  // (0: nothing yet); recorded once when the pass ends, not once per connection.
+  private boolean inPass;
+  private long writtenAt;
 
-  /** Open sessions on this loop; guarded by the hub's map of dispatchers. */
-  int sessions;
+  // Open connections on this loop; guarded by the hub's map of dispatchers.
+  private int connections;
 
-  LoopDispatcher(EventLoop loop, Scheduler scheduler, long writeDelayMillis) {
+  /** One more connection on this loop; under the hub's map of dispatchers. */
+  public void retain() {
+    connections++;
+  }
+
+  /** One connection fewer; true when none is left. Under the hub's map of dispatchers. */
+  public boolean release() {
+    return --connections == 0;
+  }
+
+  /**
+   * @param latency receives the delivery latency of each fan-out pass (publication to the last
+   *     write of the pass on this loop)
+   * @param writeDelayMillis the write delay ({@code transport.write-delay}); 0 writes at once
+   */
+  public LoopDispatcher(
+      EventLoop loop, Scheduler scheduler, LongConsumer latency, long writeDelayMillis) {
     this.loop = loop;
     this.scheduler = scheduler;
+    this.latency = latency;
     this.writeDelayMillis = writeDelayMillis;
     this.onLoop =
         task -> {
@@ -80,21 +103,21 @@ final class LoopDispatcher {
   }
 
   /** Runs a task inline when called on the loop, else hands it to the loop. */
-  Executor onLoop() {
+  public Executor onLoop() {
     return onLoop;
   }
 
-  EventLoop loop() {
+  public EventLoop loop() {
     return loop;
   }
 
-  boolean coalescing() {
+  public boolean coalescing() {
     return writeDelayMillis > 0;
   }
 
   // ------------------------------------------------------------------ fan-out (any thread)
 
-  void publication(Subscription[] members, Pub pub, OutboundMessage message) {
+  public void publication(Subscription[] members, Pub pub, OutboundMessage message) {
     if (queued.get() == 0 && loop.inLoop()) {
       publish(members, pub, message);
     } else {
@@ -102,7 +125,7 @@ final class LoopDispatcher {
     }
   }
 
-  void presence(Subscription[] members, OutboundMessage message) {
+  public void presence(Subscription[] members, OutboundMessage message) {
     if (queued.get() == 0 && loop.inLoop()) {
       presence0(members, message);
     } else {
@@ -110,7 +133,7 @@ final class LoopDispatcher {
     }
   }
 
-  void reset(Subscription[] members) {
+  public void reset(Subscription[] members) {
     if (queued.get() == 0 && loop.inLoop()) {
       reset0(members);
     } else {
@@ -146,13 +169,40 @@ final class LoopDispatcher {
     }
   }
 
-  private static void publish(Subscription[] members, Pub pub, OutboundMessage message) {
-    for (Subscription s : members) {
-      try {
-        s.onPublication(pub, message);
-      } catch (RuntimeException ex) {
-        failed(s, ex);
+  private void publish(Subscription[] members, Pub pub, OutboundMessage message) {
+    inPass = true;
+    try {
+      for (Subscription s : members) {
+        try {
+          s.onPublication(pub, message);
+        } catch (RuntimeException ex) {
+          failed(s, ex);
+        }
       }
+    } finally {
+      inPass = false;
+      if (writtenAt != 0) {
+        latency.accept(Math.max(0, scheduler.nowMillis() - writtenAt));
+        writtenAt = 0;
+      }
+    }
+  }
+
+  /** Records the latency of a publication written now (from a connection's queue). */
+  void latency(long publishedAt) {
+    latency.accept(Math.max(0, scheduler.nowMillis() - publishedAt));
+  }
+
+  /**
+   * A connection wrote a publication at once ({@code publishedAt} is its publication time): inside
+   * a fan-out pass the latency is recorded once, when the pass ends (the time the last connection
+   * of the loop got it); outside one, now. On the loop.
+   */
+  public void written(long publishedAt) {
+    if (!inPass) {
+      latency.accept(Math.max(0, scheduler.nowMillis() - publishedAt));
+    } else if (writtenAt == 0 || publishedAt < writtenAt) {
+      writtenAt = publishedAt;
     }
   }
 
@@ -178,21 +228,21 @@ final class LoopDispatcher {
 
   /** One receiver's failure must not stop the others: it is closed, they go on. */
   private static void failed(Subscription s, RuntimeException ex) {
-    log.error("delivery to {} in {} failed", s.session().clientId(), s.channel(), ex);
-    s.session().internalError();
+    log.error("delivery to {} in {} failed", s.connection().clientId(), s.channel(), ex);
+    s.connection().internalError();
   }
 
   /** The loop is far behind: its receivers of this event cannot get it, so they must recover. */
   private static void overrun(Subscription[] members) {
     for (Subscription s : members) {
-      s.session().overflowFromAnyThread();
+      s.connection().overflowFromAnyThread();
     }
   }
 
   // ------------------------------------------------------------------ on the loop
 
   /** A session has something to write; it is flushed with the others after the write delay. */
-  void markDirty(ClientSession s) {
+  public void markDirty(Connection s) {
     dirty.add(s);
     if (!flushArmed) {
       flushArmed = true;
@@ -202,7 +252,7 @@ final class LoopDispatcher {
 
   private void flushDirty() {
     flushArmed = false;
-    ArrayList<ClientSession> now = dirty;
+    ArrayList<Connection> now = dirty;
     dirty = flushing;
     flushing = now;
     for (int i = 0; i < now.size(); i++) {
@@ -221,7 +271,7 @@ final class LoopDispatcher {
    * transport must not keep it); a fresh one if a transport writes while another write is still in
    * progress on this loop.
    */
-  List<OutboundMessage> borrowBatch() {
+  public List<OutboundMessage> borrowBatch() {
     if (batchLent) {
       return new ArrayList<>(4);
     }
@@ -229,7 +279,7 @@ final class LoopDispatcher {
     return batch;
   }
 
-  void returnBatch(List<OutboundMessage> b) {
+  public void returnBatch(List<OutboundMessage> b) {
     if (b == batch) {
       batch.clear();
       batchLent = false;

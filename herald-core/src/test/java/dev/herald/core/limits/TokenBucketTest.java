@@ -1,4 +1,4 @@
-package dev.herald.core.hub;
+package dev.herald.core.limits;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
