@@ -20,6 +20,7 @@ import dev.herald.server.config.ClusterSettings;
 import dev.herald.server.config.HeraldConfig;
 import dev.herald.server.fallback.FallbackEndpoints;
 import dev.herald.server.fallback.UpgradeDiagnostics;
+import dev.herald.server.http.Cors;
 import dev.herald.server.http.HttpErrors;
 import dev.herald.server.http.OriginPolicy;
 import dev.herald.server.http.PublishHandler;
@@ -33,9 +34,12 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.MimeMapping;
 import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.StaticHandler;
 import java.time.Duration;
@@ -198,14 +202,20 @@ public final class Herald implements AutoCloseable {
               json(ctx, r.ready() ? 200 : 503, r.json());
             });
     // The browser client, at a stable path so pages can import it without a build step.
+    // A page on another origin imports it in CORS mode: allowed origins may read it.
     router
-        .get("/herald/*")
+        .route("/herald/*")
+        .method(HttpMethod.GET)
+        .method(HttpMethod.HEAD)
+        .method(HttpMethod.OPTIONS)
+        .handler(Cors.forPublicResources(origins, "GET, HEAD"))
+        .handler(Herald::headContentType)
         .handler(
             StaticHandler.create("webroot/herald")
                 .setDefaultContentEncoding("UTF-8")
                 .setMaxAgeSeconds(300));
     if (config.demoEnabled()) {
-      DemoRoutes.install(router, jwt);
+      DemoRoutes.install(router, jwt, origins);
     }
     if (builder.routes != null) {
       builder.routes.accept(router);
@@ -493,6 +503,20 @@ public final class Herald implements AutoCloseable {
   @Override
   public void close() {
     stop(Duration.ofSeconds(2)).join();
+  }
+
+  /** StaticHandler answers HEAD without the Content-Type its GET has: give it the same one. */
+  private static void headContentType(RoutingContext ctx) {
+    if (ctx.request().method().equals(HttpMethod.HEAD)) {
+      String type = MimeMapping.mimeTypeForFilename(ctx.request().path());
+      if (type != null) {
+        ctx.response()
+            .putHeader(
+                HttpHeaders.CONTENT_TYPE,
+                type.startsWith("text/") ? type + ";charset=UTF-8" : type);
+      }
+    }
+    ctx.next();
   }
 
   private static void json(io.vertx.ext.web.RoutingContext ctx, int status, String body) {
