@@ -36,7 +36,7 @@ export { longPollingTransport, sseTransport } from './http-transports.js';
 export { DEFAULT_TRANSPORTS } from './negotiation.js';
 
 /** This library's version. */
-export const VERSION = '0.1.0';
+export const VERSION = '0.1.0-SNAPSHOT';
 /** The protocol version it speaks. */
 export const PROTOCOL_VERSION = 1;
 

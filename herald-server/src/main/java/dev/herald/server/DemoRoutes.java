@@ -37,7 +37,17 @@ final class DemoRoutes {
         .handler(
             ctx -> {
               String user = ctx.request().getParam("user");
-              if (user == null || !USERS.containsKey(user) || jwt == null) {
+              if (jwt == null || !jwt.canMint()) {
+                ctx.response()
+                    .setStatusCode(404)
+                    .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+                    .end(
+                        new JsonObject()
+                            .put("error", "demo tokens need auth.jwt.secrets to sign with")
+                            .encode());
+                return;
+              }
+              if (user == null || !USERS.containsKey(user)) {
                 ctx.response()
                     .setStatusCode(400)
                     .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")

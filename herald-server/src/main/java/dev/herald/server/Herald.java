@@ -15,9 +15,11 @@ import dev.herald.redis.RedisNodeRegistry;
 import dev.herald.redis.RedisPresenceStore;
 import dev.herald.redis.RedisSettings;
 import dev.herald.server.auth.ApiKeys;
+import dev.herald.server.auth.JwksKeys;
 import dev.herald.server.auth.JwtAuthenticator;
 import dev.herald.server.config.ClusterSettings;
 import dev.herald.server.config.HeraldConfig;
+import dev.herald.server.config.JwtSettings;
 import dev.herald.server.fallback.FallbackEndpoints;
 import dev.herald.server.fallback.UpgradeDiagnostics;
 import dev.herald.server.http.Cors;
@@ -85,18 +87,19 @@ public final class Herald implements AutoCloseable {
   private Herald(Builder b) {
     this.config = b.config;
     this.builder = b;
+    java.util.function.LongSupplier clock =
+        b.scheduler != null ? b.scheduler::nowMillis : System::currentTimeMillis;
     this.jwt =
-        config.jwtSecrets().isEmpty()
+        config.jwtSecrets().isEmpty() && !config.jwt().jwks()
             ? null
             : new JwtAuthenticator(
-                    config.jwtSecrets(),
-                    config.jwtIssuer(),
-                    b.scheduler != null ? b.scheduler::nowMillis : System::currentTimeMillis)
+                    config.jwtSecrets(), jwks(config, clock), config.jwtIssuer(), clock)
                 .limits(config.jwt().maxLifetime(), config.jwt().audience());
     Authenticator a = b.authenticator != null ? b.authenticator : jwt;
     if (a == null) {
       throw new IllegalStateException(
-          "no authenticator: configure auth.jwt.secrets or pass one to the builder");
+          "no authenticator: configure auth.jwt.secrets or a JWKS (auth.jwt.jwks-file,"
+              + " auth.jwt.jwks-url), or pass one to the builder");
     }
     this.authenticator = a;
   }
@@ -503,6 +506,14 @@ public final class Herald implements AutoCloseable {
   @Override
   public void close() {
     stop(Duration.ofSeconds(2)).join();
+  }
+
+  private static JwksKeys jwks(HeraldConfig config, java.util.function.LongSupplier clock) {
+    JwtSettings j = config.jwt();
+    if (j.jwksFile() != null) {
+      return JwksKeys.file(j.jwksFile(), clock, j.jwksRefetchInterval());
+    }
+    return j.jwksUrl() == null ? null : JwksKeys.url(j.jwksUrl(), clock, j.jwksRefetchInterval());
   }
 
   /** StaticHandler answers HEAD without the Content-Type its GET has: give it the same one. */
