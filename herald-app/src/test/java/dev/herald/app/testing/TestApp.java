@@ -3,6 +3,7 @@ package dev.herald.app.testing;
 import dev.herald.app.App;
 import dev.herald.app.projects.ContentPublisher;
 import dev.herald.app.users.Role;
+import dev.herald.outbox.testing.PostgresServer;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
