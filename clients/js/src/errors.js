@@ -20,6 +20,7 @@ export const ErrorCodes = Object.freeze({
   PAYLOAD_TOO_LARGE: 114,
   UNAVAILABLE: 115,
   STREAM_RESET: 116,
+  USER_MISMATCH: 117,
 });
 
 /**

@@ -544,6 +544,7 @@ export declare const ErrorCodes: Readonly<{
   PAYLOAD_TOO_LARGE: 114;
   UNAVAILABLE: 115;
   STREAM_RESET: 116;
+  USER_MISMATCH: 117;
 }>;
 
 export declare const ClientErrorCodes: Readonly<{

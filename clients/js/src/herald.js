@@ -37,7 +37,7 @@ export { DEFAULT_TRANSPORTS } from './negotiation.js';
 export { ChannelSync, applyEntity, sync } from './sync.js';
 
 /** This library's version. */
-export const VERSION = '0.1.0';
+export const VERSION = '0.1.0-SNAPSHOT';
 /** The protocol version it speaks. */
 export const PROTOCOL_VERSION = 1;
 
@@ -489,6 +489,7 @@ export class Herald {
       dataTimer: null,
       qualifyTimer: null,
       drainTimer: null,
+      refreshTimer: null,
       watchdog: null,
       watchdogDue: 0,
       probe: null,
@@ -676,6 +677,7 @@ export class Herald {
     if (this.#nego.active) this.#nego.succeeded(session.transportName);
     this.#armWatchdog(session);
     this.#armDataCheck(session);
+    this.#armRefresh(session, result?.expires_ms);
     // Renew every subscription first, then send what waited for the connection: the server
     // handles requests in order, so a queued presence request finds its subscription.
     for (const sub of [...this.#subs.values()]) sub[kStart]();
@@ -691,6 +693,54 @@ export class Herald {
     });
     for (const w of this.#readyWaiters.splice(0)) w.resolve(this.#info);
     if (this.#session === session) this.#armReprobe();
+  }
+
+  /**
+   * Refreshes the connection's credential before the server closes it at `expires_ms` (protocol
+   * `refresh`): a minute ahead, or a tenth of the time left when that is less, with a token from
+   * the `token` function. A refused refresh is reported (`error` event) and tried again halfway to
+   * the expiry, except for another user's token (117). A fixed token cannot be refreshed: the
+   * server closes with 4005 at expiry and the client reconnects.
+   */
+  #armRefresh(session, expiresMs) {
+    if (session.refreshTimer !== null) this.#clock.clearTimeout(session.refreshTimer);
+    session.refreshTimer = null;
+    if (typeof this.#token !== 'function' || !Number.isFinite(expiresMs) || expiresMs <= 0) return;
+    const left = expiresMs - this.#clock.now();
+    if (left <= 1000) return;
+    const delay = left - Math.min(60_000, Math.floor(left / 10));
+    session.refreshTimer = this.#clock.setTimeout(() => this.#refresh(session, expiresMs), delay);
+  }
+
+  async #refresh(session, expiresMs) {
+    session.refreshTimer = null;
+    if (this.#session !== session || !session.live) return;
+    let token;
+    try {
+      token = await this.#token();
+    } catch (err) {
+      this.#report(new HeraldError(ClientErrorCodes.TOKEN, `the token callback failed (refresh): ${err?.message ?? err}`, { cause: err }));
+      this.#retryRefresh(session, expiresMs);
+      return;
+    }
+    if (this.#session !== session || !session.live) return;
+    if (typeof token !== 'string') return; // nothing to refresh with (a cookie session)
+    this.#sessionRequest(
+      session,
+      { type: 'refresh', token },
+      (result) => this.#armRefresh(session, result?.expires_ms),
+      (err) => {
+        this.#report(err);
+        if (err.code !== ErrorCodes.USER_MISMATCH) this.#retryRefresh(session, expiresMs);
+      },
+    );
+  }
+
+  #retryRefresh(session, expiresMs) {
+    const left = expiresMs - this.#clock.now();
+    if (left > 2000 && this.#session === session) {
+      session.refreshTimer = this.#clock.setTimeout(() => this.#refresh(session, expiresMs), Math.floor(left / 2));
+    }
   }
 
   #onConnectRefused(session, err) {
@@ -897,7 +947,7 @@ export class Herald {
 
   /** Clears a session's timers. */
   #clearTimers(session) {
-    for (const key of ['connectTimer', 'openTimer', 'helloTimer', 'dataTimer', 'qualifyTimer', 'drainTimer', 'watchdog']) {
+    for (const key of ['connectTimer', 'openTimer', 'helloTimer', 'dataTimer', 'qualifyTimer', 'drainTimer', 'refreshTimer', 'watchdog']) {
       if (session[key] !== null) this.#clock.clearTimeout(session[key]);
       session[key] = null;
     }

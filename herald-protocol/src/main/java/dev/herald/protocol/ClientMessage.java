@@ -7,7 +7,7 @@ public sealed interface ClientMessage permits ClientMessage.Request, Ping, Pong 
 
   /** A message that expects a {@link ServerMessage.Reply} with the same id. */
   sealed interface Request extends ClientMessage
-      permits Connect, Subscribe, Unsubscribe, Publish, PresenceQuery, PresenceSet {
+      permits Connect, Subscribe, Unsubscribe, Publish, PresenceQuery, PresenceSet, Refresh {
     long id();
   }
 
@@ -49,6 +49,16 @@ public sealed interface ClientMessage permits ClientMessage.Request, Ping, Pong 
     public PresenceSet {
       Objects.requireNonNull(channel, "channel");
       Objects.requireNonNull(state, "state");
+    }
+  }
+
+  /**
+   * Replace the connection's credential without reconnecting (same user); the reply's result is a
+   * {@link ServerMessage.RefreshResult}.
+   */
+  record Refresh(long id, String token) implements Request {
+    public Refresh {
+      Objects.requireNonNull(token, "token");
     }
   }
 }

@@ -15,6 +15,7 @@ import dev.herald.protocol.ClientMessage.Connect;
 import dev.herald.protocol.ClientMessage.PresenceQuery;
 import dev.herald.protocol.ClientMessage.PresenceSet;
 import dev.herald.protocol.ClientMessage.Publish;
+import dev.herald.protocol.ClientMessage.Refresh;
 import dev.herald.protocol.ClientMessage.Subscribe;
 import dev.herald.protocol.ClientMessage.Unsubscribe;
 import dev.herald.protocol.ServerMessage.ConnectResult;
@@ -28,6 +29,7 @@ import dev.herald.protocol.ServerMessage.PresenceUpdate;
 import dev.herald.protocol.ServerMessage.Pub;
 import dev.herald.protocol.ServerMessage.PublishResult;
 import dev.herald.protocol.ServerMessage.RawResult;
+import dev.herald.protocol.ServerMessage.RefreshResult;
 import dev.herald.protocol.ServerMessage.Reply;
 import dev.herald.protocol.ServerMessage.Result;
 import dev.herald.protocol.ServerMessage.SubscribeResult;
@@ -171,6 +173,7 @@ public final class JsonCodec {
       case "presence_set" ->
           new PresenceSet(
               id, requiredString(node, "channel", id), requiredObject(node, "state", id));
+      case "refresh" -> new Refresh(id, requiredString(node, "token", id));
       default ->
           throw new ProtocolException(
               ErrorCode.METHOD_NOT_FOUND, "unknown message type '" + clip(type) + "'", id);
@@ -222,6 +225,9 @@ public final class JsonCodec {
       g.writeStringField("channel", s.channel());
       g.writeFieldName("state");
       g.writeRawValue(s.state().json());
+    } else if (message instanceof Refresh r) {
+      header(g, "refresh", r.id());
+      g.writeStringField("token", r.token());
     } else {
       throw new IllegalArgumentException("unknown message: " + message);
     }
@@ -304,6 +310,13 @@ public final class JsonCodec {
       g.writeNumberField("ping_ms", c.pingMs());
       g.writeNumberField("pong_ms", c.pongMs());
       g.writeNumberField("max_message_bytes", c.maxMessageBytes());
+      if (c.expiresMs() > 0) {
+        g.writeNumberField("expires_ms", c.expiresMs());
+      }
+      g.writeEndObject();
+    } else if (result instanceof RefreshResult r) {
+      g.writeStartObject();
+      g.writeNumberField("expires_ms", r.expiresMs());
       g.writeEndObject();
     } else if (result instanceof SubscribeResult s) {
       g.writeStartObject();
@@ -447,7 +460,10 @@ public final class JsonCodec {
               (int) requiredLong(n, "protocol", 0),
               requiredLong(n, "ping_ms", 0),
               requiredLong(n, "pong_ms", 0),
-              (int) requiredLong(n, "max_message_bytes", 0));
+              (int) requiredLong(n, "max_message_bytes", 0),
+              n.path("expires_ms").asLong(0));
+    } else if (type == RefreshResult.class) {
+      typed = new RefreshResult(requiredLong(n, "expires_ms", 0));
     } else if (type == SubscribeResult.class) {
       typed =
           new SubscribeResult(

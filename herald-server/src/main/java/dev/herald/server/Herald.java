@@ -15,11 +15,14 @@ import dev.herald.redis.RedisNodeRegistry;
 import dev.herald.redis.RedisPresenceStore;
 import dev.herald.redis.RedisSettings;
 import dev.herald.server.auth.ApiKeys;
+import dev.herald.server.auth.JwksKeys;
 import dev.herald.server.auth.JwtAuthenticator;
 import dev.herald.server.config.ClusterSettings;
 import dev.herald.server.config.HeraldConfig;
+import dev.herald.server.config.JwtSettings;
 import dev.herald.server.fallback.FallbackEndpoints;
 import dev.herald.server.fallback.UpgradeDiagnostics;
+import dev.herald.server.http.Cors;
 import dev.herald.server.http.HttpErrors;
 import dev.herald.server.http.OriginPolicy;
 import dev.herald.server.http.PublishHandler;
@@ -33,9 +36,12 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.MimeMapping;
 import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.StaticHandler;
 import java.time.Duration;
@@ -81,18 +87,19 @@ public final class Herald implements AutoCloseable {
   private Herald(Builder b) {
     this.config = b.config;
     this.builder = b;
+    java.util.function.LongSupplier clock =
+        b.scheduler != null ? b.scheduler::nowMillis : System::currentTimeMillis;
     this.jwt =
-        config.jwtSecrets().isEmpty()
+        config.jwtSecrets().isEmpty() && !config.jwt().jwks()
             ? null
             : new JwtAuthenticator(
-                    config.jwtSecrets(),
-                    config.jwtIssuer(),
-                    b.scheduler != null ? b.scheduler::nowMillis : System::currentTimeMillis)
+                    config.jwtSecrets(), jwks(config, clock), config.jwtIssuer(), clock)
                 .limits(config.jwt().maxLifetime(), config.jwt().audience());
     Authenticator a = b.authenticator != null ? b.authenticator : jwt;
     if (a == null) {
       throw new IllegalStateException(
-          "no authenticator: configure auth.jwt.secrets or pass one to the builder");
+          "no authenticator: configure auth.jwt.secrets or a JWKS (auth.jwt.jwks-file,"
+              + " auth.jwt.jwks-url), or pass one to the builder");
     }
     this.authenticator = a;
   }
@@ -198,14 +205,20 @@ public final class Herald implements AutoCloseable {
               json(ctx, r.ready() ? 200 : 503, r.json());
             });
     // The browser client, at a stable path so pages can import it without a build step.
+    // A page on another origin imports it in CORS mode: allowed origins may read it.
     router
-        .get("/herald/*")
+        .route("/herald/*")
+        .method(HttpMethod.GET)
+        .method(HttpMethod.HEAD)
+        .method(HttpMethod.OPTIONS)
+        .handler(Cors.forPublicResources(origins, "GET, HEAD"))
+        .handler(Herald::headContentType)
         .handler(
             StaticHandler.create("webroot/herald")
                 .setDefaultContentEncoding("UTF-8")
                 .setMaxAgeSeconds(300));
     if (config.demoEnabled()) {
-      DemoRoutes.install(router, jwt);
+      DemoRoutes.install(router, jwt, origins);
     }
     if (builder.routes != null) {
       builder.routes.accept(router);
@@ -493,6 +506,28 @@ public final class Herald implements AutoCloseable {
   @Override
   public void close() {
     stop(Duration.ofSeconds(2)).join();
+  }
+
+  private static JwksKeys jwks(HeraldConfig config, java.util.function.LongSupplier clock) {
+    JwtSettings j = config.jwt();
+    if (j.jwksFile() != null) {
+      return JwksKeys.file(j.jwksFile(), clock, j.jwksRefetchInterval());
+    }
+    return j.jwksUrl() == null ? null : JwksKeys.url(j.jwksUrl(), clock, j.jwksRefetchInterval());
+  }
+
+  /** StaticHandler answers HEAD without the Content-Type its GET has: give it the same one. */
+  private static void headContentType(RoutingContext ctx) {
+    if (ctx.request().method().equals(HttpMethod.HEAD)) {
+      String type = MimeMapping.mimeTypeForFilename(ctx.request().path());
+      if (type != null) {
+        ctx.response()
+            .putHeader(
+                HttpHeaders.CONTENT_TYPE,
+                type.startsWith("text/") ? type + ";charset=UTF-8" : type);
+      }
+    }
+    ctx.next();
   }
 
   private static void json(io.vertx.ext.web.RoutingContext ctx, int status, String body) {

@@ -5,6 +5,7 @@ import dev.herald.server.config.ConfigLoader;
 import dev.herald.server.config.HeraldConfig;
 import dev.herald.server.doctor.Doctor;
 import dev.herald.server.doctor.Report;
+import dev.herald.server.logging.Logs;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -17,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import org.slf4j.LoggerFactory;
 
 /**
  * Command line entry point: {@code java -jar herald.jar [--config FILE] [--print-config]}. Without
@@ -58,16 +60,23 @@ public final class Main {
         configFile == null ? embeddedDefaults() : ConfigLoader.readFile(configFile);
     Map<String, String> env = System.getenv();
     HeraldConfig config;
+    Logs.Format logFormat;
     try {
-      config = ConfigLoader.fromMap(file, env);
+      ConfigLoader.Loaded loaded = ConfigLoader.fromMap(file, env, Logs.DEFAULTS);
+      logFormat = Logs.format(loaded.extra().get(Logs.KEY));
+      config = loaded.herald();
     } catch (ConfigException e) {
       fail(e.getMessage());
       return;
     }
     if (print) {
-      ConfigLoader.describe(file, env, true).forEach((k, v) -> System.out.println(k + "=" + v));
+      ConfigLoader.render(
+              ConfigLoader.sources(file, env, Logs.DEFAULTS, true),
+              configFile == null ? "(built-in demo defaults)" : configFile.toString())
+          .forEach(System.out::println);
       return;
     }
+    Logs.configure(logFormat);
     String apiKey = null;
     if (config.demoEnabled() && (config.jwtSecrets().isEmpty() || config.apiKeys().isEmpty())) {
       apiKey = config.apiKeys().isEmpty() ? random(24) : config.apiKeys().get(0);
@@ -85,13 +94,16 @@ public final class Main {
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(() -> herald.stop(Duration.ofSeconds(10)).join(), "herald-shutdown"));
-    banner(herald, apiKey);
+    banner(herald, apiKey, logFormat);
   }
 
-  private static void banner(Herald herald, String apiKey) {
+  private static void banner(Herald herald, String apiKey, Logs.Format format) {
     HeraldConfig c = herald.config();
     String host = c.host().equals("0.0.0.0") ? "localhost" : c.host();
     String url = "http://" + host + ":" + herald.port() + "/";
+    Map<String, Object> fields = new LinkedHashMap<>();
+    fields.put("url", url);
+    fields.put("version", version());
     StringBuilder b = new StringBuilder();
     b.append("\n  Herald ").append(version()).append(" is running: ").append(url).append('\n');
     if (c.demoEnabled()) {
@@ -109,7 +121,8 @@ public final class Main {
       }
     }
     b.append("  Stop with Ctrl+C.\n");
-    System.out.println(b);
+    Logs.banner(
+        format, System.out::println, LoggerFactory.getLogger(Main.class), b.toString(), fields);
   }
 
   static Map<String, String> embeddedDefaults() {
@@ -182,7 +195,8 @@ public final class Main {
                java -jar herald.jar doctor URL [--origin ORIGIN]
           --config FILE    properties file (see docs/configuration.md); HERALD_* environment
                            variables override its keys. Without it: embedded demo defaults.
-          --print-config   print the effective configuration (secrets masked) and exit
+          --print-config   print the effective configuration (secrets masked), each value with
+                           where it came from (default, file, environment), and exit
           doctor URL       examine the server at its public URL (e.g. https://herald.example.com/)
                            through the proxies in between: WebSocket upgrade, SSE and long-polling
                            probes, explained in plain words (docs/troubleshooting.md). Exit code 0:

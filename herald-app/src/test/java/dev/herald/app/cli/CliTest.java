@@ -87,7 +87,7 @@ class CliTest {
             "logging.format=json");
     CliRun r =
         CliRun.run(
-            Map.of("HERALD_PUBLISH_API_KEY", "cli-key-0123456789"),
+            Map.of("HERALD_PUBLISH_API_KEY", "cli-key-0123456789", "HERALD_NODE_NAME", "n-7"),
             "",
             "serve",
             "--config",
@@ -97,8 +97,10 @@ class CliTest {
     assertThat(r.out())
         .contains("app.db.password=****")
         .contains("publish.api-keys=****")
-        .contains("logging.format=json")
-        .contains("server.port=8080")
+        .containsPattern(
+            "logging\\.format=json +# file " + java.util.regex.Pattern.quote(f.toString()))
+        .containsPattern("server\\.port=8080 +# default")
+        .containsPattern("node\\.name=n-7 +# environment HERALD_NODE_NAME")
         .doesNotContain("db-secret-value")
         .doesNotContain("api-key-0123456789-secret");
   }

@@ -63,6 +63,7 @@ public final class Hub implements AutoCloseable {
   private final JsonCodec codec;
   private final SubscriberRegistry registry;
   private final HubMetrics metrics;
+  private final ConnectionLog connectionLog;
   private final Set<ClientSession> sessions = ConcurrentHashMap.newKeySet();
   // One dispatcher per event loop with open sessions; counted so that it goes with its last one.
   private final java.util.Map<EventLoop, LoopDispatcher> dispatchers = new ConcurrentHashMap<>();
@@ -87,6 +88,7 @@ public final class Hub implements AutoCloseable {
     this.codec = b.codec == null ? new JsonCodec() : b.codec;
     this.registry = new SubscriberRegistry(broker);
     this.metrics = b.metrics == null ? HubMetrics.NONE : b.metrics;
+    this.connectionLog = new ConnectionLog(scheduler);
     this.perAddress = new ConnectionCounter(config.abuse().connectionsPerAddress());
     this.perUser = new ConnectionCounter(config.abuse().connectionsPerUser());
     broker.start(new FanOut());
@@ -367,6 +369,10 @@ public final class Hub implements AutoCloseable {
   }
 
   // ------------------------------------------------------------------ for sessions
+
+  ConnectionLog connectionLog() {
+    return connectionLog;
+  }
 
   Scheduler scheduler() {
     return scheduler;

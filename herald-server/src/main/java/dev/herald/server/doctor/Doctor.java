@@ -51,6 +51,12 @@ public final class Doctor {
   public static final String SSE = "sse";
   public static final String LONG_POLLING = "long-polling";
 
+  /**
+   * Run only with an {@code --origin} other than the site's own: can a page on that origin import
+   * the browser client ({@code /herald/herald.js}, fetched in CORS mode)?
+   */
+  public static final String MODULE = "module";
+
   private static final String WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
   private static final String SUBPROTOCOL = "herald.v1.json";
   private static final byte[] PING = "{\"type\":\"ping\"}".getBytes(StandardCharsets.UTF_8);
@@ -194,7 +200,73 @@ public final class Doctor {
           "No transport works: clients will not get live updates. Fix the problems above (see"
               + " docs/troubleshooting.md).";
     }
+    if (foreignOrigin()) {
+      ProbeResult module =
+          unreachable != null
+              ? new ProbeResult(
+                  MODULE, Status.SKIP, "not run: the server cannot be reached.", List.of())
+              : guard(MODULE, this::module);
+      results.add(module);
+      if (module.status() == Status.FAIL) {
+        exit = Math.max(exit, 1);
+        verdict +=
+            " Pages on "
+                + options.originFor(target)
+                + " cannot import herald.js from this server (see module above).";
+      }
+    }
     return new Report(target.display(), results, verdict, exit);
+  }
+
+  private boolean foreignOrigin() {
+    return !options.originFor(target).equals(target.origin());
+  }
+
+  // ====================================================================== module
+
+  /** The module fetch a page on another origin makes: a GET in CORS mode, with its Origin. */
+  private ProbeResult module() throws Unreachable {
+    String origin = options.originFor(target);
+    String path = "/herald/herald.js";
+    Exchange x = exchange("GET", path, List.<String[]>of(h("Accept", "*/*")), null);
+    if (x.failure != null) {
+      return ProbeResult.fail(MODULE, x.failure);
+    }
+    Head h = x.head;
+    if (h.status() != 200) {
+      return ProbeResult.fail(
+          MODULE, Explain.status(h, x.body, target, options, "The module request GET " + path));
+    }
+    String allowed = h.header("Access-Control-Allow-Origin");
+    if (allowed == null || !(allowed.equals("*") || allowed.equalsIgnoreCase(origin))) {
+      return ProbeResult.fail(
+          MODULE,
+          new Finding(
+              "GET "
+                  + target.path(path)
+                  + " answered 200"
+                  + Explain.by(h)
+                  + (allowed == null
+                      ? " without Access-Control-Allow-Origin"
+                      : " with Access-Control-Allow-Origin '" + allowed + "'")
+                  + ": a page on "
+                  + origin
+                  + " cannot import it (browsers fetch module scripts in CORS mode and block"
+                  + " the answer).",
+              List.of(
+                  "add the origin in Herald's configuration: server.allowed-origins=" + origin,
+                  "if a proxy or CDN serves /herald/, make it pass the Access-Control-* headers"
+                      + " and Vary: Origin")));
+    }
+    return ProbeResult.ok(
+        MODULE,
+        "A page on "
+            + origin
+            + " can import "
+            + target.path(path)
+            + " (200 with Access-Control-Allow-Origin"
+            + Explain.through(h)
+            + ").");
   }
 
   private interface ProbeBody {

@@ -8,10 +8,11 @@ import java.util.Set;
  * The doctor's findings: one result per probe, a verdict and the exit code.
  *
  * @param url the URL examined
- * @param results info, websocket, sse and long-polling, in that order
+ * @param results info, websocket, sse and long-polling, in that order, then module when the origin
+ *     examined is not the site's own
  * @param verdict one sentence on what clients will experience
- * @param exitCode 0 when WebSocket works, 1 when Herald is reachable only through a fallback, 2
- *     when no transport works
+ * @param exitCode 0 when WebSocket works, 1 when Herald is reachable only through a fallback (or a
+ *     page on the other origin cannot import the module), 2 when no transport works
  */
 public record Report(String url, List<ProbeResult> results, String verdict, int exitCode) {
   public Report {

@@ -9,6 +9,7 @@ import dev.herald.protocol.CloseCode;
 import dev.herald.protocol.ProtocolVersion;
 import dev.herald.server.auth.ApiKeys;
 import dev.herald.server.config.HeraldConfig;
+import dev.herald.server.http.Cors;
 import dev.herald.server.http.OriginPolicy;
 import dev.herald.server.http.TrustedProxies;
 import dev.herald.server.transport.VertxLoops;
@@ -156,12 +157,7 @@ public final class FallbackEndpoints {
       return;
     }
     if (origin != null) {
-      ctx.response()
-          .putHeader("Access-Control-Allow-Origin", origin)
-          .putHeader("Access-Control-Allow-Credentials", "true")
-          .putHeader(
-              "Access-Control-Expose-Headers", LongPollConnection.BATCH_HEADER + ", X-Herald-Error")
-          .putHeader("Vary", "Origin");
+      Cors.allow(ctx.response(), origin, LongPollConnection.BATCH_HEADER + ", X-Herald-Error");
     }
     if (req.method().equals(HttpMethod.OPTIONS)) {
       ctx.response()

@@ -396,6 +396,59 @@ class DoctorTest {
     }
   }
 
+  @Test
+  void aModuleServedWithoutCorsHeadersIsCaughtForAForeignOrigin() {
+    Fake fake =
+        fake(
+            (req, out) -> {
+              if (req.path.endsWith("/info")) {
+                return respond(out, 200, "application/json", HERALD_INFO);
+              }
+              if (req.path.equals("/herald/herald.js")) {
+                return respond(out, 200, "text/javascript", "export class Herald {}");
+              }
+              return respond(out, 404, "text/plain", "nope");
+            });
+    Report r = Doctor.examine(fake.url(), FAST.withOrigin("https://cms.example.com"));
+    ProbeResult module = r.result(Doctor.MODULE);
+    assertThat(module.status()).isEqualTo(Status.FAIL);
+    assertThat(module.finding())
+        .contains("without Access-Control-Allow-Origin", "a page on https://cms.example.com");
+    assertThat(module.fixes()).first().asString().contains("server.allowed-origins=");
+    assertThat(fake.request("/herald/herald.js").header("origin"))
+        .isEqualTo("https://cms.example.com");
+    assertThat(r.exitCode()).isPositive();
+    assertThat(r.verdict()).contains("cannot import herald.js");
+  }
+
+  @Test
+  void theModuleIsCheckedOnlyForAForeignOrigin() {
+    Fake fake = fake((req, out) -> respond(out, 404, "text/plain", "nope"));
+    Report r = examine(fake.url());
+    assertThat(r.results()).extracting(ProbeResult::probe).doesNotContain(Doctor.MODULE);
+    assertThat(fake.requests).extracting(q -> q.path).doesNotContain("/herald/herald.js");
+  }
+
+  @Test
+  void aHeraldThatAllowsTheOriginLetsItsPagesImportTheModule() {
+    Map<String, String> config = TestServer.baseConfig();
+    config.put("server.allowed-origins", "https://cms.example.com");
+    try (TestServer herald = TestServer.start(config)) {
+      Report r =
+          Doctor.examine(
+              URI.create(herald.baseUrl()),
+              Doctor.Options.defaults().withOrigin("https://cms.example.com"));
+      assertThat(r.results())
+          .extracting(ProbeResult::probe)
+          .containsExactly(
+              Doctor.INFO, Doctor.WEBSOCKET, Doctor.SSE, Doctor.LONG_POLLING, Doctor.MODULE);
+      assertThat(r.results()).extracting(ProbeResult::status).containsOnly(Status.OK);
+      assertThat(r.result(Doctor.MODULE).finding())
+          .contains("A page on https://cms.example.com can import");
+      assertThat(r.exitCode()).isZero();
+    }
+  }
+
   // ===================================================================================== helpers
 
   private Report examine(URI url) {

@@ -530,13 +530,7 @@ class NginxIT {
     env.put("CHROMIUM", System.getenv().getOrDefault("HERALD_CHROMIUM", "/usr/bin/chromium"));
     NodeRunner.Result r = NodeRunner.run(js, List.of("node", script.toString()), env, 120);
     assertThat(r.exitCode()).as("browser script:%n%s", r.output()).isZero();
-    String line =
-        r.output()
-            .lines()
-            .filter(l -> l.startsWith("RESULT "))
-            .findFirst()
-            .orElseThrow(() -> new AssertionError("no RESULT line:\n" + r.output()));
-    return JSON.readTree(line.substring("RESULT ".length()));
+    return JSON.readTree(NodeRunner.resultJson(r));
   }
 
   private static JsonNode lastLive(JsonNode result) {
@@ -581,19 +575,9 @@ class NginxIT {
 
   /** Drives Chromium; prints one line "RESULT {json}". Configured by environment variables. */
   private static final String BROWSER_SCRIPT =
-      """
-      import { createRequire } from 'node:module';
-      const require = createRequire(process.env.HERALD_JS_DIR + '/package.json');
-      const { chromium } = require('playwright-core');
-      const env = process.env;
+      NodeRunner.CHROMIUM_SCRIPT_START
+          + """
       const count = Number(env.COUNT);
-      const browser = await chromium.launch({
-        executablePath: env.CHROMIUM,
-        args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
-          '--disable-background-networking', '--disable-component-update', '--disable-sync',
-          '--disable-quic', '--no-first-run'],
-        timeout: 60000,
-      });
       const consoleLines = [];
       try {
         const page = await browser.newPage();
