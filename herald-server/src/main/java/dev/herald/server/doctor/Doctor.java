@@ -1,6 +1,7 @@
 package dev.herald.server.doctor;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.herald.server.config.ConfigLoader;
 import dev.herald.server.doctor.Explain.Proxy;
 import dev.herald.server.doctor.ProbeResult.Status;
 import dev.herald.server.doctor.Timing.IdleVerdict;
@@ -148,6 +149,28 @@ public final class Doctor {
     public Options withCookie(String c) {
       return new Options(
           origin, connectTimeout, responseTimeout, streamTimeout, sslContext, idle, token, c);
+    }
+
+    /**
+     * Parses an idle time given on the command line: {@code 60s}, {@code 2m}, {@code 500ms}, or a
+     * bare number of seconds.
+     *
+     * @throws IllegalArgumentException when it is not a duration between 0 and {@link #MAX_IDLE}
+     */
+    public static Duration parseIdle(String text) {
+      String t = text.trim();
+      Duration d;
+      try {
+        d = ConfigLoader.parseDuration(t.matches("\\d+") ? t + "s" : t);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(
+            "--idle needs a duration such as 60s or 2m (got '" + text + "')", e);
+      }
+      if (d.compareTo(MAX_IDLE) > 0) {
+        throw new IllegalArgumentException(
+            "--idle is at most " + MAX_IDLE.toHours() + " h (got '" + text + "')");
+      }
+      return d;
     }
 
     String originFor(Target t) {
