@@ -190,7 +190,7 @@ final class Timing {
   private static String heldText(
       boolean polls, String what, IdleOutcome o, ServerTiming t, long idleMillis) {
     String pinged =
-        o.pings() > 0 ? " (Herald's pings, every " + t.heartbeat() + ", kept it busy)" : "";
+        o.pings() > 0 ? "; Herald's pings, every " + t.heartbeat() + ", kept it busy" : "";
     if (!polls) {
       return "Held without traffic, "
           + what
@@ -208,13 +208,18 @@ final class Timing {
           + pinged
           + ".";
     }
+    if (o.pings() > 0) {
+      return "Held idle "
+          + measured(idleMillis)
+          + ", the session's polls were each answered by one of Herald's pings (every "
+          + measured(t.heartbeatMillis())
+          + ", heartbeat.interval) before anything in between cut them.";
+    }
     return "A poll with nothing to deliver stayed open "
         + measured(idleMillis)
         + " without an answer, as it should (Herald holds it up to "
         + t.pollHold()
-        + ")"
-        + pinged
-        + ".";
+        + ").";
   }
 
   private static IdleVerdict connectionCut(
@@ -288,7 +293,7 @@ final class Timing {
             + ": Herald holds such a poll for up to "
             + t.pollHold()
             + (t.heartbeatMillis() < t.pollHoldMillis()
-                ? ", or until its next ping to a connected client (every " + t.heartbeat() + ")"
+                ? ", or until its next ping to a connected client, every " + t.heartbeat() + ","
                 : "")
             + " and then answers 204, but the proxy's read timeout is shorter. herald.js takes"
             + " the "

@@ -37,7 +37,8 @@ class DoctorTest {
   private static final Doctor.Options FAST =
       Doctor.Options.defaults()
           .withStreamTimeout(Duration.ofMillis(700))
-          .withResponseTimeout(Duration.ofSeconds(3));
+          .withResponseTimeout(Duration.ofSeconds(3))
+          .withIdle(Duration.ZERO);
 
   private static final String HERALD_INFO =
       "{\"protocol\":1,\"node\":\"herald-1\",\"websocket\":{\"enabled\":true,\"path\":"
