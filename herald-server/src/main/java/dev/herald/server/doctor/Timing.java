@@ -202,9 +202,9 @@ final class Timing {
     if (o.emptyPolls() > 0) {
       return "Polls with nothing to deliver were held up to "
           + measured(o.longestEmptyPollMillis())
-          + " and came back 204 when Herald's hold ended, as they should ("
-          + t.pollHold()
-          + ")"
+          + " and came back 204 when Herald's hold ended ("
+          + measured(t.pollHoldMillis())
+          + ", longpoll.timeout), as they should"
           + pinged
           + ".";
     }
@@ -217,9 +217,9 @@ final class Timing {
     }
     return "A poll with nothing to deliver stayed open "
         + measured(idleMillis)
-        + " without an answer, as it should (Herald holds it up to "
+        + " without an answer, as it should: Herald holds it up to "
         + t.pollHold()
-        + ").";
+        + ".";
   }
 
   private static IdleVerdict connectionCut(

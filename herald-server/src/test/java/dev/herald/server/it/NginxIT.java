@@ -548,7 +548,7 @@ class NginxIT {
 
     ProbeResult poll = report.result(Doctor.LONG_POLLING);
     assertThat(poll.status()).isEqualTo(Status.OK);
-    assertThat(poll.finding()).contains("came back 204", "1.0 s (longpoll.timeout)");
+    assertThat(poll.finding()).contains("came back 204", "(1.0 s, longpoll.timeout)");
   }
 
   @Test
