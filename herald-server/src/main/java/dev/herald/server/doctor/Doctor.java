@@ -286,9 +286,10 @@ public final class Doctor {
       ProbeResult ws = guard(WEBSOCKET, this::websocket);
       ProbeResult sse = guard(SSE, this::sse);
       ProbeResult poll = guard(LONG_POLLING, this::longPolling);
-      results.add(afterIdle(ws, wsHold));
-      results.add(afterIdle(sse, sseHold));
-      results.add(afterIdle(poll, pollHold));
+      Proxy named = proxyNamedByHolds();
+      results.add(afterIdle(ws, wsHold, named));
+      results.add(afterIdle(sse, sseHold, named));
+      results.add(afterIdle(poll, pollHold, named));
     }
     return verdict(results);
   }
@@ -358,8 +359,29 @@ public final class Doctor {
         + " to check that the proxies let such a pause pass.";
   }
 
-  /** Adds what the idle hold of a transport showed to its probe's result. */
-  private ProbeResult afterIdle(ProbeResult r, Hold hold) {
+  /**
+   * The proxy that one of the holds' answers names (HAProxy names itself only in its error pages,
+   * such as the 504 that ends a held poll), so the other holds' fixes can name it too.
+   */
+  private Proxy proxyNamedByHolds() {
+    Proxy named = Proxy.UNKNOWN;
+    for (Hold hold : new Hold[] {wsHold, sseHold, pollHold}) {
+      if (hold != null) {
+        IdleOutcome o = await(hold.outcome());
+        if (o.answer() != null) {
+          Proxy p = Explain.proxy(o.answer(), o.answerBody());
+          named = p == Proxy.UNKNOWN ? named : p;
+        }
+      }
+    }
+    return named;
+  }
+
+  /**
+   * Adds what the idle hold of a transport showed to its probe's result; {@code named} is the proxy
+   * the holds' answers named, for a transport whose own answers name none.
+   */
+  private ProbeResult afterIdle(ProbeResult r, Hold hold, Proxy named) {
     if (hold == null) {
       return r;
     }
@@ -369,6 +391,7 @@ public final class Doctor {
       Proxy answered = Explain.proxy(o.answer(), o.answerBody());
       p = answered == Proxy.UNKNOWN ? p : answered;
     }
+    p = p == Proxy.UNKNOWN ? named : p;
     IdleVerdict v =
         Timing.idle(r.probe(), o, p, timing, options.idle().toMillis(), idle.connects());
     List<String> fixes = new ArrayList<>(r.fixes());

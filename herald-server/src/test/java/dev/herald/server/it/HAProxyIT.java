@@ -151,13 +151,13 @@ class HAProxyIT {
     assertThat(ws.status()).isEqualTo(Status.WARN);
     assertThat(ws.finding()).contains("was cut after", "heartbeat.interval", "10.0 s");
     assertThat(ws.fixes())
-        .anySatisfy(f -> assertThat(f).contains("timeout tunnel"))
+        .anySatisfy(f -> assertThat(f).startsWith("for HAProxy: timeout tunnel"))
         .anySatisfy(f -> assertThat(f).contains("heartbeat.interval="));
     ProbeResult sse = report.result(Doctor.SSE);
     assertThat(sse.status()).isEqualTo(Status.WARN);
     assertThat(sse.finding()).contains("the stream was cut after");
     assertThat(sse.fixes())
-        .anySatisfy(f -> assertThat(f).contains("timeout server", "timeout client"));
+        .anySatisfy(f -> assertThat(f).startsWith("for HAProxy: timeout server"));
     ProbeResult poll = report.result(Doctor.LONG_POLLING);
     assertThat(poll.status()).isEqualTo(Status.WARN);
     assertThat(poll.finding()).contains("was cut after", "504", "longpoll.timeout");
