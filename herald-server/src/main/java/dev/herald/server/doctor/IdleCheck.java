@@ -53,7 +53,7 @@ final class IdleCheck {
   private IdleOutcome holdWebSocket(Wire w, long lastNanos) {
     long start = System.nanoTime();
     long last = lastNanos;
-    Counts counts = Counts.NONE;
+    Seen seen = new Seen();
     try (w) {
       if (connects()) {
         w.write(WebSocketFrames.text(connectMessage(), random));
@@ -66,20 +66,18 @@ final class IdleCheck {
         switch (f.opcode()) {
           case WebSocketFrames.CLOSE -> {
             return IdleOutcome.closed(
-                ms(start, last), 0, counts, f.closeCode(), f.closeReason().split(";")[0]);
+                ms(start, last), 0, seen.counts, f.closeCode(), f.closeReason().split(";")[0]);
           }
           case WebSocketFrames.PING ->
               w.write(WebSocketFrames.masked(WebSocketFrames.PONG, f.payload(), random));
           case WebSocketFrames.TEXT -> {
-            for (JsonNode m : Messages.batch(f.text())) {
-              Connected c = Messages.connectReply(m);
-              if (c != null && c.refusal() != null) {
-                return IdleOutcome.refused(ms(start, last), c.refusal());
-              }
-              if ("ping".equals(m.path("type").asText())) {
-                counts = counts.ping();
-                w.write(WebSocketFrames.masked(WebSocketFrames.TEXT, Messages.PONG_BYTES, random));
-              }
+            seen.read(
+                f.text(),
+                () ->
+                    w.write(
+                        WebSocketFrames.masked(WebSocketFrames.TEXT, Messages.PONG_BYTES, random)));
+            if (seen.refusal != null) {
+              return IdleOutcome.refused(ms(start, last), seen.refusal);
             }
           }
           default -> {
@@ -89,10 +87,10 @@ final class IdleCheck {
       }
     } catch (SocketTimeoutException e) {
       closeQuietly(w);
-      return IdleOutcome.held(ms(start, System.nanoTime()), counts);
+      return IdleOutcome.held(ms(start, System.nanoTime()), seen.counts);
     } catch (IOException e) {
       long now = System.nanoTime();
-      return IdleOutcome.cut(ms(start, now), ms(last, now), counts, null, "", dropped(e));
+      return IdleOutcome.cut(ms(start, now), ms(last, now), seen.counts, null, "", dropped(e));
     }
   }
 
@@ -114,9 +112,7 @@ final class IdleCheck {
   private IdleOutcome holdStream(Wire w, SseEvents events, String session, long lastNanos) {
     long start = System.nanoTime();
     long last = lastNanos;
-    Counts counts = Counts.NONE;
-    int disconnect = 0;
-    String reason = "";
+    Seen seen = new Seen();
     try (w) {
       if (connects()) {
         String refused = send(session, connectMessage());
@@ -128,34 +124,21 @@ final class IdleCheck {
       while (true) {
         SseEvents.Event e = events.next();
         last = System.nanoTime();
-        for (JsonNode m : Messages.batch(e.data())) {
-          Connected c = Messages.connectReply(m);
-          if (c != null && c.refusal() != null) {
-            return IdleOutcome.refused(ms(start, last), c.refusal());
-          }
-          switch (m.path("type").asText()) {
-            case "ping" -> {
-              counts = counts.ping();
-              send(session, Messages.PONG);
-            }
-            case "disconnect" -> {
-              disconnect = m.path("code").asInt();
-              reason = m.path("reason").asText("");
-            }
-            default -> {
-              // replies and anything else: data, nothing to do
-            }
-          }
+        seen.read(e.data(), () -> send(session, Messages.PONG));
+        if (seen.refusal != null) {
+          return IdleOutcome.refused(ms(start, last), seen.refusal);
         }
       }
     } catch (SocketTimeoutException e) {
-      return IdleOutcome.held(ms(start, System.nanoTime()), counts);
+      return IdleOutcome.held(ms(start, System.nanoTime()), seen.counts);
     } catch (IOException e) {
+      // The stream ends after Herald's disconnect event, if there was one.
       long now = System.nanoTime();
-      if (disconnect != 0) {
-        return IdleOutcome.closed(ms(start, now), ms(last, now), counts, disconnect, reason);
+      if (seen.disconnectCode != 0) {
+        return IdleOutcome.closed(
+            ms(start, now), ms(last, now), seen.counts, seen.disconnectCode, seen.disconnectReason);
       }
-      return IdleOutcome.cut(ms(start, now), ms(last, now), counts, null, "", dropped(e));
+      return IdleOutcome.cut(ms(start, now), ms(last, now), seen.counts, null, "", dropped(e));
     }
   }
 
@@ -172,7 +155,7 @@ final class IdleCheck {
     long start = System.nanoTime();
     long end = start + idleMillis() * 1_000_000L;
     long ack = firstAck;
-    Counts counts = Counts.NONE;
+    Seen seen = new Seen();
     try {
       if (connects()) {
         String refused = send(session, connectMessage());
@@ -183,55 +166,50 @@ final class IdleCheck {
       while (true) {
         long left = (end - System.nanoTime()) / 1_000_000L;
         if (left <= 0) {
-          return IdleOutcome.held(ms(start, System.nanoTime()), counts);
+          return IdleOutcome.held(ms(start, System.nanoTime()), seen.counts);
         }
         long pollStart = System.nanoTime();
         Doctor.Answer a;
         try {
           a = http.call("GET", http.pollPath() + "/" + session + "?ack=" + ack, null, left);
         } catch (SocketTimeoutException e) {
-          return IdleOutcome.held(ms(start, System.nanoTime()), counts);
+          return IdleOutcome.held(ms(start, System.nanoTime()), seen.counts);
         } catch (IOException e) {
           long now = System.nanoTime();
-          return IdleOutcome.cut(ms(start, now), ms(pollStart, now), counts, null, "", dropped(e));
+          return IdleOutcome.cut(
+              ms(start, now), ms(pollStart, now), seen.counts, null, "", dropped(e));
         }
         long now = System.nanoTime();
         Head h = a.head();
         if (h.status() == 204) {
-          counts = counts.emptyPoll(ms(pollStart, now));
+          seen.counts = seen.counts.emptyPoll(ms(pollStart, now));
           continue;
         }
         if (h.status() != 200 || h.heraldError() != null) {
           if (h.heraldError() != null) {
             return IdleOutcome.closed(
-                ms(start, now), ms(pollStart, now), counts, h.status(), h.heraldError());
+                ms(start, now), ms(pollStart, now), seen.counts, h.status(), h.heraldError());
           }
           return IdleOutcome.cut(
-              ms(start, now), ms(pollStart, now), counts, h, a.body(), "an answer from the proxy");
+              ms(start, now),
+              ms(pollStart, now),
+              seen.counts,
+              h,
+              a.body(),
+              "an answer from the proxy");
         }
         ack = batchOf(h, ack);
-        for (JsonNode m : Messages.batch(a.body())) {
-          Connected c = Messages.connectReply(m);
-          if (c != null && c.refusal() != null) {
-            return IdleOutcome.refused(ms(start, now), c.refusal());
-          }
-          switch (m.path("type").asText()) {
-            case "ping" -> {
-              counts = counts.ping();
-              send(session, Messages.PONG);
-            }
-            case "disconnect" -> {
-              return IdleOutcome.closed(
-                  ms(start, now),
-                  ms(pollStart, now),
-                  counts,
-                  m.path("code").asInt(),
-                  m.path("reason").asText(""));
-            }
-            default -> {
-              // replies and anything else: nothing to do
-            }
-          }
+        seen.read(a.body(), () -> send(session, Messages.PONG));
+        if (seen.refusal != null) {
+          return IdleOutcome.refused(ms(start, now), seen.refusal);
+        }
+        if (seen.disconnectCode != 0) {
+          return IdleOutcome.closed(
+              ms(start, now),
+              ms(pollStart, now),
+              seen.counts,
+              seen.disconnectCode,
+              seen.disconnectReason);
         }
       }
     } finally {
@@ -249,6 +227,49 @@ final class IdleCheck {
   }
 
   // ====================================================================== shared
+
+  /** Answers Herald's pings on a held session. */
+  @FunctionalInterface
+  private interface Pong<E extends Exception> {
+    void send() throws E;
+  }
+
+  /** What a hold has read from Herald so far; owned by the hold's thread. */
+  private static final class Seen {
+    Counts counts = Counts.NONE;
+
+    /** Why Herald refused the doctor's connect, or null. */
+    String refusal;
+
+    /** Herald's disconnect message: its code (0 for none) and reason. */
+    int disconnectCode;
+
+    String disconnectReason = "";
+
+    /** Reads a batch of messages, answering each ping with {@code pong}. */
+    <E extends Exception> void read(String batch, Pong<E> pong) throws E {
+      for (JsonNode m : Messages.batch(batch)) {
+        Connected c = Messages.connectReply(m);
+        if (c != null && c.refusal() != null) {
+          refusal = c.refusal();
+          return;
+        }
+        switch (m.path("type").asText()) {
+          case "ping" -> {
+            counts = counts.ping();
+            pong.send();
+          }
+          case "disconnect" -> {
+            disconnectCode = m.path("code").asInt();
+            disconnectReason = m.path("reason").asText("");
+          }
+          default -> {
+            // replies and anything else: data, nothing to do
+          }
+        }
+      }
+    }
+  }
 
   private String connectMessage() {
     return Messages.connect(options.token(), Doctor.userAgent());
