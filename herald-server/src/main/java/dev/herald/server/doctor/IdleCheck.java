@@ -2,7 +2,6 @@ package dev.herald.server.doctor;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.herald.server.doctor.IdleOutcome.Counts;
-import dev.herald.server.doctor.Messages.Connected;
 import dev.herald.server.doctor.WebSocketFrames.Frame;
 import dev.herald.server.doctor.Wire.Head;
 import java.io.IOException;
@@ -249,9 +248,9 @@ final class IdleCheck {
     /** Reads a batch of messages, answering each ping with {@code pong}. */
     <E extends Exception> void read(String batch, Pong<E> pong) throws E {
       for (JsonNode m : Messages.batch(batch)) {
-        Connected c = Messages.connectReply(m);
-        if (c != null && c.refusal() != null) {
-          refusal = c.refusal();
+        String refused = Messages.connectRefusal(m);
+        if (refused != null) {
+          refusal = refused;
           return;
         }
         switch (m.path("type").asText()) {

@@ -58,27 +58,17 @@ final class Messages {
   }
 
   /**
-   * What the server said to the doctor's connect, when {@code message} is its reply: the result, or
-   * an error. Null for any other message.
+   * Why the server refused the doctor's connect, when {@code message} is its error reply; null for
+   * any other message (an accepted connect included).
    */
-  static Connected connectReply(JsonNode message) {
+  static String connectRefusal(JsonNode message) {
     if (!"reply".equals(message.path("type").asText())
         || message.path("id").asInt(-1) != CONNECT_ID) {
       return null;
     }
     JsonNode error = message.path("error");
-    if (error.isObject()) {
-      return new Connected(
-          0, "error " + error.path("code").asInt() + " '" + error.path("message").asText() + "'");
-    }
-    return new Connected(message.path("result").path("ping_ms").asLong(0), null);
+    return error.isObject()
+        ? "error " + error.path("code").asInt() + " '" + error.path("message").asText() + "'"
+        : null;
   }
-
-  /**
-   * The outcome of the doctor's connect.
-   *
-   * @param pingMillis the server's ping interval from the result (0 when refused or not said)
-   * @param refusal why the server refused it, or null when it accepted
-   */
-  record Connected(long pingMillis, String refusal) {}
 }

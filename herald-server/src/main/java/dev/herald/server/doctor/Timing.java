@@ -20,8 +20,8 @@ final class Timing {
    * What the doctor knows of the server's timing.
    *
    * @param heartbeatMillis how often Herald pings a connected client ({@code heartbeat.interval})
-   * @param heartbeatSaid whether the server said so (from {@code connect} or {@code
-   *     /connection/info}); otherwise it is the default
+   * @param heartbeatSaid whether the server said so (in {@code /connection/info}); otherwise it is
+   *     the default
    * @param pollHoldMillis how long Herald holds a poll with nothing to deliver ({@code
    *     longpoll.timeout}, from {@code /connection/info})
    */
@@ -38,11 +38,6 @@ final class Timing {
 
     String pollHold() {
       return measured(pollHoldMillis) + " (longpoll.timeout)";
-    }
-
-    /** The longest a connected client's poll stays open: until Herald's hold or its next ping. */
-    long longestPollMillis() {
-      return Math.min(pollHoldMillis, heartbeatMillis);
     }
 
     /** A proxy timeout that leaves room above both: 75 s, or three times the longer of them. */

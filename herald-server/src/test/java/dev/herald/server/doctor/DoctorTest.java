@@ -397,6 +397,25 @@ class DoctorTest {
     }
   }
 
+  @Test
+  void idleHoldsWithATokenHeraldRefusesSayThatTheyCouldNotConnect() {
+    try (TestServer herald = TestServer.start()) {
+      Report r =
+          Doctor.examine(
+              URI.create(herald.baseUrl()),
+              Doctor.Options.defaults().withIdle(Duration.ofSeconds(2)).withToken("not-a-token"));
+      System.out.println(r.render());
+      for (String transport : List.of(Doctor.WEBSOCKET, Doctor.SSE, Doctor.LONG_POLLING)) {
+        ProbeResult p = r.result(transport);
+        assertThat(p.finding())
+            .as(transport)
+            .contains("could not connect with the credentials given", "error");
+        assertThat(p.fixes()).as(transport).anySatisfy(f -> assertThat(f).contains("--token"));
+      }
+      assertThat(r.render()).doesNotContain("not-a-token");
+    }
+  }
+
   // ===================================================================================== helpers
 
   private Report examine(URI url) {
