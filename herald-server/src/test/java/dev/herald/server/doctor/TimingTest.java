@@ -117,6 +117,29 @@ class TimingTest {
   }
 
   @Test
+  void aFixPrintedForAnEarlierProbeIsReferredToWhereItStood() {
+    String raise = "for nginx: proxy_read_timeout 75s;";
+    Report r =
+        new Report(
+            "http://x/",
+            List.of(
+                new ProbeResult("websocket", ProbeResult.Status.WARN, "cut", List.of(raise, "a")),
+                new ProbeResult("sse", ProbeResult.Status.WARN, "cut", List.of(raise, "b")),
+                new ProbeResult(
+                    "long-polling", ProbeResult.Status.WARN, "cut", List.of("c", raise))),
+            "v",
+            0);
+    assertThat(r.render().lines().map(String::strip).filter(l -> l.startsWith("fix:")))
+        .containsExactly(
+            "fix: " + raise,
+            "fix: a",
+            "fix: as above",
+            "fix: b",
+            "fix: c",
+            "fix: and the fixes above");
+  }
+
+  @Test
   void idleTimesAreParsedWithUnitsOrAsSeconds() {
     assertThat(Doctor.Options.parseIdle("60")).isEqualTo(Duration.ofSeconds(60));
     assertThat(Doctor.Options.parseIdle("2m")).isEqualTo(Duration.ofMinutes(2));
