@@ -474,14 +474,20 @@ public final class Herald implements AutoCloseable {
     hub.shutdown();
     CompletableFuture<Void> done = new CompletableFuture<>();
     long deadline = System.nanoTime() + drain.toNanos();
-    v.setPeriodic(
-        20,
-        id -> {
-          // HTTP sessions count until their disconnect message was picked up by the client.
-          boolean drained =
-              hub.stats().sessions() == 0 && (fallback == null || fallback.sessionCount() == 0);
-          if (drained || System.nanoTime() > deadline) {
-            v.cancelTimer(id);
+    // One-shot timers, re-armed until drained: cancelling a periodic timer from its own first run
+    // can fail in Vert.x when that run comes before setPeriodic has returned on this thread (a
+    // loaded machine), which left the stop hanging.
+    Handler<Long> check =
+        new Handler<>() {
+          @Override
+          public void handle(Long id) {
+            // HTTP sessions count until their disconnect message was picked up by the client.
+            boolean drained =
+                hub.stats().sessions() == 0 && (fallback == null || fallback.sessionCount() == 0);
+            if (!drained && System.nanoTime() <= deadline) {
+              v.setTimer(20, this);
+              return;
+            }
             // The broker and presence store first: they use this Vert.x instance.
             if (nodes != null) {
               nodes.close();
@@ -499,7 +505,8 @@ public final class Herald implements AutoCloseable {
                       done.complete(null);
                     });
           }
-        });
+        };
+    v.setTimer(20, check);
     return done;
   }
 

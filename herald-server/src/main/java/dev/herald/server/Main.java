@@ -148,7 +148,10 @@ public final class Main {
     return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
   }
 
-  /** {@code doctor URL [--origin ORIGIN]}: prints the report, returns its exit code. */
+  /**
+   * {@code doctor URL [--origin ORIGIN] [--idle DURATION] [--token TOKEN] [--cookie COOKIE]}:
+   * prints the report, returns its exit code.
+   */
   private static int doctor(String[] args) {
     String url = null;
     Doctor.Options options = Doctor.Options.defaults();
@@ -159,6 +162,28 @@ public final class Main {
             fail("--origin needs an origin, e.g. https://app.example.com");
           }
           options = options.withOrigin(args[++i]);
+        }
+        case "--idle" -> {
+          if (i + 1 >= args.length) {
+            fail("--idle needs a duration, e.g. 60s");
+          }
+          try {
+            options = options.withIdle(Doctor.Options.parseIdle(args[++i]));
+          } catch (IllegalArgumentException e) {
+            fail("doctor: " + e.getMessage());
+          }
+        }
+        case "--token" -> {
+          if (i + 1 >= args.length) {
+            fail("--token needs a token that Herald accepts in connect");
+          }
+          options = options.withToken(args[++i]);
+        }
+        case "--cookie" -> {
+          if (i + 1 >= args.length) {
+            fail("--cookie needs a cookie, e.g. SESSION=abc");
+          }
+          options = options.withCookie(args[++i]);
         }
         case "-h", "--help" -> {
           System.out.println(usage());
@@ -192,7 +217,8 @@ public final class Main {
   private static String usage() {
     return """
         usage: java -jar herald.jar [--config FILE] [--print-config]
-               java -jar herald.jar doctor URL [--origin ORIGIN]
+               java -jar herald.jar doctor URL [--origin ORIGIN] [--idle DURATION]
+                                       [--token TOKEN] [--cookie NAME=VALUE]
           --config FILE    properties file (see docs/configuration.md); HERALD_* environment
                            variables override its keys. Without it: embedded demo defaults.
           --print-config   print the effective configuration (secrets masked), each value with
@@ -203,6 +229,13 @@ public final class Main {
                            WebSocket works; 1: only a fallback works; 2: nothing works.
           --origin ORIGIN  the Origin the doctor sends (default: the URL's own origin); give the
                            origin of the app that embeds Herald when it is another site
+          --idle DURATION  then hold each working transport idle this long (default 5s, 0 to
+                           skip, at most 1h) and report proxies that cut it before Herald's
+                           heartbeat or poll hold; use more than heartbeat.interval (e.g. 30s)
+          --token TOKEN    a token Herald accepts in connect, so the idle holds connect and get
+                           Herald's pings as browsers do (without it Herald closes them after
+                           connect.timeout)
+          --cookie NAME=VALUE  a session cookie that authenticates instead of a token
         """;
   }
 

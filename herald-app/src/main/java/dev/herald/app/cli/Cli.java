@@ -292,6 +292,29 @@ public final class Cli implements Callable<Integer> {
         description = "Origin to send (default: the URL's own origin).")
     String origin;
 
+    @Option(
+        names = "--idle",
+        paramLabel = "DURATION",
+        description =
+            "Then hold each working transport idle this long (default 5s, 0 to skip, at most 1h)"
+                + " and report proxies that cut it before Herald's heartbeat or poll hold; use"
+                + " more than heartbeat.interval, e.g. 30s.")
+    String idle;
+
+    @Option(
+        names = "--token",
+        paramLabel = "TOKEN",
+        description =
+            "A token Herald accepts in connect, so the idle holds connect and get Herald's pings"
+                + " as browsers do (without it Herald closes them after connect.timeout).")
+    String token;
+
+    @Option(
+        names = "--cookie",
+        paramLabel = "NAME=VALUE",
+        description = "A session cookie that authenticates, instead of a token.")
+    String cookie;
+
     @Override
     public Integer call() {
       Doctor.Options options = Doctor.Options.defaults();
@@ -299,6 +322,15 @@ public final class Cli implements Callable<Integer> {
       try {
         if (origin != null) {
           options = options.withOrigin(origin);
+        }
+        if (idle != null) {
+          options = options.withIdle(Doctor.Options.parseIdle(idle));
+        }
+        if (token != null) {
+          options = options.withToken(token);
+        }
+        if (cookie != null) {
+          options = options.withCookie(cookie);
         }
         report = Doctor.examine(URI.create(url), options);
       } catch (IllegalArgumentException e) {

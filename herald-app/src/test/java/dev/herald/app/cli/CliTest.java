@@ -57,6 +57,12 @@ class CliTest {
     CliRun bad = CliRun.run("doctor", "not a url");
     assertThat(bad.code()).as("%s", bad).isEqualTo(64);
     assertThat(bad.err()).contains("doctor:");
+    CliRun idle = CliRun.run("doctor", "--idle", "soon", "http://127.0.0.1:1/");
+    assertThat(idle.code()).as("%s", idle).isEqualTo(64);
+    assertThat(idle.err()).contains("--idle needs a duration such as 60s");
+    CliRun long_ = CliRun.run("doctor", "--idle", "2h", "http://127.0.0.1:1/");
+    assertThat(long_.code()).as("%s", long_).isEqualTo(64);
+    assertThat(long_.err()).contains("--idle is at most 1 h");
   }
 
   @Test

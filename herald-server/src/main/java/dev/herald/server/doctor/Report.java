@@ -29,7 +29,8 @@ public record Report(String url, List<ProbeResult> results, String verdict, int 
 
   /**
    * The report as printed: one line per probe (status, probe, finding), its fixes indented below. A
-   * fix already printed for an earlier probe is not repeated.
+   * fix already printed for an earlier probe is not repeated: "as above" stands where the first of
+   * them would be, so the fixes keep their order ("or, if that cannot be raised..." follows it).
    */
   public String render() {
     StringBuilder b = new StringBuilder();
@@ -37,18 +38,17 @@ public record Report(String url, List<ProbeResult> results, String verdict, int 
     Set<String> printed = new HashSet<>();
     for (ProbeResult r : results) {
       b.append(String.format("%-5s %-13s %s\n", r.status(), r.probe(), r.finding()));
-      boolean repeated = false;
+      boolean referred = false;
       boolean fresh = false;
       for (String fix : r.fixes()) {
         if (printed.add(fix)) {
           b.append(String.format("%-19s fix: %s\n", "", fix));
           fresh = true;
-        } else {
-          repeated = true;
+        } else if (!referred) {
+          b.append(
+              String.format("%-19s fix: %s\n", "", fresh ? "and the fixes above" : "as above"));
+          referred = true;
         }
-      }
-      if (repeated) {
-        b.append(String.format("%-19s fix: %s\n", "", fresh ? "and the fixes above" : "as above"));
       }
     }
     b.append("Verdict: ").append(verdict).append(" (exit code ").append(exitCode).append(")\n");

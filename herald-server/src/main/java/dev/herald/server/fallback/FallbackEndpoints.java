@@ -191,7 +191,10 @@ public final class FallbackEndpoints {
                 new JsonObject()
                     .put("enabled", config.http().longPolling())
                     .put("path", BASE + "/poll")
-                    .put("timeoutMs", config.http().pollTimeout().toMillis()));
+                    .put("timeoutMs", config.http().pollTimeout().toMillis()))
+            .put(
+                "heartbeat",
+                new JsonObject().put("intervalMs", config.hub().pingInterval().toMillis()));
     ctx.response()
         .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
         .putHeader(HttpHeaders.CACHE_CONTROL, "no-store")

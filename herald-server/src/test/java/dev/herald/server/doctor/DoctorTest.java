@@ -37,7 +37,8 @@ class DoctorTest {
   private static final Doctor.Options FAST =
       Doctor.Options.defaults()
           .withStreamTimeout(Duration.ofMillis(700))
-          .withResponseTimeout(Duration.ofSeconds(3));
+          .withResponseTimeout(Duration.ofSeconds(3))
+          .withIdle(Duration.ZERO);
 
   private static final String HERALD_INFO =
       "{\"protocol\":1,\"node\":\"herald-1\",\"websocket\":{\"enabled\":true,\"path\":"
@@ -446,6 +447,25 @@ class DoctorTest {
       assertThat(r.result(Doctor.MODULE).finding())
           .contains("A page on https://cms.example.com can import");
       assertThat(r.exitCode()).isZero();
+    }
+  }
+
+  @Test
+  void idleHoldsWithATokenHeraldRefusesSayThatTheyCouldNotConnect() {
+    try (TestServer herald = TestServer.start()) {
+      Report r =
+          Doctor.examine(
+              URI.create(herald.baseUrl()),
+              Doctor.Options.defaults().withIdle(Duration.ofSeconds(2)).withToken("not-a-token"));
+      System.out.println(r.render());
+      for (String transport : List.of(Doctor.WEBSOCKET, Doctor.SSE, Doctor.LONG_POLLING)) {
+        ProbeResult p = r.result(transport);
+        assertThat(p.finding())
+            .as(transport)
+            .contains("could not connect with the credentials given", "error");
+        assertThat(p.fixes()).as(transport).anySatisfy(f -> assertThat(f).contains("--token"));
+      }
+      assertThat(r.render()).doesNotContain("not-a-token");
     }
   }
 
