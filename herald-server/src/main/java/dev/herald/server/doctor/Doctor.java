@@ -297,10 +297,10 @@ public final class Doctor {
       results.add(afterIdle(sse, sseHold, named));
       results.add(afterIdle(poll, pollHold, named));
     }
-    return verdict(results);
+    return verdict(results, unreachable != null);
   }
 
-  private Report verdict(List<ProbeResult> results) {
+  private Report verdict(List<ProbeResult> results, boolean unreachable) {
     ProbeResult ws = results.get(1);
     ProbeResult sse = results.get(2);
     ProbeResult poll = results.get(3);
@@ -341,7 +341,7 @@ public final class Doctor {
     }
     if (foreignOrigin()) {
       ProbeResult module =
-          unreachable != null
+          unreachable
               ? new ProbeResult(
                   MODULE, Status.SKIP, "not run: the server cannot be reached.", List.of())
               : guard(MODULE, this::module);
