@@ -439,7 +439,9 @@ public final class RedisBroker implements Broker {
     void sync() {
       syncing = true;
       long after = epoch == null ? Long.MAX_VALUE : offset;
-      readStream(channel, after, 0)
+      // With the channel's stream TTL: a read that re-creates a stream Redis lost must give it an
+      // expiry, or Redis keeps it after the last node unsubscribes.
+      readStream(channel, after, streamTtlMillis)
           .whenComplete(
               (s, err) ->
                   redis

@@ -231,6 +231,28 @@ public abstract class BrokerContract {
     assertThat(publish(n, quiet, 2, ttl).offset()).as("starts over").isEqualTo(1);
   }
 
+  /**
+   * A node that catches up after its store lost the streams re-creates the stream it reads; that
+   * stream must still expire once nobody subscribes (else the store keeps one stream per channel
+   * name ever seen).
+   */
+  @Test
+  void aStreamRecreatedByACatchUpAfterDataLossIsStillForgottenOnceUnused() throws Exception {
+    Node n = node();
+    String ch = channel("recreated");
+    Duration ttl = shortStreamTtl();
+    n.broker().subscribe(ch, policy(ttl)).get(30, TimeUnit.SECONDS);
+    publish(n, ch, 1, ttl);
+    await().atMost(WAIT).until(() -> n.events().pubs(ch).size() == 1);
+    if (loseAllStreams(n)) {
+      interrupt(n); // the node reconnects and catches up: its read re-creates the stream
+      await().atMost(WAIT).until(() -> remembers(n, ch));
+    }
+    n.broker().unsubscribe(ch).get(30, TimeUnit.SECONDS);
+    expireQuietStreams(n, ttl);
+    await().atMost(WAIT).until(() -> !remembers(n, ch));
+  }
+
   @Test
   void historyReturnsWhatFollowsAPositionAndCreatesTheStreamLaterPublicationsContinue() {
     Node n = node();
