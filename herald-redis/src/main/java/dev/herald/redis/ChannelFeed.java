@@ -55,11 +55,18 @@ final class ChannelFeed {
   long streamTtlMillis;
   long nextKeepAlive;
 
+  // Pub/sub events are held (in pending) until a catch-up has run.
   private boolean syncing;
   private final ArrayDeque<Event> pending = new ArrayDeque<>();
+  // A stream read is in flight. One at a time: a read answers relative to the offset it was sent
+  // with, so two in flight would compare an old answer with a newer position.
+  private boolean reading;
+  // A catch-up was asked for while a read was in flight (a reconnect during a gap fill): read once
+  // more after it, from the position it leaves.
+  private boolean readAgain;
   // Set when pending outgrew its bound during a catch-up: what was dropped is read from the
   // stream by another catch-up instead.
-  private boolean readAgain;
+  private boolean overflowed;
   private final List<CompletableFuture<Void>> waiting = new ArrayList<>();
   private boolean ready;
   private boolean detached;
@@ -164,19 +171,27 @@ final class ChannelFeed {
    */
   private void hold(Event e) {
     if (pending.size() >= maxPending) {
-      if (!readAgain) {
+      if (!overflowed) {
         log.warn("channel {}: catch-up outran by pub/sub; reading the stream again", channel);
       }
       pending.clear();
-      readAgain = true;
+      overflowed = true;
       return;
     }
     pending.add(e);
   }
 
-  /** Reads the stream after the last delivered offset, delivers what is missing, then drains. */
+  /**
+   * Reads the stream after the last delivered offset, delivers what is missing, then drains. While
+   * a read is in flight, only notes that another one must follow it.
+   */
   void sync() {
     syncing = true;
+    if (reading) {
+      readAgain = true;
+      return;
+    }
+    reading = true;
     long after = epoch == null ? Long.MAX_VALUE : offset;
     // With the channel's stream TTL: a read that re-creates a stream Redis lost must give it an
     // expiry, or Redis keeps it after the last node unsubscribes.
@@ -186,6 +201,7 @@ final class ChannelFeed {
             (s, err) ->
                 context.execute(
                     () -> {
+                      reading = false;
                       if (detached) {
                         return;
                       }
@@ -239,9 +255,12 @@ final class ChannelFeed {
       }
       offset = top.offset();
     }
-    if (readAgain) {
+    if (overflowed || readAgain) {
+      if (overflowed) {
+        pending.clear();
+      }
+      overflowed = false;
       readAgain = false;
-      pending.clear();
       sync();
       return;
     }
