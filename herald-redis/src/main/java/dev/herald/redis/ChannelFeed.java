@@ -2,6 +2,7 @@ package dev.herald.redis;
 
 import dev.herald.core.broker.BrokerEventHandler;
 import dev.herald.core.broker.PresenceEvent;
+import dev.herald.core.limits.WarnLimiter;
 import dev.herald.protocol.ServerMessage.Pub;
 import dev.herald.protocol.StreamPosition;
 import java.util.ArrayDeque;
@@ -35,6 +36,25 @@ final class ChannelFeed {
   /** A stream read: the channel's position, Redis's clock, and the entries asked for. */
   record StreamRead(StreamPosition top, long now, List<Pub> pubs) {}
 
+  /** Runs a task on the connector's context after a delay. */
+  interface Retry {
+    void after(long delayMillis, Runnable task);
+  }
+
+  /**
+   * What every feed of a broker shares: how to read streams, the connector's context, retries with
+   * capped exponential backoff ({@code retryMinMillis} doubling up to {@code retryMaxMillis}), the
+   * limiter of catch-up failure warnings, and the bound of events held during a catch-up.
+   */
+  record Support(
+      StreamReader reader,
+      Executor context,
+      Retry retry,
+      long retryMinMillis,
+      long retryMaxMillis,
+      WarnLimiter warnings,
+      int maxPending) {}
+
   /** An event from pub/sub. */
   sealed interface Event permits PubMsg, PresenceMsg {}
 
@@ -44,10 +64,7 @@ final class ChannelFeed {
 
   final String channel;
   private final BrokerEventHandler handler;
-  private final StreamReader reader;
-  private final Executor context;
-  private final Executor later;
-  private final int maxPending;
+  private final Support support;
 
   private String epoch; // null until the first sync
   private long offset;
@@ -67,27 +84,16 @@ final class ChannelFeed {
   // Set when pending outgrew its bound during a catch-up: what was dropped is read from the
   // stream by another catch-up instead.
   private boolean overflowed;
+  // Stream reads that failed in a row (Redis unreachable, or an error it answers).
+  private int failedReads;
   private final List<CompletableFuture<Void>> waiting = new ArrayList<>();
   private boolean ready;
   private boolean detached;
 
-  /**
-   * @param context runs a task on the connector's context
-   * @param later runs a task on the context after a retry delay
-   */
-  ChannelFeed(
-      String channel,
-      BrokerEventHandler handler,
-      StreamReader reader,
-      Executor context,
-      Executor later,
-      int maxPending) {
+  ChannelFeed(String channel, BrokerEventHandler handler, Support support) {
     this.channel = channel;
     this.handler = handler;
-    this.reader = reader;
-    this.context = context;
-    this.later = later;
-    this.maxPending = maxPending;
+    this.support = support;
   }
 
   void keepAlive(long ttlMillis, long nowMillis) {
@@ -170,7 +176,7 @@ final class ChannelFeed {
    * presence ask for it).
    */
   private void hold(Event e) {
-    if (pending.size() >= maxPending) {
+    if (pending.size() >= support.maxPending()) {
       if (!overflowed) {
         log.warn("channel {}: catch-up outran by pub/sub; reading the stream again", channel);
       }
@@ -195,24 +201,60 @@ final class ChannelFeed {
     long after = epoch == null ? Long.MAX_VALUE : offset;
     // With the channel's stream TTL: a read that re-creates a stream Redis lost must give it an
     // expiry, or Redis keeps it after the last node unsubscribes.
-    reader
+    support
+        .reader()
         .read(channel, after, streamTtlMillis)
         .whenComplete(
             (s, err) ->
-                context.execute(
-                    () -> {
-                      reading = false;
-                      if (detached) {
-                        return;
-                      }
-                      if (err != null) {
-                        // Redis is (still) unreachable: keep holding events and try again.
-                        log.debug("catching up {} failed: {}", channel, err.toString());
-                        later.execute(this::sync);
-                        return;
-                      }
-                      caughtUp(s);
-                    }));
+                support
+                    .context()
+                    .execute(
+                        () -> {
+                          reading = false;
+                          if (detached) {
+                            return;
+                          }
+                          if (err != null) {
+                            readFailed(err);
+                            return;
+                          }
+                          if (failedReads > 0) {
+                            log.info(
+                                "channel {} caught up after {} failed stream reads",
+                                channel,
+                                failedReads);
+                            failedReads = 0;
+                          }
+                          caughtUp(s);
+                        }));
+  }
+
+  /**
+   * A catch-up read failed: events stay held (nothing is delivered out of order) and the read is
+   * tried again with backoff. Says so at warn, at most once per interval across all channels.
+   */
+  private void readFailed(Throwable err) {
+    failedReads++;
+    long delay =
+        Math.min(
+            support.retryMaxMillis(), support.retryMinMillis() << Math.min(failedReads - 1, 20));
+    long held = support.warnings().admit();
+    if (held >= 0) {
+      Throwable cause =
+          err instanceof java.util.concurrent.CompletionException && err.getCause() != null
+              ? err.getCause()
+              : err;
+      log.warn(
+          "catching up channel {} from its Redis stream failed ({} in a row; {} other failures"
+              + " not logged since the last report): {}; its subscribers on this node get nothing"
+              + " new until a read succeeds; next try in {} ms",
+          channel,
+          failedReads,
+          held,
+          cause.getMessage() == null ? cause.toString() : cause.getMessage(),
+          delay);
+    }
+    support.retry().after(delay, this::sync);
   }
 
   private void caughtUp(StreamRead s) {

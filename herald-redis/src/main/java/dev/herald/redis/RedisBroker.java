@@ -6,6 +6,7 @@ import dev.herald.core.broker.Epochs;
 import dev.herald.core.broker.HistoryPolicy;
 import dev.herald.core.broker.HistoryResult;
 import dev.herald.core.broker.PresenceEvent;
+import dev.herald.core.limits.WarnLimiter;
 import dev.herald.protocol.JsonCodec;
 import dev.herald.protocol.ProtocolException;
 import dev.herald.protocol.RawJson;
@@ -74,7 +75,21 @@ public final class RedisBroker implements Broker {
     this.vertx = vertx;
     this.redis = new RedisConnector(vertx, settings);
     this.topicPrefix = settings.topic("");
+    this.feeds =
+        new ChannelFeed.Support(
+            this::readStream,
+            task -> redis.context().runOnContext(x -> task.run()),
+            redis::later,
+            settings.reconnectMin().toMillis(),
+            settings.reconnectMax().toMillis(),
+            new WarnLimiter(CATCH_UP_WARN_INTERVAL_MS, System::currentTimeMillis),
+            maxPending);
   }
+
+  /** Least time between two warnings about failed catch-ups (others are counted). */
+  static final long CATCH_UP_WARN_INTERVAL_MS = 10_000;
+
+  private final ChannelFeed.Support feeds;
 
   @Override
   public void start(BrokerEventHandler handler) {
@@ -160,14 +175,7 @@ public final class RedisBroker implements Broker {
                 st.whenReady(out);
                 return;
               }
-              ChannelFeed created =
-                  new ChannelFeed(
-                      channel,
-                      handler,
-                      this::readStream,
-                      task -> redis.context().runOnContext(x -> task.run()),
-                      redis::later,
-                      maxPending);
+              ChannelFeed created = new ChannelFeed(channel, handler, feeds);
               created.keepAlive(history.streamTtlMillis(), now);
               channels.put(channel, created);
               created.whenReady(out);

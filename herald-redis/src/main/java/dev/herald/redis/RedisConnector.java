@@ -129,13 +129,13 @@ final class RedisConnector {
     return out;
   }
 
-  /** Runs {@code task} on the context after the first reconnect delay, unless closed. */
-  void later(Runnable task) {
+  /** Runs {@code task} on the context after {@code delayMillis}, unless closed. */
+  void later(long delayMillis, Runnable task) {
     if (closed) {
       return;
     }
     vertx.setTimer(
-        settings.reconnectMin().toMillis(),
+        Math.max(1, delayMillis),
         id ->
             context.runOnContext(
                 v -> {

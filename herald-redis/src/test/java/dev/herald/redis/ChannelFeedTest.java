@@ -2,8 +2,13 @@ package dev.herald.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.herald.core.broker.BrokerEventHandler;
 import dev.herald.core.broker.PresenceEvent;
+import dev.herald.core.limits.WarnLimiter;
 import dev.herald.protocol.RawJson;
 import dev.herald.protocol.ServerMessage.Pub;
 import dev.herald.protocol.StreamPosition;
@@ -11,8 +16,11 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /**
  * A channel's feed on one node, driven by hand: a fake stream plays Redis (a read sees the stream
@@ -27,14 +35,32 @@ class ChannelFeedTest {
   private final List<Pub> stream = new ArrayList<>();
 
   private final ArrayDeque<Runnable> inFlight = new ArrayDeque<>();
-  private final List<Long> readsAfter = new ArrayList<>();
+  private final List<Long> retryDelays = new ArrayList<>();
   private final List<Runnable> retries = new ArrayList<>();
+  private final AtomicLong now = new AtomicLong(1_000_000);
+  private String readFailure; // when set, reads fail with it
   private final Recorder hub = new Recorder();
   private final ChannelFeed feed =
-      new ChannelFeed(CH, hub, this::read, Runnable::run, retries::add, 1000);
+      new ChannelFeed(
+          CH,
+          hub,
+          new ChannelFeed.Support(
+              this::read,
+              Runnable::run,
+              (delay, task) -> {
+                retryDelays.add(delay);
+                retries.add(task);
+              },
+              100,
+              1000,
+              new WarnLimiter(10_000, now::get),
+              1000));
 
   private CompletableFuture<ChannelFeed.StreamRead> read(String channel, long after, long ttl) {
-    readsAfter.add(after);
+    if (readFailure != null) {
+      return CompletableFuture.failedFuture(
+          new CompletionException(new IllegalStateException(readFailure)));
+    }
     long top = stream.size();
     List<Pub> pubs =
         after == Long.MAX_VALUE
@@ -128,6 +154,55 @@ class ChannelFeedTest {
     answerNextRead();
     assertThat(inFlight).isEmpty();
     assertThat(hub.offsets()).containsExactly(3L, 4L);
+  }
+
+  /**
+   * A catch-up read that keeps failing holds the channel's events (nothing is skipped), retries
+   * with capped backoff and says so at warn: the first failure at once, then at most once per
+   * interval with the number held back, and the recovery at info.
+   */
+  @Test
+  void failedCatchUpsAreRetriedWithBackoffAndReportedAtWarnRateLimited() {
+    subscribedAt(3);
+    ListAppender<ILoggingEvent> logs = new ListAppender<>();
+    logs.start();
+    Logger logger = (Logger) LoggerFactory.getLogger(ChannelFeed.class);
+    logger.addAppender(logs);
+    try {
+      append(); // 4, lost
+      readFailure = "READONLY You can't write against a read only replica.";
+      feed.offer(append()); // 5: a gap, and the read fails
+      for (int i = 0; i < 6; i++) {
+        now.addAndGet(1_000);
+        retries.remove(0).run();
+      }
+      assertThat(retryDelays).containsExactly(100L, 200L, 400L, 800L, 1000L, 1000L, 1000L);
+      List<ILoggingEvent> warnings =
+          logs.list.stream().filter(e -> e.getLevel() == Level.WARN).toList();
+      assertThat(warnings).hasSize(1);
+      assertThat(warnings.get(0).getFormattedMessage())
+          .contains("catching up channel room")
+          .contains("READONLY You can't write against a read only replica.")
+          .contains("1 in a row");
+      now.addAndGet(10_000);
+      retries.remove(0).run();
+      warnings = logs.list.stream().filter(e -> e.getLevel() == Level.WARN).toList();
+      assertThat(warnings).hasSize(2);
+      assertThat(warnings.get(1).getFormattedMessage())
+          .contains("8 in a row")
+          .contains("6 other failures not logged");
+      assertThat(hub.offsets()).as("nothing delivered past the gap").isEmpty();
+
+      readFailure = null;
+      retries.remove(0).run();
+      answerNextRead();
+      assertThat(hub.offsets()).containsExactly(4L, 5L);
+      assertThat(logs.list.get(logs.list.size() - 1).getFormattedMessage())
+          .isEqualTo("channel room caught up after 8 failed stream reads");
+      assertThat(hub.resets).isZero();
+    } finally {
+      logger.detachAppender(logs);
+    }
   }
 
   /** Records what the feed hands the hub. */
