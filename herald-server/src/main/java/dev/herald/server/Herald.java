@@ -450,7 +450,9 @@ public final class Herald implements AutoCloseable {
 
   /**
    * Graceful stop: refuses new connections, disconnects clients with a suggested reconnect delay
-   * (close code 4001), waits up to {@code drain} for them to go, then closes everything.
+   * (close code 4001), waits up to {@code drain} for them to go (then closes whoever is left),
+   * waits up to {@link #CLEANUP_GRACE} more for their presence cleanups to reach the broker and
+   * presence store, then closes everything.
    */
   public synchronized CompletableFuture<Void> stop(Duration drain) {
     if (vertx == null) {
@@ -461,13 +463,34 @@ public final class Herald implements AutoCloseable {
     hub.shutdown();
     CompletableFuture<Void> done = new CompletableFuture<>();
     long deadline = System.nanoTime() + drain.toNanos();
+    long cleanupDeadline = deadline + CLEANUP_GRACE.toNanos();
+    boolean[] forced = {false};
     v.setPeriodic(
         20,
         id -> {
+          long now = System.nanoTime();
           // HTTP sessions count until their disconnect message was picked up by the client.
           boolean drained =
               hub.stats().sessions() == 0 && (fallback == null || fallback.sessionCount() == 0);
-          if (drained || System.nanoTime() > deadline) {
+          if (!drained && now < deadline) {
+            return;
+          }
+          if (!drained && !forced[0]) {
+            // Out of time: whoever is left goes now; their leaves still reach the stores.
+            forced[0] = true;
+            hub.disconnectRemaining();
+          }
+          // The broker and presence store stay until the drained connections' leaves (presence
+          // removal, leave events) have reached them, so a node stopped gracefully leaves
+          // nothing behind in Redis for the presence TTL to clean up.
+          boolean clean = hub.stats().sessions() == 0 && hub.pendingCleanups() == 0;
+          if (clean || now > cleanupDeadline) {
+            if (!clean) {
+              log.warn(
+                  "stopping with {} connections and {} presence cleanups still pending",
+                  hub.stats().sessions(),
+                  hub.pendingCleanups());
+            }
             v.cancelTimer(id);
             // The broker and presence store first: they use this Vert.x instance.
             if (nodes != null) {
@@ -489,6 +512,9 @@ public final class Herald implements AutoCloseable {
         });
     return done;
   }
+
+  /** How long a stop waits, after the drain, for the connections' presence cleanups. */
+  static final Duration CLEANUP_GRACE = Duration.ofSeconds(5);
 
   @Override
   public void close() {

@@ -68,6 +68,9 @@ public final class Hub implements AutoCloseable {
   private final java.util.Map<EventLoop, LoopDispatcher> dispatchers = new ConcurrentHashMap<>();
   private final java.util.Deque<Revocation> revoked =
       new java.util.concurrent.ConcurrentLinkedDeque<>();
+  // Leaves (presence removal and leave event) sent to the stores and not answered yet.
+  private final java.util.concurrent.atomic.AtomicInteger pendingCleanups =
+      new java.util.concurrent.atomic.AtomicInteger();
   private final LongAdder publications = new LongAdder();
   private final LongAdder deliveries = new LongAdder();
   private final LongAdder slowConsumers = new LongAdder();
@@ -271,6 +274,32 @@ public final class Hub implements AutoCloseable {
     }
   }
 
+  /**
+   * Disconnects every connection still open with {@link CloseCode#SHUTDOWN} at once (the end of a
+   * drain that ran out of time), without closing the broker: their leaves still reach it.
+   */
+  public void disconnectRemaining() {
+    shutdown();
+    for (ClientSession s : new ArrayList<>(sessions)) {
+      s.disconnect(CloseCode.SHUTDOWN, CloseCode.SHUTDOWN.reason(), shutdownRetry());
+    }
+  }
+
+  /**
+   * Leaves of closed connections and subscriptions (presence removal, leave event) still on their
+   * way to the presence store and broker. A graceful stop waits for 0 before closing them.
+   */
+  public int pendingCleanups() {
+    return pendingCleanups.get();
+  }
+
+  /** Counts a cleanup until it completes (either way); returns it. */
+  CompletableFuture<Void> cleanup(CompletableFuture<Void> f) {
+    pendingCleanups.incrementAndGet();
+    f.whenComplete((v, e) -> pendingCleanups.decrementAndGet());
+    return f;
+  }
+
   /** Whether new connections are accepted (false once shutdown has begun). */
   public boolean accepting() {
     return accepting;
@@ -355,11 +384,8 @@ public final class Hub implements AutoCloseable {
 
   @Override
   public void close() {
-    shutdown();
     // Whoever the drain has not reached yet goes now.
-    for (ClientSession s : new ArrayList<>(sessions)) {
-      s.disconnect(CloseCode.SHUTDOWN, CloseCode.SHUTDOWN.reason(), shutdownRetry());
-    }
+    disconnectRemaining();
     broker.close();
     if (ownsScheduler && scheduler instanceof SystemScheduler s) {
       s.close();
