@@ -5,6 +5,7 @@ import dev.herald.core.broker.BrokerEventHandler;
 import dev.herald.core.broker.Epochs;
 import dev.herald.core.broker.HistoryPolicy;
 import dev.herald.core.broker.HistoryResult;
+import dev.herald.core.broker.IdempotencyKey;
 import dev.herald.core.broker.PresenceEvent;
 import dev.herald.core.limits.WarnLimiter;
 import dev.herald.protocol.JsonCodec;
@@ -134,20 +135,24 @@ public final class RedisBroker implements Broker {
 
   @Override
   public CompletableFuture<StreamPosition> publish(
-      String channel, RawJson data, String user, HistoryPolicy history) {
+      String channel, RawJson data, String user, HistoryPolicy history, IdempotencyKey once) {
     Request r =
-        Request.cmd(Command.EVAL)
-            .arg(Scripts.PUBLISH)
-            .arg(2)
-            .arg(settings.key(channel, "m"))
-            .arg(settings.key(channel, "h"))
-            .arg(Epochs.next())
-            .arg(data.json())
-            .arg(encodeUser(user))
-            .arg(history.size())
-            .arg(history.ttlMillis())
-            .arg(history.streamTtlMillis())
-            .arg(settings.topic(channel));
+        Request.cmd(Command.EVAL).arg(once == null ? Scripts.PUBLISH : Scripts.PUBLISH_ONCE);
+    r.arg(once == null ? 2 : 3).arg(settings.key(channel, "m")).arg(settings.key(channel, "h"));
+    if (once != null) {
+      // Same hash slot as the channel's stream ({channel} tag), so the script touches one slot.
+      r.arg(settings.key(channel, "i:" + once.value()));
+    }
+    r.arg(Epochs.next())
+        .arg(data.json())
+        .arg(encodeUser(user))
+        .arg(history.size())
+        .arg(history.ttlMillis())
+        .arg(history.streamTtlMillis())
+        .arg(settings.topic(channel));
+    if (once != null) {
+      r.arg(once.windowMillis());
+    }
     return redis
         .send(r)
         .thenApply(res -> new StreamPosition(res.get(0).toString(), res.get(1).toLong()));

@@ -3,6 +3,7 @@ package dev.herald.server;
 import dev.herald.core.auth.Authenticator;
 import dev.herald.core.auth.ChannelAuthorizer;
 import dev.herald.core.broker.Broker;
+import dev.herald.core.broker.IdempotencyKey;
 import dev.herald.core.hub.Hub;
 import dev.herald.core.presence.PresenceStore;
 import dev.herald.core.time.Scheduler;
@@ -20,6 +21,7 @@ import dev.herald.server.config.ClusterSettings;
 import dev.herald.server.config.HeraldConfig;
 import dev.herald.server.fallback.FallbackEndpoints;
 import dev.herald.server.fallback.UpgradeDiagnostics;
+import dev.herald.server.http.EventLoopLag;
 import dev.herald.server.http.HttpErrors;
 import dev.herald.server.http.OriginPolicy;
 import dev.herald.server.http.PublishHandler;
@@ -77,6 +79,7 @@ public final class Herald implements AutoCloseable {
   private HeraldMetrics metrics;
   private RedisPresenceStore redisPresence;
   private RedisNodeRegistry nodes;
+  private volatile EventLoopLag loopLag;
 
   private Herald(Builder b) {
     this.config = b.config;
@@ -114,6 +117,9 @@ public final class Herald implements AutoCloseable {
                     Math.max(
                         VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE,
                         config.transport().effectiveEventLoops())));
+    if (!config.transport().maxEventLoopLag().isZero()) {
+      loopLag = EventLoopLag.watch(vertx, config.transport().maxEventLoopLag());
+    }
     Broker broker = builder.broker;
     PresenceStore presence = builder.presence;
     if (config.cluster().redis()) {
@@ -409,12 +415,19 @@ public final class Herald implements AutoCloseable {
   }
 
   /**
-   * Whether this node should receive traffic: not draining, the broker healthy and every readiness
-   * check added with {@link Builder#readinessCheck} passing (a check that throws counts as down).
+   * Whether this node should receive traffic: not draining, the broker healthy, its event loops
+   * keeping up ({@code event-loops}: no loop running its tasks later than {@code
+   * server.max-event-loop-lag}) and every readiness check added with {@link Builder#readinessCheck}
+   * passing (a check that throws counts as down).
    */
   public Readiness readiness() {
     Map<String, Boolean> checks = new LinkedHashMap<>();
     checks.put("broker", hub.brokerHealthy());
+    EventLoopLag lag = loopLag;
+    if (lag != null) {
+      // A node whose loops run tasks seconds late would time out the traffic it is sent.
+      checks.put("event-loops", lag.healthy());
+    }
     for (Map.Entry<String, Supplier<Boolean>> e : builder.readinessChecks) {
       boolean ok;
       try {
@@ -440,8 +453,18 @@ public final class Herald implements AutoCloseable {
 
   /** Publishes JSON text to a channel. */
   public CompletableFuture<StreamPosition> publish(String channel, String json) {
+    return publish(channel, json, null);
+  }
+
+  /**
+   * Publishes JSON text to a channel at most once per idempotency key (see {@link
+   * Hub#publish(String, dev.herald.protocol.RawJson, IdempotencyKey)}); null publishes
+   * unconditionally.
+   */
+  public CompletableFuture<StreamPosition> publish(
+      String channel, String json, IdempotencyKey once) {
     try {
-      return hub.publish(channel, hub.codec().parseRaw(json));
+      return hub.publish(channel, hub.codec().parseRaw(json), once);
     } catch (ProtocolException e) {
       return CompletableFuture.failedFuture(
           new IllegalArgumentException("data is not valid JSON: " + e.getMessage()));
@@ -492,6 +515,9 @@ public final class Herald implements AutoCloseable {
                   hub.pendingCleanups());
             }
             v.cancelTimer(id);
+            if (loopLag != null) {
+              loopLag.close();
+            }
             // The broker and presence store first: they use this Vert.x instance.
             if (nodes != null) {
               nodes.close();

@@ -7,6 +7,7 @@ import dev.herald.core.auth.Principal;
 import dev.herald.core.broker.Broker;
 import dev.herald.core.broker.BrokerEventHandler;
 import dev.herald.core.broker.HistoryPolicy;
+import dev.herald.core.broker.IdempotencyKey;
 import dev.herald.core.broker.MemoryBroker;
 import dev.herald.core.broker.PresenceEvent;
 import dev.herald.core.channel.ChannelName;
@@ -223,6 +224,19 @@ public final class Hub implements AutoCloseable {
 
   /** Publishes JSON data to a channel from the server side (no user attached). */
   public CompletableFuture<StreamPosition> publish(String channel, RawJson data) {
+    return publish(channel, data, null);
+  }
+
+  /**
+   * Publishes JSON data to a channel from the server side, at most once per idempotency key: a
+   * retry with the key of a publication made within the key's window answers that publication's
+   * position and publishes nothing (see {@link IdempotencyKey}). Retry with the same key whenever
+   * the outcome is unknown (a timeout, {@code 115 unavailable} after a command timeout).
+   *
+   * @param once the publication's key, or null to publish unconditionally
+   */
+  public CompletableFuture<StreamPosition> publish(
+      String channel, RawJson data, IdempotencyKey once) {
     try {
       ChannelName name = channel(channel);
       NamespaceSettings ns = namespace(name);
@@ -230,7 +244,7 @@ public final class Hub implements AutoCloseable {
         throw new HubException(
             ErrorCode.PAYLOAD_TOO_LARGE, "data larger than " + config.maxPublishBytes() + " bytes");
       }
-      return broker.publish(name.value(), data, null, HistoryPolicy.of(ns));
+      return broker.publish(name.value(), data, null, HistoryPolicy.of(ns), once);
     } catch (HubException e) {
       return CompletableFuture.failedFuture(e);
     }
