@@ -12,6 +12,7 @@ import dev.herald.protocol.JsonCodec;
 import dev.herald.protocol.ProtocolException;
 import dev.herald.protocol.StreamPosition;
 import dev.herald.redis.RedisBroker;
+import dev.herald.redis.RedisControlBus;
 import dev.herald.redis.RedisNodeRegistry;
 import dev.herald.redis.RedisPresenceStore;
 import dev.herald.redis.RedisSettings;
@@ -136,6 +137,8 @@ public final class Herald implements AutoCloseable {
     }
     Hub.Builder hb =
         Hub.builder()
+            .controlBus(
+                config.cluster().redis() ? new RedisControlBus(vertx, redisSettings()) : null)
             .config(config.hub())
             .namespaces(config.namespaces())
             .authenticator(authenticator)

@@ -6,6 +6,8 @@ import dev.herald.core.auth.ChannelAuthorizer;
 import dev.herald.core.auth.Principal;
 import dev.herald.core.broker.Broker;
 import dev.herald.core.broker.BrokerEventHandler;
+import dev.herald.core.broker.ControlBus;
+import dev.herald.core.broker.ControlMessage;
 import dev.herald.core.broker.HistoryPolicy;
 import dev.herald.core.broker.IdempotencyKey;
 import dev.herald.core.broker.MemoryBroker;
@@ -16,6 +18,7 @@ import dev.herald.core.channel.Namespaces;
 import dev.herald.core.delivery.LoopDispatcher;
 import dev.herald.core.delivery.SubscriberRegistry;
 import dev.herald.core.limits.ConnectionCounter;
+import dev.herald.core.limits.WarnLimiter;
 import dev.herald.core.presence.MemoryPresenceStore;
 import dev.herald.core.presence.PresenceStore;
 import dev.herald.core.time.Scheduler;
@@ -78,6 +81,9 @@ public final class Hub implements AutoCloseable {
   private final ConnectionCounter perAddress;
   private final ConnectionCounter perUser;
   private volatile boolean accepting = true;
+  private final ControlBus control;
+  private final WarnLimiter controlWarnings;
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Hub.class);
 
   private Hub(Builder b) {
     this.config = b.config;
@@ -93,7 +99,10 @@ public final class Hub implements AutoCloseable {
     this.metrics = b.metrics == null ? HubMetrics.NONE : b.metrics;
     this.perAddress = new ConnectionCounter(config.abuse().connectionsPerAddress());
     this.perUser = new ConnectionCounter(config.abuse().connectionsPerUser());
+    this.control = b.control == null ? ControlBus.local() : b.control;
+    this.controlWarnings = new WarnLimiter(10_000, scheduler::nowMillis);
     broker.start(new FanOut());
+    control.start(this::onControl);
   }
 
   public static Builder builder() {
@@ -213,6 +222,62 @@ public final class Hub implements AutoCloseable {
    * subscription and is logged.
    */
   public CompletableFuture<Void> revalidate(String userId) {
+    tell(new ControlMessage(ControlMessage.Kind.REVALIDATE, userId, 0, ""));
+    return revalidateHere(userId);
+  }
+
+  /**
+   * Ends every connection of {@code userId} on every node of the cluster, as {@link #revoke} does
+   * on this one (a connect of the user still authenticating is refused too). Other nodes act when
+   * the message reaches them (docs/scaling.md, "Account actions"). Returns how many connections
+   * this node told to close.
+   */
+  public int revokeUser(String userId, CloseCode code, String reason) {
+    tell(new ControlMessage(ControlMessage.Kind.REVOKE_USER, userId, code.code(), reason));
+    return revoke(p -> userId.equals(p.userId()), code, reason);
+  }
+
+  /**
+   * Ends every connection opened with {@code credential} ({@link Principal#credential()}, e.g. the
+   * login session that logs out) on every node of the cluster, as {@link #revoke} does on this one.
+   * Returns how many connections this node told to close.
+   */
+  public int revokeCredential(String credential, CloseCode code, String reason) {
+    tell(
+        new ControlMessage(ControlMessage.Kind.REVOKE_CREDENTIAL, credential, code.code(), reason));
+    return revoke(p -> credential.equals(p.credential()), code, reason);
+  }
+
+  /** Sends an account action to the other nodes; a failure is said (they will not act on it). */
+  private void tell(ControlMessage m) {
+    control
+        .send(m)
+        .whenComplete(
+            (v, err) -> {
+              long held = err == null ? -1 : controlWarnings.admit();
+              if (held >= 0) {
+                log.warn(
+                    "{} not sent to the other nodes, which keep acting as before ({} more since"
+                        + " the last report): {}",
+                    m.kind(),
+                    held,
+                    err.toString());
+              }
+            });
+  }
+
+  /** An account action another node sent. */
+  private void onControl(ControlMessage m) {
+    CloseCode code = CloseCode.of(m.closeCode());
+    CloseCode c = code == null ? CloseCode.FORBIDDEN : code;
+    switch (m.kind()) {
+      case REVOKE_USER -> revoke(p -> m.subject().equals(p.userId()), c, m.reason());
+      case REVOKE_CREDENTIAL -> revoke(p -> m.subject().equals(p.credential()), c, m.reason());
+      case REVALIDATE -> revalidateHere(m.subject());
+    }
+  }
+
+  private CompletableFuture<Void> revalidateHere(String userId) {
     List<CompletableFuture<Void>> checks = new ArrayList<>();
     for (ClientSession s : sessions) {
       if (userId.equals(s.userId())) {
@@ -400,6 +465,7 @@ public final class Hub implements AutoCloseable {
   public void close() {
     // Whoever the drain has not reached yet goes now.
     disconnectRemaining();
+    control.close();
     broker.close();
     if (ownsScheduler && scheduler instanceof SystemScheduler s) {
       s.close();
@@ -587,6 +653,7 @@ public final class Hub implements AutoCloseable {
     private Scheduler scheduler;
     private JsonCodec codec;
     private HubMetrics metrics;
+    private ControlBus control;
 
     public Builder config(HubConfig v) {
       config = Objects.requireNonNull(v);
@@ -638,6 +705,15 @@ public final class Hub implements AutoCloseable {
     /** Where the hub reports what it does; defaults to {@link HubMetrics#NONE}. */
     public Builder metrics(HubMetrics v) {
       metrics = v;
+      return this;
+    }
+
+    /**
+     * Carries {@link #revokeUser}, {@link #revokeCredential} and {@link #revalidate} to the other
+     * nodes of the cluster; defaults to {@link ControlBus#local()} (a node on its own).
+     */
+    public Builder controlBus(ControlBus v) {
+      control = v;
       return this;
     }
 
