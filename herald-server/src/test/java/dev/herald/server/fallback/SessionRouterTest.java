@@ -37,7 +37,10 @@ import org.junit.jupiter.api.Test;
  */
 class SessionRouterTest {
   private static final long HOLD_MS = 200;
-  private static final Duration ROUTE_TIMEOUT = Duration.ofMillis(600);
+  // Generous where the relay must succeed (a loaded machine may take seconds for a try), short
+  // where the test waits for the budget to run out.
+  private static final Duration AMPLE = Duration.ofSeconds(30);
+  private static final Duration SHORT = Duration.ofMillis(600);
 
   private final Vertx vertx = Vertx.vertx();
   private final HttpClient http =
@@ -57,7 +60,7 @@ class SessionRouterTest {
   @Test
   void aPollWhoseConnectionClosesUnderItIsRetriedOnAFreshConnection() throws Exception {
     FakeOwner owner = owner(1); // the first connection is closed with the request unanswered
-    front(node -> registered(owner.url()));
+    front(node -> registered(owner.url()), AMPLE);
 
     HttpResponse<String> res = get("/connection/poll/n2.abc?ack=3");
 
@@ -71,19 +74,19 @@ class SessionRouterTest {
   @Test
   void aPollForARegisteredOwnerThatDoesNotAnswerGetsNothingNewNotSessionUnknown() throws Exception {
     String nobody = "http://127.0.0.1:" + freePort();
-    front(node -> registered(nobody));
+    front(node -> registered(nobody), SHORT);
 
     HttpResponse<String> res = get("/connection/poll/n2.abc?ack=3");
 
     assertThat(res.statusCode()).isEqualTo(204);
     assertThat(res.headers().firstValue("X-Herald-Error")).isEmpty();
-    assertThat(lookups.get()).as("looked up again before each try").isGreaterThan(2);
+    assertThat(lookups.get()).as("looked up again before answering").isGreaterThanOrEqualTo(2);
   }
 
   @Test
   void aCommandPostThatMayHaveReachedTheOwnerIsNotSentTwice() throws Exception {
     FakeOwner owner = owner(Integer.MAX_VALUE); // reads each request, never answers
-    front(node -> registered(owner.url()));
+    front(node -> registered(owner.url()), SHORT);
 
     HttpResponse<String> res = post("/connection/send/n2.abc", "{\"id\":1,\"publish\":{}}");
 
@@ -103,7 +106,8 @@ class SessionRouterTest {
             later[0] = owner(0, restarting);
           }
           return registered("http://127.0.0.1:" + restarting);
-        });
+        },
+        AMPLE);
 
     HttpResponse<String> res = post("/connection/send/n2.abc", "{\"id\":1}");
 
@@ -117,7 +121,7 @@ class SessionRouterTest {
   @Test
   void anOwnerThatLeftTheRegistryMakesItsSessionsUnknown() throws Exception {
     String nobody = "http://127.0.0.1:" + freePort();
-    front(node -> lookups.get() == 1 ? registered(nobody) : gone());
+    front(node -> lookups.get() == 1 ? registered(nobody) : gone(), SHORT);
 
     HttpResponse<String> res = get("/connection/poll/n2.abc?ack=3");
 
@@ -144,7 +148,8 @@ class SessionRouterTest {
   }
 
   /** The node that received the request ("n1"), routing sessions of "n2" with the lookup given. */
-  private void front(Function<String, CompletableFuture<Optional<String>>> lookup)
+  private void front(
+      Function<String, CompletableFuture<Optional<String>>> lookup, Duration routeTimeout)
       throws Exception {
     SessionRouter r =
         new SessionRouter(
@@ -154,7 +159,7 @@ class SessionRouterTest {
               lookups.incrementAndGet();
               return lookup.apply(node);
             },
-            ROUTE_TIMEOUT,
+            routeTimeout,
             Duration.ofSeconds(10));
     Router router = Router.router(vertx);
     router.route().handler(BodyHandler.create(false));
