@@ -228,10 +228,8 @@ public final class App implements AutoCloseable {
                 token ->
                     holder[0]
                         .hub()
-                        .revoke(
-                            p -> SessionStore.credentialId(token).equals(p.credential()),
-                            CloseCode.FORBIDDEN,
-                            "logged out"),
+                        .revokeCredential(
+                            SessionStore.credentialId(token), CloseCode.FORBIDDEN, "logged out"),
                 userId -> holder[0].hub().revalidate(userId)));
     java.util.concurrent.atomic.AtomicBoolean databaseUp =
         new java.util.concurrent.atomic.AtomicBoolean(db.ping());

@@ -3,6 +3,7 @@ package dev.herald.server;
 import dev.herald.core.auth.Authenticator;
 import dev.herald.core.auth.ChannelAuthorizer;
 import dev.herald.core.broker.Broker;
+import dev.herald.core.broker.IdempotencyKey;
 import dev.herald.core.hub.Hub;
 import dev.herald.core.presence.PresenceStore;
 import dev.herald.core.time.Scheduler;
@@ -11,6 +12,7 @@ import dev.herald.protocol.JsonCodec;
 import dev.herald.protocol.ProtocolException;
 import dev.herald.protocol.StreamPosition;
 import dev.herald.redis.RedisBroker;
+import dev.herald.redis.RedisControlBus;
 import dev.herald.redis.RedisNodeRegistry;
 import dev.herald.redis.RedisPresenceStore;
 import dev.herald.redis.RedisSettings;
@@ -23,6 +25,7 @@ import dev.herald.server.config.JwtSettings;
 import dev.herald.server.fallback.FallbackEndpoints;
 import dev.herald.server.fallback.UpgradeDiagnostics;
 import dev.herald.server.http.Cors;
+import dev.herald.server.http.EventLoopLag;
 import dev.herald.server.http.HttpErrors;
 import dev.herald.server.http.OriginPolicy;
 import dev.herald.server.http.PublishHandler;
@@ -83,6 +86,7 @@ public final class Herald implements AutoCloseable {
   private HeraldMetrics metrics;
   private RedisPresenceStore redisPresence;
   private RedisNodeRegistry nodes;
+  private volatile EventLoopLag loopLag;
 
   private Herald(Builder b) {
     this.config = b.config;
@@ -121,6 +125,9 @@ public final class Herald implements AutoCloseable {
                     Math.max(
                         VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE,
                         config.transport().effectiveEventLoops())));
+    if (!config.transport().maxEventLoopLag().isZero()) {
+      loopLag = EventLoopLag.watch(vertx, config.transport().maxEventLoopLag());
+    }
     Broker broker = builder.broker;
     PresenceStore presence = builder.presence;
     if (config.cluster().redis()) {
@@ -137,6 +144,8 @@ public final class Herald implements AutoCloseable {
     }
     Hub.Builder hb =
         Hub.builder()
+            .controlBus(
+                config.cluster().redis() ? new RedisControlBus(vertx, redisSettings()) : null)
             .config(config.hub())
             .namespaces(config.namespaces())
             .authenticator(authenticator)
@@ -422,12 +431,19 @@ public final class Herald implements AutoCloseable {
   }
 
   /**
-   * Whether this node should receive traffic: not draining, the broker healthy and every readiness
-   * check added with {@link Builder#readinessCheck} passing (a check that throws counts as down).
+   * Whether this node should receive traffic: not draining, the broker healthy, its event loops
+   * keeping up ({@code event-loops}: no loop running its tasks later than {@code
+   * server.max-event-loop-lag}) and every readiness check added with {@link Builder#readinessCheck}
+   * passing (a check that throws counts as down).
    */
   public Readiness readiness() {
     Map<String, Boolean> checks = new LinkedHashMap<>();
     checks.put("broker", hub.brokerHealthy());
+    EventLoopLag lag = loopLag;
+    if (lag != null) {
+      // A node whose loops run tasks seconds late would time out the traffic it is sent.
+      checks.put("event-loops", lag.healthy());
+    }
     for (Map.Entry<String, Supplier<Boolean>> e : builder.readinessChecks) {
       boolean ok;
       try {
@@ -453,8 +469,18 @@ public final class Herald implements AutoCloseable {
 
   /** Publishes JSON text to a channel. */
   public CompletableFuture<StreamPosition> publish(String channel, String json) {
+    return publish(channel, json, null);
+  }
+
+  /**
+   * Publishes JSON text to a channel at most once per idempotency key (see {@link
+   * Hub#publish(String, dev.herald.protocol.RawJson, IdempotencyKey)}); null publishes
+   * unconditionally.
+   */
+  public CompletableFuture<StreamPosition> publish(
+      String channel, String json, IdempotencyKey once) {
     try {
-      return hub.publish(channel, hub.codec().parseRaw(json));
+      return hub.publish(channel, hub.codec().parseRaw(json), once);
     } catch (ProtocolException e) {
       return CompletableFuture.failedFuture(
           new IllegalArgumentException("data is not valid JSON: " + e.getMessage()));
@@ -463,7 +489,9 @@ public final class Herald implements AutoCloseable {
 
   /**
    * Graceful stop: refuses new connections, disconnects clients with a suggested reconnect delay
-   * (close code 4001), waits up to {@code drain} for them to go, then closes everything.
+   * (close code 4001), waits up to {@code drain} for them to go (then closes whoever is left),
+   * waits up to {@link #CLEANUP_GRACE} more for their presence cleanups to reach the broker and
+   * presence store, then closes everything.
    */
   public synchronized CompletableFuture<Void> stop(Duration drain) {
     if (vertx == null) {
@@ -474,19 +502,45 @@ public final class Herald implements AutoCloseable {
     hub.shutdown();
     CompletableFuture<Void> done = new CompletableFuture<>();
     long deadline = System.nanoTime() + drain.toNanos();
-    // One-shot timers, re-armed until drained: cancelling a periodic timer from its own first run
+    long cleanupDeadline = deadline + CLEANUP_GRACE.toNanos();
+    // One-shot timers, re-armed until done: cancelling a periodic timer from its own first run
     // can fail in Vert.x when that run comes before setPeriodic has returned on this thread (a
     // loaded machine), which left the stop hanging.
     Handler<Long> check =
         new Handler<>() {
+          private boolean forced;
+
           @Override
           public void handle(Long id) {
+            long now = System.nanoTime();
             // HTTP sessions count until their disconnect message was picked up by the client.
             boolean drained =
                 hub.stats().sessions() == 0 && (fallback == null || fallback.sessionCount() == 0);
-            if (!drained && System.nanoTime() <= deadline) {
+            if (!drained && now < deadline) {
               v.setTimer(20, this);
               return;
+            }
+            if (!drained && !forced) {
+              // Out of time: whoever is left goes now; their leaves still reach the stores.
+              forced = true;
+              hub.disconnectRemaining();
+            }
+            // The broker and presence store stay until the drained connections' leaves (presence
+            // removal, leave events) have reached them, so a node stopped gracefully leaves
+            // nothing behind in Redis for the presence TTL to clean up.
+            boolean clean = hub.stats().sessions() == 0 && hub.pendingCleanups() == 0;
+            if (!clean && now <= cleanupDeadline) {
+              v.setTimer(20, this);
+              return;
+            }
+            if (!clean) {
+              log.warn(
+                  "stopping with {} connections and {} presence cleanups still pending",
+                  hub.stats().sessions(),
+                  hub.pendingCleanups());
+            }
+            if (loopLag != null) {
+              loopLag.close();
             }
             // The broker and presence store first: they use this Vert.x instance.
             if (nodes != null) {
@@ -509,6 +563,9 @@ public final class Herald implements AutoCloseable {
     v.setTimer(20, check);
     return done;
   }
+
+  /** How long a stop waits, after the drain, for the connections' presence cleanups. */
+  static final Duration CLEANUP_GRACE = Duration.ofSeconds(5);
 
   @Override
   public void close() {

@@ -691,15 +691,18 @@ public final class ClientSession {
     }
     String channel = sub.channel().value();
     ClientInfo current = presenceEntry(sub);
-    return hub.presence()
-        .remove(channel, clientId)
-        .thenCompose(
-            v ->
-                sub.namespace().joinLeave()
-                    ? hub.broker()
-                        .publishPresence(
-                            new PresenceEvent(PresenceEvent.Kind.LEAVE, channel, current))
-                    : done());
+    // Counted by the hub until done, so a graceful stop keeps the broker and presence store until
+    // every leave has reached them.
+    return hub.cleanup(
+        hub.presence()
+            .remove(channel, clientId)
+            .thenCompose(
+                v ->
+                    sub.namespace().joinLeave()
+                        ? hub.broker()
+                            .publishPresence(
+                                new PresenceEvent(PresenceEvent.Kind.LEAVE, channel, current))
+                        : done()));
   }
 
   private ClientInfo presenceEntry(Subscription sub) {

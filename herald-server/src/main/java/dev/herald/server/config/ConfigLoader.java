@@ -46,6 +46,7 @@ public final class ConfigLoader {
     DEFAULTS.put("websocket.compression", "false");
     DEFAULTS.put("transport.write-delay", "0");
     DEFAULTS.put("server.event-loops", "0");
+    DEFAULTS.put("server.max-event-loop-lag", "2s");
     DEFAULTS.put("sse.enabled", "true");
     DEFAULTS.put("longpoll.enabled", "true");
     DEFAULTS.put("longpoll.timeout", "25s");
@@ -389,6 +390,7 @@ public final class ConfigLoader {
       boolean sse = bool("sse.enabled");
       boolean longPoll = bool("longpoll.enabled");
       int eventLoops = integer("server.event-loops", 0, 256);
+      Duration maxLoopLag = duration("server.max-event-loop-lag");
       Duration writeDelay = duration("transport.write-delay");
       if (writeDelay != null && writeDelay.compareTo(TransportSettings.MAX_WRITE_DELAY) > 0) {
         problems.add(
@@ -518,7 +520,9 @@ public final class ConfigLoader {
           new MetricsSettings(metricsEnabled, metricsPath),
           new HttpLimits(httpSessions, requestTimeout, idleTimeout),
           cluster,
-          new TransportSettings(eventLoops),
+          new TransportSettings(
+              eventLoops,
+              maxLoopLag == null ? TransportSettings.DEFAULT_MAX_EVENT_LOOP_LAG : maxLoopLag),
           proxies,
           jwt);
     }

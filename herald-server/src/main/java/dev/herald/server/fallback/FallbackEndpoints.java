@@ -134,7 +134,9 @@ public final class FallbackEndpoints {
       java.util.function.Function<String, java.util.concurrent.CompletableFuture<Optional<String>>>
           lookup,
       java.time.Duration timeout) {
-    this.router = new SessionRouter(vertx, config.hub().node(), lookup, timeout);
+    this.router =
+        new SessionRouter(
+            vertx, config.hub().node(), lookup, timeout, config.httpLimits().requestTimeout());
     return this;
   }
 

@@ -106,16 +106,22 @@ public final class TestServer implements AutoCloseable, BeforeAllCallback, After
 
   public HttpResponse<String> post(
       String path, String body, String authorization, String contentType) {
+    Map<String, String> headers = new HashMap<>();
+    if (authorization != null) {
+      headers.put("Authorization", authorization);
+    }
+    if (contentType != null) {
+      headers.put("Content-Type", contentType);
+    }
+    return post(path, body, headers);
+  }
+
+  public HttpResponse<String> post(String path, String body, Map<String, String> headers) {
     HttpRequest.Builder b =
         HttpRequest.newBuilder(URI.create(baseUrl() + path))
             .timeout(Duration.ofSeconds(10))
             .POST(HttpRequest.BodyPublishers.ofString(body));
-    if (authorization != null) {
-      b.header("Authorization", authorization);
-    }
-    if (contentType != null) {
-      b.header("Content-Type", contentType);
-    }
+    headers.forEach(b::header);
     try {
       // The request timeout covers only the headers; bound the body too, so a stall fails the
       // test instead of hanging the build.
