@@ -104,6 +104,8 @@ public final class ClientSession {
   private boolean busy;
   private Cancellable connectTimer = Cancellable.NONE;
   private Cancellable pingTimer = Cancellable.NONE;
+  // The heartbeat interval of this connection: the server's, or shorter if the client asked.
+  private long pingMillis;
   private Cancellable pongTimer = Cancellable.NONE;
   private boolean awaitingPong;
   private Cancellable expiryTimer = Cancellable.NONE;
@@ -448,6 +450,7 @@ public final class ClientSession {
           state = State.CONNECTED;
           connectTimer.cancel();
           connectTimer = Cancellable.NONE;
+          pingMillis = config.grantedPingMillis(c.pingMs());
           armExpiry(now);
           schedulePing();
           reply(
@@ -458,7 +461,7 @@ public final class ClientSession {
                       p.userId(),
                       config.node(),
                       ProtocolVersion.CURRENT,
-                      config.pingInterval().toMillis(),
+                      pingMillis,
                       config.pongTimeout().toMillis(),
                       config.maxMessageBytes())));
           hub.connected(this);
@@ -831,8 +834,7 @@ public final class ClientSession {
   // ------------------------------------------------------------------ heartbeats
 
   private void schedulePing() {
-    pingTimer =
-        hub.scheduler().schedule(config.pingInterval().toMillis(), () -> loop.execute(this::ping));
+    pingTimer = hub.scheduler().schedule(pingMillis, () -> loop.execute(this::ping));
   }
 
   /**
@@ -846,7 +848,7 @@ public final class ClientSession {
       return;
     }
     long left = p.expiresAtMillis() - now;
-    if (left <= config.pingInterval().toMillis()) {
+    if (left <= pingMillis) {
       expiryTimer =
           hub.scheduler()
               .schedule(

@@ -564,16 +564,7 @@ class NginxIT {
   }
 
   private static JsonNode diagnostics() {
-    try {
-      return JSON.readTree(
-          herald
-              .get(
-                  "/connection/diagnostics",
-                  Map.of("Authorization", "Bearer " + TestServer.API_KEY))
-              .body());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return herald.diagnostics();
   }
 
   private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
@@ -581,20 +572,9 @@ class NginxIT {
 
   /** Drives Chromium; prints one line "RESULT {json}". Configured by environment variables. */
   private static final String BROWSER_SCRIPT =
-      """
-      import { createRequire } from 'node:module';
-      const require = createRequire(process.env.HERALD_JS_DIR + '/package.json');
-      const { chromium } = require('playwright-core');
-      const env = process.env;
+      NodeRunner.CHROMIUM_SCRIPT_PRELUDE
+          + """
       const count = Number(env.COUNT);
-      const browser = await chromium.launch({
-        executablePath: env.CHROMIUM,
-        args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
-          '--disable-background-networking', '--disable-component-update', '--disable-sync',
-          '--disable-quic', '--no-first-run'],
-        timeout: 60000,
-      });
-      const consoleLines = [];
       try {
         const page = await browser.newPage();
         page.on('console', (m) => consoleLines.push(m.type() + ': ' + m.text()));
@@ -681,11 +661,7 @@ class NginxIT {
   }
 
   private static void publishSeq(TestServer s, String channel, int from, int to) {
-    for (int n = from; n < to; n++) {
-      assertThat(s.publishHttp(channel, "{\"seq\":" + n + "}").statusCode())
-          .as("publish %d", n)
-          .isEqualTo(200);
-    }
+    s.publishSeq(channel, from, to);
   }
 
   /** Consecutive offsets after the subscribe result, in the epoch, carrying seq 0, 1, 2, ... */

@@ -17,6 +17,27 @@ import java.util.concurrent.TimeUnit;
  */
 final class NodeRunner {
   /** Exit code and combined output of one command. */
+  /**
+   * The start of a Node script that drives headless Chromium (executable in {@code CHROMIUM})
+   * through playwright-core from clients/js ({@code HERALD_JS_DIR}): defines {@code env}, {@code
+   * browser} and {@code consoleLines} (what the page logs, for the report).
+   */
+  static final String CHROMIUM_SCRIPT_PRELUDE =
+      """
+      import { createRequire } from 'node:module';
+      const require = createRequire(process.env.HERALD_JS_DIR + '/package.json');
+      const { chromium } = require('playwright-core');
+      const env = process.env;
+      const browser = await chromium.launch({
+        executablePath: env.CHROMIUM,
+        args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
+          '--disable-background-networking', '--disable-component-update', '--disable-sync',
+          '--disable-quic', '--no-first-run'],
+        timeout: 60000,
+      });
+      const consoleLines = [];
+      """;
+
   record Result(int exitCode, String output) {}
 
   private NodeRunner() {}
