@@ -620,7 +620,7 @@ class BrowserIT {
           "['reconnecting', 'connecting'].includes("
               + "document.querySelector('#connection').dataset.state)"
               + " && !document.querySelector('#banner').hidden"
-              + " && /paused|not live/.test(document.querySelector('#banner').textContent)");
+              + " && /reconnecting/.test(document.querySelector('#banner').textContent)");
     }
     bob.screenshot(shot("reconnecting"));
 
