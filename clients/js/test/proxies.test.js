@@ -95,6 +95,27 @@ test('idle cut: cuts after different silences are no pattern, and a drop before 
   h.herald.close();
 });
 
+test('idle cut: an SSE stream cut by a proxy idle timeout is learned the same way, and SSE is not demoted', async () => {
+  const h = negotiatingClient();
+  let stream = await h.liveOnSse();
+  for (let cut = 1; cut <= 2; cut++) {
+    await h.clock.advance(3000);
+    stream.drop(); // the proxy ends the response after 3 s without data
+    await settle();
+    assert.equal(h.last().state, 'reconnecting');
+    assert.equal(h.last().transport, 'sse');
+    await h.clock.advance(h.last().delayMs);
+    await settle();
+    stream = h.server.streams.at(-1);
+    const connect = await stream.connected();
+    assert.equal(connect.ping_ms, cut === 1 ? 5000 : 1500);
+  }
+  assert.equal(h.last().state, 'live');
+  assert.equal(h.last().transport, 'sse');
+  assert.deepEqual(h.server.reports.map((r) => `${r.transport}/${r.symptom}`), ['websocket/handshake-failed']);
+  h.herald.close();
+});
+
 test('idle cut: silence longer than the heartbeat allows is a stall, not an idle cut (nothing learned)', async () => {
   const h = negotiatingClient({ transports: ['websocket'] });
   h.herald.connect();
