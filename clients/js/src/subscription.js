@@ -273,8 +273,9 @@ export class Subscription {
       return;
     }
     this.#position = { epoch: msg.epoch, offset: msg.offset };
-    const recovered = this.#recovering > 0;
-    if (recovered) this.#recovering--;
+    // Servers since 0.2 mark replayed publications; older ones are counted against `missed`.
+    const recovered = msg.recovered === true || this.#recovering > 0;
+    if (this.#recovering > 0) this.#recovering--;
     const pub = {
       channel: this.#channel,
       data: msg.data,

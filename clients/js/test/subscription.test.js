@@ -82,6 +82,21 @@ test('recovery: a subscribe reply and the recovered publications in one frame (a
   t.h.herald.close();
 });
 
+test('recovery: publications the server marks recovered are reported as recovered, live ones are not', async () => {
+  const t = await subscribed('test:a', 5);
+  const s2 = await reconnect(t.h);
+  await flush();
+  const req = s2.take('subscribe');
+  s2.receive(
+    { type: 'reply', id: req.id, result: { epoch: 'E1', offset: 7, recoverable: true, recovered: true, missed: 0 } },
+    ...[6, 7].map((offset) => ({ type: 'pub', channel: 'test:a', epoch: 'E1', offset, ts: 0, data: offset, recovered: true })),
+    { type: 'pub', channel: 'test:a', epoch: 'E1', offset: 8, ts: 0, data: 8 },
+  );
+  assert.deepEqual(t.offsets(), [6, 7, 8]);
+  assert.deepEqual(t.pubs.map((p) => p.recovered), [true, true, false]);
+  t.h.herald.close();
+});
+
 test('subscribe: the first reply and publications right behind it in one frame', async () => {
   const h = setup();
   const s = await h.live();

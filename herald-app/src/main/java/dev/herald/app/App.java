@@ -20,6 +20,7 @@ import dev.herald.app.users.PasswordHasher;
 import dev.herald.app.users.UserRepository;
 import dev.herald.app.web.ApiRouter;
 import dev.herald.app.web.Json;
+import dev.herald.core.time.Scheduler;
 import dev.herald.protocol.CloseCode;
 import dev.herald.server.Herald;
 import dev.herald.server.config.ConfigException;
@@ -80,25 +81,41 @@ public final class App implements AutoCloseable {
     this.seeded = seeded;
   }
 
-  /** Options for starting the app; tests replace the clock and the content publisher. */
+  /**
+   * Options for starting the app; tests replace the time source and the content publisher.
+   *
+   * @param clock the app's time (sessions, login throttle, activity timestamps)
+   * @param hubScheduler the hub's time (heartbeats, credential expiry), or null for the system's;
+   *     tests pass one fake time as both, so that every time-dependent decision is theirs
+   */
   public record Options(
       Map<String, String> file,
       Map<String, String> env,
       Clock clock,
+      Scheduler hubScheduler,
       ContentPublisher publisher,
       boolean outbox) {
     public static Options of(Map<String, String> file) {
+      return of(file, Map.of());
+    }
+
+    public static Options of(Map<String, String> file, Map<String, String> env) {
       return new Options(
-          file, Map.of(), Clock.systemUTC(), ContentPublisher.alwaysSucceeds(), true);
+          file, env, Clock.systemUTC(), null, ContentPublisher.alwaysSucceeds(), true);
     }
 
     public Options withPublisher(ContentPublisher p) {
-      return new Options(file, env, clock, p, outbox);
+      return new Options(file, env, clock, hubScheduler, p, outbox);
+    }
+
+    /** One fake time for the app ({@code clock}) and the hub ({@code scheduler}). */
+    public Options withTime(Clock c, Scheduler scheduler) {
+      return new Options(file, env, c, scheduler, publisher, outbox);
     }
 
     /** Without the outbox relay: changes are committed but not published (crash simulation). */
     public Options withoutOutbox() {
-      return new Options(file, env, clock, publisher, false);
+      return new Options(file, env, clock, hubScheduler, publisher, false);
     }
   }
 
@@ -214,6 +231,7 @@ public final class App implements AutoCloseable {
         new java.util.concurrent.atomic.AtomicBoolean(db.ping());
     Herald herald =
         Herald.builder(heraldConfig)
+            .scheduler(o.hubScheduler())
             // Checked on a timer (below), never on the event loop: a down database can block.
             .readinessCheck("database", databaseUp::get)
             .authenticator(new SessionAuthenticator(sessions, blocking, adminStats::connected))

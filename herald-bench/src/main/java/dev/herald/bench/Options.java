@@ -18,6 +18,7 @@ record Options(
     List<String> maxrateServers,
     int idleConnections,
     long idleSettleMillis,
+    double idleCpuSeconds,
     int subs,
     int subsLarge,
     double rate,
@@ -62,6 +63,9 @@ record Options(
                                   (floor,herald,herald-delay)
         --idle-connections N      idle scenario size (19000): memory from a cold start, CPU per
                                   connection from a second round once the first is closed
+        --idle-cpu-seconds S      then hold the second round idle for S seconds and report the
+                                  server CPU it costs (heartbeats only) per 10,000 connections
+                                  (0: skip; choose S above the ping interval, 25 s by default)
         --subs N --subs-large N   fan-out subscribers (1000, and 5000; 0 skips the large one)
         --rate R                  messages/s per channel in fan-out (20)
         --coalesce-rate R         messages/s in the coalescing comparison (100)
@@ -70,7 +74,7 @@ record Options(
         --maxrate-start R --maxrate-factor F --maxrate-limit R --maxrate-step-seconds S
                                   the ladder: R, R*F, ... up to the limit (20, 1.5, 5000, 3)
         --p99-limit-ms MS         max-rate condition besides zero loss (100)
-        --write-delay D           Herald transport.write-delay for the coalescing runs (10ms)
+        --write-delay D           Herald transport.write-delay for the coalescing runs (20ms)
         --publish-subs N --publish-rate R
                                   publish scenario: subscribers and publications/s (10, 1000)
         --soak-connections N --soak-rate R --soak-minutes M --soak-sample-minutes S
@@ -128,6 +132,7 @@ record Options(
         list(a.getOrDefault("maxrate-servers", "floor,herald,herald-delay")),
         integer(a, "idle-connections", smoke ? 20 : 19000),
         integer(a, "idle-settle-ms", smoke ? 200 : 3000),
+        number(a, "idle-cpu-seconds", smoke ? 1 : 0),
         integer(a, "subs", smoke ? 10 : 1000),
         integer(a, "subs-large", smoke ? 0 : 5000),
         number(a, "rate", 20),
@@ -143,7 +148,7 @@ record Options(
         number(a, "maxrate-limit", smoke ? 20 : 5000),
         number(a, "maxrate-step-seconds", smoke ? 1 : 3),
         number(a, "p99-limit-ms", 100),
-        a.getOrDefault("write-delay", "10ms"),
+        a.getOrDefault("write-delay", "20ms"),
         integer(a, "per-worker", 15000),
         Bench.split(a.getOrDefault("server-jvm", DEFAULT_SERVER_JVM)),
         Bench.split(a.getOrDefault("worker-jvm", DEFAULT_WORKER_JVM)),

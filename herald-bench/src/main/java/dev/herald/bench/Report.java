@@ -125,7 +125,8 @@ final class Report {
               "connectP99Ms",
               "serverCpuMsPerConnect",
               "serverKernelPct",
-              "serverCpuMsPerConnectCold"
+              "serverCpuMsPerConnectCold",
+              "idleCpuPctPer10k"
             },
             new String[] {"kbPerConnection", "serverCpuMsPerConnect"});
       } else if (s.startsWith("soak")) {

@@ -62,6 +62,9 @@ class BenchSmokeTest {
         assertThat(m.get("heapAfterGcMb").asDouble()).as("heap in %s", run).isPositive();
         assertThat(m.get("openFds").asDouble()).as("descriptors in %s", run).isPositive();
       }
+      if (m.has("kbPerConnection")) {
+        assertThat(m.get("idleCpuPctPer10k").asDouble()).as("idle CPU in %s", run).isNotNegative();
+      }
       if (m.has("maxRate")) {
         assertThat(m.get("maxRate").asDouble()).as("max rate in %s", run).isPositive();
       }
@@ -75,7 +78,7 @@ class BenchSmokeTest {
             "fanout-10x20/herald",
             "transports-10x20/herald-sse",
             "transports-10x20/herald-long-polling",
-            "coalesce-10x20/herald-delay-10ms",
+            "coalesce-10x20/herald-delay-20ms",
             "publish-2x20/herald-publish-http",
             "publish-2x20/herald-publish-websocket",
             "soak-20/herald@0min");

@@ -14,7 +14,9 @@ import dev.herald.protocol.ServerMessage.SubscribeResult;
 public interface SubscriptionHandler {
   /**
    * A publication, in stream order, without gaps or duplicates: recovered ones after a reconnect
-   * come first, then live ones. {@code pub.data().json()} is the published JSON text.
+   * come first, then live ones. {@code pub.data().json()} is the published JSON text; {@code
+   * pub.recovered()} is true for publications replayed by recovery (the {@code missed} ones of the
+   * preceding {@link #onSubscribed}) and false for live ones.
    */
   void onPublication(Pub pub);
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.util.ByteArrayBuilder;
@@ -264,6 +265,7 @@ public final class JsonCodec {
       g.writeNumberField("offset", p.offset());
       g.writeNumberField("ts", p.ts());
       if (p.user() != null) g.writeStringField("user", p.user());
+      if (p.recovered()) g.writeBooleanField("recovered", true);
       g.writeFieldName("data");
       g.writeRawValue(p.data().json());
     } else if (message instanceof Join j) {
@@ -388,7 +390,8 @@ public final class JsonCodec {
               requiredLong(n, "offset", 0),
               requiredLong(n, "ts", 0),
               requiredValue(n, "data", 0),
-              optionalString(n, "user", 0));
+              optionalString(n, "user", 0),
+              n.path("recovered").asBoolean(false));
       case "join" -> new Join(requiredString(n, "channel", 0), clientInfo(n));
       case "leave" -> new Leave(requiredString(n, "channel", 0), clientInfo(n));
       case "presence_update" -> new PresenceUpdate(requiredString(n, "channel", 0), clientInfo(n));
@@ -485,11 +488,47 @@ public final class JsonCodec {
       throw new ProtocolException(ErrorCode.BAD_REQUEST, "malformed JSON: " + brief(e), 0);
     } catch (IOException e) {
       throw new ProtocolException(ErrorCode.BAD_REQUEST, "unreadable message", 0);
+    } catch (NumberFormatException | ArithmeticException e) {
+      // Valid JSON, but a number no decimal type holds (e.g. 1e2147483648): the message's error,
+      // answered with its id when the id itself is readable.
+      throw new ProtocolException(
+          ErrorCode.BAD_REQUEST, "a number is out of range", idLeniently(json));
     }
     if (node == null || !node.isObject()) {
       throw new ProtocolException(ErrorCode.BAD_REQUEST, "a message must be a JSON object", 0);
     }
     return node;
+  }
+
+  /**
+   * The top-level {@code id} of a message read token by token without converting any other number,
+   * or 0 when there is none or it is not a valid request id.
+   */
+  private long idLeniently(String json) {
+    try (JsonParser p = factory.createParser(json)) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        return 0;
+      }
+      while (p.nextToken() == JsonToken.FIELD_NAME) {
+        String field = p.currentName();
+        JsonToken value = p.nextToken();
+        if ("id".equals(field)) {
+          if (value != JsonToken.VALUE_NUMBER_INT) {
+            return 0;
+          }
+          try {
+            long id = p.getLongValue();
+            return id > 0 && id <= MAX_SAFE_INTEGER ? id : 0;
+          } catch (IOException | RuntimeException e) {
+            return 0;
+          }
+        }
+        p.skipChildren();
+      }
+      return 0;
+    } catch (IOException | RuntimeException e) {
+      return 0;
+    }
   }
 
   private static long requestId(JsonNode node) throws ProtocolException {

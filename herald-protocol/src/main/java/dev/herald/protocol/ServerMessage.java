@@ -35,7 +35,18 @@ public sealed interface ServerMessage
   record Error(ErrorInfo error) implements ServerMessage {}
 
   /** A publication in a channel. {@code user} is set when a connected client published it. */
-  record Pub(String channel, String epoch, long offset, long ts, RawJson data, String user)
+  /**
+   * A publication. {@code recovered} marks one sent by a recovery (it was missed, and follows a
+   * subscribe reply with {@code recovered: true}); live publications have it false.
+   */
+  record Pub(
+      String channel,
+      String epoch,
+      long offset,
+      long ts,
+      RawJson data,
+      String user,
+      boolean recovered)
       implements ServerMessage {
     public Pub {
       Objects.requireNonNull(channel, "channel");
@@ -43,8 +54,18 @@ public sealed interface ServerMessage
       Objects.requireNonNull(data, "data");
     }
 
+    /** A live publication. */
+    public Pub(String channel, String epoch, long offset, long ts, RawJson data, String user) {
+      this(channel, epoch, offset, ts, data, user, false);
+    }
+
     public StreamPosition position() {
       return new StreamPosition(epoch, offset);
+    }
+
+    /** This publication as sent by a recovery. */
+    public Pub asRecovered() {
+      return recovered ? this : new Pub(channel, epoch, offset, ts, data, user, true);
     }
   }
 

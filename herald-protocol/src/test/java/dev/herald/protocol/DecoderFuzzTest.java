@@ -108,6 +108,73 @@ class DecoderFuzzTest {
     }
   }
 
+  /** Numbers at the edges of what JSON allows and Java holds, in every field that takes one. */
+  static final String[] NUMBERS = {
+    "1e2147483648",
+    "1e-2147483649",
+    "-1e2147483648",
+    "1E+2147483647",
+    "1e999999999999999999",
+    "123456789012345678901234567890",
+    "-9223372036854775809",
+    "9223372036854775808",
+    "1" + "0".repeat(5000),
+    "0." + "0".repeat(5000) + "1",
+    "1e-400",
+    "-0",
+    "-0.0",
+    "0e0",
+    "4.9e-324",
+    "1.7976931348623157e308",
+    "1.8e308",
+    "9007199254740993",
+    "1.5",
+    "-1",
+  };
+
+  /**
+   * A number out of any range inside a client message is that message's error (107, with its id
+   * when the id is readable), never an exception, and the next message of the same frame is still
+   * decoded.
+   */
+  @Test
+  void numericEdgeCasesAreDecodedOrRefusedAndDoNotHideTheNextMessage() {
+    String next = "{\"type\":\"ping\"}";
+    for (String n : NUMBERS) {
+      for (String message :
+          new String[] {
+            "{\"type\":\"publish\",\"id\":7,\"channel\":\"a\",\"data\":" + n + "}",
+            "{\"type\":\"publish\",\"id\":7,\"channel\":\"a\",\"data\":{\"x\":[" + n + "]}}",
+            "{\"type\":\"subscribe\",\"id\":7,\"channel\":\"a\",\"since\":{\"epoch\":\"e\",\"offset\":"
+                + n
+                + "}}",
+            "{\"type\":\"connect\",\"id\":7,\"protocol\":" + n + "}",
+            "{\"type\":\"ping\",\"id\":" + n + "}",
+            "{\"type\":\"unsubscribe\",\"id\":" + n + ",\"channel\":\"a\"}",
+          }) {
+        String where = "number " + clip(n) + " in " + clip(message);
+        List<Decoded<ClientMessage>> d;
+        try {
+          d = CODEC.decodeClientFrame(message + "\n" + next);
+        } catch (RuntimeException e) {
+          throw new AssertionError("decoder threw for " + where, e);
+        }
+        assertThat(d).as(where).hasSize(2);
+        if (!d.get(0).isOk()) {
+          assertThat(d.get(0).error().code()).as(where).isEqualTo(ErrorCode.BAD_REQUEST);
+          assertThat(d.get(0).error().getMessage()).as(where).isNotBlank();
+        } else {
+          // Accepted data keeps its exact value when encoded again.
+          assertThatCode(() -> CODEC.encode(d.get(0).message()))
+              .as(where)
+              .doesNotThrowAnyException();
+        }
+        assertThat(d.get(1).isOk()).as("the message after " + where).isTrue();
+        assertThat(d.get(1).message()).isEqualTo(Ping.INSTANCE);
+      }
+    }
+  }
+
   @Test
   void everyGoldenFileStillDecodes() {
     for (String g : GOLDEN) {

@@ -103,6 +103,16 @@ class GoldenFileTest {
     m.put(
         "pub-from-client",
         new Pub("chat:lobby", "k3J9cQ", 9, 1764234000123L, raw("\"hi\\nthere\""), "alice"));
+    m.put(
+        "pub-recovered",
+        new Pub(
+            "project:42",
+            "k3J9cQ",
+            57,
+            1764233990000L,
+            raw("{\"item\":7,\"status\":\"draft\"}"),
+            null,
+            true));
     m.put("join", new Join("project:42", alice.withState(RawJson.EMPTY_OBJECT)));
     m.put("leave", new Leave("project:42", alice));
     m.put("presence-update", new PresenceUpdate("project:42", alice));

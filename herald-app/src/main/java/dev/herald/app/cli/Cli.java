@@ -7,7 +7,6 @@ import dev.herald.app.App;
 import dev.herald.app.AppConfig;
 import dev.herald.app.Logs;
 import dev.herald.app.db.Database;
-import dev.herald.app.projects.ContentPublisher;
 import dev.herald.app.users.PasswordHasher;
 import dev.herald.app.users.Role;
 import dev.herald.app.users.UserRepository;
@@ -238,10 +237,7 @@ public final class Cli implements Callable<Integer> {
     Logs.configure(Logs.format(loaded.extra().get("logging.format")));
     App app;
     try {
-      app =
-          App.start(
-              new App.Options(
-                  file, env, Clock.systemUTC(), ContentPublisher.alwaysSucceeds(), true));
+      app = App.start(App.Options.of(file, env));
     } catch (CompletionException e) {
       Throwable c = e.getCause() == null ? e : e.getCause();
       throw new Failure(FAILED, "cannot start: " + c.getMessage());

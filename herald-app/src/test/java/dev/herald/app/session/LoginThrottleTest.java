@@ -2,44 +2,15 @@ package dev.herald.app.session;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.herald.core.testkit.ManualScheduler;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import org.junit.jupiter.api.Test;
 
 class LoginThrottleTest {
-  /** A clock tests move by hand. */
-  private static final class ManualClock extends Clock {
-    private long millis = 1_000_000;
 
-    void advance(Duration d) {
-      millis += d.toMillis();
-    }
-
-    @Override
-    public long millis() {
-      return millis;
-    }
-
-    @Override
-    public Instant instant() {
-      return Instant.ofEpochMilli(millis);
-    }
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-  }
-
-  private final ManualClock clock = new ManualClock();
+  private final ManualScheduler time = new ManualScheduler(1_000_000);
+  private final Clock clock = time.clock();
   private final LoginThrottle throttle =
       new LoginThrottle(clock, 5, 20, Duration.ofMinutes(15), Duration.ofMinutes(15));
 
@@ -64,7 +35,7 @@ class LoginThrottleTest {
   /** Fails {@code times}, each time waiting out whatever delay applies first. */
   private void failPatiently(String account, String address, String device, int times) {
     for (int i = 0; i < times; i++) {
-      clock.advance(throttle.delay(account, address, device));
+      time.advance(throttle.delay(account, address, device));
       permit(account, address, device);
     }
   }
@@ -73,7 +44,7 @@ class LoginThrottleTest {
   void afterTheThresholdTheDelayDoublesPerFailureUpToTheCap() {
     fail("dave", "10.0.0.1", 5);
     assertThat(delay("dave", "10.0.0.1")).isEqualTo(Duration.ofSeconds(1));
-    clock.advance(Duration.ofSeconds(1));
+    time.advance(Duration.ofSeconds(1));
     fail("dave", "10.0.0.1", 1);
     assertThat(delay("dave", "10.0.0.1")).isEqualTo(Duration.ofSeconds(2));
     failPatiently("dave", "10.0.0.1", null, 20);
@@ -87,7 +58,7 @@ class LoginThrottleTest {
       assertThat(throttle.attempt("dave", "10.0.0.1", null))
           .isInstanceOf(LoginThrottle.Refused.class); // refused, not counted
     }
-    clock.advance(Duration.ofSeconds(1));
+    time.advance(Duration.ofSeconds(1));
     assertThat(delay("dave", "10.0.0.1")).isZero();
   }
 
@@ -124,7 +95,7 @@ class LoginThrottleTest {
     // An attacker keeps failing from several addresses, on and on, one attempt whenever allowed.
     for (int round = 0; round < 200; round++) {
       String address = "198.51.100." + (round % 7);
-      clock.advance(throttle.delay("dave", address, null));
+      time.advance(throttle.delay("dave", address, null));
       permit("dave", address, null);
     }
     assertThat(delay("dave", "10.0.0.1"))
@@ -170,7 +141,7 @@ class LoginThrottleTest {
   @Test
   void theWindowForgets() {
     fail("dave", "10.0.0.1", 4);
-    clock.advance(Duration.ofMinutes(16));
+    time.advance(Duration.ofMinutes(16));
     fail("dave", "10.0.0.1", 4);
     assertThat(delay("dave", "10.0.0.1")).isZero();
   }

@@ -3,6 +3,7 @@ package dev.herald.app.testing;
 import dev.herald.app.App;
 import dev.herald.app.projects.ContentPublisher;
 import dev.herald.app.users.Role;
+import dev.herald.core.testkit.ManualScheduler;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -60,7 +61,21 @@ public final class TestApp implements AutoCloseable {
   }
 
   public static TestApp start(Db db, Map<String, String> config, ContentPublisher publisher) {
-    App app = App.start(App.Options.of(config).withPublisher(publisher));
+    return start(App.Options.of(config).withPublisher(publisher), db);
+  }
+
+  /**
+   * Starts the app on fake time: {@code time} is the app's clock and the hub's scheduler, so a
+   * throttle delay, a session lifetime or a credential expiry passes only when the test advances
+   * it, however slow the machine. Start it at the real time, so that cookies are not born expired.
+   */
+  public static TestApp start(
+      Db db, Map<String, String> config, ContentPublisher publisher, ManualScheduler time) {
+    return start(App.Options.of(config).withPublisher(publisher).withTime(time.clock(), time), db);
+  }
+
+  private static TestApp start(App.Options options, Db db) {
+    App app = App.start(options);
     TestApp t = new TestApp(app, db);
     t.seedUsers();
     return t;

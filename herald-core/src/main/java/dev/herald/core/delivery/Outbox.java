@@ -12,8 +12,9 @@ import java.util.List;
  * its limit (close the slow consumer) and when to write ({@link #write}).
  *
  * <p>Most messages never wait here: when nothing is queued and the transport is writable, {@link
- * #write} hands a message straight to the transport. The queue itself is created on first use, so
- * an idle connection carries none.
+ * #writeNow} hands a message straight to the transport. The queue itself is created on first use (a
+ * connection that was never behind, or coalesced, carries none) and then kept, so that a busy
+ * connection does not allocate one per write.
  */
 public final class Outbox {
   private final TransportConnection transport;
@@ -87,9 +88,6 @@ public final class Outbox {
       } finally {
         dispatcher.returnBatch(batch);
       }
-    }
-    if (queue != null && queue.isEmpty()) {
-      queue = null; // an idle connection holds no queue
     }
   }
 

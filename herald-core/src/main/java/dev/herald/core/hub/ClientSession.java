@@ -573,7 +573,7 @@ public final class ClientSession {
     Reply reply =
         Reply.ok(
             s.id(), new SubscribeResult(top.epoch(), top.offset(), recoverable, ok, missed.size()));
-    if (sub.start(encode(reply), ok ? since : top, missed, this::encode)) {
+    if (sub.start(encode(reply), ok ? since : top, missed, p -> encode(p.asRecovered()))) {
       if (recovering == null) {
         recovering = new ArrayDeque<>(2);
       }

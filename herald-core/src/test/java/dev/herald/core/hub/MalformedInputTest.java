@@ -38,6 +38,22 @@ class MalformedInputTest {
     assertThat(c.subscribeOk("nopresence:x")).isNotNull();
   }
 
+  /** Valid JSON with a number no decimal type holds: that request's 107, and the frame goes on. */
+  @Test
+  void aNumberOutOfRangeIsTheRequestsErrorAndTheNextMessageOfTheFrameIsAnswered() {
+    TestClient c = th.connect("alice");
+    c.sendFrame(
+        "{\"type\":\"publish\",\"id\":7,\"channel\":\"test:x\",\"data\":1e2147483648}\n"
+            + "{\"type\":\"ping\"}\n"
+            + "{\"type\":\"subscribe\",\"id\":8,\"channel\":\"nopresence:x\"}");
+    Reply r = c.transport().awaitReply(7); // a ping is answered at once, before replies
+    assertThat(r.error().code()).isEqualTo(107);
+    assertThat(r.error().message()).contains("number is out of range");
+    assertThat(c.transport().awaitReply(8).isError()).isFalse();
+    assertThat(c.transport().messages(Pong.class)).hasSize(1);
+    assertThat(c.transport().isClosed()).isFalse();
+  }
+
   @Test
   void malformedJsonBeforeConnectDoesNotPreventConnect() {
     TestClient c = th.open();

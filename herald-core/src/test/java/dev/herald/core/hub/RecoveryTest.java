@@ -62,12 +62,15 @@ class RecoveryTest {
       Pub p = again.transport().next(Pub.class);
       assertThat(p.position()).isEqualTo(new StreamPosition(seen.epoch(), o));
       assertThat(p.data().json()).isEqualTo("{\"n\":" + o + "}");
+      assertThat(p.recovered()).as("marked as recovered").isTrue();
     }
     again.transport().next(Join.class); // own join comes after the recovered publications
     again.transport().assertNoMoreMessages();
 
     th.publish(ch, "{\"n\":9}");
-    assertThat(again.transport().next(Pub.class).offset()).isEqualTo(9);
+    Pub live = again.transport().next(Pub.class);
+    assertThat(live.offset()).isEqualTo(9);
+    assertThat(live.recovered()).as("a live one is not").isFalse();
   }
 
   @Test

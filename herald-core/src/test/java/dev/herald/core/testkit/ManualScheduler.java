@@ -1,8 +1,11 @@
 package dev.herald.core.testkit;
 
 import dev.herald.core.time.Scheduler;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -90,6 +93,35 @@ public final class ManualScheduler implements Scheduler {
 
   public int advanceMillis(long millis) {
     return advance(Duration.ofMillis(millis));
+  }
+
+  /**
+   * A {@link Clock} (UTC) that reads this scheduler's time, for code that takes a {@code
+   * java.time.Clock}: one fake time for the hub and the application around it.
+   */
+  public Clock clock() {
+    ManualScheduler self = this;
+    return new Clock() {
+      @Override
+      public long millis() {
+        return self.nowMillis();
+      }
+
+      @Override
+      public Instant instant() {
+        return Instant.ofEpochMilli(self.nowMillis());
+      }
+
+      @Override
+      public ZoneId getZone() {
+        return ZoneOffset.UTC;
+      }
+
+      @Override
+      public Clock withZone(ZoneId zone) {
+        return this;
+      }
+    };
   }
 
   /** Runs tasks that are due now (e.g. scheduled with delay 0) without moving the clock. */

@@ -134,8 +134,13 @@ public final class JwtAuthenticator implements Authenticator {
     if (issuer != null && !issuer.equals(claims.getIssuer())) {
       throw new AuthenticationException("token issuer not accepted", false);
     }
+    Date issued = claims.getIssueTime();
+    if (issued != null && issued.getTime() - CLOCK_SKEW_MILLIS > now) {
+      // Otherwise a long-lived token would pass the lifetime check, counted from a later iat.
+      throw new AuthenticationException("token issued in the future", false);
+    }
     if (maxLifetimeMillis > 0) {
-      Date iat = claims.getIssueTime();
+      Date iat = issued;
       long from = iat == null ? now : iat.getTime();
       if (exp.getTime() - from > maxLifetimeMillis) {
         throw new AuthenticationException(

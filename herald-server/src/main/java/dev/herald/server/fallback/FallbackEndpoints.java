@@ -65,6 +65,7 @@ public final class FallbackEndpoints {
   private final UpgradeDiagnostics diagnostics;
   private final VertxLoops loops;
   private final ObjectMapper json = new ObjectMapper();
+  private final ReportLimiter reports = new ReportLimiter(System::currentTimeMillis);
   private volatile java.util.function.LongConsumer lagSink = ms -> {};
   private volatile SessionRouter router;
 
@@ -439,6 +440,9 @@ public final class FallbackEndpoints {
       return;
     }
     HttpServerRequest req = ctx.request();
+    if (!reportAllowed(ctx, r)) {
+      return;
+    }
     diagnostics.record(
         r.get("transport").asText(),
         r.get("symptom").asText(),
@@ -473,11 +477,34 @@ public final class FallbackEndpoints {
               + " numbers");
       return;
     }
+    if (!reportAllowed(ctx, r)) {
+      return;
+    }
     java.util.function.LongConsumer sink = lagSink;
     for (JsonNode n : samples) {
       sink.accept(Math.max(0, Math.min(MAX_LAG_MILLIS, n.asLong())));
     }
     ctx.response().setStatusCode(204).end();
+  }
+
+  /**
+   * Whether this client may report now (see {@link ReportLimiter}); if not, answers 429 and counts
+   * the refusal. The optional {@code session} field names the reporting page's session.
+   */
+  private boolean reportAllowed(RoutingContext ctx, JsonNode report) {
+    JsonNode s = report.path("session");
+    String session = s.isTextual() && s.asText().length() <= 128 ? s.asText() : null;
+    if (reports.allow(proxies.clientAddress(ctx.request()), session)) {
+      return true;
+    }
+    diagnostics.refused();
+    ctx.response().putHeader("Retry-After", Long.toString(ReportLimiter.retryAfterSeconds()));
+    refuse(
+        ctx,
+        429,
+        "too-many-reports",
+        "Too many reports from this address or session; try again later");
+    return false;
   }
 
   private void diagnostics(RoutingContext ctx) {
@@ -505,6 +532,7 @@ public final class FallbackEndpoints {
     JsonObject body =
         new JsonObject()
             .put("counts", new JsonObject(new HashMap<>(diagnostics.counts())))
+            .put("refused", diagnostics.refusedCount())
             .put("recent", recent)
             .put("httpSessions", sessions.size());
     ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body.encode());

@@ -17,9 +17,9 @@ import java.util.List;
  * <p>Delivery is acknowledged, so a poll response lost on the way (a proxy timeout, a dropped
  * connection) loses nothing: every response carries a batch number in {@code X-Herald-Batch}, and
  * the next poll sends it back as {@code ack}. Messages stay buffered until acknowledged; a poll
- * that does not acknowledge the last batch gets its messages again (with newer ones), under a new
- * number. Only one batch is unacknowledged at a time, so the buffer is bounded by the hub's batch
- * size; everything else waits in the hub's bounded outbox.
+ * that does not acknowledge the last batch gets exactly that batch again, under a new number, and
+ * newer messages in the polls after. Only one batch is unacknowledged at a time, so the buffer is
+ * bounded by the hub's batch size; everything else waits in the hub's bounded outbox.
  *
  * <p>All methods run on the session's context.
  */
@@ -193,9 +193,12 @@ final class LongPollConnection implements TransportConnection {
 
   private void respond(HttpServerResponse r) {
     batch++;
-    inLastBatch = buffer.size();
+    // An unacknowledged batch goes out again exactly as it was; newer messages follow in the next.
+    if (inLastBatch == 0) {
+      inLastBatch = buffer.size();
+    }
     Buffer body = Buffer.buffer();
-    for (int i = 0; i < buffer.size(); i++) {
+    for (int i = 0; i < inLastBatch; i++) {
       if (i > 0) {
         body.appendByte((byte) '\n');
       }

@@ -41,6 +41,7 @@ public final class UpgradeDiagnostics {
       String via) {}
 
   private final Map<String, LongAdder> counts = new ConcurrentHashMap<>();
+  private final LongAdder refused = new LongAdder();
   private final ArrayDeque<Report> recent = new ArrayDeque<>(); // guarded by itself
 
   public Report record(
@@ -63,6 +64,16 @@ public final class UpgradeDiagnostics {
       recent.addLast(r);
     }
     return r;
+  }
+
+  /** A report (or lag report) was refused by the per-address or per-session limit. */
+  public void refused() {
+    refused.increment();
+  }
+
+  /** Reports refused by the limit so far. */
+  public long refusedCount() {
+    return refused.sum();
   }
 
   /** Reports so far for one transport and symptom (as normalised: unknown ones are "other"). */

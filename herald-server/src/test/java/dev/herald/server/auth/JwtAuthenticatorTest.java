@@ -102,6 +102,32 @@ class JwtAuthenticatorTest {
     assertThat(unlimited.verify(tenYears).userId()).isEqualTo("alice");
   }
 
+  /**
+   * An issue time in the future would let a year-long token pass the lifetime check (its lifetime
+   * counted from a later iat looks short): it is refused beyond the clock-skew allowance.
+   */
+  @Test
+  void refusesAnIssueTimeInTheFutureBeyondTheClockSkew() throws Exception {
+    JwtAuthenticator a =
+        new JwtAuthenticator(List.of(NEW), null, now::get).limits(Duration.ofHours(24), null);
+    String yearLong =
+        sign(
+            new JWTClaimsSet.Builder()
+                .subject("alice")
+                .issueTime(new Date(now.get() + Duration.ofDays(364).toMillis()))
+                .expirationTime(new Date(now.get() + Duration.ofDays(365).toMillis()))
+                .build());
+    assertThatThrownBy(() -> a.verify(yearLong)).hasMessage("token issued in the future");
+    String slightlyAhead =
+        sign(
+            new JWTClaimsSet.Builder()
+                .subject("alice")
+                .issueTime(new Date(now.get() + 20_000)) // a clock 20 s ahead of this one
+                .expirationTime(new Date(now.get() + Duration.ofHours(1).toMillis()))
+                .build());
+    assertThat(a.verify(slightlyAhead).userId()).isEqualTo("alice");
+  }
+
   @Test
   void checksTheAudienceWhenOneIsConfigured() throws Exception {
     JwtAuthenticator a =

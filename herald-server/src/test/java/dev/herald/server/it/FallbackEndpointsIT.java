@@ -81,8 +81,8 @@ class FallbackEndpointsIT {
       assertThat(lost.lines()).isNotEmpty();
       assertThat(again.dropped()).isFalse();
       assertThat(again.number()).isGreaterThan(lost.number());
-      // the same messages (byte for byte), possibly followed by newer ones
-      assertThat(again.lines().subList(0, lost.lines().size())).isEqualTo(lost.lines());
+      // exactly the same messages, byte for byte (newer ones come in the polls after)
+      assertThat(again.lines()).isEqualTo(lost.lines());
       // across everything processed, every publication was delivered exactly once
       List<Long> offsets = new ArrayList<>();
       long lastNumber = 0;
@@ -378,6 +378,43 @@ class FallbackEndpointsIT {
   }
 
   // ---------------------------------------------------------------- reports and diagnostics
+
+  /**
+   * Reports are anonymous: one address (or one session) that floods them is cut off after a burst
+   * (429, counted as refused), so it cannot inflate the failure counts or skew the lag histogram.
+   * On a server of its own, so that the reports of the other tests do not share the budget.
+   */
+  @Test
+  void floodingReportsFromOneAddressIsRefusedAfterABurst() throws Exception {
+    try (TestServer own = TestServer.start()) {
+      String report = "{\"transport\":\"sse\",\"symptom\":\"buffered\",\"detail\":\"x\"}";
+      int accepted = 0;
+      HttpResponse<String> last = null;
+      for (int i = 0; i < 60; i++) {
+        last = own.post("/connection/report", report, null, "text/plain");
+        if (last.statusCode() == 204) {
+          accepted++;
+        }
+      }
+      // A burst of 20, then one every 30 s (ReportLimiterTest checks the exact budget on fake
+      // time).
+      assertThat(accepted).isGreaterThanOrEqualTo(20).isLessThan(60);
+      expectRefused(last, 429, "too-many-reports");
+      assertThat(last.headers().firstValue("Retry-After")).hasValue("30");
+      expectRefused(
+          own.post("/connection/lag", "{\"samples\":[12]}", null, "text/plain"),
+          429,
+          "too-many-reports");
+      HttpResponse<String> d =
+          get(
+              own,
+              "/connection/diagnostics",
+              Map.of("Authorization", "Bearer " + TestServer.API_KEY));
+      JsonNode counts = JSON.readTree(d.body());
+      assertThat(count(counts, "sse/buffered")).isEqualTo(accepted);
+      assertThat(counts.get("refused").asLong()).isEqualTo(60 - accepted + 1);
+    }
+  }
 
   @Test
   void reportsAreCountedAndShownToOperatorsWithAnApiKey() throws Exception {

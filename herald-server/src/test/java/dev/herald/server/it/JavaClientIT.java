@@ -138,6 +138,12 @@ class JavaClientIT {
       assertThat(resumed.recovered()).isTrue();
       assertThat(resumed.missed()).isEqualTo(1000);
       assertThat(resumed.offset()).isEqualTo(initial.offset() + 1010);
+      // The replayed publications are marked; those before the drop and after catch-up are not.
+      assertThat(rec.pubs.stream().map(Pub::recovered))
+          .containsExactlyElementsOf(
+              IntStream.range(0, 1011)
+                  .mapToObj(i -> i >= 10 && i < 1010)
+                  .collect(Collectors.toList()));
 
       // The listener saw: the drop, failed attempts with growing delays, then a connect.
       List<Event> seen = events.since(mark);

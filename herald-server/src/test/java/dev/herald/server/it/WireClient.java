@@ -197,6 +197,21 @@ public final class WireClient implements AutoCloseable {
     }
   }
 
+  /**
+   * Sends only the header of a masked frame announcing {@code length} payload bytes (none follow):
+   * what a server can judge before any payload arrives.
+   */
+  public void sendFrameHeader(int firstByte, long length) {
+    ByteBuffer h = ByteBuffer.allocate(14).put((byte) firstByte).put((byte) (0x80 | 127));
+    h.putLong(length).putInt(RANDOM.nextInt());
+    try {
+      out.write(h.array());
+      out.flush();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   public Frame readFrame() {
     try {
       int b0 = in.readUnsignedByte();

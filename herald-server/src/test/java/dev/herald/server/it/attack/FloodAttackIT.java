@@ -76,6 +76,37 @@ class FloodAttackIT {
     }
   }
 
+  /**
+   * The per-address cap at its default (5,000): 5,000 sessions from one address are admitted, the
+   * next is refused on every transport. Sessions are opened over long-polling, the cheapest kind to
+   * open in bulk (each holds its address's place until it ends); the connect timeout is raised so
+   * that none ends on its own while the test fills the cap.
+   */
+  @Test
+  void theDefaultPerAddressCapAdmitsFiveThousandAndRefusesTheNext() throws Exception {
+    try (TestServer srv = start(Map.of("connect.timeout", "300s"))) {
+      int cap = srv.herald().config().hub().abuse().connectionsPerAddress();
+      assertThat(cap).isEqualTo(5000);
+      java.net.http.HttpClient http =
+          java.net.http.HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+      java.net.http.HttpRequest open =
+          java.net.http.HttpRequest.newBuilder(
+                  java.net.URI.create(srv.baseUrl() + "/connection/poll"))
+              .timeout(Duration.ofSeconds(30))
+              .POST(java.net.http.HttpRequest.BodyPublishers.noBody())
+              .build();
+      for (int i = 0; i < cap; i++) {
+        java.net.http.HttpResponse<Void> r =
+            http.send(open, java.net.http.HttpResponse.BodyHandlers.discarding());
+        assertThat(r.statusCode()).as("session %d of %d", i + 1, cap).isEqualTo(200);
+      }
+      assertHttpTransportsRefused(srv, 429, "too-many-connections");
+      try (RawClient refused = RawClient.open(srv.wsUri())) {
+        assertThat(refused.awaitClose()).isEqualTo(4008);
+      }
+    }
+  }
+
   @Test
   void oneUserOpeningTooManyConnectionsIsRefusedWith106And4008() {
     try (TestServer srv = start(Map.of("limits.connections-per-user", "3"));

@@ -47,6 +47,18 @@ class FrameAttackIT {
   }
 
   @Test
+  void aFrameAnnouncingFarMoreThanTheLimitIsClosedWith1009BeforeItsPayload() {
+    try (Bystander bystander = Bystander.start(server);
+        WireClient c = attacker()) {
+      // A 1 GiB text frame: the header alone is enough to refuse it, with a close frame, so a
+      // client learns why instead of seeing its connection vanish.
+      c.sendFrameHeader(0x80 | WireClient.TEXT, 1L << 30);
+      assertThat(c.awaitClose()).isEqualTo(1009);
+      bystander.assertEverythingArrived();
+    }
+  }
+
+  @Test
   void manySmallFragmentsAddingUpPastTheLimitAreClosedWith1009() {
     try (Bystander bystander = Bystander.start(server);
         WireClient c = attacker()) {
