@@ -177,7 +177,8 @@ class CommandSender {
       if (this.#closed) break;
       const herald = res.headers.get('X-Herald-Error');
       discard(res);
-      if (res.status === 413) this.#onFail({ code: 1009, reason: 'message too big' });
+      if (herald === 'origin-not-allowed') this.#onFail(originRefusal(`POST ${SEND_PATH}…`));
+      else if (res.status === 413) this.#onFail({ code: 1009, reason: 'message too big' });
       else if (herald === 'invalid-utf8') this.#onFail({ code: 1007, reason: 'a message was not valid UTF-8' });
       else if (res.status === 404) this.#onFail({ error: 'the server no longer knows this session (session-unknown)' });
       else this.#onFail({ error: `POST ${SEND_PATH}… answered ${res.status}${herald ? ` (${herald})` : ''}` });
@@ -197,10 +198,7 @@ async function refusal(res, what) {
   if (herald) detail += ` (${herald})`;
   else if (type) detail += ` ${type}`;
   if (server && !herald) detail += ` from '${server}'`;
-  if (herald === 'origin-not-allowed') {
-    // No transport and no retry can pass: the server is configured not to accept this page.
-    return { error: `the server does not accept connections from this page's origin (${what} answered 403 origin-not-allowed): the site is misconfigured (server.allowed-origins)`, symptom: null, terminal: 'origin_refused' };
-  }
+  if (herald === 'origin-not-allowed') return originRefusal(what);
   if (herald === 'shutting-down' || herald === 'too-many-sessions' || herald === 'too-many-connections') {
     const retry = Number(res.headers.get('Retry-After'));
     // Not the transport's fault (the server is draining or full): do not demote or report it;
@@ -209,6 +207,15 @@ async function refusal(res, what) {
     return { error: `${why} (${what} answered ${res.status})`, symptom: null, retryMs: Number.isFinite(retry) && retry > 0 ? retry * 1000 : undefined };
   }
   return { error: detail, symptom: herald?.endsWith('-disabled') ? 'disabled' : 'handshake-failed', ambiguous: false };
+}
+
+/**
+ * `403 origin-not-allowed`: no transport and no retry can pass, the server is configured not to
+ * accept this page. (Browsers send Origin on POSTs and WebSocket handshakes, not on same-origin
+ * GETs: behind a proxy that rewrites Host, a stream may open and the first POST be refused.)
+ */
+function originRefusal(what) {
+  return { error: `the server does not accept connections from this page's origin (${what} answered 403 origin-not-allowed): the site is misconfigured (server.allowed-origins)`, symptom: null, terminal: 'origin_refused' };
 }
 
 /** Lets go of a response body we do not read (so the connection can be reused). */

@@ -201,6 +201,22 @@ test('origin refused (403 origin-not-allowed): stops with origin_refused and say
   assert.equal(ws.last().error.code, 'origin_refused');
   ws.herald.close();
 
+  // Same origin behind a proxy that rewrites Host: the GETs carry no Origin and pass (info, the
+  // SSE stream), the first POST is refused. Stops there too, without a retry.
+  server.originRefused = 'post';
+  const same = negotiatingClient({}, { server });
+  same.herald.connect();
+  await settle();
+  same.socket.refuse(); // the handshake carries Origin: refused
+  await settle();
+  await settle();
+  assert.equal(same.last().state, 'offline');
+  assert.equal(same.last().error.code, 'origin_refused');
+  assert.match(same.last().reason, /POST \/connection\/send\/… answered 403 origin-not-allowed/);
+  assert.equal(same.stateNames().includes('reconnecting'), false);
+  same.herald.close();
+  server.originRefused = true;
+
   // Long-polling sees the 403 itself.
   const lp = negotiatingClient({ transports: ['long-polling'] }, { server });
   lp.herald.connect();

@@ -226,7 +226,11 @@ export const DEFAULT_INFO = Object.freeze({
 export function fakeHttp(base = 'https://herald.test') {
   const server = {
     down: false,
-    /** Every /connection request answers 403 origin-not-allowed (server.allowed-origins lacks this page). */
+    /**
+     * Every /connection request answers 403 origin-not-allowed (server.allowed-origins lacks this
+     * page); `'post'`: only POSTs, which is what a same-origin page sees behind a proxy that
+     * rewrites Host (browsers send no Origin on same-origin GETs).
+     */
     originRefused: false,
     info: structuredClone(DEFAULT_INFO),
     sseMode: 'ok',
@@ -252,7 +256,7 @@ export function fakeHttp(base = 'https://herald.test') {
     if (!String(url).startsWith(base)) return networkError();
     if (server.down) return networkError();
     const path = u.pathname;
-    if (server.originRefused && path.startsWith('/connection/')) return refused(403, 'origin-not-allowed');
+    if (server.originRefused && path.startsWith('/connection/') && (server.originRefused !== 'post' || method === 'POST')) return refused(403, 'origin-not-allowed');
     if (path === '/connection/info') {
       if (!server.info) return new Response('not found', { status: 404 });
       return new Response(JSON.stringify(server.info), { status: 200, headers: { 'Content-Type': 'application/json' } });

@@ -52,6 +52,7 @@ class ProxyLivenessIT {
   private static Nginx nginx;
   private static int idleWebSocket;
   private static int idlePoll;
+  private static int hostRewritten;
 
   @BeforeAll
   static void startServerAndNginx() throws IOException, InterruptedException {
@@ -59,6 +60,7 @@ class ProxyLivenessIT {
     herald = TestServer.start();
     idleWebSocket = Nginx.freePort();
     idlePoll = Nginx.freePort();
+    hostRewritten = Nginx.freePort();
     String http =
         """
         map $http_upgrade $connection_upgrade { default upgrade; '' close; }
@@ -87,9 +89,21 @@ class ProxyLivenessIT {
             proxy_read_timeout 3s;
           }
         }
+
+        # nginx's defaults: Host rewritten to the upstream's address, so browsers' Origin is refused
+        server {
+          listen 127.0.0.1:%d;
+          location / { proxy_pass http://127.0.0.1:%d; }
+        }
         """
-            .formatted(idleWebSocket, herald.port(), idlePoll, herald.port());
-    nginx = Nginx.start(Nginx.newDirectory(), http, idleWebSocket, idlePoll);
+            .formatted(
+                idleWebSocket,
+                herald.port(),
+                idlePoll,
+                herald.port(),
+                hostRewritten,
+                herald.port());
+    nginx = Nginx.start(Nginx.newDirectory(), http, idleWebSocket, idlePoll, hostRewritten);
   }
 
   @AfterAll
@@ -203,6 +217,30 @@ class ProxyLivenessIT {
   }
 
   @Test
+  void anOriginRefusalStopsWithoutRetriesAndSaysTheSiteIsMisconfigured() throws Exception {
+    Scenario s =
+        new Scenario(hostRewritten, "test:origin")
+            .expectOffline()
+            // Offline, and still offline (no retry) 5 s later.
+            .waitFor(
+                "(() => { const s = window.t.states.at(-1); return s.state === 'offline'"
+                    + " && Date.now() - s.at > 5000; })()");
+    JsonNode result = s.run(s::go);
+    JsonNode states = result.path("states");
+    JsonNode last = states.get(states.size() - 1);
+    assertThat(last.path("state").asText()).as("%s", states).isEqualTo("offline");
+    assertThat(last.path("error").asText()).isEqualTo("origin_refused");
+    assertThat(last.path("reason").asText()).contains("origin-not-allowed", "misconfigured");
+    // Browsers send Origin on the WebSocket handshake and on POSTs but not on same-origin GETs, so
+    // the client may try a fallback whose stream opens before its first POST is refused: that is
+    // all. It never reconnects, never claims to be live, and stays offline.
+    List<String> names = new ArrayList<>();
+    states.forEach(st -> names.add(st.path("state").asText()));
+    assertThat(names).as("%s", states).doesNotContain("reconnecting", "live");
+    assertThat(names.indexOf("offline")).as("%s", states).isEqualTo(names.size() - 1);
+  }
+
+  @Test
   void aPollMayAskForAShorterHoldWithinBounds() throws Exception {
     HttpClient http = HttpClient.newHttpClient();
     String origin = herald.baseUrl();
@@ -263,6 +301,7 @@ class ProxyLivenessIT {
     private String options = "{}";
     private String waitFor = "true";
     private int firstSeq;
+    private boolean expectOffline;
 
     Scenario(int port, String channel) throws IOException {
       this.port = port;
@@ -283,6 +322,12 @@ class ProxyLivenessIT {
     /** Publications before this seq are the test's own (made while the page could not see them). */
     Scenario firstSeq(int seq) {
       this.firstSeq = seq;
+      return this;
+    }
+
+    /** The page is not expected to go live: no subscription is awaited, nothing is published. */
+    Scenario expectOffline() {
+      this.expectOffline = true;
       return this;
     }
 
@@ -312,7 +357,8 @@ class ProxyLivenessIT {
       env.put("OPTIONS", options);
       env.put("WAIT_FOR", waitFor);
       env.put("FIRST_SEQ", String.valueOf(firstSeq));
-      env.put("COUNT", String.valueOf(firstSeq > 0 ? 30 : 50));
+      env.put("COUNT", String.valueOf(expectOffline ? 0 : firstSeq > 0 ? 30 : 50));
+      env.put("EXPECT_OFFLINE", String.valueOf(expectOffline));
       env.put("CHROMIUM", System.getenv().getOrDefault("HERALD_CHROMIUM", "/usr/bin/chromium"));
       CompletableFuture<NodeRunner.Result> browser =
           CompletableFuture.supplyAsync(
@@ -369,21 +415,24 @@ class ProxyLivenessIT {
         page.on('console', (m) => consoleLines.push(m.type() + ': ' + m.text()));
         page.on('pageerror', (e) => consoleLines.push('pageerror: ' + e.message));
         await page.goto(env.PAGE_ORIGIN + '/health/live');
-        await page.evaluate(async ({ token, channel, options }) => {
+        await page.evaluate(async ({ token, channel, options, expectOffline }) => {
           const { Herald } = await import('/herald/herald.js');
           const t = { pubs: [], states: [] };
           window.t = t;
           const herald = new Herald({ token, storage: null, ...(new Function('return ' + options))() });
           t.herald = herald;
           herald.on('state', (s) => t.states.push({ state: s.state, previous: s.previous,
-            transport: s.transport, reason: s.reason, code: s.code, at: Date.now() }));
+            transport: s.transport, reason: s.reason, code: s.code, error: s.error?.code ?? null,
+            at: Date.now() }));
           const sub = herald.subscribe(channel, {
             onPublication: (p) => t.pubs.push({ seq: p.data.seq, offset: p.offset }),
           });
           herald.connect();
+          if (expectOffline) return;
           await herald.ready({ timeout: 30000 });
           await sub.ready();
-        }, { token: env.TOKEN, channel: env.CHANNEL, options: env.OPTIONS });
+        }, { token: env.TOKEN, channel: env.CHANNEL, options: env.OPTIONS,
+          expectOffline: env.EXPECT_OFFLINE === 'true' });
         mark('live');
         await page.waitForFunction(env.WAIT_FOR, null, { timeout: 90000, polling: 100 });
         mark('waited');
