@@ -209,7 +209,7 @@ final class Nginx implements AutoCloseable {
     }
   }
 
-  private static boolean allListen(int[] ports) {
+  static boolean allListen(int[] ports) {
     for (int port : ports) {
       try (Socket s = new Socket()) {
         s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 200);

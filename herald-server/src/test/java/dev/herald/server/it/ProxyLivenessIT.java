@@ -32,7 +32,8 @@ import org.junit.jupiter.api.Test;
  *
  * <ul>
  *   <li>a real nginx whose idle timeout ({@code proxy_read_timeout 3s}) is shorter than the
- *       heartbeat: the client learns the cut, asks for shorter heartbeats and stays on WebSocket;
+ *       heartbeat, and a real HAProxy with {@code timeout tunnel 3s}: the client learns the cut,
+ *       asks for shorter heartbeats and stays on WebSocket;
  *   <li>a real nginx whose read timeout (3 s) is shorter than the long-poll hold (25 s): idle polls
  *       end with 504, the client shortens the hold and stays live, with no state change at all;
  *   <li>a silent stall (a {@link TcpProxy} that forwards nothing, no FIN, no RST): the page leaves
@@ -118,14 +119,35 @@ class ProxyLivenessIT {
 
   @Test
   void anIdleTimeoutShorterThanTheHeartbeatKeepsThePageOnWebSocket() throws Exception {
-    String channel = "test:idle-ws";
+    assertStaysOnWebSocketThroughIdleCuts(idleWebSocket, "test:idle-ws");
+    assertThat(herald.diagnostics().path("counts").path("websocket/short-lived").asLong())
+        .as("no short-lived report against WebSocket")
+        .isZero();
+  }
+
+  @Test
+  void haproxyTunnelTimeoutShorterThanTheHeartbeatKeepsThePageOnWebSocket() throws Exception {
+    int port = Nginx.freePort();
+    try (Haproxy haproxy =
+        Haproxy.start(
+            port, herald.port(), "timeout client 30s\ntimeout server 30s\ntimeout tunnel 3s")) {
+      assertStaysOnWebSocketThroughIdleCuts(port, "test:idle-haproxy");
+    }
+  }
+
+  /**
+   * herald.js behind a proxy that cuts connections idle for 3 s: after two cuts it asks for
+   * heartbeats below that, and stays on WebSocket, live, with no further reconnects.
+   */
+  private static void assertStaysOnWebSocketThroughIdleCuts(int port, String channel)
+      throws Exception {
     Scenario s =
-        new Scenario(idleWebSocket, channel)
+        new Scenario(port, channel)
             // Live again after the client learned the cut, then idle for three times the cut.
             .waitFor(
                 "(() => { const s = window.t.herald.stats(); return s.state === 'live'"
                     + " && s.negotiation.learnedPing !== null && Date.now() - s.liveSince > 9000; })()");
-    JsonNode result = s.run(() -> s.go());
+    JsonNode result = s.run(s::go);
     JsonNode states = result.path("states");
     for (JsonNode st : states) {
       assertThat(st.path("transport").asText("websocket"))
@@ -135,7 +157,7 @@ class ProxyLivenessIT {
     JsonNode stats = result.path("stats");
     assertThat(stats.path("idleCuts").asInt()).as("%s", stats).isGreaterThanOrEqualTo(2);
     assertThat(stats.path("negotiation").path("learnedPing").asLong())
-        .as("half of nginx's 3 s idle timeout, or less")
+        .as("half of the proxy's 3 s idle timeout, or less")
         .isBetween(1000L, 1600L);
     // Once it asked for shorter heartbeats: one reconnect, then live for good.
     int learned = -1;
@@ -152,9 +174,6 @@ class ProxyLivenessIT {
         .isEqualTo(3);
     assertThat(states.get(states.size() - 1).path("state").asText()).isEqualTo("live");
     assertSequence(result, 0, 50);
-    assertThat(herald.diagnostics().path("counts").path("websocket/short-lived").asLong())
-        .as("no short-lived report against WebSocket")
-        .isZero();
   }
 
   @Test
