@@ -13,9 +13,23 @@ public sealed interface ClientMessage permits ClientMessage.Request, Ping, Pong 
 
   /**
    * First message on every connection. {@code token} is optional: cookie-authenticated clients
-   * leave it out. {@code client} names the client library for diagnostics.
+   * leave it out. {@code client} names the client library for diagnostics. {@code pingMs}, when
+   * above 0, asks the server to ping more often than its default (a client behind a proxy that cuts
+   * idle connections sooner than the server's heartbeat); 0 means "the server's default".
    */
-  record Connect(long id, String token, String client, int protocol) implements Request {}
+  record Connect(long id, String token, String client, int protocol, long pingMs)
+      implements Request {
+    public Connect {
+      if (pingMs < 0) {
+        throw new IllegalArgumentException("pingMs must be >= 0, got " + pingMs);
+      }
+    }
+
+    /** A connect that leaves the heartbeat interval to the server. */
+    public Connect(long id, String token, String client, int protocol) {
+      this(id, token, client, protocol, 0);
+    }
+  }
 
   /** Subscribe to a channel; with {@code since}, also recover what was missed after it. */
   record Subscribe(long id, String channel, StreamPosition since) implements Request {

@@ -162,7 +162,8 @@ public final class JsonCodec {
               id,
               optionalString(node, "token", id),
               optionalString(node, "client", id),
-              optionalInt(node, "protocol", id, ProtocolVersion.CURRENT));
+              optionalInt(node, "protocol", id, ProtocolVersion.CURRENT),
+              optionalPositiveLong(node, "ping_ms", id));
       case "subscribe" ->
           new Subscribe(
               id, requiredString(node, "channel", id), position(node.get("since"), "since", id));
@@ -200,6 +201,7 @@ public final class JsonCodec {
       if (c.token() != null) g.writeStringField("token", c.token());
       if (c.client() != null) g.writeStringField("client", c.client());
       g.writeNumberField("protocol", c.protocol());
+      if (c.pingMs() > 0) g.writeNumberField("ping_ms", c.pingMs());
     } else if (message instanceof Subscribe s) {
       header(g, "subscribe", s.id());
       g.writeStringField("channel", s.channel());
@@ -589,6 +591,20 @@ public final class JsonCodec {
       throw new ProtocolException(ErrorCode.BAD_REQUEST, "'" + field + "' must be an integer", id);
     }
     return v.intValue();
+  }
+
+  /** An optional positive integer (ms): 0 when absent or null. */
+  private static long optionalPositiveLong(JsonNode node, String field, long id)
+      throws ProtocolException {
+    JsonNode v = node.get(field);
+    if (v == null || v.isNull()) {
+      return 0;
+    }
+    if (!v.isIntegralNumber() || !v.canConvertToLong() || v.asLong() <= 0) {
+      throw new ProtocolException(
+          ErrorCode.BAD_REQUEST, "'" + field + "' must be a positive integer", id);
+    }
+    return v.asLong();
   }
 
   private static long requiredLong(JsonNode node, String field, long id) throws ProtocolException {

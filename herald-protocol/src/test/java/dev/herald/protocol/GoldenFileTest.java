@@ -57,6 +57,7 @@ class GoldenFileTest {
     Map<String, ClientMessage> m = new LinkedHashMap<>();
     m.put("connect", new Connect(1, "eyJhbGciOiJIUzI1NiJ9.e30.sig", "herald-java/0.1.0", 1));
     m.put("connect-cookie", new Connect(1, null, null, 1));
+    m.put("connect-ping", new Connect(1, null, "herald-js/0.1.0", 1, 2500));
     m.put("subscribe", new Subscribe(2, "project:42", null));
     m.put("subscribe-recover", new Subscribe(3, "project:42", new StreamPosition("k3J9cQ", 57)));
     m.put("unsubscribe", new Unsubscribe(4, "project:42"));

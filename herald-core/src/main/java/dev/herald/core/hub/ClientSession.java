@@ -106,6 +106,8 @@ public final class ClientSession {
   private boolean busy;
   private Cancellable connectTimer = Cancellable.NONE;
   private Cancellable pingTimer = Cancellable.NONE;
+  // The heartbeat interval of this connection: the server's, or shorter if the client asked.
+  private long pingMillis;
   private Cancellable pongTimer = Cancellable.NONE;
   private boolean awaitingPong;
   private Cancellable expiryTimer = Cancellable.NONE;
@@ -518,6 +520,7 @@ public final class ClientSession {
               state = State.CONNECTED;
               connectTimer.cancel();
               connectTimer = Cancellable.NONE;
+              pingMillis = config.grantedPingMillis(c.pingMs());
               armExpiry(now);
               schedulePing();
               reply(
@@ -528,7 +531,7 @@ public final class ClientSession {
                           p.userId(),
                           config.node(),
                           ProtocolVersion.CURRENT,
-                          config.pingInterval().toMillis(),
+                          pingMillis,
                           config.pongTimeout().toMillis(),
                           config.maxMessageBytes(),
                           Math.max(0, p.expiresAtMillis()))));
@@ -906,8 +909,7 @@ public final class ClientSession {
   // ------------------------------------------------------------------ heartbeats
 
   private void schedulePing() {
-    pingTimer =
-        hub.scheduler().schedule(config.pingInterval().toMillis(), () -> loop.execute(this::ping));
+    pingTimer = hub.scheduler().schedule(pingMillis, () -> loop.execute(this::ping));
   }
 
   /**
@@ -921,7 +923,7 @@ public final class ClientSession {
       return;
     }
     long left = p.expiresAtMillis() - now;
-    if (left <= config.pingInterval().toMillis()) {
+    if (left <= pingMillis) {
       expiryTimer =
           hub.scheduler()
               .schedule(

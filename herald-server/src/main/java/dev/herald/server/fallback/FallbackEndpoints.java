@@ -244,6 +244,13 @@ public final class FallbackEndpoints {
 
   // ---------------------------------------------------------------- long-polling
 
+  /**
+   * The shortest hold a poll may ask for ({@code hold}): a client behind a proxy whose read timeout
+   * is shorter than {@code longpoll.timeout} asks for less, so idle polls end with 204 before the
+   * proxy answers 504.
+   */
+  static final long MIN_POLL_HOLD_MS = 1000;
+
   private void openPoll(RoutingContext ctx) {
     if (!config.http().longPolling()) {
       refuse(
@@ -290,8 +297,28 @@ public final class FallbackEndpoints {
       refuse(ctx, 400, "bad-ack", "ack must be the number of the last batch received");
       return;
     }
+    long hold = config.http().pollTimeout().toMillis();
+    String h = ctx.request().getParam("hold");
+    if (h != null) {
+      long asked;
+      try {
+        asked = Long.parseLong(h);
+      } catch (NumberFormatException e) {
+        asked = -1;
+      }
+      if (asked <= 0) {
+        refuse(
+            ctx,
+            400,
+            "bad-hold",
+            "hold must be a positive number of milliseconds (how long a poll may wait)");
+        return;
+      }
+      hold = Math.min(hold, Math.max(MIN_POLL_HOLD_MS, asked));
+    }
     HttpServerResponse res = ctx.response();
-    connection.loop().execute(() -> connection.poll(res, ack));
+    long holdMillis = hold;
+    connection.loop().execute(() -> connection.poll(res, ack, holdMillis));
   }
 
   /** The client is done with a long-polling session: end it now (leave presence at once). */

@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.herald.redis.RedisServer;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -68,7 +67,7 @@ class ChaosIT {
     extra.put("server.max-event-loop-lag", "5s");
     try (RedisServer redis = RedisServer.start();
         HeraldCluster cluster = new HeraldCluster(redis.url(), 3, extra).start();
-        Haproxy lb = Haproxy.start(dir, cluster)) {
+        Haproxy lb = Haproxy.start(cluster)) {
       lb.awaitUp();
       Path stop = dir.resolve("stop");
       Path out = dir.resolve("results.json");
@@ -266,24 +265,19 @@ class ChaosIT {
 
   /** HAProxy in front of the cluster: round-robin, no stickiness, readiness health checks. */
   static final class Haproxy implements AutoCloseable {
-    private final Process process;
+    private final HAProxy proxy;
     private final int port;
 
-    private Haproxy(Process process, int port) {
-      this.process = process;
+    private Haproxy(HAProxy proxy, int port) {
+      this.proxy = proxy;
       this.port = port;
     }
 
-    static Haproxy start(Path dir, HeraldCluster cluster) throws Exception {
-      int port;
-      try (ServerSocket s = new ServerSocket(0)) {
-        port = s.getLocalPort();
-      }
+    static Haproxy start(HeraldCluster cluster) {
+      int port = Nginx.freePort();
       StringBuilder cfg = new StringBuilder();
       cfg.append(
           """
-          global
-            maxconn 4000
           defaults
             mode http
             timeout connect 2s
@@ -308,14 +302,7 @@ class ChaosIT {
             .append(n.port())
             .append(" check\n");
       }
-      Path file = dir.resolve("haproxy.cfg");
-      Files.writeString(file, cfg.toString());
-      Process p =
-          new ProcessBuilder("haproxy", "-db", "-f", file.toString())
-              .redirectErrorStream(true)
-              .redirectOutput(dir.resolve("haproxy.log").toFile())
-              .start();
-      return new Haproxy(p, port);
+      return new Haproxy(HAProxy.start(cfg.toString(), port), port);
     }
 
     String url() {
@@ -337,11 +324,8 @@ class ChaosIT {
     }
 
     @Override
-    public void close() throws Exception {
-      process.destroy();
-      if (!process.waitFor(10, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-      }
+    public void close() {
+      proxy.close();
     }
   }
 }

@@ -45,7 +45,7 @@ final class HAProxy implements AutoCloseable {
         """
         # Written by the Herald tests (HAProxy.java).
         global
-          maxconn 256
+          maxconn 4000
 
         %s
         """

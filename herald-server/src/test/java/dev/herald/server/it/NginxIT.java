@@ -677,16 +677,7 @@ class NginxIT {
   }
 
   private static JsonNode diagnostics() {
-    try {
-      return JSON.readTree(
-          herald
-              .get(
-                  "/connection/diagnostics",
-                  Map.of("Authorization", "Bearer " + TestServer.API_KEY))
-              .body());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return herald.diagnostics();
   }
 
   private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
@@ -784,11 +775,7 @@ class NginxIT {
   }
 
   private static void publishSeq(TestServer s, String channel, int from, int to) {
-    for (int n = from; n < to; n++) {
-      assertThat(s.publishHttp(channel, "{\"seq\":" + n + "}").statusCode())
-          .as("publish %d", n)
-          .isEqualTo(200);
-    }
+    s.publishSeq(channel, from, to);
   }
 
   /** Consecutive offsets after the subscribe result, in the epoch, carrying seq 0, 1, 2, ... */

@@ -95,6 +95,27 @@ public final class TestServer implements AutoCloseable, BeforeAllCallback, After
     return herald.jwt().mint(user, Map.of("name", user.toUpperCase()), 3_600_000);
   }
 
+  /** GET /connection/diagnostics with the test API key: failure reports of clients. */
+  public com.fasterxml.jackson.databind.JsonNode diagnostics() {
+    try {
+      return new com.fasterxml.jackson.databind.ObjectMapper()
+          .readTree(
+              get("/connection/diagnostics", Map.of("Authorization", "Bearer " + API_KEY)).body());
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /** Publishes {@code {"seq": n}} for n from {@code from} (inclusive) to {@code to} (exclusive). */
+  public void publishSeq(String channel, int from, int to) {
+    for (int n = from; n < to; n++) {
+      int status = publishHttp(channel, "{\"seq\":" + n + "}").statusCode();
+      if (status != 200) {
+        throw new AssertionError("publish " + n + " to " + channel + ": " + status);
+      }
+    }
+  }
+
   /** POST /api/v1/publish with the test API key. */
   public HttpResponse<String> publishHttp(String channel, String dataJson) {
     return post(
