@@ -326,7 +326,12 @@ public final class LiveData<S> implements AutoCloseable {
               }
             });
     loop.execute(
-        () -> readyTimer = scheduler.schedule(readyTimeoutMs, () -> loop.execute(this::begin)));
+        () -> {
+          readyTimer = scheduler.schedule(readyTimeoutMs, () -> loop.execute(this::begin));
+          // The confirmation (and a whole first load) may have run on the client's thread before
+          // the field above was set, when updateStatus could not read the subscription yet.
+          updateStatus(false);
+        });
   }
 
   /** The subscription is live: the first time, or again with ({@code lost}) or without a gap. */

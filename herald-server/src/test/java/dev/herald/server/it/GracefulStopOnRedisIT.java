@@ -6,6 +6,7 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.herald.redis.RedisServer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -58,9 +59,8 @@ class GracefulStopOnRedisIT {
       for (int i = 0; i < 60; i++) {
         RawClient c = RawClient.connected(server, "user" + i);
         clients.add(c);
-        assertThat(
-                c.request("{\"type\":\"subscribe\",\"channel\":\"" + channel + "\"}").has("result"))
-            .isTrue();
+        JsonNode reply = c.request("{\"type\":\"subscribe\",\"channel\":\"" + channel + "\"}");
+        assertThat(reply.has("result")).as("subscribe reply %s", reply).isTrue();
       }
       assertThat(redis.cli("ZCARD", key)).isEqualTo("60");
 
