@@ -1,14 +1,14 @@
 // connection.js: the connection behind a Herald client (docs/client-js.md): one transport at a
 // time, its state machine (connecting -> live -> reconnecting ... / offline), the hello, token
-// refresh, heartbeats and liveness checks, the page-lifecycle policy, and transport negotiation
+// refresh, liveness (checks in liveness.js), the page-lifecycle policy, and transport negotiation
 // (fallbacks, background re-probes, the switch-over between transports) with the decisions and
 // memory kept in negotiation.js. Internal: applications use the Herald facade (herald.js), which
 // passes in its side (subscriptions, events, error reports) as a small `host` object.
 
 import { ClientErrorCodes, CloseCodes, ErrorCodes, HeraldError, closeAction, parseCloseReason } from './errors.js';
 import { LagReporter } from './lag-reporter.js';
+import { Liveness } from './liveness.js';
 import { Negotiator } from './negotiation.js';
-import { MIN_PING_MS } from './options.js';
 import { PageLifecycle } from './page-lifecycle.js';
 import { isObject } from './presence.js';
 import { Requests } from './requests.js';
@@ -18,18 +18,8 @@ import { kHandoverPending, kIdleChanged, kPresenceEvent, kPub, kRevoked, kSessio
 export const PROTOCOL_VERSION = 1;
 
 const DEFAULT_MAX_MESSAGE_BYTES = 65_536;
-/** How late timers of a hidden tab may run before it counts as a wake-up (Chrome: 1/min). */
-const HIDDEN_TIMER_SLACK_MS = 75_000;
 /** After starting from a remembered transport, the better ones are re-probed this soon (at most). */
 const REMEMBERED_REPROBE_MS = 30_000;
-/**
- * An abnormal close after this much silence, when no heartbeat was due yet, looks like a proxy's
- * idle timeout. Two such cuts within IDLE_CUT_TOLERANCE of each other make the client ask for
- * heartbeats at half the observed silence.
- */
-const MIN_IDLE_CUT_MS = 2 * MIN_PING_MS;
-const IDLE_CUT_TOLERANCE = 0.25;
-
 /** The connection of one Herald client, and everything about it. */
 export class Connection {
   // ---- configuration (fixed at construction, options.js) ----
@@ -61,12 +51,12 @@ export class Connection {
   #check = null;
   #retryTimer = null;
   #everLive = false;
-  /** The silence (ms) before the last abnormal close that looked like a proxy's idle cut. */
-  #lastIdleCut = null;
   #lastUser = null;
   #maxBytes = DEFAULT_MAX_MESSAGE_BYTES;
   /** Requests and replies, application requests waiting for a connection (requests.js). */
   #requests;
+  /** Heartbeat watchdog, liveness probes, sleep detection, learned heartbeat (liveness.js). */
+  #liveness;
   #readyWaiters = [];
 
   /** The facade's side: subscriptions, events and error reports. */
@@ -116,6 +106,14 @@ export class Connection {
       isActive: (session) => this.#isActive(session),
       refusal: () => (this.#wanted ? null : (this.#stopError ?? new HeraldError(ClientErrorCodes.OFFLINE, 'not connected: call connect() first'))),
       state: () => this.#info,
+    });
+    this.#liveness = new Liveness({
+      options: o,
+      nego: this.#nego,
+      current: () => this.#session,
+      end: (session, end) => this.#endSession(session, end),
+      post: (session, msg) => this.#requests.post(session, msg),
+      count: (name) => this.count(name),
     });
     this.#page = new PageLifecycle({ env: o.env, clock: o.clock, idleAfter: o.idleAfter, hiddenTimeout: o.hiddenTimeout, on: this.#pageHandlers() });
     this.#lag = new LagReporter({
@@ -372,18 +370,12 @@ export class Connection {
     session[key] = this.#clock.setTimeout(() => {
       session[key] = null;
       const end = makeEnd();
-      if (end.failure && this.#ranLate(due)) {
+      if (end.failure && this.#liveness.ranLate(due)) {
         delete end.failure;
         end.reason += ' (timers ran late: the device was probably asleep)';
       }
       this.#fail(session, end);
     }, ms);
-  }
-
-  /** Whether a timer due at `due` ran so late that the device probably slept. */
-  #ranLate(due) {
-    const threshold = this.#env.visibilityState === 'hidden' ? Math.max(this.#o.wakeThreshold, HIDDEN_TIMER_SLACK_MS) : this.#o.wakeThreshold;
-    return this.#clock.now() - due > threshold;
   }
 
   /** Gets a token (and, when negotiating, what the server offers), then opens the transport. */
@@ -472,7 +464,7 @@ export class Connection {
     if (token != null) msg.token = token;
     msg.client = this.#o.clientName;
     msg.protocol = PROTOCOL_VERSION;
-    const ping = this.#wantedPing();
+    const ping = this.#liveness.wantedPing();
     if (ping > 0) msg.ping_ms = ping;
     this.#requests.send(session, msg, (result) => this.#onConnected(session, result), (err) => this.#onConnectRefused(session, err));
   }
@@ -508,7 +500,7 @@ export class Connection {
     this.#counters.connects++;
     if (reconnected) this.#counters.reconnects++;
     if (this.#nego.active) this.#nego.succeeded(session.transportName);
-    this.#armWatchdog(session);
+    this.#liveness.watch(session);
     this.#armDataCheck(session);
     this.#armRefresh(session, result?.expires_ms);
     // Renew every subscription first, then send what waited for the connection: the server
@@ -725,7 +717,7 @@ export class Connection {
       this.#stop({ reason: end.reason, code: end.code, error });
       return;
     }
-    const cut = this.#idleCut(session, end);
+    const cut = this.#liveness.idleCut(session, end);
     if (cut !== null) {
       // The connection worked: reconnect as usual (a visible page within visibleCap), and do
       // not blame the transport.
@@ -828,13 +820,13 @@ export class Connection {
    */
   #armDataCheck(session) {
     if (!this.#nego.active || session.framesAfterHello > 0) return;
-    const ms = this.#o.negotiation.noDataTimeout ?? (session.pingMs > 0 ? this.#silenceLimit(session) : 0);
+    const ms = this.#o.negotiation.noDataTimeout ?? (session.pingMs > 0 ? this.#liveness.silenceLimit(session) : 0);
     if (!(ms > 0)) return;
     const due = this.#clock.now() + ms;
     session.dataTimer = this.#clock.setTimeout(() => {
       session.dataTimer = null;
       // After a sleep, the watchdog's liveness check decides instead.
-      if (session.framesAfterHello > 0 || this.#ranLate(due)) return;
+      if (session.framesAfterHello > 0 || this.#liveness.ranLate(due)) return;
       const failure = { symptom: 'no-data', detail: `connected, then no message within ${ms} ms (not even a heartbeat)`, ambiguous: false };
       this.#fail(session, { code: null, reason: `${session.transportName}: ${failure.detail}`, failure });
     }, ms);
@@ -888,7 +880,7 @@ export class Connection {
     this.#applyHello(probe, result);
     const demotion = this.#nego.demotion(probe.transportName);
     if (demotion === 'no-data' && probe.framesAfterHello === 0) {
-      const ms = this.#o.negotiation.noDataTimeout ?? (probe.pingMs > 0 ? this.#silenceLimit(probe) : 0);
+      const ms = this.#o.negotiation.noDataTimeout ?? (probe.pingMs > 0 ? this.#liveness.silenceLimit(probe) : 0);
       if (ms > 0) {
         probe.awaitingData = true;
         this.#failAfter(probe, 'qualifyTimer', ms, () => {
@@ -967,7 +959,7 @@ export class Connection {
     this.#lastUser = probe.user;
     this.#nego.succeeded(probe.transportName);
     this.#counters.transportSwitches++;
-    this.#armWatchdog(probe);
+    this.#liveness.watch(probe);
     this.#armDataCheck(probe);
     for (const sub of this.#host.subscriptions()) sub[kStart](true);
     this.#setState({
@@ -1098,109 +1090,6 @@ export class Connection {
     this.#check = null; // a pending reachability check no longer decides anything
   }
 
-  // =================================================================== liveness
-
-  /**
-   * One timer per connection checks, at most every `checkInterval` ms, that something arrived
-   * from the server within ping_ms + pong_ms (protocol section 6). Because it compares clock
-   * readings instead of trusting the timer, a timer that fires late (throttled hidden tab)
-   * cannot cause a false alarm; one that fires much later than planned means the device
-   * probably slept, and triggers a quick liveness probe instead.
-   */
-  #armWatchdog(session) {
-    if (session.watchdog !== null) this.#clock.clearTimeout(session.watchdog);
-    session.watchdog = null;
-    const limit = this.#silenceLimit(session);
-    const now = this.#clock.now();
-    const dueIn = session.pingMs > 0 ? Math.max(0, session.lastInboundAt + limit - now) : this.#o.checkInterval;
-    const wait = Math.max(1, Math.min(this.#o.checkInterval, dueIn));
-    session.watchdogDue = now + wait;
-    session.watchdog = this.#clock.setTimeout(() => this.#onWatchdog(session), wait);
-  }
-
-  #onWatchdog(session) {
-    session.watchdog = null;
-    if (this.#session !== session) return;
-    const now = this.#clock.now();
-    const late = now - session.watchdogDue;
-    // Chrome runs the timers of a tab hidden for 5 minutes about once a minute: that much
-    // lateness is normal there, sleep makes timers minutes or hours late.
-    const threshold = this.#env.visibilityState === 'hidden' ? Math.max(this.#o.wakeThreshold, HIDDEN_TIMER_SLACK_MS) : this.#o.wakeThreshold;
-    if (late > threshold) {
-      this.#probe(session, `timers ran ${late} ms late, the device was probably asleep`);
-    } else if (!session.probe && session.pingMs > 0) {
-      const silent = now - session.lastInboundAt;
-      const limit = this.#silenceLimit(session);
-      if (silent >= limit) {
-        const end = { code: null, reason: `no message from the server for ${silent} ms (a heartbeat every ${session.pingMs} ms was due, plus ${limit - session.pingMs} ms of grace)` };
-        if (this.#nego.active && session.framesAfterHello === 0) {
-          end.failure = { symptom: 'no-data', detail: `connected, then no message within ${silent} ms (not even a heartbeat)`, ambiguous: false };
-        }
-        this.#endSession(session, end);
-        return;
-      }
-    }
-    this.#armWatchdog(session);
-  }
-
-  /**
-   * How long the connection may stay silent before it counts as dead: the heartbeat interval
-   * plus `liveness.grace` (at most the server's pong_ms). With the defaults (heartbeats every
-   * 5 s, 4 s of grace) a page leaves "live" at most 9 s after the last sign of life.
-   */
-  #silenceLimit(session) {
-    const grace = session.pongMs > 0 ? Math.min(session.pongMs, this.#o.grace) : this.#o.grace;
-    return session.pingMs + grace;
-  }
-
-  /** The heartbeat interval to ask for: the configured one, or less once an idle cut was learned. */
-  #wantedPing() {
-    const learned = this.#nego.learnedPing;
-    if (learned === null) return this.#o.pingInterval;
-    return this.#o.pingInterval > 0 ? Math.min(this.#o.pingInterval, learned) : learned;
-  }
-
-  /**
-   * Whether an abnormal close (no close frame) of a live connection looks like a proxy's idle
-   * timeout rather than a broken transport: it came after at least MIN_IDLE_CUT_MS without a
-   * message, before the next heartbeat was due (with a second of slack). Such a cut says nothing
-   * against the transport. When two cuts in a row came after about the same silence, the client
-   * asks the server for heartbeats at half that silence from then on (remembered for the origin
-   * like the transport). Returns the reason to report, or null.
-   */
-  #idleCut(session, end) {
-    if (!session.live || !end.abnormal || end.failure) return null;
-    const silence = this.#clock.now() - session.lastInboundAt;
-    if (silence < MIN_IDLE_CUT_MS || (session.pingMs > 0 && silence >= session.pingMs + MIN_PING_MS)) {
-      this.#lastIdleCut = null;
-      return null;
-    }
-    this.#counters.idleCuts++;
-    const previous = this.#lastIdleCut;
-    this.#lastIdleCut = silence;
-    const what = `the connection was cut after ${silence} ms without traffic (a proxy's idle timeout?)`;
-    if (previous === null || Math.abs(silence - previous) > Math.max(MIN_PING_MS, previous * IDLE_CUT_TOLERANCE)) return what;
-    const ping = Math.max(MIN_PING_MS, Math.floor(Math.min(silence, previous) / 2));
-    const current = this.#wantedPing();
-    if (current > 0 && ping >= current && session.pingMs <= ping) return what;
-    this.#nego.learnPing(ping);
-    this.#lastIdleCut = null;
-    return `${what}; asking for heartbeats every ${ping} ms`;
-  }
-
-  /** Sends a ping; if nothing at all arrives within probeTimeout, the connection is dead. */
-  #probe(session, why) {
-    if (!session?.live || session.probe || this.#session !== session) return;
-    this.#counters.probes++;
-    const timer = this.#clock.setTimeout(() => {
-      if (this.#session !== session || !session.probe) return;
-      session.probe = null;
-      this.#endSession(session, { code: null, reason: `no answer to a liveness check within ${this.#o.probeTimeout} ms (${why})` });
-    }, this.#o.probeTimeout);
-    session.probe = { why, timer };
-    this.#requests.post(session, { type: 'ping' });
-  }
-
   // =================================================================== page lifecycle
 
   /** What the page's events mean for the connection (docs/client-js.md, "Page lifecycle policy"). */
@@ -1211,7 +1100,7 @@ export class Connection {
         if (!this.#wanted) return;
         const { state, resume } = this.#info;
         if (state === 'live') {
-          this.#probe(this.#session, 'the network changed (online event)');
+          this.#liveness.probe(this.#session, 'the network changed (online event)');
         } else if (state === 'reconnecting' || (state === 'offline' && resume === 'online')) {
           this.#attempt = 0;
           this.#startAttempt('the network is back (online event)');
@@ -1224,7 +1113,7 @@ export class Connection {
       offline: () => {
         if (!this.#wanted) return;
         const { state } = this.#info;
-        if (state === 'live') this.#probe(this.#session, 'the device went offline (offline event)');
+        if (state === 'live') this.#liveness.probe(this.#session, 'the device went offline (offline event)');
         else if (state === 'reconnecting') this.#goOffline({ reason: 'the device reports no network connection', resume: 'online' });
       },
       visible: () => {
@@ -1233,7 +1122,7 @@ export class Connection {
         if (state === 'live') {
           // Timers were throttled while hidden: verify quickly rather than wait for the watchdog.
           const session = this.#session;
-          if (this.#clock.now() - session.lastInboundAt > 1000) this.#probe(session, 'the page became visible');
+          if (this.#clock.now() - session.lastInboundAt > 1000) this.#liveness.probe(session, 'the page became visible');
         } else if (state === 'reconnecting' || (state === 'offline' && (resume === 'visible' || (resume === 'online' && this.#env.onLine !== false)))) {
           this.#startAttempt('the page became visible');
         }

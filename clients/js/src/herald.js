@@ -12,8 +12,9 @@
 // Structure (one file per concern; this module is the public facade and re-exports the rest):
 //   herald.js          Herald: the public API, subscriptions by channel, events and errors
 //   options.js         the constructor's options, validated, with their defaults
-//   connection.js      the connection: state machine, hello, token refresh, liveness,
+//   connection.js      the connection: state machine, hello, token refresh, reconnect,
 //                      page-lifecycle policy, transport fallbacks, re-probes and switch-over
+//   liveness.js        heartbeat watchdog, liveness probes, sleep detection, idle cuts
 //   negotiation.js     which transport to try, what failed, what to remember and report
 //   requests.js        requests and replies, outgoing frames
 //   page-lifecycle.js  page events and idle detection
