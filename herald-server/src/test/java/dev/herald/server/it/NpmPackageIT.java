@@ -172,6 +172,32 @@ class NpmPackageIT {
     }
   }
 
+  /**
+   * herald.js is split into modules that import each other by relative path: the package holds
+   * every one of them (a module left out would fail only at import time, in the user's page).
+   */
+  @Test
+  void theTarballHoldsEveryModuleTheClientImports() throws Exception {
+    NodeRunner.Result list =
+        NodeRunner.run(OUT, List.of("tar", "-tzf", tarball.toString()), Map.of(), 60);
+    List<String> entries = list.output().lines().filter(l -> l.startsWith("package/")).toList();
+    Pattern relativeImport = Pattern.compile("(?:import|export)\\s[^;]*?from\\s+'\\./([\\w.-]+)'");
+    List<String> imported = new ArrayList<>();
+    try (var files = Files.list(JS.resolve("src"))) {
+      for (Path source : files.filter(f -> f.toString().endsWith(".js")).toList()) {
+        assertThat(entries).contains("package/src/" + source.getFileName());
+        Matcher m = relativeImport.matcher(Files.readString(source));
+        while (m.find()) {
+          imported.add(m.group(1));
+        }
+      }
+    }
+    assertThat(imported).contains("connection.js", "subscription.js", "sync.js");
+    for (String module : imported) {
+      assertThat(entries).as("imported module %s", module).contains("package/src/" + module);
+    }
+  }
+
   @Test
   void nodeImportsTheInstalledPackage() throws Exception {
     NodeRunner.Result r =
