@@ -24,10 +24,22 @@ class HeraldPublisherTest {
               "herald.namespaces=desk",
               "herald.namespace.desk.history-size=10");
 
-  private static TransactionTemplate transactions() {
+  /** Calls publishAfterCommit in a JDBC transaction that commits or rolls back. */
+  private static CompletableFuture<StreamPosition> inTransaction(
+      HeraldPublisher publisher, boolean commit) {
     JdbcDataSource h2 = new JdbcDataSource();
     h2.setURL("jdbc:h2:mem:publisher;DB_CLOSE_DELAY=-1");
-    return new TransactionTemplate(new DataSourceTransactionManager(h2));
+    AtomicReference<CompletableFuture<StreamPosition>> sent = new AtomicReference<>();
+    new TransactionTemplate(new DataSourceTransactionManager(h2))
+        .executeWithoutResult(
+            tx -> {
+              sent.set(publisher.publishAfterCommit("desk:news", "{\"id\":1}"));
+              assertThat(sent.get()).as("not before the transaction ends").isNotDone();
+              if (!commit) {
+                tx.setRollbackOnly();
+              }
+            });
+    return sent.get();
   }
 
   @Test
@@ -35,14 +47,8 @@ class HeraldPublisherTest {
     herald.run(
         context -> {
           HeraldPublisher publisher = context.getBean(HeraldPublisher.class);
-          AtomicReference<CompletableFuture<StreamPosition>> sent = new AtomicReference<>();
-          transactions()
-              .executeWithoutResult(
-                  tx -> {
-                    sent.set(publisher.publishAfterCommit("desk:news", "{\"id\":1}"));
-                    assertThat(sent.get()).as("not before the commit").isNotDone();
-                  });
-          StreamPosition position = sent.get().get(10, java.util.concurrent.TimeUnit.SECONDS);
+          StreamPosition position =
+              inTransaction(publisher, true).get(10, java.util.concurrent.TimeUnit.SECONDS);
           assertThat(position.offset()).isEqualTo(1);
         });
   }
@@ -52,14 +58,7 @@ class HeraldPublisherTest {
     herald.run(
         context -> {
           HeraldPublisher publisher = context.getBean(HeraldPublisher.class);
-          AtomicReference<CompletableFuture<StreamPosition>> sent = new AtomicReference<>();
-          transactions()
-              .executeWithoutResult(
-                  tx -> {
-                    sent.set(publisher.publishAfterCommit("desk:news", "{\"id\":1}"));
-                    tx.setRollbackOnly();
-                  });
-          assertThat(sent.get())
+          assertThat(inTransaction(publisher, false))
               .failsWithin(Duration.ofSeconds(1))
               .withThrowableThat()
               .havingCause()
