@@ -104,7 +104,9 @@ public final class SpringSessionAuthenticator
         synchronized (principals) {
           ended = new ArrayList<>(principals);
         }
-        h.hub().disconnect(p -> containsSame(ended, p), CloseCode.FORBIDDEN, "session ended");
+        // revoke, not disconnect: a connection whose authentication returned this session's
+        // principal but which is not connected yet is refused once it is.
+        h.hub().revoke(p -> containsSame(ended, p), CloseCode.FORBIDDEN, "session ended");
       }
     }
   }
