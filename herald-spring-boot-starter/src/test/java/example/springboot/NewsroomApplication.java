@@ -17,8 +17,10 @@ import org.springframework.security.web.SecurityFilterChain;
  * transactional service that publishes after commit, Actuator. Herald authenticates WebSocket, SSE
  * and long-polling connections by the login session their request carries, with no code here.
  *
- * <p>Run it with {@code ./mvnw -pl herald-spring-boot-starter -am test-compile} and then {@code
- * exec:java} or from the IDE; log in at http://localhost:8080 as alice / alice-password.
+ * <p>Run it (after {@code ./mvnw -DskipTests install}) with {@code ./mvnw -pl
+ * herald-spring-boot-starter test-compile org.codehaus.mojo:exec-maven-plugin:3.5.1:java
+ * -Dexec.mainClass=example.springboot.NewsroomApplication -Dexec.classpathScope=test}, then log in
+ * at http://localhost:8080 as alice / alice-password: the page connects to Herald on 8081.
  */
 @SpringBootApplication
 public class NewsroomApplication {
