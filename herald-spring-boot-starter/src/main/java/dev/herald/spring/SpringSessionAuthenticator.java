@@ -10,12 +10,8 @@ import jakarta.servlet.http.HttpSession;
 import jakarta.servlet.http.HttpSessionEvent;
 import jakarta.servlet.http.HttpSessionIdListener;
 import jakarta.servlet.http.HttpSessionListener;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
@@ -52,10 +48,12 @@ public final class SpringSessionAuthenticator
   private final Map<String, HttpSession> sessions = new ConcurrentHashMap<>();
 
   /**
-   * The principals each session authenticated, by identity, to close exactly their connections when
-   * it ends (the same user's connections from another session stay).
+   * The principal each session authenticated, by user id (one, unless the user changed within the
+   * session): every connection of the session shares that instance, so when the session ends
+   * exactly its connections are found by identity, and the same user's connections from another
+   * session stay. Bounded by the users of a session, however often it reconnects.
    */
-  private final Map<String, Set<Principal>> issued = new ConcurrentHashMap<>();
+  private final Map<String, Map<String, Principal>> issued = new ConcurrentHashMap<>();
 
   public SpringSessionAuthenticator(String cookieName, boolean disconnectOnEnd) {
     this.cookieName = cookieName;
@@ -80,13 +78,13 @@ public final class SpringSessionAuthenticator
   public void sessionIdChanged(HttpSessionEvent event, String oldSessionId) {
     sessions.remove(oldSessionId);
     sessions.put(event.getSession().getId(), event.getSession());
-    Set<Principal> principals = issued.remove(oldSessionId);
+    Map<String, Principal> principals = issued.remove(oldSessionId);
     if (principals != null) {
       issued.merge(
           event.getSession().getId(),
           principals,
           (a, b) -> {
-            a.addAll(b);
+            a.putAll(b);
             return a;
           });
     }
@@ -96,14 +94,11 @@ public final class SpringSessionAuthenticator
   public void sessionDestroyed(HttpSessionEvent event) {
     String id = event.getSession().getId();
     sessions.remove(id);
-    Set<Principal> principals = issued.remove(id);
+    Map<String, Principal> principals = issued.remove(id);
     if (disconnectOnEnd && principals != null) {
       Herald h = herald;
       if (h != null && h.hub() != null) {
-        List<Principal> ended;
-        synchronized (principals) {
-          ended = new ArrayList<>(principals);
-        }
+        List<Principal> ended = List.copyOf(principals.values());
         // revoke, not disconnect: a connection whose authentication returned this session's
         // principal but which is not connected yet is refused once it is.
         h.hub().revoke(p -> containsSame(ended, p), CloseCode.FORBIDDEN, "session ended");
@@ -144,12 +139,11 @@ public final class SpringSessionAuthenticator
     if (auth == null || !auth.isAuthenticated() || auth instanceof AnonymousAuthenticationToken) {
       return refuse("not logged in");
     }
-    Principal principal = Principal.of(auth.getName());
-    Set<Principal> mine =
-        issued.computeIfAbsent(
-            id,
-            k -> Collections.synchronizedSet(Collections.newSetFromMap(new IdentityHashMap<>())));
-    mine.add(principal);
+    String user = auth.getName();
+    Principal principal =
+        issued
+            .computeIfAbsent(id, k -> new ConcurrentHashMap<>())
+            .computeIfAbsent(user, Principal::of);
     if (!sessions.containsKey(id)) {
       // The session ended while this connection was authenticating: it would not be closed.
       issued.remove(id);
