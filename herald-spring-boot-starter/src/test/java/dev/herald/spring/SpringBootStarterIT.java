@@ -59,24 +59,38 @@ class SpringBootStarterIT {
   @Autowired MeterRegistry meters;
 
   private final CookieManager cookies = new CookieManager(null, CookiePolicy.ACCEPT_ALL);
-  private final HttpClient browser =
-      HttpClient.newBuilder()
-          .cookieHandler(cookies)
-          .followRedirects(HttpClient.Redirect.NEVER)
-          .connectTimeout(Duration.ofSeconds(10))
-          .build();
+  private final HttpClient browser = browser(cookies);
+
+  private static HttpClient browser(CookieManager jar) {
+    return HttpClient.newBuilder()
+        .cookieHandler(jar)
+        .followRedirects(HttpClient.Redirect.NEVER)
+        .connectTimeout(Duration.ofSeconds(10))
+        .build();
+  }
+
+  /** Logs alice in from another browser (cookie jar): her second session's id. */
+  private String aliceElsewhere() throws Exception {
+    CookieManager jar = new CookieManager(null, CookiePolicy.ACCEPT_ALL);
+    HttpClient other = browser(jar);
+    String csrf = csrf(get(other, "/login").body());
+    return sessionAfter(
+        jar, post(other, "/login", "username=alice&password=alice-password&_csrf=" + csrf));
+  }
 
   @Test
   void aLoggedInSessionReceivesCommittedPublicationsOnly() throws Exception {
-    String anonymous = sessionAfter(get("/login"));
+    String anonymous = sessionAfter(cookies, get(browser, "/login"));
     // A session without a login (Spring Security keeps its CSRF token there): refused (4500).
     assertRefused(anonymous, "not logged in");
     HttpResponse<String> login =
         post(
-            "/login", "username=alice&password=alice-password&_csrf=" + csrf(get("/login").body()));
+            browser,
+            "/login",
+            "username=alice&password=alice-password&_csrf=" + csrf(get(browser, "/login").body()));
     assertThat(login.statusCode()).isEqualTo(302);
     assertThat(login.headers().firstValue("Location")).hasValueSatisfying(l -> l.endsWith("/"));
-    String session = sessionAfter(login);
+    String session = sessionAfter(cookies, login);
     assertThat(session).as("login gives the session a new id").isNotEqualTo(anonymous);
 
     // No cookie, or the id the session had before the login: refused, no reconnect.
@@ -132,18 +146,52 @@ class SpringBootStarterIT {
       assertThat(received).isEmpty();
 
       // Actuator: Herald's health component and its meters in the application's registry.
-      JsonNode health = json.readTree(get("/actuator/health").body());
+      JsonNode health = json.readTree(get(browser, "/actuator/health").body());
       assertThat(health.at("/components/herald/status").asText()).isEqualTo("UP");
       assertThat(health.at("/components/herald/details/broker").asText()).isEqualTo("up");
       assertThat(meters.get("herald.connections").tag("transport", "websocket").gauge().value())
           .isEqualTo(1.0);
       assertThat(meters.get("herald.publications").counter().count()).isGreaterThanOrEqualTo(1);
 
+      // Alice in another browser: her second session, its own connection.
+      BlockingQueue<JsonNode> elsewhereReceived = new LinkedBlockingQueue<>();
+      HeraldClient elsewhere =
+          HeraldClient.builder(heraldUrl())
+              .header("Cookie", "JSESSIONID=" + aliceElsewhere())
+              .build();
+      elsewhere.connect().get(10, TimeUnit.SECONDS);
+      CompletableFuture<Void> elsewhereSubscribed = new CompletableFuture<>();
+      elsewhere.subscribe(
+          "desk:news",
+          new SubscriptionHandler() {
+            @Override
+            public void onSubscribed(SubscribeResult result) {
+              elsewhereSubscribed.complete(null);
+            }
+
+            @Override
+            public void onPublication(Pub pub) {
+              try {
+                elsewhereReceived.add(json.readTree(pub.data().json()));
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            }
+          });
+      elsewhereSubscribed.get(10, TimeUnit.SECONDS);
+
       // Logging out ends the session, and with it the connection (4501: no reconnect).
-      HttpResponse<String> logout = post("/logout", "_csrf=" + csrf(get("/logout").body()));
+      HttpResponse<String> logout =
+          post(browser, "/logout", "_csrf=" + csrf(get(browser, "/logout").body()));
       assertThat(logout.statusCode()).isEqualTo(302);
       assertThat(closed.get(10, TimeUnit.SECONDS).code()).isEqualTo(4501);
       assertRefused(session, "no such session");
+      // ...and only that session's: alice's connection from her other session stays.
+      stories.publish("After the logout");
+      JsonNode after = elsewhereReceived.poll(10, TimeUnit.SECONDS);
+      assertThat(after).isNotNull();
+      assertThat(after.get("title").asText()).isEqualTo("After the logout");
+      elsewhere.close();
     } finally {
       alice.close();
     }
@@ -171,8 +219,8 @@ class SpringBootStarterIT {
     return URI.create("ws://127.0.0.1:" + herald.port() + "/connection/websocket");
   }
 
-  private String sessionAfter(HttpResponse<String> response) {
-    return cookies.getCookieStore().getCookies().stream()
+  private static String sessionAfter(CookieManager jar, HttpResponse<String> response) {
+    return jar.getCookieStore().getCookies().stream()
         .filter(c -> c.getName().equals("JSESSIONID"))
         .map(HttpCookie::getValue)
         .findFirst()
@@ -185,16 +233,16 @@ class SpringBootStarterIT {
     return URLEncoder.encode(m.group(1), StandardCharsets.UTF_8);
   }
 
-  private HttpResponse<String> get(String path) throws Exception {
-    return browser.send(
+  private HttpResponse<String> get(HttpClient client, String path) throws Exception {
+    return client.send(
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + appPort + path))
             .timeout(Duration.ofSeconds(10))
             .build(),
         HttpResponse.BodyHandlers.ofString());
   }
 
-  private HttpResponse<String> post(String path, String form) throws Exception {
-    return browser.send(
+  private HttpResponse<String> post(HttpClient client, String path, String form) throws Exception {
+    return client.send(
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + appPort + path))
             .header("Content-Type", "application/x-www-form-urlencoded")
             .POST(HttpRequest.BodyPublishers.ofString(form))
