@@ -112,26 +112,7 @@ class SpringBootStarterIT {
             .build();
     try {
       assertThat(alice.connect().get(10, TimeUnit.SECONDS).user()).isEqualTo("alice");
-      CompletableFuture<Void> subscribed = new CompletableFuture<>();
-      ObjectMapper json = new ObjectMapper();
-      alice.subscribe(
-          "desk:news",
-          new SubscriptionHandler() {
-            @Override
-            public void onSubscribed(SubscribeResult result) {
-              subscribed.complete(null);
-            }
-
-            @Override
-            public void onPublication(Pub pub) {
-              try {
-                received.add(json.readTree(pub.data().json()));
-              } catch (Exception e) {
-                throw new IllegalStateException(e);
-              }
-            }
-          });
-      subscribed.get(10, TimeUnit.SECONDS);
+      subscribe(alice, received);
 
       assertThatThrownBy(() -> stories.publishUnchecked("Spiked story"))
           .isInstanceOf(IllegalStateException.class);
@@ -146,7 +127,7 @@ class SpringBootStarterIT {
       assertThat(received).isEmpty();
 
       // Actuator: Herald's health component and its meters in the application's registry.
-      JsonNode health = json.readTree(get(browser, "/actuator/health").body());
+      JsonNode health = JSON.readTree(get(browser, "/actuator/health").body());
       assertThat(health.at("/components/herald/status").asText()).isEqualTo("UP");
       assertThat(health.at("/components/herald/details/broker").asText()).isEqualTo("up");
       assertThat(meters.get("herald.connections").tag("transport", "websocket").gauge().value())
@@ -160,25 +141,7 @@ class SpringBootStarterIT {
               .header("Cookie", "JSESSIONID=" + aliceElsewhere())
               .build();
       elsewhere.connect().get(10, TimeUnit.SECONDS);
-      CompletableFuture<Void> elsewhereSubscribed = new CompletableFuture<>();
-      elsewhere.subscribe(
-          "desk:news",
-          new SubscriptionHandler() {
-            @Override
-            public void onSubscribed(SubscribeResult result) {
-              elsewhereSubscribed.complete(null);
-            }
-
-            @Override
-            public void onPublication(Pub pub) {
-              try {
-                elsewhereReceived.add(json.readTree(pub.data().json()));
-              } catch (Exception e) {
-                throw new IllegalStateException(e);
-              }
-            }
-          });
-      elsewhereSubscribed.get(10, TimeUnit.SECONDS);
+      subscribe(elsewhere, elsewhereReceived);
 
       // Logging out ends the session, and with it the connection (4501: no reconnect).
       HttpResponse<String> logout =
@@ -195,6 +158,32 @@ class SpringBootStarterIT {
     } finally {
       alice.close();
     }
+  }
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** Subscribes to the news desk; returns once subscribed, its publications go to {@code into}. */
+  private static void subscribe(HeraldClient client, BlockingQueue<JsonNode> into)
+      throws Exception {
+    CompletableFuture<Void> subscribed = new CompletableFuture<>();
+    client.subscribe(
+        "desk:news",
+        new SubscriptionHandler() {
+          @Override
+          public void onSubscribed(SubscribeResult result) {
+            subscribed.complete(null);
+          }
+
+          @Override
+          public void onPublication(Pub pub) {
+            try {
+              into.add(JSON.readTree(pub.data().json()));
+            } catch (Exception e) {
+              throw new IllegalStateException(e);
+            }
+          }
+        });
+    subscribed.get(10, TimeUnit.SECONDS);
   }
 
   private void assertRefused(String session, String why) {
