@@ -154,7 +154,12 @@ public final class Herald implements AutoCloseable {
             .presenceStore(presence)
             .scheduler(builder.scheduler);
     if (config.metrics().enabled()) {
-      metrics = new HeraldMetrics().bindJvm();
+      metrics =
+          new HeraldMetrics(
+                  new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(
+                      io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT),
+                  builder.joinedMeters)
+              .bindJvm();
       hb.metrics(metrics);
     }
     hub = hb.build();
@@ -165,7 +170,7 @@ public final class Herald implements AutoCloseable {
 
     Router router = Router.router(vertx);
     if (metrics != null) {
-      router.route().order(-1000).handler(new HttpMetricsHandler(metrics.registry()));
+      router.route().order(-1000).handler(new HttpMetricsHandler(metrics.meters()));
       HeraldMetrics m = metrics;
       router
           .get(config.metrics().path())
@@ -610,6 +615,7 @@ public final class Herald implements AutoCloseable {
     private PresenceStore presence;
     private Scheduler scheduler;
     private Consumer<Router> routes;
+    private io.micrometer.core.instrument.MeterRegistry joinedMeters;
     private final List<Map.Entry<String, Supplier<Boolean>>> readinessChecks = new ArrayList<>();
 
     private Builder(HeraldConfig config) {
@@ -641,6 +647,16 @@ public final class Herald implements AutoCloseable {
 
     public Builder scheduler(Scheduler v) {
       scheduler = v;
+      return this;
+    }
+
+    /**
+     * Also registers Herald's {@code herald.*} meters in the application's registry (e.g. Spring
+     * Boot Actuator's), besides serving them at {@code metrics.path}; they are removed from it when
+     * Herald stops. No effect with {@code metrics.enabled=false}.
+     */
+    public Builder meterRegistry(io.micrometer.core.instrument.MeterRegistry v) {
+      joinedMeters = v;
       return this;
     }
 

@@ -6,6 +6,8 @@ import dev.herald.server.fallback.UpgradeDiagnostics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -13,6 +15,7 @@ import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
@@ -35,7 +38,15 @@ import java.util.function.BooleanSupplier;
 public final class HeraldMetrics implements HubMetrics, AutoCloseable {
   static final List<String> TRANSPORTS = List.of("websocket", "sse", "long-polling");
 
-  private final PrometheusMeterRegistry registry;
+  private final PrometheusMeterRegistry prometheus;
+
+  /**
+   * Where Herald's own meters are registered: the Prometheus registry, plus the application's
+   * registry when one is joined (a composite forwards each meter to both).
+   */
+  private final MeterRegistry registry;
+
+  private final MeterRegistry joined;
   private final Map<String, AtomicLong> connections = new ConcurrentHashMap<>();
   private final Map<String, Counter> connects = new ConcurrentHashMap<>();
   private final Map<String, Counter> disconnects = new ConcurrentHashMap<>();
@@ -53,8 +64,27 @@ public final class HeraldMetrics implements HubMetrics, AutoCloseable {
     this(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
   }
 
-  public HeraldMetrics(PrometheusMeterRegistry registry) {
-    this.registry = registry;
+  public HeraldMetrics(PrometheusMeterRegistry prometheus) {
+    this(prometheus, null);
+  }
+
+  /**
+   * Herald's metrics, also registered in {@code joined} (the application's registry, e.g. Spring
+   * Boot Actuator's) when it is not null. Only Herald's own {@code herald.*} meters go there: the
+   * JVM binders of {@link #bindJvm} stay in Herald's Prometheus registry, since the application
+   * binds its own. {@link #close} removes them from {@code joined} again.
+   */
+  public HeraldMetrics(PrometheusMeterRegistry prometheus, MeterRegistry joined) {
+    this.prometheus = prometheus;
+    this.joined = joined;
+    if (joined == null) {
+      this.registry = prometheus;
+    } else {
+      CompositeMeterRegistry both = new CompositeMeterRegistry();
+      both.add(prometheus);
+      both.add(joined);
+      this.registry = both;
+    }
     for (String t : TRANSPORTS) {
       connectionGauge(t);
       connectsCounter(t);
@@ -103,13 +133,13 @@ public final class HeraldMetrics implements HubMetrics, AutoCloseable {
 
   /** Binds the JVM and process metrics (memory, GC, threads, classes, CPU, uptime). */
   public HeraldMetrics bindJvm() {
-    new JvmMemoryMetrics().bindTo(registry);
+    new JvmMemoryMetrics().bindTo(prometheus);
     gc = new JvmGcMetrics();
-    gc.bindTo(registry);
-    new JvmThreadMetrics().bindTo(registry);
-    new ClassLoaderMetrics().bindTo(registry);
-    new ProcessorMetrics().bindTo(registry);
-    new UptimeMetrics().bindTo(registry);
+    gc.bindTo(prometheus);
+    new JvmThreadMetrics().bindTo(prometheus);
+    new ClassLoaderMetrics().bindTo(prometheus);
+    new ProcessorMetrics().bindTo(prometheus);
+    new UptimeMetrics().bindTo(prometheus);
     return this;
   }
 
@@ -161,12 +191,17 @@ public final class HeraldMetrics implements HubMetrics, AutoCloseable {
   }
 
   public PrometheusMeterRegistry registry() {
+    return prometheus;
+  }
+
+  /** Where Herald's meters are registered (the Prometheus registry and the joined one, if any). */
+  public MeterRegistry meters() {
     return registry;
   }
 
   /** The Prometheus text exposition. */
   public String scrape() {
-    return registry.scrape();
+    return prometheus.scrape();
   }
 
   /** A client-reported end-to-end delivery lag sample. */
@@ -243,7 +278,13 @@ public final class HeraldMetrics implements HubMetrics, AutoCloseable {
     if (gc != null) {
       gc.close();
     }
-    registry.close();
+    if (joined != null) {
+      // Not registry.close(): a composite closes its members, and the joined one is not ours.
+      for (Meter m : registry.getMeters()) {
+        joined.remove(m.getId());
+      }
+    }
+    prometheus.close();
   }
 
   private AtomicLong connectionGauge(String transport) {
