@@ -1,6 +1,7 @@
 package dev.herald.protocol;
 
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /** Messages a client sends to the server. Every one but ping and pong carries a request id. */
 public sealed interface ClientMessage permits ClientMessage.Request, Ping, Pong {
@@ -15,10 +16,11 @@ public sealed interface ClientMessage permits ClientMessage.Request, Ping, Pong 
    * First message on every connection. {@code token} is optional: cookie-authenticated clients
    * leave it out. {@code client} names the client library for diagnostics.
    */
-  record Connect(long id, String token, String client, int protocol) implements Request {}
+  record Connect(long id, @Nullable String token, @Nullable String client, int protocol)
+      implements Request {}
 
   /** Subscribe to a channel; with {@code since}, also recover what was missed after it. */
-  record Subscribe(long id, String channel, StreamPosition since) implements Request {
+  record Subscribe(long id, String channel, @Nullable StreamPosition since) implements Request {
     public Subscribe {
       Objects.requireNonNull(channel, "channel");
     }
