@@ -3,6 +3,7 @@ package dev.herald.core.broker;
 import dev.herald.protocol.RawJson;
 import dev.herald.protocol.StreamPosition;
 import java.util.concurrent.CompletableFuture;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Moves publications and presence events between the nodes of a cluster and keeps each channel's
@@ -37,7 +38,7 @@ public interface Broker extends AutoCloseable {
    * @return the publication's position
    */
   CompletableFuture<StreamPosition> publish(
-      String channel, RawJson data, String user, HistoryPolicy history);
+      String channel, RawJson data, @Nullable String user, HistoryPolicy history);
 
   /** Delivers a presence event to every node subscribed to the channel (not kept in history). */
   CompletableFuture<Void> publishPresence(PresenceEvent event);

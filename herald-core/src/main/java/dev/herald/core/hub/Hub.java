@@ -38,6 +38,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Predicate;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The hub: channels, subscriptions, ordered fan-out, recovery and presence for one node. Transports
@@ -159,7 +160,7 @@ public final class Hub implements AutoCloseable {
   }
 
   /** A recent revocation matching a principal whose connect is completing, or null. */
-  Revocation revocationOf(Principal p) {
+  @Nullable Revocation revocationOf(Principal p) {
     long now = scheduler.nowMillis();
     forgetRevocations(now);
     for (Revocation r : revoked) {
@@ -441,8 +442,6 @@ public final class Hub implements AutoCloseable {
     return perUser.limit();
   }
 
-  void connected(ClientSession s) {}
-
   void closed(ClientSession s) {
     if (sessions.remove(s)) {
       dispatchers.computeIfPresent(s.dispatcher().loop(), (loop, d) -> d.release() ? null : d);
@@ -450,7 +449,7 @@ public final class Hub implements AutoCloseable {
         perAddress.release(s.remoteAddress());
       }
       if (s.userCounted()) {
-        perUser.release(s.userId());
+        perUser.release(Objects.requireNonNull(s.userId()));
       }
     }
   }
@@ -463,7 +462,7 @@ public final class Hub implements AutoCloseable {
   private static HubException denied(ChannelAction action, ChannelName channel) {
     return new HubException(
         ErrorCode.PERMISSION_DENIED,
-        action.name().toLowerCase() + " denied for channel '" + channel + "'");
+        action.name().toLowerCase(java.util.Locale.ROOT) + " denied for channel '" + channel + "'");
   }
 
   /** A random reconnect delay within the configured bounds, so clients do not all come at once. */
@@ -540,13 +539,13 @@ public final class Hub implements AutoCloseable {
   public static final class Builder {
     private HubConfig config = HubConfig.defaults();
     private final List<NamespaceSettings> namespaces = new ArrayList<>();
-    private Broker broker;
-    private PresenceStore presence;
-    private Authenticator authenticator;
-    private ChannelAuthorizer authorizer;
-    private Scheduler scheduler;
-    private JsonCodec codec;
-    private HubMetrics metrics;
+    private @Nullable Broker broker;
+    private @Nullable PresenceStore presence;
+    private @Nullable Authenticator authenticator;
+    private @Nullable ChannelAuthorizer authorizer;
+    private @Nullable Scheduler scheduler;
+    private @Nullable JsonCodec codec;
+    private @Nullable HubMetrics metrics;
 
     public Builder config(HubConfig v) {
       config = Objects.requireNonNull(v);
