@@ -24,7 +24,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,7 +64,11 @@ public final class RedisBroker implements Broker {
   private final String topicPrefix;
   // Subscribed channels; only touched on the connector's context.
   private final Map<String, ChannelState> channels = new HashMap<>();
-  private volatile BrokerEventHandler handler;
+  private volatile @Nullable BrokerEventHandler handler;
+
+  private BrokerEventHandler handler() {
+    return Objects.requireNonNull(handler, "the broker was not started");
+  }
 
   public RedisBroker(Vertx vertx, RedisSettings settings, JsonCodec codec) {
     this(vertx, settings, codec, MAX_PENDING);
@@ -120,7 +126,7 @@ public final class RedisBroker implements Broker {
 
   @Override
   public CompletableFuture<StreamPosition> publish(
-      String channel, RawJson data, String user, HistoryPolicy history) {
+      String channel, RawJson data, @Nullable String user, HistoryPolicy history) {
     Request r =
         Request.cmd(Command.EVAL)
             .arg(Scripts.PUBLISH)
@@ -185,9 +191,10 @@ public final class RedisBroker implements Broker {
                 out.complete(null);
                 return;
               }
-              redis
-                  .sendSubscriber(Request.cmd(Command.UNSUBSCRIBE).arg(settings.topic(channel)))
-                  .whenComplete((r, err) -> out.complete(null));
+              var unused =
+                  redis
+                      .sendSubscriber(Request.cmd(Command.UNSUBSCRIBE).arg(settings.topic(channel)))
+                      .whenComplete((r, err) -> out.complete(null));
             });
     return out;
   }
@@ -275,6 +282,9 @@ public final class RedisBroker implements Broker {
         default -> {}
       }
     }
+    if (data == null) {
+      throw new IllegalStateException("entry " + id + " of " + channel + " has no data");
+    }
     return new Pub(channel, epoch, offset, ts, raw(data), decodeUser(user));
   }
 
@@ -313,25 +323,27 @@ public final class RedisBroker implements Broker {
 
   private void subscribeAndSync(ChannelState st) {
     st.syncing = true; // hold pub/sub events until the position is known
-    redis
-        .sendSubscriber(Request.cmd(Command.SUBSCRIBE).arg(settings.topic(st.channel)))
-        .whenComplete(
-            (r, err) ->
-                redis
-                    .context()
-                    .runOnContext(
-                        v -> {
-                          if (channels.get(st.channel) != st) {
-                            return;
-                          }
-                          if (err != null) {
-                            // The connection dropped again; the next reconnect repeats this.
-                            st.failReady(err);
-                            return;
-                          }
-                          st.markReady();
-                          st.sync();
-                        }));
+    // The callback handles the outcome; its own future carries nothing more.
+    var unused =
+        redis
+            .sendSubscriber(Request.cmd(Command.SUBSCRIBE).arg(settings.topic(st.channel)))
+            .whenComplete(
+                (r, err) ->
+                    redis
+                        .context()
+                        .runOnContext(
+                            v -> {
+                              if (channels.get(st.channel) != st) {
+                                return;
+                              }
+                              if (err != null) {
+                                // The connection dropped again; the next reconnect repeats this.
+                                st.failReady(err);
+                                return;
+                              }
+                              st.markReady();
+                              st.sync();
+                            }));
   }
 
   /** Events held per channel while it catches up from its stream. */
@@ -342,7 +354,7 @@ public final class RedisBroker implements Broker {
   /** One channel's delivery state on this node. Only touched on the connector's context. */
   private final class ChannelState {
     final String channel;
-    String epoch; // null until the first sync
+    @Nullable String epoch; // null until the first sync
     long offset;
     // The stream TTL to renew while subscribed (0: none), and when to renew it next.
     long streamTtlMillis;
@@ -396,21 +408,21 @@ public final class RedisBroker implements Broker {
         return;
       }
       if (e instanceof PresenceMsg p) {
-        handler.onPresence(p.event);
+        handler().onPresence(p.event);
         return;
       }
       Pub pub = ((PubMsg) e).pub;
       if (!pub.epoch().equals(epoch)) {
         log.info("channel {} moved to a new epoch; its subscribers resubscribe", channel);
-        handler.onStreamReset(channel);
+        handler().onStreamReset(channel);
         epoch = pub.epoch();
         offset = pub.offset();
-        handler.onPublication(pub);
+        handler().onPublication(pub);
       } else if (pub.offset() <= offset) {
         // already delivered (seen while catching up)
       } else if (pub.offset() == offset + 1) {
         offset = pub.offset();
-        handler.onPublication(pub);
+        handler().onPublication(pub);
       } else {
         hold(e); // a gap: read the missing publications first
         sync();
@@ -439,24 +451,27 @@ public final class RedisBroker implements Broker {
     void sync() {
       syncing = true;
       long after = epoch == null ? Long.MAX_VALUE : offset;
-      readStream(channel, after, 0)
-          .whenComplete(
-              (s, err) ->
-                  redis
-                      .context()
-                      .runOnContext(
-                          v -> {
-                            if (channels.get(channel) != this) {
-                              return;
-                            }
-                            if (err != null) {
-                              // Redis is (still) unreachable: keep holding events and try again.
-                              log.debug("catching up {} failed: {}", channel, err.toString());
-                              redis.later(this::sync);
-                              return;
-                            }
-                            caughtUp(s);
-                          }));
+      // The callback handles the outcome; its own future carries nothing more.
+      var unused =
+          readStream(channel, after, 0)
+              .whenComplete(
+                  (s, err) ->
+                      redis
+                          .context()
+                          .runOnContext(
+                              v -> {
+                                if (channels.get(channel) != this) {
+                                  return;
+                                }
+                                if (err != null) {
+                                  // Redis is (still) unreachable: keep holding events and try
+                                  // again.
+                                  log.debug("catching up {} failed: {}", channel, err.toString());
+                                  redis.later(this::sync);
+                                  return;
+                                }
+                                caughtUp(s);
+                              }));
     }
 
     private void caughtUp(StreamRead s) {
@@ -476,7 +491,7 @@ public final class RedisBroker implements Broker {
         }
       } else if (!top.epoch().equals(epoch)) {
         log.info("channel {} restarted with a new epoch; its subscribers resubscribe", channel);
-        handler.onStreamReset(channel);
+        handler().onStreamReset(channel);
         epoch = top.epoch();
         offset = top.offset();
       } else if (top.offset() > offset) {
@@ -487,7 +502,7 @@ public final class RedisBroker implements Broker {
                 && missed.get(missed.size() - 1).offset() == top.offset();
         if (complete) {
           for (Pub p : missed) {
-            handler.onPublication(p);
+            handler().onPublication(p);
           }
         } else {
           log.info(
@@ -495,7 +510,7 @@ public final class RedisBroker implements Broker {
               channel,
               offset + 1,
               top.offset());
-          handler.onStreamReset(channel);
+          handler().onStreamReset(channel);
         }
         offset = top.offset();
       }
@@ -564,11 +579,11 @@ public final class RedisBroker implements Broker {
     }
   }
 
-  static String encodeUser(String user) {
+  static String encodeUser(@Nullable String user) {
     return user == null ? "" : "+" + URLEncoder.encode(user, StandardCharsets.UTF_8);
   }
 
-  static String decodeUser(String s) {
+  static @Nullable String decodeUser(String s) {
     return s.isEmpty() ? null : URLDecoder.decode(s.substring(1), StandardCharsets.UTF_8);
   }
 }
