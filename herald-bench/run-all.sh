@@ -4,7 +4,7 @@
 # generator), installs the Socket.IO peer from npm on first use, then runs every scenario with the
 # servers interleaved and writes target/bench/results.md and results.json.
 #
-#   herald-bench/run-all.sh                      # everything, about 15 minutes on 2 cores
+#   herald-bench/run-all.sh                      # everything, about 18 minutes on 2 cores
 #   herald-bench/run-all.sh --scenarios fanout   # any option of: java -jar herald-bench.jar --help
 #
 # Loopback only; every process it starts stops by itself (servers and load workers are children

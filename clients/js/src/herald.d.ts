@@ -622,3 +622,87 @@ export declare class LagStats {
   snapshot(): LagSnapshot;
   reset(): void;
 }
+
+// ---------------------------------------------------------------- sync (sync.js)
+
+/** An event as herald-outbox publishes it: `seq` counts 1, 2, 3, ... per channel. */
+export interface ChangeEvent<D = unknown> {
+  seq: number;
+  type: string;
+  id?: string;
+  action?: 'created' | 'updated' | 'deleted';
+  version?: number;
+  data: D;
+}
+
+/** What `changes(since)` resolves to: herald-outbox's ChangePage (docs/outbox.md). */
+export interface ChangePage<E extends ChangeEvent = ChangeEvent> {
+  /** Continue from here: the channel's newest seq (`more: false`) or the last one read (`more: true`). */
+  seq: number;
+  more: boolean;
+  /** `since` cannot be continued (history removed, or ahead): sync loads a new snapshot. */
+  snapshotRequired?: boolean;
+  /** Compacted: seqs have gaps by design. */
+  changes: E[];
+}
+
+export type SyncStatus = 'loading' | 'live' | 'stale' | 'failed' | 'closed';
+
+export interface SyncOptions<S, Snap extends { seq: number } = { seq: number } & Record<string, unknown>, E extends ChangeEvent = ChangeEvent> {
+  /** The state and the seq it is current to (read the seq first, then the state). */
+  snapshot: () => Promise<Snap>;
+  /** The events after `since` (herald-outbox's "changes since"). */
+  changes: (since: number) => Promise<ChangePage<E>>;
+  /** Applies one event: return the new state, or nothing after changing `state` in place. */
+  apply: (state: S, event: E) => S | void;
+  /** Makes the state from a snapshot (default: the snapshot itself). */
+  init?: (snapshot: Snap) => S;
+  /** More subscribe options (presence handlers, onError); not onPublication, onStateLost, onSubscribed. */
+  subscribe?: Omit<SubscribeOptions<E>, 'onPublication' | 'onStateLost' | 'onSubscribed' | 'since'>;
+  /** How long to wait for the subscription before loading the snapshot anyway (ms, default 2000). */
+  readyTimeout?: number;
+  /** Delay before retrying a failed fetch (ms, default 1000), doubling up to `retryMax` (default 30000). */
+  retryMin?: number;
+  retryMax?: number;
+  /** Timers (default: the global ones); tests pass a fake clock. */
+  clock?: { setTimeout(fn: () => void, ms: number): unknown; clearTimeout(id: unknown): void };
+}
+
+export interface SyncChange<S, E extends ChangeEvent = ChangeEvent> {
+  state: S;
+  /** The events just applied, in seq order (empty for a snapshot). */
+  events: E[];
+  /** true when a snapshot replaced the state: render everything. */
+  reset: boolean;
+}
+
+/** A local copy of a channel's state, kept current by its events (docs/client-js.md, "Live data"). */
+export declare class ChannelSync<S = unknown, E extends ChangeEvent = ChangeEvent> {
+  constructor(herald: Herald, channel: string, options: SyncOptions<S, any, E>);
+  readonly channel: string;
+  /** undefined until the first snapshot is in. */
+  readonly state: S | undefined;
+  readonly seq: number;
+  readonly status: SyncStatus;
+  readonly error: Error | null;
+  readonly subscription: Subscription<E>;
+  on(type: 'change', listener: (change: SyncChange<S, E>) => void): () => void;
+  on(type: 'status', listener: (status: { status: SyncStatus; error: Error | null }) => void): () => void;
+  /** Resolves with the state once the first snapshot is in. */
+  ready(): Promise<S>;
+  /** Fetches the changes since `seq` now. */
+  resync(): void;
+  /** Loads a new snapshot now. */
+  refresh(): void;
+  close(): void;
+}
+
+/** Subscribes to `channel` and keeps a copy of its state current. */
+export declare function sync<S = unknown, Snap extends { seq: number } = any, E extends ChangeEvent = ChangeEvent>(
+  herald: Herald,
+  channel: string,
+  options: SyncOptions<S, Snap, E>,
+): ChannelSync<S, E>;
+
+/** Sets `event.data` under `key` unless a version at least as new is there; deletes on `deleted`. Returns whether the map changed. */
+export declare function applyEntity<K, V>(map: Map<K, V>, event: ChangeEvent<V>, key?: K): boolean;

@@ -34,6 +34,7 @@ export { Subscription } from './subscription.js';
 export { SUBPROTOCOL, websocketTransport } from './transport.js';
 export { longPollingTransport, sseTransport } from './http-transports.js';
 export { DEFAULT_TRANSPORTS } from './negotiation.js';
+export { ChannelSync, applyEntity, sync } from './sync.js';
 
 /** This library's version. */
 export const VERSION = '0.1.0';

@@ -3,34 +3,12 @@
 // the server serves at /herald/herald.js, exactly as an application page would.
 // Skipped when HERALD_URL is not set; HERALD_CHROMIUM overrides the browser path.
 
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
+import { useChromium } from './helpers/chromium.js';
 import { HERALD_URL, HERALD_URL_NO_WS, TIMEOUT_MS, TOKEN_A, checkConfig, diagnostics, httpPublish, httpPublishMany, serverTest, uniqueChannel } from './helpers/server.js';
 
-const CHROMIUM = process.env.HERALD_CHROMIUM ?? '/usr/bin/chromium';
-const ARGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-quic',
-  '--no-first-run',
-];
-
-let browser;
-
-before(async () => {
-  if (!HERALD_URL) return;
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: TIMEOUT_MS * 3 });
-});
-
-after(async () => {
-  await browser?.close();
-});
+const newContext = useChromium(HERALD_URL, TIMEOUT_MS * 3);
 
 /**
  * Opens a page on the server's origin and starts a Herald client in it that subscribes to
@@ -41,7 +19,7 @@ after(async () => {
  * way they do behind a proxy that does not forward the upgrade (a non-101 answer).
  */
 async function openPage(t, channel, options = {}, { base = HERALD_URL, blockWebSocket = false } = {}) {
-  const context = await browser.newContext();
+  const context = await newContext();
   t.after(() => context.close());
   const page = await context.newPage();
   const pageErrors = [];

@@ -7,7 +7,7 @@ import dev.herald.app.admin.AdminStats;
 import dev.herald.app.cli.Cli;
 import dev.herald.app.db.Database;
 import dev.herald.app.events.ChangeLog;
-import dev.herald.app.events.OutboxRelay;
+import dev.herald.app.events.OutboxMetrics;
 import dev.herald.app.notifications.NotificationService;
 import dev.herald.app.projects.ContentPublisher;
 import dev.herald.app.projects.ProjectService;
@@ -21,6 +21,9 @@ import dev.herald.app.users.UserRepository;
 import dev.herald.app.web.ApiRouter;
 import dev.herald.app.web.Json;
 import dev.herald.core.time.Scheduler;
+import dev.herald.outbox.Outbox;
+import dev.herald.outbox.Relay;
+import dev.herald.outbox.RelayListener;
 import dev.herald.protocol.CloseCode;
 import dev.herald.server.Herald;
 import dev.herald.server.config.ConfigException;
@@ -55,7 +58,7 @@ public final class App implements AutoCloseable {
 
   private final Database db;
   private final Herald herald;
-  private final OutboxRelay relay;
+  private final Relay relay;
   private final ExecutorService blocking;
   private final ScheduledExecutorService timers;
   private final UserRepository users;
@@ -65,7 +68,7 @@ public final class App implements AutoCloseable {
   private App(
       Database db,
       Herald herald,
-      OutboxRelay relay,
+      Relay relay,
       ExecutorService blocking,
       ScheduledExecutorService timers,
       UserRepository users,
@@ -173,7 +176,7 @@ public final class App implements AutoCloseable {
     log.info("database {} ready ({} migrations applied)", maskedUrl(db.url()), ran);
     ObjectMapper json = Json.mapper();
     Clock clock = o.clock();
-    ChangeLog changes = new ChangeLog(json, clock);
+    ChangeLog changes = new ChangeLog(json, Outbox.builder().clock(clock).build());
     NotificationService notifications = new NotificationService(db, changes, clock);
     ActivityService activities = new ActivityService(db, changes, notifications, clock);
     ProjectService projects =
@@ -198,12 +201,8 @@ public final class App implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
-    OutboxRelay relay =
-        new OutboxRelay(
-            db,
-            changes,
-            (channel, payload) -> holder[0].publish(channel, payload),
-            outboxInterval.toMillis());
+    // Built once Herald runs (its metrics registry exists from then on); requests wake it.
+    Relay[] relayHolder = new Relay[1];
     ApiRouter api =
         new ApiRouter(
             db,
@@ -212,7 +211,13 @@ public final class App implements AutoCloseable {
             projects,
             activities,
             notifications,
-            relay,
+            changes,
+            () -> {
+              Relay r = relayHolder[0];
+              if (r != null) {
+                r.wake();
+              }
+            },
             json,
             adminStats::snapshot,
             new ApiRouter.Security(
@@ -246,6 +251,15 @@ public final class App implements AutoCloseable {
             .build();
     holder[0] = herald;
     herald.start().join();
+    Relay relay =
+        Relay.builder(db.dataSource(), herald::publish)
+            .pollInterval(outboxInterval)
+            .listener(
+                herald.meterRegistry() == null
+                    ? RelayListener.NONE
+                    : new OutboxMetrics(herald.meterRegistry()))
+            .build();
+    relayHolder[0] = relay;
     if (o.outbox() && Boolean.parseBoolean(a.get("app.outbox.enabled"))) {
       relay.start();
     }

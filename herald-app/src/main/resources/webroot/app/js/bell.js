@@ -1,12 +1,13 @@
 // The notifications bell: unread badge, panel with the list, mark read, mark all read; live.
+import { sync } from '/herald/herald.js';
 import { api } from './api.js';
-import { $, clear, fill, h, time, toast } from './dom.js';
-import { live, subscribedWithin } from './live.js';
+import { $, clear, h, time, toast } from './dom.js';
+import { live } from './live.js';
 
-let sub = null;
-let seq = 0;
-let oldest = null;
-const items = new Map();
+const PAGE = 20;
+let data = null;
+// The list as the sync keeps it: { items: Map by id, unread, oldest } (oldest: the paging cursor).
+let s = null;
 
 export function startBell(state) {
   const bell = $('#bell');
@@ -28,30 +29,36 @@ export function startBell(state) {
   $('#read-all').onclick = async () => {
     try {
       await api.post('/api/notifications/read-all');
-      for (const n of items.values()) n.read = true;
+      for (const n of s?.items.values() ?? []) n.read = true;
       renderAll();
     } catch (e) {
       toast(e.message, 'error');
     }
   };
-  $('#notifications-more').onclick = () => load(oldest);
-  items.clear();
-  oldest = null;
-  // As on the project page: subscribe, then read the list, holding events back until it is in;
-  // if not live yet, read it anyway and fetch what was missed once subscribed.
-  let loaded = false;
-  const held = [];
-  sub = live()?.subscribe(`user:${state.me.id}:notifications`, {
-    onPublication: (pub) => (loaded ? apply(pub.data) : held.push(pub.data)),
-    onStateLost: () => loaded && resync(),
-    onSubscribed: (info) => loaded && info.since === null && resync(),
+  $('#notifications-more').onclick = () => loadOlder().catch((e) => toast(e.message, 'error'));
+  // sync (herald.js): subscribe, read the newest page, apply events in seq order, fetch what the
+  // hub could not replay from /api/notifications/changes.
+  data?.close();
+  data = sync(live(), `user:${state.me.id}:notifications`, {
+    snapshot: () => api.get(`/api/notifications?limit=${PAGE}`),
+    changes: (since) => api.get(`/api/notifications/changes?since=${since}`),
+    init: (page) => {
+      const items = new Map(page.items.map((n) => [n.id, n]));
+      $('#notifications-more').hidden = page.items.length < PAGE;
+      return { items, unread: page.unread, oldest: page.items.length ? Math.min(...items.keys()) : null };
+    },
+    apply,
   });
-  subscribedWithin(sub).then(async (inOrder) => {
-    await load(null);
-    loaded = true;
-    for (const e of held.splice(0)) apply(e);
-    if (!inOrder) resync();
-  }).catch((e) => toast('Could not load notifications: ' + e.message, 'error'));
+  data.on('change', ({ state: st, events }) => {
+    s = st;
+    for (const e of events) if (e.type === 'notification' && e.action === 'created') toast(e.data.subject);
+    badge(s.unread);
+    renderAll();
+  });
+  data.on('status', ({ status, error }) => {
+    if (error && status === 'loading') toast('Could not load notifications: ' + error.message, 'error');
+    else if (error && status === 'stale') toast('Could not refresh notifications: ' + error.message, 'error');
+  });
 
   function toggle(open) {
     panel.hidden = !open;
@@ -61,51 +68,31 @@ export function startBell(state) {
 }
 
 export function stopBell() {
-  sub?.unsubscribe();
-  sub = null;
+  data?.close();
+  data = null;
+  s = null;
 }
 
-async function load(before) {
-  const page = await api.get('/api/notifications?limit=20' + (before ? `&before=${before}` : ''));
-  if (before === null) seq = Math.max(seq, page.seq);
+/** The next page of older notifications (not part of the sync: older ones do not change by themselves). */
+async function loadOlder() {
+  if (!s) return;
+  const page = await api.get(`/api/notifications?limit=${PAGE}` + (s.oldest !== null ? `&before=${s.oldest}` : ''));
   for (const n of page.items) {
-    items.set(n.id, n);
-    oldest = oldest === null ? n.id : Math.min(oldest, n.id);
+    if (!s.items.has(n.id)) s.items.set(n.id, n);
+    s.oldest = s.oldest === null ? n.id : Math.min(s.oldest, n.id);
   }
-  $('#notifications-more').hidden = page.items.length < 20;
-  badge(page.unread);
+  $('#notifications-more').hidden = page.items.length < PAGE;
   renderAll();
 }
 
-/** Applies one event from the user's channel; repeats (same or older seq) are dropped. */
-function apply(e) {
-  if (!e || e.seq <= seq) return;
-  seq = e.seq;
+/** Applies one event from the user's channel (repeats were dropped by seq already). */
+function apply(st, e) {
   if (e.type === 'notification') {
-    const prev = items.get(e.data.id);
-    items.set(e.data.id, { ...prev, ...e.data });
-    if (e.action === 'created') toast(e.data.subject);
-    renderAll();
+    st.items.set(e.data.id, { ...st.items.get(e.data.id), ...e.data });
   } else if (e.type === 'notifications' && e.data.allRead) {
-    for (const n of items.values()) n.read = true;
-    renderAll();
+    for (const n of st.items.values()) n.read = true;
   } else if (e.type === 'unread') {
-    badge(e.data.unread);
-  }
-}
-
-/** The hub could not fill a gap: ask the app for what changed since our last seq. */
-async function resync() {
-  try {
-    let more = true;
-    while (more) {
-      const page = await api.get(`/api/notifications/changes?since=${seq}`);
-      for (const e of page.changes) apply(e);
-      seq = Math.max(seq, page.seq);
-      more = page.more;
-    }
-  } catch (e) {
-    toast('Could not refresh notifications: ' + e.message, 'error');
+    st.unread = e.data.unread;
   }
 }
 
@@ -118,7 +105,7 @@ function badge(unread) {
 
 function renderAll() {
   const list = clear($('#notification-list'));
-  const sorted = [...items.values()].sort((a, b) => b.id - a.id);
+  const sorted = [...(s?.items.values() ?? [])].sort((a, b) => b.id - a.id);
   $('#notifications-empty').hidden = sorted.length > 0;
   for (const n of sorted) {
     list.append(h('li', { class: n.read ? 'read' : 'unread', 'data-notification': n.id },

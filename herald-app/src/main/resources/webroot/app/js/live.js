@@ -25,19 +25,6 @@ export function live() {
   return herald;
 }
 
-/**
- * Resolves true once `sub` is subscribed, or false after `ms` (the connection is not live: the
- * page must load anyway and catch up later) or if the subscription fails.
- */
-export function subscribedWithin(sub, ms = 2000) {
-  if (!sub) return Promise.resolve(false);
-  let timer;
-  return Promise.race([
-    sub.ready().then(() => true, () => false),
-    new Promise((resolve) => { timer = setTimeout(() => resolve(false), ms); }),
-  ]).finally(() => clearTimeout(timer));
-}
-
 function render(info) {
   const el = $('#connection');
   const label = el.querySelector('.label');

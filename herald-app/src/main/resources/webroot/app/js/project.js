@@ -1,14 +1,18 @@
 // The project overview: items, activity feed, publishing and presence, all live.
+import { applyEntity, sync } from '/herald/herald.js';
 import { api } from './api.js';
-import { clear, fill, h, message, time, toast } from './dom.js';
-import { live, subscribedWithin } from './live.js';
+import { fill, h, message, time, toast } from './dom.js';
+import { live } from './live.js';
 import { withMentions } from './mentions.js';
 
 const STATUS = { active: 'Active', publishing: 'Publishing…', publish_failed: 'Publish failed', scheduled: 'Scheduled' };
 const ITEM_STATUS = { draft: 'Draft', ready: 'Ready to publish', published: 'Published', scheduled: 'Scheduled', rejected: 'Rejected' };
 
 export function projectView(main, projectId, app) {
-  const s = { seq: 0, project: null, items: new Map(), activities: new Map(), loaded: false, queue: [] };
+  // The project as the sync keeps it: { project, items, activities } (maps by id); null while loading.
+  let s = null;
+  let data = null;
+  let sub = null;
   const name = (id) => app.users.get(id) ?? id;
   const mine = (author) => author === app.me.id;
 
@@ -27,23 +31,6 @@ export function projectView(main, projectId, app) {
   main.append(loading);
 
   // ---------------------------------------------------------------- presence
-  const sub = live()?.subscribe(`project:${projectId}`, {
-    onPublication: (pub) => (s.loaded ? apply(pub.data) : s.queue.push(pub.data)),
-    onStateLost: () => resync(),
-    // The first subscribe came after the snapshot (not live at load): fetch what came between.
-    onSubscribed: (info) => info.since === null && resync(),
-    onPresence: (users) => renderPresence(users),
-    // The server ended the subscription: this user was removed from the project.
-    onError: (e) => {
-      if (e.code !== 103) {
-        console.error(e); // as herald.js reports errors of subscriptions without onError
-        return;
-      }
-      toast('You no longer have access to this project.', 'error');
-      location.hash = '#/projects';
-    },
-  });
-  sub?.setActivity({ viewing: `project:${projectId}` });
   let editingTimer = null;
   function editing(itemId) {
     clearTimeout(editingTimer);
@@ -59,7 +46,7 @@ export function projectView(main, projectId, app) {
     fill(presence, h('h2', { class: 'visually-hidden' }, 'Who is here'),
       h('span', { class: 'muted' }, others.length ? 'Also here: ' : 'Nobody else is viewing this project.'),
       h('ul', { class: 'people' }, ...others.map((u) => {
-        const edits = u.editing.map((e) => s.items.get(Number(e.replace('item:', '')))?.title ?? e);
+        const edits = u.editing.map((e) => s?.items.get(Number(e.replace('item:', '')))?.title ?? e);
         const who = u.info?.name ?? name(u.user);
         return h('li', { class: 'person' + (u.idle ? ' idle' : ''), 'data-user': u.user },
           h('span', { class: 'avatar', 'aria-hidden': 'true' }, who.slice(0, 1).toUpperCase()),
@@ -70,81 +57,79 @@ export function projectView(main, projectId, app) {
   }
 
   // ---------------------------------------------------------------- loading and live updates
-  async function load() {
-    // Subscribed before the snapshot is read, nothing falls in between. Not live yet: the banner
-    // says so, the snapshot loads anyway, and the changes since are fetched once subscribed.
-    const inOrder = await subscribedWithin(sub);
-    const snap = await api.get(`/api/projects/${projectId}/snapshot`);
-    s.seq = snap.seq;
-    s.project = snap.project;
-    for (const i of snap.items) s.items.set(i.id, i);
-    for (const a of snap.activities) s.activities.set(a.id, a);
-    loading.remove();
-    main.append(header, presence,
-      h('section', { 'aria-labelledby': 'items-title' }, h('h2', { id: 'items-title' }, 'Items'), itemsTable, itemsEmpty, addItemForm()),
-      h('section', { 'aria-labelledby': 'feed-title', class: 'activity' }, h('h2', { id: 'feed-title' }, 'Activity'), commentForm(), feedEmpty, feed));
-    renderHeader();
-    for (const i of s.items.values()) putItem(i);
-    for (const a of [...s.activities.values()].sort((x, y) => y.id - x.id)) putActivity(a, false);
-    itemsEmpty.hidden = s.items.size > 0;
-    feedEmpty.hidden = s.activities.size > 0;
-    s.loaded = true;
-    for (const e of s.queue.splice(0)) apply(e);
-    if (!inOrder) resync();
-    scrollToAnchor();
-  }
+  // sync (herald.js) subscribes, reads the snapshot, applies events in seq order and fetches what
+  // the hub could not replay from /changes; this page only applies events and renders.
+  const byId = (list) => new Map(list.map((x) => [x.id, x]));
 
-  /** Applies one event; repeats are dropped by seq, stale states by entity version. */
-  function apply(e) {
-    if (!e || e.seq <= s.seq) return;
-    s.seq = e.seq;
+  /** Applies one event to the state; stale states are skipped by entity version. */
+  function applyEvent(st, e) {
     const d = e.data;
     switch (e.type) {
       case 'project':
-        if (e.version > (s.project?.version ?? 0)) {
-          s.project = d;
-          renderHeader();
-        }
+        if (e.version > (st.project?.version ?? 0)) st.project = d;
         break;
       case 'item':
-        if (e.action === 'deleted') removeItem(d.id);
-        else if (e.version > (s.items.get(d.id)?.version ?? 0)) putItem(d);
+        applyEntity(st.items, e, Number(e.id));
         break;
       case 'activity':
-        if (e.action === 'deleted') removeActivity(d.id);
-        else if (e.version > (s.activities.get(d.id)?.version ?? 0)) putActivity(d, e.action === 'created');
+        applyEntity(st.activities, e, Number(e.id));
         break;
       case 'reply': {
-        const a = s.activities.get(d.activityId);
+        const a = st.activities.get(d.activityId);
         if (!a) break;
+        const old = a.replies.find((r) => r.id === d.id);
+        if (e.action !== 'deleted' && old && old.version >= e.version) break;
         const replies = a.replies.filter((r) => r.id !== d.id);
-        if (e.action !== 'deleted') {
-          const old = a.replies.find((r) => r.id === d.id);
-          if (old && old.version >= e.version) break;
-          replies.push(d);
-        }
+        if (e.action !== 'deleted') replies.push(d);
         replies.sort((x, y) => x.id - y.id);
-        putActivity({ ...a, replies }, false);
+        st.activities.set(a.id, { ...a, replies });
         break;
       }
       default:
     }
   }
 
-  /** The hub could not fill a gap: fetch what changed since our seq from the app. */
-  async function resync() {
-    if (!s.loaded) return;
-    try {
-      let more = true;
-      while (more) {
-        const page = await api.get(`/api/projects/${projectId}/changes?since=${s.seq}`);
-        for (const e of page.changes) apply(e);
-        s.seq = Math.max(s.seq, page.seq);
-        more = page.more;
-      }
-    } catch (e) {
-      toast('Could not catch up with changes: ' + e.message, 'error');
+  /** Draws what one applied event changed. */
+  function renderEvent(e) {
+    const id = Number(e.id);
+    switch (e.type) {
+      case 'project':
+        renderHeader();
+        break;
+      case 'item':
+        if (s.items.has(id)) putItem(s.items.get(id));
+        else removeItem(id);
+        break;
+      case 'activity':
+        if (s.activities.has(id)) putActivity(s.activities.get(id), e.action === 'created' && !entryEls.has(id));
+        else removeActivity(id);
+        break;
+      case 'reply':
+        if (s.activities.has(e.data.activityId)) putActivity(s.activities.get(e.data.activityId), false);
+        break;
+      default:
     }
+  }
+
+  /** Draws the whole page from a snapshot: the first time, and when a new snapshot replaced the state. */
+  function renderAll() {
+    if (loading.isConnected) {
+      loading.remove();
+      main.append(header, presence,
+        h('section', { 'aria-labelledby': 'items-title' }, h('h2', { id: 'items-title' }, 'Items'), itemsTable, itemsEmpty, addItemForm()),
+        h('section', { 'aria-labelledby': 'feed-title', class: 'activity' }, h('h2', { id: 'feed-title' }, 'Activity'), commentForm(), feedEmpty, feed));
+    }
+    for (const id of [...rowEls.keys()].filter((id) => !s.items.has(id))) removeItem(id);
+    for (const id of [...entryEls.keys()].filter((id) => !s.activities.has(id))) removeActivity(id);
+    renderHeader();
+    for (const i of s.items.values()) putItem(i);
+    const newestFirst = [...s.activities.values()].sort((x, y) => y.id - x.id);
+    for (const a of newestFirst) putActivity(a, false);
+    // After a new snapshot, entries it brought in were appended: put the feed back in order.
+    const order = newestFirst.map((a) => entryEls.get(a.id).el);
+    if (order.some((el, n) => feed.children[n] !== el)) feed.append(...order);
+    itemsEmpty.hidden = s.items.size > 0;
+    feedEmpty.hidden = s.activities.size > 0;
   }
 
   // ---------------------------------------------------------------- header, publishing
@@ -198,7 +183,6 @@ export function projectView(main, projectId, app) {
   const rowEls = new Map();
 
   function putItem(i) {
-    s.items.set(i.id, i);
     const actions = h('td', { class: 'row-actions' });
     if (i.status === 'draft' || i.status === 'rejected') {
       actions.append(h('button', { type: 'button', onclick: () => act(() => api.post(`/api/projects/${projectId}/items/${i.id}/ready`), 'Marked ready.') }, 'Mark ready'));
@@ -232,10 +216,9 @@ export function projectView(main, projectId, app) {
   }
 
   function removeItem(id) {
-    s.items.delete(id);
     rowEls.get(id)?.remove();
     rowEls.delete(id);
-    itemsEmpty.hidden = s.items.size > 0;
+    itemsEmpty.hidden = rowEls.size > 0;
     refreshItemOptions();
   }
 
@@ -272,7 +255,7 @@ export function projectView(main, projectId, app) {
   function refreshItemOptions() {
     const current = itemSelect.value;
     itemSelect.replaceChildren(h('option', { value: '' }, 'The whole project'),
-      ...[...s.items.values()].map((i) => h('option', { value: String(i.id), selected: String(i.id) === current }, i.title)));
+      ...[...(s?.items.values() ?? [])].map((i) => h('option', { value: String(i.id), selected: String(i.id) === current }, i.title)));
   }
   const members = () => (s.project?.members ?? []).filter((id) => id !== app.me.id).map((id) => ({ id, displayName: name(id) }));
 
@@ -301,7 +284,6 @@ export function projectView(main, projectId, app) {
 
   /** Inserts or updates one activity in place. The reply form of an entry is never rebuilt. */
   function putActivity(a, isNew) {
-    s.activities.set(a.id, a);
     let entry = entryEls.get(a.id);
     if (!entry) {
       const body = h('div', { class: 'entry-body' });
@@ -320,10 +302,9 @@ export function projectView(main, projectId, app) {
   }
 
   function removeActivity(id) {
-    s.activities.delete(id);
     entryEls.get(id)?.el.remove();
     entryEls.delete(id);
-    feedEmpty.hidden = s.activities.size > 0;
+    feedEmpty.hidden = entryEls.size > 0;
   }
 
   function renderBody(entry, a) {
@@ -413,9 +394,46 @@ export function projectView(main, projectId, app) {
     if (anchor) document.getElementById(anchor)?.scrollIntoView({ block: 'center' });
   }
 
-  load().catch((e) => {
-    loading.textContent = e.status === 404 ? 'This project does not exist, or you are not a member.' : 'Could not load the project: ' + e.message;
-    loading.className = 'error';
+  data = sync(live(), `project:${projectId}`, {
+    snapshot: () => api.get(`/api/projects/${projectId}/snapshot`),
+    changes: (since) => api.get(`/api/projects/${projectId}/changes?since=${since}`),
+    init: (snap) => ({ project: snap.project, items: byId(snap.items), activities: byId(snap.activities) }),
+    apply: applyEvent,
+    subscribe: {
+      onPresence: (users) => renderPresence(users),
+      // The server ended the subscription: this user was removed from the project.
+      onError: (e) => {
+        if (e.code !== 103) {
+          console.error(e); // as herald.js reports errors of subscriptions without onError
+          return;
+        }
+        toast('You no longer have access to this project.', 'error');
+        location.hash = '#/projects';
+      },
+    },
   });
-  return { dispose: () => sub?.unsubscribe(), projectId, reveal: scrollToAnchor };
+  sub = data.subscription;
+  sub.setActivity({ viewing: `project:${projectId}` });
+  let first = true;
+  data.on('change', ({ state, events, reset }) => {
+    s = state;
+    if (reset) renderAll();
+    else for (const e of events) renderEvent(e);
+    if (first) {
+      first = false;
+      scrollToAnchor();
+    }
+  });
+  data.on('status', ({ status, error }) => {
+    if (!error || (status !== 'loading' && status !== 'stale')) return;
+    if (status === 'loading') {
+      // Not there, or not for this user: say so and stop; anything else is retried.
+      loading.textContent = error.status === 404 ? 'This project does not exist, or you are not a member.' : 'Could not load the project: ' + error.message + ' Retrying…';
+      loading.className = 'error';
+      if (error.status === 404 || error.status === 403) data.close();
+    } else {
+      toast('Could not catch up with changes: ' + error.message + ' Retrying…', 'error');
+    }
+  });
+  return { dispose: () => data.close(), projectId, reveal: scrollToAnchor };
 }

@@ -1,4 +1,5 @@
 // The projects list: every project the user may see, live counts, and a form to create one.
+import { sync } from '/herald/herald.js';
 import { api } from './api.js';
 import { h, time, toast } from './dom.js';
 import { live } from './live.js';
@@ -8,7 +9,7 @@ const STATUS = { active: 'Active', publishing: 'Publishing…', publish_failed: 
 export function projectsView(main, state) {
   const list = h('ul', { class: 'project-list', 'aria-live': 'polite' });
   const empty = h('p', { class: 'empty', hidden: true }, 'No projects yet. Create the first one below.');
-  const subs = new Map();
+  const syncs = new Map();
   const rows = new Map();
 
   function row(p) {
@@ -33,30 +34,37 @@ export function projectsView(main, state) {
     empty.hidden = rows.size > 0;
   }
 
+  /** Removes a project the user can no longer see. */
+  function drop(id) {
+    rows.get(id)?.el.remove();
+    rows.delete(id);
+    empty.hidden = rows.size > 0;
+  }
+
   async function load() {
     const projects = await api.get('/api/projects');
     for (const p of projects) put(p);
     empty.hidden = projects.length > 0;
     for (const p of projects) {
-      if (subs.has(p.id)) continue;
-      // Live counts and status for each listed project.
-      subs.set(p.id, live()?.subscribe(`project:${p.id}`, {
-        presence: false,
-        onPublication(pub) {
-          const e = pub.data;
-          if (e?.type === 'project' && e.action === 'updated' && (rows.get(e.data.id)?.version ?? 0) < e.version) put(e.data);
+      if (syncs.has(p.id)) continue;
+      // Live counts and status for each listed project: sync (herald.js) keeps the project current
+      // and fetches what the hub could not replay.
+      const data = sync(live(), `project:${p.id}`, {
+        snapshot: () => api.get(`/api/projects/${p.id}/snapshot?only=project`),
+        changes: (since) => api.get(`/api/projects/${p.id}/changes?since=${since}`),
+        init: (snap) => ({ project: snap.project }),
+        apply: (st, e) => {
+          if (e.type === 'project' && e.version > st.project.version) st.project = e.data;
         },
-        onStateLost: () => refresh(),
-      }));
-    }
-  }
-
-  async function refresh() {
-    try {
-      const projects = await api.get('/api/projects');
-      for (const p of projects) put(p);
-    } catch (e) {
-      toast(e.message, 'error');
+        subscribe: { presence: false, onError: () => {} }, // a project the user lost access to: dropped below
+      });
+      data.on('change', ({ state, events, reset }) => {
+        if (reset || events.some((e) => e.type === 'project')) put(state.project);
+      });
+      data.on('status', ({ status }) => {
+        if (status === 'failed') drop(p.id);
+      });
+      syncs.set(p.id, data);
     }
   }
 
@@ -87,5 +95,5 @@ export function projectsView(main, state) {
 
   main.append(h('h1', {}, 'Projects'), empty, list, form);
   load().catch((e) => toast(e.message, 'error'));
-  return { dispose: () => subs.forEach((s) => s?.unsubscribe()) };
+  return { dispose: () => syncs.forEach((data) => data.close()) };
 }

@@ -231,4 +231,41 @@ class LiveEventsIT extends AppTestBase {
     alice.get("/api/projects/" + p + "/changes").expect(400);
     app.login("eve").get("/api/projects/" + p + "/changes?since=0").expect(404);
   }
+
+  @Test
+  void seqCountsPerChannelWithoutGapsAndASeqAheadOfTheChannelAsksForASnapshot() {
+    ApiClient alice = app.login("alice");
+    long p = project(alice, "[]");
+    long other = project(alice, "[]"); // events on another channel take no numbers from this one
+    JsonNode all = alice.get("/api/projects/" + p + "/changes?since=0").expect(200).json();
+    long head = all.get("seq").asLong();
+    alice
+        .post(
+            "/api/projects/" + p + "/items",
+            "{\"contentRef\":\"page/79\",\"contentVersion\":1,\"title\":\"B\",\"type\":\"page\"}")
+        .expect(201);
+    alice.get("/api/projects/" + other + "/changes?since=0").expect(200);
+    JsonNode next = alice.get("/api/projects/" + p + "/changes?since=" + head).expect(200).json();
+    List<Long> seqs = new ArrayList<>();
+    next.get("changes").forEach(c -> seqs.add(c.get("seq").asLong()));
+    assertThat(seqs.get(0)).as("the next number on the channel").isEqualTo(head + 1);
+    assertThat(seqs)
+        .as("one request's events, numbered without gaps")
+        .isEqualTo(
+            java.util.stream.LongStream.rangeClosed(head + 1, head + seqs.size()).boxed().toList());
+
+    JsonNode ahead =
+        alice.get("/api/projects/" + p + "/changes?since=" + (head + 1000)).expect(200).json();
+    assertThat(ahead.get("snapshotRequired").asBoolean()).isTrue();
+    assertThat(ahead.get("changes")).isEmpty();
+    alice.get("/api/projects/" + p + "/changes?since=-1").expect(400);
+    alice.get("/api/projects/" + p + "/changes?since=abc").expect(400);
+
+    JsonNode summary =
+        alice.get("/api/projects/" + p + "/snapshot?only=project").expect(200).json();
+    assertThat(summary.get("seq").asLong()).isEqualTo(next.get("seq").asLong());
+    assertThat(summary.get("project").get("id").asLong()).isEqualTo(p);
+    assertThat(summary.has("items") || summary.has("activities")).isFalse();
+    alice.get("/api/projects/" + p + "/snapshot?only=items").expect(400);
+  }
 }

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.herald.app.testing.ApiClient;
 import dev.herald.app.testing.AppTestBase;
 import dev.herald.app.testing.TestApp;
+import dev.herald.outbox.Event;
+import dev.herald.outbox.Outbox;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
@@ -480,15 +482,15 @@ class NotificationRulesIT extends AppTestBase {
         .db()
         .write(
             h -> {
-              var batch =
-                  h.prepareBatch(
-                      "INSERT INTO change_log (channel, entity_type, entity_id, action, payload, created_at, published_at) "
-                          + "VALUES ('user:dave:notifications', 'filler', :i, 'created', '{\"type\":\"filler\"}', :now, :now)");
-              OffsetDateTime now = OffsetDateTime.now();
+              Outbox outbox = Outbox.create();
               for (int i = 0; i < 10_001; i++) {
-                batch.bind("i", "f" + i).bind("now", now).add();
+                outbox.record(
+                    h.getConnection(),
+                    "user:dave:notifications",
+                    Event.created("filler", "f" + i, 1, "{}"));
               }
-              batch.execute();
+              // As if long published: the relay has nothing to send for them.
+              h.execute("UPDATE herald_outbox SET relayed_at = created_at WHERE type = 'filler'");
               return null;
             });
     comment(alice, p, null, "@dave after a busy day");

@@ -153,7 +153,7 @@ class OutboxIT {
               .db()
               .read(
                   h ->
-                      h.createQuery("SELECT COUNT(*) FROM change_log WHERE published_at IS NULL")
+                      h.createQuery("SELECT COUNT(*) FROM herald_outbox WHERE relayed_at IS NULL")
                           .mapTo(Long.class)
                           .one());
       assertThat(pending).as("committed, unpublished changes").isPositive();
@@ -174,7 +174,7 @@ class OutboxIT {
                           .read(
                               h ->
                                   h.createQuery(
-                                          "SELECT COUNT(*) FROM change_log WHERE published_at IS NULL")
+                                          "SELECT COUNT(*) FROM herald_outbox WHERE relayed_at IS NULL")
                                       .mapTo(Long.class)
                                       .one())
                       == 0);

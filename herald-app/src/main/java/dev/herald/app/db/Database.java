@@ -12,8 +12,10 @@ import org.jdbi.v3.core.Jdbi;
  * by setting a {@code jdbc:postgresql:} URL.
  *
  * <p>Writes go through {@link #write}: each write transaction first locks the single {@code
- * write_lock} row, so writes are serialised and change-log sequence numbers commit in order. An
- * editorial workload writes tens of changes per second; one lock sustains thousands.
+ * write_lock} row, so writes are serialised and checks made inside a write (unique names, status
+ * transitions) see no concurrent write. An editorial workload writes tens of changes per second;
+ * one lock sustains thousands. (Event sequence numbers do not depend on it: herald-outbox keeps
+ * them in commit order per channel by itself, and its relay takes no lock while publishing.)
  */
 public final class Database implements AutoCloseable {
   private final HikariDataSource pool;
@@ -79,6 +81,11 @@ public final class Database implements AutoCloseable {
 
   public boolean isPostgres() {
     return postgres;
+  }
+
+  /** The connection pool, for herald-outbox's relay. */
+  public javax.sql.DataSource dataSource() {
+    return pool;
   }
 
   public Jdbi jdbi() {

@@ -5,7 +5,6 @@ import dev.herald.app.access.Access;
 import dev.herald.app.activity.ActivityService;
 import dev.herald.app.db.Database;
 import dev.herald.app.events.ChangeLog;
-import dev.herald.app.events.OutboxRelay;
 import dev.herald.app.notifications.NotificationService;
 import dev.herald.app.projects.Project;
 import dev.herald.app.projects.ProjectService;
@@ -15,6 +14,7 @@ import dev.herald.app.session.LoginThrottle;
 import dev.herald.app.session.SessionStore;
 import dev.herald.app.users.User;
 import dev.herald.app.users.UserRepository;
+import dev.herald.outbox.ChangePage;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.http.Cookie;
 import io.vertx.core.http.HttpHeaders;
@@ -26,7 +26,6 @@ import io.vertx.ext.web.handler.BodyHandler;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -64,16 +63,14 @@ public final class ApiRouter {
 
   static final int LOGIN_QUEUE = 32;
 
-  /** Change-log rows read per changes request; more are fetched by asking again from "seq". */
-  static final int CHANGES_PAGE = 10_000;
-
   private final Database db;
   private final UserRepository users;
   private final SessionStore sessions;
   private final ProjectService projects;
   private final ActivityService activities;
   private final NotificationService notifications;
-  private final OutboxRelay relay;
+  private final ChangeLog changes;
+  private final Runnable wakeRelay;
   private final ObjectMapper json;
   private final Supplier<Object> adminStats;
   private final Security security;
@@ -99,7 +96,8 @@ public final class ApiRouter {
       ProjectService projects,
       ActivityService activities,
       NotificationService notifications,
-      OutboxRelay relay,
+      ChangeLog changes,
+      Runnable wakeRelay,
       ObjectMapper json,
       Supplier<Object> adminStats,
       Security security) {
@@ -110,7 +108,8 @@ public final class ApiRouter {
     this.projects = projects;
     this.activities = activities;
     this.notifications = notifications;
-    this.relay = relay;
+    this.changes = changes;
+    this.wakeRelay = wakeRelay;
     this.json = json;
     this.adminStats = adminStats;
   }
@@ -158,7 +157,9 @@ public final class ApiRouter {
                 projects.create(
                     r.user(), r.string("name"), r.string("description"), r.strings("members"))));
     api(router.get("/api/projects/:id"), r -> projects.get(r.user(), r.id("id")));
-    api(router.get("/api/projects/:id/snapshot"), r -> snapshot(r.user(), r.id("id")));
+    api(
+        router.get("/api/projects/:id/snapshot"),
+        r -> snapshot(r.user(), r.id("id"), snapshotParts(r.query("only"))));
     api(router.get("/api/projects/:id/changes"), r -> projectChanges(r));
     api(
         router.post("/api/projects/:id/members"),
@@ -238,8 +239,7 @@ public final class ApiRouter {
         router.get("/api/notifications"),
         r -> {
           Map<String, Object> out = new LinkedHashMap<>();
-          out.put(
-              "seq", db.read(h -> ChangeLog.head(h, NotificationService.channel(r.user().id()))));
+          out.put("seq", db.read(h -> changes.head(h, NotificationService.channel(r.user().id()))));
           out.put("unread", notifications.unread(r.user()));
           out.put(
               "items",
@@ -383,22 +383,38 @@ public final class ApiRouter {
   }
 
   /**
-   * The project's full state for a page load or a refetch. {@code seq} is read first, so the state
-   * is at least as new as it: replaying "changes since seq" on top may repeat a change the state
-   * already has, which clients skip by entity version.
+   * Whether a snapshot is the project alone ({@code only=project}, for lists) rather than the
+   * project with its items and newest activities (no {@code only}).
    */
-  private Map<String, Object> snapshot(User user, long projectId) {
+  private static boolean snapshotParts(String only) {
+    if (only == null) {
+      return false;
+    }
+    if (!only.equals("project")) {
+      throw ApiException.invalid(Map.of("only", "must be 'project' or left out"));
+    }
+    return true;
+  }
+
+  /**
+   * The project's state for a page load or a refetch. {@code seq} is read first, so the state is at
+   * least as new as it: replaying "changes since seq" on top may repeat a change the state already
+   * has, which clients skip by entity version.
+   */
+  private Map<String, Object> snapshot(User user, long projectId, boolean projectOnly) {
     Map<String, Object> out = new LinkedHashMap<>();
     out.put(
         "seq",
         db.read(
             h -> {
               Access.require(h, user, projectId);
-              return ChangeLog.head(h, ProjectService.channel(projectId));
+              return changes.head(h, ProjectService.channel(projectId));
             }));
     out.put("project", projects.get(user, projectId));
-    out.put("items", projects.items(user, projectId));
-    out.put("activities", activities.list(user, projectId, null, 50));
+    if (!projectOnly) {
+      out.put("items", projects.items(user, projectId));
+      out.put("activities", activities.list(user, projectId, null, 50));
+    }
     return out;
   }
 
@@ -412,29 +428,20 @@ public final class ApiRouter {
     return changes(ProjectService.channel(id), r);
   }
 
+  /** "Changes since" (herald-outbox's ChangePage): {seq, more, changes[, snapshotRequired]}. */
   private Object changes(String channel, Request r) {
-    Long since = r.queryLong("since");
-    if (since == null || since < 0) {
-      throw ApiException.invalid(
-          Map.of("since", "required, the last seq you have (0 for everything)"));
+    long since;
+    try {
+      since = ChangePage.parseSince(r.query("since"));
+    } catch (IllegalArgumentException e) {
+      throw ApiException.invalid(Map.of("since", e.getMessage()));
     }
-    return db.read(
-        h -> {
-          ChangeLog.Page page = ChangeLog.since(h, channel, since, CHANGES_PAGE);
-          Map<String, Object> out = new LinkedHashMap<>();
-          out.put("seq", page.seq());
-          out.put("more", page.more());
-          List<Object> parsed = new java.util.ArrayList<>();
-          for (String p : page.payloads()) {
-            try {
-              parsed.add(json.readTree(p));
-            } catch (Exception e) {
-              throw new IllegalStateException(e);
-            }
-          }
-          out.put("changes", parsed);
-          return out;
-        });
+    String page = db.read(h -> changes.since(h, channel, since).toJson());
+    try {
+      return json.readTree(page);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException("herald-outbox wrote a change page that is not JSON", e);
+    }
   }
 
   // ---------------------------------------------------------------- plumbing
@@ -508,7 +515,7 @@ public final class ApiRouter {
     ctx.put("session", session.get());
     run(ctx, session.get().user(), action);
     if (changes) {
-      relay.wake();
+      wakeRelay.run();
     }
   }
 

@@ -4,6 +4,7 @@ import dev.herald.app.App;
 import dev.herald.app.projects.ContentPublisher;
 import dev.herald.app.users.Role;
 import dev.herald.core.testkit.ManualScheduler;
+import dev.herald.outbox.testing.PostgresServer;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;

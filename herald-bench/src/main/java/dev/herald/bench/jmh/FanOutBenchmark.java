@@ -49,6 +49,7 @@ public class FanOutBenchmark {
   private Hub hub;
   private RawJson data;
   final AtomicLong written = new AtomicLong();
+  private final AtomicLong users = new AtomicLong();
 
   @Setup(Level.Trial)
   public void setup() throws Exception {
@@ -61,7 +62,10 @@ public class FanOutBenchmark {
                     .presence(false)
                     .joinLeave(false)
                     .build())
-            .authenticator(req -> CompletableFuture.completedFuture(Principal.of("u")))
+            // one user per connection: the per-user connection limit would refuse the rest
+            .authenticator(
+                req ->
+                    CompletableFuture.completedFuture(Principal.of("u" + users.incrementAndGet())))
             .build();
     for (int i = 0; i < subscribers; i++) {
       ClientSession s =

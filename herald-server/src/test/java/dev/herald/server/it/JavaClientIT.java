@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.herald.client.CloseInfo;
 import dev.herald.client.ConnectionListener;
 import dev.herald.client.HeraldClient;
+import dev.herald.client.LiveData;
 import dev.herald.client.Subscription;
 import dev.herald.client.SubscriptionHandler;
 import dev.herald.client.SubscriptionState;
@@ -391,6 +392,86 @@ class JavaClientIT {
       assertThat(JSON.readTree(restored.state().json()).path("editing").asText())
           .isEqualTo("item:7");
       assertThat(atBob.lost).isEmpty();
+    }
+  }
+
+  @Test
+  void liveDataFillsAGapAndLostHistoryFromTheAppAndStaysInOrder() throws Exception {
+    String channel = "short:java-live-data";
+    // The app's side: its committed events (seq 1, 2, 3, ...), and the fetches made.
+    List<Long> committed = new CopyOnWriteArrayList<>();
+    List<Long> fetches = new CopyOnWriteArrayList<>();
+    LiveData.Source<List<Long>> source =
+        new LiveData.Source<>() {
+          @Override
+          public CompletableFuture<LiveData.Snapshot<List<Long>>> snapshot() {
+            List<Long> state = new ArrayList<>(committed);
+            return CompletableFuture.completedFuture(new LiveData.Snapshot<>(state.size(), state));
+          }
+
+          @Override
+          public CompletableFuture<LiveData.Changes> changes(long since) {
+            fetches.add(since);
+            List<LiveData.Event> after =
+                committed.stream()
+                    .filter(s -> s > since)
+                    .map(s -> new LiveData.Event(s, "n", null, null, 0, String.valueOf(s)))
+                    .toList();
+            return CompletableFuture.completedFuture(
+                new LiveData.Changes(committed.size(), false, false, after));
+          }
+        };
+    try (TcpProxy proxy = TcpProxy.to(server.port())) {
+      Events events = new Events();
+      HeraldClient client = connected(builder(proxy.port(), server.token("alice"), events));
+      LiveData<List<Long>> live =
+          LiveData.builder(
+                  client,
+                  channel,
+                  source,
+                  (List<Long> state, LiveData.Event e) -> {
+                    state.add(e.seq());
+                    return state;
+                  })
+              .start();
+      live.ready().get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+      eventually("live", () -> live.status() == LiveData.Status.LIVE, live::status);
+
+      // The relay publishes 1 and 2; 3 never reaches the hub; 4 does: the gap is filled.
+      for (long seq = 1; seq <= 4; seq++) {
+        committed.add(seq);
+        if (seq != 3) {
+          assertThat(server.publishHttp(channel, "{\"seq\":" + seq + "}").statusCode())
+              .isEqualTo(200);
+        }
+      }
+      eventually("1 to 4", () -> live.state().size() == 4, live::state);
+      assertThat(live.state()).containsExactly(1L, 2L, 3L, 4L);
+      assertThat(fetches).containsExactly(2L);
+
+      // Away for longer than the hub's history (10): onStateLost, then the changes since 4.
+      int mark = events.mark();
+      proxy.refuseNewConnections();
+      proxy.cutAll();
+      events.awaitEvent(mark, Kind.RECONNECTING, 1);
+      for (long seq = 5; seq <= 30; seq++) {
+        committed.add(seq);
+        assertThat(server.publishHttp(channel, "{\"seq\":" + seq + "}").statusCode())
+            .isEqualTo(200);
+      }
+      proxy.acceptNewConnections();
+      eventually("5 to 30 after the reconnect", () -> live.state().size() == 30, live::state);
+      committed.add(31L);
+      server.publishHttp(channel, "{\"seq\":31}");
+      eventually(
+          "31, live",
+          () -> live.state().size() == 31 && live.status() == LiveData.Status.LIVE,
+          live::state);
+      assertThat(live.state())
+          .containsExactlyElementsOf(LongStream.rangeClosed(1, 31).boxed().toList());
+      assertThat(fetches).containsExactly(2L, 4L);
+      live.close();
+      assertThat(live.status()).isEqualTo(LiveData.Status.CLOSED);
     }
   }
 

@@ -1,4 +1,4 @@
-package dev.herald.app.testing;
+package dev.herald.outbox.testing;
 
 import java.io.File;
 import java.io.IOException;
