@@ -29,9 +29,12 @@ export class Backoff {
     return Math.min(this.cap, this.base * 2 ** Math.max(0, attempt));
   }
 
-  /** A jittered delay in whole ms for retry number `attempt`, in `[0, ceiling(attempt))`. */
-  delay(attempt) {
+  /**
+   * A jittered delay in whole ms for retry number `attempt`, in `[0, min(ceiling(attempt), limit))`
+   * (`limit`: a lower cap for this delay, e.g. for a page the user is looking at).
+   */
+  delay(attempt, limit = Infinity) {
     const r = Math.min(Math.max(this.random(), 0), 0.999999);
-    return Math.floor(r * this.ceiling(attempt));
+    return Math.floor(r * Math.min(this.ceiling(attempt), limit));
   }
 }

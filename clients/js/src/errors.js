@@ -20,6 +20,7 @@ export const ErrorCodes = Object.freeze({
   PAYLOAD_TOO_LARGE: 114,
   UNAVAILABLE: 115,
   STREAM_RESET: 116,
+  USER_MISMATCH: 117,
 });
 
 /**
@@ -41,6 +42,11 @@ export const ClientErrorCodes = Object.freeze({
   TRANSPORT: 'transport',
   /** The server sent something that is not valid protocol v1. */
   PROTOCOL: 'protocol',
+  /**
+   * The server refuses this page's origin (403 `origin-not-allowed`): the site is misconfigured
+   * (`server.allowed-origins`), no retry can help. The client stops.
+   */
+  ORIGIN: 'origin_refused',
 });
 
 const ERROR_NAMES = Object.freeze(

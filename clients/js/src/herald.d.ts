@@ -274,6 +274,8 @@ export interface HeraldStats {
   fallbacks: number;
   /** Background re-probes of a better transport started. */
   reprobes: number;
+  /** Connections cut after a silence that looked like a proxy's idle timeout (not held against the transport). */
+  idleCuts: number;
   /** Switches to a better transport after a successful re-probe. */
   transportSwitches: number;
   /** Failure reports sent to POST /connection/report. */
@@ -290,6 +292,8 @@ export interface NegotiationSnapshot {
   demoted: Record<string, { symptom: TransportSymptom | 'remembered'; detail: string; at: number }>;
   /** The transport remembered as working on this origin. */
   remembered: string | null;
+  /** The heartbeat interval (ms) learned from idle cuts on this origin, or null. */
+  learnedPing: number | null;
   /** What GET /connection/info said, if it was asked. */
   info: Record<string, unknown> | null;
 }
@@ -441,6 +445,8 @@ export interface HeraldOptions {
     cap?: number;
     /** A connection live this long (ms) resets the backoff; default 10000. */
     resetAfter?: number;
+    /** Largest delay ceiling while the page is visible (ms), so it is live again soon after the server is; default 1500. */
+    visibleCap?: number;
   };
   /** Time allowed for token + handshake + connect reply (ms); default 10000. */
   connectTimeout?: number;
@@ -453,6 +459,10 @@ export interface HeraldOptions {
     checkInterval?: number;
     /** Timer lateness taken as a wake-up from sleep (ms); default 15000 (75000 while hidden). */
     wakeThreshold?: number;
+    /** Heartbeat interval asked of the server in `connect` (ms, at least 1000); 0 leaves the server's; default 5000. */
+    pingInterval?: number;
+    /** Silence past a due heartbeat (ms, at most the server's pong_ms) before the connection counts as dead; default 4000. */
+    grace?: number;
   };
   /** No input for this long (ms) makes the user idle; 0 disables; default 300000 (5 min). */
   idleAfter?: number;
@@ -544,6 +554,7 @@ export declare const ErrorCodes: Readonly<{
   PAYLOAD_TOO_LARGE: 114;
   UNAVAILABLE: 115;
   STREAM_RESET: 116;
+  USER_MISMATCH: 117;
 }>;
 
 export declare const ClientErrorCodes: Readonly<{
@@ -554,6 +565,7 @@ export declare const ClientErrorCodes: Readonly<{
   TOKEN: 'token';
   TRANSPORT: 'transport';
   PROTOCOL: 'protocol';
+  ORIGIN: 'origin_refused';
 }>;
 
 export type ClientErrorCode = (typeof ClientErrorCodes)[keyof typeof ClientErrorCodes];

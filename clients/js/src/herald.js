@@ -37,7 +37,7 @@ export { DEFAULT_TRANSPORTS } from './negotiation.js';
 export { ChannelSync, applyEntity, sync } from './sync.js';
 
 /** This library's version. */
-export const VERSION = '0.1.0';
+export const VERSION = '0.1.0-SNAPSHOT';
 /** The protocol version it speaks. */
 export const PROTOCOL_VERSION = 1;
 
@@ -49,6 +49,15 @@ const PUBLISH_ENVELOPE_BYTES = 64;
 const HIDDEN_TIMER_SLACK_MS = 75_000;
 /** After starting from a remembered transport, the better ones are re-probed this soon (at most). */
 const REMEMBERED_REPROBE_MS = 30_000;
+/** The shortest heartbeat interval a server grants (docs/protocol.md, connect `ping_ms`). */
+const MIN_PING_MS = 1000;
+/**
+ * An abnormal close after this much silence, when no heartbeat was due yet, looks like a proxy's
+ * idle timeout. Two such cuts within IDLE_CUT_TOLERANCE of each other make the client ask for
+ * heartbeats at half the observed silence.
+ */
+const MIN_IDLE_CUT_MS = 2 * MIN_PING_MS;
+const IDLE_CUT_TOLERANCE = 0.25;
 /** Most lag samples sent in one report (the server's limit). */
 const LAG_REPORT_MAX = 100;
 const EVENTS = new Set(['state', 'error', 'lag', 'idle']);
@@ -85,6 +94,11 @@ export class Herald {
   #requestTimeout;
   #probeTimeout;
   #checkInterval;
+  /** The heartbeat interval asked of the server (connect `ping_ms`; 0 leaves the server's). */
+  #pingInterval;
+  /** How long past a due heartbeat the client waits before it counts the connection as dead. */
+  #grace;
+  #visibleCap;
   #wakeThreshold;
   #idleAfter;
   #hiddenTimeout;
@@ -112,6 +126,8 @@ export class Herald {
   #check = null;
   #retryTimer = null;
   #everLive = false;
+  /** The silence (ms) before the last abnormal close that looked like a proxy's idle cut. */
+  #lastIdleCut = null;
   #lastUser = null;
   #maxBytes = DEFAULT_MAX_MESSAGE_BYTES;
   #nextId = 1;
@@ -146,6 +162,7 @@ export class Herald {
     probes: 0,
     fallbacks: 0,
     reprobes: 0,
+    idleCuts: 0,
     transportSwitches: 0,
     transportReports: 0,
   };
@@ -194,12 +211,16 @@ export class Herald {
     const backoff = options.backoff ?? {};
     this.#backoff = new Backoff({ base: backoff.base ?? 500, cap: backoff.cap ?? 30_000, random: this.#random });
     this.#resetAfter = nonNegative(backoff.resetAfter ?? 10_000, 'backoff.resetAfter');
+    this.#visibleCap = positive(backoff.visibleCap ?? 1_500, 'backoff.visibleCap');
     this.#connectTimeout = positive(options.connectTimeout ?? 10_000, 'connectTimeout');
     this.#requestTimeout = positive(options.requestTimeout ?? 10_000, 'requestTimeout');
     const liveness = options.liveness ?? {};
     this.#probeTimeout = positive(liveness.probeTimeout ?? 5_000, 'liveness.probeTimeout');
     this.#checkInterval = positive(liveness.checkInterval ?? 10_000, 'liveness.checkInterval');
     this.#wakeThreshold = positive(liveness.wakeThreshold ?? 15_000, 'liveness.wakeThreshold');
+    this.#pingInterval = nonNegative(liveness.pingInterval ?? 5_000, 'liveness.pingInterval');
+    if (this.#pingInterval > 0 && this.#pingInterval < MIN_PING_MS) throw new RangeError(`liveness.pingInterval must be 0 or at least ${MIN_PING_MS} ms, got ${this.#pingInterval}`);
+    this.#grace = positive(liveness.grace ?? 4_000, 'liveness.grace');
     this.#idleAfter = nonNegative(options.idleAfter ?? 5 * 60_000, 'idleAfter');
     this.#hiddenTimeout = nonNegative(options.hiddenTimeout ?? 0, 'hiddenTimeout');
     const lag = options.lag ?? {};
@@ -489,6 +510,7 @@ export class Herald {
       dataTimer: null,
       qualifyTimer: null,
       drainTimer: null,
+      refreshTimer: null,
       watchdog: null,
       watchdogDue: 0,
       probe: null,
@@ -578,6 +600,7 @@ export class Herald {
     if (info) {
       await info;
       if (!this.#isActive(session)) return;
+      if (session.role === 'current' && this.#stopIfOriginRefused()) return;
       // The server may not offer the transport chosen before it was asked.
       const choice = this.#nego.choose();
       if (typeof choice === 'string') {
@@ -640,6 +663,8 @@ export class Herald {
     if (token != null) msg.token = token;
     msg.client = this.#clientName;
     msg.protocol = PROTOCOL_VERSION;
+    const ping = this.#wantedPing();
+    if (ping > 0) msg.ping_ms = ping;
     this.#sessionRequest(session, msg, (result) => this.#onConnected(session, result), (err) => this.#onConnectRefused(session, err));
   }
 
@@ -676,6 +701,7 @@ export class Herald {
     if (this.#nego.active) this.#nego.succeeded(session.transportName);
     this.#armWatchdog(session);
     this.#armDataCheck(session);
+    this.#armRefresh(session, result?.expires_ms);
     // Renew every subscription first, then send what waited for the connection: the server
     // handles requests in order, so a queued presence request finds its subscription.
     for (const sub of [...this.#subs.values()]) sub[kStart]();
@@ -691,6 +717,54 @@ export class Herald {
     });
     for (const w of this.#readyWaiters.splice(0)) w.resolve(this.#info);
     if (this.#session === session) this.#armReprobe();
+  }
+
+  /**
+   * Refreshes the connection's credential before the server closes it at `expires_ms` (protocol
+   * `refresh`): a minute ahead, or a tenth of the time left when that is less, with a token from
+   * the `token` function. A refused refresh is reported (`error` event) and tried again halfway to
+   * the expiry, except for another user's token (117). A fixed token cannot be refreshed: the
+   * server closes with 4005 at expiry and the client reconnects.
+   */
+  #armRefresh(session, expiresMs) {
+    if (session.refreshTimer !== null) this.#clock.clearTimeout(session.refreshTimer);
+    session.refreshTimer = null;
+    if (typeof this.#token !== 'function' || !Number.isFinite(expiresMs) || expiresMs <= 0) return;
+    const left = expiresMs - this.#clock.now();
+    if (left <= 1000) return;
+    const delay = left - Math.min(60_000, Math.floor(left / 10));
+    session.refreshTimer = this.#clock.setTimeout(() => this.#refresh(session, expiresMs), delay);
+  }
+
+  async #refresh(session, expiresMs) {
+    session.refreshTimer = null;
+    if (this.#session !== session || !session.live) return;
+    let token;
+    try {
+      token = await this.#token();
+    } catch (err) {
+      this.#report(new HeraldError(ClientErrorCodes.TOKEN, `the token callback failed (refresh): ${err?.message ?? err}`, { cause: err }));
+      this.#retryRefresh(session, expiresMs);
+      return;
+    }
+    if (this.#session !== session || !session.live) return;
+    if (typeof token !== 'string') return; // nothing to refresh with (a cookie session)
+    this.#sessionRequest(
+      session,
+      { type: 'refresh', token },
+      (result) => this.#armRefresh(session, result?.expires_ms),
+      (err) => {
+        this.#report(err);
+        if (err.code !== ErrorCodes.USER_MISMATCH) this.#retryRefresh(session, expiresMs);
+      },
+    );
+  }
+
+  #retryRefresh(session, expiresMs) {
+    const left = expiresMs - this.#clock.now();
+    if (left > 2000 && this.#session === session) {
+      session.refreshTimer = this.#clock.setTimeout(() => this.#refresh(session, expiresMs), Math.floor(left / 2));
+    }
   }
 
   #onConnectRefused(session, err) {
@@ -816,6 +890,11 @@ export class Herald {
     } else {
       reason = info.error ?? (info.code != null ? `connection closed (code ${info.code})` : 'connection lost');
     }
+    if (info.terminal && session === this.#session) {
+      // A refusal no retry can change (the server does not accept this page's origin).
+      this.#stop({ reason: info.error, code: null, error: new HeraldError(info.terminal, info.error) });
+      return;
+    }
     // Closed without a word from the server (no disconnect message, no close frame).
     const abnormal = session.opened && (info.code == null || info.code === 1005 || info.code === 1006);
     this.#fail(session, { code: info.code ?? null, reason, retryMs: retryMs ?? info.retryMs ?? null, failure, abnormal });
@@ -846,6 +925,13 @@ export class Herald {
       this.#stop({ reason: end.reason, code: end.code, error });
       return;
     }
+    const cut = this.#idleCut(session, end);
+    if (cut !== null) {
+      // The connection worked: reconnect as usual (a visible page within visibleCap), and do
+      // not blame the transport.
+      this.#scheduleReconnect(session, { ...end, reason: cut });
+      return;
+    }
     if (this.#nego.active) {
       let failure = end.failure ?? null;
       if (!failure && session.opened) failure = this.#nego.ended(session.transportName, { lived: this.#clock.now() - session.openedAt, abnormal: Boolean(end.abnormal) });
@@ -867,6 +953,7 @@ export class Herald {
     const name = session.transportName;
     const decide = (reachable) => {
       if (!this.#wanted) return;
+      if (this.#stopIfOriginRefused()) return;
       if (!reachable) {
         this.#scheduleReconnect(session, { ...end, reason: `${end.reason} (GET /connection/info failed too: the server or the network is down, ${name} is not to blame)` });
         return;
@@ -897,7 +984,7 @@ export class Herald {
 
   /** Clears a session's timers. */
   #clearTimers(session) {
-    for (const key of ['connectTimer', 'openTimer', 'helloTimer', 'dataTimer', 'qualifyTimer', 'drainTimer', 'watchdog']) {
+    for (const key of ['connectTimer', 'openTimer', 'helloTimer', 'dataTimer', 'qualifyTimer', 'drainTimer', 'refreshTimer', 'watchdog']) {
       if (session[key] !== null) this.#clock.clearTimeout(session[key]);
       session[key] = null;
     }
@@ -946,7 +1033,7 @@ export class Herald {
    */
   #armDataCheck(session) {
     if (!this.#nego.active || session.framesAfterHello > 0) return;
-    const ms = this.#noDataTimeout ?? (session.pingMs > 0 ? session.pingMs + session.pongMs : 0);
+    const ms = this.#noDataTimeout ?? (session.pingMs > 0 ? this.#silenceLimit(session) : 0);
     if (!(ms > 0)) return;
     const due = this.#clock.now() + ms;
     session.dataTimer = this.#clock.setTimeout(() => {
@@ -1006,7 +1093,7 @@ export class Herald {
     this.#applyHello(probe, result);
     const demotion = this.#nego.demotion(probe.transportName);
     if (demotion === 'no-data' && probe.framesAfterHello === 0) {
-      const ms = this.#noDataTimeout ?? (probe.pingMs > 0 ? probe.pingMs + probe.pongMs : 0);
+      const ms = this.#noDataTimeout ?? (probe.pingMs > 0 ? this.#silenceLimit(probe) : 0);
       if (ms > 0) {
         probe.awaitingData = true;
         this.#failAfter(probe, 'qualifyTimer', ms, () => {
@@ -1138,7 +1225,10 @@ export class Herald {
       delay = Math.floor(this.#backoff.cap * (0.5 + this.#random() / 2)); // "long backoff"
       delaySource = 'backoff';
     } else {
-      delay = this.#backoff.delay(this.#attempt);
+      // A page someone looks at retries at least every visibleCap ms, so it is live again soon
+      // after the server is back; hidden pages back off fully.
+      const visible = this.#env.visibilityState !== 'hidden';
+      delay = this.#backoff.delay(this.#attempt, visible ? this.#visibleCap : Infinity);
       delaySource = 'backoff';
     }
     this.#attempt++;
@@ -1160,6 +1250,17 @@ export class Herald {
       attempt: this.#attempt,
       retryAt: this.#clock.now() + delay,
     });
+  }
+
+  /**
+   * GET /connection/info answered 403 origin-not-allowed: the server does not accept this page's
+   * origin, so no transport and no retry can work. Stops with `origin_refused`.
+   */
+  #stopIfOriginRefused() {
+    const refused = this.#nego.originRefused;
+    if (refused === null) return false;
+    this.#stop({ reason: refused, code: null, error: new HeraldError(ClientErrorCodes.ORIGIN, refused) });
+    return true;
   }
 
   /** Stops for good (terminal close code, no transport): wait for the application's connect(). */
@@ -1310,7 +1411,7 @@ export class Herald {
   #armWatchdog(session) {
     if (session.watchdog !== null) this.#clock.clearTimeout(session.watchdog);
     session.watchdog = null;
-    const limit = session.pingMs + session.pongMs;
+    const limit = this.#silenceLimit(session);
     const now = this.#clock.now();
     const dueIn = session.pingMs > 0 ? Math.max(0, session.lastInboundAt + limit - now) : this.#checkInterval;
     const wait = Math.max(1, Math.min(this.#checkInterval, dueIn));
@@ -1330,9 +1431,9 @@ export class Herald {
       this.#probe(session, `timers ran ${late} ms late, the device was probably asleep`);
     } else if (!session.probe && session.pingMs > 0) {
       const silent = now - session.lastInboundAt;
-      const limit = session.pingMs + session.pongMs;
+      const limit = this.#silenceLimit(session);
       if (silent >= limit) {
-        const end = { code: null, reason: `no message from the server for ${silent} ms (ping_ms + pong_ms = ${limit} ms)` };
+        const end = { code: null, reason: `no message from the server for ${silent} ms (a heartbeat every ${session.pingMs} ms was due, plus ${limit - session.pingMs} ms of grace)` };
         if (this.#nego.active && session.framesAfterHello === 0) {
           end.failure = { symptom: 'no-data', detail: `connected, then no message within ${silent} ms (not even a heartbeat)`, ambiguous: false };
         }
@@ -1341,6 +1442,51 @@ export class Herald {
       }
     }
     this.#armWatchdog(session);
+  }
+
+  /**
+   * How long the connection may stay silent before it counts as dead: the heartbeat interval
+   * plus `liveness.grace` (at most the server's pong_ms). With the defaults (heartbeats every
+   * 5 s, 4 s of grace) a page leaves "live" at most 9 s after the last sign of life.
+   */
+  #silenceLimit(session) {
+    const grace = session.pongMs > 0 ? Math.min(session.pongMs, this.#grace) : this.#grace;
+    return session.pingMs + grace;
+  }
+
+  /** The heartbeat interval to ask for: the configured one, or less once an idle cut was learned. */
+  #wantedPing() {
+    const learned = this.#nego.learnedPing;
+    if (learned === null) return this.#pingInterval;
+    return this.#pingInterval > 0 ? Math.min(this.#pingInterval, learned) : learned;
+  }
+
+  /**
+   * Whether an abnormal close (no close frame) of a live connection looks like a proxy's idle
+   * timeout rather than a broken transport: it came after at least MIN_IDLE_CUT_MS without a
+   * message, before the next heartbeat was due (with a second of slack). Such a cut says nothing
+   * against the transport. When two cuts in a row came after about the same silence, the client
+   * asks the server for heartbeats at half that silence from then on (remembered for the origin
+   * like the transport). Returns the reason to report, or null.
+   */
+  #idleCut(session, end) {
+    if (!session.live || !end.abnormal || end.failure) return null;
+    const silence = this.#clock.now() - session.lastInboundAt;
+    if (silence < MIN_IDLE_CUT_MS || (session.pingMs > 0 && silence >= session.pingMs + MIN_PING_MS)) {
+      this.#lastIdleCut = null;
+      return null;
+    }
+    this.#counters.idleCuts++;
+    const previous = this.#lastIdleCut;
+    this.#lastIdleCut = silence;
+    const what = `the connection was cut after ${silence} ms without traffic (a proxy's idle timeout?)`;
+    if (previous === null || Math.abs(silence - previous) > Math.max(MIN_PING_MS, previous * IDLE_CUT_TOLERANCE)) return what;
+    const ping = Math.max(MIN_PING_MS, Math.floor(Math.min(silence, previous) / 2));
+    const current = this.#wantedPing();
+    if (current > 0 && ping >= current && session.pingMs <= ping) return what;
+    this.#nego.learnPing(ping);
+    this.#lastIdleCut = null;
+    return `${what}; asking for heartbeats every ${ping} ms`;
   }
 
   /** Sends a ping; if nothing at all arrives within probeTimeout, the connection is dead. */

@@ -19,6 +19,8 @@ export const BATCH_HEADER = 'X-Herald-Batch';
 const DEFAULT_POLL_TIMEOUT_MS = 25_000;
 /** How much longer than the server's poll timeout a poll may take before it counts as lost. */
 const POLL_GRACE_MS = 15_000;
+/** The shortest poll hold a server grants (`hold`, docs/protocol.md). */
+const MIN_POLL_HOLD_MS = 1_000;
 /** Polls that fail at the network level are retried this often (after 0.5 s, 1 s) before the
  * session counts as broken: the server keeps unacknowledged batches, so a retry loses nothing. */
 const POLL_RETRIES = 2;
@@ -175,7 +177,8 @@ class CommandSender {
       if (this.#closed) break;
       const herald = res.headers.get('X-Herald-Error');
       discard(res);
-      if (res.status === 413) this.#onFail({ code: 1009, reason: 'message too big' });
+      if (herald === 'origin-not-allowed') this.#onFail(originRefusal(`POST ${SEND_PATH}…`));
+      else if (res.status === 413) this.#onFail({ code: 1009, reason: 'message too big' });
       else if (herald === 'invalid-utf8') this.#onFail({ code: 1007, reason: 'a message was not valid UTF-8' });
       else if (res.status === 404) this.#onFail({ error: 'the server no longer knows this session (session-unknown)' });
       else this.#onFail({ error: `POST ${SEND_PATH}… answered ${res.status}${herald ? ` (${herald})` : ''}` });
@@ -195,6 +198,7 @@ async function refusal(res, what) {
   if (herald) detail += ` (${herald})`;
   else if (type) detail += ` ${type}`;
   if (server && !herald) detail += ` from '${server}'`;
+  if (herald === 'origin-not-allowed') return originRefusal(what);
   if (herald === 'shutting-down' || herald === 'too-many-sessions' || herald === 'too-many-connections') {
     const retry = Number(res.headers.get('Retry-After'));
     // Not the transport's fault (the server is draining or full): do not demote or report it;
@@ -203,6 +207,15 @@ async function refusal(res, what) {
     return { error: `${why} (${what} answered ${res.status})`, symptom: null, retryMs: Number.isFinite(retry) && retry > 0 ? retry * 1000 : undefined };
   }
   return { error: detail, symptom: herald?.endsWith('-disabled') ? 'disabled' : 'handshake-failed', ambiguous: false };
+}
+
+/**
+ * `403 origin-not-allowed`: no transport and no retry can pass, the server is configured not to
+ * accept this page. (Browsers send Origin on POSTs and WebSocket handshakes, not on same-origin
+ * GETs: behind a proxy that rewrites Host, a stream may open and the first POST be refused.)
+ */
+function originRefusal(what) {
+  return { error: `the server does not accept connections from this page's origin (${what} answered 403 origin-not-allowed): the site is misconfigured (server.allowed-origins)`, symptom: null, terminal: 'origin_refused' };
 }
 
 /** Lets go of a response body we do not read (so the connection can be reused). */
@@ -509,25 +522,42 @@ class LongPollConnection {
   /** The poll loop: one poll open at a time, the next one at once after each answer. */
   async #poll(base) {
     const link = this.#link;
-    const clock = this.#ctx.clock;
+    const ctx = this.#ctx;
+    const clock = ctx.clock;
     let ack = 0;
     let failures = 0;
     while (!link.done) {
-      const timeoutMs = (Number(this.#ctx.info?.longPolling?.timeoutMs) || DEFAULT_POLL_TIMEOUT_MS) + POLL_GRACE_MS;
+      const serverHold = Number(ctx.info?.longPolling?.timeoutMs) || DEFAULT_POLL_TIMEOUT_MS;
+      // A hold learned from gateway timeouts (kept in the context, so later sessions start with it).
+      const hold = ctx.pollHoldMs > 0 && ctx.pollHoldMs < serverHold ? ctx.pollHoldMs : null;
+      const timeoutMs = (hold ?? serverHold) + POLL_GRACE_MS;
       const abort = new AbortController();
       this.#abort = abort;
       const timer = clock.setTimeout(() => abort.abort(), timeoutMs);
+      const startedAt = clock.now();
       let res = null;
       let text = '';
       let problem = null;
       try {
-        res = await this.#ctx.fetch(`${base}?ack=${ack}`, { credentials: 'include', cache: 'no-store', signal: abort.signal });
+        res = await ctx.fetch(`${base}?ack=${ack}${hold === null ? '' : `&hold=${hold}`}`, { credentials: 'include', cache: 'no-store', signal: abort.signal });
         if (res.status === 200) text = await res.text();
       } catch (err) {
         problem = abort.signal.aborted && !link.done ? `no answer within ${timeoutMs} ms` : describeError(err);
       }
       clock.clearTimeout(timer);
       if (link.done) return;
+      if (problem === null && (res.status === 504 || res.status === 502)) {
+        // A proxy gave up on a poll the server was still holding (its read timeout is shorter
+        // than the hold): not a lost connection. Hold for half as long as the proxy waited, and
+        // poll again at once; the batch was not acknowledged, so nothing is lost.
+        const waited = clock.now() - startedAt;
+        const shorter = Math.max(MIN_POLL_HOLD_MS, Math.floor(waited / 2));
+        if (waited >= 2 * MIN_POLL_HOLD_MS && shorter < (hold ?? serverHold)) {
+          discard(res);
+          ctx.pollHoldMs = shorter;
+          continue;
+        }
+      }
       if (problem === null && res.status === 200) {
         const header = res.headers.get(BATCH_HEADER);
         const batch = header === null || header.trim() === '' ? NaN : Number(header);

@@ -85,6 +85,10 @@ export class Negotiator {
   #remembered = null;
   /** `transport/symptom` -> time of the last report (persisted with the remembered transport). */
   #reported = {};
+  /** The heartbeat interval learned from idle cuts on this origin: {ms, at} (persisted). */
+  #ping = null;
+  /** Why the server refused this page's origin (GET /connection/info answered 403), or null. */
+  #originRefused = null;
 
   /**
    * @param {object} o
@@ -145,7 +149,11 @@ export class Negotiator {
     this.#infoRequest = (async () => {
       try {
         const res = await ctx.fetch(`${ctx.url}/connection/info`, { credentials: 'include', cache: 'no-store', signal: abort.signal });
-        if (res.status === 200) {
+        if (res.status === 403 && res.headers?.get?.('X-Herald-Error') === 'origin-not-allowed') {
+          res.body?.cancel?.().catch?.(() => {});
+          this.#originRefused = 'the server does not accept connections from this page\'s origin (403 origin-not-allowed): the site is misconfigured (server.allowed-origins)';
+        } else if (res.status === 200) {
+          this.#originRefused = null;
           try {
             const info = await res.json();
             if (info && typeof info === 'object') {
@@ -157,6 +165,7 @@ export class Negotiator {
           }
         } else {
           res.body?.cancel?.().catch?.(() => {});
+          this.#originRefused = null;
           this.#infoAt = this.#clock.now(); // reachable, but without info: do not ask again soon
         }
         return true;
@@ -174,6 +183,24 @@ export class Negotiator {
   disabledByServer(name) {
     const key = INFO_KEYS[name];
     return Boolean(key && this.#info?.[key]?.enabled === false);
+  }
+
+  /** Why the server refused this page's origin (its last answer to /connection/info), or null. */
+  get originRefused() {
+    return this.#originRefused;
+  }
+
+  // ---------------------------------------------------------------- heartbeats
+
+  /** The heartbeat interval learned from idle cuts on this origin (ms), or null. */
+  get learnedPing() {
+    return this.#ping?.ms ?? null;
+  }
+
+  /** Remembers the heartbeat interval that keeps connections below a proxy's idle timeout. */
+  learnPing(ms) {
+    this.#ping = { ms, at: this.#clock.now() };
+    this.#save();
   }
 
   // ---------------------------------------------------------------- choosing
@@ -349,6 +376,9 @@ export class Negotiator {
         if (Number.isFinite(at) && now - at < this.#opts.reportInterval) this.#reported[k] = at;
       }
     }
+    if (Number.isFinite(saved.pingMs) && saved.pingMs >= 1000 && Number.isFinite(saved.pingAt) && now - saved.pingAt <= this.#opts.rememberFor) {
+      this.#ping = { ms: saved.pingMs, at: saved.pingAt };
+    }
     const t = saved.transport;
     if (!this.#opts.remember || typeof t !== 'string' || !Number.isFinite(saved.at) || now - saved.at > this.#opts.rememberFor) return;
     const index = this.#factories.findIndex((f) => f.name === t);
@@ -367,6 +397,7 @@ export class Negotiator {
     for (const [k, at] of Object.entries(this.#reported)) if (now - at < this.#opts.reportInterval) reports[k] = at;
     const value = { reports };
     if (this.#remembered) Object.assign(value, this.#remembered);
+    if (this.#ping) Object.assign(value, { pingMs: this.#ping.ms, pingAt: this.#ping.at });
     try {
       this.#storage.setItem(this.#key, JSON.stringify(value));
     } catch {
@@ -380,6 +411,7 @@ export class Negotiator {
       order: this.#factories.map((f) => f.name),
       demoted: Object.fromEntries([...this.#demoted].map(([name, d]) => [name, { symptom: d.symptom, detail: d.detail, at: d.at }])),
       remembered: this.remembered,
+      learnedPing: this.learnedPing,
       info: this.#info,
     };
   }

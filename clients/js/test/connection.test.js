@@ -63,6 +63,7 @@ test('reconnect: the token callback runs again for every attempt', async () => {
 
 test('reconnect: full-jitter delays grow to the cap, and the client never gives up', async () => {
   const h = setup({ backoff: { base: 500, cap: 30_000 } });
+  h.env.visibilityState = 'hidden'; // a visible page retries sooner (next test)
   h.random = 0.9999999; // the top of each window
   h.herald.connect();
   const delays = [];
@@ -90,8 +91,35 @@ test('reconnect: full-jitter delays grow to the cap, and the client never gives 
   h.herald.close();
 });
 
+test('reconnect: a visible page retries within backoff.visibleCap (1.5 s by default), a hidden one backs off fully', async () => {
+  const h = setup({ backoff: { base: 500, cap: 30_000 } });
+  h.random = 0.9999999;
+  h.herald.connect();
+  const visible = [];
+  for (let i = 0; i < 10; i++) {
+    await flush();
+    h.socket.refuse();
+    visible.push(h.last().delayMs);
+    await h.clock.advance(h.last().delayMs);
+  }
+  assert.deepEqual(visible, [499, 999, 1499, 1499, 1499, 1499, 1499, 1499, 1499, 1499]);
+  h.env.visibilityState = 'hidden';
+  await flush();
+  h.socket.refuse();
+  assert.equal(h.last().delayMs, 29_999, 'hidden: the full backoff (the exponent kept growing)');
+  // Shown again while waiting: it retries at once and is live when the server answers.
+  h.env.show();
+  assert.equal(h.last().state, 'connecting');
+  await flush();
+  h.socket.accept();
+  await h.socket.connected();
+  assert.equal(h.last().state, 'live');
+  assert.throws(() => setup({ backoff: { visibleCap: 0 } }), /backoff.visibleCap/);
+  h.herald.close();
+});
+
 test('reconnect: backoff resets after a connection stayed live for resetAfter, not after a short-lived one', async () => {
-  const h = setup({ backoff: { base: 1000, cap: 60_000, resetAfter: 10_000 } });
+  const h = setup({ backoff: { base: 1000, cap: 60_000, resetAfter: 10_000, visibleCap: 60_000 } });
   h.random = 0.9999999;
   await h.live();
   // Two refused attempts: the exponent grows.
@@ -321,16 +349,45 @@ test('heartbeat: server pings are answered with pong', async () => {
   h.herald.close();
 });
 
-test('heartbeat: nothing from the server for ping_ms + pong_ms means dead; reconnect', async () => {
+test('heartbeat: the connect asks for heartbeats every liveness.pingInterval (5 s by default), 0 leaves the server default', async () => {
   const h = setup();
-  const s = await h.live({ ping_ms: 25_000, pong_ms: 10_000 });
-  await h.clock.advance(30_000);
+  const s = await h.live();
+  assert.equal(s.sent[0].ping_ms, 5000);
+  h.herald.close();
+  const old = setup({ liveness: { pingInterval: 0 } });
+  const s2 = await old.live();
+  assert.equal('ping_ms' in s2.sent[0], false);
+  old.herald.close();
+  assert.throws(() => setup({ liveness: { pingInterval: 500 } }), /liveness.pingInterval must be 0 or at least 1000 ms/);
+});
+
+test('heartbeat: with default settings a silent stall leaves live within 10 s of the last message', async () => {
+  const h = setup();
+  const s = await h.live({ ping_ms: 5000, pong_ms: 10_000 }); // what the server grants
+  for (let i = 0; i < 4; i++) {
+    await h.clock.advance(5000);
+    s.receive({ type: 'ping' });
+  }
+  assert.equal(h.last().state, 'live');
+  // The network stalls silently: no FIN, no RST, nothing arrives.
+  await h.clock.advance(8999);
+  assert.equal(h.last().state, 'live');
+  await h.clock.advance(1);
+  assert.equal(h.last().state, 'reconnecting', 'left live 9 s after the last message');
+  assert.match(h.last().reason, /no message from the server for 9000 ms \(a heartbeat every 5000 ms was due, plus 4000 ms of grace\)/);
+  h.herald.close();
+});
+
+test('heartbeat: nothing from the server for ping_ms + grace (at most pong_ms) means dead; reconnect', async () => {
+  const h = setup();
+  const s = await h.live({ ping_ms: 25_000, pong_ms: 10_000 }); // a server that keeps its interval
+  await h.clock.advance(26_000);
   s.receive({ type: 'ping' }); // alive: the deadline moves
-  await h.clock.advance(34_999);
+  await h.clock.advance(28_999);
   assert.equal(h.last().state, 'live');
   await h.clock.advance(1);
   assert.equal(h.last().state, 'reconnecting');
-  assert.match(h.last().reason, /no message from the server for 35000 ms/);
+  assert.match(h.last().reason, /no message from the server for 29000 ms/);
   assert.equal(h.last().code, null);
   assert.equal(s.closedByClient?.code, 1000);
   h.herald.close();

@@ -118,9 +118,9 @@ test('becoming visible while waiting to reconnect: try now instead of waiting ou
   const h = setup({ backoff: { base: 30_000, cap: 30_000 } });
   h.random = 0.9999999;
   const s = await h.live();
+  h.env.hide(); // hidden pages back off fully
   s.drop();
   assert.ok(h.last().delayMs > 29_000);
-  h.env.hide();
   h.env.show();
   assert.equal(h.last().state, 'connecting');
   await flush();

@@ -6,64 +6,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Herald } from '../src/herald.js';
-import { FakeClock, FakeEnv, fakeWebSocket } from './helpers/fakes.js';
+import { FakeClock, FakeEnv } from './helpers/fakes.js';
 import { MemoryStorage, fakeHttp, settle } from './helpers/fake-http.js';
+import { KEY, URL_, negotiatingClient as setup } from './helpers/negotiating.js';
 
-const URL_ = 'https://herald.test';
-const KEY = `herald:transport:${URL_}`;
-
-/** A client with every transport, on fake time, a fake WebSocket and a fake HTTP server. */
-function setup(options = {}, { server = fakeHttp(), storage = new MemoryStorage() } = {}) {
-  const clock = options.clock ?? new FakeClock();
-  const { FakeWebSocket, sockets } = fakeWebSocket();
-  const h = { clock, server, storage, sockets, states: [], errors: [], random: 0.5 };
-  h.herald = new Herald(URL_, {
-    WebSocket: FakeWebSocket,
-    EventSource: undefined,
-    fetch: (url, init) => server.fetch(url, init),
-    storage,
-    clock,
-    env: new FakeEnv(),
-    random: () => h.random,
-    token: 'tok',
-    ...options,
-  });
-  h.herald.on('state', (s) => h.states.push(s));
-  h.herald.on('error', (e) => h.errors.push(e));
-  h.last = () => h.states.at(-1);
-  /** Advances time while the server sends every open connection a ping every 20 s, as a real one does. */
-  h.advance = async (ms) => {
-    for (let left = ms; left > 0; left -= 20_000) {
-      for (const s of sockets) if (s.readyState === 1 && s.sent.length > 0) s.receive({ type: 'ping' });
-      for (const s of [...server.streams, ...server.polls]) if (!s.closedByClient && s.sent.length > 0) s.receive({ type: 'ping' });
-      await settle();
-      await clock.advance(Math.min(20_000, left));
-    }
-  };
-  h.stateNames = () => h.states.map((s) => s.state);
-  Object.defineProperty(h, 'socket', { get: () => sockets.at(-1) });
-  /** Connects over WebSocket with a hello; returns the socket. */
-  h.liveOnWebSocket = async () => {
-    h.herald.connect();
-    await settle();
-    h.socket.accept();
-    await h.socket.connected();
-    return h.socket;
-  };
-  /** Connects with the WebSocket refused, so that the client falls back to SSE; returns the stream. */
-  h.liveOnSse = async () => {
-    h.herald.connect();
-    await settle();
-    h.socket.refuse();
-    await settle();
-    const stream = server.streams.at(-1);
-    await stream.connected();
-    assert.equal(h.last().state, 'live');
-    assert.equal(h.last().transport, 'sse');
-    return stream;
-  };
-  return h;
-}
 
 const reportsOf = (h) => h.server.reports.map((r) => `${r.transport}/${r.symptom}`);
 
@@ -267,13 +213,13 @@ test('every transport failing: demotions are cleared and the client backs off, t
 test('no-data: a transport that connects, then delivers nothing (not even a heartbeat), is demoted', async () => {
   const h = setup();
   const s = await h.liveOnWebSocket();
-  await h.clock.advance(34_999);
+  await h.clock.advance(28_999);
   assert.equal(h.last().state, 'live');
   await h.clock.advance(1);
   await settle();
   assert.equal(h.last().state, 'connecting');
   assert.equal(h.last().transport, 'sse');
-  assert.equal(h.last().transportReason, 'fallback: websocket no-data (connected, then no message within 35000 ms (not even a heartbeat))');
+  assert.equal(h.last().transportReason, 'fallback: websocket no-data (connected, then no message within 29000 ms (not even a heartbeat))');
   assert.equal(s.closedByClient?.code, 1000);
   assert.deepEqual(reportsOf(h), ['websocket/no-data']);
   h.herald.close();
@@ -500,7 +446,7 @@ test('re-probe that fails: delivery continues on the current transport, the fail
 test('re-probe of a transport demoted for no-data must deliver the first heartbeat before the switch', async () => {
   const h = setup({ negotiation: { reprobeInterval: 60_000 } });
   await h.liveOnWebSocket();
-  await h.clock.advance(35_000); // no-data: falls back to SSE
+  await h.clock.advance(29_000); // no-data (5 s heartbeat asked, 25 s granted, + 4 s grace): falls back to SSE
   await settle();
   const stream = h.server.streams[0];
   await stream.connected();
@@ -510,6 +456,7 @@ test('re-probe of a transport demoted for no-data must deliver the first heartbe
   probe.accept();
   await probe.connected();
   assert.equal(h.last().transport, 'sse', 'connected is not enough for a transport that went silent before');
+  stream.receive({ type: 'ping' }); // the live SSE stream keeps its heartbeats
   await h.clock.advance(10_000);
   assert.equal(h.last().transport, 'sse');
   probe.receive({ type: 'ping' }); // the first heartbeat comes through
@@ -624,6 +571,7 @@ test('re-probe of a transport demoted for short-lived connections must stay up s
   const probe = h.socket;
   probe.accept();
   await probe.connected();
+  stream.receive({ type: 'ping' }); // the live SSE stream keeps its heartbeats
   await h.clock.advance(9_000);
   assert.equal(h.last().transport, 'sse', 'not before it lasted 10 s');
   probe.drop(); // short-lived again: stays on SSE, reported
@@ -636,6 +584,7 @@ test('re-probe of a transport demoted for short-lived connections must stay up s
   assert.notEqual(next, probe);
   next.accept();
   await next.connected();
+  stream.receive({ type: 'ping' }); // the live SSE stream keeps its heartbeats
   await h.clock.advance(10_000);
   assert.equal(h.last().transport, 'websocket', 'switched once the probe lasted shortLivedMs');
   h.herald.close();

@@ -131,6 +131,8 @@ export class FakePollSession extends ScriptedPeer {
   session;
   /** Every poll's ack parameter, in order. */
   acks = [];
+  /** Every poll's hold parameter (null when absent), in order. */
+  holds = [];
   closedByClient = false;
   #buffer = [];
   #inLastBatch = 0;
@@ -160,6 +162,16 @@ export class FakePollSession extends ScriptedPeer {
     p?.resolve(new Response(null, { status: 204, headers: { 'X-Herald-Batch': String(this.#batch) } }));
   }
 
+  /**
+   * A proxy in front gives up on the parked poll (its read timeout passed): it answers `status`
+   * (504 by default) with its own page, and the server never learns of it.
+   */
+  gatewayTimeout(status = 504) {
+    const p = this.#parked;
+    this.#parked = null;
+    p?.resolve(new Response('<html><body><h1>504 Gateway Time-out</h1></body></html>', { status, headers: { 'Content-Type': 'text/html', Server: 'nginx' } }));
+  }
+
   /** The next poll fails at the network level (the parked one, if any, now). */
   failParked() {
     const p = this.#parked;
@@ -167,8 +179,9 @@ export class FakePollSession extends ScriptedPeer {
     p?.reject(new TypeError('fetch failed'));
   }
 
-  poll(ack, signal) {
+  poll(ack, signal, hold = null) {
     this.acks.push(ack);
+    this.holds.push(hold);
     if (ack === this.#batch && this.#inLastBatch > 0) {
       this.#buffer.splice(0, this.#inLastBatch);
       this.#inLastBatch = 0;
@@ -213,6 +226,12 @@ export const DEFAULT_INFO = Object.freeze({
 export function fakeHttp(base = 'https://herald.test') {
   const server = {
     down: false,
+    /**
+     * Every /connection request answers 403 origin-not-allowed (server.allowed-origins lacks this
+     * page); `'post'`: only POSTs, which is what a same-origin page sees behind a proxy that
+     * rewrites Host (browsers send no Origin on same-origin GETs).
+     */
+    originRefused: false,
     info: structuredClone(DEFAULT_INFO),
     sseMode: 'ok',
     pollMode: 'ok',
@@ -237,6 +256,7 @@ export function fakeHttp(base = 'https://herald.test') {
     if (!String(url).startsWith(base)) return networkError();
     if (server.down) return networkError();
     const path = u.pathname;
+    if (server.originRefused && path.startsWith('/connection/') && (server.originRefused !== 'post' || method === 'POST')) return refused(403, 'origin-not-allowed');
     if (path === '/connection/info') {
       if (!server.info) return new Response('not found', { status: 404 });
       return new Response(JSON.stringify(server.info), { status: 200, headers: { 'Content-Type': 'application/json' } });
@@ -277,7 +297,8 @@ export function fakeHttp(base = 'https://herald.test') {
     if (path.startsWith('/connection/poll/')) {
       const session = sessions.get(decodeURIComponent(path.slice('/connection/poll/'.length)));
       if (!(session instanceof FakePollSession)) return refused(404, 'session-unknown');
-      return session.poll(Number(u.searchParams.get('ack')), init.signal);
+      const hold = u.searchParams.get('hold');
+      return session.poll(Number(u.searchParams.get('ack')), init.signal, hold === null ? null : Number(hold));
     }
     if (path.startsWith('/connection/send/') && method === 'POST') {
       const session = sessions.get(decodeURIComponent(path.slice('/connection/send/'.length)));

@@ -30,6 +30,7 @@ import dev.herald.server.config.ConfigException;
 import dev.herald.server.config.ConfigLoader;
 import dev.herald.server.config.HeraldConfig;
 import dev.herald.server.config.ProxySettings;
+import dev.herald.server.logging.Logs;
 import io.vertx.ext.web.handler.StaticHandler;
 import java.io.IOException;
 import java.io.InputStream;
@@ -227,10 +228,8 @@ public final class App implements AutoCloseable {
                 token ->
                     holder[0]
                         .hub()
-                        .revoke(
-                            p -> SessionStore.credentialId(token).equals(p.credential()),
-                            CloseCode.FORBIDDEN,
-                            "logged out"),
+                        .revokeCredential(
+                            SessionStore.credentialId(token), CloseCode.FORBIDDEN, "logged out"),
                 userId -> holder[0].hub().revalidate(userId)));
     java.util.concurrent.atomic.AtomicBoolean databaseUp =
         new java.util.concurrent.atomic.AtomicBoolean(db.ping());
@@ -390,12 +389,15 @@ public final class App implements AutoCloseable {
     return url.replaceAll("(?i)password=[^;&]*", "password=****");
   }
 
+  /** The URL the app answers on (for people: {@code localhost} when it listens everywhere). */
+  public String url() {
+    String host = herald.config().host().equals("0.0.0.0") ? "localhost" : herald.config().host();
+    return "http://" + host + ":" + port() + "/";
+  }
+
   /** What the command line prints once the app runs: URL and demo logins. */
   public String banner() {
-    String host = herald.config().host().equals("0.0.0.0") ? "localhost" : herald.config().host();
-    StringBuilder b =
-        new StringBuilder(
-            "\n  Herald reference app is running: http://" + host + ":" + port() + "/\n");
+    StringBuilder b = new StringBuilder("\n  Herald reference app is running: " + url() + "\n");
     if (hasDemoUsers()) {
       b.append("  Demo logins (password '").append(Seed.PASSWORD).append("'): ");
       b.append(String.join(", ", Seed.USERS.keySet())).append(" (carol is an admin)\n");

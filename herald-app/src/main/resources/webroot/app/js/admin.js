@@ -41,9 +41,15 @@ export function adminView(main, state) {
     const tr = [...new Set([...Object.keys(live), ...Object.keys(s.connectsByTransport)])].sort()
       .map((k) => [k, live[k] ?? 0, s.connectsByTransport[k] ?? 0]);
     fill(transports, tr.length ? table(['Transport', 'Open now', 'Connected since start'], tr) : h('p', { class: 'empty' }, 'No connections yet.'));
-    fill(channels, s.topChannels.length
-      ? table(['Channel', 'Subscribers', 'Users'], s.topChannels.map((c) => [c.channel, c.subscribers, c.users]))
-      : h('p', { class: 'empty' }, 'No project channel has subscribers.'));
+    const unreadable = s.unreadableChannels?.channels ?? 0;
+    fill(channels,
+      unreadable > 0
+        ? h('p', { class: 'error', role: 'alert' },
+          `Presence of ${unreadable} channel${unreadable === 1 ? '' : 's'} could not be read (${s.unreadableChannels.reason}): they are missing below.`)
+        : null,
+      s.topChannels.length
+        ? table(['Channel', 'Subscribers', 'Users'], s.topChannels.map((c) => [c.channel, c.subscribers, c.users]))
+        : h('p', { class: 'empty' }, 'No project channel has subscribers.'));
     const counts = Object.entries(s.upgradeFailureCounts);
     fill(failures,
       counts.length ? h('p', { class: 'small' }, counts.map(([k, v]) => `${k}: ${v}`).join(' · ')) : null,

@@ -4,6 +4,7 @@ import { $, clear, h } from './dom.js';
 import { startLive, stopLive } from './live.js';
 import { startBell, stopBell } from './bell.js';
 import { loginView } from './login.js';
+import { announceLogout, onLogoutElsewhere } from './session.js';
 import { projectsView } from './projects.js';
 import { projectView } from './project.js';
 import { adminView } from './admin.js';
@@ -11,7 +12,8 @@ import { adminView } from './admin.js';
 const state = { me: null, users: new Map(), view: null };
 
 async function boot() {
-  window.addEventListener('herald:logged-out', () => showLogin());
+  window.addEventListener('herald:logged-out', () => loggedOut());
+  onLogoutElsewhere(() => loggedOut());
   window.addEventListener('hashchange', route);
   $('#logout').addEventListener('click', logout);
   try {
@@ -54,10 +56,17 @@ async function logout() {
   try {
     await api.post('/api/logout');
   } finally {
-    setCsrf(null);
-    location.hash = '#/login';
-    showLogin();
+    announceLogout();
+    loggedOut();
   }
+}
+
+/** The session ended (here, in another tab, or it expired): the login form, nothing stale. */
+function loggedOut() {
+  if (!state.me && $('#login-user')) return; // already showing it
+  setCsrf(null);
+  location.hash = '#/login';
+  showLogin();
 }
 
 function route() {

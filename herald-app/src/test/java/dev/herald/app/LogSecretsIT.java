@@ -6,10 +6,13 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.OutputStreamAppender;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.herald.app.projects.ContentPublisher;
 import dev.herald.app.testing.ApiClient;
 import dev.herald.app.testing.TestApp;
 import dev.herald.server.it.RawClient;
+import dev.herald.server.logging.Logs;
 import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -96,11 +99,33 @@ class LogSecretsIT {
     }
     String jsonOut = json.toString(StandardCharsets.UTF_8);
     String textOut = text.toString(StandardCharsets.UTF_8);
-    assertThat(jsonOut).contains("\"requestId\"").contains("POST \\/api\\/login -> 401");
+    assertThat(jsonOut).contains("\"requestId\"").contains("POST /api/login -> 401");
     assertThat(textOut).contains("POST /api/login -> 200").contains("POST /api/login -> 401");
+    List<JsonNode> access = new java.util.ArrayList<>();
     for (String line : jsonOut.split("\n")) {
       assertThat(line.strip()).startsWith("{").endsWith("}");
+      JsonNode n = new ObjectMapper().readTree(line);
+      assertThat(java.time.Instant.parse(n.path("timestamp").asText())).isNotNull();
+      if (n.path("loggerName").asText().equals("dev.herald.app.access")) {
+        access.add(n.path("kvp"));
+      }
     }
+    // Access lines carry structured fields: the route pattern (never the raw path) and the user.
+    assertThat(access)
+        .anySatisfy(
+            kv -> {
+              assertThat(kv.path("method").asText()).isEqualTo("POST");
+              assertThat(kv.path("route").asText()).isEqualTo("/api/projects");
+              assertThat(kv.path("status").asInt()).isEqualTo(201);
+              assertThat(kv.path("user").asText()).isEqualTo("alice");
+              assertThat(kv.path("durationMs").isNumber()).isTrue();
+            })
+        .anySatisfy(
+            kv -> {
+              assertThat(kv.path("route").asText()).isEqualTo("/api/login");
+              assertThat(kv.path("status").asInt()).isEqualTo(401);
+              assertThat(kv.path("user").isNull()).isTrue();
+            });
     for (String secret : secrets) {
       assertThat(secret).isNotBlank();
       assertThat(jsonOut).as("JSON logs").doesNotContain(secret);

@@ -6,6 +6,7 @@ import dev.herald.protocol.ClientMessage.Connect;
 import dev.herald.protocol.ClientMessage.PresenceQuery;
 import dev.herald.protocol.ClientMessage.PresenceSet;
 import dev.herald.protocol.ClientMessage.Publish;
+import dev.herald.protocol.ClientMessage.Refresh;
 import dev.herald.protocol.ClientMessage.Request;
 import dev.herald.protocol.ClientMessage.Subscribe;
 import dev.herald.protocol.ClientMessage.Unsubscribe;
@@ -26,6 +27,7 @@ import dev.herald.protocol.ServerMessage.PresenceResult;
 import dev.herald.protocol.ServerMessage.PresenceUpdate;
 import dev.herald.protocol.ServerMessage.Pub;
 import dev.herald.protocol.ServerMessage.PublishResult;
+import dev.herald.protocol.ServerMessage.RefreshResult;
 import dev.herald.protocol.ServerMessage.Reply;
 import dev.herald.protocol.ServerMessage.Result;
 import dev.herald.protocol.ServerMessage.SubscribeResult;
@@ -312,6 +314,7 @@ final class ClientEngine {
     @Nullable Cancellable connectTimer;
     @Nullable Cancellable heartbeatTimer;
     @Nullable Cancellable graceTimer;
+    @Nullable Cancellable refreshTimer;
     @Nullable CloseInfo disconnect;
     @Nullable ErrorInfo connectError;
 
@@ -358,6 +361,7 @@ final class ClientEngine {
       cancel(connectTimer);
       cancel(heartbeatTimer);
       cancel(graceTimer);
+      cancel(refreshTimer);
     }
   }
 
@@ -387,12 +391,7 @@ final class ClientEngine {
                     true);
               }
             });
-    CompletionStage<String> token;
-    try {
-      token = tokens.get();
-    } catch (RuntimeException e) {
-      token = CompletableFuture.failedFuture(e);
-    }
+    CompletionStage<String> token = nextToken();
     if (token == null) {
       token = CompletableFuture.completedFuture(null);
     }
@@ -414,6 +413,15 @@ final class ClientEngine {
                   }
                   open(c, t);
                 }));
+  }
+
+  /** The token supplier's answer (null for none); one that throws counts as a failed answer. */
+  private CompletionStage<String> nextToken() {
+    try {
+      return tokens.get();
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
   }
 
   /** The server this attempt goes to. */
@@ -492,6 +500,7 @@ final class ClientEngine {
     }
     backoff.reset();
     session = r;
+    scheduleRefresh(c, r.expiresMs());
     setState(ConnectionState.CONNECTED);
     log.debug(
         "connected to {} as client {} (user {}, node {})", uri(), r.client(), r.user(), r.node());
@@ -507,6 +516,87 @@ final class ClientEngine {
     }
     while (!queued.isEmpty() && c == current) {
       send(queued.poll());
+    }
+  }
+
+  /**
+   * Before the connection's credential expires (a minute ahead, or a tenth of the time left when
+   * that is less), asks the token supplier for a fresh token and sends {@code refresh}, so the
+   * server does not close the connection with 4005. A refused refresh is reported to the listener's
+   * {@code onError} and tried again halfway to the expiry; a supplier that returns no token leaves
+   * the expiry as it is (the server closes at expiry and the client reconnects with a new token).
+   */
+  private void scheduleRefresh(Conn c, long expiresMs) {
+    cancel(c.refreshTimer);
+    c.refreshTimer = null;
+    if (expiresMs <= 0) {
+      return;
+    }
+    long left = expiresMs - scheduler.nowMillis();
+    if (left <= 1_000) {
+      return;
+    }
+    long delay = left - Math.min(60_000, left / 10);
+    c.refreshTimer = schedule(delay, () -> refresh(c, expiresMs));
+  }
+
+  private void refresh(Conn c, long expiresMs) {
+    if (c != current || !c.connected) {
+      return;
+    }
+    CompletionStage<String> token = nextToken();
+    if (token == null) {
+      return;
+    }
+    token.whenComplete(
+        (t, error) ->
+            events.execute(
+                () -> {
+                  if (c != current || !c.connected) {
+                    return;
+                  }
+                  if (error != null || t == null) {
+                    if (error != null) {
+                      notifyError(
+                          new HeraldException(
+                              "token supplier failed for refresh",
+                              JdkWebSocketTransport.unwrap(error)));
+                    }
+                    retryRefresh(c, expiresMs);
+                    return;
+                  }
+                  sendInternal(
+                      id -> new Refresh(id, t),
+                      reply -> onRefreshReply(c, reply, expiresMs),
+                      e -> {});
+                }));
+  }
+
+  private void onRefreshReply(Conn c, Reply reply, long expiresMs) {
+    if (c != current) {
+      return;
+    }
+    ErrorInfo refused = reply.error();
+    if (refused != null) {
+      notifyError(HeraldException.fromError("refresh refused", refused));
+      if (refused.code() != ErrorCode.USER_MISMATCH.code()) {
+        retryRefresh(c, expiresMs);
+      }
+      return;
+    }
+    try {
+      RefreshResult r = codec.readResult(requireResult(reply), RefreshResult.class);
+      log.debug("credential refreshed, now expires at {}", r.expiresMs());
+      scheduleRefresh(c, r.expiresMs());
+    } catch (ProtocolException e) {
+      notifyError(new HeraldException("invalid refresh reply: " + e.getMessage(), e));
+    }
+  }
+
+  private void retryRefresh(Conn c, long expiresMs) {
+    long left = expiresMs - scheduler.nowMillis();
+    if (left > 2_000) {
+      c.refreshTimer = schedule(left / 2, () -> refresh(c, expiresMs));
     }
   }
 

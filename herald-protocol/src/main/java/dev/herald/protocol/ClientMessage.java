@@ -8,16 +8,30 @@ public sealed interface ClientMessage permits ClientMessage.Request, Ping, Pong 
 
   /** A message that expects a {@link ServerMessage.Reply} with the same id. */
   sealed interface Request extends ClientMessage
-      permits Connect, Subscribe, Unsubscribe, Publish, PresenceQuery, PresenceSet {
+      permits Connect, Subscribe, Unsubscribe, Publish, PresenceQuery, PresenceSet, Refresh {
     long id();
   }
 
   /**
    * First message on every connection. {@code token} is optional: cookie-authenticated clients
-   * leave it out. {@code client} names the client library for diagnostics.
+   * leave it out. {@code client} names the client library for diagnostics. {@code pingMs}, when
+   * above 0, asks the server to ping more often than its default (a client behind a proxy that cuts
+   * idle connections sooner than the server's heartbeat); 0 means "the server's default".
    */
-  record Connect(long id, @Nullable String token, @Nullable String client, int protocol)
-      implements Request {}
+  record Connect(
+      long id, @Nullable String token, @Nullable String client, int protocol, long pingMs)
+      implements Request {
+    public Connect {
+      if (pingMs < 0) {
+        throw new IllegalArgumentException("pingMs must be >= 0, got " + pingMs);
+      }
+    }
+
+    /** A connect that leaves the heartbeat interval to the server. */
+    public Connect(long id, @Nullable String token, @Nullable String client, int protocol) {
+      this(id, token, client, protocol, 0);
+    }
+  }
 
   /** Subscribe to a channel; with {@code since}, also recover what was missed after it. */
   record Subscribe(long id, String channel, @Nullable StreamPosition since) implements Request {
@@ -51,6 +65,16 @@ public sealed interface ClientMessage permits ClientMessage.Request, Ping, Pong 
     public PresenceSet {
       Objects.requireNonNull(channel, "channel");
       Objects.requireNonNull(state, "state");
+    }
+  }
+
+  /**
+   * Replace the connection's credential without reconnecting (same user); the reply's result is a
+   * {@link ServerMessage.RefreshResult}.
+   */
+  record Refresh(long id, String token) implements Request {
+    public Refresh {
+      Objects.requireNonNull(token, "token");
     }
   }
 }

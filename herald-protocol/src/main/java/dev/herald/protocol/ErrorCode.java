@@ -34,7 +34,11 @@ public enum ErrorCode {
       116,
       "stream_reset",
       "the channel's stream could not be continued for this subscription (its history was lost"
-          + " or trimmed); resubscribe with since: the reply says whether the client recovered");
+          + " or trimmed); resubscribe with since: the reply says whether the client recovered"),
+  USER_MISMATCH(
+      117,
+      "user_mismatch",
+      "the refreshed credential is for another user; the connection keeps its current one");
 
   private static final Map<Integer, ErrorCode> BY_CODE = new HashMap<>();
 

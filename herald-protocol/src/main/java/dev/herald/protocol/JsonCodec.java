@@ -16,6 +16,7 @@ import dev.herald.protocol.ClientMessage.Connect;
 import dev.herald.protocol.ClientMessage.PresenceQuery;
 import dev.herald.protocol.ClientMessage.PresenceSet;
 import dev.herald.protocol.ClientMessage.Publish;
+import dev.herald.protocol.ClientMessage.Refresh;
 import dev.herald.protocol.ClientMessage.Subscribe;
 import dev.herald.protocol.ClientMessage.Unsubscribe;
 import dev.herald.protocol.ServerMessage.ConnectResult;
@@ -29,6 +30,7 @@ import dev.herald.protocol.ServerMessage.PresenceUpdate;
 import dev.herald.protocol.ServerMessage.Pub;
 import dev.herald.protocol.ServerMessage.PublishResult;
 import dev.herald.protocol.ServerMessage.RawResult;
+import dev.herald.protocol.ServerMessage.RefreshResult;
 import dev.herald.protocol.ServerMessage.Reply;
 import dev.herald.protocol.ServerMessage.Result;
 import dev.herald.protocol.ServerMessage.SubscribeResult;
@@ -162,7 +164,8 @@ public final class JsonCodec {
               id,
               optionalString(node, "token", id),
               optionalString(node, "client", id),
-              optionalInt(node, "protocol", id, ProtocolVersion.CURRENT));
+              optionalInt(node, "protocol", id, ProtocolVersion.CURRENT),
+              optionalPositiveLong(node, "ping_ms", id));
       case "subscribe" ->
           new Subscribe(
               id, requiredString(node, "channel", id), position(node.get("since"), "since", id));
@@ -173,6 +176,7 @@ public final class JsonCodec {
       case "presence_set" ->
           new PresenceSet(
               id, requiredString(node, "channel", id), requiredObject(node, "state", id));
+      case "refresh" -> new Refresh(id, requiredString(node, "token", id));
       default ->
           throw new ProtocolException(
               ErrorCode.METHOD_NOT_FOUND, "unknown message type '" + clip(type) + "'", id);
@@ -199,6 +203,7 @@ public final class JsonCodec {
       if (c.token() != null) g.writeStringField("token", c.token());
       if (c.client() != null) g.writeStringField("client", c.client());
       g.writeNumberField("protocol", c.protocol());
+      if (c.pingMs() > 0) g.writeNumberField("ping_ms", c.pingMs());
     } else if (message instanceof Subscribe s) {
       header(g, "subscribe", s.id());
       g.writeStringField("channel", s.channel());
@@ -224,6 +229,9 @@ public final class JsonCodec {
       g.writeStringField("channel", s.channel());
       g.writeFieldName("state");
       g.writeRawValue(s.state().json());
+    } else if (message instanceof Refresh r) {
+      header(g, "refresh", r.id());
+      g.writeStringField("token", r.token());
     } else {
       throw new IllegalArgumentException("unknown message: " + message);
     }
@@ -306,6 +314,13 @@ public final class JsonCodec {
       g.writeNumberField("ping_ms", c.pingMs());
       g.writeNumberField("pong_ms", c.pongMs());
       g.writeNumberField("max_message_bytes", c.maxMessageBytes());
+      if (c.expiresMs() > 0) {
+        g.writeNumberField("expires_ms", c.expiresMs());
+      }
+      g.writeEndObject();
+    } else if (result instanceof RefreshResult r) {
+      g.writeStartObject();
+      g.writeNumberField("expires_ms", r.expiresMs());
       g.writeEndObject();
     } else if (result instanceof SubscribeResult s) {
       g.writeStartObject();
@@ -449,7 +464,10 @@ public final class JsonCodec {
               (int) requiredLong(n, "protocol", 0),
               requiredLong(n, "ping_ms", 0),
               requiredLong(n, "pong_ms", 0),
-              (int) requiredLong(n, "max_message_bytes", 0));
+              (int) requiredLong(n, "max_message_bytes", 0),
+              n.path("expires_ms").asLong(0));
+    } else if (type == RefreshResult.class) {
+      typed = new RefreshResult(requiredLong(n, "expires_ms", 0));
     } else if (type == SubscribeResult.class) {
       typed =
           new SubscribeResult(
@@ -575,6 +593,20 @@ public final class JsonCodec {
       throw new ProtocolException(ErrorCode.BAD_REQUEST, "'" + field + "' must be an integer", id);
     }
     return v.intValue();
+  }
+
+  /** An optional positive integer (ms): 0 when absent or null. */
+  private static long optionalPositiveLong(JsonNode node, String field, long id)
+      throws ProtocolException {
+    JsonNode v = node.get(field);
+    if (v == null || v.isNull()) {
+      return 0;
+    }
+    if (!v.isIntegralNumber() || !v.canConvertToLong() || v.asLong() <= 0) {
+      throw new ProtocolException(
+          ErrorCode.BAD_REQUEST, "'" + field + "' must be a positive integer", id);
+    }
+    return v.asLong();
   }
 
   private static long requiredLong(JsonNode node, String field, long id) throws ProtocolException {

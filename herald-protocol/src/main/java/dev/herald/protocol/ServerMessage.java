@@ -111,12 +111,18 @@ public sealed interface ServerMessage
   /** The result part of a successful reply; its shape depends on the request. */
   sealed interface Result
       permits ConnectResult,
+          RefreshResult,
           SubscribeResult,
           PublishResult,
           PresenceResult,
           EmptyResult,
           RawResult {}
 
+  /**
+   * Result of connect. {@code expiresMs}: when the connection's credential expires (epoch
+   * milliseconds), 0 when it does not; a client refreshes before it (see {@link
+   * ClientMessage.Refresh}).
+   */
   record ConnectResult(
       String client,
       String user,
@@ -124,8 +130,24 @@ public sealed interface ServerMessage
       int protocol,
       long pingMs,
       long pongMs,
-      int maxMessageBytes)
-      implements Result {}
+      int maxMessageBytes,
+      long expiresMs)
+      implements Result {
+    /** A result whose credential does not expire. */
+    public ConnectResult(
+        String client,
+        String user,
+        String node,
+        int protocol,
+        long pingMs,
+        long pongMs,
+        int maxMessageBytes) {
+      this(client, user, node, protocol, pingMs, pongMs, maxMessageBytes, 0);
+    }
+  }
+
+  /** Result of refresh: when the new credential expires (epoch milliseconds; 0: it does not). */
+  record RefreshResult(long expiresMs) implements Result {}
 
   /**
    * Result of subscribe. {@code epoch}/{@code offset} are the stream's position when the

@@ -6,6 +6,7 @@ import dev.herald.protocol.ClientMessage.Connect;
 import dev.herald.protocol.ClientMessage.PresenceQuery;
 import dev.herald.protocol.ClientMessage.PresenceSet;
 import dev.herald.protocol.ClientMessage.Publish;
+import dev.herald.protocol.ClientMessage.Refresh;
 import dev.herald.protocol.ClientMessage.Subscribe;
 import dev.herald.protocol.ClientMessage.Unsubscribe;
 import dev.herald.protocol.ServerMessage.ConnectResult;
@@ -18,6 +19,7 @@ import dev.herald.protocol.ServerMessage.PresenceResult;
 import dev.herald.protocol.ServerMessage.PresenceUpdate;
 import dev.herald.protocol.ServerMessage.Pub;
 import dev.herald.protocol.ServerMessage.PublishResult;
+import dev.herald.protocol.ServerMessage.RefreshResult;
 import dev.herald.protocol.ServerMessage.Reply;
 import dev.herald.protocol.ServerMessage.Result;
 import dev.herald.protocol.ServerMessage.SubscribeResult;
@@ -55,6 +57,7 @@ class GoldenFileTest {
     Map<String, ClientMessage> m = new LinkedHashMap<>();
     m.put("connect", new Connect(1, "eyJhbGciOiJIUzI1NiJ9.e30.sig", "herald-java/0.1.0", 1));
     m.put("connect-cookie", new Connect(1, null, null, 1));
+    m.put("connect-ping", new Connect(1, null, "herald-js/0.1.0", 1, 2500));
     m.put("subscribe", new Subscribe(2, "project:42", null));
     m.put("subscribe-recover", new Subscribe(3, "project:42", new StreamPosition("k3J9cQ", 57)));
     m.put("unsubscribe", new Unsubscribe(4, "project:42"));
@@ -63,6 +66,7 @@ class GoldenFileTest {
     m.put(
         "presence-set",
         new PresenceSet(7, "project:42", raw("{\"editing\":\"item:7\",\"idle\":false}")));
+    m.put("refresh", new Refresh(8, "eyJhbGciOiJIUzI1NiJ9.e30.sig2"));
     m.put("ping", Ping.INSTANCE);
     m.put("pong", Pong.INSTANCE);
     return m;
@@ -80,6 +84,16 @@ class GoldenFileTest {
         "reply-connect",
         Reply.ok(
             1, new ConnectResult("c-3f9a1d0b2e", "alice", "herald-1", 1, 25000, 10000, 65536)));
+    m.put(
+        "reply-connect-expiring",
+        Reply.ok(
+            1,
+            new ConnectResult(
+                "c-3f9a1d0b2e", "alice", "herald-1", 1, 25000, 10000, 65536, 1765063502000L)));
+    m.put("reply-refresh", Reply.ok(8, new RefreshResult(1765067102000L)));
+    m.put(
+        "reply-error-user-mismatch",
+        Reply.error(8, ErrorCode.USER_MISMATCH, "token is for another user"));
     m.put("reply-subscribe", Reply.ok(3, new SubscribeResult("k3J9cQ", 1057, true, true, 1000)));
     m.put("reply-publish", Reply.ok(5, new PublishResult("k3J9cQ", 1058)));
     m.put("reply-presence", Reply.ok(6, new PresenceResult(List.of(alice))));

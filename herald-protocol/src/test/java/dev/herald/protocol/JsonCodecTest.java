@@ -21,6 +21,23 @@ class JsonCodecTest {
   }
 
   @Test
+  void connectPingMsIsOptionalAndMustBeAPositiveInteger() throws Exception {
+    assertThat(codec.decodeClient("{\"type\":\"connect\",\"id\":1}"))
+        .isEqualTo(new ClientMessage.Connect(1, null, null, 1, 0));
+    assertThat(codec.decodeClient("{\"type\":\"connect\",\"id\":1,\"ping_ms\":3000}"))
+        .isEqualTo(new ClientMessage.Connect(1, null, null, 1, 3000));
+    for (String bad : List.of("0", "-5", "1.5", "\"3000\"")) {
+      ProtocolException e =
+          catchThrowableOfType(
+              ProtocolException.class,
+              () -> codec.decodeClient("{\"type\":\"connect\",\"id\":2,\"ping_ms\":" + bad + "}"));
+      assertThat(e.code()).as(bad).isEqualTo(ErrorCode.BAD_REQUEST);
+      assertThat(e.requestId()).isEqualTo(2);
+      assertThat(e.getMessage()).isEqualTo("'ping_ms' must be a positive integer");
+    }
+  }
+
+  @Test
   void unknownTypeIsMethodNotFound() {
     ProtocolException e =
         catchThrowableOfType(

@@ -5,7 +5,9 @@ import dev.herald.core.broker.BrokerEventHandler;
 import dev.herald.core.broker.Epochs;
 import dev.herald.core.broker.HistoryPolicy;
 import dev.herald.core.broker.HistoryResult;
+import dev.herald.core.broker.IdempotencyKey;
 import dev.herald.core.broker.PresenceEvent;
+import dev.herald.core.limits.WarnLimiter;
 import dev.herald.protocol.JsonCodec;
 import dev.herald.protocol.ProtocolException;
 import dev.herald.protocol.RawJson;
@@ -19,7 +21,6 @@ import io.vertx.redis.client.Response;
 import java.net.URLDecoder;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -63,7 +64,7 @@ public final class RedisBroker implements Broker {
   private final Vertx vertx;
   private final String topicPrefix;
   // Subscribed channels; only touched on the connector's context.
-  private final Map<String, ChannelState> channels = new HashMap<>();
+  private final Map<String, ChannelFeed> channels = new HashMap<>();
   private volatile @Nullable BrokerEventHandler handler;
 
   private BrokerEventHandler handler() {
@@ -75,13 +76,26 @@ public final class RedisBroker implements Broker {
   }
 
   RedisBroker(Vertx vertx, RedisSettings settings, JsonCodec codec, int maxPending) {
-    this.maxPending = maxPending;
     this.settings = settings;
     this.codec = codec;
     this.vertx = vertx;
     this.redis = new RedisConnector(vertx, settings);
     this.topicPrefix = settings.topic("");
+    this.feeds =
+        new ChannelFeed.Support(
+            this::readStream,
+            task -> redis.context().runOnContext(x -> task.run()),
+            redis::later,
+            settings.reconnectMin().toMillis(),
+            settings.reconnectMax().toMillis(),
+            new WarnLimiter(CATCH_UP_WARN_INTERVAL_MS, System::currentTimeMillis),
+            maxPending);
   }
+
+  /** Least time between two warnings about failed catch-ups (others are counted). */
+  static final long CATCH_UP_WARN_INTERVAL_MS = 10_000;
+
+  private final ChannelFeed.Support feeds;
 
   @Override
   public void start(BrokerEventHandler handler) {
@@ -104,7 +118,7 @@ public final class RedisBroker implements Broker {
       return;
     }
     long now = System.currentTimeMillis();
-    for (ChannelState st : channels.values()) {
+    for (ChannelFeed st : channels.values()) {
       if (st.streamTtlMillis > 0 && st.nextKeepAlive <= now) {
         st.nextKeepAlive = now + Math.max(KEEP_ALIVE_PERIOD_MS, st.streamTtlMillis / 3);
         // PEXPIRE only renews: a stream Redis lost stays lost (the next publication starts a new
@@ -126,20 +140,28 @@ public final class RedisBroker implements Broker {
 
   @Override
   public CompletableFuture<StreamPosition> publish(
-      String channel, RawJson data, @Nullable String user, HistoryPolicy history) {
+      String channel,
+      RawJson data,
+      @Nullable String user,
+      HistoryPolicy history,
+      @Nullable IdempotencyKey once) {
     Request r =
-        Request.cmd(Command.EVAL)
-            .arg(Scripts.PUBLISH)
-            .arg(2)
-            .arg(settings.key(channel, "m"))
-            .arg(settings.key(channel, "h"))
-            .arg(Epochs.next())
-            .arg(data.json())
-            .arg(encodeUser(user))
-            .arg(history.size())
-            .arg(history.ttlMillis())
-            .arg(history.streamTtlMillis())
-            .arg(settings.topic(channel));
+        Request.cmd(Command.EVAL).arg(once == null ? Scripts.PUBLISH : Scripts.PUBLISH_ONCE);
+    r.arg(once == null ? 2 : 3).arg(settings.key(channel, "m")).arg(settings.key(channel, "h"));
+    if (once != null) {
+      // Same hash slot as the channel's stream ({channel} tag), so the script touches one slot.
+      r.arg(settings.key(channel, "i:" + once.value()));
+    }
+    r.arg(Epochs.next())
+        .arg(data.json())
+        .arg(encodeUser(user))
+        .arg(history.size())
+        .arg(history.ttlMillis())
+        .arg(history.streamTtlMillis())
+        .arg(settings.topic(channel));
+    if (once != null) {
+      r.arg(once.windowMillis());
+    }
     return redis
         .send(r)
         .thenApply(res -> new StreamPosition(res.get(0).toString(), res.get(1).toLong()));
@@ -160,20 +182,22 @@ public final class RedisBroker implements Broker {
         .context()
         .runOnContext(
             v -> {
-              ChannelState st = channels.get(channel);
+              long now = System.currentTimeMillis();
+              ChannelFeed st = channels.get(channel);
               if (st != null) {
-                st.keepAlive(history.streamTtlMillis());
+                st.keepAlive(history.streamTtlMillis(), now);
                 st.whenReady(out);
                 return;
               }
-              ChannelState created = new ChannelState(channel);
-              created.keepAlive(history.streamTtlMillis());
+              ChannelFeed created = new ChannelFeed(channel, handler(), feeds);
+              created.keepAlive(history.streamTtlMillis(), now);
               channels.put(channel, created);
               created.whenReady(out);
               if (redis.up()) {
                 subscribeAndSync(created);
               } else {
                 channels.remove(channel);
+                created.detach();
                 created.failReady(RedisConnector.unavailable(null));
               }
             });
@@ -187,7 +211,11 @@ public final class RedisBroker implements Broker {
         .context()
         .runOnContext(
             v -> {
-              if (channels.remove(channel) == null || !redis.up()) {
+              ChannelFeed removed = channels.remove(channel);
+              if (removed != null) {
+                removed.detach();
+              }
+              if (removed == null || !redis.up()) {
                 out.complete(null);
                 return;
               }
@@ -206,14 +234,14 @@ public final class RedisBroker implements Broker {
         .thenApply(
             s -> {
               // Entries older than the history TTL are no longer history (trimmed on read).
-              long oldest = s.now - history.ttlMillis();
-              List<Pub> kept = new ArrayList<>(s.pubs.size());
-              for (Pub p : s.pubs) {
+              long oldest = s.now() - history.ttlMillis();
+              List<Pub> kept = new ArrayList<>(s.pubs().size());
+              for (Pub p : s.pubs()) {
                 if (p.ts() >= oldest) {
                   kept.add(p);
                 }
               }
-              return new HistoryResult(s.top, kept);
+              return new HistoryResult(s.top(), kept);
             });
   }
 
@@ -237,10 +265,9 @@ public final class RedisBroker implements Broker {
 
   // ------------------------------------------------------------------ stream reads
 
-  private record StreamRead(StreamPosition top, long now, List<Pub> pubs) {}
-
   /** The channel's position and its stream entries with offset > afterOffset (none if MAX). */
-  private CompletableFuture<StreamRead> readStream(String channel, long after, long streamTtl) {
+  private CompletableFuture<ChannelFeed.StreamRead> readStream(
+      String channel, long after, long streamTtl) {
     String start = after == Long.MAX_VALUE ? "" : (after + 1) + "-0";
     Request r =
         Request.cmd(Command.EVAL)
@@ -262,7 +289,7 @@ public final class RedisBroker implements Broker {
               for (Response entry : res.get(3)) {
                 pubs.add(fromStream(channel, epoch, entry));
               }
-              return new StreamRead(new StreamPosition(epoch, top), now, pubs);
+              return new ChannelFeed.StreamRead(new StreamPosition(epoch, top), now, pubs);
             });
   }
 
@@ -299,12 +326,12 @@ public final class RedisBroker implements Broker {
       return;
     }
     String channel = topic.substring(topicPrefix.length());
-    ChannelState st = channels.get(channel);
+    ChannelFeed st = channels.get(channel);
     if (st == null) {
       return; // unsubscribed meanwhile
     }
     String payload = r.get(2).toString(StandardCharsets.UTF_8);
-    Event e;
+    ChannelFeed.Event e;
     try {
       e = parse(channel, payload);
     } catch (RuntimeException ex) {
@@ -316,13 +343,13 @@ public final class RedisBroker implements Broker {
 
   /** After every (re)connect: subscribe each channel again and catch up from its stream. */
   private void resubscribeAll() {
-    for (ChannelState st : new ArrayList<>(channels.values())) {
+    for (ChannelFeed st : new ArrayList<>(channels.values())) {
       subscribeAndSync(st);
     }
   }
 
-  private void subscribeAndSync(ChannelState st) {
-    st.syncing = true; // hold pub/sub events until the position is known
+  private void subscribeAndSync(ChannelFeed st) {
+    st.hold(); // hold pub/sub events until the position is known
     // The callback handles the outcome; its own future carries nothing more.
     var unused =
         redis
@@ -338,7 +365,10 @@ public final class RedisBroker implements Broker {
                               }
                               if (err != null) {
                                 // The connection dropped again; the next reconnect repeats this.
-                                st.failReady(err);
+                                if (st.failReady(err)) {
+                                  channels.remove(st.channel, st);
+                                  st.detach();
+                                }
                                 return;
                               }
                               st.markReady();
@@ -349,194 +379,10 @@ public final class RedisBroker implements Broker {
   /** Events held per channel while it catches up from its stream. */
   static final int MAX_PENDING = 10_000;
 
-  private final int maxPending;
-
-  /** One channel's delivery state on this node. Only touched on the connector's context. */
-  private final class ChannelState {
-    final String channel;
-    @Nullable String epoch; // null until the first sync
-    long offset;
-    // The stream TTL to renew while subscribed (0: none), and when to renew it next.
-    long streamTtlMillis;
-    long nextKeepAlive;
-
-    void keepAlive(long ttlMillis) {
-      if (ttlMillis > 0 && ttlMillis != streamTtlMillis) {
-        streamTtlMillis = ttlMillis;
-        nextKeepAlive = System.currentTimeMillis() + Math.max(KEEP_ALIVE_PERIOD_MS, ttlMillis / 3);
-      }
-    }
-
-    boolean syncing;
-    final ArrayDeque<Event> pending = new ArrayDeque<>();
-    // Set when pending outgrew its bound during a catch-up: what was dropped is read from the
-    // stream by another catch-up instead.
-    private boolean readAgain;
-    private final List<CompletableFuture<Void>> waiting = new ArrayList<>();
-    private boolean ready;
-
-    ChannelState(String channel) {
-      this.channel = channel;
-    }
-
-    void whenReady(CompletableFuture<Void> f) {
-      if (ready) {
-        f.complete(null);
-      } else {
-        waiting.add(f);
-      }
-    }
-
-    void markReady() {
-      ready = true;
-      waiting.forEach(f -> f.complete(null));
-      waiting.clear();
-    }
-
-    void failReady(Throwable t) {
-      if (!ready) {
-        channels.remove(channel, this);
-        waiting.forEach(f -> f.completeExceptionally(t));
-        waiting.clear();
-      }
-    }
-
-    /** An event from pub/sub, in the order Redis sent it. */
-    void offer(Event e) {
-      if (syncing) {
-        hold(e);
-        return;
-      }
-      if (e instanceof PresenceMsg p) {
-        handler().onPresence(p.event);
-        return;
-      }
-      Pub pub = ((PubMsg) e).pub;
-      if (!pub.epoch().equals(epoch)) {
-        log.info("channel {} moved to a new epoch; its subscribers resubscribe", channel);
-        handler().onStreamReset(channel);
-        epoch = pub.epoch();
-        offset = pub.offset();
-        handler().onPublication(pub);
-      } else if (pub.offset() <= offset) {
-        // already delivered (seen while catching up)
-      } else if (pub.offset() == offset + 1) {
-        offset = pub.offset();
-        handler().onPublication(pub);
-      } else {
-        hold(e); // a gap: read the missing publications first
-        sync();
-      }
-    }
-
-    /**
-     * Keeps an event that arrived during a catch-up. The queue is bounded: past {@link
-     * #MAX_PENDING} events (by default) it is dropped and the channel is read from the stream again
-     * once this catch-up ends (publications are in the stream; presence events are not kept, and
-     * clients that need exact presence ask for it).
-     */
-    private void hold(Event e) {
-      if (pending.size() >= maxPending) {
-        if (!readAgain) {
-          log.warn("channel {}: catch-up outran by pub/sub; reading the stream again", channel);
-        }
-        pending.clear();
-        readAgain = true;
-        return;
-      }
-      pending.add(e);
-    }
-
-    /** Reads the stream after the last delivered offset, delivers what is missing, then drains. */
-    void sync() {
-      syncing = true;
-      long after = epoch == null ? Long.MAX_VALUE : offset;
-      // The callback handles the outcome; its own future carries nothing more.
-      var unused =
-          readStream(channel, after, 0)
-              .whenComplete(
-                  (s, err) ->
-                      redis
-                          .context()
-                          .runOnContext(
-                              v -> {
-                                if (channels.get(channel) != this) {
-                                  return;
-                                }
-                                if (err != null) {
-                                  // Redis is (still) unreachable: keep holding events and try
-                                  // again.
-                                  log.debug("catching up {} failed: {}", channel, err.toString());
-                                  redis.later(this::sync);
-                                  return;
-                                }
-                                caughtUp(s);
-                              }));
-    }
-
-    private void caughtUp(StreamRead s) {
-      StreamPosition top = s.top;
-      if (epoch == null) {
-        epoch = top.epoch();
-        offset = top.offset();
-        // Events that arrived between SUBSCRIBE and the read may be at or below the top: the
-        // hub's subscriptions skip what they already have, so deliver them rather than guess.
-        for (Event e : pending) {
-          if (e instanceof PubMsg pm) {
-            if (pm.pub.epoch().equals(epoch) && pm.pub.offset() <= offset) {
-              offset = pm.pub.offset() - 1;
-            }
-            break;
-          }
-        }
-      } else if (!top.epoch().equals(epoch)) {
-        log.info("channel {} restarted with a new epoch; its subscribers resubscribe", channel);
-        handler().onStreamReset(channel);
-        epoch = top.epoch();
-        offset = top.offset();
-      } else if (top.offset() > offset) {
-        List<Pub> missed = s.pubs;
-        boolean complete =
-            missed.size() == top.offset() - offset
-                && missed.get(0).offset() == offset + 1
-                && missed.get(missed.size() - 1).offset() == top.offset();
-        if (complete) {
-          for (Pub p : missed) {
-            handler().onPublication(p);
-          }
-        } else {
-          log.info(
-              "channel {}: publications {}..{} are no longer in history; subscribers resubscribe",
-              channel,
-              offset + 1,
-              top.offset());
-          handler().onStreamReset(channel);
-        }
-        offset = top.offset();
-      }
-      if (readAgain) {
-        readAgain = false;
-        pending.clear();
-        sync();
-        return;
-      }
-      syncing = false;
-      while (!pending.isEmpty() && !syncing) {
-        offer(pending.pollFirst());
-      }
-    }
-  }
-
   // ------------------------------------------------------------------ encoding
 
-  private sealed interface Event permits PubMsg, PresenceMsg {}
-
-  private record PubMsg(Pub pub) implements Event {}
-
-  private record PresenceMsg(PresenceEvent event) implements Event {}
-
   /** "p" epoch LF offset LF ts LF user LF data, or "e" + an encoded join/leave/update. */
-  private Event parse(String channel, String payload) {
+  private ChannelFeed.Event parse(String channel, String payload) {
     char kind = payload.charAt(0);
     if (kind == 'e') {
       ServerMessage m;
@@ -555,7 +401,7 @@ public final class RedisBroker implements Broker {
       } else {
         throw new IllegalArgumentException("not a presence event");
       }
-      return new PresenceMsg(ev);
+      return new ChannelFeed.PresenceMsg(ev);
     }
     if (kind != 'p') {
       throw new IllegalArgumentException("unknown event kind " + kind);
@@ -568,7 +414,8 @@ public final class RedisBroker implements Broker {
     long offset = Long.parseLong(payload.substring(a + 1, b));
     long ts = Long.parseLong(payload.substring(b + 1, c));
     String user = decodeUser(payload.substring(c + 1, d));
-    return new PubMsg(new Pub(channel, epoch, offset, ts, raw(payload.substring(d + 1)), user));
+    return new ChannelFeed.PubMsg(
+        new Pub(channel, epoch, offset, ts, raw(payload.substring(d + 1)), user));
   }
 
   private RawJson raw(String json) {

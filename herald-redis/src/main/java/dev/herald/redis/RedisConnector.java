@@ -38,7 +38,6 @@ final class RedisConnector {
   private final Link subscriber = new Link("pub/sub");
   private volatile boolean closed;
   private Consumer<Response> onMessage = r -> {};
-  private Runnable onUp = () -> {};
 
   RedisConnector(Vertx vertx, RedisSettings settings) {
     this.vertx = vertx;
@@ -61,7 +60,7 @@ final class RedisConnector {
    */
   void start(Consumer<Response> onMessage, Runnable onUp) {
     this.onMessage = onMessage;
-    this.onUp = onUp;
+    subscriber.onUp = onUp;
     // Before anything reads up(): the pub/sub link counts from the start, not from its first try.
     commands.used = true;
     subscriber.used = true;
@@ -72,9 +71,13 @@ final class RedisConnector {
         });
   }
 
-  /** Opens only the command connection (for stores that do not subscribe). */
-  void startCommandsOnly() {
+  /**
+   * Opens only the command connection (for stores that do not subscribe); {@code onUp} runs (on the
+   * context) each time it is (re)established.
+   */
+  void startCommandsOnly(Runnable onUp) {
     commands.used = true;
+    commands.onUp = onUp;
     context.runOnContext(v -> commands.connect());
   }
 
@@ -131,13 +134,13 @@ final class RedisConnector {
     return out;
   }
 
-  /** Runs {@code task} on the context after the first reconnect delay, unless closed. */
-  void later(Runnable task) {
+  /** Runs {@code task} on the context after {@code delayMillis}, unless closed. */
+  void later(long delayMillis, Runnable task) {
     if (closed) {
       return;
     }
     vertx.setTimer(
-        settings.reconnectMin().toMillis(),
+        Math.max(1, delayMillis),
         id ->
             context.runOnContext(
                 v -> {
@@ -211,6 +214,8 @@ final class RedisConnector {
   private final class Link {
     final String name;
     volatile @Nullable RedisConnection conn;
+    // Runs on the context each time this link is (re)established.
+    Runnable onUp = () -> {};
     int attempt;
     // Whether this link is part of the node's connection (read by up() from any thread).
     volatile boolean used;
@@ -281,9 +286,7 @@ final class RedisConnector {
                       attempt);
                 }
                 attempt = 0;
-                if (this == subscriber) {
-                  onUp.run();
-                }
+                onUp.run();
                 firstAttemptOver();
               });
     }

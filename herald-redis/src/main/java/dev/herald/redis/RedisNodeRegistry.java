@@ -11,8 +11,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The cluster's live nodes and where other nodes reach them: one key per node holding its internal
- * URL, refreshed every third of the presence TTL. A node that dies drops out within one TTL. Used
- * to route HTTP-fallback requests to the node that owns the session.
+ * URL, refreshed every third of the presence TTL and whenever the connection to Redis is
+ * re-established (so a Redis restarted empty knows the node again at once). A node that dies drops
+ * out within one TTL. Used to route HTTP-fallback requests to the node that owns the session.
  */
 public final class RedisNodeRegistry implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RedisNodeRegistry.class);
@@ -24,15 +25,24 @@ public final class RedisNodeRegistry implements AutoCloseable {
   private final long timer;
 
   public RedisNodeRegistry(Vertx vertx, RedisSettings settings) {
+    this(vertx, settings, Math.max(100, settings.presenceTtl().toMillis() / 3));
+  }
+
+  /** With the given refresh period (tests stretch it to show what the reconnect alone does). */
+  RedisNodeRegistry(Vertx vertx, RedisSettings settings, long refreshMillis) {
     this.vertx = vertx;
     this.settings = settings;
     this.redis = new RedisConnector(vertx, settings);
-    redis.startCommandsOnly();
-    long every = Math.max(100, settings.presenceTtl().toMillis() / 3);
+    // Also on every reconnect: a Redis that restarted empty knows this node again at once, not
+    // only after the next refresh (until then other nodes would think its sessions are gone).
     // Each refresh handles its own failure (the next one retries).
+    redis.startCommandsOnly(
+        () -> {
+          var unused = refresh();
+        });
     this.timer =
         vertx.setPeriodic(
-            every,
+            refreshMillis,
             id -> {
               var unused = refresh();
             });

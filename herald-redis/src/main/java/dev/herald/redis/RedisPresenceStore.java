@@ -20,9 +20,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Presence shared by all nodes. Per channel, a sorted set maps each connection id to the time its
  * entry expires and a hash holds the entries. Each node refreshes the expiry of its own entries
- * every third of the presence TTL; entries of a node that died without cleaning up (kill -9, lost
- * host) therefore disappear within one TTL, and readers drop them. Leave events are not sent for
- * such entries: the entry simply stops being listed.
+ * every third of the presence TTL and rewrites them whenever its connection to Redis is
+ * re-established; entries of a node that died without cleaning up (kill -9, lost host) therefore
+ * disappear within one TTL, and readers drop them. Leave events are not sent for such entries: the
+ * entry simply stops being listed.
  *
  * <p>Every change to this node's entries and the command that carries it to Redis happen together
  * on the connector's context, one at a time, so commands reach Redis in the order of the changes: a
@@ -42,16 +43,25 @@ public final class RedisPresenceStore implements PresenceStore, AutoCloseable {
   private final long timer;
 
   public RedisPresenceStore(Vertx vertx, RedisSettings settings, JsonCodec codec) {
+    this(vertx, settings, codec, Math.max(100, settings.presenceTtl().toMillis() / 3));
+  }
+
+  /** With the given heartbeat period (tests stretch it to show what the reconnect alone does). */
+  RedisPresenceStore(Vertx vertx, RedisSettings settings, JsonCodec codec, long heartbeatMillis) {
     this.vertx = vertx;
     this.settings = settings;
     this.codec = codec;
     this.redis = new RedisConnector(vertx, settings);
-    redis.startCommandsOnly();
-    long every = Math.max(100, settings.presenceTtl().toMillis() / 3);
+    // Also on every reconnect (on the context): a Redis that restarted empty gets this node's
+    // entries back at once rather than after the next heartbeat.
     // A heartbeat logs what failed, and the next one writes the entries again.
+    redis.startCommandsOnly(
+        () -> {
+          var unused = heartbeat();
+        });
     this.timer =
         vertx.setPeriodic(
-            every,
+            heartbeatMillis,
             id ->
                 redis
                     .context()

@@ -34,9 +34,32 @@ final class Scripts {
    * KEYS: meta, stream. ARGV: new epoch, data, user ("" or "+" url-encoded), history size, history
    * TTL ms, stream TTL ms, pub/sub topic. Returns {epoch, offset, ts}.
    */
-  static final String PUBLISH =
-      EPOCH
-          + """
+  static final String PUBLISH = EPOCH + append("return {epoch, off, now}");
+
+  /**
+   * {@link #PUBLISH} at most once per idempotency key. KEYS: meta, stream, key. ARGV: those of
+   * PUBLISH, then the key's window in ms. A key already there answers the position it holds
+   * ("epoch\noffset") and publishes nothing (nor touches the stream); else the publication is made
+   * and its position kept under the key for the window.
+   */
+  static final String PUBLISH_ONCE =
+      """
+      local seen = redis.call('GET', KEYS[3])
+      if seen then
+        local nl = string.find(seen, '\\n', 1, true)
+        return {string.sub(seen, 1, nl - 1), tonumber(string.sub(seen, nl + 1)), 0}
+      end
+      """
+          + EPOCH
+          + append(
+              """
+              redis.call('SET', KEYS[3], epoch .. '\\n' .. off, 'PX', tonumber(ARGV[8]))
+              return {epoch, off, now}
+              """);
+
+  /** Assigns the next offset, appends to history and PUBLISHes; then {@code tail}. */
+  private static String append(String tail) {
+    return """
           local off = redis.call('HINCRBY', KEYS[1], 'o', 1)
           local size = tonumber(ARGV[4])
           if size > 0 then
@@ -49,8 +72,9 @@ final class Scripts {
           if sttl > 0 then redis.call('PEXPIRE', KEYS[1], sttl) else redis.call('PERSIST', KEYS[1]) end
           redis.call('PUBLISH', ARGV[7],
               'p' .. epoch .. '\\n' .. off .. '\\n' .. now .. '\\n' .. ARGV[3] .. '\\n' .. ARGV[2])
-          return {epoch, off, now}
-          """;
+          """
+        + tail;
+  }
 
   /**
    * KEYS: meta, stream. ARGV: new epoch, first stream id to return ("" for none), stream TTL ms.

@@ -1,7 +1,10 @@
 package dev.herald.server;
 
 import dev.herald.server.auth.JwtAuthenticator;
+import dev.herald.server.http.Cors;
+import dev.herald.server.http.OriginPolicy;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.StaticHandler;
@@ -24,13 +27,27 @@ final class DemoRoutes {
 
   private DemoRoutes() {}
 
-  static void install(Router router, JwtAuthenticator jwt) {
+  static void install(Router router, JwtAuthenticator jwt, OriginPolicy origins) {
+    // A page on another origin (the docs' cross-origin quick start) fetches its token here.
     router
-        .get("/demo/token")
+        .route("/demo/token")
+        .method(HttpMethod.GET)
+        .method(HttpMethod.OPTIONS)
+        .handler(Cors.forPublicResources(origins, "GET"))
         .handler(
             ctx -> {
               String user = ctx.request().getParam("user");
-              if (user == null || !USERS.containsKey(user) || jwt == null) {
+              if (jwt == null || !jwt.canMint()) {
+                ctx.response()
+                    .setStatusCode(404)
+                    .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+                    .end(
+                        new JsonObject()
+                            .put("error", "demo tokens need auth.jwt.secrets to sign with")
+                            .encode());
+                return;
+              }
+              if (user == null || !USERS.containsKey(user)) {
                 ctx.response()
                     .setStatusCode(400)
                     .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")

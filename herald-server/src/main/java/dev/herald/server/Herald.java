@@ -3,6 +3,7 @@ package dev.herald.server;
 import dev.herald.core.auth.Authenticator;
 import dev.herald.core.auth.ChannelAuthorizer;
 import dev.herald.core.broker.Broker;
+import dev.herald.core.broker.IdempotencyKey;
 import dev.herald.core.hub.Hub;
 import dev.herald.core.presence.PresenceStore;
 import dev.herald.core.time.Scheduler;
@@ -11,15 +12,20 @@ import dev.herald.protocol.JsonCodec;
 import dev.herald.protocol.ProtocolException;
 import dev.herald.protocol.StreamPosition;
 import dev.herald.redis.RedisBroker;
+import dev.herald.redis.RedisControlBus;
 import dev.herald.redis.RedisNodeRegistry;
 import dev.herald.redis.RedisPresenceStore;
 import dev.herald.redis.RedisSettings;
 import dev.herald.server.auth.ApiKeys;
+import dev.herald.server.auth.JwksKeys;
 import dev.herald.server.auth.JwtAuthenticator;
 import dev.herald.server.config.ClusterSettings;
 import dev.herald.server.config.HeraldConfig;
+import dev.herald.server.config.JwtSettings;
 import dev.herald.server.fallback.FallbackEndpoints;
 import dev.herald.server.fallback.UpgradeDiagnostics;
+import dev.herald.server.http.Cors;
+import dev.herald.server.http.EventLoopLag;
 import dev.herald.server.http.HttpErrors;
 import dev.herald.server.http.OriginPolicy;
 import dev.herald.server.http.PublishHandler;
@@ -33,9 +39,12 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.MimeMapping;
 import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.StaticHandler;
 import java.time.Duration;
@@ -77,22 +86,24 @@ public final class Herald implements AutoCloseable {
   private HeraldMetrics metrics;
   private RedisPresenceStore redisPresence;
   private RedisNodeRegistry nodes;
+  private volatile EventLoopLag loopLag;
 
   private Herald(Builder b) {
     this.config = b.config;
     this.builder = b;
+    java.util.function.LongSupplier clock =
+        b.scheduler != null ? b.scheduler::nowMillis : System::currentTimeMillis;
     this.jwt =
-        config.jwtSecrets().isEmpty()
+        config.jwtSecrets().isEmpty() && !config.jwt().jwks()
             ? null
             : new JwtAuthenticator(
-                    config.jwtSecrets(),
-                    config.jwtIssuer(),
-                    b.scheduler != null ? b.scheduler::nowMillis : System::currentTimeMillis)
+                    config.jwtSecrets(), jwks(config, clock), config.jwtIssuer(), clock)
                 .limits(config.jwt().maxLifetime(), config.jwt().audience());
     Authenticator a = b.authenticator != null ? b.authenticator : jwt;
     if (a == null) {
       throw new IllegalStateException(
-          "no authenticator: configure auth.jwt.secrets or pass one to the builder");
+          "no authenticator: configure auth.jwt.secrets or a JWKS (auth.jwt.jwks-file,"
+              + " auth.jwt.jwks-url), or pass one to the builder");
     }
     this.authenticator = a;
   }
@@ -114,6 +125,9 @@ public final class Herald implements AutoCloseable {
                     Math.max(
                         VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE,
                         config.transport().effectiveEventLoops())));
+    if (!config.transport().maxEventLoopLag().isZero()) {
+      loopLag = EventLoopLag.watch(vertx, config.transport().maxEventLoopLag());
+    }
     Broker broker = builder.broker;
     PresenceStore presence = builder.presence;
     if (config.cluster().redis()) {
@@ -130,6 +144,8 @@ public final class Herald implements AutoCloseable {
     }
     Hub.Builder hb =
         Hub.builder()
+            .controlBus(
+                config.cluster().redis() ? new RedisControlBus(vertx, redisSettings()) : null)
             .config(config.hub())
             .namespaces(config.namespaces())
             .authenticator(authenticator)
@@ -198,14 +214,20 @@ public final class Herald implements AutoCloseable {
               json(ctx, r.ready() ? 200 : 503, r.json());
             });
     // The browser client, at a stable path so pages can import it without a build step.
+    // A page on another origin imports it in CORS mode: allowed origins may read it.
     router
-        .get("/herald/*")
+        .route("/herald/*")
+        .method(HttpMethod.GET)
+        .method(HttpMethod.HEAD)
+        .method(HttpMethod.OPTIONS)
+        .handler(Cors.forPublicResources(origins, "GET, HEAD"))
+        .handler(Herald::headContentType)
         .handler(
             StaticHandler.create("webroot/herald")
                 .setDefaultContentEncoding("UTF-8")
                 .setMaxAgeSeconds(300));
     if (config.demoEnabled()) {
-      DemoRoutes.install(router, jwt);
+      DemoRoutes.install(router, jwt, origins);
     }
     if (builder.routes != null) {
       builder.routes.accept(router);
@@ -409,12 +431,19 @@ public final class Herald implements AutoCloseable {
   }
 
   /**
-   * Whether this node should receive traffic: not draining, the broker healthy and every readiness
-   * check added with {@link Builder#readinessCheck} passing (a check that throws counts as down).
+   * Whether this node should receive traffic: not draining, the broker healthy, its event loops
+   * keeping up ({@code event-loops}: no loop running its tasks later than {@code
+   * server.max-event-loop-lag}) and every readiness check added with {@link Builder#readinessCheck}
+   * passing (a check that throws counts as down).
    */
   public Readiness readiness() {
     Map<String, Boolean> checks = new LinkedHashMap<>();
     checks.put("broker", hub.brokerHealthy());
+    EventLoopLag lag = loopLag;
+    if (lag != null) {
+      // A node whose loops run tasks seconds late would time out the traffic it is sent.
+      checks.put("event-loops", lag.healthy());
+    }
     for (Map.Entry<String, Supplier<Boolean>> e : builder.readinessChecks) {
       boolean ok;
       try {
@@ -440,8 +469,18 @@ public final class Herald implements AutoCloseable {
 
   /** Publishes JSON text to a channel. */
   public CompletableFuture<StreamPosition> publish(String channel, String json) {
+    return publish(channel, json, null);
+  }
+
+  /**
+   * Publishes JSON text to a channel at most once per idempotency key (see {@link
+   * Hub#publish(String, dev.herald.protocol.RawJson, IdempotencyKey)}); null publishes
+   * unconditionally.
+   */
+  public CompletableFuture<StreamPosition> publish(
+      String channel, String json, IdempotencyKey once) {
     try {
-      return hub.publish(channel, hub.codec().parseRaw(json));
+      return hub.publish(channel, hub.codec().parseRaw(json), once);
     } catch (ProtocolException e) {
       return CompletableFuture.failedFuture(
           new IllegalArgumentException("data is not valid JSON: " + e.getMessage()));
@@ -450,7 +489,9 @@ public final class Herald implements AutoCloseable {
 
   /**
    * Graceful stop: refuses new connections, disconnects clients with a suggested reconnect delay
-   * (close code 4001), waits up to {@code drain} for them to go, then closes everything.
+   * (close code 4001), waits up to {@code drain} for them to go (then closes whoever is left),
+   * waits up to {@link #CLEANUP_GRACE} more for their presence cleanups to reach the broker and
+   * presence store, then closes everything.
    */
   public synchronized CompletableFuture<Void> stop(Duration drain) {
     if (vertx == null) {
@@ -461,14 +502,46 @@ public final class Herald implements AutoCloseable {
     hub.shutdown();
     CompletableFuture<Void> done = new CompletableFuture<>();
     long deadline = System.nanoTime() + drain.toNanos();
-    v.setPeriodic(
-        20,
-        id -> {
-          // HTTP sessions count until their disconnect message was picked up by the client.
-          boolean drained =
-              hub.stats().sessions() == 0 && (fallback == null || fallback.sessionCount() == 0);
-          if (drained || System.nanoTime() > deadline) {
-            v.cancelTimer(id);
+    long cleanupDeadline = deadline + CLEANUP_GRACE.toNanos();
+    // One-shot timers, re-armed until done: cancelling a periodic timer from its own first run
+    // can fail in Vert.x when that run comes before setPeriodic has returned on this thread (a
+    // loaded machine), which left the stop hanging.
+    Handler<Long> check =
+        new Handler<>() {
+          private boolean forced;
+
+          @Override
+          public void handle(Long id) {
+            long now = System.nanoTime();
+            // HTTP sessions count until their disconnect message was picked up by the client.
+            boolean drained =
+                hub.stats().sessions() == 0 && (fallback == null || fallback.sessionCount() == 0);
+            if (!drained && now < deadline) {
+              v.setTimer(20, this);
+              return;
+            }
+            if (!drained && !forced) {
+              // Out of time: whoever is left goes now; their leaves still reach the stores.
+              forced = true;
+              hub.disconnectRemaining();
+            }
+            // The broker and presence store stay until the drained connections' leaves (presence
+            // removal, leave events) have reached them, so a node stopped gracefully leaves
+            // nothing behind in Redis for the presence TTL to clean up.
+            boolean clean = hub.stats().sessions() == 0 && hub.pendingCleanups() == 0;
+            if (!clean && now <= cleanupDeadline) {
+              v.setTimer(20, this);
+              return;
+            }
+            if (!clean) {
+              log.warn(
+                  "stopping with {} connections and {} presence cleanups still pending",
+                  hub.stats().sessions(),
+                  hub.pendingCleanups());
+            }
+            if (loopLag != null) {
+              loopLag.close();
+            }
             // The broker and presence store first: they use this Vert.x instance.
             if (nodes != null) {
               nodes.close();
@@ -486,13 +559,39 @@ public final class Herald implements AutoCloseable {
                       done.complete(null);
                     });
           }
-        });
+        };
+    v.setTimer(20, check);
     return done;
   }
+
+  /** How long a stop waits, after the drain, for the connections' presence cleanups. */
+  static final Duration CLEANUP_GRACE = Duration.ofSeconds(5);
 
   @Override
   public void close() {
     stop(Duration.ofSeconds(2)).join();
+  }
+
+  private static JwksKeys jwks(HeraldConfig config, java.util.function.LongSupplier clock) {
+    JwtSettings j = config.jwt();
+    if (j.jwksFile() != null) {
+      return JwksKeys.file(j.jwksFile(), clock, j.jwksRefetchInterval());
+    }
+    return j.jwksUrl() == null ? null : JwksKeys.url(j.jwksUrl(), clock, j.jwksRefetchInterval());
+  }
+
+  /** StaticHandler answers HEAD without the Content-Type its GET has: give it the same one. */
+  private static void headContentType(RoutingContext ctx) {
+    if (ctx.request().method().equals(HttpMethod.HEAD)) {
+      String type = MimeMapping.mimeTypeForFilename(ctx.request().path());
+      if (type != null) {
+        ctx.response()
+            .putHeader(
+                HttpHeaders.CONTENT_TYPE,
+                type.startsWith("text/") ? type + ";charset=UTF-8" : type);
+      }
+    }
+    ctx.next();
   }
 
   private static void json(io.vertx.ext.web.RoutingContext ctx, int status, String body) {

@@ -5,6 +5,7 @@ import dev.herald.server.config.ConfigLoader;
 import dev.herald.server.config.HeraldConfig;
 import dev.herald.server.doctor.Doctor;
 import dev.herald.server.doctor.Report;
+import dev.herald.server.logging.Logs;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -17,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import org.slf4j.LoggerFactory;
 
 /**
  * Command line entry point: {@code java -jar herald.jar [--config FILE] [--print-config]}. Without
@@ -58,16 +60,23 @@ public final class Main {
         configFile == null ? embeddedDefaults() : ConfigLoader.readFile(configFile);
     Map<String, String> env = System.getenv();
     HeraldConfig config;
+    Logs.Format logFormat;
     try {
-      config = ConfigLoader.fromMap(file, env);
+      ConfigLoader.Loaded loaded = ConfigLoader.fromMap(file, env, Logs.DEFAULTS);
+      logFormat = Logs.format(loaded.extra().get(Logs.KEY));
+      config = loaded.herald();
     } catch (ConfigException e) {
       fail(e.getMessage());
       return;
     }
     if (print) {
-      ConfigLoader.describe(file, env, true).forEach((k, v) -> System.out.println(k + "=" + v));
+      ConfigLoader.render(
+              ConfigLoader.sources(file, env, Logs.DEFAULTS, true),
+              configFile == null ? "(built-in demo defaults)" : configFile.toString())
+          .forEach(System.out::println);
       return;
     }
+    Logs.configure(logFormat);
     String apiKey = null;
     if (config.demoEnabled() && (config.jwtSecrets().isEmpty() || config.apiKeys().isEmpty())) {
       apiKey = config.apiKeys().isEmpty() ? random(24) : config.apiKeys().get(0);
@@ -85,13 +94,16 @@ public final class Main {
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(() -> herald.stop(Duration.ofSeconds(10)).join(), "herald-shutdown"));
-    banner(herald, apiKey);
+    banner(herald, apiKey, logFormat);
   }
 
-  private static void banner(Herald herald, String apiKey) {
+  private static void banner(Herald herald, String apiKey, Logs.Format format) {
     HeraldConfig c = herald.config();
     String host = c.host().equals("0.0.0.0") ? "localhost" : c.host();
     String url = "http://" + host + ":" + herald.port() + "/";
+    Map<String, Object> fields = new LinkedHashMap<>();
+    fields.put("url", url);
+    fields.put("version", version());
     StringBuilder b = new StringBuilder();
     b.append("\n  Herald ").append(version()).append(" is running: ").append(url).append('\n');
     if (c.demoEnabled()) {
@@ -109,7 +121,8 @@ public final class Main {
       }
     }
     b.append("  Stop with Ctrl+C.\n");
-    System.out.println(b);
+    Logs.banner(
+        format, System.out::println, LoggerFactory.getLogger(Main.class), b.toString(), fields);
   }
 
   static Map<String, String> embeddedDefaults() {
@@ -135,7 +148,10 @@ public final class Main {
     return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
   }
 
-  /** {@code doctor URL [--origin ORIGIN]}: prints the report, returns its exit code. */
+  /**
+   * {@code doctor URL [--origin ORIGIN] [--idle DURATION] [--token TOKEN] [--cookie COOKIE]}:
+   * prints the report, returns its exit code.
+   */
   private static int doctor(String[] args) {
     String url = null;
     Doctor.Options options = Doctor.Options.defaults();
@@ -146,6 +162,28 @@ public final class Main {
             fail("--origin needs an origin, e.g. https://app.example.com");
           }
           options = options.withOrigin(args[++i]);
+        }
+        case "--idle" -> {
+          if (i + 1 >= args.length) {
+            fail("--idle needs a duration, e.g. 60s");
+          }
+          try {
+            options = options.withIdle(Doctor.Options.parseIdle(args[++i]));
+          } catch (IllegalArgumentException e) {
+            fail("doctor: " + e.getMessage());
+          }
+        }
+        case "--token" -> {
+          if (i + 1 >= args.length) {
+            fail("--token needs a token that Herald accepts in connect");
+          }
+          options = options.withToken(args[++i]);
+        }
+        case "--cookie" -> {
+          if (i + 1 >= args.length) {
+            fail("--cookie needs a cookie, e.g. SESSION=abc");
+          }
+          options = options.withCookie(args[++i]);
         }
         case "-h", "--help" -> {
           System.out.println(usage());
@@ -179,16 +217,25 @@ public final class Main {
   private static String usage() {
     return """
         usage: java -jar herald.jar [--config FILE] [--print-config]
-               java -jar herald.jar doctor URL [--origin ORIGIN]
+               java -jar herald.jar doctor URL [--origin ORIGIN] [--idle DURATION]
+                                       [--token TOKEN] [--cookie NAME=VALUE]
           --config FILE    properties file (see docs/configuration.md); HERALD_* environment
                            variables override its keys. Without it: embedded demo defaults.
-          --print-config   print the effective configuration (secrets masked) and exit
+          --print-config   print the effective configuration (secrets masked), each value with
+                           where it came from (default, file, environment), and exit
           doctor URL       examine the server at its public URL (e.g. https://herald.example.com/)
                            through the proxies in between: WebSocket upgrade, SSE and long-polling
                            probes, explained in plain words (docs/troubleshooting.md). Exit code 0:
                            WebSocket works; 1: only a fallback works; 2: nothing works.
           --origin ORIGIN  the Origin the doctor sends (default: the URL's own origin); give the
                            origin of the app that embeds Herald when it is another site
+          --idle DURATION  then hold each working transport idle this long (default 5s, 0 to
+                           skip, at most 1h) and report proxies that cut it before Herald's
+                           heartbeat or poll hold; use more than heartbeat.interval (e.g. 30s)
+          --token TOKEN    a token Herald accepts in connect, so the idle holds connect and get
+                           Herald's pings as browsers do (without it Herald closes them after
+                           connect.timeout)
+          --cookie NAME=VALUE  a session cookie that authenticates instead of a token
         """;
   }
 

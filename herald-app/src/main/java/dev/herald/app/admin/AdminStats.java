@@ -2,6 +2,8 @@ package dev.herald.app.admin;
 
 import dev.herald.app.db.Database;
 import dev.herald.core.hub.HubStats;
+import dev.herald.core.limits.WarnLimiter;
+import dev.herald.protocol.ClientInfo;
 import dev.herald.server.Herald;
 import dev.herald.server.fallback.UpgradeDiagnostics;
 import java.lang.management.ManagementFactory;
@@ -13,9 +15,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The admin console's snapshot, built only from Herald's public API and the app's own data:
@@ -34,6 +40,8 @@ import java.util.function.Supplier;
  * Published every few seconds on {@link #CHANNEL}, which only admins may subscribe to.
  */
 public final class AdminStats {
+  private static final Logger log = LoggerFactory.getLogger(AdminStats.class);
+
   /** The channel the snapshots go out on (namespace {@code admin}, admins only). */
   public static final String CHANNEL = "admin:stats";
 
@@ -45,6 +53,8 @@ public final class AdminStats {
   private final Supplier<Herald> herald;
   private final Map<String, LongAdder> connectsByTransport = new ConcurrentHashMap<>();
   private final Instant started = Instant.now();
+  // Says at warn that channels are missing from the console, at most once a minute.
+  private final WarnLimiter warnings = new WarnLimiter(60_000, System::currentTimeMillis);
 
   public AdminStats(Database db, Supplier<Herald> herald) {
     this.db = db;
@@ -84,9 +94,15 @@ public final class AdminStats {
     connectsByTransport.forEach((k, v) -> transports.put(k, v.sum()));
     out.put("connectsByTransport", transports);
     out.put("connectionsByTransport", h.hub().connectionsByTransport());
-    List<Map<String, Object>> channels = projectChannels(h);
+    ChannelCounts counts = projectChannels(h);
+    List<Map<String, Object>> channels = counts.channels();
     out.put("channels", channels);
     out.put("topChannels", channels.stream().limit(TOP).toList());
+    // Channels whose presence could not be read (e.g. Redis unreachable): not in the lists above.
+    Map<String, Object> unreadable = new LinkedHashMap<>();
+    unreadable.put("channels", counts.unreadable());
+    unreadable.put("reason", counts.reason());
+    out.put("unreadableChannels", unreadable);
     UpgradeDiagnostics d = h.diagnostics();
     out.put("upgradeFailureCounts", d.counts());
     out.put(
@@ -113,7 +129,7 @@ public final class AdminStats {
     return out;
   }
 
-  private List<Map<String, Object>> projectChannels(Herald h) {
+  private ChannelCounts projectChannels(Herald h) {
     List<Long> ids =
         db.read(
             x ->
@@ -121,19 +137,59 @@ public final class AdminStats {
                     .setMaxRows(MAX_PROJECT_CHANNELS)
                     .mapTo(Long.class)
                     .list());
-    List<Map<String, Object>> out = new ArrayList<>();
-    Map<String, CompletableFuture<List<dev.herald.protocol.ClientInfo>>> pending =
-        new LinkedHashMap<>();
+    Map<String, CompletableFuture<List<ClientInfo>>> pending = new LinkedHashMap<>();
     for (long id : ids) {
       String channel = "project:" + id;
       pending.put(channel, h.hub().presence(channel));
     }
-    for (Map.Entry<String, CompletableFuture<List<dev.herald.protocol.ClientInfo>>> e :
-        pending.entrySet()) {
-      List<dev.herald.protocol.ClientInfo> clients;
+    ChannelCounts counts = count(pending, PRESENCE_WAIT_MS);
+    if (counts.unreadable() > 0) {
+      long held = warnings.admit();
+      if (held >= 0) {
+        log.warn(
+            "admin console: presence of {} of {} project channels could not be read ({}); they"
+                + " are left out of the channel list ({} earlier reports held back)",
+            counts.unreadable(),
+            pending.size(),
+            counts.reason(),
+            held);
+      }
+    }
+    return counts;
+  }
+
+  /** How long a snapshot waits for all presence reads together. */
+  static final long PRESENCE_WAIT_MS = 2_000;
+
+  /**
+   * Subscribers per channel from presence reads, most first; channels whose read failed or did not
+   * answer within {@code waitMillis} (one deadline for all) are counted as unreadable, with the
+   * first reason, so the console can say its list is incomplete rather than drop them silently.
+   */
+  static ChannelCounts count(
+      Map<String, CompletableFuture<List<ClientInfo>>> pending, long waitMillis) {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMillis);
+    List<Map<String, Object>> out = new ArrayList<>();
+    int unreadable = 0;
+    String reason = null;
+    for (Map.Entry<String, CompletableFuture<List<ClientInfo>>> e : pending.entrySet()) {
+      List<ClientInfo> clients;
       try {
-        clients = e.getValue().get(2, TimeUnit.SECONDS);
-      } catch (Exception ex) {
+        clients = e.getValue().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      } catch (InterruptedException ex) {
+        Thread.currentThread().interrupt();
+        clients = null;
+        reason = reason == null ? "interrupted" : reason;
+      } catch (ExecutionException ex) {
+        clients = null;
+        Throwable cause = ex.getCause() == null ? ex : ex.getCause();
+        reason = reason == null ? String.valueOf(cause.getMessage()) : reason;
+      } catch (TimeoutException ex) {
+        clients = null;
+        reason = reason == null ? "no answer within " + waitMillis + " ms" : reason;
+      }
+      if (clients == null) {
+        unreadable++;
         continue;
       }
       if (clients.isEmpty()) {
@@ -142,13 +198,19 @@ public final class AdminStats {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("channel", e.getKey());
       m.put("subscribers", clients.size());
-      m.put("users", clients.stream().map(c -> c.user()).distinct().count());
+      m.put("users", clients.stream().map(ClientInfo::user).distinct().count());
       out.add(m);
     }
     out.sort(
         Comparator.comparing((Map<String, Object> m) -> (Integer) m.get("subscribers"))
             .reversed()
             .thenComparing(m -> (String) m.get("channel")));
-    return out;
+    return new ChannelCounts(out, unreadable, reason);
   }
+
+  /**
+   * Per-channel counts for the console; {@code unreadable} channels (and the first {@code reason})
+   * are missing from {@code channels}.
+   */
+  record ChannelCounts(List<Map<String, Object>> channels, int unreadable, String reason) {}
 }

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.herald.app.App;
 import dev.herald.app.AppConfig;
-import dev.herald.app.Logs;
 import dev.herald.app.db.Database;
 import dev.herald.app.users.PasswordHasher;
 import dev.herald.app.users.Role;
@@ -14,6 +13,7 @@ import dev.herald.server.config.ConfigException;
 import dev.herald.server.config.ConfigLoader;
 import dev.herald.server.doctor.Doctor;
 import dev.herald.server.doctor.Report;
+import dev.herald.server.logging.Logs;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -39,6 +39,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CompletionException;
 import org.flywaydb.core.api.output.MigrateOutput;
 import org.flywaydb.core.api.output.MigrateResult;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -207,12 +208,6 @@ public final class Cli implements Callable<Integer> {
     return loaded;
   }
 
-  static boolean isSecret(String key) {
-    return key.endsWith("password")
-        || key.equals("auth.jwt.secrets")
-        || key.equals("publish.api-keys");
-  }
-
   // ------------------------------------------------------------------ serve
 
   int serve(ServeOptions o) {
@@ -220,21 +215,21 @@ public final class Cli implements Callable<Integer> {
     Map<String, String> env = configEnv();
     ConfigLoader.Loaded loaded = load(file);
     if (o.printConfig) {
-      Map<String, String> merged = new java.util.TreeMap<>(ConfigLoader.describe(file, env, true));
-      loaded
-          .extra()
-          .forEach(
-              (k, v) ->
-                  merged.put(
-                      k,
-                      k.equals("app.db.url")
-                          ? App.maskedUrl(v)
-                          : isSecret(k) && !v.isEmpty() ? "****" : v));
-      merged.forEach((k, v) -> out.println(k + "=" + v));
+      Map<String, ConfigLoader.Setting> settings =
+          ConfigLoader.sources(file, env, AppConfig.DEFAULTS, true);
+      settings.computeIfPresent(
+          "app.db.url",
+          (k, v) -> new ConfigLoader.Setting(App.maskedUrl(v.value()), v.source(), v.env()));
+      String label =
+          o.config == null || o.config.config == null
+              ? "(built-in defaults)"
+              : o.config.config.toString();
+      ConfigLoader.render(settings, label).forEach(out::println);
       out.flush();
       return 0;
     }
-    Logs.configure(Logs.format(loaded.extra().get("logging.format")));
+    Logs.Format logFormat = Logs.format(loaded.extra().get(Logs.KEY));
+    Logs.configure(logFormat);
     App app;
     try {
       app = App.start(App.Options.of(file, env));
@@ -246,8 +241,15 @@ public final class Cli implements Callable<Integer> {
     if (shutdownHook) {
       Runtime.getRuntime().addShutdownHook(new Thread(app::close, "herald-app-shutdown"));
     }
-    out.println(app.banner());
-    out.flush();
+    Logs.banner(
+        logFormat,
+        text -> {
+          out.println(text);
+          out.flush();
+        },
+        LoggerFactory.getLogger(App.class),
+        app.banner(),
+        Map.of("url", app.url(), "version", App.version()));
     return 0;
   }
 
@@ -290,6 +292,29 @@ public final class Cli implements Callable<Integer> {
         description = "Origin to send (default: the URL's own origin).")
     String origin;
 
+    @Option(
+        names = "--idle",
+        paramLabel = "DURATION",
+        description =
+            "Then hold each working transport idle this long (default 5s, 0 to skip, at most 1h)"
+                + " and report proxies that cut it before Herald's heartbeat or poll hold; use"
+                + " more than heartbeat.interval, e.g. 30s.")
+    String idle;
+
+    @Option(
+        names = "--token",
+        paramLabel = "TOKEN",
+        description =
+            "A token Herald accepts in connect, so the idle holds connect and get Herald's pings"
+                + " as browsers do (without it Herald closes them after connect.timeout).")
+    String token;
+
+    @Option(
+        names = "--cookie",
+        paramLabel = "NAME=VALUE",
+        description = "A session cookie that authenticates, instead of a token.")
+    String cookie;
+
     @Override
     public Integer call() {
       Doctor.Options options = Doctor.Options.defaults();
@@ -297,6 +322,15 @@ public final class Cli implements Callable<Integer> {
       try {
         if (origin != null) {
           options = options.withOrigin(origin);
+        }
+        if (idle != null) {
+          options = options.withIdle(Doctor.Options.parseIdle(idle));
+        }
+        if (token != null) {
+          options = options.withToken(token);
+        }
+        if (cookie != null) {
+          options = options.withCookie(cookie);
         }
         report = Doctor.examine(URI.create(url), options);
       } catch (IllegalArgumentException e) {

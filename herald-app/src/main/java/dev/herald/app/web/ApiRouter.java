@@ -449,8 +449,8 @@ public final class ApiRouter {
   /**
    * Gives every API request an id: in the {@code X-Request-Id} response header, in the MDC (key
    * {@code requestId}) while its handler runs, and in the access log line written when it ends.
-   * Only method, path (no query string), status and duration are logged: never bodies, cookies or
-   * headers.
+   * Only method, path (no query string), status and duration are logged (and, as structured fields,
+   * the route pattern and the user id): never bodies, cookies or headers.
    */
   private static void requestId(RoutingContext ctx) {
     String id = Long.toHexString(REQUEST_IDS.incrementAndGet()) + "-" + NODE_SALT;
@@ -463,17 +463,32 @@ public final class ApiRouter {
         v -> {
           MDC.put(REQUEST_ID, id);
           try {
-            access.info(
-                "{} {} -> {} ({} ms)",
-                method,
-                path,
-                ctx.response().getStatusCode(),
-                (System.nanoTime() - start) / 1_000_000);
+            int status = ctx.response().getStatusCode();
+            long ms = (System.nanoTime() - start) / 1_000_000;
+            SessionStore.Session session = ctx.get("session");
+            access
+                .atInfo()
+                .addKeyValue("method", method)
+                .addKeyValue("route", routePattern(ctx))
+                .addKeyValue("status", status)
+                .addKeyValue("durationMs", ms)
+                .addKeyValue("user", session == null ? null : session.user().id())
+                .log("{} {} -> {} ({} ms)", method, path, status, ms);
           } finally {
             MDC.remove(REQUEST_ID);
           }
         });
     ctx.next();
+  }
+
+  /**
+   * The pattern of the route that answered ({@code /api/projects/:id}), never the raw path, so
+   * access lines group by endpoint and carry no ids; {@code unmatched} for a 404 of no route.
+   */
+  private static String routePattern(RoutingContext ctx) {
+    Route r = ctx.currentRoute();
+    String p = r == null ? null : r.getPath();
+    return p == null || p.equals("/api/") || p.endsWith("*") ? "unmatched" : p;
   }
 
   /** Runs a blocking handler with the request id in the MDC. */

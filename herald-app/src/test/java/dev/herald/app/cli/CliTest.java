@@ -57,6 +57,12 @@ class CliTest {
     CliRun bad = CliRun.run("doctor", "not a url");
     assertThat(bad.code()).as("%s", bad).isEqualTo(64);
     assertThat(bad.err()).contains("doctor:");
+    CliRun idle = CliRun.run("doctor", "--idle", "soon", "http://127.0.0.1:1/");
+    assertThat(idle.code()).as("%s", idle).isEqualTo(64);
+    assertThat(idle.err()).contains("--idle needs a duration such as 60s");
+    CliRun long_ = CliRun.run("doctor", "--idle", "2h", "http://127.0.0.1:1/");
+    assertThat(long_.code()).as("%s", long_).isEqualTo(64);
+    assertThat(long_.err()).contains("--idle is at most 1 h");
   }
 
   @Test
@@ -87,7 +93,7 @@ class CliTest {
             "logging.format=json");
     CliRun r =
         CliRun.run(
-            Map.of("HERALD_PUBLISH_API_KEY", "cli-key-0123456789"),
+            Map.of("HERALD_PUBLISH_API_KEY", "cli-key-0123456789", "HERALD_NODE_NAME", "n-7"),
             "",
             "serve",
             "--config",
@@ -97,8 +103,10 @@ class CliTest {
     assertThat(r.out())
         .contains("app.db.password=****")
         .contains("publish.api-keys=****")
-        .contains("logging.format=json")
-        .contains("server.port=8080")
+        .containsPattern(
+            "logging\\.format=json +# file " + java.util.regex.Pattern.quote(f.toString()))
+        .containsPattern("server\\.port=8080 +# default")
+        .containsPattern("node\\.name=n-7 +# environment HERALD_NODE_NAME")
         .doesNotContain("db-secret-value")
         .doesNotContain("api-key-0123456789-secret");
   }

@@ -148,8 +148,19 @@ final class Browser implements AutoCloseable {
             });
   }
 
+  /**
+   * Clicks the displayed element matched by {@code css}; when a live update re-renders it between
+   * finding and clicking (a stale element), finds it again and clicks that, as a user would.
+   */
   void click(String css) {
-    visible(css).click();
+    new WebDriverWait(driver, WAIT)
+        .withMessage(() -> user + ": click " + css)
+        .ignoring(StaleElementReferenceException.class)
+        .until(
+            d -> {
+              visible(css).click();
+              return Boolean.TRUE;
+            });
   }
 
   /** Clicks the button with this exact text inside the element matched by {@code scope}. */

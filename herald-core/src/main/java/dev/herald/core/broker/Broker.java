@@ -37,8 +37,26 @@ public interface Broker extends AutoCloseable {
    * @param user the publishing client's user id, or null for server-side publishes
    * @return the publication's position
    */
+  default CompletableFuture<StreamPosition> publish(
+      String channel, RawJson data, String user, HistoryPolicy history) {
+    return publish(channel, data, user, history, null);
+  }
+
+  /**
+   * Publishes as {@link #publish(String, RawJson, String, HistoryPolicy)} does, at most once per
+   * key: a publish with a key this channel saw within the key's window answers the first
+   * publication's position and publishes nothing. Checking the key, publishing and remembering the
+   * key are one atomic step per channel, so two concurrent publishes with one key make one
+   * publication.
+   *
+   * @param once the publication's idempotency key, or null for none
+   */
   CompletableFuture<StreamPosition> publish(
-      String channel, RawJson data, @Nullable String user, HistoryPolicy history);
+      String channel,
+      RawJson data,
+      @Nullable String user,
+      HistoryPolicy history,
+      @Nullable IdempotencyKey once);
 
   /** Delivers a presence event to every node subscribed to the channel (not kept in history). */
   CompletableFuture<Void> publishPresence(PresenceEvent event);

@@ -35,6 +35,13 @@ public final class MemoryBroker implements Broker {
   private final java.util.Set<String> subscribed = ConcurrentHashMap.newKeySet();
   private volatile @Nullable BrokerEventHandler handler;
   private volatile Scheduler.Cancellable sweep = Scheduler.Cancellable.NONE;
+  // Idempotency keys ("<channel>\n<key>") of recent publications; written under the channel's
+  // stream lock, dropped by the sweep once past their window.
+  private final ConcurrentHashMap<String, Seen> seen = new ConcurrentHashMap<>();
+
+  /** The position a key's publication got, remembered until {@code until}. */
+  private record Seen(StreamPosition position, long until) {}
+
   private volatile boolean closed;
 
   public MemoryBroker(Scheduler scheduler) {
@@ -49,7 +56,11 @@ public final class MemoryBroker implements Broker {
 
   @Override
   public CompletableFuture<StreamPosition> publish(
-      String channel, RawJson data, @Nullable String user, HistoryPolicy policy) {
+      String channel,
+      RawJson data,
+      @Nullable String user,
+      HistoryPolicy policy,
+      @Nullable IdempotencyKey once) {
     while (true) {
       Stream s = stream(channel);
       StreamPosition pos;
@@ -59,6 +70,13 @@ public final class MemoryBroker implements Broker {
           continue; // swept between lookup and lock: use the stream that replaces it
         }
         long now = scheduler.nowMillis();
+        String seenKey = once == null ? null : channel + '\n' + once.value();
+        if (seenKey != null) {
+          Seen prior = seen.get(seenKey);
+          if (prior != null && prior.until > now) {
+            return CompletableFuture.completedFuture(prior.position);
+          }
+        }
         s.trim(now, policy);
         Pub pub = new Pub(channel, s.epoch, s.top + 1, now, data, user);
         s.top = pub.offset();
@@ -68,6 +86,9 @@ public final class MemoryBroker implements Broker {
           s.trim(now, policy);
         }
         pos = new StreamPosition(s.epoch, s.top);
+        if (seenKey != null && once != null) {
+          seen.put(seenKey, new Seen(pos, now + once.windowMillis()));
+        }
         deliver = s.queue(pub);
       }
       if (deliver) {
@@ -192,6 +213,7 @@ public final class MemoryBroker implements Broker {
    * Visible for tests.
    */
   void sweep(long now) {
+    seen.values().removeIf(s -> s.until <= now);
     streams
         .entrySet()
         .removeIf(

@@ -24,6 +24,7 @@ import dev.herald.protocol.ClientMessage.Connect;
 import dev.herald.protocol.ClientMessage.PresenceQuery;
 import dev.herald.protocol.ClientMessage.PresenceSet;
 import dev.herald.protocol.ClientMessage.Publish;
+import dev.herald.protocol.ClientMessage.Refresh;
 import dev.herald.protocol.ClientMessage.Request;
 import dev.herald.protocol.ClientMessage.Subscribe;
 import dev.herald.protocol.ClientMessage.Unsubscribe;
@@ -41,6 +42,7 @@ import dev.herald.protocol.ServerMessage.EmptyResult;
 import dev.herald.protocol.ServerMessage.PresenceResult;
 import dev.herald.protocol.ServerMessage.Pub;
 import dev.herald.protocol.ServerMessage.PublishResult;
+import dev.herald.protocol.ServerMessage.RefreshResult;
 import dev.herald.protocol.ServerMessage.Reply;
 import dev.herald.protocol.ServerMessage.SubscribeResult;
 import dev.herald.protocol.StreamPosition;
@@ -107,6 +109,8 @@ public final class ClientSession {
   private boolean busy;
   private Cancellable connectTimer = Cancellable.NONE;
   private Cancellable pingTimer = Cancellable.NONE;
+  // The heartbeat interval of this connection: the server's, or shorter if the client asked.
+  private long pingMillis;
   private Cancellable pongTimer = Cancellable.NONE;
   private boolean awaitingPong;
   private Cancellable expiryTimer = Cancellable.NONE;
@@ -299,6 +303,8 @@ public final class ClientSession {
     outbox.clear();
     release();
     hub.metrics().disconnected(transport.transport(), wasConnected, 0, "transport_closed");
+    hub.connectionLog()
+        .disconnected(clientId, loggedUser(), transport.transport(), 0, "transport_closed");
   }
 
   /** Ends the connection with a close code; safe from any thread. */
@@ -388,7 +394,79 @@ public final class ClientSession {
     if (r instanceof PresenceSet s) {
       return presenceSet(s);
     }
+    if (r instanceof Refresh f) {
+      return refresh(f);
+    }
     throw new IllegalStateException("unhandled request " + r);
+  }
+
+  /**
+   * A new credential for this connection: authenticated like connect's, for the same user, it
+   * replaces the principal and re-arms the expiry timer. A refused one changes nothing (the current
+   * credential stays valid until it expires), so the client may try again.
+   */
+  private CompletableFuture<Void> refresh(Refresh f) {
+    ConnectRequest req =
+        new ConnectRequest(f.token(), java.util.Map.of(), remoteAddress, transport.transport());
+    return authenticate(req)
+        .handleAsync(
+            (p, err) -> {
+              if (state != State.CONNECTED) {
+                return null;
+              }
+              if (err != null || p == null) {
+                Throwable cause = unwrap(err);
+                if (cause instanceof AuthenticationException ae) {
+                  reply(
+                      Reply.error(
+                          f.id(),
+                          ae.expired() ? ErrorCode.TOKEN_EXPIRED : ErrorCode.UNAUTHORIZED,
+                          ae.getMessage()));
+                } else {
+                  warn("refresh of client {} failed", clientId, cause);
+                  reply(Reply.error(f.id(), ErrorCode.INTERNAL, "authentication unavailable"));
+                }
+                return null;
+              }
+              Principal current = connectedPrincipal();
+              if (!p.userId().equals(current.userId())) {
+                reply(Reply.error(f.id(), ErrorCode.USER_MISMATCH, "token is for another user"));
+                return null;
+              }
+              long now = hub.scheduler().nowMillis();
+              if (p.expiresAtMillis() > 0 && p.expiresAtMillis() <= now) {
+                reply(Reply.error(f.id(), ErrorCode.TOKEN_EXPIRED, "token expired"));
+                return null;
+              }
+              // The connection's identity for revocations stays what it was opened with, unless the
+              // new credential names its own.
+              principal =
+                  new Principal(
+                      current.userId(),
+                      current.info(),
+                      p.expiresAtMillis(),
+                      p.credential() != null ? p.credential() : current.credential());
+              expiryTimer.cancel();
+              expiryTimer = Cancellable.NONE;
+              armExpiry(now);
+              reply(Reply.ok(f.id(), new RefreshResult(Math.max(0, p.expiresAtMillis()))));
+              return null;
+            },
+            onLoop);
+  }
+
+  private static Throwable unwrap(Throwable err) {
+    return err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+  }
+
+  /** The authenticator's answer; one that throws counts as a failed (asynchronous) answer. */
+  private CompletableFuture<Principal> authenticate(ConnectRequest req) {
+    try {
+      return hub.authenticator().authenticate(req).toCompletableFuture();
+    } catch (RuntimeException e) {
+      // Treated like an asynchronous failure, so the session does not stay half-connected.
+      return CompletableFuture.failedFuture(e);
+    }
   }
 
   private CompletableFuture<Void> connect(Connect c) {
@@ -409,77 +487,74 @@ public final class ClientSession {
         new ConnectRequest(c.token(), ctx.headers(), remoteAddress, transport.transport());
     context = null; // the handshake's headers are not needed after this
 
-    CompletableFuture<Principal> auth;
-    try {
-      auth = hub.authenticator().authenticate(req).toCompletableFuture();
-    } catch (RuntimeException e) {
-      // Treated like an asynchronous failure, so the session does not stay half-connected.
-      auth = CompletableFuture.failedFuture(e);
-    }
-    return auth.handleAsync(
-        (p, err) -> {
-          if (state == State.CLOSED) {
-            return null;
-          }
-          if (err != null || p == null) {
-            Throwable cause =
-                err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
-            if (cause instanceof AuthenticationException ae) {
-              ErrorCode code = ae.expired() ? ErrorCode.TOKEN_EXPIRED : ErrorCode.UNAUTHORIZED;
-              reply(Reply.error(c.id(), code, ae.getMessage()));
-              closeNow(
-                  ae.expired() ? CloseCode.TOKEN_EXPIRED : CloseCode.UNAUTHORIZED,
-                  ae.getMessage(),
-                  0);
-            } else {
-              warn("authentication of client {} failed", clientId, cause);
-              reply(Reply.error(c.id(), ErrorCode.INTERNAL, "authentication unavailable"));
-              closeNow(CloseCode.INTERNAL_ERROR, "authentication unavailable", 0);
-            }
-            return null;
-          }
-          long now = hub.scheduler().nowMillis();
-          if (p.expiresAtMillis() > 0 && p.expiresAtMillis() <= now) {
-            reply(Reply.error(c.id(), ErrorCode.TOKEN_EXPIRED, "token expired"));
-            closeNow(CloseCode.TOKEN_EXPIRED, CloseCode.TOKEN_EXPIRED.reason(), 0);
-            return null;
-          }
-          // Set before checking revocations: a revoke() racing this connect either finds the
-          // principal when it scans the sessions or is found here.
-          principal = p;
-          Hub.Revocation revoked = hub.revocationOf(p);
-          if (revoked != null) {
-            reply(Reply.error(c.id(), ErrorCode.UNAUTHORIZED, revoked.reason()));
-            closeNow(revoked.code(), revoked.reason(), 0);
-            return null;
-          }
-          if (!hub.admitUser(this, p.userId())) {
-            String why = "more than " + hub.userConnectionLimit() + " connections for this user";
-            reply(Reply.error(c.id(), ErrorCode.LIMIT_EXCEEDED, why));
-            closeNow(CloseCode.CONNECTION_LIMIT, why, 0);
-            return null;
-          }
-          info = new ClientInfo(clientId, p.userId(), p.info(), RawJson.EMPTY_OBJECT);
-          state = State.CONNECTED;
-          connectTimer.cancel();
-          connectTimer = Cancellable.NONE;
-          armExpiry(now);
-          schedulePing();
-          reply(
-              Reply.ok(
-                  c.id(),
-                  new ConnectResult(
-                      clientId,
-                      p.userId(),
-                      config.node(),
-                      ProtocolVersion.CURRENT,
-                      config.pingInterval().toMillis(),
-                      config.pongTimeout().toMillis(),
-                      config.maxMessageBytes())));
-          hub.metrics().connected(transport.transport());
-          return null;
-        },
-        onLoop);
+    return authenticate(req)
+        .handleAsync(
+            (p, err) -> {
+              if (state == State.CLOSED) {
+                return null;
+              }
+              if (err != null || p == null) {
+                Throwable cause = unwrap(err);
+                if (cause instanceof AuthenticationException ae) {
+                  ErrorCode code = ae.expired() ? ErrorCode.TOKEN_EXPIRED : ErrorCode.UNAUTHORIZED;
+                  reply(Reply.error(c.id(), code, ae.getMessage()));
+                  closeNow(
+                      ae.expired() ? CloseCode.TOKEN_EXPIRED : CloseCode.UNAUTHORIZED,
+                      ae.getMessage(),
+                      0);
+                } else {
+                  warn("authentication of client {} failed", clientId, cause);
+                  reply(Reply.error(c.id(), ErrorCode.INTERNAL, "authentication unavailable"));
+                  closeNow(CloseCode.INTERNAL_ERROR, "authentication unavailable", 0);
+                }
+                return null;
+              }
+              long now = hub.scheduler().nowMillis();
+              if (p.expiresAtMillis() > 0 && p.expiresAtMillis() <= now) {
+                reply(Reply.error(c.id(), ErrorCode.TOKEN_EXPIRED, "token expired"));
+                closeNow(CloseCode.TOKEN_EXPIRED, CloseCode.TOKEN_EXPIRED.reason(), 0);
+                return null;
+              }
+              // Set before checking revocations: a revoke() racing this connect either finds the
+              // principal when it scans the sessions or is found here.
+              principal = p;
+              Hub.Revocation revoked = hub.revocationOf(p);
+              if (revoked != null) {
+                reply(Reply.error(c.id(), ErrorCode.UNAUTHORIZED, revoked.reason()));
+                closeNow(revoked.code(), revoked.reason(), 0);
+                return null;
+              }
+              if (!hub.admitUser(this, p.userId())) {
+                String why =
+                    "more than " + hub.userConnectionLimit() + " connections for this user";
+                reply(Reply.error(c.id(), ErrorCode.LIMIT_EXCEEDED, why));
+                closeNow(CloseCode.CONNECTION_LIMIT, why, 0);
+                return null;
+              }
+              info = new ClientInfo(clientId, p.userId(), p.info(), RawJson.EMPTY_OBJECT);
+              state = State.CONNECTED;
+              connectTimer.cancel();
+              connectTimer = Cancellable.NONE;
+              pingMillis = config.grantedPingMillis(c.pingMs());
+              armExpiry(now);
+              schedulePing();
+              reply(
+                  Reply.ok(
+                      c.id(),
+                      new ConnectResult(
+                          clientId,
+                          p.userId(),
+                          config.node(),
+                          ProtocolVersion.CURRENT,
+                          pingMillis,
+                          config.pongTimeout().toMillis(),
+                          config.maxMessageBytes(),
+                          Math.max(0, p.expiresAtMillis()))));
+              hub.metrics().connected(transport.transport());
+              hub.connectionLog().connected(clientId, p.userId(), transport.transport());
+              return null;
+            },
+            onLoop);
   }
 
   private CompletableFuture<Void> subscribe(Subscribe s) {
@@ -635,15 +710,18 @@ public final class ClientSession {
     }
     String channel = sub.channel().value();
     ClientInfo current = presenceEntry(sub);
-    return hub.presence()
-        .remove(channel, clientId)
-        .thenCompose(
-            v ->
-                sub.namespace().joinLeave()
-                    ? hub.broker()
-                        .publishPresence(
-                            new PresenceEvent(PresenceEvent.Kind.LEAVE, channel, current))
-                    : done());
+    // Counted by the hub until done, so a graceful stop keeps the broker and presence store until
+    // every leave has reached them.
+    return hub.cleanup(
+        hub.presence()
+            .remove(channel, clientId)
+            .thenCompose(
+                v ->
+                    sub.namespace().joinLeave()
+                        ? hub.broker()
+                            .publishPresence(
+                                new PresenceEvent(PresenceEvent.Kind.LEAVE, channel, current))
+                        : done()));
   }
 
   private ClientInfo presenceEntry(Subscription sub) {
@@ -859,8 +937,7 @@ public final class ClientSession {
   // ------------------------------------------------------------------ heartbeats
 
   private void schedulePing() {
-    pingTimer =
-        hub.scheduler().schedule(config.pingInterval().toMillis(), () -> loop.execute(this::ping));
+    pingTimer = hub.scheduler().schedule(pingMillis, () -> loop.execute(this::ping));
   }
 
   /**
@@ -874,7 +951,7 @@ public final class ClientSession {
       return;
     }
     long left = p.expiresAtMillis() - now;
-    if (left <= config.pingInterval().toMillis()) {
+    if (left <= pingMillis) {
       expiryTimer =
           hub.scheduler()
               .schedule(
@@ -1066,6 +1143,8 @@ public final class ClientSession {
             wasConnected,
             code.code(),
             code.name().toLowerCase(java.util.Locale.ROOT));
+    hub.connectionLog()
+        .disconnected(clientId, loggedUser(), transport.transport(), code.code(), text);
   }
 
   /**
@@ -1081,6 +1160,12 @@ public final class ClientSession {
       org.slf4j.MDC.remove("connection");
       org.slf4j.MDC.remove("transport");
     }
+  }
+
+  /** The user for log lines: {@code -} before connect succeeded. */
+  private String loggedUser() {
+    ClientInfo i = info;
+    return i == null ? "-" : i.user();
   }
 
   /** WebSocket close reasons are limited to 123 bytes. */

@@ -6,7 +6,10 @@ import dev.herald.core.auth.ChannelAuthorizer;
 import dev.herald.core.auth.Principal;
 import dev.herald.core.broker.Broker;
 import dev.herald.core.broker.BrokerEventHandler;
+import dev.herald.core.broker.ControlBus;
+import dev.herald.core.broker.ControlMessage;
 import dev.herald.core.broker.HistoryPolicy;
+import dev.herald.core.broker.IdempotencyKey;
 import dev.herald.core.broker.MemoryBroker;
 import dev.herald.core.broker.PresenceEvent;
 import dev.herald.core.channel.ChannelName;
@@ -15,6 +18,7 @@ import dev.herald.core.channel.Namespaces;
 import dev.herald.core.delivery.LoopDispatcher;
 import dev.herald.core.delivery.SubscriberRegistry;
 import dev.herald.core.limits.ConnectionCounter;
+import dev.herald.core.limits.WarnLimiter;
 import dev.herald.core.presence.MemoryPresenceStore;
 import dev.herald.core.presence.PresenceStore;
 import dev.herald.core.time.Scheduler;
@@ -64,17 +68,24 @@ public final class Hub implements AutoCloseable {
   private final JsonCodec codec;
   private final SubscriberRegistry registry;
   private final HubMetrics metrics;
+  private final ConnectionLog connectionLog;
   private final Set<ClientSession> sessions = ConcurrentHashMap.newKeySet();
   // One dispatcher per event loop with open sessions; counted so that it goes with its last one.
   private final java.util.Map<EventLoop, LoopDispatcher> dispatchers = new ConcurrentHashMap<>();
   private final java.util.Deque<Revocation> revoked =
       new java.util.concurrent.ConcurrentLinkedDeque<>();
+  // Leaves (presence removal and leave event) sent to the stores and not answered yet.
+  private final java.util.concurrent.atomic.AtomicInteger pendingCleanups =
+      new java.util.concurrent.atomic.AtomicInteger();
   private final LongAdder publications = new LongAdder();
   private final LongAdder deliveries = new LongAdder();
   private final LongAdder slowConsumers = new LongAdder();
   private final ConnectionCounter perAddress;
   private final ConnectionCounter perUser;
   private volatile boolean accepting = true;
+  private final ControlBus control;
+  private final WarnLimiter controlWarnings;
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Hub.class);
 
   private Hub(Builder b) {
     this.config = b.config;
@@ -88,9 +99,13 @@ public final class Hub implements AutoCloseable {
     this.codec = b.codec == null ? new JsonCodec() : b.codec;
     this.registry = new SubscriberRegistry(broker);
     this.metrics = b.metrics == null ? HubMetrics.NONE : b.metrics;
+    this.connectionLog = new ConnectionLog(scheduler);
     this.perAddress = new ConnectionCounter(config.abuse().connectionsPerAddress());
     this.perUser = new ConnectionCounter(config.abuse().connectionsPerUser());
+    this.control = b.control == null ? ControlBus.local() : b.control;
+    this.controlWarnings = new WarnLimiter(10_000, scheduler::nowMillis);
     broker.start(new FanOut());
+    control.start(this::onControl);
   }
 
   public static Builder builder() {
@@ -210,6 +225,67 @@ public final class Hub implements AutoCloseable {
    * subscription and is logged.
    */
   public CompletableFuture<Void> revalidate(String userId) {
+    tell(new ControlMessage(ControlMessage.Kind.REVALIDATE, userId, 0, ""));
+    return revalidateHere(userId);
+  }
+
+  /**
+   * Ends every connection of {@code userId} on every node of the cluster, as {@link #revoke} does
+   * on this one (a connect of the user still authenticating is refused too). Other nodes act when
+   * the message reaches them (docs/scaling.md, "Account actions"). Returns how many connections
+   * this node told to close.
+   */
+  public int revokeUser(String userId, CloseCode code, String reason) {
+    tell(new ControlMessage(ControlMessage.Kind.REVOKE_USER, userId, code.code(), reason));
+    return revoke(p -> userId.equals(p.userId()), code, reason);
+  }
+
+  /**
+   * Ends every connection opened with {@code credential} ({@link Principal#credential()}, e.g. the
+   * login session that logs out) on every node of the cluster, as {@link #revoke} does on this one.
+   * Returns how many connections this node told to close.
+   */
+  public int revokeCredential(String credential, CloseCode code, String reason) {
+    tell(
+        new ControlMessage(ControlMessage.Kind.REVOKE_CREDENTIAL, credential, code.code(), reason));
+    return revoke(p -> credential.equals(p.credential()), code, reason);
+  }
+
+  /** Sends an account action to the other nodes; a failure is said (they will not act on it). */
+  private void tell(ControlMessage m) {
+    // The callback handles the outcome; its own future carries nothing more.
+    var unused =
+        control
+            .send(m)
+            .whenComplete(
+                (v, err) -> {
+                  long held = err == null ? -1 : controlWarnings.admit();
+                  if (held >= 0) {
+                    log.warn(
+                        "{} not sent to the other nodes, which keep acting as before ({} more since"
+                            + " the last report): {}",
+                        m.kind(),
+                        held,
+                        err.toString());
+                  }
+                });
+  }
+
+  /** An account action another node sent. */
+  private void onControl(ControlMessage m) {
+    CloseCode code = CloseCode.of(m.closeCode());
+    CloseCode c = code == null ? CloseCode.FORBIDDEN : code;
+    switch (m.kind()) {
+      case REVOKE_USER -> revoke(p -> m.subject().equals(p.userId()), c, m.reason());
+      case REVOKE_CREDENTIAL -> revoke(p -> m.subject().equals(p.credential()), c, m.reason());
+      case REVALIDATE -> {
+        // Each session's check closes it or not on its own; nothing waits for all of them here.
+        var unused = revalidateHere(m.subject());
+      }
+    }
+  }
+
+  private CompletableFuture<Void> revalidateHere(String userId) {
     List<CompletableFuture<Void>> checks = new ArrayList<>();
     for (ClientSession s : sessions) {
       if (userId.equals(s.userId())) {
@@ -221,6 +297,19 @@ public final class Hub implements AutoCloseable {
 
   /** Publishes JSON data to a channel from the server side (no user attached). */
   public CompletableFuture<StreamPosition> publish(String channel, RawJson data) {
+    return publish(channel, data, null);
+  }
+
+  /**
+   * Publishes JSON data to a channel from the server side, at most once per idempotency key: a
+   * retry with the key of a publication made within the key's window answers that publication's
+   * position and publishes nothing (see {@link IdempotencyKey}). Retry with the same key whenever
+   * the outcome is unknown (a timeout, {@code 115 unavailable} after a command timeout).
+   *
+   * @param once the publication's key, or null to publish unconditionally
+   */
+  public CompletableFuture<StreamPosition> publish(
+      String channel, RawJson data, @Nullable IdempotencyKey once) {
     try {
       ChannelName name = channel(channel);
       NamespaceSettings ns = namespace(name);
@@ -228,7 +317,7 @@ public final class Hub implements AutoCloseable {
         throw new HubException(
             ErrorCode.PAYLOAD_TOO_LARGE, "data larger than " + config.maxPublishBytes() + " bytes");
       }
-      return broker.publish(name.value(), data, null, HistoryPolicy.of(ns));
+      return broker.publish(name.value(), data, null, HistoryPolicy.of(ns), once);
     } catch (HubException e) {
       return CompletableFuture.failedFuture(e);
     }
@@ -270,6 +359,33 @@ public final class Hub implements AutoCloseable {
     if (to < all.size()) {
       scheduler.schedule(config.drain().interval().toMillis(), () -> drain(all, to));
     }
+  }
+
+  /**
+   * Disconnects every connection still open with {@link CloseCode#SHUTDOWN} at once (the end of a
+   * drain that ran out of time), without closing the broker: their leaves still reach it.
+   */
+  public void disconnectRemaining() {
+    shutdown();
+    for (ClientSession s : new ArrayList<>(sessions)) {
+      s.disconnect(CloseCode.SHUTDOWN, CloseCode.SHUTDOWN.reason(), shutdownRetry());
+    }
+  }
+
+  /**
+   * Leaves of closed connections and subscriptions (presence removal, leave event) still on their
+   * way to the presence store and broker. A graceful stop waits for 0 before closing them.
+   */
+  public int pendingCleanups() {
+    return pendingCleanups.get();
+  }
+
+  /** Counts a cleanup until it completes (either way); returns it. */
+  CompletableFuture<Void> cleanup(CompletableFuture<Void> f) {
+    pendingCleanups.incrementAndGet();
+    // Only counts; the caller keeps and returns f itself.
+    var unused = f.whenComplete((v, e) -> pendingCleanups.decrementAndGet());
+    return f;
   }
 
   /** Whether new connections are accepted (false once shutdown has begun). */
@@ -356,11 +472,9 @@ public final class Hub implements AutoCloseable {
 
   @Override
   public void close() {
-    shutdown();
     // Whoever the drain has not reached yet goes now.
-    for (ClientSession s : new ArrayList<>(sessions)) {
-      s.disconnect(CloseCode.SHUTDOWN, CloseCode.SHUTDOWN.reason(), shutdownRetry());
-    }
+    disconnectRemaining();
+    control.close();
     broker.close();
     if (ownsScheduler && scheduler instanceof SystemScheduler s) {
       s.close();
@@ -368,6 +482,10 @@ public final class Hub implements AutoCloseable {
   }
 
   // ------------------------------------------------------------------ for sessions
+
+  ConnectionLog connectionLog() {
+    return connectionLog;
+  }
 
   Scheduler scheduler() {
     return scheduler;
@@ -546,6 +664,7 @@ public final class Hub implements AutoCloseable {
     private @Nullable Scheduler scheduler;
     private @Nullable JsonCodec codec;
     private @Nullable HubMetrics metrics;
+    private @Nullable ControlBus control;
 
     public Builder config(HubConfig v) {
       config = Objects.requireNonNull(v);
@@ -597,6 +716,15 @@ public final class Hub implements AutoCloseable {
     /** Where the hub reports what it does; defaults to {@link HubMetrics#NONE}. */
     public Builder metrics(HubMetrics v) {
       metrics = v;
+      return this;
+    }
+
+    /**
+     * Carries {@link #revokeUser}, {@link #revokeCredential} and {@link #revalidate} to the other
+     * nodes of the cluster; defaults to {@link ControlBus#local()} (a node on its own).
+     */
+    public Builder controlBus(ControlBus v) {
+      control = v;
       return this;
     }
 

@@ -6,7 +6,8 @@ import java.time.Duration;
  * Hub-wide settings. Immutable; {@link #defaults()} gives safe production values.
  *
  * @param node this node's name, reported to clients
- * @param pingInterval how often the server pings a connected client
+ * @param pingInterval how often the server pings a connected client; a client may ask for a shorter
+ *     interval in connect ({@code ping_ms}), granted down to {@link #MIN_CLIENT_PING_INTERVAL_MS}
  * @param pongTimeout how long after a ping the server waits for any message before closing (4002)
  * @param connectTimeout how long a new connection may take to send connect (4004)
  * @param maxSubscriptionsPerConnection subscribe beyond this answers 106
@@ -42,6 +43,20 @@ public record HubConfig(
     AbuseLimits abuse,
     Drain drain,
     Duration writeDelay) {
+  /**
+   * The shortest heartbeat interval a client may ask for in connect ({@code ping_ms}): a ping a
+   * second costs a few microseconds of CPU per connection and keeps any proxy idle timeout of 2 s
+   * or more from cutting an idle connection.
+   */
+  public static final long MIN_CLIENT_PING_INTERVAL_MS = 1000;
+
+  /** The interval granted to a client that asked for {@code requestedMs} (0: not asked). */
+  public long grantedPingMillis(long requestedMs) {
+    long dflt = pingInterval.toMillis();
+    return requestedMs <= 0
+        ? dflt
+        : Math.min(dflt, Math.max(MIN_CLIENT_PING_INTERVAL_MS, requestedMs));
+  }
 
   /**
    * Limits against abusive or broken clients. A value of 0 switches that limit off.

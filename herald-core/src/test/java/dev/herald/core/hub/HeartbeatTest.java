@@ -4,11 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.herald.core.testkit.TestClient;
 import dev.herald.core.testkit.TestHub;
+import dev.herald.protocol.ClientMessage.Connect;
 import dev.herald.protocol.Ping;
 import dev.herald.protocol.Pong;
+import dev.herald.protocol.ServerMessage.ConnectResult;
 import dev.herald.protocol.ServerMessage.Disconnect;
 import dev.herald.protocol.ServerMessage.SubscribeResult;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -59,6 +62,32 @@ class HeartbeatTest {
       assertThat(c.transport().lastClose().code()).isEqualTo(4002);
     } finally {
       fast.close();
+    }
+  }
+
+  @Test
+  void clientMayAskForAShorterPingIntervalBoundedByTheServersAndOneSecond() {
+    record Case(long asked, long granted) {}
+    for (Case k :
+        List.of(
+            new Case(0, 25_000),
+            new Case(4_000, 4_000),
+            new Case(200, 1_000),
+            new Case(60_000, 25_000))) {
+      TestClient c = th.open();
+      long id = c.nextId();
+      c.send(new Connect(id, "alice", "testkit/1", 1, k.asked()));
+      ConnectResult r = c.ok(id, ConnectResult.class);
+      assertThat(r.pingMs()).as("asked %d", k.asked()).isEqualTo(k.granted());
+      th.scheduler().advance(Duration.ofMillis(k.granted() - 1));
+      c.transport().assertNoMoreMessages();
+      th.scheduler().advance(Duration.ofMillis(1));
+      c.transport().next(Ping.class);
+      c.pong();
+      th.scheduler().advance(Duration.ofMillis(k.granted()));
+      c.transport().next(Ping.class);
+      c.transport().close();
+      c.closeFromPeer();
     }
   }
 

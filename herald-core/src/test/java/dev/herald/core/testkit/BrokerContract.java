@@ -7,6 +7,7 @@ import dev.herald.core.broker.Broker;
 import dev.herald.core.broker.BrokerEventHandler;
 import dev.herald.core.broker.HistoryPolicy;
 import dev.herald.core.broker.HistoryResult;
+import dev.herald.core.broker.IdempotencyKey;
 import dev.herald.core.broker.PresenceEvent;
 import dev.herald.protocol.ClientInfo;
 import dev.herald.protocol.RawJson;
@@ -231,6 +232,28 @@ public abstract class BrokerContract {
     assertThat(publish(n, quiet, 2, ttl).offset()).as("starts over").isEqualTo(1);
   }
 
+  /**
+   * A node that catches up after its store lost the streams re-creates the stream it reads; that
+   * stream must still expire once nobody subscribes (else the store keeps one stream per channel
+   * name ever seen).
+   */
+  @Test
+  void aStreamRecreatedByACatchUpAfterDataLossIsStillForgottenOnceUnused() throws Exception {
+    Node n = node();
+    String ch = channel("recreated");
+    Duration ttl = shortStreamTtl();
+    n.broker().subscribe(ch, policy(ttl)).get(30, TimeUnit.SECONDS);
+    publish(n, ch, 1, ttl);
+    await().atMost(WAIT).until(() -> n.events().pubs(ch).size() == 1);
+    if (loseAllStreams(n)) {
+      interrupt(n); // the node reconnects and catches up: its read re-creates the stream
+      await().atMost(WAIT).until(() -> remembers(n, ch));
+    }
+    n.broker().unsubscribe(ch).get(30, TimeUnit.SECONDS);
+    expireQuietStreams(n, ttl);
+    await().atMost(WAIT).until(() -> !remembers(n, ch));
+  }
+
   @Test
   void historyReturnsWhatFollowsAPositionAndCreatesTheStreamLaterPublicationsContinue() {
     Node n = node();
@@ -244,6 +267,103 @@ public abstract class BrokerContract {
     HistoryResult h = n.broker().history(ch, 1, policy(Duration.ofHours(1))).join();
     assertThat(h.publications()).extracting(Pub::offset).containsExactly(2L, 3L);
     assertThat(h.continues(p1)).isTrue();
+  }
+
+  @Test
+  void aPublishRetriedWithItsIdempotencyKeyAnswersTheFirstPositionAndIsDeliveredOnce()
+      throws Exception {
+    Node n = node();
+    String ch = channel("once");
+    String other = channel("once-other");
+    HistoryPolicy policy = policy(Duration.ofHours(1));
+    n.broker().subscribe(ch, policy).get(30, TimeUnit.SECONDS);
+    IdempotencyKey key = new IdempotencyKey("order-7-shipped", Duration.ofHours(1));
+
+    StreamPosition first = n.broker().publish(ch, json("{\"i\":1}"), null, policy, key).join();
+    StreamPosition retry = n.broker().publish(ch, json("{\"i\":2}"), null, policy, key).join();
+    StreamPosition next =
+        n.broker()
+            .publish(ch, json("{\"i\":3}"), null, policy, IdempotencyKey.of("order-8-shipped"))
+            .join();
+    StreamPosition elsewhere =
+        n.broker().publish(other, json("{\"i\":4}"), null, policy, key).join();
+
+    assertThat(retry).isEqualTo(first);
+    assertThat(next).isEqualTo(new StreamPosition(first.epoch(), first.offset() + 1));
+    assertThat(elsewhere.offset()).as("keys of different channels are independent").isEqualTo(1);
+    await().atMost(WAIT).until(() -> n.events().pubs(ch).size() >= 2);
+    assertThat(n.broker().history(ch, 0, policy).join().publications())
+        .extracting(p -> p.data().json())
+        .containsExactly("{\"i\":1}", "{\"i\":3}");
+    assertThat(n.events().pubs(ch))
+        .extracting(p -> p.data().json())
+        .containsExactly("{\"i\":1}", "{\"i\":3}");
+  }
+
+  @Test
+  void concurrentPublishesWithOneIdempotencyKeyMakeOnePublication() throws Exception {
+    Node n = node();
+    String ch = channel("once-concurrent");
+    HistoryPolicy policy = policy(Duration.ofHours(1));
+    IdempotencyKey key = IdempotencyKey.of("k-" + ch);
+    List<java.util.concurrent.CompletableFuture<StreamPosition>> tries = new ArrayList<>();
+    CountDownLatch go = new CountDownLatch(1);
+    List<Thread> threads = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      java.util.concurrent.CompletableFuture<StreamPosition> f =
+          new java.util.concurrent.CompletableFuture<>();
+      tries.add(f);
+      int data = i;
+      Thread t =
+          new Thread(
+              () -> {
+                awaitLatch(go);
+                n.broker()
+                    .publish(ch, json("{\"i\":" + data + "}"), null, policy, key)
+                    .whenComplete((p, e) -> complete(f, p, e));
+              });
+      t.start();
+      threads.add(t);
+    }
+    go.countDown();
+    for (Thread t : threads) {
+      t.join(30_000);
+    }
+    List<StreamPosition> positions = new ArrayList<>();
+    for (var f : tries) {
+      positions.add(f.get(30, TimeUnit.SECONDS));
+    }
+    assertThat(positions).containsOnly(positions.get(0));
+    assertThat(n.broker().history(ch, 0, policy).join().publications()).hasSize(1);
+  }
+
+  @Test
+  void anIdempotencyKeyPublishesAnewOnceItsWindowHasPassed() {
+    Node n = node();
+    String ch = channel("once-window");
+    HistoryPolicy policy = policy(Duration.ofHours(1));
+    IdempotencyKey key = new IdempotencyKey("k", shortStreamTtl());
+    StreamPosition first = n.broker().publish(ch, json("{\"i\":1}"), null, policy, key).join();
+    expireQuietStreams(n, shortStreamTtl());
+    java.util.concurrent.atomic.AtomicReference<StreamPosition> again =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    await()
+        .atMost(WAIT)
+        .until(
+            () -> {
+              again.set(n.broker().publish(ch, json("{\"i\":2}"), null, policy, key).join());
+              return !again.get().equals(first);
+            });
+    assertThat(again.get()).isEqualTo(new StreamPosition(first.epoch(), first.offset() + 1));
+  }
+
+  private static <T> void complete(
+      java.util.concurrent.CompletableFuture<T> f, T value, Throwable error) {
+    if (error != null) {
+      f.completeExceptionally(error);
+    } else {
+      f.complete(value);
+    }
   }
 
   /**

@@ -24,8 +24,12 @@ public abstract class ForwardingBroker implements Broker {
 
   @Override
   public CompletableFuture<StreamPosition> publish(
-      String channel, RawJson data, String user, HistoryPolicy history) {
-    return delegate.publish(channel, data, user, history);
+      String channel,
+      RawJson data,
+      String user,
+      HistoryPolicy history,
+      dev.herald.core.broker.IdempotencyKey once) {
+    return delegate.publish(channel, data, user, history, once);
   }
 
   @Override

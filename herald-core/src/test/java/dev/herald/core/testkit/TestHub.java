@@ -187,6 +187,7 @@ public final class TestHub implements AutoCloseable {
     private PresenceStore presence;
     private ManualScheduler scheduler;
     private dev.herald.core.hub.HubMetrics metrics;
+    private dev.herald.core.broker.ControlBus control;
 
     private Builder() {
       for (NamespaceSettings ns : defaultNamespaces()) {
@@ -249,6 +250,12 @@ public final class TestHub implements AutoCloseable {
       return this;
     }
 
+    /** How the hub tells other hubs of account actions; none by default. */
+    public Builder controlBus(dev.herald.core.broker.ControlBus v) {
+      control = v;
+      return this;
+    }
+
     public TestHub build() {
       ManualScheduler s = scheduler == null ? new ManualScheduler() : scheduler;
       Broker b = broker.apply(s);
@@ -263,7 +270,8 @@ public final class TestHub implements AutoCloseable {
                       ? authenticator
                       : tokenAuthenticator(Map.copyOf(principals)))
               .authorizer(authorizer)
-              .metrics(metrics);
+              .metrics(metrics)
+              .controlBus(control);
       if (presence != null) {
         hb.presenceStore(presence);
       }

@@ -3,8 +3,16 @@ package dev.herald.server.auth;
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.JWSVerifier;
+import com.nimbusds.jose.crypto.ECDSAVerifier;
 import com.nimbusds.jose.crypto.MACSigner;
 import com.nimbusds.jose.crypto.MACVerifier;
+import com.nimbusds.jose.crypto.RSASSAVerifier;
+import com.nimbusds.jose.jwk.Curve;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.JWK;
+import com.nimbusds.jose.jwk.KeyUse;
+import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import dev.herald.core.auth.AuthenticationException;
@@ -25,7 +33,11 @@ import java.util.concurrent.CompletionStage;
 import java.util.function.LongSupplier;
 
 /**
- * Authenticates connections with an HS256 JWT sent in the connect message.
+ * Authenticates connections with a JWT sent in the connect message: HS256 with the configured
+ * secrets, and RS256 or ES256 (P-256) with the public keys of a JSON Web Key Set ({@link JwksKeys},
+ * by {@code kid}; an unknown {@code kid} fetches the set again, rate-limited, so an identity
+ * provider's key rotation needs no restart). Signatures are checked by nimbus-jose-jwt. A token
+ * whose key must be looked up is verified off the caller's thread (the fetch may block).
  *
  * <p>Claims: {@code sub} (required) is the user id; {@code exp} (required) ends the connection when
  * it passes; {@code info} (optional object) is shown in presence, or {@code name} becomes {@code
@@ -41,6 +53,7 @@ public final class JwtAuthenticator implements Authenticator {
 
   private final List<MACVerifier> verifiers = new ArrayList<>();
   private final byte[] signingSecret;
+  private final JwksKeys jwks;
   private final String issuer;
   private final LongSupplier clock;
   private final JsonCodec codec = new JsonCodec();
@@ -48,9 +61,18 @@ public final class JwtAuthenticator implements Authenticator {
   private volatile String audience;
 
   public JwtAuthenticator(List<String> secrets, String issuer, LongSupplier clock) {
-    if (secrets.isEmpty()) {
-      throw new IllegalArgumentException("at least one secret is required");
+    this(secrets, null, issuer, clock);
+  }
+
+  /**
+   * @param secrets HS256 secrets (may be empty when {@code jwks} is given)
+   * @param jwks public keys for RS256 and ES256 tokens, or null for HS256 only
+   */
+  public JwtAuthenticator(List<String> secrets, JwksKeys jwks, String issuer, LongSupplier clock) {
+    if (secrets.isEmpty() && jwks == null) {
+      throw new IllegalArgumentException("at least one secret or a JWKS is required");
     }
+    this.jwks = jwks;
     try {
       for (String s : secrets) {
         verifiers.add(new MACVerifier(s.getBytes(StandardCharsets.UTF_8)));
@@ -58,7 +80,7 @@ public final class JwtAuthenticator implements Authenticator {
     } catch (JOSEException e) {
       throw new IllegalArgumentException("invalid JWT secret: " + e.getMessage(), e);
     }
-    this.signingSecret = secrets.get(0).getBytes(StandardCharsets.UTF_8);
+    this.signingSecret = secrets.isEmpty() ? null : secrets.get(0).getBytes(StandardCharsets.UTF_8);
     this.issuer = issuer == null || issuer.isBlank() ? null : issuer;
     this.clock = clock;
   }
@@ -76,10 +98,44 @@ public final class JwtAuthenticator implements Authenticator {
 
   @Override
   public CompletionStage<Principal> authenticate(ConnectRequest request) {
+    String token = request.token();
+    if (jwks != null && !isHs256(token)) {
+      // The key may have to be fetched (an unknown kid): not on the caller's event loop.
+      CompletableFuture<Principal> result = new CompletableFuture<>();
+      KEY_LOOKUPS.execute(
+          () -> {
+            try {
+              result.complete(verify(token));
+            } catch (AuthenticationException e) {
+              result.completeExceptionally(e);
+            } catch (RuntimeException e) {
+              result.completeExceptionally(new AuthenticationException("invalid token", false));
+            }
+          });
+      return result;
+    }
     try {
-      return CompletableFuture.completedFuture(verify(request.token()));
+      return CompletableFuture.completedFuture(verify(token));
     } catch (AuthenticationException e) {
       return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /** Daemon threads for RS256/ES256 verification, whose key lookup may fetch the JWKS. */
+  private static final java.util.concurrent.Executor KEY_LOOKUPS =
+      java.util.concurrent.Executors.newCachedThreadPool(
+          r -> {
+            Thread t = new Thread(r, "herald-jwks");
+            t.setDaemon(true);
+            return t;
+          });
+
+  private static boolean isHs256(String token) {
+    try {
+      return token != null
+          && JWSAlgorithm.HS256.equals(SignedJWT.parse(token).getHeader().getAlgorithm());
+    } catch (ParseException e) {
+      return true; // refused as malformed by verify, without a thread hop
     }
   }
 
@@ -96,19 +152,14 @@ public final class JwtAuthenticator implements Authenticator {
     } catch (ParseException e) {
       throw new AuthenticationException("malformed token", false);
     }
-    if (!JWSAlgorithm.HS256.equals(jwt.getHeader().getAlgorithm())) {
-      throw new AuthenticationException("token must be signed with HS256", false);
-    }
-    boolean valid = false;
-    for (MACVerifier v : verifiers) {
-      try {
-        if (jwt.verify(v)) {
-          valid = true;
-          break;
-        }
-      } catch (JOSEException e) {
-        // try the next key
-      }
+    JWSAlgorithm alg = jwt.getHeader().getAlgorithm();
+    boolean valid;
+    if (JWSAlgorithm.HS256.equals(alg) && !verifiers.isEmpty()) {
+      valid = verifies(jwt, verifiers);
+    } else if ((JWSAlgorithm.RS256.equals(alg) || JWSAlgorithm.ES256.equals(alg)) && jwks != null) {
+      valid = verifies(jwt, publicKeyVerifiers(alg, jwks.select(jwt.getHeader().getKeyID())));
+    } else {
+      throw new AuthenticationException("token must be signed with " + accepted(), false);
     }
     if (!valid) {
       throw new AuthenticationException("invalid token signature", false);
@@ -155,6 +206,48 @@ public final class JwtAuthenticator implements Authenticator {
     return new Principal(sub, info(claims), exp.getTime());
   }
 
+  private String accepted() {
+    if (jwks == null) {
+      return "HS256";
+    }
+    return verifiers.isEmpty() ? "RS256 or ES256" : "HS256, RS256 or ES256";
+  }
+
+  private static boolean verifies(SignedJWT jwt, List<? extends JWSVerifier> candidates) {
+    for (JWSVerifier v : candidates) {
+      try {
+        if (jwt.verify(v)) {
+          return true;
+        }
+      } catch (JOSEException e) {
+        // try the next key
+      }
+    }
+    return false;
+  }
+
+  /** Verifiers for the keys fit for the algorithm: RSA keys for RS256, P-256 keys for ES256. */
+  private static List<JWSVerifier> publicKeyVerifiers(JWSAlgorithm alg, List<JWK> keys) {
+    List<JWSVerifier> out = new ArrayList<>();
+    for (JWK k : keys) {
+      if (k.getKeyUse() != null && k.getKeyUse() != KeyUse.SIGNATURE) {
+        continue;
+      }
+      try {
+        if (JWSAlgorithm.RS256.equals(alg) && k instanceof RSAKey rsa) {
+          out.add(new RSASSAVerifier(rsa.toRSAPublicKey()));
+        } else if (JWSAlgorithm.ES256.equals(alg)
+            && k instanceof ECKey ec
+            && Curve.P_256.equals(ec.getCurve())) {
+          out.add(new ECDSAVerifier(ec.toECPublicKey()));
+        }
+      } catch (JOSEException e) {
+        // an unusable key in the set: skip it
+      }
+    }
+    return out;
+  }
+
   private RawJson info(JWTClaimsSet claims) throws AuthenticationException {
     try {
       Object info = claims.getClaim("info");
@@ -173,8 +266,20 @@ public final class JwtAuthenticator implements Authenticator {
     }
   }
 
-  /** Signs a token for a user with the first secret. */
+  /** Whether {@link #mint} can sign (an HS256 secret is configured). */
+  public boolean canMint() {
+    return signingSecret != null;
+  }
+
+  /**
+   * Signs an HS256 token for a user with the first secret.
+   *
+   * @throws IllegalStateException when no secret is configured (keys from a JWKS are public)
+   */
   public String mint(String userId, Map<String, Object> info, long ttlMillis) {
+    if (signingSecret == null) {
+      throw new IllegalStateException("no auth.jwt.secrets to sign with");
+    }
     long now = clock.getAsLong();
     JWTClaimsSet.Builder b =
         new JWTClaimsSet.Builder()

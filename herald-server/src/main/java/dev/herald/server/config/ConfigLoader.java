@@ -4,6 +4,7 @@ import dev.herald.core.channel.NamespaceSettings;
 import dev.herald.core.hub.HubConfig;
 import java.io.IOException;
 import java.io.Reader;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,6 +46,7 @@ public final class ConfigLoader {
     DEFAULTS.put("websocket.compression", "false");
     DEFAULTS.put("transport.write-delay", "0");
     DEFAULTS.put("server.event-loops", "0");
+    DEFAULTS.put("server.max-event-loop-lag", "2s");
     DEFAULTS.put("sse.enabled", "true");
     DEFAULTS.put("longpoll.enabled", "true");
     DEFAULTS.put("longpoll.timeout", "25s");
@@ -72,6 +74,9 @@ public final class ConfigLoader {
     DEFAULTS.put("auth.jwt.issuer", "");
     DEFAULTS.put("auth.jwt.max-lifetime", "24h");
     DEFAULTS.put("auth.jwt.audience", "");
+    DEFAULTS.put("auth.jwt.jwks-file", "");
+    DEFAULTS.put("auth.jwt.jwks-url", "");
+    DEFAULTS.put("auth.jwt.jwks-refetch-interval", "30s");
     DEFAULTS.put("publish.api-keys", "");
     DEFAULTS.put("demo.enabled", "false");
     DEFAULTS.put("metrics.enabled", "true");
@@ -150,13 +155,86 @@ public final class ConfigLoader {
    */
   public static Map<String, String> describe(
       Map<String, String> file, Map<String, String> env, boolean mask) {
-    Map<String, String> merged = new TreeMap<>(effective(file, env, Map.of()));
-    if (mask) {
-      merged.replaceAll((k, v) -> isSecret(k) && !v.isEmpty() ? "****" : v);
-      // A Redis URL may carry a password: redis://user:secret@host -> redis://****@host
-      merged.computeIfPresent("redis.url", (k, v) -> v.replaceAll("//[^@/]*@", "//****@"));
+    Map<String, String> out = new TreeMap<>();
+    sources(file, env, Map.of(), mask).forEach((k, s) -> out.put(k, s.value()));
+    return out;
+  }
+
+  /** Where an effective value came from. */
+  public enum Source {
+    DEFAULT,
+    FILE,
+    ENVIRONMENT
+  }
+
+  /**
+   * One effective value and where it came from.
+   *
+   * @param env the environment variable that set it, when {@code source} is {@code ENVIRONMENT}
+   */
+  public record Setting(String value, Source source, String env) {}
+
+  /**
+   * Every effective value, sorted by key, with its source: the environment variable when one is set
+   * for the key, else the file when it has the key, else the default. Secrets masked when {@code
+   * mask} is true. {@code extraDefaults}: an embedding application's own keys.
+   */
+  public static Map<String, Setting> sources(
+      Map<String, String> file,
+      Map<String, String> env,
+      Map<String, String> extraDefaults,
+      boolean mask) {
+    Map<String, Setting> out = new TreeMap<>();
+    effective(file, env, extraDefaults)
+        .forEach(
+            (k, v) -> {
+              String value = mask ? masked(k, v) : v;
+              String var = envName(k);
+              if (env.containsKey(var)) {
+                out.put(k, new Setting(value, Source.ENVIRONMENT, var));
+              } else {
+                out.put(
+                    k,
+                    new Setting(value, file.containsKey(k) ? Source.FILE : Source.DEFAULT, null));
+              }
+            });
+    return out;
+  }
+
+  /**
+   * The lines {@code --print-config} prints: {@code key=value}, then where the value came from
+   * ({@code # default}, {@code # file <fileLabel>}, {@code # environment HERALD_...}), aligned.
+   */
+  public static List<String> render(Map<String, Setting> settings, String fileLabel) {
+    int width = 0;
+    for (Map.Entry<String, Setting> e : settings.entrySet()) {
+      width = Math.max(width, e.getKey().length() + 1 + e.getValue().value().length());
     }
-    return merged;
+    width = Math.min(width, 72);
+    List<String> lines = new ArrayList<>();
+    for (Map.Entry<String, Setting> e : settings.entrySet()) {
+      Setting s = e.getValue();
+      String kv = e.getKey() + "=" + s.value();
+      String from =
+          switch (s.source()) {
+            case DEFAULT -> "default";
+            case FILE -> "file " + fileLabel;
+            case ENVIRONMENT -> "environment " + s.env();
+          };
+      lines.add(kv + " ".repeat(Math.max(2, width - kv.length() + 2)) + "# " + from);
+    }
+    return lines;
+  }
+
+  private static String masked(String key, String value) {
+    if (isSecret(key) && !value.isEmpty()) {
+      return "****";
+    }
+    if (key.equals("redis.url")) {
+      // A Redis URL may carry a password: redis://user:secret@host -> redis://****@host
+      return value.replaceAll("//[^@/]*@", "//****@");
+    }
+    return value;
   }
 
   static boolean isSecret(String key) {
@@ -278,6 +356,7 @@ public final class ConfigLoader {
         }
       }
       Duration jwtMaxLifetime = duration("auth.jwt.max-lifetime");
+      JwtSettings jwt = jwt(jwtMaxLifetime);
       List<String> apiKeys = list(m.get("publish.api-keys"));
       for (int i = 0; i < apiKeys.size(); i++) {
         if (apiKeys.get(i).length() < 16) {
@@ -311,6 +390,7 @@ public final class ConfigLoader {
       boolean sse = bool("sse.enabled");
       boolean longPoll = bool("longpoll.enabled");
       int eventLoops = integer("server.event-loops", 0, 256);
+      Duration maxLoopLag = duration("server.max-event-loop-lag");
       Duration writeDelay = duration("transport.write-delay");
       if (writeDelay != null && writeDelay.compareTo(TransportSettings.MAX_WRITE_DELAY) > 0) {
         problems.add(
@@ -440,9 +520,38 @@ public final class ConfigLoader {
           new MetricsSettings(metricsEnabled, metricsPath),
           new HttpLimits(httpSessions, requestTimeout, idleTimeout),
           cluster,
-          new TransportSettings(eventLoops),
+          new TransportSettings(
+              eventLoops,
+              maxLoopLag == null ? TransportSettings.DEFAULT_MAX_EVENT_LOOP_LAG : maxLoopLag),
           proxies,
-          new JwtSettings(jwtMaxLifetime, m.get("auth.jwt.audience")));
+          jwt);
+    }
+
+    private JwtSettings jwt(Duration maxLifetime) {
+      String file = m.get("auth.jwt.jwks-file");
+      String url = m.get("auth.jwt.jwks-url");
+      Duration refetch = duration("auth.jwt.jwks-refetch-interval");
+      Path jwksFile = null;
+      URI jwksUrl = null;
+      if (!file.isEmpty() && !url.isEmpty()) {
+        problems.add("auth.jwt.jwks-file and auth.jwt.jwks-url: set one, not both");
+      } else if (!file.isEmpty()) {
+        jwksFile = Path.of(file);
+        if (!Files.isReadable(jwksFile)) {
+          problems.add("auth.jwt.jwks-file: '" + file + "' is not a readable file");
+        }
+      } else if (!url.isEmpty()) {
+        try {
+          jwksUrl = new URI(url);
+          String scheme = jwksUrl.getScheme();
+          if (!("https".equals(scheme) || "http".equals(scheme)) || jwksUrl.getHost() == null) {
+            problems.add("auth.jwt.jwks-url: '" + url + "' is not an http(s) URL");
+          }
+        } catch (java.net.URISyntaxException e) {
+          problems.add("auth.jwt.jwks-url: '" + url + "' is not an http(s) URL");
+        }
+      }
+      return new JwtSettings(maxLifetime, m.get("auth.jwt.audience"), jwksFile, jwksUrl, refetch);
     }
 
     private ClusterSettings cluster() {

@@ -34,7 +34,22 @@ final class Explain {
     UNKNOWN
   }
 
+  /**
+   * The proxy that sent an answer, also from its body: HAProxy names itself in no header, but its
+   * own error pages are recognisable.
+   */
+  static Proxy proxy(Head h, String body) {
+    Proxy p = proxy(h);
+    if (p == Proxy.UNKNOWN && body != null && body.contains("The server didn't respond in time")) {
+      return Proxy.HAPROXY;
+    }
+    return p;
+  }
+
   static Proxy proxy(Head h) {
+    if (h == null) {
+      return Proxy.UNKNOWN;
+    }
     String s = (nz(h.header("Server")) + " " + nz(h.header("Via"))).toLowerCase(Locale.ROOT);
     if (s.isBlank()) {
       return Proxy.UNKNOWN;
@@ -480,9 +495,10 @@ final class Explain {
     return switch (p) {
       case NGINX ->
           List.of(
-              "for nginx: proxy_buffering off; in the location that proxies to Herald (Herald"
-                  + " sends X-Accel-Buffering: no, which nginx honours unless proxy_ignore_headers"
-                  + " lists it), and no gzip for text/event-stream");
+              "for nginx: proxy_buffering off; in the location that proxies to Herald, and"
+                  + " remove X-Accel-Buffering from proxy_ignore_headers (Herald sends"
+                  + " X-Accel-Buffering: no, which nginx honours unless that directive lists it);"
+                  + " no gzip for text/event-stream");
       case APACHE ->
           List.of(
               "for Apache httpd: flushpackets=on on the ProxyPass for /connection/, and no"

@@ -14,6 +14,11 @@ public record ProbeResult(String probe, Status status, String finding, List<Stri
   /** Outcome of a probe. */
   public enum Status {
     OK,
+    /**
+     * Works, with a problem that costs clients something: events arrive late, or idle connections
+     * are cut (clients reconnect and recover).
+     */
+    WARN,
     FAIL,
     /** Not run, because an earlier probe showed it cannot work (e.g. nothing listens). */
     SKIP
@@ -27,11 +32,21 @@ public record ProbeResult(String probe, Status status, String finding, List<Stri
     return new ProbeResult(probe, Status.OK, finding, List.of());
   }
 
+  static ProbeResult warn(String probe, Finding f) {
+    return new ProbeResult(probe, Status.WARN, f.text(), f.fixes());
+  }
+
   static ProbeResult fail(String probe, Finding f) {
     return new ProbeResult(probe, Status.FAIL, f.text(), f.fixes());
   }
 
+  /** Worked without a problem. */
   public boolean ok() {
     return status == Status.OK;
+  }
+
+  /** Worked, with or without a problem ({@link Status#OK} or {@link Status#WARN}). */
+  public boolean works() {
+    return status == Status.OK || status == Status.WARN;
   }
 }

@@ -8,10 +8,11 @@ import java.util.Set;
  * The doctor's findings: one result per probe, a verdict and the exit code.
  *
  * @param url the URL examined
- * @param results info, websocket, sse and long-polling, in that order
+ * @param results info, websocket, sse and long-polling, in that order, then module when the origin
+ *     examined is not the site's own
  * @param verdict one sentence on what clients will experience
- * @param exitCode 0 when WebSocket works, 1 when Herald is reachable only through a fallback, 2
- *     when no transport works
+ * @param exitCode 0 when WebSocket works, 1 when Herald is reachable only through a fallback (or a
+ *     page on the other origin cannot import the module), 2 when no transport works
  */
 public record Report(String url, List<ProbeResult> results, String verdict, int exitCode) {
   public Report {
@@ -28,7 +29,8 @@ public record Report(String url, List<ProbeResult> results, String verdict, int 
 
   /**
    * The report as printed: one line per probe (status, probe, finding), its fixes indented below. A
-   * fix already printed for an earlier probe is not repeated.
+   * fix already printed for an earlier probe is not repeated: "as above" stands where the first of
+   * them would be, so the fixes keep their order ("or, if that cannot be raised..." follows it).
    */
   public String render() {
     StringBuilder b = new StringBuilder();
@@ -36,18 +38,17 @@ public record Report(String url, List<ProbeResult> results, String verdict, int 
     Set<String> printed = new HashSet<>();
     for (ProbeResult r : results) {
       b.append(String.format("%-5s %-13s %s\n", r.status(), r.probe(), r.finding()));
-      boolean repeated = false;
+      boolean referred = false;
       boolean fresh = false;
       for (String fix : r.fixes()) {
         if (printed.add(fix)) {
           b.append(String.format("%-19s fix: %s\n", "", fix));
           fresh = true;
-        } else {
-          repeated = true;
+        } else if (!referred) {
+          b.append(
+              String.format("%-19s fix: %s\n", "", fresh ? "and the fixes above" : "as above"));
+          referred = true;
         }
-      }
-      if (repeated) {
-        b.append(String.format("%-19s fix: %s\n", "", fresh ? "and the fixes above" : "as above"));
       }
     }
     b.append("Verdict: ").append(verdict).append(" (exit code ").append(exitCode).append(")\n");

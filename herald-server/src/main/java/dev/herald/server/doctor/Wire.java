@@ -115,6 +115,11 @@ final class Wire implements Closeable {
     deadline = System.nanoTime() + millis * 1_000_000L;
   }
 
+  /** Every read from now on must complete before {@code nanos} ({@link System#nanoTime()}). */
+  void deadlineAt(long nanos) {
+    deadline = nanos;
+  }
+
   /** Milliseconds left before the deadline (at least 0). */
   long remainingMillis() {
     return Math.max(0, (deadline - System.nanoTime()) / 1_000_000L);

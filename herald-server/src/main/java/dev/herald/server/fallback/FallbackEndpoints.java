@@ -9,6 +9,7 @@ import dev.herald.protocol.CloseCode;
 import dev.herald.protocol.ProtocolVersion;
 import dev.herald.server.auth.ApiKeys;
 import dev.herald.server.config.HeraldConfig;
+import dev.herald.server.http.Cors;
 import dev.herald.server.http.OriginPolicy;
 import dev.herald.server.http.TrustedProxies;
 import dev.herald.server.transport.VertxLoops;
@@ -133,7 +134,9 @@ public final class FallbackEndpoints {
       java.util.function.Function<String, java.util.concurrent.CompletableFuture<Optional<String>>>
           lookup,
       java.time.Duration timeout) {
-    this.router = new SessionRouter(vertx, config.hub().node(), lookup, timeout);
+    this.router =
+        new SessionRouter(
+            vertx, config.hub().node(), lookup, timeout, config.httpLimits().requestTimeout());
     return this;
   }
 
@@ -156,12 +159,7 @@ public final class FallbackEndpoints {
       return;
     }
     if (origin != null) {
-      ctx.response()
-          .putHeader("Access-Control-Allow-Origin", origin)
-          .putHeader("Access-Control-Allow-Credentials", "true")
-          .putHeader(
-              "Access-Control-Expose-Headers", LongPollConnection.BATCH_HEADER + ", X-Herald-Error")
-          .putHeader("Vary", "Origin");
+      Cors.allow(ctx.response(), origin, LongPollConnection.BATCH_HEADER + ", X-Herald-Error");
     }
     if (req.method().equals(HttpMethod.OPTIONS)) {
       ctx.response()
@@ -195,7 +193,10 @@ public final class FallbackEndpoints {
                 new JsonObject()
                     .put("enabled", config.http().longPolling())
                     .put("path", BASE + "/poll")
-                    .put("timeoutMs", config.http().pollTimeout().toMillis()));
+                    .put("timeoutMs", config.http().pollTimeout().toMillis()))
+            .put(
+                "heartbeat",
+                new JsonObject().put("intervalMs", config.hub().pingInterval().toMillis()));
     ctx.response()
         .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
         .putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
@@ -243,6 +244,13 @@ public final class FallbackEndpoints {
 
   // ---------------------------------------------------------------- long-polling
 
+  /**
+   * The shortest hold a poll may ask for ({@code hold}): a client behind a proxy whose read timeout
+   * is shorter than {@code longpoll.timeout} asks for less, so idle polls end with 204 before the
+   * proxy answers 504.
+   */
+  static final long MIN_POLL_HOLD_MS = 1000;
+
   private void openPoll(RoutingContext ctx) {
     if (!config.http().longPolling()) {
       refuse(
@@ -289,8 +297,28 @@ public final class FallbackEndpoints {
       refuse(ctx, 400, "bad-ack", "ack must be the number of the last batch received");
       return;
     }
+    long hold = config.http().pollTimeout().toMillis();
+    String h = ctx.request().getParam("hold");
+    if (h != null) {
+      long asked;
+      try {
+        asked = Long.parseLong(h);
+      } catch (NumberFormatException e) {
+        asked = -1;
+      }
+      if (asked <= 0) {
+        refuse(
+            ctx,
+            400,
+            "bad-hold",
+            "hold must be a positive number of milliseconds (how long a poll may wait)");
+        return;
+      }
+      hold = Math.min(hold, Math.max(MIN_POLL_HOLD_MS, asked));
+    }
     HttpServerResponse res = ctx.response();
-    connection.loop().execute(() -> connection.poll(res, ack));
+    long holdMillis = hold;
+    connection.loop().execute(() -> connection.poll(res, ack, holdMillis));
   }
 
   /** The client is done with a long-polling session: end it now (leave presence at once). */

@@ -74,8 +74,11 @@ final class LongPollConnection implements TransportConnection {
     return executor;
   }
 
-  /** A poll arrived; {@code ack} is the last batch number the client received (0 for none). */
-  void poll(HttpServerResponse response, long ack) {
+  /**
+   * A poll arrived; {@code ack} is the last batch number the client received (0 for none); an empty
+   * poll is answered 204 after {@code holdMillis} (at most {@code longpoll.timeout}).
+   */
+  void poll(HttpServerResponse response, long ack, long holdMillis) {
     cancelIdle();
     if (ack == batch && inLastBatch > 0) {
       buffer.subList(0, inLastBatch).clear();
@@ -111,7 +114,7 @@ final class LongPollConnection implements TransportConnection {
     parked = response;
     parkTimer =
         vertx.setTimer(
-            pollTimeoutMillis,
+            Math.min(holdMillis, pollTimeoutMillis),
             id ->
                 executor.execute(
                     () -> {

@@ -1,6 +1,7 @@
 package dev.herald.server.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.herald.core.broker.IdempotencyKey;
 import dev.herald.core.hub.Hub;
 import dev.herald.core.hub.HubException;
 import dev.herald.protocol.ErrorCode;
@@ -15,9 +16,13 @@ import org.slf4j.LoggerFactory;
 /**
  * {@code POST /api/v1/publish}: back-end services publish with an API key. Body {@code
  * {"channel":"...","data":<json>}}; answers the publication's position, or an error with a protocol
- * error code (docs/protocol.md, section 9).
+ * error code (docs/protocol.md, section 9). An {@code Idempotency-Key} header makes a retry of the
+ * same publication answer the first one's position instead of publishing again.
  */
 public final class PublishHandler {
+  /** The request header naming the publication (see {@link IdempotencyKey}). */
+  public static final String IDEMPOTENCY_KEY = "Idempotency-Key";
+
   private static final Logger log = LoggerFactory.getLogger(PublishHandler.class);
 
   private final Hub hub;
@@ -65,7 +70,16 @@ public final class PublishHandler {
           "body must be {\"channel\": string, \"data\": any JSON}");
       return;
     }
-    hub.publish(body.get("channel").textValue(), codec.raw(body.get("data")))
+    String key = ctx.request().getHeader(IDEMPOTENCY_KEY);
+    String keyProblem = key == null ? null : IdempotencyKey.problem(key);
+    if (keyProblem != null) {
+      HttpErrors.send(ctx, 400, ErrorCode.BAD_REQUEST, IDEMPOTENCY_KEY + ": " + keyProblem);
+      return;
+    }
+    hub.publish(
+            body.get("channel").textValue(),
+            codec.raw(body.get("data")),
+            key == null ? null : IdempotencyKey.of(key))
         .whenComplete(
             (pos, err) -> {
               if (err == null) {

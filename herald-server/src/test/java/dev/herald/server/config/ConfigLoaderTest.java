@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -239,6 +240,35 @@ class ConfigLoaderTest {
     assertThat(d.get("auth.jwt.secrets")).isEqualTo("****");
     assertThat(d.get("publish.api-keys")).isEqualTo("****");
     assertThat(d.get("server.port")).isEqualTo("8080");
+  }
+
+  @Test
+  void everyValueSaysWhereItCameFrom() {
+    Map<String, ConfigLoader.Setting> s =
+        ConfigLoader.sources(
+            Map.of("server.port", "9000", "node.name", "from-file", "publish.api-keys", "k-1"),
+            Map.of("HERALD_NODE_NAME", "from-env", "HERALD_LOGGING_FORMAT", "json"),
+            Map.of("logging.format", "text"),
+            true);
+    assertThat(s.get("server.port"))
+        .isEqualTo(new ConfigLoader.Setting("9000", ConfigLoader.Source.FILE, null));
+    assertThat(s.get("node.name"))
+        .isEqualTo(
+            new ConfigLoader.Setting(
+                "from-env", ConfigLoader.Source.ENVIRONMENT, "HERALD_NODE_NAME"));
+    assertThat(s.get("logging.format").source()).isEqualTo(ConfigLoader.Source.ENVIRONMENT);
+    assertThat(s.get("server.host"))
+        .isEqualTo(new ConfigLoader.Setting("127.0.0.1", ConfigLoader.Source.DEFAULT, null));
+    assertThat(s.get("publish.api-keys").value()).isEqualTo("****");
+    assertThat(new java.util.ArrayList<>(s.keySet())).isSorted();
+
+    List<String> lines = ConfigLoader.render(s, "/etc/herald/herald.properties");
+    assertThat(lines)
+        .anyMatch(l -> l.matches("node\\.name=from-env +# environment HERALD_NODE_NAME"))
+        .anyMatch(l -> l.matches("server\\.port=9000 +# file /etc/herald/herald\\.properties"))
+        .anyMatch(l -> l.matches("server\\.host=127\\.0\\.0\\.1 +# default"));
+    // Aligned: every comment starts in the same column.
+    assertThat(lines.stream().map(l -> l.indexOf("  # ")).distinct()).hasSize(1);
   }
 
   @Test

@@ -37,7 +37,8 @@ class DoctorTest {
   private static final Doctor.Options FAST =
       Doctor.Options.defaults()
           .withStreamTimeout(Duration.ofMillis(700))
-          .withResponseTimeout(Duration.ofSeconds(3));
+          .withResponseTimeout(Duration.ofSeconds(3))
+          .withIdle(Duration.ZERO);
 
   private static final String HERALD_INFO =
       "{\"protocol\":1,\"node\":\"herald-1\",\"websocket\":{\"enabled\":true,\"path\":"
@@ -393,6 +394,78 @@ class DoctorTest {
           .isEqualTo("Herald doctor: " + herald.baseUrl() + "/");
       assertThat(out.lines().skip(1).limit(4)).allMatch(l -> l.startsWith("OK    "));
       assertThat(out).contains("Verdict: WebSocket works").endsWith("(exit code 0)\n");
+    }
+  }
+
+  @Test
+  void aModuleServedWithoutCorsHeadersIsCaughtForAForeignOrigin() {
+    Fake fake =
+        fake(
+            (req, out) -> {
+              if (req.path.endsWith("/info")) {
+                return respond(out, 200, "application/json", HERALD_INFO);
+              }
+              if (req.path.equals("/herald/herald.js")) {
+                return respond(out, 200, "text/javascript", "export class Herald {}");
+              }
+              return respond(out, 404, "text/plain", "nope");
+            });
+    Report r = Doctor.examine(fake.url(), FAST.withOrigin("https://cms.example.com"));
+    ProbeResult module = r.result(Doctor.MODULE);
+    assertThat(module.status()).isEqualTo(Status.FAIL);
+    assertThat(module.finding())
+        .contains("without Access-Control-Allow-Origin", "a page on https://cms.example.com");
+    assertThat(module.fixes()).first().asString().contains("server.allowed-origins=");
+    assertThat(fake.request("/herald/herald.js").header("origin"))
+        .isEqualTo("https://cms.example.com");
+    assertThat(r.exitCode()).isPositive();
+    assertThat(r.verdict()).contains("cannot import herald.js");
+  }
+
+  @Test
+  void theModuleIsCheckedOnlyForAForeignOrigin() {
+    Fake fake = fake((req, out) -> respond(out, 404, "text/plain", "nope"));
+    Report r = examine(fake.url());
+    assertThat(r.results()).extracting(ProbeResult::probe).doesNotContain(Doctor.MODULE);
+    assertThat(fake.requests).extracting(q -> q.path).doesNotContain("/herald/herald.js");
+  }
+
+  @Test
+  void aHeraldThatAllowsTheOriginLetsItsPagesImportTheModule() {
+    Map<String, String> config = TestServer.baseConfig();
+    config.put("server.allowed-origins", "https://cms.example.com");
+    try (TestServer herald = TestServer.start(config)) {
+      Report r =
+          Doctor.examine(
+              URI.create(herald.baseUrl()),
+              Doctor.Options.defaults().withOrigin("https://cms.example.com"));
+      assertThat(r.results())
+          .extracting(ProbeResult::probe)
+          .containsExactly(
+              Doctor.INFO, Doctor.WEBSOCKET, Doctor.SSE, Doctor.LONG_POLLING, Doctor.MODULE);
+      assertThat(r.results()).extracting(ProbeResult::status).containsOnly(Status.OK);
+      assertThat(r.result(Doctor.MODULE).finding())
+          .contains("A page on https://cms.example.com can import");
+      assertThat(r.exitCode()).isZero();
+    }
+  }
+
+  @Test
+  void idleHoldsWithATokenHeraldRefusesSayThatTheyCouldNotConnect() {
+    try (TestServer herald = TestServer.start()) {
+      Report r =
+          Doctor.examine(
+              URI.create(herald.baseUrl()),
+              Doctor.Options.defaults().withIdle(Duration.ofSeconds(2)).withToken("not-a-token"));
+      System.out.println(r.render());
+      for (String transport : List.of(Doctor.WEBSOCKET, Doctor.SSE, Doctor.LONG_POLLING)) {
+        ProbeResult p = r.result(transport);
+        assertThat(p.finding())
+            .as(transport)
+            .contains("could not connect with the credentials given", "error");
+        assertThat(p.fixes()).as(transport).anySatisfy(f -> assertThat(f).contains("--token"));
+      }
+      assertThat(r.render()).doesNotContain("not-a-token");
     }
   }
 

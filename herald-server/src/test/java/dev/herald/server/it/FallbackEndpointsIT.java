@@ -193,6 +193,7 @@ class FallbackEndpointsIT {
     assertThat(info.at("/longPolling/enabled").asBoolean()).isTrue();
     assertThat(info.at("/longPolling/path").asText()).isEqualTo("/connection/poll");
     assertThat(info.at("/longPolling/timeoutMs").asLong()).isEqualTo(25_000);
+    assertThat(info.at("/heartbeat/intervalMs").asLong()).isEqualTo(25_000);
   }
 
   @Test

@@ -17,6 +17,43 @@ class HttpPublishIT {
   }
 
   @Test
+  void aRetryWithTheSameIdempotencyKeyAnswersTheFirstPositionAndPublishesNothing() {
+    Map<String, String> headers =
+        Map.of(
+            "Authorization", "Bearer " + TestServer.API_KEY,
+            "Content-Type", "application/json",
+            "Idempotency-Key", "invoice-1001-paid");
+    String body = "{\"channel\":\"test:once\",\"data\":{\"n\":1}}";
+    var first = server.post("/api/v1/publish", body, headers);
+    var retry = server.post("/api/v1/publish", body, headers);
+    var unkeyed = server.publishHttp("test:once", "{\"n\":2}");
+
+    assertThat(first.statusCode()).isEqualTo(200);
+    assertThat(first.body()).endsWith("\"offset\":1}");
+    assertThat(retry.statusCode()).isEqualTo(200);
+    assertThat(retry.body()).isEqualTo(first.body());
+    assertThat(unkeyed.body()).endsWith("\"offset\":2}");
+  }
+
+  @Test
+  void refusesAnIdempotencyKeyThatIsNotPrintableAscii() {
+    var r =
+        server.post(
+            "/api/v1/publish",
+            "{\"channel\":\"test:once-bad\",\"data\":1}",
+            Map.of(
+                "Authorization",
+                "Bearer " + TestServer.API_KEY,
+                "Content-Type",
+                "application/json",
+                "Idempotency-Key",
+                "x".repeat(129)));
+    assertThat(r.statusCode()).isEqualTo(400);
+    assertThat(r.body()).contains("\"code\":107").contains("Idempotency-Key");
+    assertThat(server.publishHttp("test:once-bad", "1").body()).endsWith("\"offset\":1}");
+  }
+
+  @Test
   void refusesMissingOrWrongKey() {
     var none =
         server.post(

@@ -18,10 +18,8 @@ import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.Base64;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 import org.awaitility.Awaitility;
@@ -183,21 +181,9 @@ final class Nginx implements AutoCloseable {
   /** Stops the master (and with it its worker) by PID, then removes the directory. */
   @Override
   public void close() {
-    ProcessHandle.of(pid).ifPresent(ProcessHandle::destroy); // SIGTERM: fast shutdown
-    try {
-      if (!process.waitFor(10, TimeUnit.SECONDS)) {
-        ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
-        process.waitFor(5, TimeUnit.SECONDS);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    ProxyProcesses.stop(process, pid);
     System.out.println("nginx error log (" + dir + "):\n" + errorLog());
-    try (Stream<Path> files = Files.walk(dir)) {
-      files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-    } catch (IOException e) {
-      // a temp directory left behind is harmless
-    }
+    ProxyProcesses.removeDirectory(dir);
   }
 
   /** A free loopback port (closed again: nginx binds it right after). */
@@ -209,7 +195,8 @@ final class Nginx implements AutoCloseable {
     }
   }
 
-  private static boolean allListen(int[] ports) {
+  /** Whether something accepts connections on every one of {@code ports} (loopback). */
+  static boolean allListen(int[] ports) {
     for (int port : ports) {
       try (Socket s = new Socket()) {
         s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 200);

@@ -50,6 +50,11 @@ import org.junit.jupiter.api.Test;
  *   <li>an idle timeout (proxy_read_timeout 2 s) shorter than the heartbeat gaps: with 1 s
  *       heartbeats connections survive; with 6 s ones nginx cuts them and the Java client
  *       reconnects and recovers without loss;
+ *   <li>the doctor's idle holds (with a token) through that timeout: cut on every transport in
+ *       front of 6 s heartbeats, kept open by 1 s ones;
+ *   <li>"block all streaming" (no upgrade, buffering with X-Accel-Buffering ignored, a 3 s read
+ *       timeout): the doctor names each part, and long-polling is not reported OK while its held
+ *       polls end with 504; with a poll hold (1 s) below the read timeout, polls come back 204;
  *   <li>nginx's plain defaults (Host rewritten: browsers' Origin refused) and an upstream that is
  *       down (502), for the doctor's explanations;
  * </ul>
@@ -64,6 +69,7 @@ class NginxIT {
   private static TestServer herald;
   private static TestServer heartbeat1s;
   private static TestServer heartbeat6s;
+  private static TestServer shortPollHold;
   private static Nginx nginx;
   private static Nginx.Tls tls;
 
@@ -76,6 +82,8 @@ class NginxIT {
   private static int upstreamDown;
   private static int idleWithHeartbeats;
   private static int idleCut;
+  private static int blockAllStreaming;
+  private static int pollHoldBelowTimeout;
 
   private final List<HeraldClient> clients = new ArrayList<>();
 
@@ -88,6 +96,9 @@ class NginxIT {
     Map<String, String> hb6 = TestServer.baseConfig();
     hb6.put("heartbeat.interval", "6s");
     heartbeat6s = TestServer.start(hb6);
+    Map<String, String> shortHold = TestServer.baseConfig();
+    shortHold.put("longpoll.timeout", "1s");
+    shortPollHold = TestServer.start(shortHold);
 
     correct = Nginx.freePort();
     correctTls = Nginx.freePort();
@@ -98,6 +109,8 @@ class NginxIT {
     upstreamDown = Nginx.freePort();
     idleWithHeartbeats = Nginx.freePort();
     idleCut = Nginx.freePort();
+    blockAllStreaming = Nginx.freePort();
+    pollHoldBelowTimeout = Nginx.freePort();
     int nobody = Nginx.freePort();
 
     Path dir = Nginx.newDirectory();
@@ -197,6 +210,29 @@ class NginxIT {
             proxy_send_timeout 2s;
           }
         }
+
+        # (e) "block all streaming": no upgrade, responses buffered whatever Herald asks, and a
+        # read timeout of 3 s (Herald holds polls for 25 s)
+        server {
+          listen 127.0.0.1:%d;
+          location / {
+            proxy_pass http://127.0.0.1:%d;
+            proxy_set_header Host $http_host;
+            proxy_buffering on;
+            proxy_ignore_headers X-Accel-Buffering;
+            proxy_read_timeout 3s;
+          }
+        }
+
+        # (f) a read timeout of 3 s in front of a Herald that holds polls for 1 s
+        server {
+          listen 127.0.0.1:%d;
+          location / {
+            proxy_pass http://127.0.0.1:%d;
+            proxy_set_header Host $http_host;
+            proxy_read_timeout 3s;
+          }
+        }
         """
             .formatted(
                 correct,
@@ -211,7 +247,11 @@ class NginxIT {
                 idleWithHeartbeats,
                 heartbeat1s.port(),
                 idleCut,
-                heartbeat6s.port());
+                heartbeat6s.port(),
+                blockAllStreaming,
+                up,
+                pollHoldBelowTimeout,
+                shortPollHold.port());
     nginx =
         Nginx.start(
             dir,
@@ -224,7 +264,9 @@ class NginxIT {
             defaults,
             upstreamDown,
             idleWithHeartbeats,
-            idleCut);
+            idleCut,
+            blockAllStreaming,
+            pollHoldBelowTimeout);
   }
 
   @AfterAll
@@ -235,7 +277,7 @@ class NginxIT {
           .as("nginx master %d stopped", nginx.pid())
           .isFalse();
     }
-    for (TestServer s : new TestServer[] {herald, heartbeat1s, heartbeat6s}) {
+    for (TestServer s : new TestServer[] {herald, heartbeat1s, heartbeat6s, shortPollHold}) {
       if (s != null) {
         s.close();
       }
@@ -433,6 +475,83 @@ class NginxIT {
   }
 
   @Test
+  void blockAllStreamingIsNamedPartByPartAndCutPollsAreNotReportedOk() {
+    Report report = doctor(blockAllStreaming, Doctor.Options.defaults());
+
+    ProbeResult sse = report.result(Doctor.SSE);
+    assertThat(sse.status()).isEqualTo(Status.FAIL);
+    assertThat(sse.finding())
+        .contains(
+            "without delivering a single event",
+            "response buffering",
+            "read timeout",
+            "proxy_ignore_headers X-Accel-Buffering")
+        .doesNotContain("error log");
+    assertThat(sse.fixes())
+        .anySatisfy(
+            f ->
+                assertThat(f)
+                    .contains(
+                        "proxy_buffering off;",
+                        "remove X-Accel-Buffering from proxy_ignore_headers"))
+        .anySatisfy(f -> assertThat(f).contains("for nginx: proxy_read_timeout"));
+    // The first poll is answered at once; a held one is cut by nginx's 504 after 3 s.
+    ProbeResult poll = report.result(Doctor.LONG_POLLING);
+    assertThat(poll.status()).isEqualTo(Status.WARN);
+    assertThat(poll.finding()).contains("504", "Server: nginx", "25.0 s (longpoll.timeout)");
+    assertThat(poll.fixes())
+        .anySatisfy(f -> assertThat(f).contains("for nginx: proxy_read_timeout"))
+        .anySatisfy(f -> assertThat(f).contains("longpoll.timeout="));
+    assertThat(report.verdict())
+        .contains("only through a fallback", "long-polling", "with the problems above");
+    assertThat(report.exitCode()).isEqualTo(1);
+  }
+
+  @Test
+  void idleHoldsShowAReadTimeoutShorterThanTheHeartbeatOnEveryTransport() {
+    Report cut =
+        doctor(
+            idleCut,
+            Doctor.Options.defaults()
+                .withIdle(Duration.ofSeconds(5))
+                .withToken(heartbeat6s.token("doctor")));
+    for (String transport : List.of(Doctor.WEBSOCKET, Doctor.SSE, Doctor.LONG_POLLING)) {
+      ProbeResult r = cut.result(transport);
+      assertThat(r.status()).as(transport).isEqualTo(Status.WARN);
+      assertThat(r.finding()).as(transport).contains("was cut after");
+      assertThat(r.fixes())
+          .as(transport)
+          .anySatisfy(f -> assertThat(f).contains("for nginx: proxy_read_timeout"));
+    }
+    ProbeResult ws = cut.result(Doctor.WEBSOCKET);
+    assertThat(ws.finding()).contains("Herald pings every 6.0 s (heartbeat.interval)");
+    assertThat(ws.fixes()).anySatisfy(f -> assertThat(f).contains("heartbeat.interval="));
+    assertThat(cut.result(Doctor.LONG_POLLING).finding()).contains("504");
+
+    // The same timeout in front of a Herald that pings every second: nothing is cut.
+    Report held =
+        doctor(
+            idleWithHeartbeats,
+            Doctor.Options.defaults()
+                .withIdle(Duration.ofSeconds(5))
+                .withToken(heartbeat1s.token("doctor")));
+    assertThat(held.results()).extracting(ProbeResult::status).containsOnly(Status.OK);
+    assertThat(held.result(Doctor.WEBSOCKET).finding()).contains("stayed open", "Herald's pings");
+    assertThat(held.result(Doctor.SSE).finding()).contains("stayed open", "Herald's pings");
+    assertThat(held.result(Doctor.LONG_POLLING).finding())
+        .contains("answered by one of Herald's pings");
+  }
+
+  @Test
+  void aPollHoldShorterThanTheReadTimeoutIsAnsweredByHerald() {
+    Report report = doctor(pollHoldBelowTimeout, Doctor.Options.defaults());
+
+    ProbeResult poll = report.result(Doctor.LONG_POLLING);
+    assertThat(poll.status()).isEqualTo(Status.OK);
+    assertThat(poll.finding()).contains("came back 204", "(1.0 s, longpoll.timeout)");
+  }
+
+  @Test
   void nginxDefaultsRewriteHostAndTheDoctorExplainsTheRefusedOrigin() {
     Report report = doctor(defaults, Doctor.Options.defaults());
     assertThat(report.exitCode()).isEqualTo(2);
@@ -530,13 +649,7 @@ class NginxIT {
     env.put("CHROMIUM", System.getenv().getOrDefault("HERALD_CHROMIUM", "/usr/bin/chromium"));
     NodeRunner.Result r = NodeRunner.run(js, List.of("node", script.toString()), env, 120);
     assertThat(r.exitCode()).as("browser script:%n%s", r.output()).isZero();
-    String line =
-        r.output()
-            .lines()
-            .filter(l -> l.startsWith("RESULT "))
-            .findFirst()
-            .orElseThrow(() -> new AssertionError("no RESULT line:\n" + r.output()));
-    return JSON.readTree(line.substring("RESULT ".length()));
+    return JSON.readTree(NodeRunner.resultJson(r));
   }
 
   private static JsonNode lastLive(JsonNode result) {
@@ -564,16 +677,7 @@ class NginxIT {
   }
 
   private static JsonNode diagnostics() {
-    try {
-      return JSON.readTree(
-          herald
-              .get(
-                  "/connection/diagnostics",
-                  Map.of("Authorization", "Bearer " + TestServer.API_KEY))
-              .body());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return herald.diagnostics();
   }
 
   private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
@@ -581,19 +685,9 @@ class NginxIT {
 
   /** Drives Chromium; prints one line "RESULT {json}". Configured by environment variables. */
   private static final String BROWSER_SCRIPT =
-      """
-      import { createRequire } from 'node:module';
-      const require = createRequire(process.env.HERALD_JS_DIR + '/package.json');
-      const { chromium } = require('playwright-core');
-      const env = process.env;
+      NodeRunner.CHROMIUM_SCRIPT_START
+          + """
       const count = Number(env.COUNT);
-      const browser = await chromium.launch({
-        executablePath: env.CHROMIUM,
-        args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
-          '--disable-background-networking', '--disable-component-update', '--disable-sync',
-          '--disable-quic', '--no-first-run'],
-        timeout: 60000,
-      });
       const consoleLines = [];
       try {
         const page = await browser.newPage();
@@ -681,11 +775,7 @@ class NginxIT {
   }
 
   private static void publishSeq(TestServer s, String channel, int from, int to) {
-    for (int n = from; n < to; n++) {
-      assertThat(s.publishHttp(channel, "{\"seq\":" + n + "}").statusCode())
-          .as("publish %d", n)
-          .isEqualTo(200);
-    }
+    s.publishSeq(channel, from, to);
   }
 
   /** Consecutive offsets after the subscribe result, in the epoch, carrying seq 0, 1, 2, ... */

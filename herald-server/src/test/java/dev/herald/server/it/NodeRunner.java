@@ -21,6 +21,26 @@ final class NodeRunner {
 
   private NodeRunner() {}
 
+  /**
+   * The start of a Node script that drives headless Chromium (Debian's, or HERALD_CHROMIUM, passed
+   * as CHROMIUM) with playwright-core from clients/js (HERALD_JS_DIR): it defines {@code env} and
+   * {@code browser}, with the flags that work as root in a container.
+   */
+  static final String CHROMIUM_SCRIPT_START =
+      """
+      import { createRequire } from 'node:module';
+      const require = createRequire(process.env.HERALD_JS_DIR + '/package.json');
+      const { chromium } = require('playwright-core');
+      const env = process.env;
+      const browser = await chromium.launch({
+        executablePath: env.CHROMIUM,
+        args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
+          '--disable-background-networking', '--disable-component-update', '--disable-sync',
+          '--disable-quic', '--no-first-run'],
+        timeout: 60000,
+      });
+      """;
+
   /** {@code npm ci} unless every listed package is already installed. */
   static void installIfMissing(Path dir, String... packages)
       throws IOException, InterruptedException {
@@ -50,6 +70,16 @@ final class NodeRunner {
         server.token("bob"),
         "HERALD_API_KEY",
         TestServer.API_KEY);
+  }
+
+  /** The JSON of the line a browser script prints as {@code RESULT {json}}; fails without one. */
+  static String resultJson(Result r) {
+    return r.output()
+        .lines()
+        .filter(l -> l.startsWith("RESULT "))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no RESULT line:\n" + r.output()))
+        .substring("RESULT ".length());
   }
 
   static Result run(Path dir, List<String> command, Map<String, String> env, int timeoutSeconds)

@@ -95,6 +95,27 @@ public final class TestServer implements AutoCloseable, BeforeAllCallback, After
     return herald.jwt().mint(user, Map.of("name", user.toUpperCase()), 3_600_000);
   }
 
+  /** GET /connection/diagnostics with the test API key: failure reports of clients. */
+  public com.fasterxml.jackson.databind.JsonNode diagnostics() {
+    try {
+      return new com.fasterxml.jackson.databind.ObjectMapper()
+          .readTree(
+              get("/connection/diagnostics", Map.of("Authorization", "Bearer " + API_KEY)).body());
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /** Publishes {@code {"seq": n}} for n from {@code from} (inclusive) to {@code to} (exclusive). */
+  public void publishSeq(String channel, int from, int to) {
+    for (int n = from; n < to; n++) {
+      int status = publishHttp(channel, "{\"seq\":" + n + "}").statusCode();
+      if (status != 200) {
+        throw new AssertionError("publish " + n + " to " + channel + ": " + status);
+      }
+    }
+  }
+
   /** POST /api/v1/publish with the test API key. */
   public HttpResponse<String> publishHttp(String channel, String dataJson) {
     return post(
@@ -106,16 +127,22 @@ public final class TestServer implements AutoCloseable, BeforeAllCallback, After
 
   public HttpResponse<String> post(
       String path, String body, String authorization, String contentType) {
+    Map<String, String> headers = new HashMap<>();
+    if (authorization != null) {
+      headers.put("Authorization", authorization);
+    }
+    if (contentType != null) {
+      headers.put("Content-Type", contentType);
+    }
+    return post(path, body, headers);
+  }
+
+  public HttpResponse<String> post(String path, String body, Map<String, String> headers) {
     HttpRequest.Builder b =
         HttpRequest.newBuilder(URI.create(baseUrl() + path))
             .timeout(Duration.ofSeconds(10))
             .POST(HttpRequest.BodyPublishers.ofString(body));
-    if (authorization != null) {
-      b.header("Authorization", authorization);
-    }
-    if (contentType != null) {
-      b.header("Content-Type", contentType);
-    }
+    headers.forEach(b::header);
     try {
       // The request timeout covers only the headers; bound the body too, so a stall fails the
       // test instead of hanging the build.
