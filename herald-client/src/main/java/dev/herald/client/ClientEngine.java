@@ -52,6 +52,7 @@ import java.util.function.Consumer;
 import java.util.function.DoubleSupplier;
 import java.util.function.LongFunction;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -96,15 +97,15 @@ final class ClientEngine {
   private final ConcurrentHashMap<String, SubscriptionImpl> subs = new ConcurrentHashMap<>();
   private final AtomicBoolean closed = new AtomicBoolean();
   private volatile ConnectionState state = ConnectionState.IDLE;
-  private volatile ConnectResult session;
+  private volatile @Nullable ConnectResult session;
   private volatile CompletableFuture<ConnectResult> firstConnect = new CompletableFuture<>();
 
   // event thread only
-  private Conn current;
+  private @Nullable Conn current;
   private long nextId = 1;
   private final Map<Long, Pending> inflight = new HashMap<>();
   private final ArrayDeque<Pending> queued = new ArrayDeque<>();
-  private Cancellable reconnectTimer;
+  private @Nullable Cancellable reconnectTimer;
 
   ClientEngine(
       List<URI> uris,
@@ -168,7 +169,8 @@ final class ClientEngine {
     return f.copy();
   }
 
-  Subscription subscribe(String channel, StreamPosition since, SubscriptionHandler handler) {
+  Subscription subscribe(
+      String channel, @Nullable StreamPosition since, SubscriptionHandler handler) {
     Objects.requireNonNull(channel, "channel");
     Objects.requireNonNull(handler, "handler");
     if (channel.isEmpty()) {
@@ -304,17 +306,17 @@ final class ClientEngine {
 
   /** One connection attempt and, if it succeeds, the connection. */
   private final class Conn implements Transport.Listener {
-    Transport.Connection link;
+    Transport.@Nullable Connection link;
     volatile long lastReceived = scheduler.nowMillis();
     boolean connected;
-    ConnectResult result;
+    @Nullable ConnectResult result;
     long heartbeatTimeoutMs;
-    Cancellable connectTimer;
-    Cancellable heartbeatTimer;
-    Cancellable graceTimer;
-    Cancellable refreshTimer;
-    CloseInfo disconnect;
-    ErrorInfo connectError;
+    @Nullable Cancellable connectTimer;
+    @Nullable Cancellable heartbeatTimer;
+    @Nullable Cancellable graceTimer;
+    @Nullable Cancellable refreshTimer;
+    @Nullable CloseInfo disconnect;
+    @Nullable ErrorInfo connectError;
 
     // ---- transport threads: only hand over to the event thread
 
@@ -434,49 +436,56 @@ final class ClientEngine {
     } catch (RuntimeException e) {
       opening = CompletableFuture.failedFuture(e);
     }
-    opening.whenComplete(
-        (link, error) -> {
-          if (link != null && closed.get()) {
-            link.abort();
-            return;
-          }
-          events.execute(
-              () -> {
-                if (c != current) {
-                  if (link != null) {
-                    link.abort();
-                  }
-                  return;
-                }
-                if (error != null) {
-                  Throwable cause = JdkWebSocketTransport.unwrap(error);
-                  drop(c, CloseInfo.local("connection failed: " + describe(cause)), cause, false);
-                  return;
-                }
-                c.link = link;
-                Pending p =
-                    new Pending(
-                        id -> new Connect(id, token, clientName, ProtocolVersion.CURRENT),
-                        reply -> onConnectReply(c, reply),
-                        e -> {});
-                send(p);
-              });
-        });
+    // The callback handles the outcome; its own future carries nothing more.
+    var unused =
+        opening.whenComplete(
+            (link, error) -> {
+              if (link != null && closed.get()) {
+                link.abort();
+                return;
+              }
+              events.execute(
+                  () -> {
+                    if (c != current) {
+                      if (link != null) {
+                        link.abort();
+                      }
+                      return;
+                    }
+                    if (error != null) {
+                      Throwable cause = JdkWebSocketTransport.unwrap(error);
+                      drop(
+                          c,
+                          CloseInfo.local("connection failed: " + describe(cause)),
+                          cause,
+                          false);
+                      return;
+                    }
+                    c.link = link;
+                    Pending p =
+                        new Pending(
+                            id -> new Connect(id, token, clientName, ProtocolVersion.CURRENT),
+                            reply -> onConnectReply(c, reply),
+                            e -> {});
+                    send(p);
+                  });
+            });
   }
 
   private void onConnectReply(Conn c, Reply reply) {
     if (c != current) {
       return;
     }
-    if (reply.isError()) {
+    ErrorInfo refused = reply.error();
+    if (refused != null) {
       // The server closes next (4500 unauthorized, 4005 expired token, ...); the close decides.
-      c.connectError = reply.error();
-      notifyError(HeraldException.fromError("connect refused", reply.error()));
+      c.connectError = refused;
+      notifyError(HeraldException.fromError("connect refused", refused));
       return;
     }
     ConnectResult r;
     try {
-      r = codec.readResult(reply.result(), ConnectResult.class);
+      r = codec.readResult(requireResult(reply), ConnectResult.class);
     } catch (ProtocolException e) {
       drop(c, CloseInfo.local("invalid connect reply: " + e.getMessage()), e, true);
       return;
@@ -567,15 +576,16 @@ final class ClientEngine {
     if (c != current) {
       return;
     }
-    if (reply.isError()) {
-      notifyError(HeraldException.fromError("refresh refused", reply.error()));
-      if (reply.error().code() != ErrorCode.USER_MISMATCH.code()) {
+    ErrorInfo refused = reply.error();
+    if (refused != null) {
+      notifyError(HeraldException.fromError("refresh refused", refused));
+      if (refused.code() != ErrorCode.USER_MISMATCH.code()) {
         retryRefresh(c, expiresMs);
       }
       return;
     }
     try {
-      RefreshResult r = codec.readResult(reply.result(), RefreshResult.class);
+      RefreshResult r = codec.readResult(requireResult(reply), RefreshResult.class);
       log.debug("credential refreshed, now expires at {}", r.expiresMs());
       scheduleRefresh(c, r.expiresMs());
     } catch (ProtocolException e) {
@@ -630,7 +640,7 @@ final class ClientEngine {
    * The connection {@code c} (current) is gone: fail what was in flight, then reconnect after the
    * backoff delay or stop for good.
    */
-  private void drop(Conn c, CloseInfo observed, Throwable cause, boolean abortLink) {
+  private void drop(Conn c, CloseInfo observed, @Nullable Throwable cause, boolean abortLink) {
     // When the server said why it ends the connection before the link broke, its code and
     // suggested delay decide what happens next, not the local symptom.
     CloseInfo info = !observed.remote() && c.disconnect != null ? c.disconnect : observed;
@@ -670,7 +680,7 @@ final class ClientEngine {
             });
   }
 
-  private void terminal(CloseInfo info, ErrorInfo connectError) {
+  private void terminal(CloseInfo info, @Nullable ErrorInfo connectError) {
     log.warn("connection to {} closed by the server ({}); not reconnecting", uri(), info);
     setState(ConnectionState.CLOSED);
     String message =
@@ -720,38 +730,36 @@ final class ClientEngine {
   }
 
   private void onMessage(Conn c, ServerMessage m) {
-    if (m instanceof Reply) {
-      onReply((Reply) m);
-    } else if (m instanceof Pub) {
-      onPub((Pub) m);
+    if (m instanceof Reply reply) {
+      onReply(reply);
+    } else if (m instanceof Pub pub) {
+      onPub(pub);
     } else if (m instanceof Ping) {
       if (c.link != null) {
         c.link.send(pong);
       }
-    } else if (m instanceof Join) {
-      Join j = (Join) m;
+    } else if (m instanceof Join j) {
       presenceEvent(j.channel(), h -> h.onJoin(j.client()));
-    } else if (m instanceof Leave) {
-      Leave l = (Leave) m;
+    } else if (m instanceof Leave l) {
       presenceEvent(l.channel(), h -> h.onLeave(l.client()));
-    } else if (m instanceof PresenceUpdate) {
-      PresenceUpdate u = (PresenceUpdate) m;
+    } else if (m instanceof PresenceUpdate u) {
       presenceEvent(u.channel(), h -> h.onPresenceUpdate(u.client()));
-    } else if (m instanceof Disconnect) {
-      c.disconnect = CloseInfo.fromDisconnect((Disconnect) m);
+    } else if (m instanceof Disconnect d) {
+      CloseInfo disconnect = CloseInfo.fromDisconnect(d);
+      c.disconnect = disconnect;
       cancel(c.graceTimer);
       c.graceTimer =
           schedule(
               DISCONNECT_GRACE_MS,
               () -> {
                 if (c == current) {
-                  drop(c, c.disconnect, null, true);
+                  drop(c, disconnect, null, true);
                 }
               });
-    } else if (m instanceof ServerMessage.Unsubscribed) {
-      onServerUnsubscribe((ServerMessage.Unsubscribed) m);
-    } else if (m instanceof ServerMessage.Error) {
-      ErrorInfo e = ((ServerMessage.Error) m).error();
+    } else if (m instanceof ServerMessage.Unsubscribed u) {
+      onServerUnsubscribe(u);
+    } else if (m instanceof ServerMessage.Error err) {
+      ErrorInfo e = err.error();
       log.warn("error from the server: {} {}", e.code(), e.message());
       notifyError(HeraldException.fromError("error from the server", e));
     }
@@ -859,14 +867,14 @@ final class ClientEngine {
             e -> {});
   }
 
-  private void onSubscribeReply(SubscriptionImpl sub, StreamPosition since, Reply reply) {
+  private void onSubscribeReply(SubscriptionImpl sub, @Nullable StreamPosition since, Reply reply) {
     if (sub.phase != SubscriptionImpl.Phase.SUBSCRIBING
         || sub.requestId != reply.id()
         || !registered(sub)) {
       return;
     }
-    if (reply.isError()) {
-      ErrorInfo error = reply.error();
+    ErrorInfo error = reply.error();
+    if (error != null) {
       ErrorCode code = error.errorCode();
       if (code == ErrorCode.INTERNAL
           || code == ErrorCode.UNAVAILABLE
@@ -905,11 +913,14 @@ final class ClientEngine {
     }
     SubscribeResult r;
     try {
-      r = codec.readResult(reply.result(), SubscribeResult.class);
+      r = codec.readResult(requireResult(reply), SubscribeResult.class);
     } catch (ProtocolException e) {
       // Treat like a transient failure of this connection.
       notifyError(new HeraldException("invalid subscribe reply: " + e.getMessage(), e));
-      drop(current, CloseInfo.local("invalid subscribe reply"), null, true);
+      Conn c = current;
+      if (c != null) {
+        drop(c, CloseInfo.local("invalid subscribe reply"), null, true);
+      }
       return;
     }
     sub.retryBackoff.reset();
@@ -949,9 +960,18 @@ final class ClientEngine {
 
   // =============================================================== requests
 
+  /** A reply without an error has a result (the codec refuses one with neither). */
+  private static Result requireResult(Reply reply) throws ProtocolException {
+    Result result = reply.result();
+    if (result == null) {
+      throw new ProtocolException(ErrorCode.BAD_REQUEST, "reply without result or error", 0);
+    }
+    return result;
+  }
+
   @FunctionalInterface
   private interface ResultReader<T> {
-    T read(Result result) throws ProtocolException;
+    @Nullable T read(Result result) throws ProtocolException;
   }
 
   private static final class Pending {
@@ -959,7 +979,7 @@ final class ClientEngine {
     final Consumer<Reply> onReply;
     final Consumer<Throwable> onFailure;
     long id;
-    Cancellable timeout;
+    @Nullable Cancellable timeout;
     boolean done;
 
     Pending(LongFunction<Request> factory, Consumer<Reply> onReply, Consumer<Throwable> onFailure) {
@@ -1026,12 +1046,13 @@ final class ClientEngine {
   }
 
   private <T> void complete(CompletableFuture<T> f, Reply reply, ResultReader<T> reader) {
-    if (reply.isError()) {
-      f.completeExceptionally(HeraldException.fromError("request refused", reply.error()));
+    ErrorInfo error = reply.error();
+    if (error != null) {
+      f.completeExceptionally(HeraldException.fromError("request refused", error));
       return;
     }
     try {
-      f.complete(reader.read(reply.result()));
+      f.complete(reader.read(requireResult(reply)));
     } catch (ProtocolException | RuntimeException e) {
       f.completeExceptionally(new HeraldException("invalid reply: " + e.getMessage(), e));
     }
@@ -1047,7 +1068,8 @@ final class ClientEngine {
 
   /** Sends on the current connection (which must have a link); registers for the reply. */
   private void send(Pending p) {
-    Conn c = current;
+    Conn c = Objects.requireNonNull(current, "no connection");
+    Transport.Connection link = Objects.requireNonNull(c.link, "no link");
     long id = nextId++;
     p.id = id;
     byte[] bytes;
@@ -1066,7 +1088,7 @@ final class ClientEngine {
       return;
     }
     inflight.put(id, p);
-    c.link.send(new String(bytes, StandardCharsets.UTF_8));
+    link.send(new String(bytes, StandardCharsets.UTF_8));
   }
 
   private void failInflight(HeraldException ex) {
@@ -1104,7 +1126,7 @@ final class ClientEngine {
     }
   }
 
-  private static void cancel(Cancellable c) {
+  private static void cancel(@Nullable Cancellable c) {
     if (c != null) {
       c.cancel();
     }

@@ -4,6 +4,7 @@ import dev.herald.protocol.CloseCode;
 import dev.herald.protocol.ServerMessage.Disconnect;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Why a connection ended: the close code, the human-readable reason (without the {@code retry_ms}
@@ -60,7 +61,7 @@ public record CloseInfo(int code, String reason, long retryMs, boolean remote) {
   }
 
   /** The known close code, or null for codes this version does not know. */
-  public CloseCode closeCode() {
+  public @Nullable CloseCode closeCode() {
     return CloseCode.of(code);
   }
 

@@ -24,6 +24,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.DoubleSupplier;
 import java.util.function.Supplier;
 import java.util.random.RandomGenerator;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A Herald client: one logical connection to a Herald server, kept alive across network failures
@@ -164,12 +165,12 @@ public final class HeraldClient implements AutoCloseable {
     private Duration backoffCap = Duration.ofMillis(BackoffPolicy.DEFAULT_CAP_MS);
     private Duration connectTimeout = Duration.ofSeconds(10);
     private Duration requestTimeout = Duration.ofSeconds(10);
-    private ClientScheduler scheduler;
-    private DoubleSupplier random;
-    private Executor executor;
+    private @Nullable ClientScheduler scheduler;
+    private @Nullable DoubleSupplier random;
+    private @Nullable Executor executor;
     private ConnectionListener listener = new ConnectionListener() {};
-    private HttpClient httpClient;
-    private Transport transport;
+    private @Nullable HttpClient httpClient;
+    private @Nullable Transport transport;
 
     private Builder(URI uri) {
       uris.add(checked(uri));
@@ -341,8 +342,8 @@ public final class HeraldClient implements AutoCloseable {
               tokens,
               clientName,
               t,
-              ownedScheduler != null ? ownedScheduler : scheduler,
-              ownedExecutor != null ? ownedExecutor : executor,
+              ownedScheduler != null ? ownedScheduler : Objects.requireNonNull(scheduler),
+              ownedExecutor != null ? ownedExecutor : Objects.requireNonNull(executor),
               listener,
               connectTimeout.toMillis(),
               requestTimeout.toMillis(),

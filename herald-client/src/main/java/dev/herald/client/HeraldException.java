@@ -2,6 +2,7 @@ package dev.herald.client;
 
 import dev.herald.protocol.ErrorCode;
 import dev.herald.protocol.ServerMessage.ErrorInfo;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A request or the connection failed. {@link #error()} is set when the server answered with an
@@ -11,18 +12,22 @@ import dev.herald.protocol.ServerMessage.ErrorInfo;
 public final class HeraldException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
-  private final transient ErrorInfo error;
-  private final transient CloseInfo close;
+  private final transient @Nullable ErrorInfo error;
+  private final transient @Nullable CloseInfo close;
 
   public HeraldException(String message) {
     this(message, null, null, null);
   }
 
-  public HeraldException(String message, Throwable cause) {
+  public HeraldException(String message, @Nullable Throwable cause) {
     this(message, null, null, cause);
   }
 
-  public HeraldException(String message, ErrorInfo error, CloseInfo close, Throwable cause) {
+  public HeraldException(
+      String message,
+      @Nullable ErrorInfo error,
+      @Nullable CloseInfo close,
+      @Nullable Throwable cause) {
     super(message, cause);
     this.error = error;
     this.close = close;
@@ -43,17 +48,17 @@ public final class HeraldException extends RuntimeException {
   }
 
   /** The server's error, or null. */
-  public ErrorInfo error() {
+  public @Nullable ErrorInfo error() {
     return error;
   }
 
   /** The server's error code ({@link ErrorCode#INTERNAL} for unknown codes), or null. */
-  public ErrorCode errorCode() {
+  public @Nullable ErrorCode errorCode() {
     return error == null ? null : error.errorCode();
   }
 
   /** How the connection ended, when that is the cause; or null. */
-  public CloseInfo close() {
+  public @Nullable CloseInfo close() {
     return close;
   }
 }

@@ -18,6 +18,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -81,8 +82,8 @@ final class JdkWebSocketTransport implements Transport {
 
   /** Turns a handshake refusal into an exception that says what the server answered. */
   private static Throwable describe(Throwable t) {
-    if (t instanceof WebSocketHandshakeException) {
-      var response = ((WebSocketHandshakeException) t).getResponse();
+    if (t instanceof WebSocketHandshakeException refused) {
+      var response = refused.getResponse();
       StringBuilder sb =
           new StringBuilder("WebSocket handshake refused: HTTP ").append(response.statusCode());
       response
@@ -113,7 +114,7 @@ final class JdkWebSocketTransport implements Transport {
     }
 
     @Override
-    public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
+    public @Nullable CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
       target.onActivity();
       if (text.length() + data.length() > MAX_MESSAGE_CHARS) {
         text.setLength(0);
@@ -134,13 +135,14 @@ final class JdkWebSocketTransport implements Transport {
       if (processed == null) {
         ws.request(1);
       } else {
-        processed.whenComplete((r, e) -> ws.request(1));
+        // The callback asks for the next message whatever the outcome.
+        var unused = processed.whenComplete((r, e) -> ws.request(1));
       }
       return null;
     }
 
     @Override
-    public CompletionStage<?> onBinary(WebSocket ws, ByteBuffer data, boolean last) {
+    public @Nullable CompletionStage<?> onBinary(WebSocket ws, ByteBuffer data, boolean last) {
       target.onActivity();
       if (!binaryWarned) {
         binaryWarned = true;
@@ -151,21 +153,21 @@ final class JdkWebSocketTransport implements Transport {
     }
 
     @Override
-    public CompletionStage<?> onPing(WebSocket ws, ByteBuffer message) {
+    public @Nullable CompletionStage<?> onPing(WebSocket ws, ByteBuffer message) {
       target.onActivity(); // the JDK answers with a pong by itself
       ws.request(1);
       return null;
     }
 
     @Override
-    public CompletionStage<?> onPong(WebSocket ws, ByteBuffer message) {
+    public @Nullable CompletionStage<?> onPong(WebSocket ws, ByteBuffer message) {
       target.onActivity();
       ws.request(1);
       return null;
     }
 
     @Override
-    public CompletionStage<?> onClose(WebSocket ws, int statusCode, String reason) {
+    public @Nullable CompletionStage<?> onClose(WebSocket ws, int statusCode, String reason) {
       target.onClosed(statusCode, reason);
       return null; // the JDK answers the close at once
     }
@@ -255,14 +257,16 @@ final class JdkWebSocketTransport implements Transport {
         if (sent.isDone() && !sent.isCompletedExceptionally()) {
           continue; // loop instead of recursing through whenComplete
         }
-        sent.whenComplete(
-            (w, error) -> {
-              if (error != null) {
-                failed(unwrap(error));
-              } else {
-                pump();
-              }
-            });
+        // The callback handles the outcome; its own future carries nothing more.
+        var unused =
+            sent.whenComplete(
+                (w, error) -> {
+                  if (error != null) {
+                    failed(unwrap(error));
+                  } else {
+                    pump();
+                  }
+                });
         return;
       }
     }

@@ -17,6 +17,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.function.BiFunction;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -74,7 +75,13 @@ public final class LiveData<S> implements AutoCloseable {
    * One event as herald-outbox publishes it; {@code id}, {@code action} are null and {@code
    * version} 0 when absent. {@code data} is the event's {@code data} as JSON text.
    */
-  public record Event(long seq, String type, String id, String action, long version, String data) {
+  public record Event(
+      long seq,
+      String type,
+      @Nullable String id,
+      @Nullable String action,
+      long version,
+      String data) {
     /**
      * Parses an event: {@code {"seq":18,"type":"item","id":"57","action":"updated","version":3,
      * "data":{...}}}.
@@ -150,10 +157,10 @@ public final class LiveData<S> implements AutoCloseable {
      * Events were applied ({@code events} in seq order), or a snapshot replaced the state ({@code
      * reset}, no events).
      */
-    default void onChange(S state, List<Event> events, boolean reset) {}
+    default void onChange(@Nullable S state, List<Event> events, boolean reset) {}
 
     /** The status changed, or a fetch failed ({@code error}, retried). */
-    default void onStatus(Status status, Throwable error) {}
+    default void onStatus(Status status, @Nullable Throwable error) {}
   }
 
   /** Starts a builder; {@code apply} returns the state after one event (may be the same object). */
@@ -168,20 +175,20 @@ public final class LiveData<S> implements AutoCloseable {
   private final BiFunction<S, Event, S> apply;
   private final Listener<S> listener;
   private final ClientScheduler scheduler;
-  private final SystemScheduler ownScheduler;
+  private final @Nullable SystemScheduler ownScheduler;
   private final Executor loop;
   private final long readyTimeoutMs;
   private final long retryMinMs;
   private final long retryMaxMs;
 
   // Written on the loop only; volatile where the getters read them.
-  private volatile S state;
+  private volatile @Nullable S state;
   private volatile long seq;
   private volatile boolean loaded;
   private volatile Status status = Status.LOADING;
-  private volatile Throwable error;
+  private volatile @Nullable Throwable error;
   private volatile boolean closed;
-  private volatile Subscription subscription;
+  private volatile @Nullable Subscription subscription;
   private final TreeMap<Long, Event> held = new TreeMap<>();
   private final List<CompletableFuture<S>> readyWaiters = new ArrayList<>();
   private boolean begun;
@@ -191,8 +198,8 @@ public final class LiveData<S> implements AutoCloseable {
   private boolean needChanges;
   private boolean running;
   private long changesFrom;
-  private Cancellable readyTimer;
-  private Cancellable retryTimer;
+  private @Nullable Cancellable readyTimer;
+  private @Nullable Cancellable retryTimer;
   private long retryDelay;
 
   private LiveData(Builder<S> b) {
@@ -201,8 +208,10 @@ public final class LiveData<S> implements AutoCloseable {
     this.source = b.source;
     this.apply = b.apply;
     this.listener = b.listener;
-    this.ownScheduler = b.scheduler == null ? new SystemScheduler() : null;
-    this.scheduler = b.scheduler == null ? ownScheduler : b.scheduler;
+    ClientScheduler given = b.scheduler;
+    SystemScheduler own = given == null ? new SystemScheduler() : null;
+    this.ownScheduler = own;
+    this.scheduler = given != null ? given : Objects.requireNonNull(own);
     this.loop = new SerialExecutor(b.executor);
     this.readyTimeoutMs = b.readyTimeout.toMillis();
     this.retryMinMs = b.retryMin.toMillis();
@@ -216,7 +225,7 @@ public final class LiveData<S> implements AutoCloseable {
   }
 
   /** The current state; null until the first snapshot is in. */
-  public S state() {
+  public @Nullable S state() {
     return state;
   }
 
@@ -231,20 +240,21 @@ public final class LiveData<S> implements AutoCloseable {
       return Status.CLOSED;
     }
     Status s = status;
-    if (s == Status.LIVE && subscription.state() != SubscriptionState.SUBSCRIBED) {
+    Subscription sub = subscription;
+    if (s == Status.LIVE && sub != null && sub.state() != SubscriptionState.SUBSCRIBED) {
       return Status.STALE;
     }
     return s;
   }
 
   /** The last fetch error (cleared by the next success), or the subscription's; null if none. */
-  public Throwable error() {
+  public @Nullable Throwable error() {
     return error;
   }
 
   /** The underlying subscription (presence, position). */
   public Subscription subscription() {
-    return subscription;
+    return Objects.requireNonNull(subscription, "started by the builder");
   }
 
   /** Completes with the state once the first snapshot is in; fails if closed before. */
@@ -280,7 +290,11 @@ public final class LiveData<S> implements AutoCloseable {
       return;
     }
     closed = true;
-    subscription.unsubscribe();
+    Subscription sub = subscription;
+    if (sub != null) {
+      // Its outcome does not matter here: nothing more is delivered to this object.
+      var unused = sub.unsubscribe();
+    }
     loop.execute(
         () -> {
           cancel(readyTimer);
@@ -609,7 +623,7 @@ public final class LiveData<S> implements AutoCloseable {
     }
   }
 
-  private static void cancel(Cancellable c) {
+  private static void cancel(@Nullable Cancellable c) {
     if (c != null) {
       c.cancel();
     }
@@ -635,7 +649,7 @@ public final class LiveData<S> implements AutoCloseable {
     private final Source<S> source;
     private final BiFunction<S, Event, S> apply;
     private Listener<S> listener = new Listener<>() {};
-    private ClientScheduler scheduler;
+    private @Nullable ClientScheduler scheduler;
     private Executor executor = Runnable::run;
     private Duration readyTimeout = Duration.ofSeconds(2);
     private Duration retryMin = Duration.ofSeconds(1);

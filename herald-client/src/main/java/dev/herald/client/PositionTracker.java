@@ -1,6 +1,7 @@
 package dev.herald.client;
 
 import dev.herald.protocol.StreamPosition;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The position of the last publication processed on one channel, and the continuity rules of
@@ -35,14 +36,14 @@ final class PositionTracker {
     GAP
   }
 
-  private StreamPosition position;
+  private @Nullable StreamPosition position;
 
-  PositionTracker(StreamPosition initial) {
+  PositionTracker(@Nullable StreamPosition initial) {
     this.position = initial;
   }
 
   /** The position of the last processed publication, or null before the first subscribe. */
-  StreamPosition position() {
+  @Nullable StreamPosition position() {
     return position;
   }
 
@@ -52,7 +53,7 @@ final class PositionTracker {
    * @param since the position sent with the subscribe, or null
    */
   SubscribeOutcome onSubscribed(
-      StreamPosition since, String epoch, long offset, boolean recovered) {
+      @Nullable StreamPosition since, String epoch, long offset, boolean recovered) {
     if (since == null) {
       position = new StreamPosition(epoch, offset);
       return SubscribeOutcome.FRESH;

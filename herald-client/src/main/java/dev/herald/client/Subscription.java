@@ -4,6 +4,7 @@ import dev.herald.protocol.ClientInfo;
 import dev.herald.protocol.StreamPosition;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A subscription to one channel, made by {@link HeraldClient#subscribe}. It survives reconnects:
@@ -20,7 +21,7 @@ public interface Subscription {
    * given. Store it to resume later with {@link HeraldClient#subscribe(String, StreamPosition,
    * SubscriptionHandler)}.
    */
-  StreamPosition position();
+  @Nullable StreamPosition position();
 
   /**
    * Everyone subscribed to the channel, one entry per connection. Needs presence enabled on the

@@ -6,6 +6,7 @@ import dev.herald.protocol.StreamPosition;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A subscription's state. The fields without {@code volatile} belong to the client's event thread;
@@ -33,18 +34,18 @@ final class SubscriptionImpl implements Subscription {
   // event thread only
   Phase phase = Phase.WAITING;
   long requestId;
-  Cancellable retryTimer;
-  RawJson presenceState;
+  @Nullable Cancellable retryTimer;
+  @Nullable RawJson presenceState;
   boolean everSubscribed;
 
-  private volatile StreamPosition position;
+  private volatile @Nullable StreamPosition position;
   private volatile SubscriptionState state = SubscriptionState.PENDING;
 
   SubscriptionImpl(
       ClientEngine engine,
       String channel,
       SubscriptionHandler handler,
-      StreamPosition since,
+      @Nullable StreamPosition since,
       BackoffPolicy retryBackoff) {
     this.engine = engine;
     this.channel = channel;
@@ -65,7 +66,7 @@ final class SubscriptionImpl implements Subscription {
   }
 
   @Override
-  public StreamPosition position() {
+  public @Nullable StreamPosition position() {
     return position;
   }
 

@@ -1,6 +1,7 @@
 package dev.herald.outbox;
 
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One event to record: what changed on a channel. Published (and returned by "changes since") as a
@@ -15,7 +16,8 @@ import java.util.Objects;
  * snapshot they read is newer than an event (see docs/live-data.md). {@code data} is any JSON
  * value, checked when the event is recorded.
  */
-public record Event(String type, String id, Action action, long version, String data) {
+public record Event(
+    String type, @Nullable String id, @Nullable Action action, long version, String data) {
   /** What happened to the entity. */
   public enum Action {
     CREATED,
@@ -28,7 +30,7 @@ public record Event(String type, String id, Action action, long version, String 
     }
 
     /** The action for a wire name; {@code null} for {@code null}. */
-    public static Action of(String wire) {
+    public static @Nullable Action of(@Nullable String wire) {
       return wire == null ? null : valueOf(wire.toUpperCase(java.util.Locale.ROOT));
     }
   }

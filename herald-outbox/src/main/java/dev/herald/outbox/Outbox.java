@@ -231,7 +231,7 @@ public final class Outbox {
       long last = since;
       for (Row r : rows) {
         last = r.seq;
-        if (r.id == null || newest.get(r.type + '\u0000' + r.id) == r.seq) {
+        if (r.id == null || Objects.equals(newest.get(r.type + '\u0000' + r.id), r.seq)) {
           changes.add(Json.envelope(r.seq, r.type, r.id, r.action, r.version, r.data));
         }
       }

@@ -33,12 +33,12 @@ public final class OutboxSchema {
       throw new UncheckedIOException(e);
     }
     StringBuilder clean = new StringBuilder();
-    for (String line : text.split("\n")) {
+    for (String line : text.split("\n", -1)) {
       int comment = line.indexOf("--");
       clean.append(comment >= 0 ? line.substring(0, comment) : line).append('\n');
     }
     List<String> out = new ArrayList<>();
-    for (String s : clean.toString().split(";")) {
+    for (String s : clean.toString().split(";", -1)) {
       if (!s.isBlank()) {
         out.add(s.strip());
       }

@@ -28,6 +28,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import javax.sql.DataSource;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,8 +62,8 @@ public final class Relay implements AutoCloseable {
   private final Publisher publisher;
   private final Scheduler scheduler;
   private final Executor worker;
-  private final ExecutorService ownWorker;
-  private final SystemScheduler ownScheduler;
+  private final @Nullable ExecutorService ownWorker;
+  private final @Nullable SystemScheduler ownScheduler;
   private final RelayListener listener;
   private final Lease lease;
   private final String owner;
@@ -106,8 +107,15 @@ public final class Relay implements AutoCloseable {
   private Relay(Builder b) {
     this.dataSource = b.dataSource;
     this.publisher = b.publisher;
-    this.ownScheduler = b.scheduler == null ? new SystemScheduler() : null;
-    this.scheduler = b.scheduler == null ? ownScheduler : b.scheduler;
+    Scheduler given = b.scheduler;
+    if (given == null) {
+      SystemScheduler own = new SystemScheduler();
+      this.ownScheduler = own;
+      this.scheduler = own;
+    } else {
+      this.ownScheduler = null;
+      this.scheduler = given;
+    }
     if (b.executor == null) {
       this.ownWorker =
           Executors.newSingleThreadExecutor(
@@ -412,36 +420,38 @@ public final class Relay implements AutoCloseable {
     } catch (RuntimeException e) {
       result.completeExceptionally(e);
     }
-    result.whenCompleteAsync(
-        (v, e) -> {
-          timeout.cancel();
-          if (e != null) {
-            Throwable cause = unwrap(e);
-            Retry previous = retries.get(b.channel);
-            long delay =
-                previous == null
-                    ? retryMinMillis
-                    : Math.min(retryMaxMillis, Math.max(retryMinMillis, previous.delay * 2));
-            retries.put(b.channel, new Retry(scheduler.nowMillis() + delay, delay));
-            log.warn(
-                "outbox relay: publishing {} seq {} failed ({}); retrying the channel in {} ms",
-                b.channel,
-                row.seq,
-                cause.toString(),
-                delay);
-            listener.publishFailed(b.channel, row.seq, cause);
-            done.run();
-            return;
-          }
-          retries.remove(b.channel);
-          b.published = i + 1;
-          listener.published(
-              b.channel,
-              row.seq,
-              Duration.ofMillis(Math.max(0, scheduler.nowMillis() - row.createdMillis)));
-          publishFrom(b, i + 1, done);
-        },
-        worker);
+    // The callback handles the outcome on the worker; its own future carries nothing more.
+    var unused =
+        result.whenCompleteAsync(
+            (v, e) -> {
+              timeout.cancel();
+              if (e != null) {
+                Throwable cause = unwrap(e);
+                Retry previous = retries.get(b.channel);
+                long delay =
+                    previous == null
+                        ? retryMinMillis
+                        : Math.min(retryMaxMillis, Math.max(retryMinMillis, previous.delay * 2));
+                retries.put(b.channel, new Retry(scheduler.nowMillis() + delay, delay));
+                log.warn(
+                    "outbox relay: publishing {} seq {} failed ({}); retrying the channel in {} ms",
+                    b.channel,
+                    row.seq,
+                    cause.toString(),
+                    delay);
+                listener.publishFailed(b.channel, row.seq, cause);
+                done.run();
+                return;
+              }
+              retries.remove(b.channel);
+              b.published = i + 1;
+              listener.published(
+                  b.channel,
+                  row.seq,
+                  Duration.ofMillis(Math.max(0, scheduler.nowMillis() - row.createdMillis)));
+              publishFrom(b, i + 1, done);
+            },
+            worker);
   }
 
   private static Throwable unwrap(Throwable e) {
@@ -668,8 +678,8 @@ public final class Relay implements AutoCloseable {
   public static final class Builder {
     private final DataSource dataSource;
     private final Publisher publisher;
-    private Scheduler scheduler;
-    private Executor executor;
+    private @Nullable Scheduler scheduler;
+    private @Nullable Executor executor;
     private RelayListener listener = RelayListener.NONE;
     private String name = defaultName();
     private int channelsPerPass = 100;
@@ -679,7 +689,7 @@ public final class Relay implements AutoCloseable {
     private Duration publishTimeout = Duration.ofSeconds(4);
     private Duration retryMin = Duration.ofMillis(200);
     private Duration retryMax = Duration.ofSeconds(30);
-    private Duration retention = Duration.ofDays(7);
+    private @Nullable Duration retention = Duration.ofDays(7);
     private Duration maintenanceInterval = Duration.ofMinutes(1);
 
     private Builder(DataSource dataSource, Publisher publisher) {
@@ -763,7 +773,7 @@ public final class Relay implements AutoCloseable {
      * Published events older than this are removed (default 7 days); {@code null} keeps them.
      * "Changes since" a removed event answers "take a snapshot".
      */
-    public Builder retention(Duration d) {
+    public Builder retention(@Nullable Duration d) {
       this.retention = d == null ? null : positive(d, "retention");
       return this;
     }

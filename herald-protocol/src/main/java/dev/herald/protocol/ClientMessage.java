@@ -1,6 +1,7 @@
 package dev.herald.protocol;
 
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /** Messages a client sends to the server. Every one but ping and pong carries a request id. */
 public sealed interface ClientMessage permits ClientMessage.Request, Ping, Pong {
@@ -17,7 +18,8 @@ public sealed interface ClientMessage permits ClientMessage.Request, Ping, Pong 
    * above 0, asks the server to ping more often than its default (a client behind a proxy that cuts
    * idle connections sooner than the server's heartbeat); 0 means "the server's default".
    */
-  record Connect(long id, String token, String client, int protocol, long pingMs)
+  record Connect(
+      long id, @Nullable String token, @Nullable String client, int protocol, long pingMs)
       implements Request {
     public Connect {
       if (pingMs < 0) {
@@ -26,13 +28,13 @@ public sealed interface ClientMessage permits ClientMessage.Request, Ping, Pong 
     }
 
     /** A connect that leaves the heartbeat interval to the server. */
-    public Connect(long id, String token, String client, int protocol) {
+    public Connect(long id, @Nullable String token, @Nullable String client, int protocol) {
       this(id, token, client, protocol, 0);
     }
   }
 
   /** Subscribe to a channel; with {@code since}, also recover what was missed after it. */
-  record Subscribe(long id, String channel, StreamPosition since) implements Request {
+  record Subscribe(long id, String channel, @Nullable StreamPosition since) implements Request {
     public Subscribe {
       Objects.requireNonNull(channel, "channel");
     }

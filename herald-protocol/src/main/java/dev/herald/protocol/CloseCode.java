@@ -2,6 +2,7 @@ package dev.herald.protocol;
 
 import java.util.HashMap;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Why the server ends a connection. Over WebSocket the value is the close frame's status code; over
@@ -70,7 +71,7 @@ public enum CloseCode {
   }
 
   /** The known code for a number, or null. */
-  public static CloseCode of(int code) {
+  public static @Nullable CloseCode of(int code) {
     return BY_CODE.get(code);
   }
 }

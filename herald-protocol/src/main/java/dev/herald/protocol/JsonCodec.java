@@ -10,6 +10,7 @@ import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
 import com.fasterxml.jackson.databind.node.JsonNodeType;
 import dev.herald.protocol.ClientMessage.Connect;
 import dev.herald.protocol.ClientMessage.PresenceQuery;
@@ -38,6 +39,8 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * JSON encoding of protocol v1, both directions. Thread-safe; create one and share it.
@@ -72,8 +75,7 @@ public final class JsonCodec {
         new ObjectMapper(factory)
             .enable(
                 com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
-            .setNodeFactory(
-                com.fasterxml.jackson.databind.node.JsonNodeFactory.withExactBigDecimals(true));
+            .configure(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES, false);
   }
 
   // ---------------------------------------------------------------- raw JSON values
@@ -192,9 +194,9 @@ public final class JsonCodec {
 
   private void writeClient(JsonGenerator g, ClientMessage message) throws IOException {
     g.writeStartObject();
-    if (message instanceof Ping p) {
+    if (message instanceof Ping) {
       g.writeStringField("type", "ping");
-    } else if (message instanceof Pong p) {
+    } else if (message instanceof Pong) {
       g.writeStringField("type", "pong");
     } else if (message instanceof Connect c) {
       header(g, "connect", c.id());
@@ -249,9 +251,9 @@ public final class JsonCodec {
 
   private void writeServer(JsonGenerator g, ServerMessage message) throws IOException {
     g.writeStartObject();
-    if (message instanceof Ping p) {
+    if (message instanceof Ping) {
       g.writeStringField("type", "ping");
-    } else if (message instanceof Pong p) {
+    } else if (message instanceof Pong) {
       g.writeStringField("type", "pong");
     } else if (message instanceof Reply r) {
       header(g, "reply", r.id());
@@ -259,7 +261,7 @@ public final class JsonCodec {
         writeError(g, r.error());
       } else {
         g.writeFieldName("result");
-        writeResult(g, r.result());
+        writeResult(g, Objects.requireNonNull(r.result(), "a reply needs a result or an error"));
       }
     } else if (message instanceof ServerMessage.Error e) {
       g.writeStringField("type", "error");
@@ -300,7 +302,7 @@ public final class JsonCodec {
   private void writeResult(JsonGenerator g, Result result) throws IOException {
     if (result instanceof RawResult r) {
       g.writeRawValue(r.json().json());
-    } else if (result instanceof EmptyResult e) {
+    } else if (result instanceof EmptyResult) {
       g.writeStartObject();
       g.writeEndObject();
     } else if (result instanceof ConnectResult c) {
@@ -418,7 +420,7 @@ public final class JsonCodec {
           new ServerMessage.Unsubscribed(
               requiredString(n, "channel", 0),
               (int) requiredLong(n, "code", 0),
-              optionalString(n, "reason", 0));
+              Objects.requireNonNullElse(optionalString(n, "reason", 0), ""));
       default ->
           throw new ProtocolException(
               ErrorCode.METHOD_NOT_FOUND, "unknown message type '" + clip(type) + "'", 0);
@@ -569,7 +571,7 @@ public final class JsonCodec {
     return v.textValue();
   }
 
-  private static String optionalString(JsonNode node, String field, long id)
+  private static @Nullable String optionalString(JsonNode node, String field, long id)
       throws ProtocolException {
     JsonNode v = node.get(field);
     if (v == null || v.isNull()) {
@@ -632,7 +634,7 @@ public final class JsonCodec {
     return raw(v);
   }
 
-  private static StreamPosition position(JsonNode since, String field, long id)
+  private static @Nullable StreamPosition position(JsonNode since, String field, long id)
       throws ProtocolException {
     if (since == null || since.isNull()) {
       return null;
@@ -651,8 +653,8 @@ public final class JsonCodec {
     return new ClientInfo(
         requiredString(n, "client", 0),
         requiredString(n, "user", 0),
-        info == null ? null : raw(info),
-        state == null ? null : raw(state));
+        info == null ? RawJson.EMPTY_OBJECT : raw(info),
+        state == null ? RawJson.EMPTY_OBJECT : raw(state));
   }
 
   private static ErrorInfo errorInfo(JsonNode err) throws ProtocolException {

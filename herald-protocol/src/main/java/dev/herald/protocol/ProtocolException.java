@@ -1,5 +1,7 @@
 package dev.herald.protocol;
 
+import java.util.Objects;
+
 /**
  * A message could not be decoded. Carries the error code to answer with and, when the request id
  * could be read, the id to answer to.
@@ -12,6 +14,12 @@ public final class ProtocolException extends Exception {
     super(message, null, false, false);
     this.code = code;
     this.requestId = requestId;
+  }
+
+  /** The message for the client (the code's description if none was given); never null. */
+  @Override
+  public String getMessage() {
+    return Objects.requireNonNullElse(super.getMessage(), code.description());
   }
 
   public ErrorCode code() {

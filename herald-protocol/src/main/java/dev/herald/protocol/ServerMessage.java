@@ -2,6 +2,7 @@ package dev.herald.protocol;
 
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /** Messages the server sends to a client. */
 public sealed interface ServerMessage
@@ -17,7 +18,8 @@ public sealed interface ServerMessage
         Pong {
 
   /** Answer to a request: exactly one of {@code result} and {@code error} is set. */
-  record Reply(long id, Result result, ErrorInfo error) implements ServerMessage {
+  record Reply(long id, @Nullable Result result, @Nullable ErrorInfo error)
+      implements ServerMessage {
     public static Reply ok(long id, Result result) {
       return new Reply(id, Objects.requireNonNull(result), null);
     }
@@ -32,6 +34,9 @@ public sealed interface ServerMessage
   }
 
   /** An error that cannot be tied to a request, for example unparseable JSON. */
+  // Named after the wire type "error"; always written ServerMessage.Error, so it never hides
+  // java.lang.Error where it is used.
+  @SuppressWarnings("JavaLangClash")
   record Error(ErrorInfo error) implements ServerMessage {}
 
   /** A publication in a channel. {@code user} is set when a connected client published it. */
@@ -45,7 +50,7 @@ public sealed interface ServerMessage
       long offset,
       long ts,
       RawJson data,
-      String user,
+      @Nullable String user,
       boolean recovered)
       implements ServerMessage {
     public Pub {
@@ -55,7 +60,8 @@ public sealed interface ServerMessage
     }
 
     /** A live publication. */
-    public Pub(String channel, String epoch, long offset, long ts, RawJson data, String user) {
+    public Pub(
+        String channel, String epoch, long offset, long ts, RawJson data, @Nullable String user) {
       this(channel, epoch, offset, ts, data, user, false);
     }
 

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -66,7 +67,7 @@ final class ChannelFeed {
   private final BrokerEventHandler handler;
   private final Support support;
 
-  private String epoch; // null until the first sync
+  private @Nullable String epoch; // null until the first sync
   private long offset;
   // The stream TTL to renew while subscribed (0: none), and when to renew it next.
   long streamTtlMillis;
@@ -201,32 +202,34 @@ final class ChannelFeed {
     long after = epoch == null ? Long.MAX_VALUE : offset;
     // With the channel's stream TTL: a read that re-creates a stream Redis lost must give it an
     // expiry, or Redis keeps it after the last node unsubscribes.
-    support
-        .reader()
-        .read(channel, after, streamTtlMillis)
-        .whenComplete(
-            (s, err) ->
-                support
-                    .context()
-                    .execute(
-                        () -> {
-                          reading = false;
-                          if (detached) {
-                            return;
-                          }
-                          if (err != null) {
-                            readFailed(err);
-                            return;
-                          }
-                          if (failedReads > 0) {
-                            log.info(
-                                "channel {} caught up after {} failed stream reads",
-                                channel,
-                                failedReads);
-                            failedReads = 0;
-                          }
-                          caughtUp(s);
-                        }));
+    // The callback handles the outcome (retrying a failed read); its own future carries nothing.
+    var unused =
+        support
+            .reader()
+            .read(channel, after, streamTtlMillis)
+            .whenComplete(
+                (s, err) ->
+                    support
+                        .context()
+                        .execute(
+                            () -> {
+                              reading = false;
+                              if (detached) {
+                                return;
+                              }
+                              if (err != null) {
+                                readFailed(err);
+                                return;
+                              }
+                              if (failedReads > 0) {
+                                log.info(
+                                    "channel {} caught up after {} failed stream reads",
+                                    channel,
+                                    failedReads);
+                                failedReads = 0;
+                              }
+                              caughtUp(s);
+                            }));
   }
 
   /**

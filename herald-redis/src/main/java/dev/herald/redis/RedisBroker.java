@@ -25,7 +25,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,14 +65,17 @@ public final class RedisBroker implements Broker {
   private final String topicPrefix;
   // Subscribed channels; only touched on the connector's context.
   private final Map<String, ChannelFeed> channels = new HashMap<>();
-  private volatile BrokerEventHandler handler;
+  private volatile @Nullable BrokerEventHandler handler;
+
+  private BrokerEventHandler handler() {
+    return Objects.requireNonNull(handler, "the broker was not started");
+  }
 
   public RedisBroker(Vertx vertx, RedisSettings settings, JsonCodec codec) {
     this(vertx, settings, codec, MAX_PENDING);
   }
 
   RedisBroker(Vertx vertx, RedisSettings settings, JsonCodec codec, int maxPending) {
-    this.maxPending = maxPending;
     this.settings = settings;
     this.codec = codec;
     this.vertx = vertx;
@@ -135,7 +140,11 @@ public final class RedisBroker implements Broker {
 
   @Override
   public CompletableFuture<StreamPosition> publish(
-      String channel, RawJson data, String user, HistoryPolicy history, IdempotencyKey once) {
+      String channel,
+      RawJson data,
+      @Nullable String user,
+      HistoryPolicy history,
+      @Nullable IdempotencyKey once) {
     Request r =
         Request.cmd(Command.EVAL).arg(once == null ? Scripts.PUBLISH : Scripts.PUBLISH_ONCE);
     r.arg(once == null ? 2 : 3).arg(settings.key(channel, "m")).arg(settings.key(channel, "h"));
@@ -180,7 +189,7 @@ public final class RedisBroker implements Broker {
                 st.whenReady(out);
                 return;
               }
-              ChannelFeed created = new ChannelFeed(channel, handler, feeds);
+              ChannelFeed created = new ChannelFeed(channel, handler(), feeds);
               created.keepAlive(history.streamTtlMillis(), now);
               channels.put(channel, created);
               created.whenReady(out);
@@ -210,9 +219,10 @@ public final class RedisBroker implements Broker {
                 out.complete(null);
                 return;
               }
-              redis
-                  .sendSubscriber(Request.cmd(Command.UNSUBSCRIBE).arg(settings.topic(channel)))
-                  .whenComplete((r, err) -> out.complete(null));
+              var unused =
+                  redis
+                      .sendSubscriber(Request.cmd(Command.UNSUBSCRIBE).arg(settings.topic(channel)))
+                      .whenComplete((r, err) -> out.complete(null));
             });
     return out;
   }
@@ -299,6 +309,9 @@ public final class RedisBroker implements Broker {
         default -> {}
       }
     }
+    if (data == null) {
+      throw new IllegalStateException("entry " + id + " of " + channel + " has no data");
+    }
     return new Pub(channel, epoch, offset, ts, raw(data), decodeUser(user));
   }
 
@@ -337,34 +350,34 @@ public final class RedisBroker implements Broker {
 
   private void subscribeAndSync(ChannelFeed st) {
     st.hold(); // hold pub/sub events until the position is known
-    redis
-        .sendSubscriber(Request.cmd(Command.SUBSCRIBE).arg(settings.topic(st.channel)))
-        .whenComplete(
-            (r, err) ->
-                redis
-                    .context()
-                    .runOnContext(
-                        v -> {
-                          if (channels.get(st.channel) != st) {
-                            return;
-                          }
-                          if (err != null) {
-                            // The connection dropped again; the next reconnect repeats this.
-                            if (st.failReady(err)) {
-                              channels.remove(st.channel, st);
-                              st.detach();
-                            }
-                            return;
-                          }
-                          st.markReady();
-                          st.sync();
-                        }));
+    // The callback handles the outcome; its own future carries nothing more.
+    var unused =
+        redis
+            .sendSubscriber(Request.cmd(Command.SUBSCRIBE).arg(settings.topic(st.channel)))
+            .whenComplete(
+                (r, err) ->
+                    redis
+                        .context()
+                        .runOnContext(
+                            v -> {
+                              if (channels.get(st.channel) != st) {
+                                return;
+                              }
+                              if (err != null) {
+                                // The connection dropped again; the next reconnect repeats this.
+                                if (st.failReady(err)) {
+                                  channels.remove(st.channel, st);
+                                  st.detach();
+                                }
+                                return;
+                              }
+                              st.markReady();
+                              st.sync();
+                            }));
   }
 
   /** Events held per channel while it catches up from its stream. */
   static final int MAX_PENDING = 10_000;
-
-  private final int maxPending;
 
   // ------------------------------------------------------------------ encoding
 
@@ -413,11 +426,11 @@ public final class RedisBroker implements Broker {
     }
   }
 
-  static String encodeUser(String user) {
+  static String encodeUser(@Nullable String user) {
     return user == null ? "" : "+" + URLEncoder.encode(user, StandardCharsets.UTF_8);
   }
 
-  static String decodeUser(String s) {
+  static @Nullable String decodeUser(String s) {
     return s.isEmpty() ? null : URLDecoder.decode(s.substring(1), StandardCharsets.UTF_8);
   }
 }

@@ -13,6 +13,7 @@ import io.vertx.redis.client.Response;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -102,7 +103,11 @@ final class RedisConnector {
   private CompletableFuture<Response> send(Link link, Request request) {
     CompletableFuture<Response> out = new CompletableFuture<>();
     RedisConnection c = link.conn;
-    if (c == null && link.waitForFirst(() -> send(link, request).whenComplete(complete(out)))) {
+    if (c == null
+        && link.waitForFirst(
+            () -> {
+              var unused = send(link, request).whenComplete(complete(out));
+            })) {
       // Still opening the first connection (just started): sent once it is open, in order.
       return out;
     }
@@ -145,7 +150,7 @@ final class RedisConnector {
                 }));
   }
 
-  static HubException unavailable(Throwable cause) {
+  static HubException unavailable(@Nullable Throwable cause) {
     HubException e =
         new HubException(
             ErrorCode.UNAVAILABLE,
@@ -208,7 +213,7 @@ final class RedisConnector {
   /** One connection kept open. Its fields are only touched on the context (except noted). */
   private final class Link {
     final String name;
-    volatile RedisConnection conn;
+    volatile @Nullable RedisConnection conn;
     // Runs on the context each time this link is (re)established.
     Runnable onUp = () -> {};
     int attempt;
@@ -216,7 +221,7 @@ final class RedisConnector {
     volatile boolean used;
     // Commands sent before the first connection attempt ended, in the order they were sent;
     // guarded by "this" (send is called from any thread). Null once the first attempt is over.
-    private java.util.ArrayDeque<Runnable> beforeFirst = new java.util.ArrayDeque<>();
+    private java.util.@Nullable ArrayDeque<Runnable> beforeFirst = new java.util.ArrayDeque<>();
 
     Link(String name) {
       this.name = name;
@@ -287,7 +292,7 @@ final class RedisConnector {
     }
 
     /** The connection dropped: mark down and reconnect (once per connection). */
-    void lost(RedisConnection c, Throwable err) {
+    void lost(RedisConnection c, @Nullable Throwable err) {
       if (conn != c) {
         return;
       }
@@ -302,7 +307,7 @@ final class RedisConnector {
       }
     }
 
-    private void retry(Throwable cause) {
+    private void retry(@Nullable Throwable cause) {
       long min = settings.reconnectMin().toMillis();
       long max = settings.reconnectMax().toMillis();
       long cap = Math.min(max, min << Math.min(attempt, 20));

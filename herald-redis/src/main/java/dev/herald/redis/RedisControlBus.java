@@ -42,15 +42,17 @@ public final class RedisControlBus implements ControlBus {
   }
 
   private void subscribe() {
-    redis
-        .sendSubscriber(Request.cmd(Command.SUBSCRIBE).arg(topic))
-        .whenComplete(
-            (r, err) -> {
-              if (err != null) {
-                log.warn("cannot subscribe to {}: {}", topic, err.toString());
-                redis.reset(err); // reconnect, and subscribe again then
-              }
-            });
+    // The callback handles a failure (reconnecting); its own future carries nothing more.
+    var unused =
+        redis
+            .sendSubscriber(Request.cmd(Command.SUBSCRIBE).arg(topic))
+            .whenComplete(
+                (r, err) -> {
+                  if (err != null) {
+                    log.warn("cannot subscribe to {}: {}", topic, err.toString());
+                    redis.reset(err); // reconnect, and subscribe again then
+                  }
+                });
   }
 
   @Override

@@ -5,6 +5,7 @@ import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,7 +21,7 @@ public final class RedisNodeRegistry implements AutoCloseable {
   private final Vertx vertx;
   private final RedisSettings settings;
   private final RedisConnector redis;
-  private volatile String url;
+  private volatile @Nullable String url;
   private final long timer;
 
   public RedisNodeRegistry(Vertx vertx, RedisSettings settings) {
@@ -34,8 +35,17 @@ public final class RedisNodeRegistry implements AutoCloseable {
     this.redis = new RedisConnector(vertx, settings);
     // Also on every reconnect: a Redis that restarted empty knows this node again at once, not
     // only after the next refresh (until then other nodes would think its sessions are gone).
-    redis.startCommandsOnly(this::refresh);
-    this.timer = vertx.setPeriodic(refreshMillis, id -> refresh());
+    // Each refresh handles its own failure (the next one retries).
+    redis.startCommandsOnly(
+        () -> {
+          var unused = refresh();
+        });
+    this.timer =
+        vertx.setPeriodic(
+            refreshMillis,
+            id -> {
+              var unused = refresh();
+            });
   }
 
   /** Announces this node at {@code internalUrl} (e.g. {@code http://10.0.0.5:8080}). */
@@ -83,9 +93,11 @@ public final class RedisNodeRegistry implements AutoCloseable {
     url = null;
     if (u != null) {
       // Leave the cluster at once rather than after the TTL.
-      redis
-          .send(Request.cmd(Command.DEL).arg(key(settings.node())))
-          .whenComplete((r, e) -> redis.close());
+      // The callback handles the outcome; its own future carries nothing more.
+      var unused =
+          redis
+              .send(Request.cmd(Command.DEL).arg(key(settings.node())))
+              .whenComplete((r, e) -> redis.close());
     } else {
       redis.close();
     }

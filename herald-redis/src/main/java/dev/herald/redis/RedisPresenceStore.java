@@ -54,9 +54,21 @@ public final class RedisPresenceStore implements PresenceStore, AutoCloseable {
     this.redis = new RedisConnector(vertx, settings);
     // Also on every reconnect (on the context): a Redis that restarted empty gets this node's
     // entries back at once rather than after the next heartbeat.
-    redis.startCommandsOnly(this::heartbeat);
+    // A heartbeat logs what failed, and the next one writes the entries again.
+    redis.startCommandsOnly(
+        () -> {
+          var unused = heartbeat();
+        });
     this.timer =
-        vertx.setPeriodic(heartbeatMillis, id -> redis.context().runOnContext(v -> heartbeat()));
+        vertx.setPeriodic(
+            heartbeatMillis,
+            id ->
+                redis
+                    .context()
+                    .runOnContext(
+                        v -> {
+                          var unused = heartbeat();
+                        }));
   }
 
   @Override
@@ -108,14 +120,16 @@ public final class RedisPresenceStore implements PresenceStore, AutoCloseable {
               } catch (RuntimeException e) {
                 sent = CompletableFuture.failedFuture(e);
               }
-              sent.whenComplete(
-                  (r, e) -> {
-                    if (e != null) {
-                      out.completeExceptionally(e);
-                    } else {
-                      out.complete(null);
-                    }
-                  });
+              // The callback handles the outcome; its own future carries nothing more.
+              var unused =
+                  sent.whenComplete(
+                      (r, e) -> {
+                        if (e != null) {
+                          out.completeExceptionally(e);
+                        } else {
+                          out.complete(null);
+                        }
+                      });
             });
     return out;
   }

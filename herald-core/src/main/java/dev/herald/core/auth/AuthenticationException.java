@@ -1,5 +1,7 @@
 package dev.herald.core.auth;
 
+import java.util.Objects;
+
 /** Authentication failed; {@code expired} distinguishes an expired credential from a bad one. */
 public final class AuthenticationException extends Exception {
   private final boolean expired;
@@ -7,6 +9,12 @@ public final class AuthenticationException extends Exception {
   public AuthenticationException(String message, boolean expired) {
     super(message, null, false, false);
     this.expired = expired;
+  }
+
+  /** The message for the client; never null. */
+  @Override
+  public String getMessage() {
+    return Objects.requireNonNullElse(super.getMessage(), "authentication failed");
   }
 
   public boolean expired() {

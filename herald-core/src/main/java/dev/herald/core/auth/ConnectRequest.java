@@ -1,6 +1,7 @@
 package dev.herald.core.auth;
 
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What a transport knows about a connecting client, handed to the {@link Authenticator}.
@@ -11,18 +12,18 @@ import java.util.Map;
  * @param transport transport name, e.g. "websocket"
  */
 public record ConnectRequest(
-    String token, Map<String, String> headers, String remoteAddress, String transport) {
+    @Nullable String token, Map<String, String> headers, String remoteAddress, String transport) {
   public ConnectRequest {
     headers = headers == null ? Map.of() : Map.copyOf(headers);
   }
 
   /** The value of one cookie from the Cookie header, or null. */
-  public String cookie(String name) {
+  public @Nullable String cookie(String name) {
     String header = headers.get("cookie");
     if (header == null) {
       return null;
     }
-    for (String part : header.split(";")) {
+    for (String part : header.split(";", -1)) {
       String p = part.trim();
       int eq = p.indexOf('=');
       if (eq > 0 && p.substring(0, eq).equals(name)) {

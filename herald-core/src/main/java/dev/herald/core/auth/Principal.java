@@ -2,6 +2,7 @@ package dev.herald.core.auth;
 
 import dev.herald.protocol.RawJson;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Who is behind a connection.
@@ -14,7 +15,8 @@ import java.util.Objects;
  *     hash of the login session), or null. {@link dev.herald.core.hub.Hub#disconnect} can end every
  *     connection opened with one credential, e.g. at logout
  */
-public record Principal(String userId, RawJson info, long expiresAtMillis, String credential) {
+public record Principal(
+    String userId, RawJson info, long expiresAtMillis, @Nullable String credential) {
   public Principal(String userId, RawJson info, long expiresAtMillis) {
     this(userId, info, expiresAtMillis, null);
   }

@@ -3,6 +3,7 @@ package dev.herald.core.broker;
 import dev.herald.protocol.RawJson;
 import dev.herald.protocol.StreamPosition;
 import java.util.concurrent.CompletableFuture;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Moves publications and presence events between the nodes of a cluster and keeps each channel's
@@ -51,7 +52,11 @@ public interface Broker extends AutoCloseable {
    * @param once the publication's idempotency key, or null for none
    */
   CompletableFuture<StreamPosition> publish(
-      String channel, RawJson data, String user, HistoryPolicy history, IdempotencyKey once);
+      String channel,
+      RawJson data,
+      @Nullable String user,
+      HistoryPolicy history,
+      @Nullable IdempotencyKey once);
 
   /** Delivers a presence event to every node subscribed to the channel (not kept in history). */
   CompletableFuture<Void> publishPresence(PresenceEvent event);

@@ -1,6 +1,7 @@
 package dev.herald.core.broker;
 
 import java.time.Duration;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Names one publication so that a retry of it publishes nothing new: within {@code window} of the
@@ -43,7 +44,7 @@ public record IdempotencyKey(String value, Duration window) {
   }
 
   /** What is wrong with {@code value} as a key, or null if nothing. */
-  public static String problem(String value) {
+  public static @Nullable String problem(String value) {
     if (value == null || value.isEmpty()) {
       return "an idempotency key must not be empty";
     }

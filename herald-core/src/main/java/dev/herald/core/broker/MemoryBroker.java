@@ -8,8 +8,10 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A single-node broker: streams live in this process. The embedded default.
@@ -31,7 +33,7 @@ public final class MemoryBroker implements Broker {
   // Channels with at least one local subscriber (the hub subscribes the first and unsubscribes the
   // last), so that the sweep keeps their streams even before anything is published.
   private final java.util.Set<String> subscribed = ConcurrentHashMap.newKeySet();
-  private volatile BrokerEventHandler handler;
+  private volatile @Nullable BrokerEventHandler handler;
   private volatile Scheduler.Cancellable sweep = Scheduler.Cancellable.NONE;
   // Idempotency keys ("<channel>\n<key>") of recent publications; written under the channel's
   // stream lock, dropped by the sweep once past their window.
@@ -54,7 +56,11 @@ public final class MemoryBroker implements Broker {
 
   @Override
   public CompletableFuture<StreamPosition> publish(
-      String channel, RawJson data, String user, HistoryPolicy policy, IdempotencyKey once) {
+      String channel,
+      RawJson data,
+      @Nullable String user,
+      HistoryPolicy policy,
+      @Nullable IdempotencyKey once) {
     while (true) {
       Stream s = stream(channel);
       StreamPosition pos;
@@ -80,7 +86,7 @@ public final class MemoryBroker implements Broker {
           s.trim(now, policy);
         }
         pos = new StreamPosition(s.epoch, s.top);
-        if (seenKey != null) {
+        if (seenKey != null && once != null) {
           seen.put(seenKey, new Seen(pos, now + once.windowMillis()));
         }
         deliver = s.queue(pub);
@@ -119,7 +125,8 @@ public final class MemoryBroker implements Broker {
     while (true) {
       Object event;
       synchronized (s) {
-        event = s.outgoing.poll();
+        ArrayDeque<Object> out = s.outgoing;
+        event = out == null ? null : out.poll();
         if (event == null) {
           s.delivering = false;
           s.outgoing = null;
@@ -127,10 +134,11 @@ public final class MemoryBroker implements Broker {
         }
       }
       try {
+        BrokerEventHandler h = Objects.requireNonNull(handler, "the broker was not started");
         if (event instanceof Pub p) {
-          handler.onPublication(p);
+          h.onPublication(p);
         } else {
-          handler.onPresence((PresenceEvent) event);
+          h.onPresence((PresenceEvent) event);
         }
       } catch (RuntimeException e) {
         log.error("delivery of an event in {} failed", event, e);
@@ -238,28 +246,30 @@ public final class MemoryBroker implements Broker {
   private static final class Stream {
     final String epoch;
     // History, created with the first publication kept (a stream only subscribed to has none).
-    ArrayDeque<Pub> items;
+    @Nullable ArrayDeque<Pub> items;
     long top;
     long lastActivity;
     long streamTtlMillis;
     boolean dropped;
     // Events waiting for delivery (Pub or PresenceEvent), and whether a thread is delivering them.
-    ArrayDeque<Object> outgoing;
+    @Nullable ArrayDeque<Object> outgoing;
     boolean delivering;
 
     ArrayDeque<Pub> items() {
-      if (items == null) {
-        items = new ArrayDeque<>(4);
+      ArrayDeque<Pub> i = items;
+      if (i == null) {
+        i = items = new ArrayDeque<>(4);
       }
-      return items;
+      return i;
     }
 
     /** Queues an event; true if the caller must deliver (no delivery was in progress). */
     boolean queue(Object event) {
-      if (outgoing == null) {
-        outgoing = new ArrayDeque<>(4);
+      ArrayDeque<Object> out = outgoing;
+      if (out == null) {
+        out = outgoing = new ArrayDeque<>(4);
       }
-      outgoing.add(event);
+      out.add(event);
       if (delivering) {
         return false;
       }
@@ -274,6 +284,7 @@ public final class MemoryBroker implements Broker {
 
     void trim(long now, HistoryPolicy policy) {
       streamTtlMillis = policy.streamTtlMillis();
+      ArrayDeque<Pub> items = this.items;
       if (items == null) {
         return;
       }

@@ -6,11 +6,13 @@ import dev.herald.core.transport.OutboundMessage;
 import dev.herald.protocol.ServerMessage.Pub;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongConsumer;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,7 +45,10 @@ public final class LoopDispatcher {
     RESET
   }
 
-  private record Event(Kind kind, Subscription[] members, Pub pub, OutboundMessage message) {}
+  // Never compared or hashed: the array is the fan-out's member snapshot, shared without a copy.
+  @SuppressWarnings("ArrayRecordComponent")
+  private record Event(
+      Kind kind, Subscription[] members, @Nullable Pub pub, @Nullable OutboundMessage message) {}
 
   private final EventLoop loop;
   private final Scheduler scheduler;
@@ -159,8 +164,12 @@ public final class LoopDispatcher {
     while ((e = inbox.poll()) != null) {
       try {
         switch (e.kind()) {
-          case PUBLICATION -> publish(e.members(), e.pub(), e.message());
-          case PRESENCE -> presence0(e.members(), e.message());
+          case PUBLICATION ->
+              publish(
+                  e.members(),
+                  Objects.requireNonNull(e.pub()),
+                  Objects.requireNonNull(e.message()));
+          case PRESENCE -> presence0(e.members(), Objects.requireNonNull(e.message()));
           case RESET -> reset0(e.members());
         }
       } finally {

@@ -5,6 +5,7 @@ import dev.herald.core.transport.TransportConnection;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One connection's outbound queue: messages waiting for the transport to take them. Confined to the
@@ -20,7 +21,7 @@ public final class Outbox {
   private final TransportConnection transport;
   private final int maxBatchBytes;
   private final LoopDispatcher dispatcher;
-  private ArrayDeque<OutboundMessage> queue;
+  private @Nullable ArrayDeque<OutboundMessage> queue;
   private long bytes;
   // What stats readers on other threads see; written only by the loop, after each change.
   private volatile long published;

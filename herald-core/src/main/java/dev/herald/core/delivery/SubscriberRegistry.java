@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * This node's subscriptions by channel, grouped by the event loop that owns them, so that fan-out
@@ -15,9 +16,13 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class SubscriberRegistry {
   /** The subscribers of one channel on one loop. */
+  // Never compared or hashed: the array is read by fan-out as is, without a copy.
+  @SuppressWarnings("ArrayRecordComponent")
   public record Group(LoopDispatcher dispatcher, Subscription[] members) {}
 
   /** A channel's subscribers, by loop; immutable. */
+  // Never compared or hashed: the array is read by fan-out as is, without a copy.
+  @SuppressWarnings("ArrayRecordComponent")
   public record Members(Group[] groups, int size, CompletableFuture<Void> brokerReady) {}
 
   private final Broker broker;
@@ -28,7 +33,7 @@ public final class SubscriberRegistry {
   }
 
   /** A channel's subscribers, or null when it has none here; an immutable snapshot. */
-  public Members members(String channel) {
+  public @Nullable Members members(String channel) {
     return channels.get(channel);
   }
 
@@ -78,7 +83,9 @@ public final class SubscriberRegistry {
               continue;
             }
             if (m.size() == 1) {
-              broker.unsubscribe(name);
+              // Nothing waits for it: if it fails, this node only keeps receiving events that no
+              // local subscriber wants (the broker drops them with the channel).
+              var unused = broker.unsubscribe(name);
               return null;
             }
             Group[] g;

@@ -9,6 +9,7 @@ import dev.herald.protocol.StreamPosition;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One connection's subscription to one channel, and its place in the channel's stream.
@@ -39,7 +40,7 @@ public final class Subscription {
   }
 
   /** A held event: a publication, a presence event (pub null) or a stream reset (both null). */
-  private record Held(Pub pub, OutboundMessage message) {}
+  private record Held(@Nullable Pub pub, @Nullable OutboundMessage message) {}
 
   private static final Held RESET = new Held(null, null);
 
@@ -49,17 +50,17 @@ public final class Subscription {
 
   private Phase phase = Phase.PENDING;
   // Last position queued to the client (null until the subscription starts).
-  private String epoch;
+  private @Nullable String epoch;
   private long offset;
   // Pending and recovering: live events held back, and their size (counted against the outbox).
-  private ArrayDeque<Held> held;
+  private @Nullable ArrayDeque<Held> held;
   private long heldBytes;
   // Recovering: the missed publications and the next one to queue.
-  private List<Pub> backlog;
+  private @Nullable List<Pub> backlog;
   private int next;
-  private Function<Pub, OutboundMessage> encoder;
+  private @Nullable Function<Pub, OutboundMessage> encoder;
   // Presence state set by the client, and whether its join was announced.
-  private RawJson presenceState;
+  private @Nullable RawJson presenceState;
   private boolean joined;
   private boolean counted;
 
@@ -152,22 +153,23 @@ public final class Subscription {
    * @return true once the subscription no longer needs pages (live, or ended)
    */
   public boolean queuePage(long pageBytes) {
-    if (phase != Phase.RECOVERING) {
+    // Kept in locals: queueing may end the subscription (a gap), which drops both fields.
+    List<Pub> b = backlog;
+    Function<Pub, OutboundMessage> enc = encoder;
+    if (phase != Phase.RECOVERING || b == null || enc == null) {
       return true;
     }
     long bytes = 0;
-    while (next < backlog.size()
-        && (bytes == 0 || bytes < pageBytes)
-        && phase == Phase.RECOVERING) {
-      Pub p = backlog.get(next++);
-      OutboundMessage m = encoder.apply(p);
+    while (next < b.size() && (bytes == 0 || bytes < pageBytes) && phase == Phase.RECOVERING) {
+      Pub p = b.get(next++);
+      OutboundMessage m = enc.apply(p);
       bytes += m.size();
       queueInOrder(p, m);
     }
     if (phase != Phase.RECOVERING) {
       return true;
     }
-    if (next < backlog.size()) {
+    if (next < b.size()) {
       return false;
     }
     backlog = null;
@@ -188,12 +190,14 @@ public final class Subscription {
       if (phase != Phase.LIVE) {
         return; // ended by a reset or a gap among the held events
       }
-      if (e == RESET) {
+      Pub p = e.pub();
+      OutboundMessage m = e.message();
+      if (m == null) { // RESET
         streamLost();
-      } else if (e.pub() == null) {
-        session.enqueue(e.message());
+      } else if (p == null) {
+        session.enqueue(m);
       } else {
-        queueInOrder(e.pub(), e.message());
+        queueInOrder(p, m);
       }
     }
   }
@@ -208,7 +212,7 @@ public final class Subscription {
   }
 
   /** Last position queued to the client, or null before the subscription started. */
-  public StreamPosition position() {
+  public @Nullable StreamPosition position() {
     return epoch == null ? null : new StreamPosition(epoch, offset);
   }
 
@@ -238,8 +242,9 @@ public final class Subscription {
    * (4003, and recovery on reconnect), never as unbounded memory.
    */
   private void hold(Held e) {
-    if (held == null) {
-      held = new ArrayDeque<>(4);
+    ArrayDeque<Held> h = held;
+    if (h == null) {
+      h = held = new ArrayDeque<>(4);
     }
     heldBytes += e.message() == null ? 0 : e.message().size();
     if (heldBytes > session.outboxLimit()) {
@@ -248,7 +253,7 @@ public final class Subscription {
       session.overflow();
       return;
     }
-    held.add(e);
+    h.add(e);
   }
 
   // ------------------------------------------------------------------ session bookkeeping
@@ -270,11 +275,11 @@ public final class Subscription {
     joined = v;
   }
 
-  public RawJson presenceState() {
+  public @Nullable RawJson presenceState() {
     return presenceState;
   }
 
-  public void presenceState(RawJson state) {
+  public void presenceState(@Nullable RawJson state) {
     presenceState = state;
   }
 }

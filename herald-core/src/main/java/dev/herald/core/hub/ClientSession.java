@@ -35,6 +35,7 @@ import dev.herald.protocol.Ping;
 import dev.herald.protocol.Pong;
 import dev.herald.protocol.ProtocolException;
 import dev.herald.protocol.ProtocolVersion;
+import dev.herald.protocol.RawJson;
 import dev.herald.protocol.ServerMessage;
 import dev.herald.protocol.ServerMessage.ConnectResult;
 import dev.herald.protocol.ServerMessage.EmptyResult;
@@ -49,9 +50,11 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -91,18 +94,18 @@ public final class ClientSession {
   // Runs continuations inline when already on the loop, else hands them to it.
   private final Executor onLoop;
   // The handshake's headers, needed until connect completes; dropped then.
-  private ConnectionContext context;
+  private @Nullable ConnectionContext context;
   // Subscriptions by channel: few per connection, so a small array searched in order.
   private Subscription[] subscriptions = NO_SUBSCRIPTIONS;
   private volatile int subscriptionCount;
-  private ArrayDeque<Queued> queued;
+  private @Nullable ArrayDeque<Queued> queued;
   // Recovering subscriptions waiting for room to queue their next page, served in turn.
-  private ArrayDeque<Subscription> recovering;
+  private @Nullable ArrayDeque<Subscription> recovering;
 
   private volatile State state = State.AWAITING_CONNECT;
   private long lastInboundMillis;
-  private volatile Principal principal;
-  private ClientInfo info;
+  private volatile @Nullable Principal principal;
+  private @Nullable ClientInfo info;
   private boolean busy;
   private Cancellable connectTimer = Cancellable.NONE;
   private Cancellable pingTimer = Cancellable.NONE;
@@ -173,13 +176,22 @@ public final class ClientSession {
   }
 
   /** The authenticated user, or null before connect completes. */
-  public String userId() {
+  public @Nullable String userId() {
     Principal p = principal;
     return p == null ? null : p.userId();
   }
 
+  // Requests other than connect are handled only once connected, when both are set.
+  private Principal connectedPrincipal() {
+    return Objects.requireNonNull(principal, "not connected");
+  }
+
+  private ClientInfo connectedInfo() {
+    return Objects.requireNonNull(info, "not connected");
+  }
+
   /** The authenticated principal, or null before connect completes. */
-  Principal principal() {
+  @Nullable Principal principal() {
     return principal;
   }
 
@@ -242,7 +254,7 @@ public final class ClientSession {
         return;
       }
       if (!d.isOk()) {
-        var e = d.error();
+        var e = Objects.requireNonNull(d.error());
         if (e.requestId() > 0) {
           // Answered in turn, so that replies keep the order of the requests.
           if (queuedRequests() >= config.maxQueuedRequests()) {
@@ -320,7 +332,7 @@ public final class ClientSession {
         reply(Reply.error(q.error().requestId(), q.error().code(), q.error().getMessage()));
         continue;
       }
-      Request r = q.request();
+      Request r = Objects.requireNonNull(q.request(), "a queued entry is a request or an error");
       busy = true;
       CompletableFuture<Void> done;
       try {
@@ -328,32 +340,34 @@ public final class ClientSession {
       } catch (RuntimeException e) {
         done = CompletableFuture.failedFuture(e);
       }
-      done.whenComplete(
-          (v, err) ->
-              loop.execute(
-                  () -> {
-                    if (err != null) {
-                      Throwable cause =
-                          err instanceof CompletionException && err.getCause() != null
-                              ? err.getCause()
-                              : err;
-                      if (cause instanceof HubException he) {
-                        reply(Reply.error(r.id(), he.code(), he.getMessage()));
-                      } else {
-                        warn(
-                            "request {} of client {} failed",
-                            r.getClass().getSimpleName(),
-                            clientId,
-                            cause);
-                        reply(Reply.error(r.id(), ErrorCode.INTERNAL, "internal error"));
-                      }
-                    }
-                    busy = false;
-                    if (queued != null && queued.isEmpty()) {
-                      queued = null; // an idle connection holds no queue
-                    }
-                    pump();
-                  }));
+      // The callback only hands the outcome to the loop; nothing is lost by not keeping its future.
+      var unused =
+          done.whenComplete(
+              (v, err) ->
+                  loop.execute(
+                      () -> {
+                        if (err != null) {
+                          Throwable cause =
+                              err instanceof CompletionException && err.getCause() != null
+                                  ? err.getCause()
+                                  : err;
+                          if (cause instanceof HubException he) {
+                            reply(Reply.error(r.id(), he.code(), he.getMessage()));
+                          } else {
+                            warn(
+                                "request {} of client {} failed",
+                                r.getClass().getSimpleName(),
+                                clientId,
+                                cause);
+                            reply(Reply.error(r.id(), ErrorCode.INTERNAL, "internal error"));
+                          }
+                        }
+                        busy = false;
+                        if (queued != null && queued.isEmpty()) {
+                          queued = null; // an idle connection holds no queue
+                        }
+                        pump();
+                      }));
     }
   }
 
@@ -414,7 +428,7 @@ public final class ClientSession {
                 }
                 return null;
               }
-              Principal current = principal;
+              Principal current = connectedPrincipal();
               if (!p.userId().equals(current.userId())) {
                 reply(Reply.error(f.id(), ErrorCode.USER_MISMATCH, "token is for another user"));
                 return null;
@@ -468,8 +482,9 @@ public final class ClientSession {
       return done();
     }
     state = State.CONNECTING;
+    ConnectionContext ctx = Objects.requireNonNull(context, "connect is handled once");
     ConnectRequest req =
-        new ConnectRequest(c.token(), context.headers(), remoteAddress, transport.transport());
+        new ConnectRequest(c.token(), ctx.headers(), remoteAddress, transport.transport());
     context = null; // the handshake's headers are not needed after this
 
     return authenticate(req)
@@ -516,7 +531,7 @@ public final class ClientSession {
                 closeNow(CloseCode.CONNECTION_LIMIT, why, 0);
                 return null;
               }
-              info = new ClientInfo(clientId, p.userId(), p.info(), null);
+              info = new ClientInfo(clientId, p.userId(), p.info(), RawJson.EMPTY_OBJECT);
               state = State.CONNECTED;
               connectTimer.cancel();
               connectTimer = Cancellable.NONE;
@@ -535,7 +550,6 @@ public final class ClientSession {
                           config.pongTimeout().toMillis(),
                           config.maxMessageBytes(),
                           Math.max(0, p.expiresAtMillis()))));
-              hub.connected(this);
               hub.metrics().connected(transport.transport());
               hub.connectionLog().connected(clientId, p.userId(), transport.transport());
               return null;
@@ -559,7 +573,7 @@ public final class ClientSession {
     }
     HistoryPolicy policy = HistoryPolicy.of(ns);
     long generation = revalidations;
-    return hub.authorize(principal, ChannelAction.SUBSCRIBE, channel, ns)
+    return hub.authorize(connectedPrincipal(), ChannelAction.SUBSCRIBE, channel, ns)
         .thenComposeAsync(
             ok -> {
               if (state == State.CLOSED) {
@@ -618,7 +632,7 @@ public final class ClientSession {
       return done();
     }
     long current = revalidations;
-    return hub.authorize(principal, ChannelAction.SUBSCRIBE, channel, ns)
+    return hub.authorize(connectedPrincipal(), ChannelAction.SUBSCRIBE, channel, ns)
         .thenComposeAsync(ok -> authorizedSince(current, channel, ns), onLoop);
   }
 
@@ -645,7 +659,8 @@ public final class ClientSession {
     Reply reply =
         Reply.ok(
             s.id(), new SubscribeResult(top.epoch(), top.offset(), recoverable, ok, missed.size()));
-    if (sub.start(encode(reply), ok ? since : top, missed, p -> encode(p.asRecovered()))) {
+    if (sub.start(
+        encode(reply), ok && since != null ? since : top, missed, p -> encode(p.asRecovered()))) {
       if (recovering == null) {
         recovering = new ArrayDeque<>(2);
       }
@@ -663,12 +678,13 @@ public final class ClientSession {
     String channel = sub.channel().value();
     sub.joined(true);
     return hub.presence()
-        .put(channel, info)
+        .put(channel, connectedInfo())
         .thenCompose(
             v ->
                 sub.namespace().joinLeave()
                     ? hub.broker()
-                        .publishPresence(new PresenceEvent(PresenceEvent.Kind.JOIN, channel, info))
+                        .publishPresence(
+                            new PresenceEvent(PresenceEvent.Kind.JOIN, channel, connectedInfo()))
                     : done());
   }
 
@@ -709,7 +725,8 @@ public final class ClientSession {
   }
 
   private ClientInfo presenceEntry(Subscription sub) {
-    return sub.presenceState() == null ? info : info.withState(sub.presenceState());
+    RawJson state = sub.presenceState();
+    return state == null ? connectedInfo() : connectedInfo().withState(state);
   }
 
   /**
@@ -746,7 +763,7 @@ public final class ClientSession {
 
   // ------------------------------------------------------------------ subscriptions by channel
 
-  private Subscription find(String channel) {
+  private @Nullable Subscription find(String channel) {
     Subscription[] a = subscriptions;
     for (int i = 0; i < subscriptionCount; i++) {
       if (a[i].channel().value().equals(channel)) {
@@ -760,8 +777,9 @@ public final class ClientSession {
     if (subscriptionCount == subscriptions.length) {
       subscriptions = Arrays.copyOf(subscriptions, Math.max(2, subscriptionCount * 2));
     }
-    subscriptions[subscriptionCount] = sub;
-    subscriptionCount = subscriptionCount + 1;
+    int n = subscriptionCount; // written only on the loop
+    subscriptions[n] = sub;
+    subscriptionCount = n + 1;
   }
 
   /** Removes this very subscription; false if it is not (or no longer) here. */
@@ -793,11 +811,15 @@ public final class ClientSession {
       throw new HubException(
           ErrorCode.PAYLOAD_TOO_LARGE, "data larger than " + config.maxPublishBytes() + " bytes");
     }
-    return hub.authorize(principal, ChannelAction.PUBLISH, channel, ns)
+    return hub.authorize(connectedPrincipal(), ChannelAction.PUBLISH, channel, ns)
         .thenCompose(
             ok ->
                 hub.broker()
-                    .publish(channel.value(), p.data(), principal.userId(), HistoryPolicy.of(ns)))
+                    .publish(
+                        channel.value(),
+                        p.data(),
+                        connectedPrincipal().userId(),
+                        HistoryPolicy.of(ns)))
         .thenAcceptAsync(
             pos -> reply(Reply.ok(p.id(), new PublishResult(pos.epoch(), pos.offset()))), onLoop);
   }
@@ -812,7 +834,7 @@ public final class ClientSession {
     if (find(channel.value()) == null) {
       throw new HubException(ErrorCode.NOT_SUBSCRIBED, "subscribe to '" + channel + "' first");
     }
-    return hub.authorize(principal, ChannelAction.PRESENCE, channel, ns)
+    return hub.authorize(connectedPrincipal(), ChannelAction.PRESENCE, channel, ns)
         .thenCompose(ok -> hub.presence().get(channel.value()))
         .thenAcceptAsync(list -> reply(Reply.ok(q.id(), new PresenceResult(list))), onLoop);
   }
@@ -834,7 +856,7 @@ public final class ClientSession {
           "presence state larger than " + config.maxPresenceStateBytes() + " bytes");
     }
     // Announcing a state is a presence action like reading the list: the authorizer decides.
-    return hub.authorize(principal, ChannelAction.PRESENCE, channel, ns)
+    return hub.authorize(connectedPrincipal(), ChannelAction.PRESENCE, channel, ns)
         .thenComposeAsync(
             ok -> {
               if (state == State.CLOSED || find(channel.value()) != sub) {
@@ -842,7 +864,7 @@ public final class ClientSession {
                     ErrorCode.NOT_SUBSCRIBED, "no longer subscribed to '" + channel + "'");
               }
               sub.presenceState(s.state());
-              ClientInfo entry = info.withState(s.state());
+              ClientInfo entry = connectedInfo().withState(s.state());
               return hub.presence()
                   .put(channel.value(), entry)
                   .thenCompose(
@@ -877,7 +899,11 @@ public final class ClientSession {
               continue; // not live yet: authorized again before it goes live (authorizedSince)
             }
             checks.add(
-                hub.authorize(principal, ChannelAction.SUBSCRIBE, sub.channel(), sub.namespace())
+                hub.authorize(
+                        connectedPrincipal(),
+                        ChannelAction.SUBSCRIBE,
+                        sub.channel(),
+                        sub.namespace())
                     .handleAsync(
                         (ok, err) -> {
                           revoked(sub, err);
@@ -885,8 +911,10 @@ public final class ClientSession {
                         },
                         onLoop));
           }
-          CompletableFuture.allOf(checks.toArray(CompletableFuture[]::new))
-              .whenComplete((v, e) -> all.complete(null));
+          // Each check handles its own failure (revoked); this only waits for all of them.
+          var unused =
+              CompletableFuture.allOf(checks.toArray(CompletableFuture[]::new))
+                  .whenComplete((v, e) -> all.complete(null));
         });
     return all;
   }
@@ -1124,10 +1152,13 @@ public final class ClientSession {
    * and {@code transport}), for the JSON log format.
    */
   private void warn(String format, Object... args) {
-    try (org.slf4j.MDC.MDCCloseable c = org.slf4j.MDC.putCloseable("connection", clientId);
-        org.slf4j.MDC.MDCCloseable t =
-            org.slf4j.MDC.putCloseable("transport", transport.transport())) {
+    org.slf4j.MDC.put("connection", clientId);
+    org.slf4j.MDC.put("transport", transport.transport());
+    try {
       log.warn(format, args);
+    } finally {
+      org.slf4j.MDC.remove("connection");
+      org.slf4j.MDC.remove("transport");
     }
   }
 
@@ -1236,5 +1267,5 @@ public final class ClientSession {
   }
 
   /** A request waiting its turn, or a line that failed to decode but has an id to answer. */
-  private record Queued(Request request, ProtocolException error) {}
+  private record Queued(@Nullable Request request, @Nullable ProtocolException error) {}
 }

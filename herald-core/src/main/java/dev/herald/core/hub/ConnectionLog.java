@@ -2,6 +2,7 @@ package dev.herald.core.hub;
 
 import dev.herald.core.limits.TokenBucket;
 import dev.herald.core.time.Scheduler;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.spi.LoggingEventBuilder;
@@ -63,7 +64,7 @@ final class ConnectionLog {
   private record Line(LoggingEventBuilder event, String note) {}
 
   /** A line with the common fields, or null when it is left out (level off, or over the rate). */
-  private Line line(String event, String connection, String user, String transport) {
+  private @Nullable Line line(String event, String connection, String user, String transport) {
     if (!log.isInfoEnabled()) {
       return null;
     }

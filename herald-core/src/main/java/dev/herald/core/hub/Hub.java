@@ -42,6 +42,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Predicate;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The hub: channels, subscriptions, ordered fan-out, recovery and presence for one node. Transports
@@ -174,7 +175,7 @@ public final class Hub implements AutoCloseable {
   }
 
   /** A recent revocation matching a principal whose connect is completing, or null. */
-  Revocation revocationOf(Principal p) {
+  @Nullable Revocation revocationOf(Principal p) {
     long now = scheduler.nowMillis();
     forgetRevocations(now);
     for (Revocation r : revoked) {
@@ -252,20 +253,22 @@ public final class Hub implements AutoCloseable {
 
   /** Sends an account action to the other nodes; a failure is said (they will not act on it). */
   private void tell(ControlMessage m) {
-    control
-        .send(m)
-        .whenComplete(
-            (v, err) -> {
-              long held = err == null ? -1 : controlWarnings.admit();
-              if (held >= 0) {
-                log.warn(
-                    "{} not sent to the other nodes, which keep acting as before ({} more since"
-                        + " the last report): {}",
-                    m.kind(),
-                    held,
-                    err.toString());
-              }
-            });
+    // The callback handles the outcome; its own future carries nothing more.
+    var unused =
+        control
+            .send(m)
+            .whenComplete(
+                (v, err) -> {
+                  long held = err == null ? -1 : controlWarnings.admit();
+                  if (held >= 0) {
+                    log.warn(
+                        "{} not sent to the other nodes, which keep acting as before ({} more since"
+                            + " the last report): {}",
+                        m.kind(),
+                        held,
+                        err.toString());
+                  }
+                });
   }
 
   /** An account action another node sent. */
@@ -275,7 +278,10 @@ public final class Hub implements AutoCloseable {
     switch (m.kind()) {
       case REVOKE_USER -> revoke(p -> m.subject().equals(p.userId()), c, m.reason());
       case REVOKE_CREDENTIAL -> revoke(p -> m.subject().equals(p.credential()), c, m.reason());
-      case REVALIDATE -> revalidateHere(m.subject());
+      case REVALIDATE -> {
+        // Each session's check closes it or not on its own; nothing waits for all of them here.
+        var unused = revalidateHere(m.subject());
+      }
     }
   }
 
@@ -303,7 +309,7 @@ public final class Hub implements AutoCloseable {
    * @param once the publication's key, or null to publish unconditionally
    */
   public CompletableFuture<StreamPosition> publish(
-      String channel, RawJson data, IdempotencyKey once) {
+      String channel, RawJson data, @Nullable IdempotencyKey once) {
     try {
       ChannelName name = channel(channel);
       NamespaceSettings ns = namespace(name);
@@ -377,7 +383,8 @@ public final class Hub implements AutoCloseable {
   /** Counts a cleanup until it completes (either way); returns it. */
   CompletableFuture<Void> cleanup(CompletableFuture<Void> f) {
     pendingCleanups.incrementAndGet();
-    f.whenComplete((v, e) -> pendingCleanups.decrementAndGet());
+    // Only counts; the caller keeps and returns f itself.
+    var unused = f.whenComplete((v, e) -> pendingCleanups.decrementAndGet());
     return f;
   }
 
@@ -553,8 +560,6 @@ public final class Hub implements AutoCloseable {
     return perUser.limit();
   }
 
-  void connected(ClientSession s) {}
-
   void closed(ClientSession s) {
     if (sessions.remove(s)) {
       dispatchers.computeIfPresent(s.dispatcher().loop(), (loop, d) -> d.release() ? null : d);
@@ -562,7 +567,7 @@ public final class Hub implements AutoCloseable {
         perAddress.release(s.remoteAddress());
       }
       if (s.userCounted()) {
-        perUser.release(s.userId());
+        perUser.release(Objects.requireNonNull(s.userId()));
       }
     }
   }
@@ -575,7 +580,7 @@ public final class Hub implements AutoCloseable {
   private static HubException denied(ChannelAction action, ChannelName channel) {
     return new HubException(
         ErrorCode.PERMISSION_DENIED,
-        action.name().toLowerCase() + " denied for channel '" + channel + "'");
+        action.name().toLowerCase(java.util.Locale.ROOT) + " denied for channel '" + channel + "'");
   }
 
   /** A random reconnect delay within the configured bounds, so clients do not all come at once. */
@@ -652,14 +657,14 @@ public final class Hub implements AutoCloseable {
   public static final class Builder {
     private HubConfig config = HubConfig.defaults();
     private final List<NamespaceSettings> namespaces = new ArrayList<>();
-    private Broker broker;
-    private PresenceStore presence;
-    private Authenticator authenticator;
-    private ChannelAuthorizer authorizer;
-    private Scheduler scheduler;
-    private JsonCodec codec;
-    private HubMetrics metrics;
-    private ControlBus control;
+    private @Nullable Broker broker;
+    private @Nullable PresenceStore presence;
+    private @Nullable Authenticator authenticator;
+    private @Nullable ChannelAuthorizer authorizer;
+    private @Nullable Scheduler scheduler;
+    private @Nullable JsonCodec codec;
+    private @Nullable HubMetrics metrics;
+    private @Nullable ControlBus control;
 
     public Builder config(HubConfig v) {
       config = Objects.requireNonNull(v);

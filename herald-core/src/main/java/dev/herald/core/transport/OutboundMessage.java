@@ -1,6 +1,7 @@
 package dev.herald.core.transport;
 
 import java.nio.charset.StandardCharsets;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An encoded server message, shared by every connection it is sent to: a publication is encoded
@@ -14,7 +15,7 @@ public final class OutboundMessage {
   private final byte[] utf8;
   private final long publishedAtMillis;
   private final boolean shared;
-  private volatile Object transportForm;
+  private volatile @Nullable Object transportForm;
 
   public OutboundMessage(byte[] utf8) {
     this(utf8, 0, false);
@@ -61,7 +62,7 @@ public final class OutboundMessage {
    * The encoded form a transport kept for this message, or null. Any thread; the object must not
    * change once set (transports hand out duplicates of it).
    */
-  public Object transportForm() {
+  public @Nullable Object transportForm() {
     return transportForm;
   }
 

@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Leader election among relays through one row of {@code herald_outbox_lease}, without trusting
@@ -24,7 +25,7 @@ public final class Lease {
   private long version = -1; // the version we wrote last as leader; -1 when not leader
   private long validUntil;
   private long renewAt;
-  private String seenOwner;
+  private @Nullable String seenOwner;
   private long seenVersion = -1;
   private long seenSince;
 

@@ -102,7 +102,10 @@ public final class Logs {
       return;
     }
     LoggingEventBuilder e = log.atInfo();
-    fields.forEach(e::addKeyValue);
+    // The builder's contract is the returned builder, which need not be the same object.
+    for (Map.Entry<String, ?> f : fields.entrySet()) {
+      e = e.addKeyValue(f.getKey(), f.getValue());
+    }
     e.log(
         text.lines()
             .map(String::strip)
