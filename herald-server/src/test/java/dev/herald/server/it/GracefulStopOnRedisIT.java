@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -48,6 +49,10 @@ class GracefulStopOnRedisIT {
     config.put("shutdown.retry-min", "5s");
     config.put("shutdown.retry-max", "10s");
     TestServer server = TestServer.start(config);
+    // Ready means connected to Redis: before that a subscribe is answered 115 (broker unavailable).
+    Awaitility.await("ready")
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> server.get("/health/ready", Map.of()).statusCode() == 200);
     String channel = "test:leaving";
     String key = prefix + ":{" + channel + "}:pz";
     List<RawClient> clients = new ArrayList<>();
