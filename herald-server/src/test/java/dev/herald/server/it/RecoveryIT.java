@@ -108,7 +108,9 @@ class RecoveryIT {
           for (int i = 0; i <= missed; i++) {
             assertThat(pubs.get(i).get("offset").asLong()).as(ch).isEqualTo(from + 1 + i);
             assertThat(pubs.get(i).get("data").get("n").asInt()).as(ch).isEqualTo(i);
-            assertThat(pubs.get(i).path("recovered").asBoolean()).as(ch).isEqualTo(i < missed);
+            if (i < missed) { // the last one may be stored before the history read: recovered too
+              assertThat(pubs.get(i).path("recovered").asBoolean()).as(ch).isTrue();
+            }
           }
         }
         c.send("{\"type\":\"ping\"}");
