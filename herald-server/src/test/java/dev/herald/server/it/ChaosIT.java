@@ -196,7 +196,11 @@ class ChaosIT {
             "%s: session-unknown for a node that was not stopped (faults: %s)",
             name,
             faults.entrySet().stream()
-                .map(f -> f.getKey() + "=" + f.getValue().stream().map(java.util.Arrays::toString).toList())
+                .map(
+                    f ->
+                        f.getKey()
+                            + "="
+                            + f.getValue().stream().map(java.util.Arrays::toString).toList())
                 .toList())
         .isEmpty();
   }
