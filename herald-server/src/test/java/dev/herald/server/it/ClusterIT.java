@@ -243,9 +243,10 @@ class ClusterIT {
     // A session whose node is gone: another node answers "unknown session", so the client opens
     // a new one (and recovers from its positions).
     HttpTransportClient orphan =
-        HttpTransportClient.open(
-                cluster.node(2).baseUrl(), HttpTransportClient.Kind.LONG_POLLING, Map.of())
-            .rotateRequestsOver(List.of(bases.get(0)));
+        HttpTransportClient.openRotating(
+            cluster.node(2).baseUrl(),
+            HttpTransportClient.Kind.LONG_POLLING,
+            List.of(bases.get(0)));
     kill(cluster.node(2));
     try (orphan) {
       assertThat(orphan.awaitEnded()).contains("404").contains("session-unknown");

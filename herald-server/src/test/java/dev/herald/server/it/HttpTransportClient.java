@@ -145,6 +145,28 @@ public final class HttpTransportClient implements AutoCloseable {
     return c;
   }
 
+  /**
+   * Opens a session at {@code baseUrl}, then sends every later poll and command POST to the next of
+   * {@code requestBases} in turn (set before the first poll leaves, unlike {@link
+   * #rotateRequestsOver}, whose first poll may still go to {@code baseUrl}).
+   */
+  public static HttpTransportClient openRotating(
+      String baseUrl, Kind kind, List<String> requestBases) {
+    HttpTransportClient c = new HttpTransportClient(kind, baseUrl, Map.of());
+    c.requestBases = List.copyOf(requestBases);
+    try {
+      if (kind == Kind.SSE) {
+        c.openSse();
+      } else {
+        c.openPoll();
+      }
+    } catch (RuntimeException | Error e) {
+      c.close();
+      throw e;
+    }
+    return c;
+  }
+
   /** Opens, connects with the user's token and checks the reply. */
   public static HttpTransportClient connected(TestServer server, Kind kind, String user) {
     HttpTransportClient c = open(server, kind);
