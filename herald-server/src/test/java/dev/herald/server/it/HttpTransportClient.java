@@ -131,9 +131,12 @@ public final class HttpTransportClient implements AutoCloseable {
 
   /** Opens a session with extra headers on the opening request (e.g. Origin, Cookie). */
   public static HttpTransportClient open(String baseUrl, Kind kind, Map<String, String> headers) {
-    HttpTransportClient c = new HttpTransportClient(kind, baseUrl, headers);
+    return start(new HttpTransportClient(kind, baseUrl, headers));
+  }
+
+  private static HttpTransportClient start(HttpTransportClient c) {
     try {
-      if (kind == Kind.SSE) {
+      if (c.kind == Kind.SSE) {
         c.openSse();
       } else {
         c.openPoll();
@@ -154,17 +157,7 @@ public final class HttpTransportClient implements AutoCloseable {
       String baseUrl, Kind kind, List<String> requestBases) {
     HttpTransportClient c = new HttpTransportClient(kind, baseUrl, Map.of());
     c.requestBases = List.copyOf(requestBases);
-    try {
-      if (kind == Kind.SSE) {
-        c.openSse();
-      } else {
-        c.openPoll();
-      }
-    } catch (RuntimeException | Error e) {
-      c.close();
-      throw e;
-    }
-    return c;
+    return start(c);
   }
 
   /** Opens, connects with the user's token and checks the reply. */
