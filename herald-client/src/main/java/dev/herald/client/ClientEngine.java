@@ -90,6 +90,10 @@ final class ClientEngine {
   private final long backoffCapMs;
   private final DoubleSupplier random;
   private final BackoffPolicy backoff;
+
+  /** The heartbeat interval asked for in connect, and what idle cuts taught (event thread). */
+  private final IdleCuts idleCuts;
+
   private final Runnable releaseResources;
   private final String pong;
 
@@ -120,6 +124,7 @@ final class ClientEngine {
       long requestTimeoutMs,
       long backoffBaseMs,
       long backoffCapMs,
+      long pingIntervalMs,
       DoubleSupplier random,
       Runnable releaseResources) {
     this.uris = List.copyOf(uris);
@@ -136,6 +141,7 @@ final class ClientEngine {
     this.backoffCapMs = backoffCapMs;
     this.random = random;
     this.backoff = new BackoffPolicy(backoffBaseMs, backoffCapMs, random);
+    this.idleCuts = new IdleCuts(pingIntervalMs);
     this.releaseResources = releaseResources;
     this.pong = codec.encodeToString((ClientMessage) Pong.INSTANCE);
   }
@@ -352,6 +358,7 @@ final class ClientEngine {
       events.execute(
           () -> {
             if (this == current) {
+              learnFromCut(this);
               drop(this, CloseInfo.local("connection error: " + describe(error)), error, true);
             }
           });
@@ -464,7 +471,13 @@ final class ClientEngine {
                     c.link = link;
                     Pending p =
                         new Pending(
-                            id -> new Connect(id, token, clientName, ProtocolVersion.CURRENT),
+                            id ->
+                                new Connect(
+                                    id,
+                                    token,
+                                    clientName,
+                                    ProtocolVersion.CURRENT,
+                                    idleCuts.wantedPingMs()),
                             reply -> onConnectReply(c, reply),
                             e -> {});
                     send(p);
@@ -621,9 +634,27 @@ final class ClientEngine {
             });
   }
 
+  /**
+   * The live connection {@code c} ended without a close frame: if that looks like a proxy's idle
+   * timeout, heartbeats are asked for more often from the next connect on ({@link IdleCuts}).
+   */
+  private void learnFromCut(Conn c) {
+    ConnectResult r = c.result;
+    if (!c.connected || r == null) {
+      return;
+    }
+    String learned = idleCuts.observe(scheduler.nowMillis() - c.lastReceived, r.pingMs());
+    if (learned != null) {
+      log.info("{}: {}", uri(), learned);
+    }
+  }
+
   private void onLinkClosed(Conn c, CloseInfo frame) {
     if (c != current) {
       return;
+    }
+    if (frame.code() == CloseInfo.ABNORMAL) {
+      learnFromCut(c);
     }
     CloseInfo info = frame;
     if (c.disconnect != null) {

@@ -165,6 +165,7 @@ public final class HeraldClient implements AutoCloseable {
     private Duration backoffCap = Duration.ofMillis(BackoffPolicy.DEFAULT_CAP_MS);
     private Duration connectTimeout = Duration.ofSeconds(10);
     private Duration requestTimeout = Duration.ofSeconds(10);
+    private Duration pingInterval = Duration.ZERO;
     private @Nullable ClientScheduler scheduler;
     private @Nullable DoubleSupplier random;
     private @Nullable Executor executor;
@@ -301,6 +302,18 @@ public final class HeraldClient implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Asks the server for a heartbeat at least this often ({@code ping_ms} in {@code connect}; the
+     * server grants at least 1 s and at most its own {@code heartbeat.interval}). For a client
+     * behind a proxy that cuts connections idle for less than the server's heartbeat. Default: the
+     * server's interval; either way, after two cuts of an idle connection at about the same silence
+     * the client asks for heartbeats at half of it for the rest of its lifetime.
+     */
+    public Builder pingInterval(Duration interval) {
+      this.pingInterval = positive(interval, "ping interval");
+      return this;
+    }
+
     /** Name and version sent in {@code connect} for the server's diagnostics. */
     public Builder clientName(String clientName) {
       this.clientName = clientName;
@@ -349,6 +362,7 @@ public final class HeraldClient implements AutoCloseable {
               requestTimeout.toMillis(),
               backoffBase.toMillis(),
               backoffCap.toMillis(),
+              pingInterval.toMillis(),
               rnd,
               () -> {
                 if (ownedScheduler != null) {

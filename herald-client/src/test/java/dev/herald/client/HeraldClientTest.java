@@ -926,4 +926,81 @@ class HeraldClientTest {
     assertThat(errors).hasSize(1);
     assertThat(client.state()).isEqualTo(ConnectionState.CONNECTED);
   }
+
+  // ------------------------------------------------------------------ idle cuts (ping_ms)
+
+  private static long pingAskedFor(FakeConnection c) {
+    return ((Connect) c.messages().get(0)).pingMs();
+  }
+
+  @Test
+  void twoIdleCutsAtAboutTheSameSilenceAskForHeartbeatsAtHalfOfItForTheClientsLifetime() {
+    client.connect();
+    FakeConnection c1 = establish();
+    assertThat(pingAskedFor(c1)).as("the server's interval by default").isZero();
+    time.advance(5_000); // quiet, no heartbeat due yet (25 s): a proxy's idle timeout cuts it
+    c1.networkError();
+    time.advance(1_000);
+    FakeConnection c2 = establish();
+    assertThat(pingAskedFor(c2)).as("one cut alone teaches nothing").isZero();
+    time.advance(5_300);
+    c2.networkError();
+    time.advance(1_000);
+    FakeConnection c3 = establish(2_500, 10_000);
+    assertThat(pingAskedFor(c3)).isEqualTo(2_500);
+
+    // Remembered: later drops that are no idle cut (too soon, or a heartbeat was due) keep it.
+    time.advance(500);
+    c3.networkError();
+    time.advance(1_000);
+    FakeConnection c4 = establish(2_500, 10_000);
+    assertThat(pingAskedFor(c4)).isEqualTo(2_500);
+    time.advance(2_000);
+    c4.receive(Ping.INSTANCE);
+    time.advance(2_000);
+    c4.networkError();
+    time.advance(1_000);
+    assertThat(pingAskedFor(establish())).isEqualTo(2_500);
+    assertThat(events).doesNotContain("closed 1006");
+  }
+
+  @Test
+  void cutsAfterDifferentSilencesOrAfterAMissedHeartbeatTeachNothing() {
+    client.connect();
+    FakeConnection c = establish();
+    time.advance(5_000);
+    c.networkError();
+    time.advance(1_000);
+    c = establish();
+    time.advance(12_000); // not about the same silence as the first cut
+    c.networkError();
+    time.advance(1_000);
+    c = establish(3_000, 10_000);
+    assertThat(pingAskedFor(c)).isZero();
+    time.advance(4_500); // past the granted heartbeat and its slack: not a proxy's idle cut
+    c.networkError();
+    time.advance(1_000);
+    c = establish(3_000, 10_000);
+    time.advance(4_500);
+    c.networkError();
+    time.advance(1_000);
+    assertThat(pingAskedFor(establish())).isZero();
+  }
+
+  @Test
+  void aConfiguredPingIntervalIsAskedForAndALearnedShorterOneWins() {
+    HeraldClient c2 = builder().pingInterval(java.time.Duration.ofSeconds(8)).build();
+    c2.connect();
+    FakeConnection c = establish(8_000, 10_000);
+    assertThat(pingAskedFor(c)).isEqualTo(8_000);
+    for (int i = 0; i < 2; i++) {
+      time.advance(6_000);
+      c.networkError();
+      time.advance(1_000);
+      c = establish(8_000, 10_000);
+    }
+    assertThat(pingAskedFor(c)).isEqualTo(3_000);
+    assertThatThrownBy(() -> builder().pingInterval(java.time.Duration.ZERO))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
 }

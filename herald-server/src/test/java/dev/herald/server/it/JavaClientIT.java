@@ -246,6 +246,51 @@ class JavaClientIT {
   }
 
   @Test
+  void afterTwoIdleCutsByAProxyItAsksForHeartbeatsOftenEnoughToStayConnected() throws Exception {
+    String channel = "test:java-idle-cut";
+    try (TcpProxy proxy = TcpProxy.to(server.port())) {
+      // The server pings every 25 s; the proxy cuts a connection the server was silent on for 4 s.
+      proxy.cutWhenServerIdle(Duration.ofSeconds(4));
+      Events events = new Events();
+      List<Long> asked = new CopyOnWriteArrayList<>();
+      HeraldClient client =
+          connected(
+              builder(proxy.port(), server.token("alice"), events)
+                  .listener(
+                      new ConnectionListener() {
+                        @Override
+                        public void onConnected(ConnectResult result) {
+                          asked.add(result.pingMs());
+                          events.onConnected(result);
+                        }
+
+                        @Override
+                        public void onReconnecting(CloseInfo cause, long delayMs) {
+                          events.onReconnecting(cause, delayMs);
+                        }
+                      }));
+      Recorder rec = new Recorder();
+      client.subscribe(channel, rec);
+      SubscribeResult initial = rec.awaitSubscribed(1);
+      assertThat(asked.get(0)).isEqualTo(25_000);
+
+      // Cut twice after about 4 s of silence; the third connection asks for pings every ~2 s.
+      events.awaitEvent(0, Kind.CONNECTED, 3);
+      assertThat(asked.get(2)).isBetween(1_000L, 2_500L);
+      assertThat(events.count(Kind.RECONNECTING)).isEqualTo(2);
+      // Adapted: the heartbeats keep the connection open through the proxy, and it stays open.
+      Awaitility.await("no further cuts")
+          .during(Duration.ofSeconds(10))
+          .atMost(TIMEOUT)
+          .until(() -> proxy.acceptedConnections() == 3 && proxy.activeConnections() == 1);
+      publishSeq(server, channel, 0, 3);
+      rec.awaitPubs(3);
+      assertSequence(rec.pubs, initial.epoch(), initial.offset() + 1, 0);
+      assertThat(events.count(Kind.RECONNECTING)).isEqualTo(2);
+    }
+  }
+
+  @Test
   void detectsADeadConnectionBySilenceAndRecoversAfterwards() throws Exception {
     Map<String, String> cfg = TestServer.baseConfig();
     cfg.put("heartbeat.interval", "300ms");

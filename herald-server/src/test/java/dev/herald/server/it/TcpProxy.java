@@ -28,7 +28,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       #acceptNewConnections()};
  *   <li>{@link #freeze()} stalls all forwarding, on current and new connections: sockets stay open
  *       but carry nothing (a dead peer, a stalled network) until {@link #unfreeze()}, when what was
- *       held back flows again.
+ *       held back flows again;
+ *   <li>{@link #cutWhenServerIdle(java.time.Duration)} makes it cut (reset) a new connection on
+ *       which the server sent nothing for that long, as nginx's {@code proxy_read_timeout} does.
  * </ul>
  *
  * <p>Thread-safe. {@link #close()} stops the accept thread and cuts every connection, and returns
@@ -55,6 +57,10 @@ public final class TcpProxy implements AutoCloseable {
 
   private boolean frozen;
   private volatile boolean refusing;
+
+  /** Cut a connection after this long without bytes from the server (0: never). */
+  private volatile int serverIdleCutMs;
+
   private volatile boolean closed;
 
   private TcpProxy(int targetPort) throws IOException {
@@ -101,6 +107,15 @@ public final class TcpProxy implements AutoCloseable {
    */
   public long lastToClientNanos() {
     return lastToClientNanos;
+  }
+
+  /**
+   * From now on, new connections are cut (reset on both sides, no WebSocket close) once the server
+   * has sent nothing on them for {@code idle}: a proxy whose read timeout is shorter than the
+   * server's heartbeat.
+   */
+  public void cutWhenServerIdle(java.time.Duration idle) {
+    serverIdleCutMs = Math.toIntExact(idle.toMillis());
   }
 
   /** From now on, new connections are reset as soon as they are accepted. */
@@ -223,6 +238,8 @@ public final class TcpProxy implements AutoCloseable {
       try {
         client.setTcpNoDelay(true);
         upstream.setTcpNoDelay(true);
+        // A read from the server that times out ends in cut() below, like any other failure.
+        upstream.setSoTimeout(serverIdleCutMs);
       } catch (IOException e) {
         cut();
       }
