@@ -57,6 +57,9 @@ import org.slf4j.LoggerFactory;
 public final class App implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(App.class);
 
+  /** How long a request that reduced someone's access waits for their subscriptions' re-check. */
+  private static final Duration REVALIDATION_WAIT = Duration.ofSeconds(10);
+
   private final Database db;
   private final Herald herald;
   private final Relay relay;
@@ -230,7 +233,7 @@ public final class App implements AutoCloseable {
                         .hub()
                         .revokeCredential(
                             SessionStore.credentialId(token), CloseCode.FORBIDDEN, "logged out"),
-                userId -> holder[0].hub().revalidate(userId)));
+                userId -> awaitRevalidation(holder[0], userId)));
     java.util.concurrent.atomic.AtomicBoolean databaseUp =
         new java.util.concurrent.atomic.AtomicBoolean(db.ping());
     Herald herald =
@@ -427,5 +430,20 @@ public final class App implements AutoCloseable {
     Map<String, String> m = new LinkedHashMap<>();
     p.stringPropertyNames().forEach(k -> m.put(k, p.getProperty(k).trim()));
     return m;
+  }
+
+  /**
+   * Re-checks the user's live subscriptions on this node and waits for it, so the request that
+   * removed someone from a project answers only once they receive nothing more from it: a change
+   * made after that answer can never reach them. Other nodes act when the message reaches them.
+   */
+  private static void awaitRevalidation(Herald herald, String userId) {
+    try {
+      herald.hub().revalidate(userId).get(REVALIDATION_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      log.warn("re-checking the subscriptions of {} did not complete", userId, e);
+    }
   }
 }

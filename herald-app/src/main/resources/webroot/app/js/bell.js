@@ -49,9 +49,13 @@ export function startBell(state) {
     },
     apply,
   });
-  data.on('change', ({ state: st, events }) => {
+  data.on('change', ({ state: st, events, reset }) => {
     s = st;
     for (const e of events) if (e.type === 'notification' && e.action === 'created') toast(e.data.subject);
+    // Projects gained or lost (membership events, or a new snapshot that may have missed some):
+    // the projects list and an open project page follow (projects.js, project.js).
+    for (const e of events) if (e.type === 'membership') window.dispatchEvent(new CustomEvent('herald:membership', { detail: e }));
+    if (reset) window.dispatchEvent(new CustomEvent('herald:membership', { detail: { reset: true } }));
     badge(s.unread);
     renderAll();
   });

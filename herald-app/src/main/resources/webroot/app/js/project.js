@@ -394,46 +394,86 @@ export function projectView(main, projectId, app) {
     if (anchor) document.getElementById(anchor)?.scrollIntoView({ block: 'center' });
   }
 
-  data = sync(live(), `project:${projectId}`, {
-    snapshot: () => api.get(`/api/projects/${projectId}/snapshot`),
-    changes: (since) => api.get(`/api/projects/${projectId}/changes?since=${since}`),
-    init: (snap) => ({ project: snap.project, items: byId(snap.items), activities: byId(snap.activities) }),
-    apply: applyEvent,
-    subscribe: {
-      onPresence: (users) => renderPresence(users),
-      // The server ended the subscription: this user was removed from the project.
-      onError: (e) => {
-        if (e.code !== 103) {
-          console.error(e); // as herald.js reports errors of subscriptions without onError
-          return;
-        }
-        toast('You no longer have access to this project.', 'error');
-        location.hash = '#/projects';
-      },
-    },
-  });
-  sub = data.subscription;
-  sub.setActivity({ viewing: `project:${projectId}` });
   let first = true;
-  data.on('change', ({ state, events, reset }) => {
-    s = state;
-    if (reset) renderAll();
-    else for (const e of events) renderEvent(e);
-    if (first) {
-      first = false;
-      scrollToAnchor();
+  /** No access (404): waiting until the user is added to the project, then it loads. */
+  let denied = false;
+  let left = false;
+
+  /** The user lost access while looking at the page: say so, stop showing it. */
+  function leave() {
+    if (left) return;
+    left = true;
+    data.close();
+    toast('You no longer have access to this project.', 'error');
+    location.hash = '#/projects';
+  }
+
+  function membership({ detail: e }) {
+    if (e.reset || Number(e.id) !== projectId) return;
+    if (e.action === 'created' && denied) {
+      denied = false;
+      loading.textContent = 'Loading…';
+      loading.className = 'muted';
+      start();
+    } else if (e.action === 'deleted' && app.me.role !== 'admin') {
+      leave();
     }
-  });
-  data.on('status', ({ status, error }) => {
-    if (!error || (status !== 'loading' && status !== 'stale')) return;
-    if (status === 'loading') {
-      // Not there, or not for this user: say so and stop; anything else is retried.
-      loading.textContent = error.status === 404 ? 'This project does not exist, or you are not a member.' : 'Could not load the project: ' + error.message + ' Retrying…';
-      loading.className = 'error';
-      if (error.status === 404 || error.status === 403) data.close();
-    } else {
-      toast('Could not catch up with changes: ' + error.message + ' Retrying…', 'error');
-    }
-  });
-  return { dispose: () => data.close(), projectId, reveal: scrollToAnchor };
+  }
+  window.addEventListener('herald:membership', membership);
+
+  function start() {
+    data = sync(live(), `project:${projectId}`, {
+      snapshot: () => api.get(`/api/projects/${projectId}/snapshot`),
+      changes: (since) => api.get(`/api/projects/${projectId}/changes?since=${since}`),
+      init: (snap) => ({ project: snap.project, items: byId(snap.items), activities: byId(snap.activities) }),
+      apply: applyEvent,
+      subscribe: {
+        onPresence: (users) => renderPresence(users),
+        // The server ended the subscription: this user was removed from the project.
+        onError: (e) => {
+          if (e.code !== 103) {
+            console.error(e); // as herald.js reports errors of subscriptions without onError
+            return;
+          }
+          leave();
+        },
+      },
+    });
+    sub = data.subscription;
+    sub.setActivity({ viewing: `project:${projectId}` });
+    first = true;
+    data.on('change', ({ state, events, reset }) => {
+      s = state;
+      if (reset) renderAll();
+      else for (const e of events) renderEvent(e);
+      if (first) {
+        first = false;
+        scrollToAnchor();
+      }
+    });
+    data.on('status', ({ status, error }) => {
+      if (!error || (status !== 'loading' && status !== 'stale')) return;
+      if (status === 'loading') {
+        // Not there, or not for this user: say so and stop; anything else is retried.
+        loading.textContent = error.status === 404 ? 'This project does not exist, or you are not a member.' : 'Could not load the project: ' + error.message + ' Retrying…';
+        loading.className = 'error';
+        if (error.status === 404 || error.status === 403) {
+          denied = true;
+          data.close();
+        }
+      } else {
+        toast('Could not catch up with changes: ' + error.message + ' Retrying…', 'error');
+      }
+    });
+  }
+  start();
+
+  return {
+    dispose: () => {
+      window.removeEventListener('herald:membership', membership);
+      data.close();
+    },
+    projectId,
+    reveal: scrollToAnchor,
+  };
 }

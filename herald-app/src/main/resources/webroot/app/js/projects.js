@@ -26,8 +26,9 @@ export function projectsView(main, state) {
   }
 
   function put(p) {
-    const el = row(p);
     const old = rows.get(p.id);
+    if (old && old.version > p.version) return; // a membership event older than the live state
+    const el = row(p);
     if (old) old.el.replaceWith(el);
     else list.append(el);
     rows.set(p.id, { el, version: p.version });
@@ -41,32 +42,51 @@ export function projectsView(main, state) {
     empty.hidden = rows.size > 0;
   }
 
+  /** Shows a project and keeps its counts and status live. */
+  function follow(p) {
+    put(p);
+    if (syncs.has(p.id)) return;
+    // Live counts and status for each listed project: sync (herald.js) keeps the project current
+    // and fetches what the hub could not replay.
+    const data = sync(live(), `project:${p.id}`, {
+      snapshot: () => api.get(`/api/projects/${p.id}/snapshot?only=project`),
+      changes: (since) => api.get(`/api/projects/${p.id}/changes?since=${since}`),
+      init: (snap) => ({ project: snap.project }),
+      apply: (st, e) => {
+        if (e.type === 'project' && e.version > st.project.version) st.project = e.data;
+      },
+      subscribe: { presence: false, onError: () => {} }, // a project the user lost access to: dropped below
+    });
+    data.on('change', ({ state, events, reset }) => {
+      if (reset || events.some((e) => e.type === 'project')) put(state.project);
+    });
+    data.on('status', ({ status }) => {
+      if (status === 'failed') unfollow(p.id);
+    });
+    syncs.set(p.id, data);
+  }
+
+  function unfollow(id) {
+    syncs.get(id)?.close();
+    syncs.delete(id);
+    drop(id);
+  }
+
   async function load() {
     const projects = await api.get('/api/projects');
-    for (const p of projects) put(p);
+    const ids = new Set(projects.map((p) => p.id));
+    for (const id of [...rows.keys()].filter((id) => !ids.has(id))) unfollow(id);
+    for (const p of projects) follow(p);
     empty.hidden = projects.length > 0;
-    for (const p of projects) {
-      if (syncs.has(p.id)) continue;
-      // Live counts and status for each listed project: sync (herald.js) keeps the project current
-      // and fetches what the hub could not replay.
-      const data = sync(live(), `project:${p.id}`, {
-        snapshot: () => api.get(`/api/projects/${p.id}/snapshot?only=project`),
-        changes: (since) => api.get(`/api/projects/${p.id}/changes?since=${since}`),
-        init: (snap) => ({ project: snap.project }),
-        apply: (st, e) => {
-          if (e.type === 'project' && e.version > st.project.version) st.project = e.data;
-        },
-        subscribe: { presence: false, onError: () => {} }, // a project the user lost access to: dropped below
-      });
-      data.on('change', ({ state, events, reset }) => {
-        if (reset || events.some((e) => e.type === 'project')) put(state.project);
-      });
-      data.on('status', ({ status }) => {
-        if (status === 'failed') drop(p.id);
-      });
-      syncs.set(p.id, data);
-    }
   }
+
+  // Added to a project, or removed from one (the user's channel, see bell.js): at once.
+  function membership({ detail: e }) {
+    if (e.reset) load().catch((x) => toast(x.message, 'error'));
+    else if (e.action === 'created') follow(e.data);
+    else if (state.me.role !== 'admin') unfollow(Number(e.id)); // admins see every project
+  }
+  window.addEventListener('herald:membership', membership);
 
   const name = h('input', { id: 'new-name', required: true, maxlength: 200 });
   const desc = h('textarea', { id: 'new-desc', rows: 2, maxlength: 4000 });
@@ -95,5 +115,10 @@ export function projectsView(main, state) {
 
   main.append(h('h1', {}, 'Projects'), empty, list, form);
   load().catch((e) => toast(e.message, 'error'));
-  return { dispose: () => syncs.forEach((data) => data.close()) };
+  return {
+    dispose: () => {
+      window.removeEventListener('herald:membership', membership);
+      syncs.forEach((data) => data.close());
+    },
+  };
 }

@@ -268,4 +268,81 @@ class LiveEventsIT extends AppTestBase {
     assertThat(summary.has("items") || summary.has("activities")).isFalse();
     alice.get("/api/projects/" + p + "/snapshot?only=items").expect(400);
   }
+
+  @Test
+  void membershipChangesReachTheMembersOwnChannelAndARemovedMemberGetsNothingMore() {
+    ApiClient alice = app.login("alice");
+    ApiClient bob = app.login("bob");
+    String mine = "user:bob:notifications";
+    try (RawClient b = socket(bob)) {
+      assertThat(b.request("{\"type\":\"subscribe\",\"channel\":\"" + mine + "\"}").has("result"))
+          .isTrue();
+
+      // Created with bob as a member: his channel says so, with the project, and he is notified.
+      long p = project(alice, "[\"bob\"]");
+      JsonNode created = event(b, mine, "membership", "created");
+      assertThat(created.get("id").asText()).isEqualTo(String.valueOf(p));
+      assertThat(created.get("data").get("name").asText()).isEqualTo("Live");
+      assertThat(created.get("data").get("members")).extracting(JsonNode::asText).contains("bob");
+      JsonNode added = event(b, mine, "notification", "created").get("data");
+      assertThat(added.get("kind").asText()).isEqualTo("added");
+      assertThat(added.get("subject").asText()).isEqualTo("You were added to Live");
+      assertThat(added.get("text").asText()).isEqualTo("Alice added you to Live.");
+      assertThat(added.get("link").asText()).isEqualTo("/projects/" + p);
+
+      // Added later: the same.
+      long q =
+          alice
+              .post("/api/projects", "{\"name\":\"Later\",\"members\":[]}")
+              .expect(201)
+              .json()
+              .get("id")
+              .asLong();
+      alice.post("/api/projects/" + q + "/members", "{\"userId\":\"bob\"}").expect(200);
+      JsonNode joined = event(b, mine, "membership", "created");
+      assertThat(joined.get("id").asText()).isEqualTo(String.valueOf(q));
+      assertThat(event(b, mine, "notification", "created").get("data").get("subject").asText())
+          .isEqualTo("You were added to Later");
+      // Adding him again changes nothing for him.
+      alice.post("/api/projects/" + q + "/members", "{\"userId\":\"bob\"}").expect(200);
+
+      // Removed: his channel says so, his subscription to the project ends at once, and a change
+      // made after the removal answered never reaches him.
+      b.request("{\"type\":\"subscribe\",\"channel\":\"project:" + p + "\"}");
+      b.request("{\"type\":\"subscribe\",\"channel\":\"project:" + q + "\"}");
+      alice.delete("/api/projects/" + q + "/members/bob").expect(200);
+      JsonNode removed = event(b, mine, "membership", "deleted");
+      assertThat(removed.get("id").asText()).isEqualTo(String.valueOf(q));
+      assertThat(removed.get("data").get("projectId").asLong()).isEqualTo(q);
+      JsonNode ended =
+          b.await(
+              m ->
+                  m.path("type").asText().equals("unsubscribed")
+                      && m.path("channel").asText().equals("project:" + q));
+      assertThat(ended.get("code").asInt()).isEqualTo(103);
+      alice
+          .post(
+              "/api/projects/" + q + "/items",
+              "{\"contentRef\":\"page/90\",\"contentVersion\":1,\"title\":\"Secret\",\"type\":\"page\"}")
+          .expect(201);
+      alice.post("/api/projects/" + p + "/activities", "{\"message\":\"marker\"}").expect(201);
+      event(b, "project:" + p, "activity", "created");
+      assertThat(
+              b.takeReceived(
+                  m ->
+                      m.path("type").asText().equals("pub")
+                          && m.path("channel").asText().equals("project:" + q)
+                          && !m.path("data").path("type").asText().equals("project")))
+          .as("nothing of the project after the removal")
+          .isEmpty();
+      assertThat(
+              b.takeReceived(
+                  m ->
+                      m.path("type").asText().equals("pub")
+                          && m.path("data").path("type").asText().equals("membership")
+                          && m.path("data").path("id").asText().equals(String.valueOf(q))))
+          .as("re-adding a member publishes no second membership event")
+          .isEmpty();
+    }
+  }
 }

@@ -9,7 +9,9 @@ public enum NotificationKind {
   ITEM_COMMENT,
   STATUS_CHANGE,
   PUBLISHED,
-  PUBLISH_FAILED;
+  PUBLISH_FAILED,
+  /** Added to a project (at its creation or later). */
+  ADDED;
 
   @JsonValue
   public String wire() {

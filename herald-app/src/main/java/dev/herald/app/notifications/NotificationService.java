@@ -65,6 +65,24 @@ public final class NotificationService {
     recordUnread(h, recipient);
   }
 
+  /**
+   * Records, inside the caller's write transaction, that {@code userId} gained ({@code created},
+   * with the project as {@code data}) or lost ({@code deleted}, with {@code {projectId}}) access to
+   * a project: a {@code membership} event on the user's channel, so their list of projects and open
+   * pages follow at once. {@code version} is the project's version after the change.
+   */
+  public void recordMembership(
+      Handle h, String userId, long projectId, boolean added, long version, Object data) {
+    changes.record(
+        h,
+        channel(userId),
+        "membership",
+        String.valueOf(projectId),
+        added ? "created" : "deleted",
+        version,
+        data);
+  }
+
   /** A page of notifications, newest first; {@code before} is an id cursor (exclusive) or null. */
   public List<Notification> list(User user, Long before, int limit) {
     if (limit < 1 || limit > MAX_PAGE) {

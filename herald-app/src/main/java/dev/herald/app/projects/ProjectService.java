@@ -124,6 +124,9 @@ public final class ProjectService {
           }
           Project p = load(h, id).orElseThrow();
           changes.record(h, channel(id), "project", String.valueOf(id), "created", p.version(), p);
+          for (String m : all) {
+            joined(h, user, p, m);
+          }
           return p;
         });
   }
@@ -135,13 +138,16 @@ public final class ProjectService {
           if (UserRepository.find(h, memberId == null ? "" : memberId).isEmpty()) {
             throw ApiException.invalid(Map.of("userId", "unknown user"));
           }
-          if (!Access.isMember(h, memberId, projectId)) {
-            h.createUpdate("INSERT INTO project_members (project_id, user_id) VALUES (:p, :u)")
-                .bind("p", projectId)
-                .bind("u", memberId)
-                .execute();
+          if (Access.isMember(h, memberId, projectId)) {
+            return touchProject(h, projectId);
           }
-          return touchProject(h, projectId);
+          h.createUpdate("INSERT INTO project_members (project_id, user_id) VALUES (:p, :u)")
+              .bind("p", projectId)
+              .bind("u", memberId)
+              .execute();
+          Project p = touchProject(h, projectId);
+          joined(h, user, p, memberId);
+          return p;
         });
   }
 
@@ -164,8 +170,27 @@ public final class ProjectService {
               .bind("p", projectId)
               .bind("u", memberId)
               .execute();
-          return touchProject(h, projectId);
+          Project p = touchProject(h, projectId);
+          notifications.recordMembership(
+              h, memberId, projectId, false, p.version(), Map.of("projectId", projectId));
+          return p;
         });
+  }
+
+  /**
+   * {@code member} joined {@code p} (created with them, or added): their channel learns it, and
+   * they are notified unless they did it themselves.
+   */
+  private void joined(Handle h, User by, Project p, String member) {
+    notifications.recordMembership(h, member, p.id(), true, p.version(), p);
+    notifications.notify(
+        h,
+        member,
+        by.id(),
+        NotificationKind.ADDED,
+        "You were added to " + p.name(),
+        by.displayName() + " added you to " + p.name() + ".",
+        "/projects/" + p.id());
   }
 
   // ---------------------------------------------------------------- items

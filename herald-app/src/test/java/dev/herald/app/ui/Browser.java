@@ -338,6 +338,19 @@ final class Browser implements AutoCloseable {
     }
   }
 
+  /** Closes each of these (browsers, the app) that is not null, whatever the others do. */
+  static void closeAll(AutoCloseable... all) {
+    for (AutoCloseable c : all) {
+      if (c != null) {
+        try {
+          c.close();
+        } catch (Exception e) {
+          // keep closing the others
+        }
+      }
+    }
+  }
+
   @Override
   public void close() {
     try {

@@ -122,15 +122,7 @@ class BrowserIT {
 
   @AfterAll
   void stop() {
-    for (AutoCloseable c : new AutoCloseable[] {alice, bob, app}) {
-      if (c != null) {
-        try {
-          c.close();
-        } catch (Exception e) {
-          // keep closing the others
-        }
-      }
-    }
+    Browser.closeAll(alice, bob, app);
   }
 
   private long addItem(String ref, int version, String title, String type) {
