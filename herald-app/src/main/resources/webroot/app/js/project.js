@@ -2,6 +2,7 @@
 import { applyEntity, sync } from '/herald/herald.js';
 import { api } from './api.js';
 import { fill, h, message, time, toast } from './dom.js';
+import { ask } from './dialog.js';
 import { live } from './live.js';
 import { withMentions } from './mentions.js';
 
@@ -41,8 +42,29 @@ export function projectView(main, projectId, app) {
     editingTimer = setTimeout(() => editing(null), 400);
   }
 
+  /** Who else is here, as presence last said: [{user, editing: ['item:57'], ...}]. */
+  let othersHere = [];
+
+  /** The names of the others editing one of these items, e.g. "Bob is editing Home". */
+  function editingWarning(items) {
+    const notes = [];
+    for (const i of items) {
+      const who = othersHere.filter((u) => u.editing.includes(`item:${i.id}`)).map((u) => u.info?.name ?? name(u.user));
+      if (who.length) notes.push(`${who.join(' and ')} ${who.length > 1 ? 'are' : 'is'} editing “${i.title}” right now.`);
+    }
+    return notes.length ? notes.join(' ') : null;
+  }
+
+  /** Runs `action` at once, or after a warning when someone else is editing the item. */
+  async function guarded(item, verb, action) {
+    const warning = editingWarning([item]);
+    if (warning && !(await ask({ title: `${verb}?`, warning, text: `${verb} “${item.title}” anyway?`, confirm: `${verb} anyway` }))) return;
+    await action();
+  }
+
   function renderPresence(users) {
     const others = users.filter((u) => !u.self);
+    othersHere = others;
     fill(presence, h('h2', { class: 'visually-hidden' }, 'Who is here'),
       h('span', { class: 'muted' }, others.length ? 'Also here: ' : 'Nobody else is viewing this project.'),
       h('ul', { class: 'people' }, ...others.map((u) => {
@@ -151,7 +173,7 @@ export function projectView(main, projectId, app) {
       p.status === 'scheduled' && p.scheduledAt ? h('p', {}, 'Scheduled to publish ', time(p.scheduledAt), '.') : null,
       h('p', { class: 'counts' }, Object.entries(p.counts).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${ITEM_STATUS[k].toLowerCase()}`).join(' · ') || 'No items'),
       h('div', { class: 'actions' },
-        h('button', { type: 'button', id: 'publish', disabled: p.status === 'publishing', onclick: () => publish() }, 'Publish now'),
+        publishButton(p),
         p.status === 'scheduled'
           ? h('button', { type: 'button', onclick: () => act(() => api.del(`/api/projects/${projectId}/schedule`), 'Scheduling removed.') }, 'Remove scheduling')
           : scheduleForm,
@@ -159,8 +181,34 @@ export function projectView(main, projectId, app) {
     if (focused && scheduleForm.contains(focused) && document.activeElement !== focused) focused.focus();
   }
 
-  /** Publishes and reports the real outcome: the project comes back "publish failed" if items failed. */
-  async function publish() {
+  /** The items that "Publish now" would publish: the scheduled ones of a scheduled project, else the ready ones. */
+  function publishable(p) {
+    const status = p.status === 'scheduled' ? 'scheduled' : 'ready';
+    return [...s.items.values()].filter((i) => i.status === status);
+  }
+
+  /** "Publish now (2 ready)": disabled, with the reason next to it, while nothing can be published. */
+  function publishButton(p) {
+    const n = p.status === 'scheduled' ? p.counts.scheduled : p.counts.ready;
+    const none = n === 0;
+    return h('span', { class: 'publish' },
+      h('button', {
+        type: 'button', id: 'publish', disabled: none || p.status === 'publishing',
+        'aria-describedby': none ? 'publish-help' : null, onclick: () => publish(p),
+      }, `Publish now (${n} ${p.status === 'scheduled' ? 'scheduled' : 'ready'})`),
+      none ? h('span', { id: 'publish-help', class: 'muted small' }, ' Mark items ready to publish first.') : null);
+  }
+
+  /** Publishes after a confirmation, and reports the real outcome: "publish failed" if items failed. */
+  async function publish(p) {
+    const items = publishable(p);
+    const answer = await ask({
+      title: 'Publish now?',
+      warning: editingWarning(items),
+      text: `Publish ${items.length} item${items.length === 1 ? '' : 's'} of “${p.name}” now? Visitors see ${items.length === 1 ? 'it' : 'them'} at once: ${items.map((i) => i.title).join(', ')}.`,
+      confirm: 'Publish',
+    });
+    if (!answer) return;
     try {
       const p = await api.post(`/api/projects/${projectId}/publish`);
       if (p?.status === 'publish_failed') toast('Publishing failed for some items; they are still ready to publish.', 'error');
@@ -185,14 +233,15 @@ export function projectView(main, projectId, app) {
   function putItem(i) {
     const actions = h('td', { class: 'row-actions' });
     if (i.status === 'draft' || i.status === 'rejected') {
-      actions.append(h('button', { type: 'button', onclick: () => act(() => api.post(`/api/projects/${projectId}/items/${i.id}/ready`), 'Marked ready.') }, 'Mark ready'));
+      actions.append(h('button', { type: 'button', onclick: () => guarded(i, 'Mark ready', () => act(() => api.post(`/api/projects/${projectId}/items/${i.id}/ready`), 'Marked ready.')) }, 'Mark ready'));
     }
     if (i.status === 'draft' || i.status === 'ready') {
-      actions.append(h('button', { type: 'button', onclick: () => act(() => api.post(`/api/projects/${projectId}/items/${i.id}/reject`), 'Rejected.') }, 'Reject'));
+      actions.append(h('button', { type: 'button', class: 'secondary', onclick: () => reject(i) }, 'Reject'));
     }
     if (i.status !== 'published') {
-      actions.append(h('button', { type: 'button', class: 'danger', onclick: () => {
-        if (confirm(`Remove "${i.title}" from the project?`)) act(() => api.del(`/api/projects/${projectId}/items/${i.id}`), 'Removed.');
+      actions.append(h('button', { type: 'button', class: 'danger', onclick: async () => {
+        const answer = await ask({ title: 'Remove the item?', warning: editingWarning([i]), text: `Remove “${i.title}” from the project?`, confirm: 'Remove', danger: true });
+        if (answer) act(() => api.del(`/api/projects/${projectId}/items/${i.id}`), 'Removed.');
       } }, 'Remove'));
     }
     const row = h('tr', { id: `item-${i.id}`, 'data-item': i.id, onfocusin: () => editing(i.id), onfocusout: stopEditing },
@@ -213,6 +262,15 @@ export function projectView(main, projectId, app) {
     rowEls.set(i.id, row);
     itemsEmpty.hidden = true;
     refreshItemOptions();
+  }
+
+  /** Rejecting asks why; the reason goes to the activity feed and to the members' notifications. */
+  async function reject(i) {
+    const answer = await ask({
+      title: 'Reject the item?', warning: editingWarning([i]), text: `Reject “${i.title}”? It goes back to its author for changes.`,
+      reasonLabel: 'Reason (shown in the activity feed)', confirm: 'Reject', danger: true,
+    });
+    if (answer) act(() => api.post(`/api/projects/${projectId}/items/${i.id}/reject`, { reason: answer.reason }), 'Rejected.');
   }
 
   function removeItem(id) {
@@ -408,6 +466,14 @@ export function projectView(main, projectId, app) {
     location.hash = '#/projects';
   }
 
+  /** Not a member (or no such project): say so, and wait for a membership event. */
+  function deny() {
+    denied = true;
+    data.close();
+    loading.textContent = 'This project does not exist, or you are not a member.';
+    loading.className = 'error';
+  }
+
   function membership({ detail: e }) {
     if (e.reset || Number(e.id) !== projectId) return;
     if (e.action === 'created' && denied) {
@@ -429,13 +495,14 @@ export function projectView(main, projectId, app) {
       apply: applyEvent,
       subscribe: {
         onPresence: (users) => renderPresence(users),
-        // The server ended the subscription: this user was removed from the project.
+        // Refused before the page loaded: not a member (yet). Ended later: this user was removed.
         onError: (e) => {
           if (e.code !== 103) {
             console.error(e); // as herald.js reports errors of subscriptions without onError
             return;
           }
-          leave();
+          if (s) leave();
+          else deny();
         },
       },
     });
@@ -457,10 +524,7 @@ export function projectView(main, projectId, app) {
         // Not there, or not for this user: say so and stop; anything else is retried.
         loading.textContent = error.status === 404 ? 'This project does not exist, or you are not a member.' : 'Could not load the project: ' + error.message + ' Retrying…';
         loading.className = 'error';
-        if (error.status === 404 || error.status === 403) {
-          denied = true;
-          data.close();
-        }
+        if (error.status === 404 || error.status === 403) deny();
       } else {
         toast('Could not catch up with changes: ' + error.message + ' Retrying…', 'error');
       }

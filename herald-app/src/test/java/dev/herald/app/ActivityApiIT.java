@@ -240,7 +240,9 @@ class ActivityApiIT extends AppTestBase {
     long p = newProject(alice, "[\"bob\"]");
     long item = addItem(alice, p, "Pricing");
     alice.post("/api/projects/" + p + "/items/" + item + "/ready", null).expect(200);
-    app.login("bob").post("/api/projects/" + p + "/items/" + item + "/reject", null).expect(200);
+    app.login("bob")
+        .post("/api/projects/" + p + "/items/" + item + "/reject", "{\"reason\":\"Too long.\"}")
+        .expect(200);
 
     List<JsonNode> feed = feed(alice, p, "");
     assertThat(feed)
@@ -253,7 +255,7 @@ class ActivityApiIT extends AppTestBase {
     assertThat(feed)
         .extracting(a -> a.get("systemType").asText())
         .containsExactly("item_status", "item_status", "item_added");
-    assertThat(feed.get(0).get("message").asText()).isEqualTo("Bob rejected Pricing.");
+    assertThat(feed.get(0).get("message").asText()).isEqualTo("Bob rejected Pricing: Too long.");
     assertThat(feed.get(0).get("itemId").asLong()).isEqualTo(item);
     assertThat(feed.get(1).get("message").asText())
         .isEqualTo("Alice marked Pricing ready to publish.");
@@ -268,7 +270,8 @@ class ActivityApiIT extends AppTestBase {
       assertThat(edit.json().get("error").get("message").asText()).contains("System activities");
       c.delete("/api/activities/" + sys).expect(403);
     }
-    assertThat(activity(alice, p, sys).get("message").asText()).isEqualTo("Bob rejected Pricing.");
+    assertThat(activity(alice, p, sys).get("message").asText())
+        .isEqualTo("Bob rejected Pricing: Too long.");
 
     alice.post("/api/projects/" + p + "/items/" + item + "/ready", null).expect(200);
     alice.post("/api/projects/" + p + "/publish", null).expect(200);
@@ -400,5 +403,58 @@ class ActivityApiIT extends AppTestBase {
             .expect(200)
             .json();
     assertThat(texts(edited.get("mentions"))).as("dave is no member").containsExactly("carol");
+  }
+
+  @Test
+  void rejectingNeedsAReasonWhichIsStoredAndPostedToTheFeedAndTheNotifications() {
+    ApiClient alice = app.login("alice");
+    ApiClient bob = app.login("bob");
+    long p = newProject(alice, "[\"bob\"]");
+    long item = addItem(alice, p, "Pricing");
+    alice.post("/api/projects/" + p + "/items/" + item + "/ready", null).expect(200);
+    String reject = "/api/projects/" + p + "/items/" + item + "/reject";
+
+    for (String bad :
+        List.of(
+            "{}",
+            "{\"reason\":null}",
+            "{\"reason\":\"  \\n \"}",
+            "{\"reason\":\"" + "x".repeat(1001) + "\"}")) {
+      ApiClient.Response r = bob.post(reject, bad).expect(400);
+      assertThat(r.errorCode()).as(bad).isEqualTo("validation_failed");
+      assertThat(r.json().get("error").get("fields").get("reason").asText()).as(bad).isNotBlank();
+    }
+    assertThat(bob.post(reject, null).expect(400).errorCode()).isEqualTo("bad_request");
+    assertThat(bob.post(reject, "{\"reason\":7}").expect(400).errorCode())
+        .isEqualTo("validation_failed");
+    // The shape is checked before access: an outsider learns nothing from a missing reason.
+    ApiClient eve = app.login("eve");
+    eve.post(reject, "{}").expect(400);
+    eve.post(reject, "{\"reason\":\"mine now\"}").expect(404);
+    assertThat(alice.get("/api/projects/" + p + "/items").json().get(0).get("status").asText())
+        .as("nothing rejected by the refused attempts")
+        .isEqualTo("ready");
+    assertThat(feed(alice, p, "").get(0).get("message").asText())
+        .isEqualTo("Alice marked Pricing ready to publish.");
+
+    String reason = "The price is wrong: 19.90, not 9.90 <b>!</b>";
+    bob.post(reject, "{\"reason\":\"  " + reason + "  \"}").expect(200);
+    JsonNode posted = feed(alice, p, "").get(0);
+    assertThat(posted.get("kind").asText()).isEqualTo("system");
+    assertThat(posted.get("itemId").asLong()).isEqualTo(item);
+    assertThat(posted.get("message").asText()).isEqualTo("Bob rejected Pricing: " + reason);
+    // Stored: read back later, and in "changes since" for a client that was away.
+    assertThat(activity(alice, p, posted.get("id").asLong()).get("message").asText())
+        .isEqualTo("Bob rejected Pricing: " + reason);
+    JsonNode changes = alice.get("/api/projects/" + p + "/changes?since=0").json().get("changes");
+    assertThat(changes)
+        .anySatisfy(
+            c -> {
+              assertThat(c.get("type").asText()).isEqualTo("activity");
+              assertThat(c.get("data").get("message").asText()).endsWith(reason);
+            });
+    JsonNode note = alice.get("/api/notifications?limit=1").json().get("items").get(0);
+    assertThat(note.get("kind").asText()).isEqualTo("status_change");
+    assertThat(note.get("text").asText()).isEqualTo("Bob rejected Pricing: " + reason);
   }
 }

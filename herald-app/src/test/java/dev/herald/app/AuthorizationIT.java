@@ -183,7 +183,7 @@ class AuthorizationIT extends AppTestBase {
             "POST",
             "/api/projects/:id/items/:itemId/reject",
             p + "/items/" + f.item() + "/reject",
-            null,
+            "{\"reason\":\"no\"}",
             Scope.PROJECT,
             0));
     c.add(new Call("POST", "/api/projects/:id/publish", p + "/publish", null, Scope.PROJECT, 0));

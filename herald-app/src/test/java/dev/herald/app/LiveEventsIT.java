@@ -204,7 +204,9 @@ class LiveEventsIT extends AppTestBase {
             .get("id")
             .asLong();
     alice.post("/api/projects/" + p + "/items/" + item + "/ready", null).expect(200);
-    alice.post("/api/projects/" + p + "/items/" + item + "/reject", null).expect(200);
+    alice
+        .post("/api/projects/" + p + "/items/" + item + "/reject", "{\"reason\":\"Too long.\"}")
+        .expect(200);
     JsonNode delta = alice.get("/api/projects/" + p + "/changes?since=" + seq).expect(200).json();
     List<JsonNode> itemChanges = new ArrayList<>();
     delta

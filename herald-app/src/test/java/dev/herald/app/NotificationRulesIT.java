@@ -226,9 +226,11 @@ class NotificationRulesIT extends AppTestBase {
     assertThat(about(app.login("eve"), p)).isEmpty();
     assertThat(about(app.login("carol"), p)).as("admins are not members").isEmpty();
 
-    bob.post("/api/projects/" + p + "/items/" + item + "/reject", null).expect(200);
+    bob.post("/api/projects/" + p + "/items/" + item + "/reject", "{\"reason\":\"Too long.\"}")
+        .expect(200);
     assertThat(kinds(about(alice, p))).containsExactly("status_change");
-    assertThat(about(alice, p).get(0).get("text").asText()).isEqualTo("Bob rejected Contact.");
+    assertThat(about(alice, p).get(0).get("text").asText())
+        .isEqualTo("Bob rejected Contact: Too long.");
     assertThat(kinds(about(dave, p))).containsExactly("status_change", "status_change");
     assertThat(kinds(about(bob, p)))
         .as("bob rejected: nothing new for him")

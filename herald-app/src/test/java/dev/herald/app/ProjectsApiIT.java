@@ -90,7 +90,9 @@ class ProjectsApiIT extends AppTestBase {
     alice.post("/api/projects/" + p + "/items/" + item + "/ready", null).expect(409);
     ApiClient bob = app.login("bob");
     JsonNode rejected =
-        bob.post("/api/projects/" + p + "/items/" + item + "/reject", null).expect(200).json();
+        bob.post("/api/projects/" + p + "/items/" + item + "/reject", "{\"reason\":\"Too long.\"}")
+            .expect(200)
+            .json();
     assertThat(rejected.get("status").asText()).isEqualTo("rejected");
     assertThat(rejected.get("changedBy").asText()).isEqualTo("bob");
     assertThat(alice.get("/api/projects/" + p).json().get("counts").get("rejected").asInt())
@@ -134,7 +136,9 @@ class ProjectsApiIT extends AppTestBase {
     JsonNode items = alice.get("/api/projects/" + p + "/items").json();
     assertThat(items.get(0).get("status").asText()).isEqualTo("published");
     assertThat(items.get(1).get("id").asLong()).isEqualTo(i2);
-    alice.post("/api/projects/" + p + "/items/" + i1 + "/reject", null).expect(409);
+    alice
+        .post("/api/projects/" + p + "/items/" + i1 + "/reject", "{\"reason\":\"Too long.\"}")
+        .expect(409);
     alice.delete("/api/projects/" + p + "/items/" + i1).expect(409);
   }
 

@@ -18,7 +18,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Function;
 import org.jdbi.v3.core.Handle;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Projects and their items: the rules editors know from the CMS, each change committed together
@@ -311,6 +313,9 @@ public final class ProjectService {
         });
   }
 
+  /** Longest reason for a rejection, after trimming. */
+  public static final int MAX_REASON = 1000;
+
   public ProjectItem markReady(User user, long projectId, long itemId) {
     return changeStatus(
         user,
@@ -318,21 +323,39 @@ public final class ProjectService {
         itemId,
         ItemStatus.READY,
         Set.of(ItemStatus.DRAFT, ItemStatus.REJECTED),
-        "marked %s ready to publish");
+        title -> "marked " + title + " ready to publish.");
   }
 
-  public ProjectItem reject(User user, long projectId, long itemId) {
+  /**
+   * Rejects an item, for a reason that is required: it goes into the system activity ("Bob rejected
+   * Pricing: the price is wrong") and so into the feed and the members' notifications.
+   */
+  public ProjectItem reject(User user, long projectId, long itemId, @Nullable String reason) {
+    String r = reason == null ? "" : reason.strip();
+    if (r.isEmpty() || r.length() > MAX_REASON) {
+      throw ApiException.invalid(
+          Map.of(
+              "reason",
+              r.isEmpty()
+                  ? "required: say why, so that the others know what to change"
+                  : "at most " + MAX_REASON + " characters"));
+    }
     return changeStatus(
         user,
         projectId,
         itemId,
         ItemStatus.REJECTED,
         Set.of(ItemStatus.DRAFT, ItemStatus.READY),
-        "rejected %s");
+        title -> "rejected " + title + ": " + r);
   }
 
   private ProjectItem changeStatus(
-      User user, long projectId, long itemId, ItemStatus to, Set<ItemStatus> from, String verb) {
+      User user,
+      long projectId,
+      long itemId,
+      ItemStatus to,
+      Set<ItemStatus> from,
+      Function<String, String> what) {
     return db.write(
         h -> {
           Access.require(h, user, projectId);
@@ -348,7 +371,7 @@ public final class ProjectService {
                     + " now.");
           }
           ProjectItem updated = setItemStatus(h, item, to, user.id());
-          String message = user.displayName() + " " + String.format(verb, item.title()) + ".";
+          String message = user.displayName() + " " + what.apply(item.title());
           activities.recordSystem(h, projectId, itemId, "item_status", message);
           Project p = touchProject(h, projectId);
           for (String member : p.members()) {

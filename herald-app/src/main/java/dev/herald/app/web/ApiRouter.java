@@ -195,7 +195,7 @@ public final class ApiRouter {
         r -> projects.markReady(r.user(), r.id("id"), r.id("itemId")));
     api(
         router.post("/api/projects/:id/items/:itemId/reject"),
-        r -> projects.reject(r.user(), r.id("id"), r.id("itemId")));
+        r -> projects.reject(r.user(), r.id("id"), r.id("itemId"), r.string("reason")));
     api(router.post("/api/projects/:id/publish"), r -> projects.publish(r.user(), r.id("id")));
     api(
         router.post("/api/projects/:id/schedule"),

@@ -366,6 +366,7 @@ class BrowserIT {
         "document.querySelector('.project-header .counts').textContent.includes('1 ready')");
 
     alice.click("#publish");
+    alice.clickButton("dialog.ask[open]", "Publish"); // the confirmation (EditorsIT tests it)
     bob.waitItemStatus(homeId, "published");
     bob.waitFor(
         "project header: 1 published, active",

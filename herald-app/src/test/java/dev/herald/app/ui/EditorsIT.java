@@ -160,4 +160,138 @@ class EditorsIT {
       assertThat(b.pageErrors()).as(b.user + ": uncaught errors").isEmpty();
     }
   }
+
+  // ------------------------------------------------------------------ 2. publishing safely
+
+  private long release;
+  private long home;
+  private long about;
+
+  private long addItem(long project, String ref, String title) {
+    return aliceApi
+        .post(
+            "/api/projects/" + project + "/items",
+            "{\"contentRef\":\""
+                + ref
+                + "\",\"contentVersion\":1,\"title\":\""
+                + title
+                + "\",\"type\":\"page\"}")
+        .expect(201)
+        .json()
+        .get("id")
+        .asLong();
+  }
+
+  private static String row(long item) {
+    return "tr[data-item='" + item + "']";
+  }
+
+  private void openRelease(Browser b) {
+    b.open("#/projects/" + release);
+    b.waitFor(
+        "project page loaded",
+        "document.querySelectorAll('table.items tbody tr').length >= 2"
+            + " && document.querySelector('section.presence span')");
+    b.markPage();
+  }
+
+  /** The open dialog's text, once one is open. */
+  private String dialog(Browser b) {
+    b.visible("dialog.ask[open]");
+    return b.text("return document.querySelector('dialog.ask[open]').textContent");
+  }
+
+  private long requests(Browser b, String path) {
+    return ((Number)
+            b.js(
+                "return performance.getEntriesByType('resource')"
+                    + ".filter((e) => e.name.endsWith(arguments[0])).length",
+                path))
+        .longValue();
+  }
+
+  @Test
+  @Order(2)
+  void publishingAsksFirstRejectingNeedsAReasonAndEditsOfOthersWarn() {
+    release = project("Release", "[\"bob\",\"dave\"]");
+    home = addItem(release, "page/1", "Home");
+    about = addItem(release, "page/2", "About");
+    openRelease(alice);
+    openRelease(bob);
+
+    // Nothing ready: "Publish now" is disabled and says why.
+    assertThat(alice.js("return document.querySelector('#publish').disabled")).isEqualTo(true);
+    assertThat(alice.text("return document.querySelector('.project-header .publish').textContent"))
+        .contains("Publish now (0 ready)")
+        .contains("Mark items ready to publish first");
+
+    // bob is in the Home row: alice is warned before she marks it ready, and may cancel.
+    bob.js("document.querySelector(arguments[0] + ' button').focus();", row(home));
+    alice.waitFor(
+        "presence: bob editing Home",
+        "document.querySelector(\".presence li.person[data-user='bob']\")"
+            + "?.textContent.includes('editing Home')");
+    alice.clickButton(row(home), "Mark ready");
+    assertThat(dialog(alice)).contains("Bob is editing “Home” right now.");
+    alice.clickButton("dialog.ask[open]", "Cancel");
+    alice.waitFor("dialog closed", "!document.querySelector('dialog.ask')");
+    assertThat(requests(alice, "/items/" + home + "/ready")).as("nothing sent").isZero();
+    alice.clickButton(row(home), "Mark ready");
+    assertThat(dialog(alice)).contains("Bob is editing");
+    alice.clickButton("dialog.ask[open]", "Mark ready anyway");
+    bob.waitItemStatus(home, "ready");
+    alice.waitFor(
+        "publish enabled with the count",
+        "!document.querySelector('#publish').disabled"
+            + " && document.querySelector('#publish').textContent === 'Publish now (1 ready)'");
+    bob.js("document.activeElement.blur();");
+    alice.waitFor(
+        "bob no longer editing",
+        "!document.querySelector('.presence').textContent.includes('editing')");
+
+    // Reject is not a primary action, asks for a reason and posts it to the feed.
+    assertThat(
+            alice.text(
+                "return getComputedStyle([...document.querySelectorAll(arguments[0] + ' button')]"
+                    + ".find((b) => b.textContent === 'Reject')).backgroundColor",
+                row(home)))
+        .isEqualTo("rgb(255, 255, 255)");
+    assertThat(
+            alice.text(
+                "return getComputedStyle(document.querySelector('#publish')).backgroundColor"))
+        .isNotEqualTo("rgb(255, 255, 255)");
+    alice.clickButton(row(home), "Reject");
+    assertThat(dialog(alice)).contains("Reject “Home”").doesNotContain("editing");
+    alice.click("dialog.ask[open] .ask-confirm");
+    alice.waitFor(
+        "asked for a reason",
+        "document.querySelector('dialog.ask[open] .error:not([hidden])')"
+            + " && document.activeElement === document.querySelector('dialog.ask[open] textarea')");
+    assertThat(requests(alice, "/items/" + home + "/reject")).as("nothing sent").isZero();
+    alice.type("The headline is out of date");
+    alice.click("dialog.ask[open] .ask-confirm");
+    bob.waitItemStatus(home, "rejected");
+    bob.waitForEntry("Alice rejected Home: The headline is out of date");
+
+    // Publishing asks first; cancelled, nothing is published.
+    alice.clickButton(row(about), "Mark ready");
+    alice.waitFor(
+        "1 ready", "document.querySelector('#publish').textContent === 'Publish now (1 ready)'");
+    alice.click("#publish");
+    assertThat(dialog(alice)).contains("Publish 1 item of “Release” now?").contains("About");
+    alice.press(Keys.ESCAPE);
+    alice.waitFor("dialog closed", "!document.querySelector('dialog.ask')");
+    assertThat(requests(alice, "/projects/" + release + "/publish")).as("nothing sent").isZero();
+    alice.click("#publish");
+    alice.clickButton("dialog.ask[open]", "Publish");
+    bob.waitItemStatus(about, "published");
+    alice.waitFor(
+        "nothing left to publish",
+        "document.querySelector('#publish').disabled"
+            + " && document.querySelector('#publish').textContent === 'Publish now (0 ready)'");
+    for (Browser b : List.of(alice, bob)) {
+      b.assertNotReloaded();
+      assertThat(b.pageErrors()).as(b.user + ": uncaught errors").isEmpty();
+    }
+  }
 }
