@@ -1,15 +1,18 @@
 // The notifications bell: unread badge, panel with the list, mark read, mark all read; live.
 import { sync } from '/herald/herald.js';
 import { api } from './api.js';
-import { $, clear, h, time, toast } from './dom.js';
+import { $, clear, h, named, time, toast } from './dom.js';
 import { live } from './live.js';
 
 const PAGE = 20;
 let data = null;
 // The list as the sync keeps it: { items: Map by id, unread, oldest } (oldest: the paging cursor).
 let s = null;
+// User id to display name, for the @handles in notification texts.
+let names = new Map();
 
 export function startBell(state) {
+  names = state.users;
   const bell = $('#bell');
   const panel = $('#notifications');
   bell.onclick = () => toggle(!panel.hidden ? false : true);
@@ -51,7 +54,7 @@ export function startBell(state) {
   });
   data.on('change', ({ state: st, events, reset }) => {
     s = st;
-    for (const e of events) if (e.type === 'notification' && e.action === 'created') toast(e.data.subject);
+    for (const e of events) if (e.type === 'notification' && e.action === 'created' && !lookingAt(e.data.link)) notify(st.items.get(e.data.id) ?? e.data);
     // Projects gained or lost (membership events, or a new snapshot that may have missed some):
     // the projects list and an open project page follow (projects.js, project.js).
     for (const e of events) if (e.type === 'membership') window.dispatchEvent(new CustomEvent('herald:membership', { detail: e }));
@@ -75,6 +78,27 @@ export function stopBell() {
   data?.close();
   data = null;
   s = null;
+}
+
+/**
+ * Whether the user is looking at what a link points to: its project page is open and the page is
+ * visible. Such a notification gets no toast (it stays in the bell); anything else does.
+ */
+function lookingAt(link) {
+  const target = /^\/projects\/(\d+)/.exec(link ?? '');
+  const open = /^#\/projects\/(\d+)/.exec(location.hash);
+  return document.visibilityState === 'visible' && target !== null && open !== null && target[1] === open[1];
+}
+
+/** A toast that names what happened, with names for @handles; a click goes there and marks it read. */
+function notify(n) {
+  toast(n.subject, 'info', {
+    href: linkOf(n), detail: named(n.text.length > 140 ? n.text.slice(0, 139) + '…' : n.text, names), onclick: () => markRead(n),
+  });
+}
+
+function linkOf(n) {
+  return '#' + n.link;
 }
 
 /** The next page of older notifications (not part of the sync: older ones do not change by themselves). */
@@ -113,8 +137,8 @@ function renderAll() {
   $('#notifications-empty').hidden = sorted.length > 0;
   for (const n of sorted) {
     list.append(h('li', { class: n.read ? 'read' : 'unread', 'data-notification': n.id },
-      h('a', { href: '#' + n.link.replace(/^\//, '/'), onclick: () => markRead(n) },
-        h('strong', {}, n.subject), h('span', { class: 'text' }, n.text), h('span', { class: 'muted small' }, time(n.createdAt))),
+      h('a', { href: linkOf(n), onclick: () => markRead(n) },
+        h('strong', {}, n.subject), h('span', { class: 'text' }, ...named(n.text, names)), h('span', { class: 'muted small' }, time(n.createdAt))),
       n.read ? null : h('button', { type: 'button', class: 'link small', onclick: () => markRead(n) }, 'Mark read')));
   }
 }

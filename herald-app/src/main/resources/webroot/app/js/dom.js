@@ -57,30 +57,50 @@ export function time(iso) {
  */
 export function message(text, mentions = [], names = new Map()) {
   const known = new Set(mentions);
+  return h('p', { class: 'message' }, ...mentionNodes(text, (id) => known.has(id), names));
+}
+
+/**
+ * A notification's text with every @handle of a known user shown as their name, in bold
+ * (`names`: user id to display name). Unknown handles stay as typed; the text stays text.
+ */
+export function named(text, names = new Map()) {
+  return mentionNodes(text, (id) => names.has(id), names);
+}
+
+/** The text as strings, with each @handle that `mentioned(id)` accepts as a bold name. */
+function mentionNodes(text, mentioned, names) {
   const out = [];
   const re = /(^|[^\w.@-])@([a-z][a-z0-9_.-]{1,31})/g;
   let last = 0;
   let m;
   while ((m = re.exec(text)) !== null) {
     const start = m.index + m[1].length;
-    const name = m[2].replace(/[.-]+$/, '');
-    if (!known.has(name)) continue;
-    out.push(text.slice(last, start));
-    out.push(h('strong', { class: 'mention', title: '@' + name }, names.get(name) ?? '@' + name));
-    last = start + 1 + name.length;
+    const id = m[2].replace(/[.-]+$/, '');
+    if (!mentioned(id)) continue;
+    out.push(text.slice(last, start), h('strong', { class: 'mention', title: '@' + id }, names.get(id) ?? '@' + id));
+    last = start + 1 + id.length;
   }
   out.push(text.slice(last));
-  return h('p', { class: 'message' }, ...out);
+  return out;
 }
 
-/** Shows a short-lived message in a live region. */
-export function toast(text, kind = 'info') {
+/**
+ * Shows a short-lived message in a live region. With `href`, the whole toast is a link there
+ * (`onclick` runs too); `detail` is a second line (text or nodes).
+ */
+export function toast(text, kind = 'info', { href = null, onclick = null, detail = null } = {}) {
   let region = document.getElementById('toasts');
   if (!region) {
     region = h('div', { id: 'toasts', class: 'toasts', role: 'status', 'aria-live': 'polite' });
     document.body.append(region);
   }
-  const t = h('div', { class: 'toast ' + kind }, text);
+  const body = [h('strong', {}, text), detail ? h('span', { class: 'toast-detail' }, detail) : null];
+  const t = href
+    ? h('a', { class: 'toast link-toast ' + kind, href, onclick: () => { onclick?.(); t.remove(); } }, ...body)
+    : h('div', { class: 'toast ' + kind }, detail ? body : text);
   region.append(t);
-  setTimeout(() => t.remove(), 6000);
+  // A toast that leads somewhere stays longer, and never goes while the pointer or focus is on it.
+  const remove = () => (t.matches(':hover, :focus-within') ? setTimeout(remove, 2000) : t.remove());
+  setTimeout(remove, href ? 10000 : 6000);
 }

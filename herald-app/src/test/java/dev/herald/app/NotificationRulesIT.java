@@ -120,6 +120,38 @@ class NotificationRulesIT extends AppTestBase {
   }
 
   @Test
+  void subjectsNameTheItemTheyAreAbout() {
+    ApiClient alice = app.login("alice");
+    ApiClient bob = app.login("bob");
+    ApiClient dave = app.login("dave");
+    long p = newProject(alice, "Named", "[\"bob\",\"dave\"]");
+    long item = addItem(alice, p, "Home page");
+    long a = comment(bob, p, item, "@dave the headline").get("id").asLong();
+    assertThat(about(dave, p).get(0).get("subject").asText())
+        .isEqualTo("Bob mentioned you on Home page in Named");
+    alice.post("/api/activities/" + a + "/replies", "{\"message\":\"Fixed\"}").expect(201);
+    assertThat(about(bob, p).get(0).get("subject").asText())
+        .isEqualTo("Alice replied to your post on Home page in Named");
+    long r =
+        alice
+            .post("/api/activities/" + a + "/replies", "{\"message\":\"Also\"}")
+            .expect(201)
+            .json()
+            .get("id")
+            .asLong();
+    alice.patch("/api/replies/" + r, "{\"message\":\"Also @dave\"}").expect(200);
+    assertThat(about(dave, p).get(0).get("subject").asText())
+        .as("a mention added by an edit")
+        .isEqualTo("Alice mentioned you on Home page in Named");
+    bob.post("/api/projects/" + p + "/items/" + item + "/reject", "{\"reason\":\"Typo\"}")
+        .expect(200);
+    assertThat(about(alice, p).get(0).get("subject").asText())
+        .isEqualTo("Home page rejected in Named");
+    assertThat(about(alice, p).get(0).get("text").asText())
+        .isEqualTo("Bob rejected Home page: Typo");
+  }
+
+  @Test
   void mentionsOfOutsidersAndOfOneselfNotifyNobody() {
     ApiClient alice = app.login("alice");
     ApiClient eve = app.login("eve");
@@ -161,7 +193,7 @@ class NotificationRulesIT extends AppTestBase {
     List<JsonNode> alices = about(alice, p);
     assertThat(kinds(alices)).containsExactly("reply");
     JsonNode n = alices.get(0);
-    assertThat(n.get("subject").asText()).isEqualTo("Bob replied to your post");
+    assertThat(n.get("subject").asText()).isEqualTo("Bob replied to your post in Replies");
     assertThat(n.get("text").asText()).isEqualTo("The blue one");
     assertThat(n.get("link").asText()).isEqualTo("/projects/" + p + "#reply-" + r);
     assertThat(n.get("sender").asText()).isEqualTo("bob");
@@ -216,7 +248,7 @@ class NotificationRulesIT extends AppTestBase {
     for (ApiClient member : List.of(bob, dave)) {
       List<JsonNode> ns = about(member, p);
       assertThat(kinds(ns)).containsExactly("status_change");
-      assertThat(ns.get(0).get("subject").asText()).isEqualTo("Status changed in Status");
+      assertThat(ns.get(0).get("subject").asText()).isEqualTo("Contact ready to publish in Status");
       assertThat(ns.get(0).get("text").asText())
           .isEqualTo("Alice marked Contact ready to publish.");
       assertThat(ns.get(0).get("link").asText()).isEqualTo("/projects/" + p + "#item-" + item);

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.jdbi.v3.core.Handle;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The activity feed: system activities recorded by project changes, and user posts (comments) with
@@ -124,7 +125,7 @@ public final class ActivityService {
           Activity a = load(h, id);
           changes.record(
               h, channel(projectId), "activity", String.valueOf(id), "created", a.version(), a);
-          String projectName = projectName(h, projectId);
+          String place = place(h, projectId, itemTitle);
           String link = "/projects/" + projectId + "#activity-" + id;
           Set<String> notified = new LinkedHashSet<>();
           for (String m : a.mentions()) {
@@ -134,7 +135,7 @@ public final class ActivityService {
                   m,
                   user.id(),
                   NotificationKind.MENTIONED,
-                  user.displayName() + " mentioned you in " + projectName,
+                  user.displayName() + " mentioned you " + place,
                   text,
                   link);
             }
@@ -178,7 +179,7 @@ public final class ActivityService {
           notifyNewMentions(
               h,
               user,
-              a.projectId(),
+              place(h, a),
               before.mentions(),
               a.mentions(),
               text,
@@ -232,7 +233,7 @@ public final class ActivityService {
                   m,
                   user.id(),
                   NotificationKind.MENTIONED,
-                  user.displayName() + " mentioned you in " + projectName(h, a.projectId()),
+                  user.displayName() + " mentioned you " + place(h, a),
                   text,
                   link);
             }
@@ -245,7 +246,7 @@ public final class ActivityService {
                 a.author(),
                 user.id(),
                 NotificationKind.REPLY,
-                user.displayName() + " replied to your post",
+                user.displayName() + " replied to your post " + place(h, a),
                 text,
                 link);
           }
@@ -276,7 +277,7 @@ public final class ActivityService {
           notifyNewMentions(
               h,
               user,
-              r.projectId(),
+              place(h, load(h, r.activityId())),
               before.mentions(),
               r.mentions(),
               text,
@@ -307,7 +308,7 @@ public final class ActivityService {
   private void notifyNewMentions(
       Handle h,
       User user,
-      long projectId,
+      String place,
       List<String> before,
       List<String> after,
       String text,
@@ -319,7 +320,7 @@ public final class ActivityService {
             m,
             user.id(),
             NotificationKind.MENTIONED,
-            user.displayName() + " mentioned you in " + projectName(h, projectId),
+            user.displayName() + " mentioned you " + place,
             text,
             link);
       }
@@ -374,6 +375,27 @@ public final class ActivityService {
       throw ApiException.forbidden("Only the author may change this reply.");
     }
     return r;
+  }
+
+  /**
+   * Where a post is, for notification subjects: "on Home in Spring sale" for an item comment, "in
+   * Spring sale" for a project comment.
+   */
+  private static String place(Handle h, Activity a) {
+    String item =
+        a.itemId() == null
+            ? null
+            : h.createQuery("SELECT title FROM project_items WHERE id = :i")
+                .bind("i", a.itemId())
+                .mapTo(String.class)
+                .findOne()
+                .orElse(null);
+    return place(h, a.projectId(), item);
+  }
+
+  private static String place(Handle h, long projectId, @Nullable String itemTitle) {
+    String project = projectName(h, projectId);
+    return itemTitle == null ? "in " + project : "on " + itemTitle + " in " + project;
   }
 
   private static String projectName(Handle h, long projectId) {

@@ -380,7 +380,10 @@ public final class ProjectService {
                 member,
                 user.id(),
                 NotificationKind.STATUS_CHANGE,
-                "Status changed in " + p.name(),
+                item.title()
+                    + (to == ItemStatus.READY ? " ready to publish" : " " + to.wire())
+                    + " in "
+                    + p.name(),
                 message,
                 "/projects/" + projectId + "#item-" + itemId);
           }

@@ -77,6 +77,11 @@ class EditorsIT {
     Browser.closeAll(alice, bob, app);
   }
 
+  /** JavaScript: the notification toast (a link) whose text contains arguments[0], if any. */
+  private static final String LINK_TOAST =
+      "[...document.querySelectorAll('#toasts a.toast')]"
+          + ".find((t) => t.textContent.includes(arguments[0]))";
+
   private static String projectLink(long id) {
     return "#main a.project-name[href='#/projects/" + id + "']";
   }
@@ -293,5 +298,62 @@ class EditorsIT {
       b.assertNotReloaded();
       assertThat(b.pageErrors()).as(b.user + ": uncaught errors").isEmpty();
     }
+  }
+
+  // ------------------------------------------------------------------ 3. notifications
+
+  @Test
+  @Order(3)
+  void notificationsToastOnlyWhatIsNotOnScreenNameTheItemAndLeadToIt() {
+    // bob is looking at the project: a mention there counts in the bell but makes no toast.
+    int before = bob.badge();
+    aliceApi
+        .post(
+            "/api/projects/" + release + "/activities",
+            "{\"message\":\"@bob seen from the page\",\"itemId\":" + home + "}")
+        .expect(201);
+    bob.waitBadge(before + 1);
+    bob.waitForEntry("seen from the page");
+    assertThat(bob.js("return !!(" + LINK_TOAST + ");", "seen from the page"))
+        .as("no toast for the page in view")
+        .isEqualTo(false);
+
+    // On another page, the same kind of notification toasts: its subject names the item, the
+    // @handles show as names, and a click leads to the item's comment.
+    bob.open("#/projects");
+    bob.visible(projectLink(release));
+    bob.waitLive();
+    bob.markPage();
+    int unread = bob.badge();
+    long activity =
+        aliceApi
+            .post(
+                "/api/projects/" + release + "/activities",
+                "{\"message\":\"@dave and @bob: check the Home copy\",\"itemId\":" + home + "}")
+            .expect(201)
+            .json()
+            .get("id")
+            .asLong();
+    bob.waitFor("toast naming the item", LINK_TOAST, "Alice mentioned you on Home in Release");
+    String toast =
+        bob.text(
+            "return (" + LINK_TOAST + ").textContent", "Alice mentioned you on Home in Release");
+    assertThat(toast).contains("Dave and Bob: check the Home copy").doesNotContain("@");
+    bob.waitBadge(unread + 1);
+    bob.js("(" + LINK_TOAST + ").click();", "Alice mentioned you on Home in Release");
+    bob.waitFor(
+        "on the project, at the comment",
+        "location.hash === arguments[0] && document.querySelector(arguments[1])",
+        "#/projects/" + release + "#activity-" + activity,
+        "#activity-" + activity);
+    bob.waitBadge(unread);
+    // The bell's list shows names too.
+    assertThat(
+            bob.text(
+                "return [...document.querySelectorAll('#notification-list li')]"
+                    + ".find((li) => li.textContent.includes('on Home in Release')).textContent"))
+        .contains("Dave and Bob: check the Home copy");
+    bob.assertNotReloaded();
+    assertThat(bob.pageErrors()).as("bob: uncaught errors").isEmpty();
   }
 }
