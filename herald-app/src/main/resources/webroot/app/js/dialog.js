@@ -1,6 +1,7 @@
 // A modal question before an action that others see at once or that is hard to undo: publish,
 // reject (with a reason), act on an item someone else is editing.
 import { h } from './dom.js';
+import { field } from './forms.js';
 
 let counter = 0;
 
@@ -14,9 +15,11 @@ export function ask({ title, text, warning = null, reasonLabel = null, confirm, 
   return new Promise((resolve) => {
     let result = null;
     const dialog = h('dialog', { class: 'ask', 'aria-labelledby': `${id}-title`, 'aria-describedby': `${id}-text` });
-    const reason = reasonLabel
-      ? h('textarea', { id: `${id}-reason`, class: 'ask-reason', rows: 3, maxlength: 1000, 'aria-required': 'true' })
+    // No maxlength: a longer reason is never cut, the field says how much to shorten it (forms.js).
+    const reasonField = reasonLabel
+      ? field(h('textarea', { id: `${id}-reason`, class: 'ask-reason', rows: 3, 'aria-required': 'true', 'aria-describedby': `${id}-error` }), { max: 1000 })
       : null;
+    const reason = reasonField?.input ?? null;
     const err = h('p', { class: 'error', id: `${id}-error`, role: 'alert', hidden: true });
     const ok = h('button', { type: 'submit', class: danger ? 'danger ask-confirm' : 'ask-confirm' }, confirm);
     const form = h('form', { method: 'dialog', novalidate: true, onsubmit: (e) => {
@@ -25,7 +28,12 @@ export function ask({ title, text, warning = null, reasonLabel = null, confirm, 
         err.textContent = 'Please say why, so that the others know what to change.';
         err.hidden = false;
         reason.setAttribute('aria-invalid', 'true');
-        reason.setAttribute('aria-describedby', `${id}-error`);
+        reason.focus();
+        return;
+      }
+      err.hidden = true;
+      if (reasonField && !reasonField.check()) {
+        e.preventDefault();
         reason.focus();
         return;
       }
@@ -34,7 +42,7 @@ export function ask({ title, text, warning = null, reasonLabel = null, confirm, 
     h('h2', { id: `${id}-title` }, title),
     warning ? h('p', { class: 'warning ask-warning' }, warning) : null,
     h('p', { id: `${id}-text` }, text),
-    reason ? [h('label', { for: `${id}-reason` }, reasonLabel), reason, err] : null,
+    reason ? [h('label', { for: `${id}-reason` }, reasonLabel), reasonField.el, err] : null,
     h('div', { class: 'ask-buttons' },
       ok, h('button', { type: 'button', class: 'secondary', onclick: () => dialog.close() }, 'Cancel')));
     dialog.append(form);

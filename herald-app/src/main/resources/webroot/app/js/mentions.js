@@ -5,14 +5,16 @@ let counter = 0;
 
 /**
  * Adds autocomplete to `textarea`. `candidates()` returns [{id, displayName}] (the project's
- * members). Returns the wrapper element to put where the textarea goes.
+ * members); `others()` the users who match but cannot be mentioned, each with the reason, shown
+ * as options that cannot be picked. Returns the wrapper element to put where the textarea goes.
  */
-export function withMentions(textarea, candidates) {
+export function withMentions(textarea, candidates, others = () => []) {
   const id = `mention-list-${++counter}`;
   const list = h('ul', { id, class: 'mention-list', role: 'listbox', hidden: true, 'aria-label': 'People you can mention' });
   textarea.setAttribute('aria-autocomplete', 'list');
   textarea.setAttribute('aria-controls', id);
   let matches = [];
+  let notes = [];
   let active = 0;
   let start = -1;
 
@@ -27,6 +29,7 @@ export function withMentions(textarea, candidates) {
   function close() {
     list.hidden = true;
     matches = [];
+    notes = [];
     textarea.removeAttribute('aria-activedescendant');
   }
 
@@ -37,8 +40,10 @@ export function withMentions(textarea, candidates) {
         e.preventDefault();
         pick(i);
       },
-    }, h('strong', {}, u.displayName), ' @' + u.id)));
-    list.hidden = matches.length === 0;
+    }, h('strong', {}, u.displayName), ' @' + u.id)),
+    ...notes.map((u, i) => h('li', { id: `${id}-note-${i}`, role: 'option', 'aria-disabled': 'true', class: 'note' },
+      h('strong', {}, u.displayName), ' @' + u.id, h('span', { class: 'why' }, u.reason))));
+    list.hidden = matches.length === 0 && notes.length === 0;
     if (matches.length) textarea.setAttribute('aria-activedescendant', `${id}-${active}`);
   }
 
@@ -56,12 +61,20 @@ export function withMentions(textarea, candidates) {
   textarea.addEventListener('input', () => {
     const q = query();
     if (q === null) return close();
-    matches = candidates().filter((u) => u.id.startsWith(q) || u.displayName.toLowerCase().includes(q)).slice(0, 8);
+    const fits = (u) => u.id.startsWith(q) || u.displayName.toLowerCase().includes(q);
+    matches = candidates().filter(fits).slice(0, 8);
+    notes = q ? others().filter(fits).slice(0, 3) : [];
     active = 0;
     render();
   });
   textarea.addEventListener('keydown', (e) => {
-    if (list.hidden) return;
+    if (list.hidden || !matches.length) {
+      if (!list.hidden && e.key === 'Escape') {
+        e.preventDefault();
+        close();
+      }
+      return;
+    }
     if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
       e.preventDefault();
       active = (active + (e.key === 'ArrowDown' ? 1 : matches.length - 1)) % matches.length;

@@ -5,8 +5,10 @@ import { fill, h, message, time, toast } from './dom.js';
 import { ask } from './dialog.js';
 import { live } from './live.js';
 import { withMentions } from './mentions.js';
+import { attempt, field, formError, localDateTime, submitOnCtrlEnter, withOffset, zoneLabel } from './forms.js';
 
 const STATUS = { active: 'Active', publishing: 'Publishing…', publish_failed: 'Publish failed', scheduled: 'Scheduled' };
+const FEED_PAGE = 50;
 const ITEM_STATUS = { draft: 'Draft', ready: 'Ready to publish', published: 'Published', scheduled: 'Scheduled', rejected: 'Rejected' };
 
 export function projectView(main, projectId, app) {
@@ -28,6 +30,11 @@ export function projectView(main, projectId, app) {
     itemsBody);
   const feed = h('ol', { class: 'feed', 'aria-label': 'Activity' });
   const feedEmpty = h('p', { class: 'empty', hidden: true }, 'No activity yet.');
+  // Older activity, a page at a time (the snapshot brings the newest FEED_PAGE).
+  const olderButton = h('button', { type: 'button', id: 'feed-older', class: 'secondary', hidden: true, onclick: () => loadOlder() }, 'Show older activity');
+  const olderStatus = h('p', { class: 'muted small', role: 'status' });
+  // Others' changes, said once in words to screen readers; one's own are not repeated.
+  const announcer = h('div', { id: 'project-announcer', class: 'visually-hidden', role: 'status', 'aria-live': 'polite' });
   const loading = h('p', { class: 'muted', role: 'status' }, 'Loading…');
   main.append(loading);
 
@@ -139,7 +146,8 @@ export function projectView(main, projectId, app) {
       loading.remove();
       main.append(header, presence,
         h('section', { 'aria-labelledby': 'items-title' }, h('h2', { id: 'items-title' }, 'Items'), itemsTable, itemsEmpty, addItemForm()),
-        h('section', { 'aria-labelledby': 'feed-title', class: 'activity' }, h('h2', { id: 'feed-title' }, 'Activity'), commentForm(), feedEmpty, feed));
+        h('section', { 'aria-labelledby': 'feed-title', class: 'activity' }, h('h2', { id: 'feed-title' }, 'Activity'), commentForm(), feedEmpty, feed, olderButton, olderStatus),
+        announcer);
     }
     for (const id of [...rowEls.keys()].filter((id) => !s.items.has(id))) removeItem(id);
     for (const id of [...entryEls.keys()].filter((id) => !s.activities.has(id))) removeActivity(id);
@@ -152,15 +160,61 @@ export function projectView(main, projectId, app) {
     if (order.some((el, n) => feed.children[n] !== el)) feed.append(...order);
     itemsEmpty.hidden = s.items.size > 0;
     feedEmpty.hidden = s.activities.size > 0;
+    olderButton.hidden = s.activities.size < FEED_PAGE;
+  }
+
+  /** The next page of older activity; kept in the state, so live replies and edits apply to it. */
+  async function loadOlder() {
+    const oldest = Math.min(...s.activities.keys());
+    olderButton.disabled = true;
+    try {
+      const page = await api.get(`/api/projects/${projectId}/activities?before=${oldest}&limit=${FEED_PAGE}`);
+      for (const a of page) {
+        if (s.activities.has(a.id)) continue;
+        s.activities.set(a.id, a);
+        putActivity(a, false);
+      }
+      olderButton.hidden = page.length < FEED_PAGE;
+      olderStatus.textContent = page.length ? `${page.length} older entries shown.` : 'No older activity.';
+    } catch (e) {
+      toast(e.message, 'error');
+    } finally {
+      olderButton.disabled = false;
+    }
+  }
+
+  /** Tells screen readers, politely, what someone else changed; one's own changes stay quiet. */
+  function announce(e) {
+    if (e.action === 'deleted') return;
+    const d = e.data;
+    let text = null;
+    if (e.type === 'item' && d.changedBy && !mine(d.changedBy)) {
+      text = `${name(d.changedBy)}: ${d.title} is ${(ITEM_STATUS[d.status] ?? d.status).toLowerCase()}.`;
+    } else if (e.type === 'activity' && e.action === 'created' && d.kind === 'comment' && !mine(d.author)) {
+      text = `${name(d.author)} commented: ${d.message.slice(0, 140)}`;
+    } else if (e.type === 'reply' && e.action === 'created' && !mine(d.author)) {
+      text = `${name(d.author)} replied: ${d.message.slice(0, 140)}`;
+    }
+    if (text) announcer.textContent = text;
   }
 
   // ---------------------------------------------------------------- header, publishing
   // Created once, so a half-typed schedule time (and its focus) survives live header updates.
-  const at = h('input', { type: 'datetime-local', id: 'schedule-at', required: true });
-  const scheduleForm = h('form', { class: 'inline', onsubmit: (e) => {
+  // The picker offers no time before now, says which time zone its times are in, and sends the
+  // time with that zone's offset (so the server's answer speaks of the same clock).
+  const at = field(h('input', { type: 'datetime-local', id: 'schedule-at', required: true, 'aria-describedby': 'schedule-zone' }));
+  const atMin = () => (at.input.min = localDateTime(new Date()));
+  at.input.addEventListener('focus', atMin);
+  atMin();
+  const scheduleError = formError();
+  const scheduleForm = h('form', { class: 'inline schedule', novalidate: true, onsubmit: async (e) => {
     e.preventDefault();
-    act(() => api.post(`/api/projects/${projectId}/schedule`, { at: new Date(at.value).toISOString() }), 'Scheduled.');
-  } }, h('label', { for: 'schedule-at' }, 'Publish at'), at, h('button', { type: 'submit' }, 'Schedule'));
+    atMin();
+    const ok = await attempt({ at }, scheduleError, () => api.post(`/api/projects/${projectId}/schedule`, { at: withOffset(at.input.value) }));
+    if (ok) toast('Scheduled.');
+  } }, h('label', { for: 'schedule-at' }, 'Publish at'), at.el,
+  h('span', { id: 'schedule-zone', class: 'muted small' }, zoneLabel()),
+  h('button', { type: 'submit' }, 'Schedule'), scheduleError);
 
   function renderHeader() {
     const p = s.project;
@@ -245,7 +299,7 @@ export function projectView(main, projectId, app) {
       } }, 'Remove'));
     }
     const row = h('tr', { id: `item-${i.id}`, 'data-item': i.id, onfocusin: () => editing(i.id), onfocusout: stopEditing },
-      h('th', { scope: 'row' }, i.title, h('span', { class: 'muted small' }, ` ${i.contentRef} v${i.contentVersion}`)),
+      h('th', { scope: 'row' }, h('span', { class: 'item-title', title: i.title }, i.title), h('span', { class: 'muted small' }, ` ${i.contentRef} v${i.contentVersion}`)),
       h('td', {}, i.type),
       h('td', {}, h('span', { class: 'item-status status-' + i.status, 'data-status': i.status }, ITEM_STATUS[i.status] ?? i.status)),
       h('td', {}, name(i.changedBy)),
@@ -281,30 +335,28 @@ export function projectView(main, projectId, app) {
   }
 
   function addItemForm() {
-    const err = h('p', { class: 'error', role: 'alert', hidden: true });
-    const ref = h('input', { id: 'item-ref', required: true, placeholder: 'page/12' });
-    const ver = h('input', { id: 'item-version', type: 'number', min: 1, value: '1', required: true });
-    const title = h('input', { id: 'item-title', required: true, maxlength: 300 });
-    const type = h('select', { id: 'item-type' }, ...['page', 'block', 'media'].map((t) => h('option', { value: t }, t)));
-    return h('form', { class: 'card add-item', 'aria-labelledby': 'add-item-title', onsubmit: async (e) => {
+    const err = formError();
+    const ref = field(h('input', { id: 'item-ref', required: true, placeholder: 'page/12' }));
+    const ver = field(h('input', { id: 'item-version', type: 'number', min: 1, value: '1', required: true }));
+    const title = field(h('input', { id: 'item-title', required: true }), { max: 300 });
+    const type = field(h('select', { id: 'item-type' }, ...['page', 'block', 'media'].map((t) => h('option', { value: t }, t))));
+    return h('form', { class: 'card add-item', novalidate: true, 'aria-labelledby': 'add-item-title', onsubmit: async (e) => {
       e.preventDefault();
-      err.hidden = true;
-      try {
-        await api.post(`/api/projects/${projectId}/items`, { contentRef: ref.value.trim(), contentVersion: Number(ver.value), title: title.value, type: type.value });
-        title.value = '';
-        ref.value = '';
+      const ok = await attempt({ contentRef: ref, contentVersion: ver, title, type }, err, () => api.post(`/api/projects/${projectId}/items`,
+        { contentRef: ref.input.value.trim(), contentVersion: ver.input.value === '' ? null : Number(ver.input.value), title: title.input.value, type: type.input.value }));
+      if (ok) {
+        title.input.value = '';
+        ref.input.value = '';
+        title.check();
         toast('Item added.');
-      } catch (x) {
-        err.textContent = x.message + (x.fields ? ' ' + Object.entries(x.fields).map(([k, v]) => `${k}: ${v}`).join('; ') : '');
-        err.hidden = false;
       }
     } },
     h('h3', { id: 'add-item-title' }, 'Add an item'),
     h('div', { class: 'fields' },
-      h('div', {}, h('label', { for: 'item-title' }, 'Title'), title),
-      h('div', {}, h('label', { for: 'item-ref' }, 'Content'), ref),
-      h('div', {}, h('label', { for: 'item-version' }, 'Version'), ver),
-      h('div', {}, h('label', { for: 'item-type' }, 'Type'), type)),
+      h('div', {}, h('label', { for: 'item-title' }, 'Title'), title.el),
+      h('div', {}, h('label', { for: 'item-ref' }, 'Content'), ref.el),
+      h('div', {}, h('label', { for: 'item-version' }, 'Version'), ver.el),
+      h('div', {}, h('label', { for: 'item-type' }, 'Type'), type.el)),
     err, h('button', { type: 'submit' }, 'Add item'));
   }
 
@@ -316,26 +368,32 @@ export function projectView(main, projectId, app) {
       ...[...(s?.items.values() ?? [])].map((i) => h('option', { value: String(i.id), selected: String(i.id) === current }, i.title)));
   }
   const members = () => (s.project?.members ?? []).filter((id) => id !== app.me.id).map((id) => ({ id, displayName: name(id) }));
+  // Users who are not members cannot be mentioned (they may not see the project): say so.
+  const nonMembers = () => [...app.users.keys()].filter((id) => id !== app.me.id && !(s.project?.members ?? []).includes(id))
+    .map((id) => ({ id, displayName: name(id), reason: 'Not a member of this project, so they cannot be mentioned here: members only see and are notified of what is said in it.' }));
 
   function commentForm() {
-    const text = h('textarea', { id: 'comment-text', rows: 3, maxlength: 4000, required: true, placeholder: 'Write a comment; type @ to mention someone' });
-    const err = h('p', { class: 'error', role: 'alert', hidden: true });
+    const textarea = h('textarea', { id: 'comment-text', rows: 3, required: true, placeholder: 'Write a comment; type @ to mention someone', 'aria-describedby': 'comment-keys' });
+    const text = field(textarea, { max: 4000, wrapper: withMentions(textarea, members, nonMembers) });
+    const about = field(itemSelect);
+    const err = formError();
     refreshItemOptions();
     itemSelect.addEventListener('change', () => (itemSelect.value ? editing(Number(itemSelect.value)) : editing(null)));
-    return h('form', { class: 'card comment-form', 'aria-label': 'New comment', onsubmit: async (e) => {
+    const form = h('form', { class: 'card comment-form', novalidate: true, 'aria-label': 'New comment', onsubmit: async (e) => {
       e.preventDefault();
-      err.hidden = true;
-      try {
-        await api.post(`/api/projects/${projectId}/activities`, { message: text.value, itemId: itemSelect.value ? Number(itemSelect.value) : null });
-        text.value = '';
-      } catch (x) {
-        err.textContent = x.message;
-        err.hidden = false;
+      const ok = await attempt({ message: text, itemId: about }, err, () => api.post(`/api/projects/${projectId}/activities`,
+        { message: textarea.value, itemId: itemSelect.value ? Number(itemSelect.value) : null }));
+      if (ok) {
+        textarea.value = '';
+        text.check();
       }
     } },
-    h('label', { for: 'comment-text' }, 'Comment'), withMentions(text, members),
-    h('label', { for: 'comment-item' }, 'About'), itemSelect,
-    err, h('button', { type: 'submit' }, 'Post comment'));
+    h('label', { for: 'comment-text' }, 'Comment'), text.el,
+    h('label', { for: 'comment-item' }, 'About'), about.el,
+    err, h('button', { type: 'submit' }, 'Post comment'),
+    h('span', { id: 'comment-keys', class: 'muted small keys' }, ' or press Ctrl+Enter (⌘+Enter on a Mac)'));
+    submitOnCtrlEnter(textarea, form);
+    return form;
   }
 
   const entryEls = new Map();
@@ -390,13 +448,18 @@ export function projectView(main, projectId, app) {
       if (mine(r.author)) {
         li.append(h('div', { class: 'entry-actions' },
           h('button', { type: 'button', class: 'link', onclick: () => {
-            const text = h('textarea', { rows: 2, maxlength: 4000, 'aria-label': 'Edit reply' }, r.message);
-            li.replaceChildren(h('form', { onsubmit: async (e) => {
+            const textarea = h('textarea', { rows: 2, 'aria-label': 'Edit reply' });
+            textarea.value = r.message;
+            const text = field(textarea, { max: 4000 });
+            const err = formError();
+            const form = h('form', { novalidate: true, onsubmit: async (e) => {
               e.preventDefault();
-              await act(() => api.patch(`/api/replies/${r.id}`, { message: text.value }), 'Reply updated.');
-            } }, text, h('button', { type: 'submit' }, 'Save'),
-            h('button', { type: 'button', class: 'link', onclick: () => renderReplies(entry, s.activities.get(a.id)) }, 'Cancel')));
-            text.focus();
+              if (await attempt({ message: text }, err, () => api.patch(`/api/replies/${r.id}`, { message: textarea.value }))) toast('Reply updated.');
+            } }, text.el, err, h('button', { type: 'submit' }, 'Save'),
+            h('button', { type: 'button', class: 'link', onclick: () => renderReplies(entry, s.activities.get(a.id)) }, 'Cancel'));
+            submitOnCtrlEnter(textarea, form);
+            li.replaceChildren(form);
+            textarea.focus();
           } }, 'Edit'),
           h('button', { type: 'button', class: 'link danger', onclick: () => {
             if (confirm('Delete this reply?')) act(() => api.del(`/api/replies/${r.id}`), 'Reply deleted.');
@@ -408,41 +471,41 @@ export function projectView(main, projectId, app) {
 
   function editInPlace(entry, current, save, done) {
     entry.editingOpen = true;
-    const text = h('textarea', { rows: 3, maxlength: 4000, 'aria-label': 'Edit post' });
-    text.value = current;
+    const textarea = h('textarea', { rows: 3, 'aria-label': 'Edit post' });
+    textarea.value = current;
+    const text = field(textarea, { max: 4000, wrapper: withMentions(textarea, members, nonMembers) });
+    const err = formError();
     const close = () => {
       entry.editingOpen = false;
       done();
     };
-    fill(entry.body, h('form', { class: 'edit', onsubmit: async (e) => {
+    const form = h('form', { class: 'edit', novalidate: true, onsubmit: async (e) => {
       e.preventDefault();
-      try {
-        await save(text.value);
-        close();
-      } catch (x) {
-        toast(x.message, 'error');
-      }
-    } }, withMentions(text, members), h('button', { type: 'submit' }, 'Save'), h('button', { type: 'button', class: 'link', onclick: close }, 'Cancel')));
-    text.focus();
+      if (await attempt({ message: text }, err, () => save(textarea.value))) close();
+    } }, text.el, err, h('button', { type: 'submit' }, 'Save'), h('button', { type: 'button', class: 'link', onclick: close }, 'Cancel'));
+    submitOnCtrlEnter(textarea, form);
+    fill(entry.body, form);
+    textarea.focus();
   }
 
   function replyFormFor(activityId) {
-    const text = h('textarea', { rows: 2, maxlength: 4000, required: true, 'aria-label': 'Reply', placeholder: 'Reply…' });
-    const form = h('form', { class: 'reply-form', hidden: true, onsubmit: async (e) => {
+    const textarea = h('textarea', { rows: 2, required: true, 'aria-label': 'Reply', placeholder: 'Reply…' });
+    const text = field(textarea, { max: 4000, wrapper: withMentions(textarea, members, nonMembers) });
+    const err = formError();
+    const form = h('form', { class: 'reply-form', novalidate: true, hidden: true, onsubmit: async (e) => {
       e.preventDefault();
-      try {
-        await api.post(`/api/activities/${activityId}/replies`, { message: text.value });
-        text.value = '';
+      if (await attempt({ message: text }, err, () => api.post(`/api/activities/${activityId}/replies`, { message: textarea.value }))) {
+        textarea.value = '';
+        text.check();
         form.hidden = true;
         toggle.hidden = false;
-      } catch (x) {
-        toast(x.message, 'error');
       }
-    } }, withMentions(text, members), h('button', { type: 'submit' }, 'Reply'));
+    } }, text.el, err, h('button', { type: 'submit' }, 'Reply'));
+    submitOnCtrlEnter(textarea, form);
     const toggle = h('button', { type: 'button', class: 'link', onclick: () => {
       form.hidden = false;
       toggle.hidden = true;
-      text.focus();
+      textarea.focus();
     } }, 'Reply');
     return h('div', { class: 'reply-area' }, toggle, form);
   }
@@ -512,7 +575,12 @@ export function projectView(main, projectId, app) {
     data.on('change', ({ state, events, reset }) => {
       s = state;
       if (reset) renderAll();
-      else for (const e of events) renderEvent(e);
+      else {
+        for (const e of events) {
+          renderEvent(e);
+          announce(e);
+        }
+      }
       if (first) {
         first = false;
         scrollToAnchor();

@@ -2,6 +2,7 @@
 import { sync } from '/herald/herald.js';
 import { api } from './api.js';
 import { h, time, toast } from './dom.js';
+import { attempt, field, formError as formErrorLine } from './forms.js';
 import { live } from './live.js';
 
 const STATUS = { active: 'Active', publishing: 'Publishing…', publish_failed: 'Publish failed', scheduled: 'Scheduled' };
@@ -88,28 +89,25 @@ export function projectsView(main, state) {
   }
   window.addEventListener('herald:membership', membership);
 
-  const name = h('input', { id: 'new-name', required: true, maxlength: 200 });
-  const desc = h('textarea', { id: 'new-desc', rows: 2, maxlength: 4000 });
-  const members = h('input', { id: 'new-members', placeholder: 'bob, dave', 'aria-describedby': 'members-help' });
-  const formError = h('p', { class: 'error', role: 'alert', hidden: true });
+  const name = field(h('input', { id: 'new-name', required: true }), { max: 200 });
+  const desc = field(h('textarea', { id: 'new-desc', rows: 2 }), { max: 4000 });
+  const members = field(h('input', { id: 'new-members', placeholder: 'bob, dave', 'aria-describedby': 'members-help' }));
+  const formError = formErrorLine();
   const form = h('form', { class: 'card', 'aria-labelledby': 'new-title', onsubmit: async (e) => {
     e.preventDefault();
-    formError.hidden = true;
-    try {
-      const p = await api.post('/api/projects', {
-        name: name.value, description: desc.value,
-        members: members.value.split(/[\s,]+/).map((s) => s.replace(/^@/, '')).filter(Boolean),
+    let created = null;
+    await attempt({ name, description: desc, members }, formError, async () => {
+      created = await api.post('/api/projects', {
+        name: name.input.value, description: desc.input.value,
+        members: members.input.value.split(/[\s,]+/).map((s) => s.replace(/^@/, '')).filter(Boolean),
       });
-      location.hash = `#/projects/${p.id}`;
-    } catch (err) {
-      formError.textContent = err.message + (err.fields ? ' ' + Object.values(err.fields).join(' ') : '');
-      formError.hidden = false;
-    }
+    });
+    if (created) location.hash = `#/projects/${created.id}`;
   } },
   h('h2', { id: 'new-title' }, 'New project'),
-  h('label', { for: 'new-name' }, 'Name'), name,
-  h('label', { for: 'new-desc' }, 'Description'), desc,
-  h('label', { for: 'new-members' }, 'Members'), members,
+  h('label', { for: 'new-name' }, 'Name'), name.el,
+  h('label', { for: 'new-desc' }, 'Description'), desc.el,
+  h('label', { for: 'new-members' }, 'Members'), members.el,
   h('p', { id: 'members-help', class: 'muted small' }, 'User names, separated by commas. You are a member anyway.'),
   formError, h('button', { type: 'submit' }, 'Create project'));
 

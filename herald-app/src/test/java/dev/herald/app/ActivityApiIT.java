@@ -351,9 +351,14 @@ class ActivityApiIT extends AppTestBase {
               alice.patch("/api/replies/" + r, b))) {
         resp.expect(400);
         assertThat(resp.errorCode()).isEqualTo("validation_failed");
-        assertThat(resp.json().get("error").get("fields").get("message").asText()).contains("4000");
+        String field = resp.json().get("error").get("fields").get("message").asText();
+        assertThat(field)
+            .isEqualTo(
+                b.equals(body(tooLong))
+                    ? "The message is 4001 characters long; the limit is 4000. Shorten it by 1."
+                    : "Write something first: the message is empty or only spaces.");
         assertThat(resp.json().get("error").get("status").asInt()).isEqualTo(400);
-        assertThat(resp.json().get("error").get("message").asText()).contains("message");
+        assertThat(resp.json().get("error").get("message").asText()).isEqualTo(field);
       }
     }
     ApiClient.Response wrongType =

@@ -67,7 +67,7 @@ public final class ActivityService {
   /** The feed, newest first; {@code before} is an id cursor (exclusive) or null. */
   public List<Activity> list(User user, long projectId, Long before, int limit) {
     if (limit < 1 || limit > MAX_PAGE) {
-      throw ApiException.invalid(Map.of("limit", "must be between 1 and " + MAX_PAGE));
+      throw ApiException.invalid(Map.of("limit", "Give a number from 1 to " + MAX_PAGE + "."));
     }
     return db.read(
         h -> {
@@ -105,7 +105,11 @@ public final class ActivityService {
                     .findOne()
                     .orElseThrow(
                         () ->
-                            ApiException.invalid(Map.of("itemId", "no such item in this project")));
+                            ApiException.invalid(
+                                Map.of(
+                                    "itemId",
+                                    "This item is not in the project (any more): choose another"
+                                        + " one.")));
             itemChanger = item[0];
             itemTitle = item[1];
           }
@@ -329,9 +333,13 @@ public final class ActivityService {
 
   private static String validMessage(String message) {
     String t = message == null ? "" : message.strip();
-    if (t.isEmpty() || t.length() > MAX_MESSAGE) {
+    if (t.isEmpty()) {
       throw ApiException.invalid(
-          Map.of("message", "required, at most " + MAX_MESSAGE + " characters"));
+          Map.of("message", "Write something first: the message is empty or only spaces."));
+    }
+    if (t.length() > MAX_MESSAGE) {
+      throw ApiException.invalid(
+          Map.of("message", ApiException.tooLong("The message", t.length(), MAX_MESSAGE)));
     }
     return t;
   }

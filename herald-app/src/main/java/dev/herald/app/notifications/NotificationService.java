@@ -86,7 +86,7 @@ public final class NotificationService {
   /** A page of notifications, newest first; {@code before} is an id cursor (exclusive) or null. */
   public List<Notification> list(User user, Long before, int limit) {
     if (limit < 1 || limit > MAX_PAGE) {
-      throw ApiException.invalid(Map.of("limit", "must be between 1 and " + MAX_PAGE));
+      throw ApiException.invalid(Map.of("limit", "Give a number from 1 to " + MAX_PAGE + "."));
     }
     return db.read(
         h ->

@@ -11,6 +11,7 @@ import dev.herald.app.users.UserRepository;
 import dev.herald.app.web.ApiException;
 import java.time.Clock;
 import java.time.OffsetDateTime;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -19,6 +20,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.stream.Collectors;
 import org.jdbi.v3.core.Handle;
 import org.jspecify.annotations.Nullable;
 
@@ -27,6 +29,16 @@ import org.jspecify.annotations.Nullable;
  * with its events (project channel), system activity and notifications.
  */
 public final class ProjectService {
+  /** Longest project name, description and item title, in characters after trimming. */
+  public static final int MAX_NAME = 200;
+
+  public static final int MAX_DESCRIPTION = 4000;
+  public static final int MAX_TITLE = 300;
+
+  /** A time in a field message: "2026-12-01 09:00 UTC+01:00", in the offset the client sent. */
+  private static final DateTimeFormatter MINUTE =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'xxx", java.util.Locale.ROOT);
+
   private final Database db;
   private final ChangeLog changes;
   private final ActivityService activities;
@@ -85,12 +97,15 @@ public final class ProjectService {
   public Project create(User user, String name, String description, List<String> members) {
     Map<String, String> errors = new LinkedHashMap<>();
     String n = name == null ? "" : name.strip();
-    if (n.isEmpty() || n.length() > 200) {
-      errors.put("name", "required, at most 200 characters");
+    if (n.isEmpty()) {
+      errors.put("name", "Give the project a name.");
+    } else if (n.length() > MAX_NAME) {
+      errors.put("name", ApiException.tooLong("The name", n.length(), MAX_NAME));
     }
     String d = description == null ? "" : description.strip();
-    if (d.length() > 4000) {
-      errors.put("description", "at most 4000 characters");
+    if (d.length() > MAX_DESCRIPTION) {
+      errors.put(
+          "description", ApiException.tooLong("The description", d.length(), MAX_DESCRIPTION));
     }
     Set<String> all = new LinkedHashSet<>();
     all.add(user.id());
@@ -99,10 +114,14 @@ public final class ProjectService {
     }
     return db.write(
         h -> {
-          for (String m : all) {
-            if (UserRepository.find(h, m).isEmpty()) {
-              errors.put("members", "unknown user '" + m + "'");
-            }
+          List<String> unknown =
+              all.stream().filter(m -> UserRepository.find(h, m).isEmpty()).toList();
+          if (!unknown.isEmpty()) {
+            errors.put(
+                "members",
+                (unknown.size() == 1 ? "There is no user " : "There are no users ")
+                    + unknown.stream().map(m -> "'" + m + "'").collect(Collectors.joining(", "))
+                    + ". Use user names, such as bob.");
           }
           if (!errors.isEmpty()) {
             throw ApiException.invalid(errors);
@@ -138,7 +157,12 @@ public final class ProjectService {
         h -> {
           Access.require(h, user, projectId);
           if (UserRepository.find(h, memberId == null ? "" : memberId).isEmpty()) {
-            throw ApiException.invalid(Map.of("userId", "unknown user"));
+            throw ApiException.invalid(
+                Map.of(
+                    "userId",
+                    memberId == null || memberId.isBlank()
+                        ? "Give the user name of the person to add."
+                        : "There is no user '" + memberId + "'. Use a user name, such as bob."));
           }
           if (Access.isMember(h, memberId, projectId)) {
             return touchProject(h, projectId);
@@ -211,26 +235,52 @@ public final class ProjectService {
   public ProjectItem addItem(
       User user,
       long projectId,
-      String contentRef,
-      Integer contentVersion,
-      String title,
-      String type) {
+      @Nullable String contentRef,
+      @Nullable Integer contentVersion,
+      @Nullable String title,
+      @Nullable String type) {
+    return addItem(user, projectId, contentRef, contentVersion, title, type, Map.of());
+  }
+
+  /**
+   * Adds a content version; {@code typeErrors} are the fields the request already found with a
+   * wrong type, reported in the same 400 as the others.
+   */
+  public ProjectItem addItem(
+      User user,
+      long projectId,
+      @Nullable String contentRef,
+      @Nullable Integer contentVersion,
+      @Nullable String title,
+      @Nullable String type,
+      Map<String, String> typeErrors) {
+    // A field with a wrong type keeps that error; the checks below fill in the others.
     Map<String, String> errors = new LinkedHashMap<>();
-    if (contentRef == null || !contentRef.matches("[a-z]+/[A-Za-z0-9_-]{1,100}")) {
-      errors.put("contentRef", "required, like page/12");
+    if (contentRef == null || contentRef.isBlank()) {
+      errors.put("contentRef", "Give the content as kind/id, for example page/12.");
+    } else if (!contentRef.matches("[a-z]+/[A-Za-z0-9_-]{1,100}")) {
+      errors.put(
+          "contentRef",
+          "Write the content as kind/id, for example page/12: lower-case letters, a slash, then"
+              + " up to 100 letters, digits, _ or -.");
     }
     if (contentVersion == null || contentVersion < 1) {
-      errors.put("contentVersion", "required, a positive version number");
+      errors.put("contentVersion", "Give the version number: a whole number from 1.");
     }
     String t = title == null ? "" : title.strip();
-    if (t.isEmpty() || t.length() > 300) {
-      errors.put("title", "required, at most 300 characters");
+    if (t.isEmpty()) {
+      errors.put("title", "Give the item a title.");
+    } else if (t.length() > MAX_TITLE) {
+      errors.put("title", ApiException.tooLong("The title", t.length(), MAX_TITLE));
     }
     ItemType itemType = null;
     try {
       itemType = ItemType.of(type == null ? "" : type);
     } catch (IllegalArgumentException e) {
-      errors.put("type", "one of page, block, media");
+      errors.put("type", "Choose page, block or media.");
+    }
+    for (Map.Entry<String, String> e : typeErrors.entrySet()) {
+      errors.put(e.getKey(), e.getValue());
     }
     if (!errors.isEmpty()) {
       throw ApiException.invalid(errors);
@@ -485,10 +535,18 @@ public final class ProjectService {
 
   public Project schedule(User user, long projectId, OffsetDateTime at) {
     if (at == null) {
-      throw ApiException.invalid(Map.of("at", "required, an ISO-8601 date-time with offset"));
+      throw ApiException.invalid(Map.of("at", "Choose the date and time to publish at."));
     }
-    if (!at.isAfter(OffsetDateTime.now(clock))) {
-      throw ApiException.invalid(Map.of("at", "must be in the future"));
+    OffsetDateTime now = OffsetDateTime.now(clock);
+    if (!at.isAfter(now)) {
+      throw ApiException.invalid(
+          Map.of(
+              "at",
+              "Choose a time in the future: "
+                  + MINUTE.format(at)
+                  + " has passed (it is now "
+                  + MINUTE.format(now.withOffsetSameInstant(at.getOffset()))
+                  + ")."));
     }
     return db.write(
         h -> {

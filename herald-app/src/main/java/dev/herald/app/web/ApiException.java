@@ -16,19 +16,36 @@ public final class ApiException extends RuntimeException {
     super(message, null, false, false);
     this.status = status;
     this.code = code;
-    this.fields = fields == null ? Map.of() : Map.copyOf(fields);
+    // In the order given: the fields' order in the form, which the message follows.
+    this.fields =
+        fields == null
+            ? Map.of()
+            : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(fields));
   }
 
   public static ApiException badRequest(String message) {
     return new ApiException(400, "bad_request", message, null);
   }
 
+  /**
+   * A validation failure. Each field's message is a sentence for the person who filled in the
+   * field, shown next to it; the error's message is those sentences in field order, for clients
+   * that show one message only.
+   */
   public static ApiException invalid(Map<String, String> fields) {
-    return new ApiException(
-        400,
-        "validation_failed",
-        "Some fields are invalid: " + String.join(", ", fields.keySet()),
-        fields);
+    return new ApiException(400, "validation_failed", String.join(" ", fields.values()), fields);
+  }
+
+  /** The field message for text over its limit: how long it is, the limit and how much to cut. */
+  public static String tooLong(String what, int length, int max) {
+    return what
+        + " is "
+        + length
+        + " characters long; the limit is "
+        + max
+        + ". Shorten it by "
+        + (length - max)
+        + ".";
   }
 
   public static ApiException unauthorized() {

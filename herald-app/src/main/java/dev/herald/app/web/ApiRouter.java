@@ -174,16 +174,18 @@ public final class ApiRouter {
     api(router.get("/api/projects/:id/items"), r -> projects.items(r.user(), r.id("id")));
     api(
         router.post("/api/projects/:id/items"),
-        r ->
-            new Status(
-                201,
-                projects.addItem(
-                    r.user(),
-                    r.id("id"),
-                    r.string("contentRef"),
-                    r.integer("contentVersion"),
-                    r.string("title"),
-                    r.string("type"))));
+        r -> {
+          // Wrong types are reported together with the other invalid fields.
+          Map<String, String> errors = new LinkedHashMap<>();
+          String contentRef = r.collect(errors, () -> r.string("contentRef"));
+          Integer contentVersion = r.collect(errors, () -> r.integer("contentVersion"));
+          String title = r.collect(errors, () -> r.string("title"));
+          String type = r.collect(errors, () -> r.string("type"));
+          return new Status(
+              201,
+              projects.addItem(
+                  r.user(), r.id("id"), contentRef, contentVersion, title, type, errors));
+        });
     api(
         router.delete("/api/projects/:id/items/:itemId"),
         r -> {
@@ -298,7 +300,10 @@ public final class ApiRouter {
       username = r.string("username");
       password = r.string("password");
       if (username != null && username.length() > MAX_USERNAME) {
-        throw ApiException.invalid(Map.of("username", "at most " + MAX_USERNAME + " characters"));
+        throw ApiException.invalid(
+            Map.of(
+                "username",
+                ApiException.tooLong("The user name", username.length(), MAX_USERNAME)));
       }
       Cookie device = ctx.request().getCookie(DeviceCookies.COOKIE);
       attempt =
@@ -391,7 +396,7 @@ public final class ApiRouter {
       return false;
     }
     if (!only.equals("project")) {
-      throw ApiException.invalid(Map.of("only", "must be 'project' or left out"));
+      throw ApiException.invalid(Map.of("only", "Leave it out, or give 'project'."));
     }
     return true;
   }
@@ -434,7 +439,9 @@ public final class ApiRouter {
     try {
       since = ChangePage.parseSince(r.query("since"));
     } catch (IllegalArgumentException e) {
-      throw ApiException.invalid(Map.of("since", e.getMessage()));
+      throw ApiException.invalid(
+          Map.of(
+              "since", "Give the last seq you applied, a whole number from 0 (0 for everything)."));
     }
     String page = db.read(h -> changes.since(h, channel, since).toJson());
     try {

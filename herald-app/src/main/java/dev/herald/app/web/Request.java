@@ -9,6 +9,7 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One API request: the logged-in user, path parameters and the JSON body, with clear 4xx errors.
@@ -59,7 +60,7 @@ public final class Request {
     try {
       return Long.parseLong(v);
     } catch (NumberFormatException e) {
-      throw ApiException.invalid(Map.of(name, "must be a number"));
+      throw ApiException.invalid(Map.of(name, "Give a whole number."));
     }
   }
 
@@ -105,9 +106,26 @@ public final class Request {
       return null;
     }
     if (!v.isTextual()) {
-      throw ApiException.invalid(Map.of(field, "must be a string"));
+      throw ApiException.invalid(Map.of(field, "Send this as text (a JSON string)."));
     }
     return v.textValue();
+  }
+
+  /**
+   * Reads a body field with {@code read} (one of the methods above); a wrong type is added to
+   * {@code errors} and gives null, so that it is reported together with the other fields' errors.
+   */
+  public <T> @Nullable T collect(
+      Map<String, String> errors, java.util.function.Supplier<@Nullable T> read) {
+    try {
+      return read.get();
+    } catch (ApiException e) {
+      if (e.fields().isEmpty()) {
+        throw e;
+      }
+      errors.putAll(e.fields());
+      return null;
+    }
   }
 
   public Integer integer(String field) {
@@ -115,8 +133,12 @@ public final class Request {
     if (v == null || v.isNull()) {
       return null;
     }
-    if (!v.isIntegralNumber() || !v.canConvertToInt()) {
-      throw ApiException.invalid(Map.of(field, "must be an integer"));
+    if (!v.isIntegralNumber()) {
+      throw ApiException.invalid(Map.of(field, "Enter a whole number."));
+    }
+    if (!v.canConvertToInt()) {
+      throw ApiException.invalid(
+          Map.of(field, "Enter a whole number no larger than " + Integer.MAX_VALUE + "."));
     }
     return v.intValue();
   }
@@ -127,7 +149,7 @@ public final class Request {
       return null;
     }
     if (!v.isIntegralNumber() || !v.canConvertToLong()) {
-      throw ApiException.invalid(Map.of(field, "must be an integer"));
+      throw ApiException.invalid(Map.of(field, "Give a whole number (an id)."));
     }
     return v.longValue();
   }
@@ -138,12 +160,12 @@ public final class Request {
       return List.of();
     }
     if (!v.isArray()) {
-      throw ApiException.invalid(Map.of(field, "must be an array of strings"));
+      throw ApiException.invalid(Map.of(field, "Send a list of user names."));
     }
     List<String> out = new ArrayList<>();
     for (JsonNode e : v) {
       if (!e.isTextual()) {
-        throw ApiException.invalid(Map.of(field, "must be an array of strings"));
+        throw ApiException.invalid(Map.of(field, "Send a list of user names."));
       }
       out.add(e.textValue());
     }
@@ -159,7 +181,10 @@ public final class Request {
       return OffsetDateTime.parse(v);
     } catch (DateTimeParseException e) {
       throw ApiException.invalid(
-          Map.of(field, "must be an ISO-8601 date-time with offset, e.g. 2026-12-01T09:00:00Z"));
+          Map.of(
+              field,
+              "Give a date and time with its time zone offset, for example"
+                  + " 2026-12-01T09:00:00Z."));
     }
   }
 }

@@ -79,6 +79,22 @@ public final class ApiClient {
     csrf = value;
   }
 
+  /** Adds version 1 of page {@code contentRef} to a project as {@code title}; its id. */
+  public long addItem(long project, String contentRef, String title) {
+    return post(
+            "/api/projects/" + project + "/items",
+            JSON.createObjectNode()
+                .put("contentRef", contentRef)
+                .put("contentVersion", 1)
+                .put("title", title)
+                .put("type", "page")
+                .toString())
+        .expect(201)
+        .json()
+        .get("id")
+        .asLong();
+  }
+
   public Response get(String path) {
     return send(HttpRequest.newBuilder(URI.create(base + path)).GET());
   }
