@@ -10,6 +10,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.StaticHandler;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The demo page and its token endpoint. Enabled only with {@code demo.enabled=true}: the token
@@ -27,7 +28,7 @@ final class DemoRoutes {
 
   private DemoRoutes() {}
 
-  static void install(Router router, JwtAuthenticator jwt, OriginPolicy origins) {
+  static void install(Router router, @Nullable JwtAuthenticator jwt, OriginPolicy origins) {
     // A page on another origin (the docs' cross-origin quick start) fetches its token here.
     router
         .route("/demo/token")

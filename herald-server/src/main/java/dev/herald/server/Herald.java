@@ -56,6 +56,7 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -77,16 +78,18 @@ public final class Herald implements AutoCloseable {
   private final HeraldConfig config;
   private final Builder builder;
   private final Authenticator authenticator;
-  private final JwtAuthenticator jwt;
-  private Vertx vertx;
-  private Hub hub;
-  private HttpServer server;
-  private UpgradeDiagnostics diagnostics;
-  private FallbackEndpoints fallback;
-  private HeraldMetrics metrics;
-  private RedisPresenceStore redisPresence;
-  private RedisNodeRegistry nodes;
-  private volatile EventLoopLag loopLag;
+  private final @Nullable JwtAuthenticator jwt;
+  // Null until start (vertx: again once stopped); metrics, redisPresence, nodes and loopLag stay
+  // null when not configured.
+  private @Nullable Vertx vertx;
+  private @Nullable Hub hub;
+  private @Nullable HttpServer server;
+  private @Nullable UpgradeDiagnostics diagnostics;
+  private @Nullable FallbackEndpoints fallback;
+  private @Nullable HeraldMetrics metrics;
+  private @Nullable RedisPresenceStore redisPresence;
+  private @Nullable RedisNodeRegistry nodes;
+  private volatile @Nullable EventLoopLag loopLag;
 
   private Herald(Builder b) {
     this.config = b.config;
@@ -117,7 +120,7 @@ public final class Herald implements AutoCloseable {
     if (vertx != null) {
       throw new IllegalStateException("already started");
     }
-    vertx =
+    Vertx vertx =
         Vertx.vertx(
             new VertxOptions()
                 .setPreferNativeTransport(true)
@@ -125,6 +128,7 @@ public final class Herald implements AutoCloseable {
                     Math.max(
                         VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE,
                         config.transport().effectiveEventLoops())));
+    this.vertx = vertx;
     if (!config.transport().maxEventLoopLag().isZero()) {
       loopLag = EventLoopLag.watch(vertx, config.transport().maxEventLoopLag());
     }
@@ -137,22 +141,34 @@ public final class Herald implements AutoCloseable {
         broker = new RedisBroker(vertx, rs, codec);
       }
       if (presence == null) {
-        redisPresence = new RedisPresenceStore(vertx, rs, codec);
-        presence = redisPresence;
+        RedisPresenceStore store = new RedisPresenceStore(vertx, rs, codec);
+        redisPresence = store;
+        presence = store;
       }
       log.info("broker: Redis at {} (prefix {})", safe(rs.url()), rs.prefix());
     }
     Hub.Builder hb =
         Hub.builder()
-            .controlBus(
-                config.cluster().redis() ? new RedisControlBus(vertx, redisSettings()) : null)
             .config(config.hub())
             .namespaces(config.namespaces())
-            .authenticator(authenticator)
-            .authorizer(builder.authorizer)
-            .broker(broker)
-            .presenceStore(presence)
-            .scheduler(builder.scheduler);
+            .authenticator(authenticator);
+    // Whatever is not given here, the hub's builder defaults.
+    if (config.cluster().redis()) {
+      hb.controlBus(new RedisControlBus(vertx, redisSettings()));
+    }
+    if (builder.authorizer != null) {
+      hb.authorizer(builder.authorizer);
+    }
+    if (broker != null) {
+      hb.broker(broker);
+    }
+    if (presence != null) {
+      hb.presenceStore(presence);
+    }
+    if (builder.scheduler != null) {
+      hb.scheduler(builder.scheduler);
+    }
+    HeraldMetrics metrics = null;
     if (config.metrics().enabled()) {
       metrics =
           new HeraldMetrics(
@@ -162,16 +178,19 @@ public final class Herald implements AutoCloseable {
               .bindJvm();
       hb.metrics(metrics);
     }
-    hub = hb.build();
-    diagnostics = new UpgradeDiagnostics();
+    this.metrics = metrics;
+    Hub hub = hb.build();
+    this.hub = hub;
+    UpgradeDiagnostics diagnostics = new UpgradeDiagnostics();
+    this.diagnostics = diagnostics;
     if (metrics != null) {
       metrics.bindHub(hub).bindBroker(hub::brokerHealthy).bindDiagnostics(diagnostics);
     }
 
     Router router = Router.router(vertx);
     if (metrics != null) {
-      router.route().order(-1000).handler(new HttpMetricsHandler(metrics.meters()));
       HeraldMetrics m = metrics;
+      router.route().order(-1000).handler(new HttpMetricsHandler(m.meters()));
       router
           .get(config.metrics().path())
           .handler(
@@ -200,10 +219,12 @@ public final class Herald implements AutoCloseable {
       endpoints.lagSink(metrics::clientLag);
     }
     endpoints.install(router);
+    RedisNodeRegistry nodes = null;
     if (config.cluster().redis()) {
       nodes = new RedisNodeRegistry(vertx, redisSettings());
       endpoints.routeVia(nodes::lookup, config.cluster().routeTimeout());
     }
+    this.nodes = nodes;
     fallback = endpoints; // stop() waits for HTTP sessions to take their disconnect
     PublishHandler publish = new PublishHandler(hub, new ApiKeys(config.apiKeys()));
     router
@@ -234,8 +255,9 @@ public final class Herald implements AutoCloseable {
     if (config.demoEnabled()) {
       DemoRoutes.install(router, jwt, origins);
     }
-    if (builder.routes != null) {
-      builder.routes.accept(router);
+    Consumer<Router> routes = builder.routes;
+    if (routes != null) {
+      routes.accept(router);
     }
     router.errorHandler(
         413,
@@ -274,6 +296,8 @@ public final class Herald implements AutoCloseable {
           ws.install(conn);
         };
     CompletableFuture<Herald> started = new CompletableFuture<>();
+    RedisNodeRegistry registry = nodes;
+    HeraldMetrics meters = metrics;
     vertx
         .createHttpServer(options)
         .connectionHandler(onConnection)
@@ -282,17 +306,19 @@ public final class Herald implements AutoCloseable {
         .onComplete(
             ar -> {
               if (ar.succeeded()) {
-                server = ar.result();
-                if (nodes != null) {
-                  nodes.register(advertiseUrl(server.actualPort()));
+                HttpServer listening = ar.result();
+                server = listening;
+                if (registry != null) {
+                  // Never fails: a failed announcement is logged and retried by the refresh.
+                  var unusedRegistration = registry.register(advertiseUrl(listening.actualPort()));
                 }
-                listenOnMoreLoops(options, onConnection, guard)
+                listenOnMoreLoops(vertx, listening, options, onConnection, guard)
                     .onComplete(
                         loops -> {
                           log.info(
                               "Herald listening on {}:{} (node {}, websocket {}, {} event loops)",
                               config.host(),
-                              server.actualPort(),
+                              listening.actualPort(),
                               config.hub().node(),
                               config.websocketEnabled() ? "on" : "off",
                               loops.result());
@@ -300,14 +326,13 @@ public final class Herald implements AutoCloseable {
                         });
               } else {
                 // Could not listen (port taken...): release everything so the caller can retry.
-                Vertx failed = vertx;
-                vertx = null;
+                this.vertx = null;
                 hub.close();
-                if (metrics != null) {
-                  metrics.close();
-                  metrics = null;
+                if (meters != null) {
+                  meters.close();
+                  this.metrics = null;
                 }
-                failed.close();
+                vertx.close();
                 started.completeExceptionally(ar.cause());
               }
             });
@@ -355,7 +380,11 @@ public final class Herald implements AutoCloseable {
    * the server keeps serving on the others.
    */
   private io.vertx.core.Future<Integer> listenOnMoreLoops(
-      HttpServerOptions options, Handler<HttpConnection> onConnection, SlowRequestGuard guard) {
+      Vertx vertx,
+      HttpServer server,
+      HttpServerOptions options,
+      Handler<HttpConnection> onConnection,
+      SlowRequestGuard guard) {
     int extra = config.transport().effectiveEventLoops() - 1;
     HttpServerOptions same = new HttpServerOptions(options).setPort(server.actualPort());
     java.util.List<io.vertx.core.Future<HttpServer>> listening = new java.util.ArrayList<>();
@@ -390,11 +419,20 @@ public final class Herald implements AutoCloseable {
 
   /** The bound port (useful when configured with port 0). */
   public int port() {
-    return server.actualPort();
+    HttpServer s = server;
+    if (s == null) {
+      throw new IllegalStateException("not started");
+    }
+    return s.actualPort();
   }
 
+  /** The hub; from {@link #start()} on. */
   public Hub hub() {
-    return hub;
+    Hub h = hub;
+    if (h == null) {
+      throw new IllegalStateException("not started");
+    }
+    return h;
   }
 
   public HeraldConfig config() {
@@ -405,7 +443,7 @@ public final class Herald implements AutoCloseable {
    * The metrics registry (Prometheus), for the application to add its own meters; null when
    * metrics.enabled is false or before start.
    */
-  public io.micrometer.prometheusmetrics.PrometheusMeterRegistry meterRegistry() {
+  public io.micrometer.prometheusmetrics.@Nullable PrometheusMeterRegistry meterRegistry() {
     HeraldMetrics m = metrics;
     return m == null ? null : m.registry();
   }
@@ -413,7 +451,7 @@ public final class Herald implements AutoCloseable {
   /** Result of the readiness checks: ready, and each check's state. */
   public record Readiness(boolean draining, Map<String, Boolean> checks) {
     public boolean ready() {
-      return !draining && !checks.containsValue(Boolean.FALSE);
+      return !draining && !checks.containsValue(false);
     }
 
     /** {@code {"status":"ready"|"draining"|"unavailable","checks":{...},"failed":[...]}}. */
@@ -442,6 +480,7 @@ public final class Herald implements AutoCloseable {
    * passing (a check that throws counts as down).
    */
   public Readiness readiness() {
+    Hub hub = hub();
     Map<String, Boolean> checks = new LinkedHashMap<>();
     checks.put("broker", hub.brokerHealthy());
     EventLoopLag lag = loopLag;
@@ -462,13 +501,17 @@ public final class Herald implements AutoCloseable {
     return new Readiness(!hub.accepting(), checks);
   }
 
-  /** What clients reported about transports that failed them. */
+  /** What clients reported about transports that failed them; from {@link #start()} on. */
   public UpgradeDiagnostics diagnostics() {
-    return diagnostics;
+    UpgradeDiagnostics d = diagnostics;
+    if (d == null) {
+      throw new IllegalStateException("not started");
+    }
+    return d;
   }
 
   /** The JWT authenticator built from auth.jwt.secrets, or null when none is configured. */
-  public JwtAuthenticator jwt() {
+  public @Nullable JwtAuthenticator jwt() {
     return jwt;
   }
 
@@ -483,7 +526,8 @@ public final class Herald implements AutoCloseable {
    * unconditionally.
    */
   public CompletableFuture<StreamPosition> publish(
-      String channel, String json, IdempotencyKey once) {
+      String channel, String json, @Nullable IdempotencyKey once) {
+    Hub hub = hub();
     try {
       return hub.publish(channel, hub.codec().parseRaw(json), once);
     } catch (ProtocolException e) {
@@ -504,6 +548,11 @@ public final class Herald implements AutoCloseable {
     }
     Vertx v = vertx;
     vertx = null;
+    Hub hub = hub();
+    FallbackEndpoints fallback = this.fallback;
+    RedisNodeRegistry nodes = this.nodes;
+    RedisPresenceStore redisPresence = this.redisPresence;
+    HeraldMetrics metrics = this.metrics;
     hub.shutdown();
     CompletableFuture<Void> done = new CompletableFuture<>();
     long deadline = System.nanoTime() + drain.toNanos();
@@ -544,8 +593,9 @@ public final class Herald implements AutoCloseable {
                   hub.stats().sessions(),
                   hub.pendingCleanups());
             }
-            if (loopLag != null) {
-              loopLag.close();
+            EventLoopLag lag = loopLag;
+            if (lag != null) {
+              lag.close();
             }
             // The broker and presence store first: they use this Vert.x instance.
             if (nodes != null) {
@@ -577,12 +627,15 @@ public final class Herald implements AutoCloseable {
     stop(Duration.ofSeconds(2)).join();
   }
 
-  private static JwksKeys jwks(HeraldConfig config, java.util.function.LongSupplier clock) {
+  private static @Nullable JwksKeys jwks(
+      HeraldConfig config, java.util.function.LongSupplier clock) {
     JwtSettings j = config.jwt();
-    if (j.jwksFile() != null) {
-      return JwksKeys.file(j.jwksFile(), clock, j.jwksRefetchInterval());
+    java.nio.file.Path file = j.jwksFile();
+    if (file != null) {
+      return JwksKeys.file(file, clock, j.jwksRefetchInterval());
     }
-    return j.jwksUrl() == null ? null : JwksKeys.url(j.jwksUrl(), clock, j.jwksRefetchInterval());
+    java.net.URI url = j.jwksUrl();
+    return url == null ? null : JwksKeys.url(url, clock, j.jwksRefetchInterval());
   }
 
   /** StaticHandler answers HEAD without the Content-Type its GET has: give it the same one. */
@@ -609,13 +662,14 @@ public final class Herald implements AutoCloseable {
   /** Configures a server before it starts. */
   public static final class Builder {
     private final HeraldConfig config;
-    private Authenticator authenticator;
-    private ChannelAuthorizer authorizer;
-    private Broker broker;
-    private PresenceStore presence;
-    private Scheduler scheduler;
-    private Consumer<Router> routes;
-    private io.micrometer.core.instrument.MeterRegistry joinedMeters;
+    // Each null until set: the default applies (see each setter).
+    private @Nullable Authenticator authenticator;
+    private @Nullable ChannelAuthorizer authorizer;
+    private @Nullable Broker broker;
+    private @Nullable PresenceStore presence;
+    private @Nullable Scheduler scheduler;
+    private @Nullable Consumer<Router> routes;
+    private io.micrometer.core.instrument.@Nullable MeterRegistry joinedMeters;
     private final List<Map.Entry<String, Supplier<Boolean>>> readinessChecks = new ArrayList<>();
 
     private Builder(HeraldConfig config) {

@@ -18,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -97,7 +98,7 @@ public final class Main {
     banner(herald, apiKey, logFormat);
   }
 
-  private static void banner(Herald herald, String apiKey, Logs.Format format) {
+  private static void banner(Herald herald, @Nullable String apiKey, Logs.Format format) {
     HeraldConfig c = herald.config();
     String host = c.host().equals("0.0.0.0") ? "localhost" : c.host();
     String url = "http://" + host + ":" + herald.port() + "/";

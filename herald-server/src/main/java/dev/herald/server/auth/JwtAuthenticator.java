@@ -24,6 +24,7 @@ import dev.herald.protocol.ProtocolException;
 import dev.herald.protocol.RawJson;
 import java.nio.charset.StandardCharsets;
 import java.text.ParseException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
@@ -31,6 +32,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.LongSupplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Authenticates connections with a JWT sent in the connect message: HS256 with the configured
@@ -52,15 +54,18 @@ public final class JwtAuthenticator implements Authenticator {
   private static final long CLOCK_SKEW_MILLIS = 30_000;
 
   private final List<MACVerifier> verifiers = new ArrayList<>();
-  private final byte[] signingSecret;
-  private final JwksKeys jwks;
-  private final String issuer;
+  // Null when only a JWKS is configured (nothing to sign with).
+  private final byte @Nullable [] signingSecret;
+  private final @Nullable JwksKeys jwks;
+  // Null: any issuer.
+  private final @Nullable String issuer;
   private final LongSupplier clock;
   private final JsonCodec codec = new JsonCodec();
   private volatile long maxLifetimeMillis;
-  private volatile String audience;
+  // Null: any audience.
+  private volatile @Nullable String audience;
 
-  public JwtAuthenticator(List<String> secrets, String issuer, LongSupplier clock) {
+  public JwtAuthenticator(List<String> secrets, @Nullable String issuer, LongSupplier clock) {
     this(secrets, null, issuer, clock);
   }
 
@@ -68,7 +73,8 @@ public final class JwtAuthenticator implements Authenticator {
    * @param secrets HS256 secrets (may be empty when {@code jwks} is given)
    * @param jwks public keys for RS256 and ES256 tokens, or null for HS256 only
    */
-  public JwtAuthenticator(List<String> secrets, JwksKeys jwks, String issuer, LongSupplier clock) {
+  public JwtAuthenticator(
+      List<String> secrets, @Nullable JwksKeys jwks, @Nullable String issuer, LongSupplier clock) {
     if (secrets.isEmpty() && jwks == null) {
       throw new IllegalArgumentException("at least one secret or a JWKS is required");
     }
@@ -90,7 +96,7 @@ public final class JwtAuthenticator implements Authenticator {
    * exp}) exceeds {@code maxLifetime} (zero: any), and, when {@code audience} is not null, tokens
    * whose {@code aud} does not name it. Returns this authenticator.
    */
-  public JwtAuthenticator limits(java.time.Duration maxLifetime, String audience) {
+  public JwtAuthenticator limits(java.time.Duration maxLifetime, @Nullable String audience) {
     this.maxLifetimeMillis = maxLifetime.toMillis();
     this.audience = audience == null || audience.isBlank() ? null : audience;
     return this;
@@ -99,6 +105,7 @@ public final class JwtAuthenticator implements Authenticator {
   @Override
   public CompletionStage<Principal> authenticate(ConnectRequest request) {
     String token = request.token();
+    JwksKeys jwks = this.jwks;
     if (jwks != null && !isHs256(token)) {
       // The key may have to be fetched (an unknown kid): not on the caller's event loop.
       CompletableFuture<Principal> result = new CompletableFuture<>();
@@ -130,7 +137,7 @@ public final class JwtAuthenticator implements Authenticator {
             return t;
           });
 
-  private static boolean isHs256(String token) {
+  private static boolean isHs256(@Nullable String token) {
     try {
       return token != null
           && JWSAlgorithm.HS256.equals(SignedJWT.parse(token).getHeader().getAlgorithm());
@@ -140,7 +147,7 @@ public final class JwtAuthenticator implements Authenticator {
   }
 
   /** Verifies a token and returns its principal. */
-  public Principal verify(String token) throws AuthenticationException {
+  public Principal verify(@Nullable String token) throws AuthenticationException {
     if (token == null || token.isBlank()) {
       throw new AuthenticationException("token required", false);
     }
@@ -153,6 +160,7 @@ public final class JwtAuthenticator implements Authenticator {
       throw new AuthenticationException("malformed token", false);
     }
     JWSAlgorithm alg = jwt.getHeader().getAlgorithm();
+    JwksKeys jwks = this.jwks;
     boolean valid;
     if (JWSAlgorithm.HS256.equals(alg) && !verifiers.isEmpty()) {
       valid = verifies(jwt, verifiers);
@@ -168,42 +176,47 @@ public final class JwtAuthenticator implements Authenticator {
     if (sub == null || sub.isBlank()) {
       throw new AuthenticationException("token has no subject", false);
     }
-    Date exp = claims.getExpirationTime();
+    Instant exp = instant(claims.getExpirationTime());
     if (exp == null) {
       throw new AuthenticationException("token has no expiry", false);
     }
     long now = clock.getAsLong();
     // No skew allowance on expiry: the connection is closed at exp anyway (4005), so a token
     // accepted "late" would only be dropped moments after connecting.
-    if (exp.getTime() <= now) {
+    if (exp.toEpochMilli() <= now) {
       throw new AuthenticationException("token expired", true);
     }
-    Date nbf = claims.getNotBeforeTime();
-    if (nbf != null && nbf.getTime() - CLOCK_SKEW_MILLIS > now) {
+    Instant nbf = instant(claims.getNotBeforeTime());
+    if (nbf != null && nbf.toEpochMilli() - CLOCK_SKEW_MILLIS > now) {
       throw new AuthenticationException("token not valid yet", false);
     }
     if (issuer != null && !issuer.equals(claims.getIssuer())) {
       throw new AuthenticationException("token issuer not accepted", false);
     }
-    Date issued = claims.getIssueTime();
-    if (issued != null && issued.getTime() - CLOCK_SKEW_MILLIS > now) {
+    Instant issued = instant(claims.getIssueTime());
+    if (issued != null && issued.toEpochMilli() - CLOCK_SKEW_MILLIS > now) {
       // Otherwise a long-lived token would pass the lifetime check, counted from a later iat.
       throw new AuthenticationException("token issued in the future", false);
     }
     if (maxLifetimeMillis > 0) {
-      Date iat = issued;
-      long from = iat == null ? now : iat.getTime();
-      if (exp.getTime() - from > maxLifetimeMillis) {
+      long from = issued == null ? now : issued.toEpochMilli();
+      if (exp.toEpochMilli() - from > maxLifetimeMillis) {
         throw new AuthenticationException(
             "token lifetime longer than auth.jwt.max-lifetime (" + maxLifetimeMillis / 1000 + " s)",
             false);
       }
     }
+    String audience = this.audience;
     if (audience != null
         && (claims.getAudience() == null || !claims.getAudience().contains(audience))) {
       throw new AuthenticationException("token audience not accepted", false);
     }
-    return new Principal(sub, info(claims), exp.getTime());
+    return new Principal(sub, info(claims), exp.toEpochMilli());
+  }
+
+  /** The claim libraries' dates as instants. */
+  private static @Nullable Instant instant(@Nullable Date d) {
+    return d == null ? null : d.toInstant();
   }
 
   private String accepted() {
@@ -230,7 +243,7 @@ public final class JwtAuthenticator implements Authenticator {
   private static List<JWSVerifier> publicKeyVerifiers(JWSAlgorithm alg, List<JWK> keys) {
     List<JWSVerifier> out = new ArrayList<>();
     for (JWK k : keys) {
-      if (k.getKeyUse() != null && k.getKeyUse() != KeyUse.SIGNATURE) {
+      if (k.getKeyUse() != null && !KeyUse.SIGNATURE.equals(k.getKeyUse())) {
         continue;
       }
       try {
@@ -276,7 +289,8 @@ public final class JwtAuthenticator implements Authenticator {
    *
    * @throws IllegalStateException when no secret is configured (keys from a JWKS are public)
    */
-  public String mint(String userId, Map<String, Object> info, long ttlMillis) {
+  public String mint(String userId, @Nullable Map<String, Object> info, long ttlMillis) {
+    byte[] signingSecret = this.signingSecret;
     if (signingSecret == null) {
       throw new IllegalStateException("no auth.jwt.secrets to sign with");
     }
@@ -284,8 +298,8 @@ public final class JwtAuthenticator implements Authenticator {
     JWTClaimsSet.Builder b =
         new JWTClaimsSet.Builder()
             .subject(userId)
-            .issueTime(new Date(now))
-            .expirationTime(new Date(now + ttlMillis));
+            .issueTime(Date.from(Instant.ofEpochMilli(now)))
+            .expirationTime(Date.from(Instant.ofEpochMilli(now + ttlMillis)));
     if (issuer != null) {
       b.issuer(issuer);
     }

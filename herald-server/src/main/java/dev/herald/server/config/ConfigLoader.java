@@ -20,6 +20,7 @@ import java.util.TreeMap;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Reads configuration from a properties file, then applies environment overrides: key {@code
@@ -106,7 +107,7 @@ public final class ConfigLoader {
   private ConfigLoader() {}
 
   /** Loads a file (may be null for built-in defaults) and applies the process environment. */
-  public static HeraldConfig load(Path file) {
+  public static HeraldConfig load(@Nullable Path file) {
     return fromMap(file == null ? Map.of() : readFile(file), System.getenv());
   }
 
@@ -172,7 +173,7 @@ public final class ConfigLoader {
    *
    * @param env the environment variable that set it, when {@code source} is {@code ENVIRONMENT}
    */
-  public record Setting(String value, Source source, String env) {}
+  public record Setting(String value, Source source, @Nullable String env) {}
 
   /**
    * Every effective value, sorted by key, with its source: the environment variable when one is set
@@ -291,7 +292,7 @@ public final class ConfigLoader {
     return ENV_PREFIX + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
   }
 
-  static List<String> list(String v) {
+  static List<String> list(@Nullable String v) {
     if (v == null || v.isBlank()) {
       return List.of();
     }
@@ -312,7 +313,7 @@ public final class ConfigLoader {
     }
 
     HeraldConfig build() {
-      List<String> namespaceNames = list(m.get("namespaces"));
+      List<String> namespaceNames = list(value("namespaces"));
       for (String key : m.keySet()) {
         if (!DEFAULTS.containsKey(key)
             && !extra.containsKey(key)
@@ -320,9 +321,9 @@ public final class ConfigLoader {
           problems.add("unknown key '" + key + "'" + suggestion(key, namespaceNames));
         }
       }
-      String host = m.get("server.host");
+      String host = value("server.host");
       int port = integer("server.port", 0, 65535);
-      List<String> origins = list(m.get("server.allowed-origins"));
+      List<String> origins = list(value("server.allowed-origins"));
       for (String o : origins) {
         if (!o.equals("*") && !o.matches("https?://[^/\\s]+")) {
           problems.add(
@@ -333,20 +334,20 @@ public final class ConfigLoader {
       }
       ProxySettings proxies = ProxySettings.none();
       try {
-        proxies = new ProxySettings(list(m.get("server.trusted-proxies")));
+        proxies = new ProxySettings(list(value("server.trusted-proxies")));
       } catch (IllegalArgumentException e) {
         problems.add("server.trusted-proxies: " + e.getMessage());
       }
-      String path = m.get("websocket.path");
+      String path = value("websocket.path");
       if (!path.startsWith("/")) {
         problems.add("websocket.path: '" + path + "' must start with /");
       }
-      String metricsPath = m.get("metrics.path");
+      String metricsPath = value("metrics.path");
       if (!metricsPath.startsWith("/")) {
         problems.add("metrics.path: '" + metricsPath + "' must start with /");
       }
       boolean metricsEnabled = bool("metrics.enabled");
-      List<String> secrets = list(m.get("auth.jwt.secrets"));
+      List<String> secrets = list(value("auth.jwt.secrets"));
       for (int i = 0; i < secrets.size(); i++) {
         if (secrets.get(i).getBytes(StandardCharsets.UTF_8).length < 32) {
           problems.add(
@@ -357,7 +358,7 @@ public final class ConfigLoader {
       }
       Duration jwtMaxLifetime = duration("auth.jwt.max-lifetime");
       JwtSettings jwt = jwt(jwtMaxLifetime);
-      List<String> apiKeys = list(m.get("publish.api-keys"));
+      List<String> apiKeys = list(value("publish.api-keys"));
       for (int i = 0; i < apiKeys.size(); i++) {
         if (apiKeys.get(i).length() < 16) {
           problems.add("publish.api-keys: key #" + (i + 1) + " is shorter than 16 characters");
@@ -392,10 +393,10 @@ public final class ConfigLoader {
       int eventLoops = integer("server.event-loops", 0, 256);
       Duration maxLoopLag = duration("server.max-event-loop-lag");
       Duration writeDelay = duration("transport.write-delay");
-      if (writeDelay != null && writeDelay.compareTo(TransportSettings.MAX_WRITE_DELAY) > 0) {
+      if (writeDelay.compareTo(TransportSettings.MAX_WRITE_DELAY) > 0) {
         problems.add(
             "transport.write-delay: '"
-                + m.get("transport.write-delay")
+                + value("transport.write-delay")
                 + "' must be at most "
                 + TransportSettings.MAX_WRITE_DELAY.toMillis()
                 + "ms (it adds up to that much latency)");
@@ -403,17 +404,14 @@ public final class ConfigLoader {
       Duration pollTimeout = positive(duration("longpoll.timeout"), "longpoll.timeout");
       Duration pollSession =
           positive(duration("longpoll.session-timeout"), "longpoll.session-timeout");
-      if (pollTimeout != null && pollSession != null && pollSession.compareTo(pollTimeout) <= 0) {
+      if (pollSession.compareTo(pollTimeout) <= 0) {
         problems.add("longpoll.session-timeout must be longer than longpoll.timeout");
       }
-      if (idleTimeout != null && pollTimeout != null && idleTimeout.compareTo(pollTimeout) <= 0) {
+      if (idleTimeout.compareTo(pollTimeout) <= 0) {
         problems.add(
             "server.idle-timeout must be longer than longpoll.timeout (an open poll is idle)");
       }
-      if (idleTimeout != null
-          && ping != null
-          && pong != null
-          && idleTimeout.compareTo(ping.plus(pong)) <= 0) {
+      if (idleTimeout.compareTo(ping.plus(pong)) <= 0) {
         problems.add(
             "server.idle-timeout must be longer than heartbeat.interval + heartbeat.timeout ("
                 + ping.plus(pong).toSeconds()
@@ -435,7 +433,7 @@ public final class ConfigLoader {
                 + 2L * (maxPublish + 1024)
                 + "): otherwise one large publication disconnects every subscriber as a slow consumer");
       }
-      if (retryMin != null && retryMax != null && retryMax.compareTo(retryMin) < 0) {
+      if (retryMax.compareTo(retryMin) < 0) {
         problems.add("shutdown.retry-max must be >= shutdown.retry-min");
       }
       ClusterSettings cluster = cluster();
@@ -452,11 +450,11 @@ public final class ConfigLoader {
         int size = integer(p + "history-size", 0, 1_000_000);
         Duration ttl = duration(p + "history-ttl");
         Duration streamTtl = duration(p + "stream-ttl");
-        if (ttl != null && streamTtl != null && streamTtl.compareTo(ttl) < 0) {
+        if (streamTtl.compareTo(ttl) < 0) {
           problems.add(p + "stream-ttl must be >= " + p + "history-ttl");
           continue;
         }
-        if (size > 0 && ttl != null && ttl.isZero()) {
+        if (size > 0 && ttl.isZero()) {
           problems.add(
               p
                   + "history-ttl must be above 0 when "
@@ -467,8 +465,8 @@ public final class ConfigLoader {
         namespaces.add(
             NamespaceSettings.builder(ns.equals("default") ? "" : ns)
                 .historySize(size)
-                .historyTtl(ttl == null ? Duration.ZERO : ttl)
-                .streamTtl(streamTtl == null ? Duration.ZERO : streamTtl)
+                .historyTtl(ttl)
+                .streamTtl(streamTtl)
                 .presence(bool(p + "presence"))
                 .joinLeave(bool(p + "join-leave"))
                 .clientPublish(bool(p + "client-publish"))
@@ -484,7 +482,7 @@ public final class ConfigLoader {
       try {
         hub =
             new HubConfig(
-                m.get("node.name"),
+                value("node.name"),
                 ping,
                 pong,
                 connect,
@@ -511,7 +509,7 @@ public final class ConfigLoader {
           path,
           compression,
           secrets,
-          m.get("auth.jwt.issuer"),
+          value("auth.jwt.issuer"),
           apiKeys,
           demo,
           hub,
@@ -520,16 +518,14 @@ public final class ConfigLoader {
           new MetricsSettings(metricsEnabled, metricsPath),
           new HttpLimits(httpSessions, requestTimeout, idleTimeout),
           cluster,
-          new TransportSettings(
-              eventLoops,
-              maxLoopLag == null ? TransportSettings.DEFAULT_MAX_EVENT_LOOP_LAG : maxLoopLag),
+          new TransportSettings(eventLoops, maxLoopLag),
           proxies,
           jwt);
     }
 
     private JwtSettings jwt(Duration maxLifetime) {
-      String file = m.get("auth.jwt.jwks-file");
-      String url = m.get("auth.jwt.jwks-url");
+      String file = value("auth.jwt.jwks-file");
+      String url = value("auth.jwt.jwks-url");
       Duration refetch = duration("auth.jwt.jwks-refetch-interval");
       Path jwksFile = null;
       URI jwksUrl = null;
@@ -551,34 +547,34 @@ public final class ConfigLoader {
           problems.add("auth.jwt.jwks-url: '" + url + "' is not an http(s) URL");
         }
       }
-      return new JwtSettings(maxLifetime, m.get("auth.jwt.audience"), jwksFile, jwksUrl, refetch);
+      return new JwtSettings(maxLifetime, value("auth.jwt.audience"), jwksFile, jwksUrl, refetch);
     }
 
     private ClusterSettings cluster() {
-      String type = m.get("broker.type");
+      String type = value("broker.type");
       if (!type.equals("memory") && !type.equals("redis")) {
         problems.add("broker.type: '" + type + "' is not memory or redis");
       }
-      String url = m.get("redis.url");
+      String url = value("redis.url");
       if (!url.matches("rediss?://\\S+")) {
         problems.add(
             "redis.url: '" + url + "' is not a Redis URL like redis://host:6379 or rediss://...");
       }
-      String prefix = m.get("redis.prefix");
+      String prefix = value("redis.prefix");
       if (!prefix.matches("[A-Za-z0-9_\\-.]{1,64}")) {
         problems.add("redis.prefix: '" + prefix + "' must be 1-64 of A-Z a-z 0-9 _ - .");
       }
       Duration presenceTtl = duration("redis.presence-ttl");
-      if (presenceTtl != null && presenceTtl.toMillis() < 1000) {
+      if (presenceTtl.toMillis() < 1000) {
         problems.add("redis.presence-ttl: must be at least 1s");
       }
       Duration min = positive(duration("redis.reconnect-min"), "redis.reconnect-min");
       Duration max = positive(duration("redis.reconnect-max"), "redis.reconnect-max");
-      if (min != null && max != null && max.compareTo(min) < 0) {
+      if (max.compareTo(min) < 0) {
         problems.add("redis.reconnect-max must be >= redis.reconnect-min");
       }
       Duration route = positive(duration("cluster.route-timeout"), "cluster.route-timeout");
-      String advertise = m.get("cluster.advertise-url");
+      String advertise = value("cluster.advertise-url");
       if (!advertise.isEmpty() && !advertise.matches("http://[^/\\s]+")) {
         problems.add(
             "cluster.advertise-url: '"
@@ -670,6 +666,7 @@ public final class ConfigLoader {
           false);
     }
 
+    /** A duration; a wrong one is a problem, and its default stands in for the checks after it. */
     private Duration duration(String key) {
       return parse(
           key,
@@ -681,19 +678,40 @@ public final class ConfigLoader {
             }
             return d;
           },
-          null);
+          defaultDuration(key));
     }
 
+    /** A duration that must be above 0; zero is a problem, and the default stands in. */
     private Duration positive(Duration d, String key) {
-      if (d != null && d.isZero()) {
+      if (d.isZero()) {
         problems.add(key + ": must be above 0");
-        return null;
+        return defaultDuration(key);
       }
       return d;
     }
 
-    private <T> T parse(String key, String expected, Function<String, T> f, T fallback) {
+    private static Duration defaultDuration(String key) {
+      String d = DEFAULTS.get(key);
+      if (d == null && key.startsWith("namespace.")) {
+        d = NAMESPACE_DEFAULTS.get(key.substring(key.lastIndexOf('.') + 1));
+      }
+      if (d == null) {
+        throw new IllegalStateException("no default for " + key);
+      }
+      return parseDuration(d);
+    }
+
+    /** A key's value: every key read here has a default, so none is missing. */
+    private String value(String key) {
       String v = m.get(key);
+      if (v == null) {
+        throw new IllegalStateException("no default for " + key);
+      }
+      return v;
+    }
+
+    private <T> T parse(String key, String expected, Function<String, T> f, T fallback) {
+      String v = value(key);
       try {
         return f.apply(v);
       } catch (RuntimeException e) {

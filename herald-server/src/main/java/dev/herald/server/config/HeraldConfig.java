@@ -72,12 +72,12 @@ public record HeraldConfig(
         hub,
         namespaces,
         http,
-        null,
-        null,
-        null,
-        null,
-        null,
-        null);
+        MetricsSettings.defaults(),
+        HttpLimits.defaults(),
+        ClusterSettings.defaults(),
+        TransportSettings.defaults(),
+        ProxySettings.none(),
+        JwtSettings.defaults());
   }
 
   /** Defaults from an empty configuration. */

@@ -3,6 +3,7 @@ package dev.herald.server.config;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Limits on the JWTs accepted in {@code connect} ({@code auth.jwt.*}), and where the public keys of
@@ -17,19 +18,20 @@ import java.time.Duration;
  */
 public record JwtSettings(
     Duration maxLifetime,
-    String audience,
-    Path jwksFile,
-    URI jwksUrl,
+    @Nullable String audience,
+    @Nullable Path jwksFile,
+    @Nullable URI jwksUrl,
     Duration jwksRefetchInterval) {
+  /** The least time between two reads of the key set unless configured. */
+  public static final Duration DEFAULT_JWKS_REFETCH_INTERVAL = Duration.ofSeconds(30);
+
   public JwtSettings {
     audience = audience == null || audience.isBlank() ? null : audience;
-    jwksRefetchInterval =
-        jwksRefetchInterval == null ? Duration.ofSeconds(30) : jwksRefetchInterval;
   }
 
   /** Lifetime and audience limits, HS256 keys only. */
-  public JwtSettings(Duration maxLifetime, String audience) {
-    this(maxLifetime, audience, null, null, null);
+  public JwtSettings(Duration maxLifetime, @Nullable String audience) {
+    this(maxLifetime, audience, null, null, DEFAULT_JWKS_REFETCH_INTERVAL);
   }
 
   /** At most 24 hours, any audience, no JWKS. */

@@ -22,6 +22,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import javax.net.ssl.SSLContext;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Examines the path from a client to a Herald server through whatever sits in between (proxies,
@@ -88,14 +89,14 @@ public final class Doctor {
    *     authenticates, as a browser's), so idle holds connect; null for none
    */
   public record Options(
-      String origin,
+      @Nullable String origin,
       Duration connectTimeout,
       Duration responseTimeout,
       Duration streamTimeout,
-      SSLContext sslContext,
+      @Nullable SSLContext sslContext,
       Duration idle,
-      String token,
-      String cookie) {
+      @Nullable String token,
+      @Nullable String cookie) {
     public Options {
       Objects.requireNonNull(connectTimeout, "connectTimeout");
       Objects.requireNonNull(responseTimeout, "responseTimeout");
@@ -213,7 +214,8 @@ public final class Doctor {
      * One request on a connection of its own; {@code body} is sent as text/plain when not null.
      * Throws {@link SocketTimeoutException} when no complete answer came within {@code waitMillis}.
      */
-    Answer call(String method, String path, String body, long waitMillis) throws IOException;
+    Answer call(String method, String path, @Nullable String body, long waitMillis)
+        throws IOException;
 
     /** The long-polling path (from {@code /connection/info}). */
     String pollPath();
@@ -239,7 +241,7 @@ public final class Doctor {
           ServerTiming.DEFAULT_HEARTBEAT_MILLIS, false, ServerTiming.DEFAULT_POLL_HOLD_MILLIS);
 
   /** The info answer's head: tells which proxy is in front when a later probe gets no answer. */
-  private Head infoHead;
+  private @Nullable Head infoHead; // once the info request was answered
 
   /** The upgrade was refused because the server runs with websocket.enabled=false. */
   private boolean websocketDisabled;
@@ -247,9 +249,10 @@ public final class Doctor {
   /** A connection a probe handed to the idle check, and the answer that opened it. */
   private record Hold(CompletableFuture<IdleOutcome> outcome, Head opened) {}
 
-  private Hold wsHold;
-  private Hold sseHold;
-  private Hold pollHold;
+  // Each set once its transport worked and is held idle.
+  private @Nullable Hold wsHold;
+  private @Nullable Hold sseHold;
+  private @Nullable Hold pollHold;
 
   private Doctor(Target target, Options options) {
     this.target = target;
@@ -402,7 +405,7 @@ public final class Doctor {
    * Adds what the idle hold of a transport showed to its probe's result; {@code named} is the proxy
    * the holds' answers named, for a transport whose own answers name none.
    */
-  private ProbeResult afterIdle(ProbeResult r, Hold hold, Proxy named) {
+  private ProbeResult afterIdle(ProbeResult r, @Nullable Hold hold, Proxy named) {
     if (hold == null) {
       return r;
     }
@@ -448,7 +451,7 @@ public final class Doctor {
     if (x.failure != null) {
       return ProbeResult.fail(MODULE, x.failure);
     }
-    Head h = x.head;
+    Head h = x.head();
     if (h.status() != 200) {
       return ProbeResult.fail(
           MODULE, Explain.status(h, x.body, target, options, "The module request GET " + path));
@@ -520,7 +523,7 @@ public final class Doctor {
       }
       return ProbeResult.fail(INFO, x.failure);
     }
-    Head h = x.head;
+    Head h = x.head();
     infoHead = h;
     if (h.status() != 200) {
       return ProbeResult.fail(INFO, Explain.status(h, x.body, target, options, "The info request"));
@@ -703,7 +706,7 @@ public final class Doctor {
   }
 
   /** Reads frames until a pong message; returns null then, or what went wrong instead. */
-  private String awaitPong(Wire w) throws IOException {
+  private @Nullable String awaitPong(Wire w) throws IOException {
     while (true) {
       WebSocketFrames.Frame f;
       try {
@@ -878,10 +881,10 @@ public final class Doctor {
     if (open.failure != null) {
       return ProbeResult.fail(LONG_POLLING, open.failure);
     }
-    if (open.head.status() != 200) {
+    if (open.head().status() != 200) {
       return ProbeResult.fail(
           LONG_POLLING,
-          Explain.status(open.head, open.body, target, options, "The long-poll request"));
+          Explain.status(open.head(), open.body, target, options, "The long-poll request"));
     }
     String session = Messages.parse(open.body).path("session").asText("");
     if (session.isEmpty()) {
@@ -889,8 +892,10 @@ public final class Doctor {
           LONG_POLLING,
           new Finding(
               "The long-poll request got 200 "
-                  + (open.head.mediaType().isEmpty() ? "(no content type)" : open.head.mediaType())
-                  + Explain.by(open.head)
+                  + (open.head().mediaType().isEmpty()
+                      ? "(no content type)"
+                      : open.head().mediaType())
+                  + Explain.by(open.head())
                   + " but not Herald's answer: the server that answered is not Herald.",
               List.of("route everything under /connection/ to Herald")));
     }
@@ -908,23 +913,23 @@ public final class Doctor {
     if (poll.failure != null) {
       return ProbeResult.fail(LONG_POLLING, poll.failure);
     }
-    if (poll.head.status() != 200 || !poll.body.contains("\"type\":\"pong\"")) {
-      if (poll.head.status() == 200 || poll.head.status() == 204) {
+    if (poll.head().status() != 200 || !poll.body.contains("\"type\":\"pong\"")) {
+      if (poll.head().status() == 200 || poll.head().status() == 204) {
         return ProbeResult.fail(
             LONG_POLLING,
             new Finding(
                 "The poll came back "
-                    + poll.head.status()
-                    + Explain.by(poll.head)
+                    + poll.head().status()
+                    + Explain.by(poll.head())
                     + " without the answer to the ping sent before it: the poll and the command"
                     + " did not reach the same session.",
                 List.of("with several Herald nodes, use sticky sessions (docs/deployment.md)")));
       }
       return ProbeResult.fail(
-          LONG_POLLING, Explain.status(poll.head, poll.body, target, options, "The poll"));
+          LONG_POLLING, Explain.status(poll.head(), poll.body, target, options, "The poll"));
     }
     long roundTrip = ms(start);
-    String batch = poll.head.header("X-Herald-Batch");
+    String batch = poll.head().header("X-Herald-Batch");
     long ack = 0;
     try {
       ack = batch == null ? 0 : Long.parseLong(batch.trim());
@@ -934,12 +939,12 @@ public final class Doctor {
     if (options.idle().isZero()) {
       requests.endPoll(session);
     } else {
-      pollHold = new Hold(idle.polls(session, ack), open.head);
+      pollHold = new Hold(idle.polls(session, ack), open.head());
     }
     return ProbeResult.ok(
         LONG_POLLING,
         "Session opened"
-            + Explain.through(open.head)
+            + Explain.through(open.head())
             + "; a command sent by POST was answered in the next poll after "
             + roundTrip
             + " ms.");
@@ -948,7 +953,7 @@ public final class Doctor {
   // ====================================================================== shared
 
   /** Sends a ping into a session; null when Herald took it (204). */
-  private Finding sendPing(String session, String what) throws Unreachable {
+  private @Nullable Finding sendPing(String session, String what) throws Unreachable {
     Exchange x =
         exchange(
             "POST",
@@ -958,16 +963,22 @@ public final class Doctor {
     if (x.failure != null) {
       return x.failure;
     }
-    if (x.head.status() != 204) {
-      return Explain.status(x.head, x.body, target, options, what);
+    if (x.head().status() != 204) {
+      return Explain.status(x.head(), x.body, target, options, what);
     }
     return null;
   }
 
   /** A request and its complete answer, or why there is none. */
-  private record Exchange(Head head, String body, Finding failure) {}
+  private record Exchange(@Nullable Head answer, String body, @Nullable Finding failure) {
+    /** The answer's head: there is one whenever there is no failure. */
+    Head head() {
+      return Objects.requireNonNull(answer, "an exchange without a failure has an answer");
+    }
+  }
 
-  private Exchange exchange(String method, String path, List<String[]> headers, byte[] body)
+  private Exchange exchange(
+      String method, String path, List<String[]> headers, byte @Nullable [] body)
       throws Unreachable {
     long wait = options.responseTimeout().toMillis();
     try {
@@ -981,7 +992,7 @@ public final class Doctor {
 
   /** One request on a connection of its own, with the doctor's headers; the answer within wait. */
   private Answer fetch(
-      String method, String path, List<String[]> headers, byte[] body, long waitMillis)
+      String method, String path, List<String[]> headers, byte @Nullable [] body, long waitMillis)
       throws IOException, Unreachable {
     Wire w = open();
     try (w) {
@@ -1001,8 +1012,9 @@ public final class Doctor {
     List<String[]> all = new ArrayList<>(headers);
     all.add(h("Origin", options.originFor(target)));
     all.add(h("User-Agent", userAgent()));
-    if (options.cookie() != null) {
-      all.add(h("Cookie", options.cookie()));
+    String cookie = options.cookie();
+    if (cookie != null) {
+      all.add(h("Cookie", cookie));
     }
     return all;
   }
@@ -1010,7 +1022,7 @@ public final class Doctor {
   /** The requests of the idle holds. */
   private final class Requests implements Http {
     @Override
-    public Answer call(String method, String path, String body, long waitMillis)
+    public Answer call(String method, String path, @Nullable String body, long waitMillis)
         throws IOException {
       List<String[]> headers =
           body == null

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import javax.net.ssl.SSLException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Turns what the probes observed into plain words and fixes. Knows the usual suspects: proxies that
@@ -454,7 +455,7 @@ final class Explain {
   }
 
   /** The SSE response arrived (or not) but its events did not, within the wait. */
-  static Finding buffered(Head h, String observed) {
+  static Finding buffered(@Nullable Head h, String observed) {
     Proxy p = h == null ? Proxy.UNKNOWN : proxy(h);
     return new Finding(observed, unbuffer(p));
   }
@@ -567,7 +568,7 @@ final class Explain {
     return false;
   }
 
-  private static String nz(String s) {
+  private static String nz(@Nullable String s) {
     return s == null ? "" : s;
   }
 }

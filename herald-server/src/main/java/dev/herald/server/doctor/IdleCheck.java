@@ -10,6 +10,7 @@ import java.net.SocketTimeoutException;
 import java.security.SecureRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Holds connections idle, as a browser's sit between updates, and records how each hold ends: still
@@ -65,7 +66,7 @@ final class IdleCheck {
         switch (f.opcode()) {
           case WebSocketFrames.CLOSE -> {
             return IdleOutcome.closed(
-                ms(start, last), 0, seen.counts, f.closeCode(), f.closeReason().split(";")[0]);
+                ms(start, last), 0, seen.counts, f.closeCode(), f.closeReason().split(";", -1)[0]);
           }
           case WebSocketFrames.PING ->
               w.write(WebSocketFrames.masked(WebSocketFrames.PONG, f.payload(), random));
@@ -238,7 +239,7 @@ final class IdleCheck {
     Counts counts = Counts.NONE;
 
     /** Why Herald refused the doctor's connect, or null. */
-    String refusal;
+    @Nullable String refusal;
 
     /** Herald's disconnect message: its code (0 for none) and reason. */
     int disconnectCode;
@@ -275,7 +276,7 @@ final class IdleCheck {
   }
 
   /** POSTs messages into an HTTP session; null when Herald took them, else what went wrong. */
-  private String send(String session, String message) {
+  private @Nullable String send(String session, String message) {
     try {
       Doctor.Answer a =
           http.call(

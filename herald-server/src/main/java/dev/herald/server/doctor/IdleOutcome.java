@@ -1,6 +1,7 @@
 package dev.herald.server.doctor;
 
 import dev.herald.server.doctor.Wire.Head;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What happened to a connection the doctor held idle (see {@link IdleCheck}).
@@ -28,7 +29,7 @@ record IdleOutcome(
     long longestEmptyPollMillis,
     int closeCode,
     String closeReason,
-    Head answer,
+    @Nullable Head answer,
     String answerBody,
     String detail) {
 
@@ -73,7 +74,12 @@ record IdleOutcome(
   }
 
   static IdleOutcome cut(
-      long heldMillis, long silentMillis, Counts c, Head answer, String body, String detail) {
+      long heldMillis,
+      long silentMillis,
+      Counts c,
+      @Nullable Head answer,
+      @Nullable String body,
+      String detail) {
     return new IdleOutcome(
         End.CUT,
         heldMillis,

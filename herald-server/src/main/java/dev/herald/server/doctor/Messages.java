@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /** The few protocol messages the doctor sends and reads (docs/protocol.md). */
 final class Messages {
@@ -35,7 +36,7 @@ final class Messages {
   /** The messages of a batch (one per line). */
   static List<JsonNode> batch(String text) {
     List<JsonNode> out = new ArrayList<>();
-    for (String line : text.split("\n")) {
+    for (String line : text.split("\n", -1)) {
       if (!line.isBlank()) {
         out.add(parse(line));
       }
@@ -49,7 +50,7 @@ final class Messages {
   }
 
   /** {@code connect} with the token, or without one (the session cookie then authenticates). */
-  static String connect(String token, String client) {
+  static String connect(@Nullable String token, String client) {
     ObjectNode c = JSON.createObjectNode().put("type", "connect").put("id", CONNECT_ID);
     if (token != null) {
       c.put("token", token);
@@ -61,7 +62,7 @@ final class Messages {
    * Why the server refused the doctor's connect, when {@code message} is its error reply; null for
    * any other message (an accepted connect included).
    */
-  static String connectRefusal(JsonNode message) {
+  static @Nullable String connectRefusal(JsonNode message) {
     if (!"reply".equals(message.path("type").asText())
         || message.path("id").asInt(-1) != CONNECT_ID) {
       return null;

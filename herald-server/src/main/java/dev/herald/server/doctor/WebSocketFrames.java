@@ -25,6 +25,8 @@ final class WebSocketFrames {
   private WebSocketFrames() {}
 
   /** A frame as received (unmasked). */
+  // Never compared or hashed: the payload is read as it arrived.
+  @SuppressWarnings("ArrayRecordComponent")
   record Frame(int opcode, byte[] payload) {
     String text() {
       return new String(payload, StandardCharsets.UTF_8);
@@ -52,7 +54,7 @@ final class WebSocketFrames {
     int b1 = readByte(in);
     long len = b1 & 0x7F;
     if (len == 126) {
-      len = (readByte(in) << 8) | readByte(in);
+      len = ((long) readByte(in) << 8) | readByte(in);
     } else if (len == 127) {
       len = 0;
       for (int i = 0; i < 8; i++) {

@@ -21,6 +21,7 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One HTTP/1.1 connection over a plain or TLS socket, written by hand so the doctor sees exactly
@@ -31,7 +32,7 @@ final class Wire implements Closeable {
   /** Status line and headers of a response. */
   record Head(String version, int status, String reason, List<Map.Entry<String, String>> headers) {
     /** The first value of a header, or null. */
-    String header(String name) {
+    @Nullable String header(String name) {
       for (Map.Entry<String, String> h : headers) {
         if (h.getKey().equalsIgnoreCase(name)) {
           return h.getValue();
@@ -51,7 +52,7 @@ final class Wire implements Closeable {
     }
 
     /** {@code X-Herald-Error}, or null when Herald did not refuse (or did not answer). */
-    String heraldError() {
+    @Nullable String heraldError() {
       return header("X-Herald-Error");
     }
   }
@@ -128,7 +129,8 @@ final class Wire implements Closeable {
   /**
    * Writes a request: request line, Host, the given headers, Content-Length when there is a body.
    */
-  void request(String method, String path, Target target, List<String[]> headers, byte[] body)
+  void request(
+      String method, String path, Target target, List<String[]> headers, byte @Nullable [] body)
       throws IOException {
     StringBuilder b = new StringBuilder();
     b.append(method).append(' ').append(path).append(" HTTP/1.1\r\n");
@@ -245,11 +247,11 @@ final class Wire implements Closeable {
   }
 
   /** A line of ISO-8859-1 text up to LF (CR removed), or null at the end of the stream. */
-  String readLine() throws IOException {
+  @Nullable String readLine() throws IOException {
     return readLine(in);
   }
 
-  static String readLine(InputStream in) throws IOException {
+  static @Nullable String readLine(InputStream in) throws IOException {
     ByteArrayOutputStream line = new ByteArrayOutputStream(80);
     while (true) {
       int c = in.read();

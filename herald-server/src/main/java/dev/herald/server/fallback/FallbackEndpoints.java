@@ -27,6 +27,7 @@ import io.vertx.ext.web.handler.BodyHandler;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The HTTP fallback transports and their diagnostics, under {@code /connection}:
@@ -68,7 +69,7 @@ public final class FallbackEndpoints {
   private final ObjectMapper json = new ObjectMapper();
   private final ReportLimiter reports = new ReportLimiter(System::currentTimeMillis);
   private volatile java.util.function.LongConsumer lagSink = ms -> {};
-  private volatile SessionRouter router;
+  private volatile @Nullable SessionRouter router; // in a cluster only (routeVia)
 
   public FallbackEndpoints(
       Vertx vertx,
@@ -461,14 +462,7 @@ public final class FallbackEndpoints {
     } catch (Exception e) {
       r = null;
     }
-    JsonNode samples = r == null ? null : r.path("samples");
-    boolean ok = samples != null && samples.isArray() && samples.size() <= MAX_LAG_SAMPLES;
-    if (ok) {
-      for (JsonNode n : samples) {
-        ok &= n.isNumber();
-      }
-    }
-    if (!ok) {
+    if (r == null || !lagSamples(r.path("samples"))) {
       refuse(
           ctx,
           400,
@@ -482,10 +476,22 @@ public final class FallbackEndpoints {
       return;
     }
     java.util.function.LongConsumer sink = lagSink;
-    for (JsonNode n : samples) {
+    for (JsonNode n : r.path("samples")) {
       sink.accept(Math.max(0, Math.min(MAX_LAG_MILLIS, n.asLong())));
     }
     ctx.response().setStatusCode(204).end();
+  }
+
+  private static boolean lagSamples(JsonNode samples) {
+    if (!samples.isArray() || samples.size() > MAX_LAG_SAMPLES) {
+      return false;
+    }
+    for (JsonNode n : samples) {
+      if (!n.isNumber()) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**
@@ -559,7 +565,7 @@ public final class FallbackEndpoints {
                   "No such session on this server (it ended or expired): open a new one");
       SessionRouter r = router;
       String owner = SessionRouter.owner(id);
-      if (r != null && r.routes(ctx, owner)) {
+      if (r != null && owner != null && r.routes(ctx, owner)) {
         r.forward(ctx, owner, config.http().pollTimeout().toMillis(), unknown);
       } else {
         unknown.run();

@@ -10,6 +10,7 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerResponse;
 import java.util.ArrayList;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The server-to-client half of a long-polling session.
@@ -31,7 +32,7 @@ final class LongPollConnection implements TransportConnection {
   private final long pollTimeoutMillis;
   private final long sessionTimeoutMillis;
   private final Runnable onEnd;
-  private ClientSession session;
+  private @Nullable ClientSession session; // from attach on
 
   /** Messages sent or waiting, not yet acknowledged. */
   private final List<OutboundMessage> buffer = new ArrayList<>();
@@ -40,7 +41,7 @@ final class LongPollConnection implements TransportConnection {
   private int inLastBatch;
 
   private long batch;
-  private HttpServerResponse parked;
+  private @Nullable HttpServerResponse parked; // the poll held until there is something to send
   private long parkTimer = -1;
   private long idleTimer = -1;
   private boolean closed;

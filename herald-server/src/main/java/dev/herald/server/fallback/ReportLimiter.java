@@ -3,6 +3,7 @@ package dev.herald.server.fallback;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.LongSupplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Bounds what clients may report ({@code /connection/report}, {@code /connection/lag}): per client
@@ -32,7 +33,7 @@ final class ReportLimiter {
   }
 
   /** Whether a report from this address (and session, when not null) may be taken now. */
-  synchronized boolean allow(String address, String session) {
+  synchronized boolean allow(String address, @Nullable String session) {
     long now = clock.getAsLong();
     long[] a = bucket("a:" + address, now);
     long[] s = session == null ? null : bucket("s:" + session, now);

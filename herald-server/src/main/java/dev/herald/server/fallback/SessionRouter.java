@@ -16,6 +16,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -104,7 +105,7 @@ final class SessionRouter {
   }
 
   /** The node that owns a session id ({@code <node>.<random>}), or null if none can be read. */
-  static String owner(String sessionId) {
+  static @Nullable String owner(@Nullable String sessionId) {
     if (sessionId == null) {
       return null;
     }
@@ -114,7 +115,7 @@ final class SessionRouter {
 
   /** Whether this request should go to another node. */
   boolean routes(RoutingContext ctx, String owner) {
-    return owner != null && !owner.equals(self) && ctx.request().getHeader(FORWARDED) == null;
+    return !owner.equals(self) && ctx.request().getHeader(FORWARDED) == null;
   }
 
   /**
@@ -135,9 +136,9 @@ final class SessionRouter {
     private final String owner;
     private final Runnable unknown;
     private final long deadlineMs;
-    private final Buffer body;
+    private final @Nullable Buffer body; // a POST's only
     private int tries;
-    private Throwable lastFailure;
+    private @Nullable Throwable lastFailure;
     // Set when no further try may be made: the next lookup only tells gone from unreachable.
     private boolean exhausted;
 
@@ -148,32 +149,35 @@ final class SessionRouter {
       this.unknown = unknown;
       this.deadlineMs = deadlineMs;
       this.body =
-          ctx.request().method() == HttpMethod.POST && ctx.body() != null
+          ctx.request().method().equals(HttpMethod.POST) && ctx.body() != null
               ? ctx.body().buffer()
               : null;
     }
 
     void attempt() {
-      lookup
-          .apply(owner)
-          .whenComplete(
-              (url, err) ->
-                  context.runOnContext(
-                      v -> {
-                        if (answered()) {
-                          return;
-                        }
-                        if (err != null) {
-                          log.debug("cannot look up node {}: {}", owner, err.toString());
-                          unavailable(ctx);
-                        } else if (url.isEmpty()) {
-                          unknown.run(); // confirmed gone: left the registry (or its TTL ran out)
-                        } else if (exhausted) {
-                          giveUp();
-                        } else {
-                          send(url.get());
-                        }
-                      }));
+      // The callback handles every outcome on the request's context.
+      var unused =
+          lookup
+              .apply(owner)
+              .whenComplete(
+                  (url, err) ->
+                      context.runOnContext(
+                          v -> {
+                            if (answered()) {
+                              return;
+                            }
+                            if (err != null) {
+                              log.debug("cannot look up node {}: {}", owner, err.toString());
+                              unavailable(ctx);
+                            } else if (url.isEmpty()) {
+                              unknown
+                                  .run(); // confirmed gone: left the registry (or its TTL ran out)
+                            } else if (exhausted) {
+                              giveUp();
+                            } else {
+                              send(url.get());
+                            }
+                          }));
     }
 
     private void send(String base) {
@@ -242,8 +246,8 @@ final class SessionRouter {
           owner,
           ctx.request().path(),
           tries,
-          lastFailure.toString());
-      if (ctx.request().method() == HttpMethod.GET) {
+          String.valueOf(lastFailure));
+      if (ctx.request().method().equals(HttpMethod.GET)) {
         // A poll: nothing arrived within its time. The owner keeps whatever the client has not
         // acknowledged, so the next poll (with the same ack) loses nothing.
         ctx.response().setStatusCode(204).end();

@@ -9,6 +9,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What clients report about transports that failed them (a WebSocket upgrade answered 200 by a
@@ -35,10 +36,10 @@ public final class UpgradeDiagnostics {
       Instant at,
       String transport,
       String symptom,
-      String detail,
-      String userAgent,
+      @Nullable String detail,
+      @Nullable String userAgent,
       String remote,
-      String via) {}
+      @Nullable String via) {}
 
   private final Map<String, LongAdder> counts = new ConcurrentHashMap<>();
   private final LongAdder refused = new LongAdder();
@@ -47,10 +48,10 @@ public final class UpgradeDiagnostics {
   public Report record(
       String transport,
       String symptom,
-      String detail,
-      String userAgent,
+      @Nullable String detail,
+      @Nullable String userAgent,
       String remote,
-      String via) {
+      @Nullable String via) {
     String t = TRANSPORTS.contains(transport) ? transport : "other";
     String s = SYMPTOMS.contains(symptom) ? symptom : "other";
     counts.computeIfAbsent(t + "/" + s, k -> new LongAdder()).increment();
@@ -98,7 +99,7 @@ public final class UpgradeDiagnostics {
     }
   }
 
-  private static String clip(String s, int max) {
+  private static @Nullable String clip(@Nullable String s, int max) {
     if (s == null) {
       return null;
     }

@@ -6,6 +6,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
+import org.jspecify.annotations.Nullable;
 
 /**
  * CORS headers for the origins the {@link OriginPolicy} allows (the server's own and {@code
@@ -18,7 +19,8 @@ public final class Cors {
   private Cors() {}
 
   /** Adds the headers that let {@code origin} read the response (with credentials). */
-  public static void allow(HttpServerResponse response, String origin, String exposeHeaders) {
+  public static void allow(
+      HttpServerResponse response, String origin, @Nullable String exposeHeaders) {
     response
         .putHeader("Access-Control-Allow-Origin", origin)
         .putHeader("Access-Control-Allow-Credentials", "true")

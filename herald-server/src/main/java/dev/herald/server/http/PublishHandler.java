@@ -9,6 +9,7 @@ import dev.herald.protocol.JsonCodec;
 import dev.herald.server.auth.ApiKeys;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.RoutingContext;
+import java.util.Locale;
 import java.util.concurrent.CompletionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,7 +49,7 @@ public final class PublishHandler {
       return;
     }
     String type = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
-    if (type == null || !type.toLowerCase().startsWith("application/json")) {
+    if (type == null || !type.toLowerCase(Locale.ROOT).startsWith("application/json")) {
       HttpErrors.send(ctx, 415, ErrorCode.BAD_REQUEST, "Content-Type must be application/json");
       return;
     }
@@ -76,36 +77,38 @@ public final class PublishHandler {
       HttpErrors.send(ctx, 400, ErrorCode.BAD_REQUEST, IDEMPOTENCY_KEY + ": " + keyProblem);
       return;
     }
-    hub.publish(
-            body.get("channel").textValue(),
-            codec.raw(body.get("data")),
-            key == null ? null : IdempotencyKey.of(key))
-        .whenComplete(
-            (pos, err) -> {
-              if (err == null) {
-                ctx.response()
-                    .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-                    .end("{\"epoch\":\"" + pos.epoch() + "\",\"offset\":" + pos.offset() + "}");
-                return;
-              }
-              Throwable cause =
-                  err instanceof CompletionException && err.getCause() != null
-                      ? err.getCause()
-                      : err;
-              if (cause instanceof HubException he) {
-                int status =
-                    switch (he.code()) {
-                      case UNKNOWN_CHANNEL -> 404;
-                      case PAYLOAD_TOO_LARGE -> 413;
-                      case PERMISSION_DENIED -> 403;
-                      case UNAVAILABLE -> 503;
-                      default -> 400;
-                    };
-                HttpErrors.send(ctx, status, he.code(), he.getMessage());
-              } else {
-                log.warn("HTTP publish failed", cause);
-                HttpErrors.send(ctx, 500, ErrorCode.INTERNAL, "publish failed");
-              }
-            });
+    // The callback answers every outcome; nothing else waits for it.
+    var unused =
+        hub.publish(
+                body.get("channel").textValue(),
+                codec.raw(body.get("data")),
+                key == null ? null : IdempotencyKey.of(key))
+            .whenComplete(
+                (pos, err) -> {
+                  if (err == null) {
+                    ctx.response()
+                        .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+                        .end("{\"epoch\":\"" + pos.epoch() + "\",\"offset\":" + pos.offset() + "}");
+                    return;
+                  }
+                  Throwable cause =
+                      err instanceof CompletionException && err.getCause() != null
+                          ? err.getCause()
+                          : err;
+                  if (cause instanceof HubException he) {
+                    int status =
+                        switch (he.code()) {
+                          case UNKNOWN_CHANNEL -> 404;
+                          case PAYLOAD_TOO_LARGE -> 413;
+                          case PERMISSION_DENIED -> 403;
+                          case UNAVAILABLE -> 503;
+                          default -> 400;
+                        };
+                    HttpErrors.send(ctx, status, he.code(), he.getMessage());
+                  } else {
+                    log.warn("HTTP publish failed", cause);
+                    HttpErrors.send(ctx, 500, ErrorCode.INTERNAL, "publish failed");
+                  }
+                });
   }
 }

@@ -7,6 +7,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -89,7 +90,7 @@ public final class SlowRequestGuard {
     private long timer = -1;
     private boolean stopped;
     private long requests;
-    private HttpServerRequest last;
+    private @Nullable HttpServerRequest last; // null until its first request's headers
     // The request count seen at the previous check when the connection sat between requests.
     private long idleAt = -1;
 
@@ -111,11 +112,12 @@ public final class SlowRequestGuard {
       if (stopped) {
         return;
       }
-      if (last == null) {
+      HttpServerRequest l = last;
+      if (l == null) {
         close("no complete request headers");
         return;
       }
-      if (!last.response().ended()) {
+      if (!l.response().ended()) {
         idleAt = -1; // a request in progress (long poll, SSE stream, slow handler)
       } else if (idleAt == requests) {
         close("no complete headers for the next request");
@@ -144,7 +146,7 @@ public final class SlowRequestGuard {
 
   private static boolean hasBody(HttpServerRequest req) {
     HttpMethod m = req.method();
-    if (m == HttpMethod.GET || m == HttpMethod.HEAD || m == HttpMethod.OPTIONS) {
+    if (m.equals(HttpMethod.GET) || m.equals(HttpMethod.HEAD) || m.equals(HttpMethod.OPTIONS)) {
       return false;
     }
     String length = req.getHeader("Content-Length");

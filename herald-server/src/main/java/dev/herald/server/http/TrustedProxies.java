@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Which peers are reverse proxies whose forwarding headers are believed, and the client address and
@@ -158,7 +159,7 @@ public final class TrustedProxies {
     List<String> hops = new ArrayList<>();
     if (!xForwardedFor.isEmpty()) {
       for (String line : xForwardedFor) {
-        for (String hop : line.split(",")) {
+        for (String hop : line.split(",", -1)) {
           hops.add(hop.trim());
         }
       }
@@ -203,7 +204,7 @@ public final class TrustedProxies {
     }
     String proto = null;
     if (!xForwardedProto.isEmpty()) {
-      String[] values = xForwardedProto.get(xForwardedProto.size() - 1).split(",");
+      String[] values = xForwardedProto.get(xForwardedProto.size() - 1).split(",", -1);
       proto = values[values.length - 1].trim();
     } else {
       List<List<String[]>> elements = elements(forwarded);
@@ -224,9 +225,9 @@ public final class TrustedProxies {
   private static List<List<String[]>> elements(List<String> lines) {
     List<List<String[]>> out = new ArrayList<>();
     for (String line : lines) {
-      for (String element : line.split(",")) {
+      for (String element : line.split(",", -1)) {
         List<String[]> pairs = new ArrayList<>();
-        for (String pair : element.split(";")) {
+        for (String pair : element.split(";", -1)) {
           int eq = pair.indexOf('=');
           if (eq > 0) {
             String value = pair.substring(eq + 1).trim();
@@ -242,7 +243,7 @@ public final class TrustedProxies {
     return out;
   }
 
-  private static String param(List<String[]> element, String name) {
+  private static @Nullable String param(List<String[]> element, String name) {
     for (String[] p : element) {
       if (p[0].equals(name)) {
         return p[1];
@@ -254,7 +255,7 @@ public final class TrustedProxies {
   /**
    * An IP literal from a hop: {@code 1.2.3.4}, {@code 1.2.3.4:80}, {@code [::1]:80}, {@code ::1}.
    */
-  private static String hopAddress(String hop) {
+  private static @Nullable String hopAddress(String hop) {
     String h = hop;
     if (h.startsWith("[")) {
       int close = h.indexOf(']');
@@ -277,8 +278,8 @@ public final class TrustedProxies {
   }
 
   /** The bytes of an IPv4 or IPv6 literal, or null; never resolves a name. */
-  private static byte[] literal(String s) {
-    if (s == null || s.isEmpty() || s.length() > 45) {
+  private static byte @Nullable [] literal(String s) {
+    if (s.isEmpty() || s.length() > 45) {
       return null;
     }
     boolean v6 = s.indexOf(':') >= 0;

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.LoggerFactory;
 import org.slf4j.spi.LoggingEventBuilder;
 
@@ -40,7 +41,7 @@ public final class Logs {
   private Logs() {}
 
   /** Parses a {@code logging.format} value; a {@link ConfigException} names the mistake. */
-  public static Format format(String value) {
+  public static Format format(@Nullable String value) {
     String v = value == null ? "" : value.trim();
     if (v.equalsIgnoreCase("text")) {
       return Format.TEXT;

@@ -19,13 +19,16 @@ import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Herald's Prometheus metrics (Micrometer): the hub's hooks, gauges read from the hub at scrape
@@ -46,7 +49,7 @@ public final class HeraldMetrics implements HubMetrics, AutoCloseable {
    */
   private final MeterRegistry registry;
 
-  private final MeterRegistry joined;
+  private final @Nullable MeterRegistry joined;
   private final Map<String, AtomicLong> connections = new ConcurrentHashMap<>();
   private final Map<String, Counter> connects = new ConcurrentHashMap<>();
   private final Map<String, Counter> disconnects = new ConcurrentHashMap<>();
@@ -55,10 +58,11 @@ public final class HeraldMetrics implements HubMetrics, AutoCloseable {
   private final Counter unsubscribes;
   private final Counter publications;
   private final Counter deliveries;
-  private final Counter[] recoveries = new Counter[HubMetrics.Recovery.values().length];
+  private final Map<HubMetrics.Recovery, Counter> recoveries =
+      new EnumMap<>(HubMetrics.Recovery.class);
   private final Timer deliveryLatency;
   private final Timer clientLag;
-  private JvmGcMetrics gc;
+  private @Nullable JvmGcMetrics gc; // bound by bindJvm
 
   public HeraldMetrics() {
     this(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
@@ -74,7 +78,7 @@ public final class HeraldMetrics implements HubMetrics, AutoCloseable {
    * JVM binders of {@link #bindJvm} stay in Herald's Prometheus registry, since the application
    * binds its own. {@link #close} removes them from {@code joined} again.
    */
-  public HeraldMetrics(PrometheusMeterRegistry prometheus, MeterRegistry joined) {
+  public HeraldMetrics(PrometheusMeterRegistry prometheus, @Nullable MeterRegistry joined) {
     this.prometheus = prometheus;
     this.joined = joined;
     if (joined == null) {
@@ -107,11 +111,12 @@ public final class HeraldMetrics implements HubMetrics, AutoCloseable {
             .description("Publications queued to local subscribers (one per subscriber)")
             .register(registry);
     for (HubMetrics.Recovery r : HubMetrics.Recovery.values()) {
-      recoveries[r.ordinal()] =
+      recoveries.put(
+          r,
           Counter.builder("herald.recoveries")
               .description("Subscribe requests by recovery outcome (history hit or miss)")
               .tag("outcome", r.name().toLowerCase(Locale.ROOT))
-              .register(registry);
+              .register(registry));
     }
     deliveryLatency =
         Timer.builder("herald.delivery.latency")
@@ -134,8 +139,9 @@ public final class HeraldMetrics implements HubMetrics, AutoCloseable {
   /** Binds the JVM and process metrics (memory, GC, threads, classes, CPU, uptime). */
   public HeraldMetrics bindJvm() {
     new JvmMemoryMetrics().bindTo(prometheus);
-    gc = new JvmGcMetrics();
-    gc.bindTo(prometheus);
+    JvmGcMetrics g = new JvmGcMetrics();
+    g.bindTo(prometheus);
+    gc = g;
     new JvmThreadMetrics().bindTo(prometheus);
     new ClassLoaderMetrics().bindTo(prometheus);
     new ProcessorMetrics().bindTo(prometheus);
@@ -265,7 +271,8 @@ public final class HeraldMetrics implements HubMetrics, AutoCloseable {
 
   @Override
   public void recovery(HubMetrics.Recovery outcome) {
-    recoveries[outcome.ordinal()].increment();
+    // Every outcome has its counter (see the constructor).
+    Objects.requireNonNull(recoveries.get(outcome)).increment();
   }
 
   @Override
@@ -275,9 +282,11 @@ public final class HeraldMetrics implements HubMetrics, AutoCloseable {
 
   @Override
   public void close() {
-    if (gc != null) {
-      gc.close();
+    JvmGcMetrics g = gc;
+    if (g != null) {
+      g.close();
     }
+    MeterRegistry joined = this.joined;
     if (joined != null) {
       // Not registry.close(): a composite closes its members, and the joined one is not ours.
       for (Meter m : registry.getMeters()) {

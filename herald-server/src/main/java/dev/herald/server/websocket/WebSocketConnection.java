@@ -14,6 +14,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.compression.DecompressionException;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
@@ -29,6 +30,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,16 +61,22 @@ final class WebSocketConnection extends ChannelInboundHandlerAdapter
 
   private final Settings settings;
   private final EventLoop loop;
+
+  // Set by handlerAdded, which Netty calls when the handler joins the pipeline, before any other
+  // method of the handler runs; open, send and close are only called after that.
+  @SuppressWarnings("NullAway.Init")
   private ChannelHandlerContext ctx;
-  private ClientSession session;
+
+  // Null until the handshake response is out and the hub has opened the session.
+  private @Nullable ClientSession session;
   // Frames that arrived before the session was opened (rare: the handshake response was still
   // being written); handed over in order once it is.
-  private List<WebSocketFrame> early;
+  private @Nullable List<WebSocketFrame> early;
   // A message arriving in several frames, until its final one.
-  private CompositeByteBuf partial;
+  private @Nullable CompositeByteBuf partial;
   private boolean discarding;
   private boolean closing;
-  private ScheduledFuture<?> closeTimer;
+  private @Nullable ScheduledFuture<?> closeTimer;
 
   WebSocketConnection(Settings settings, EventLoop loop) {
     this.settings = settings;
@@ -80,13 +88,14 @@ final class WebSocketConnection extends ChannelInboundHandlerAdapter
     if (!ctx.channel().isActive()) {
       return;
     }
-    session = hub.openSession(this, context);
+    ClientSession opened = hub.openSession(this, context);
+    session = opened;
     if (early != null) {
       List<WebSocketFrame> frames = early;
       early = null;
       for (WebSocketFrame f : frames) {
         try {
-          onFrame(f);
+          onFrame(opened, f);
         } finally {
           f.release();
         }
@@ -107,7 +116,8 @@ final class WebSocketConnection extends ChannelInboundHandlerAdapter
       ReferenceCountUtil.release(msg); // the end of the handshake request
       return;
     }
-    if (session == null) {
+    ClientSession s = session;
+    if (s == null) {
       if (early == null) {
         early = new ArrayList<>(2);
       }
@@ -115,18 +125,18 @@ final class WebSocketConnection extends ChannelInboundHandlerAdapter
       return;
     }
     try {
-      onFrame(frame);
+      onFrame(s, frame);
     } finally {
       frame.release();
     }
   }
 
-  private void onFrame(WebSocketFrame frame) {
+  private void onFrame(ClientSession session, WebSocketFrame frame) {
     if (frame instanceof CloseWebSocketFrame close) {
       onClose(close);
     } else if (frame instanceof PingWebSocketFrame) {
       if (!closing) {
-        ctx.writeAndFlush(new PongWebSocketFrame(frame.content().retain()), ctx.voidPromise());
+        write(new PongWebSocketFrame(frame.content().retain()));
       }
     } else if (frame instanceof PongWebSocketFrame) {
       // unsolicited pongs are allowed and mean nothing (heartbeats are protocol messages)
@@ -136,40 +146,42 @@ final class WebSocketConnection extends ChannelInboundHandlerAdapter
       discarding = true;
       session.disconnect(CloseCode.UNSUPPORTED_DATA, CloseCode.UNSUPPORTED_DATA.reason(), 0);
     } else if (frame instanceof TextWebSocketFrame || frame instanceof ContinuationWebSocketFrame) {
-      onData(frame);
+      onData(session, frame);
     }
   }
 
-  private void onData(WebSocketFrame frame) {
+  private void onData(ClientSession session, WebSocketFrame frame) {
     ByteBuf data = frame.content();
-    if (partial == null && frame.isFinalFragment()) {
+    CompositeByteBuf joined = partial;
+    if (joined == null && frame.isFinalFragment()) {
       if (data.readableBytes() > settings.maxMessageBytes()) {
-        tooBig();
+        tooBig(session);
       } else {
-        deliver(data);
+        deliver(session, data);
       }
       return;
     }
-    if (partial == null) {
-      partial = ctx.alloc().compositeHeapBuffer(Integer.MAX_VALUE);
+    if (joined == null) {
+      joined = ctx.alloc().compositeHeapBuffer(Integer.MAX_VALUE);
+      partial = joined;
     }
-    if (partial.readableBytes() + data.readableBytes() > settings.maxMessageBytes()) {
-      tooBig();
+    if (joined.readableBytes() + data.readableBytes() > settings.maxMessageBytes()) {
+      tooBig(session);
       return;
     }
-    partial.addComponent(true, data.retain());
+    joined.addComponent(true, data.retain());
     if (frame.isFinalFragment()) {
-      CompositeByteBuf complete = partial;
+      CompositeByteBuf complete = joined;
       partial = null;
       try {
-        deliver(complete);
+        deliver(session, complete);
       } finally {
         complete.release();
       }
     }
   }
 
-  private void deliver(ByteBuf message) {
+  private void deliver(ClientSession session, ByteBuf message) {
     if (!ByteBufUtil.isText(message, StandardCharsets.UTF_8)) {
       discarding = true;
       session.disconnect(CloseCode.INVALID_PAYLOAD, CloseCode.INVALID_PAYLOAD.reason(), 0);
@@ -178,7 +190,7 @@ final class WebSocketConnection extends ChannelInboundHandlerAdapter
     session.onText(message.toString(StandardCharsets.UTF_8));
   }
 
-  private void tooBig() {
+  private void tooBig(ClientSession session) {
     discarding = true;
     releasePartial();
     session.disconnect(
@@ -190,7 +202,7 @@ final class WebSocketConnection extends ChannelInboundHandlerAdapter
   /** The client closes: answer its close frame (once) and end the connection. */
   private void onClose(CloseWebSocketFrame close) {
     if (closing) {
-      ctx.close(); // the answer to our own close frame: the closing handshake is complete
+      closeChannel(); // the answer to our own close frame: the closing handshake is complete
       return;
     }
     closing = true;
@@ -202,8 +214,9 @@ final class WebSocketConnection extends ChannelInboundHandlerAdapter
 
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-    if (session != null && ctx.channel().isWritable()) {
-      session.onWritable();
+    ClientSession s = session;
+    if (s != null && ctx.channel().isWritable()) {
+      s.onWritable();
     }
     ctx.fireChannelWritabilityChanged();
   }
@@ -215,11 +228,13 @@ final class WebSocketConnection extends ChannelInboundHandlerAdapter
       early.forEach(ReferenceCountUtil::release);
       early = null;
     }
-    if (closeTimer != null) {
-      closeTimer.cancel(false);
+    ScheduledFuture<?> timer = closeTimer;
+    if (timer != null) {
+      timer.cancel(false);
     }
-    if (session != null) {
-      session.onTransportClosed();
+    ClientSession s = session;
+    if (s != null) {
+      s.onTransportClosed();
     }
   }
 
@@ -234,15 +249,33 @@ final class WebSocketConnection extends ChannelInboundHandlerAdapter
       discarding = true;
       return;
     }
+    ClientSession s = session;
+    if (cause instanceof DecompressionException && s != null && !discarding) {
+      // A compressed frame that inflates beyond the hard frame ceiling.
+      tooBig(s);
+      return;
+    }
     log.debug("WebSocket error on {}: {}", ctx.channel().remoteAddress(), cause.toString());
-    ctx.close();
+    closeChannel();
   }
 
   private void releasePartial() {
-    if (partial != null) {
-      partial.release();
+    CompositeByteBuf p = partial;
+    if (p != null) {
+      p.release();
       partial = null;
     }
+  }
+
+  /** Writes with the void promise: a failed write is fired to {@link #exceptionCaught}. */
+  private void write(Object frame) {
+    // The void promise carries no outcome to check (see above).
+    var unused = ctx.writeAndFlush(frame, ctx.voidPromise());
+  }
+
+  private void closeChannel() {
+    // A failed close leaves nothing to do: the channel ends either way (channelInactive follows).
+    var unused = ctx.close();
   }
 
   // ------------------------------------------------------------------ TransportConnection
@@ -268,11 +301,11 @@ final class WebSocketConnection extends ChannelInboundHandlerAdapter
       return; // the peer is gone or going; the session learns it from channelInactive
     }
     if (settings.compression()) {
-      ctx.writeAndFlush(new TextWebSocketFrame(payload(batch)), ctx.voidPromise());
+      write(new TextWebSocketFrame(payload(batch)));
     } else if (batch.size() == 1) {
-      ctx.writeAndFlush(frame(batch.get(0)), ctx.voidPromise());
+      write(frame(batch.get(0)));
     } else {
-      ctx.writeAndFlush(frame(batch), ctx.voidPromise());
+      write(frame(batch));
     }
   }
 
@@ -287,10 +320,10 @@ final class WebSocketConnection extends ChannelInboundHandlerAdapter
     if (!ctx.channel().isActive()) {
       return;
     }
-    ctx.writeAndFlush(new CloseWebSocketFrame(code, reason), ctx.voidPromise());
+    write(new CloseWebSocketFrame(code, reason));
     // The client answers with its own close frame (onClose closes then); if it does not, close.
     closeTimer =
-        ctx.executor().schedule(() -> ctx.close(), CLOSE_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
+        ctx.executor().schedule(this::closeChannel, CLOSE_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS);
   }
 
   // ------------------------------------------------------------------ framing

@@ -35,6 +35,7 @@ import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,6 +50,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class WebSocketEndpoint {
   private static final Logger log = LoggerFactory.getLogger(WebSocketEndpoint.class);
+
+  /** zlib's default compression level, as the handshakers use without a level given. */
+  private static final int DEFLATE_LEVEL = 6;
 
   /** A refused handshake: HTTP status, {@code X-Herald-Error} code and message. */
   record Refusal(int status, String code, String message) {}
@@ -125,12 +129,15 @@ public final class WebSocketEndpoint {
       return;
     }
     if (compression) {
+      // A frame inflates to at most the hard ceiling: beyond it the inflater fails (answered with
+      // 1009 by WebSocketConnection) instead of filling the heap with a small compressed frame.
+      int maxInflated = hardFrameCeiling(settings.maxMessageBytes());
       p.addBefore(
           "handler",
           null,
           new WebSocketServerExtensionHandler(
-              new PerMessageDeflateServerExtensionHandshaker(),
-              new DeflateFrameServerExtensionHandshaker()));
+              new PerMessageDeflateServerExtensionHandshaker(maxInflated),
+              new DeflateFrameServerExtensionHandshaker(DEFLATE_LEVEL, maxInflated)));
     }
     loops.of(c.context()); // known before an upgrade needs it
     p.addBefore("handler", null, upgrade);
@@ -142,7 +149,7 @@ public final class WebSocketEndpoint {
   }
 
   /** The refusal for a handshake, or null when it may be upgraded. */
-  Refusal refusal(
+  @Nullable Refusal refusal(
       HttpMethod method, String origin, String host, Function<String, List<String>> headers) {
     if (!enabled) {
       return new Refusal(
@@ -213,7 +220,7 @@ public final class WebSocketEndpoint {
     }
     boolean connection = false;
     for (String v : headers.apply("Connection")) {
-      for (String token : v.split(",")) {
+      for (String token : v.split(",", -1)) {
         connection |= token.trim().equalsIgnoreCase("upgrade");
       }
     }
@@ -221,7 +228,7 @@ public final class WebSocketEndpoint {
   }
 
   private static boolean offers(String header, String protocol) {
-    for (String p : header.split(",")) {
+    for (String p : header.split(",", -1)) {
       if (p.trim().equals(protocol)) {
         return true;
       }
@@ -256,7 +263,7 @@ public final class WebSocketEndpoint {
             upgrade(ctx, req);
           } catch (RuntimeException e) {
             log.warn("WebSocket upgrade failed; closing the connection", e);
-            ctx.close();
+            var unused = ctx.close(); // nothing more to do if closing fails
           }
           return;
         }
@@ -277,7 +284,8 @@ public final class WebSocketEndpoint {
               EmptyHttpHeaders.INSTANCE);
       WebSocketServerHandshaker handshaker = handshakers.newHandshaker(full);
       if (handshaker == null) {
-        WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ch);
+        // The 426 answer is all there is to do; a failed write ends the connection anyway.
+        var unused = WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ch);
         return;
       }
       String peer =
@@ -317,7 +325,7 @@ public final class WebSocketEndpoint {
               connection.open(hub, context);
             } else {
               log.debug("WebSocket handshake with {} failed: {}", peer, f.cause().toString());
-              ch.close();
+              var unused = ch.close(); // nothing more to do if closing fails
             }
           });
     }

@@ -46,6 +46,11 @@ class TrustedProxiesTest {
     assertThat(client("127.0.0.1", "evil.example, 10.0.0.8")).isEqualTo("10.0.0.8");
     assertThat(client("127.0.0.1", "unknown")).isEqualTo("127.0.0.1");
     assertThat(client("127.0.0.1", "")).isEqualTo("127.0.0.1");
+    // an empty last hop (a trailing comma) is not an address either: nothing before it counts
+    assertThat(client("127.0.0.1", "198.51.100.1,")).isEqualTo("127.0.0.1");
+    assertThat(proxies.clientAddress("127.0.0.1", NONE, List.of("for=198.51.100.1,")))
+        .isEqualTo("127.0.0.1");
+    assertThat(proxies.forwardedHttps("127.0.0.1", List.of("https,"), NONE)).isFalse();
   }
 
   @Test

@@ -2,6 +2,7 @@ package dev.herald.server.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -51,6 +52,24 @@ class HttpPublishIT {
     assertThat(r.statusCode()).isEqualTo(400);
     assertThat(r.body()).contains("\"code\":107").contains("Idempotency-Key");
     assertThat(server.publishHttp("test:once-bad", "1").body()).endsWith("\"offset\":1}");
+  }
+
+  @Test
+  void acceptsAContentTypeInCapitalsWhateverTheDefaultLocale() {
+    Locale saved = Locale.getDefault();
+    // In Turkish, "I".toLowerCase() is a dotless i: "APPLICATION/JSON" would not match.
+    Locale.setDefault(Locale.forLanguageTag("tr-TR"));
+    try {
+      var r =
+          server.post(
+              "/api/v1/publish",
+              "{\"channel\":\"test:locale\",\"data\":1}",
+              "Bearer " + TestServer.API_KEY,
+              "APPLICATION/JSON");
+      assertThat(r.statusCode()).isEqualTo(200);
+    } finally {
+      Locale.setDefault(saved);
+    }
   }
 
   @Test
