@@ -16,6 +16,7 @@ import dev.herald.redis.RedisControlBus;
 import dev.herald.redis.RedisNodeRegistry;
 import dev.herald.redis.RedisPresenceStore;
 import dev.herald.redis.RedisSettings;
+import dev.herald.redis.RedisUserConnections;
 import dev.herald.server.auth.ApiKeys;
 import dev.herald.server.auth.JwksKeys;
 import dev.herald.server.auth.JwtAuthenticator;
@@ -146,6 +147,8 @@ public final class Herald implements AutoCloseable {
         Hub.builder()
             .controlBus(
                 config.cluster().redis() ? new RedisControlBus(vertx, redisSettings()) : null)
+            .userConnections(
+                config.cluster().redis() ? new RedisUserConnections(vertx, redisSettings()) : null)
             .config(config.hub())
             .namespaces(config.namespaces())
             .authenticator(authenticator)
