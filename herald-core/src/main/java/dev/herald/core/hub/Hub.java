@@ -593,6 +593,15 @@ public final class Hub implements AutoCloseable {
         action.name().toLowerCase(java.util.Locale.ROOT) + " denied for channel '" + channel + "'");
   }
 
+  /**
+   * A {@code Retry-After} (whole seconds, at least 1) for a request refused because this node
+   * drains: a random delay within the same bounds as the {@code retry_ms} of the drain's {@code
+   * 4001}, rounded up, so refused clients do not all come back at once either.
+   */
+  public long shutdownRetryAfterSeconds() {
+    return Math.max(1, (shutdownRetry() + 999) / 1000);
+  }
+
   /** A random reconnect delay within the configured bounds, so clients do not all come at once. */
   long shutdownRetry() {
     long min = config.shutdownRetryMin().toMillis();
