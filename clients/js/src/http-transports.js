@@ -176,6 +176,12 @@ class CommandSender {
       }
       if (this.#closed) break;
       const herald = res.headers.get('X-Herald-Error');
+      if (herald === 'shutting-down') {
+        // The node drains and ended this session (its 4001 may still be on the way): a new
+        // session, elsewhere, after the delay the server asked for.
+        this.#onFail(await refusal(res, `POST ${SEND_PATH}…`));
+        break;
+      }
       discard(res);
       if (herald === 'origin-not-allowed') this.#onFail(originRefusal(`POST ${SEND_PATH}…`));
       else if (res.status === 413) this.#onFail({ code: 1009, reason: 'message too big' });

@@ -242,6 +242,35 @@ test('sse: 413 on a command ends the session like close code 1009; 404 session-u
   d.herald.close();
 });
 
+for (const kind of ['sse', 'long-polling']) {
+  test(`${kind}: a command answered 503 shutting-down (the node drains) reconnects after Retry-After, nothing demoted or reported`, async () => {
+    const server = fakeHttp();
+    let sends = 0;
+    const posts = [];
+    const fetchFn = (url, init) => {
+      posts.push(String(url));
+      return String(url).includes('/connection/send/') && ++sends > 1
+        ? Promise.resolve(new Response('draining', { status: 503, headers: { 'X-Herald-Error': 'shutting-down', 'Retry-After': '3' } }))
+        : server.fetch(url, init);
+    };
+    const c = client([kind], { fetch: fetchFn }, server);
+    c.herald.connect();
+    await settle();
+    if (kind === 'sse') await server.streams[0].connected();
+    else await server.polls[0].connected();
+    assert.equal(c.last().state, 'live');
+    c.herald.subscribe('test:drain');
+    await settle();
+    assert.equal(c.last().state, 'reconnecting');
+    assert.equal(c.last().delayMs, 3000);
+    assert.equal(c.last().delaySource, 'server');
+    assert.match(c.last().reason, /shutting down/);
+    assert.deepEqual(posts.filter((u) => u.includes('/connection/report')), [], 'no diagnostics report');
+    assert.equal(c.herald.stats().transportReports, 0);
+    c.herald.close();
+  });
+}
+
 // ------------------------------------------------------------------ SSE over EventSource
 
 test('sse with EventSource: withCredentials, and on error the EventSource is closed: the client reconnects itself', async () => {

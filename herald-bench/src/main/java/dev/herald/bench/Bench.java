@@ -452,7 +452,19 @@ public final class Bench {
     if (o.maxrateServers().contains("herald-delay")) {
       specs.add(delayed());
     }
+    if (o.maxrateServers().contains("herald-redis")) {
+      specs.add(onRedis());
+    }
     return specs;
+  }
+
+  /**
+   * Herald on the Redis broker (a redis-server started for the run), to compare with the in-memory
+   * broker in the same run.
+   */
+  private Deployment.Spec onRedis() {
+    Deployment.Spec h = o.heraldSpec();
+    return new Deployment.Spec(h.label() + "-redis", h.type(), h.props(), h.nodes(), true);
   }
 
   /**

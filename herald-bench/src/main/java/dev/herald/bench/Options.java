@@ -59,8 +59,9 @@ record Options(
         --reps N                  interleaved repetitions of the main fan-out (3)
         --reps-other N            interleaved repetitions of the other scenarios (2)
         --maxrate-reps N          repetitions of the max-rate ladders (1)
-        --maxrate-servers LIST    of floor,herald,herald-delay,herald-one-loop,socketio
-                                  (floor,herald,herald-delay)
+        --maxrate-servers LIST    of floor,herald,herald-delay,herald-one-loop,herald-redis,
+                                  socketio (floor,herald,herald-delay); herald-redis is Herald on
+                                  the Redis broker, beside the in-memory one in the same run
         --idle-connections N      idle scenario size (19000): memory from a cold start, CPU per
                                   connection from a second round once the first is closed
         --idle-cpu-seconds S      then hold the second round idle for S seconds and report the

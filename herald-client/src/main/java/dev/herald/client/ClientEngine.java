@@ -461,9 +461,16 @@ final class ClientEngine {
                     }
                     if (error != null) {
                       Throwable cause = JdkWebSocketTransport.unwrap(error);
+                      // A server that asked for a delay (a draining node's 503 and Retry-After)
+                      // gets it, like a 4001's retry_ms; the next attempt goes to the next URI.
+                      long retryMs = cause instanceof RefusedHandshake r ? r.retryMs() : 0;
                       drop(
                           c,
-                          CloseInfo.local("connection failed: " + describe(cause)),
+                          new CloseInfo(
+                              CloseInfo.ABNORMAL,
+                              "connection failed: " + describe(cause),
+                              retryMs,
+                              false),
                           cause,
                           false);
                       return;

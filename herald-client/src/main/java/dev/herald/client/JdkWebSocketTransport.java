@@ -90,9 +90,25 @@ final class JdkWebSocketTransport implements Transport {
           .headers()
           .firstValue("X-Herald-Error")
           .ifPresent(e -> sb.append(" (").append(e).append(')'));
-      return new IOException(sb.toString(), t);
+      long retryMs = retryAfterMillis(response.headers());
+      if (retryMs > 0) {
+        sb.append(", Retry-After ").append(retryMs / 1000).append(" s");
+      }
+      return new RefusedHandshake(sb.toString(), response.statusCode(), retryMs, t);
     }
     return t;
+  }
+
+  /**
+   * The delay of a {@code Retry-After} header in seconds (a draining node's {@code 503}), in ms; 0
+   * when absent or not a number of seconds (an HTTP date is not honoured).
+   */
+  static long retryAfterMillis(java.net.http.HttpHeaders headers) {
+    String v = headers.firstValue("Retry-After").orElse("").trim();
+    if (v.isEmpty() || v.length() > 9 || !v.chars().allMatch(Character::isDigit)) {
+      return 0;
+    }
+    return Long.parseLong(v) * 1000;
   }
 
   /**

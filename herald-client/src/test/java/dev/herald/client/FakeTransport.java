@@ -53,7 +53,11 @@ final class FakeTransport implements Transport {
     }
 
     void refuse(String why) {
-      opening.completeExceptionally(new IOException(why));
+      refuse(new IOException(why));
+    }
+
+    void refuse(IOException why) {
+      opening.completeExceptionally(why);
     }
 
     /** The server sends one frame (which may hold several LF-separated messages). */

@@ -295,6 +295,24 @@ class HeraldClientTest {
   }
 
   @Test
+  void aHandshakeRefusedWithRetryAfterWaitsThatLongAndTheBackoffGoesOnAfterwards() {
+    client.connect();
+    transport
+        .last()
+        .refuse(
+            new RefusedHandshake(
+                "WebSocket handshake refused: HTTP 503 (shutting-down)", 503, 3_000, null));
+    // 3000 + random(0, 300) with random = 0.5
+    assertThat(events).endsWith("reconnecting 1006 3150");
+    time.advance(3_149);
+    assertThat(transport.connections).hasSize(1);
+    time.advance(1);
+    assertThat(transport.connections).hasSize(2);
+    transport.last().refuse("connection refused");
+    assertThat(events).as("counted as an attempt").endsWith("reconnecting 1006 500");
+  }
+
+  @Test
   void backoffBaseAndCapAreConfigurable() {
     HeraldClient c2 =
         builder()

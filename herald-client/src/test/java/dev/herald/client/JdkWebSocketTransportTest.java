@@ -167,4 +167,23 @@ class JdkWebSocketTransportTest {
     assertThat(l.errors).hasSize(1);
     assertThat(ws.sent).containsExactly("a");
   }
+
+  @Test
+  void retryAfterInSecondsIsReadAndAnythingElseIsNone() {
+    assertThat(JdkWebSocketTransport.retryAfterMillis(headers("Retry-After", "3"))).isEqualTo(3000);
+    assertThat(JdkWebSocketTransport.retryAfterMillis(headers("Retry-After", " 12 ")))
+        .isEqualTo(12_000);
+    assertThat(JdkWebSocketTransport.retryAfterMillis(headers("X-Other", "3"))).isZero();
+    assertThat(
+            JdkWebSocketTransport.retryAfterMillis(
+                headers("Retry-After", "Wed, 21 Oct 2015 07:28:00 GMT")))
+        .isZero();
+    assertThat(JdkWebSocketTransport.retryAfterMillis(headers("Retry-After", "-1"))).isZero();
+    assertThat(JdkWebSocketTransport.retryAfterMillis(headers("Retry-After", "99999999999")))
+        .isZero();
+  }
+
+  private static java.net.http.HttpHeaders headers(String name, String value) {
+    return java.net.http.HttpHeaders.of(java.util.Map.of(name, List.of(value)), (n, v) -> true);
+  }
 }

@@ -81,6 +81,17 @@ final class RedisConnector {
     context.runOnContext(v -> commands.connect());
   }
 
+  /**
+   * Opens only the command connection and runs {@code beat} on the context every {@code
+   * periodMillis} and each time the connection is (re)established, so a Redis that restarted empty
+   * gets the caller's entries back at once rather than after the next period. Returns the timer, to
+   * cancel at close.
+   */
+  long startWithHeartbeat(long periodMillis, Runnable beat) {
+    startCommandsOnly(beat);
+    return vertx.setPeriodic(periodMillis, id -> context.runOnContext(v -> beat.run()));
+  }
+
   Context context() {
     return context;
   }

@@ -36,14 +36,10 @@ public final class RedisNodeRegistry implements AutoCloseable {
     // Also on every reconnect: a Redis that restarted empty knows this node again at once, not
     // only after the next refresh (until then other nodes would think its sessions are gone).
     // Each refresh handles its own failure (the next one retries).
-    redis.startCommandsOnly(
-        () -> {
-          var unused = refresh();
-        });
     this.timer =
-        vertx.setPeriodic(
+        redis.startWithHeartbeat(
             refreshMillis,
-            id -> {
+            () -> {
               var unused = refresh();
             });
   }

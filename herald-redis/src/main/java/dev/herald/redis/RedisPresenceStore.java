@@ -52,23 +52,13 @@ public final class RedisPresenceStore implements PresenceStore, AutoCloseable {
     this.settings = settings;
     this.codec = codec;
     this.redis = new RedisConnector(vertx, settings);
-    // Also on every reconnect (on the context): a Redis that restarted empty gets this node's
-    // entries back at once rather than after the next heartbeat.
     // A heartbeat logs what failed, and the next one writes the entries again.
-    redis.startCommandsOnly(
-        () -> {
-          var unused = heartbeat();
-        });
     this.timer =
-        vertx.setPeriodic(
+        redis.startWithHeartbeat(
             heartbeatMillis,
-            id ->
-                redis
-                    .context()
-                    .runOnContext(
-                        v -> {
-                          var unused = heartbeat();
-                        }));
+            () -> {
+              var unused = heartbeat();
+            });
   }
 
   @Override

@@ -125,4 +125,49 @@ final class Scripts {
       redis.call('PEXPIRE', KEYS[2], ttl)
       return 1
       """;
+
+  private static final String NOW_AND_EXPIRY =
+      """
+      local t = redis.call('TIME')
+      local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+      local ttl = tonumber(ARGV[1])
+      """;
+
+  /** The key lives as long as its latest entry. */
+  private static final String EXPIRE_WITH_LATEST =
+      """
+      local latest = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+      if #latest == 2 then redis.call('PEXPIREAT', KEYS[1], latest[2]) end
+      """;
+
+  /**
+   * One user's connections across the cluster. KEYS: the user's sorted set (connection -> expiry).
+   * ARGV: ttl ms, limit, connection. Drops entries whose node stopped refreshing them, then adds
+   * the connection unless the user holds {@code limit} already. Returns 1 when added, 0 when over.
+   */
+  static final String USER_CONNECTION_ADD =
+      NOW_AND_EXPIRY
+          + """
+          redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+          if redis.call('ZSCORE', KEYS[1], ARGV[3]) == false
+              and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
+            return 0
+          end
+          redis.call('ZADD', KEYS[1], now + ttl, ARGV[3])
+          """
+          + EXPIRE_WITH_LATEST
+          + "return 1\n";
+
+  /**
+   * A node's heartbeat for one user's connections. KEYS: the user's sorted set. ARGV: ttl ms, then
+   * the node's connections of that user, whose expiry moves to now + ttl (re-added if Redis lost
+   * them; no limit applies to connections already admitted).
+   */
+  static final String USER_CONNECTION_REFRESH =
+      NOW_AND_EXPIRY
+          + """
+          for i = 2, #ARGV do redis.call('ZADD', KEYS[1], now + ttl, ARGV[i]) end
+          """
+          + EXPIRE_WITH_LATEST
+          + "return 1\n";
 }

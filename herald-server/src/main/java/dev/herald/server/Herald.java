@@ -16,6 +16,7 @@ import dev.herald.redis.RedisControlBus;
 import dev.herald.redis.RedisNodeRegistry;
 import dev.herald.redis.RedisPresenceStore;
 import dev.herald.redis.RedisSettings;
+import dev.herald.redis.RedisUserConnections;
 import dev.herald.server.auth.ApiKeys;
 import dev.herald.server.auth.JwksKeys;
 import dev.herald.server.auth.JwtAuthenticator;
@@ -155,6 +156,7 @@ public final class Herald implements AutoCloseable {
     // Whatever is not given here, the hub's builder defaults.
     if (config.cluster().redis()) {
       hb.controlBus(new RedisControlBus(vertx, redisSettings()));
+      hb.userConnections(new RedisUserConnections(vertx, redisSettings()));
     }
     if (builder.authorizer != null) {
       hb.authorizer(builder.authorizer);

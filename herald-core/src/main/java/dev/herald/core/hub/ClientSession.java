@@ -488,7 +488,7 @@ public final class ClientSession {
     context = null; // the handshake's headers are not needed after this
 
     return authenticate(req)
-        .handleAsync(
+        .<@Nullable Principal>handleAsync(
             (p, err) -> {
               if (state == State.CLOSED) {
                 return null;
@@ -524,37 +524,70 @@ public final class ClientSession {
                 closeNow(revoked.code(), revoked.reason(), 0);
                 return null;
               }
-              if (!hub.admitUser(this, p.userId())) {
-                String why =
-                    "more than " + hub.userConnectionLimit() + " connections for this user";
-                reply(Reply.error(c.id(), ErrorCode.LIMIT_EXCEEDED, why));
-                closeNow(CloseCode.CONNECTION_LIMIT, why, 0);
-                return null;
-              }
-              info = new ClientInfo(clientId, p.userId(), p.info(), RawJson.EMPTY_OBJECT);
-              state = State.CONNECTED;
-              connectTimer.cancel();
-              connectTimer = Cancellable.NONE;
-              pingMillis = config.grantedPingMillis(c.pingMs());
-              armExpiry(now);
-              schedulePing();
-              reply(
-                  Reply.ok(
-                      c.id(),
-                      new ConnectResult(
-                          clientId,
-                          p.userId(),
-                          config.node(),
-                          ProtocolVersion.CURRENT,
-                          pingMillis,
-                          config.pongTimeout().toMillis(),
-                          config.maxMessageBytes(),
-                          Math.max(0, p.expiresAtMillis()))));
-              hub.metrics().connected(transport.transport());
-              hub.connectionLog().connected(clientId, p.userId(), transport.transport());
-              return null;
+              return p;
             },
-            onLoop);
+            onLoop)
+        .thenCompose(
+            p ->
+                p == null
+                    ? done()
+                    : hub.admitUser(this, p.userId())
+                        .handleAsync(
+                            (admitted, err) -> {
+                              admitted(c, p, admitted, err);
+                              return null;
+                            },
+                            onLoop));
+  }
+
+  /**
+   * The end of a connect: the user's connection count answered (counted, over the limit, or the
+   * counter failed, which admits without counting).
+   */
+  private void admitted(
+      Connect c, Principal p, @Nullable Boolean admitted, @Nullable Throwable err) {
+    if (err != null) {
+      warn("counting the connections of {} failed; admitted uncounted", p.userId(), err);
+    } else if (Boolean.TRUE.equals(admitted)) {
+      if (state == State.CLOSED) {
+        hub.releaseUser(this, p.userId()); // closed while being counted
+        return;
+      }
+      userCounted(true);
+    } else {
+      if (state == State.CLOSED) {
+        return;
+      }
+      String why = "more than " + hub.userConnectionLimit() + " connections for this user";
+      reply(Reply.error(c.id(), ErrorCode.LIMIT_EXCEEDED, why));
+      closeNow(CloseCode.CONNECTION_LIMIT, why, 0);
+      return;
+    }
+    if (state == State.CLOSED) {
+      return;
+    }
+    long now = hub.scheduler().nowMillis();
+    info = new ClientInfo(clientId, p.userId(), p.info(), RawJson.EMPTY_OBJECT);
+    state = State.CONNECTED;
+    connectTimer.cancel();
+    connectTimer = Cancellable.NONE;
+    pingMillis = config.grantedPingMillis(c.pingMs());
+    armExpiry(now);
+    schedulePing();
+    reply(
+        Reply.ok(
+            c.id(),
+            new ConnectResult(
+                clientId,
+                p.userId(),
+                config.node(),
+                ProtocolVersion.CURRENT,
+                pingMillis,
+                config.pongTimeout().toMillis(),
+                config.maxMessageBytes(),
+                Math.max(0, p.expiresAtMillis()))));
+    hub.metrics().connected(transport.transport());
+    hub.connectionLog().connected(clientId, p.userId(), transport.transport());
   }
 
   private CompletableFuture<Void> subscribe(Subscribe s) {

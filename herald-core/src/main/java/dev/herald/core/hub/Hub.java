@@ -18,6 +18,7 @@ import dev.herald.core.channel.Namespaces;
 import dev.herald.core.delivery.LoopDispatcher;
 import dev.herald.core.delivery.SubscriberRegistry;
 import dev.herald.core.limits.ConnectionCounter;
+import dev.herald.core.limits.UserConnections;
 import dev.herald.core.limits.WarnLimiter;
 import dev.herald.core.presence.MemoryPresenceStore;
 import dev.herald.core.presence.PresenceStore;
@@ -81,7 +82,8 @@ public final class Hub implements AutoCloseable {
   private final LongAdder deliveries = new LongAdder();
   private final LongAdder slowConsumers = new LongAdder();
   private final ConnectionCounter perAddress;
-  private final ConnectionCounter perUser;
+  private final UserConnections perUser;
+  private final int userLimit;
   private volatile boolean accepting = true;
   private final ControlBus control;
   private final WarnLimiter controlWarnings;
@@ -101,7 +103,8 @@ public final class Hub implements AutoCloseable {
     this.metrics = b.metrics == null ? HubMetrics.NONE : b.metrics;
     this.connectionLog = new ConnectionLog(scheduler);
     this.perAddress = new ConnectionCounter(config.abuse().connectionsPerAddress());
-    this.perUser = new ConnectionCounter(config.abuse().connectionsPerUser());
+    this.perUser = b.userConnections == null ? UserConnections.local() : b.userConnections;
+    this.userLimit = config.abuse().connectionsPerUser();
     this.control = b.control == null ? ControlBus.local() : b.control;
     this.controlWarnings = new WarnLimiter(10_000, scheduler::nowMillis);
     broker.start(new FanOut());
@@ -475,6 +478,7 @@ public final class Hub implements AutoCloseable {
     // Whoever the drain has not reached yet goes now.
     disconnectRemaining();
     control.close();
+    perUser.close();
     broker.close();
     if (ownsScheduler && scheduler instanceof SystemScheduler s) {
       s.close();
@@ -547,17 +551,23 @@ public final class Hub implements AutoCloseable {
             });
   }
 
-  /** Counts a connecting user against {@code limits.connections-per-user}; false when over. */
-  boolean admitUser(ClientSession s, String userId) {
-    if (!perUser.tryAcquire(userId)) {
-      return false;
-    }
-    s.userCounted(true);
-    return true;
+  /**
+   * Counts a connecting session against {@code limits.connections-per-user} (across the cluster
+   * when the counter is shared); completes with false when the user holds the limit already. The
+   * caller marks the session counted ({@link ClientSession#userCounted}) on its loop, or releases
+   * at once if the session closed meanwhile.
+   */
+  CompletableFuture<Boolean> admitUser(ClientSession s, String userId) {
+    return perUser.acquire(userId, s.clientId(), userLimit);
+  }
+
+  /** Stops counting a session that {@link #admitUser} counted. */
+  void releaseUser(ClientSession s, String userId) {
+    perUser.release(userId, s.clientId());
   }
 
   int userConnectionLimit() {
-    return perUser.limit();
+    return userLimit;
   }
 
   void closed(ClientSession s) {
@@ -567,7 +577,7 @@ public final class Hub implements AutoCloseable {
         perAddress.release(s.remoteAddress());
       }
       if (s.userCounted()) {
-        perUser.release(Objects.requireNonNull(s.userId()));
+        releaseUser(s, Objects.requireNonNull(s.userId()));
       }
     }
   }
@@ -581,6 +591,15 @@ public final class Hub implements AutoCloseable {
     return new HubException(
         ErrorCode.PERMISSION_DENIED,
         action.name().toLowerCase(java.util.Locale.ROOT) + " denied for channel '" + channel + "'");
+  }
+
+  /**
+   * A {@code Retry-After} (whole seconds, at least 1) for a request refused because this node
+   * drains: a random delay within the same bounds as the {@code retry_ms} of the drain's {@code
+   * 4001}, rounded up, so refused clients do not all come back at once either.
+   */
+  public long shutdownRetryAfterSeconds() {
+    return Math.max(1, (shutdownRetry() + 999) / 1000);
   }
 
   /** A random reconnect delay within the configured bounds, so clients do not all come at once. */
@@ -665,6 +684,7 @@ public final class Hub implements AutoCloseable {
     private @Nullable JsonCodec codec;
     private @Nullable HubMetrics metrics;
     private @Nullable ControlBus control;
+    private @Nullable UserConnections userConnections;
 
     public Builder config(HubConfig v) {
       config = Objects.requireNonNull(v);
@@ -725,6 +745,16 @@ public final class Hub implements AutoCloseable {
      */
     public Builder controlBus(ControlBus v) {
       control = v;
+      return this;
+    }
+
+    /**
+     * Counts each user's connections against {@code limits.connections-per-user}; defaults to
+     * {@link UserConnections#local()} (this node only; also when null). A cluster passes a shared
+     * counter.
+     */
+    public Builder userConnections(@Nullable UserConnections v) {
+      userConnections = v;
       return this;
     }
 

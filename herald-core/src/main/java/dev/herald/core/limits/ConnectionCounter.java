@@ -17,12 +17,20 @@ public final class ConnectionCounter {
 
   /** Counts one more connection for {@code key} unless that would pass the limit. */
   public boolean tryAcquire(String key) {
+    return tryAcquire(key, limit);
+  }
+
+  /**
+   * Counts one more connection for {@code key} unless that would pass {@code max} ({@code <= 0}:
+   * none).
+   */
+  public boolean tryAcquire(String key, int max) {
     boolean[] ok = {false};
     counts.compute(
         key,
         (k, n) -> {
           int current = n == null ? 0 : n;
-          if (limit > 0 && current >= limit) {
+          if (max > 0 && current >= max) {
             return n;
           }
           ok[0] = true;

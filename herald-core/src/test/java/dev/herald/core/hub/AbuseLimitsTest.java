@@ -6,6 +6,7 @@ import dev.herald.core.auth.ChannelAuthorizer;
 import dev.herald.core.auth.Principal;
 import dev.herald.core.broker.MemoryBroker;
 import dev.herald.core.hub.HubConfig.AbuseLimits;
+import dev.herald.core.limits.UserConnections;
 import dev.herald.core.testkit.RecordingTransport;
 import dev.herald.core.testkit.TestClient;
 import dev.herald.core.testkit.TestHub;
@@ -106,6 +107,71 @@ class AbuseLimitsTest {
 
     a.closeFromPeer();
     th.connect("alice");
+  }
+
+  /** A shared counter (a cluster's) that answers when the test says so. */
+  private static final class HeldCounter implements UserConnections {
+    final Map<String, CompletableFuture<Boolean>> pending = new ConcurrentHashMap<>();
+    final Set<String> released = ConcurrentHashMap.newKeySet();
+
+    @Override
+    public CompletableFuture<Boolean> acquire(String userId, String connectionId, int limit) {
+      assertThat(limit).isEqualTo(2);
+      return pending.computeIfAbsent(connectionId, id -> new CompletableFuture<>());
+    }
+
+    @Override
+    public void release(String userId, String connectionId) {
+      released.add(connectionId);
+    }
+  }
+
+  /** A hub allowing 2 connections per user, counted by a {@link HeldCounter}. */
+  private HeldCounter sharedCounterHub() {
+    HeldCounter counter = new HeldCounter();
+    th =
+        TestHub.builder()
+            .config(c -> c.withAbuse(new AbuseLimits(0, 0, 2, 0)))
+            .userConnections(counter)
+            .build();
+    return counter;
+  }
+
+  @Test
+  void aSharedCounterDecidesAndEachCountedConnectionIsReleasedOnceEvenIfItClosedMeanwhile() {
+    HeldCounter counter = sharedCounterHub();
+    TestClient over = th.open();
+    long id = over.connect("alice");
+    assertThat(over.transport().messages(ServerMessage.Reply.class)).isEmpty();
+    counter.pending.get(over.clientId()).complete(false);
+    assertThat(over.error(id, 106).error().message()).contains("2 connections");
+    assertThat(over.transport().awaitClose().code()).isEqualTo(CloseCode.CONNECTION_LIMIT.code());
+
+    TestClient admitted = th.open();
+    long ok = admitted.connect("alice");
+    counter.pending.get(admitted.clientId()).complete(true);
+    assertThat(admitted.reply(ok).result()).isNotNull();
+
+    TestClient gone = th.open();
+    gone.connect("alice");
+    gone.closeFromPeer(); // before the counter answers
+    counter.pending.get(gone.clientId()).complete(true);
+
+    assertThat(counter.released).containsExactly(gone.clientId());
+    admitted.closeFromPeer();
+    assertThat(counter.released).containsExactlyInAnyOrder(gone.clientId(), admitted.clientId());
+    assertThat(counter.released).doesNotContain(over.clientId());
+  }
+
+  @Test
+  void aSharedCounterThatFailsAdmitsWithoutCounting() {
+    HeldCounter counter = sharedCounterHub();
+    TestClient c = th.open();
+    long ok = c.connect("alice");
+    counter.pending.get(c.clientId()).completeExceptionally(new IllegalStateException("down"));
+    assertThat(c.reply(ok).result()).isNotNull();
+    c.closeFromPeer();
+    assertThat(counter.released).isEmpty();
   }
 
   @Test

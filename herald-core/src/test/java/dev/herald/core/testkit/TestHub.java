@@ -188,6 +188,7 @@ public final class TestHub implements AutoCloseable {
     private ManualScheduler scheduler;
     private dev.herald.core.hub.HubMetrics metrics;
     private dev.herald.core.broker.ControlBus control;
+    private dev.herald.core.limits.UserConnections userConnections;
 
     private Builder() {
       for (NamespaceSettings ns : defaultNamespaces()) {
@@ -256,6 +257,12 @@ public final class TestHub implements AutoCloseable {
       return this;
     }
 
+    /** Who counts each user's connections; the hub's in-memory counter by default. */
+    public Builder userConnections(dev.herald.core.limits.UserConnections v) {
+      userConnections = v;
+      return this;
+    }
+
     public TestHub build() {
       ManualScheduler s = scheduler == null ? new ManualScheduler() : scheduler;
       Broker b = broker.apply(s);
@@ -274,6 +281,9 @@ public final class TestHub implements AutoCloseable {
               .controlBus(control);
       if (presence != null) {
         hb.presenceStore(presence);
+      }
+      if (userConnections != null) {
+        hb.userConnections(userConnections);
       }
       return new TestHub(hb.build(), s, b);
     }

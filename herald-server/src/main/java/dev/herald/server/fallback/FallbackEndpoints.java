@@ -351,7 +351,11 @@ public final class FallbackEndpoints {
     HttpSession s = found.get();
     if (s.session().isClosed()) {
       // ended (a long-polling session stays until its last words are acknowledged)
-      refuse(ctx, 404, "session-unknown", "This session has ended: open a new one");
+      if (!hub.accepting()) {
+        refuseShuttingDown(ctx); // ended by the drain: as its 4001 says, elsewhere and later
+      } else {
+        refuse(ctx, 404, "session-unknown", "This session has ended: open a new one");
+      }
       return;
     }
     Buffer body = ctx.body().buffer();
@@ -567,6 +571,10 @@ public final class FallbackEndpoints {
       String owner = SessionRouter.owner(id);
       if (r != null && owner != null && r.routes(ctx, owner)) {
         r.forward(ctx, owner, config.http().pollTimeout().toMillis(), unknown);
+      } else if (!hub.accepting()) {
+        // This node drains: the session ended with the drain's 4001 (a request that raced the
+        // client's reading of it), or earlier. Either way: a new session, elsewhere, later.
+        refuseShuttingDown(ctx);
       } else {
         unknown.run();
       }
@@ -576,8 +584,7 @@ public final class FallbackEndpoints {
 
   private boolean accepting(RoutingContext ctx) {
     if (!hub.accepting()) {
-      ctx.response().putHeader("Retry-After", "2");
-      refuse(ctx, 503, "shutting-down", "The server is shutting down");
+      refuseShuttingDown(ctx);
       return false;
     }
     int max = config.httpLimits().maxHttpSessions();
@@ -614,6 +621,15 @@ public final class FallbackEndpoints {
 
   private ConnectionContext context(HttpServerRequest req) {
     return proxies.connectionContext(req);
+  }
+
+  /**
+   * {@code 503 shutting-down} with {@code Retry-After}: this node drains; open a new session on
+   * another node (the load balancer no longer sends new clients here), after the delay.
+   */
+  private void refuseShuttingDown(RoutingContext ctx) {
+    ctx.response().putHeader("Retry-After", Long.toString(hub.shutdownRetryAfterSeconds()));
+    refuse(ctx, 503, "shutting-down", "The server is shutting down: reconnect later (elsewhere)");
   }
 
   static void refuse(RoutingContext ctx, int status, String code, String message) {

@@ -204,7 +204,7 @@ public final class WebSocketEndpoint {
       r = new Refusal(400, "upgrade-missing", "This connection cannot be upgraded to a WebSocket");
     }
     if (r.status() == 503) {
-      ctx.response().putHeader("Retry-After", "2");
+      ctx.response().putHeader("Retry-After", Long.toString(hub.shutdownRetryAfterSeconds()));
     }
     ctx.response()
         .setStatusCode(r.status())

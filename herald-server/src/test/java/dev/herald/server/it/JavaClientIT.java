@@ -291,6 +291,37 @@ class JavaClientIT {
   }
 
   @Test
+  void aDrainingNodeRefusesTheHandshakeWithRetryAfterAndTheClientGoesOnToTheNextNode()
+      throws Exception {
+    Map<String, String> cfg = TestServer.baseConfig();
+    cfg.put("shutdown.retry-min", "2s");
+    cfg.put("shutdown.retry-max", "2s");
+    cfg.put("node.name", "draining");
+    Map<String, String> other = new java.util.HashMap<>(TestServer.baseConfig());
+    other.put("node.name", "serving");
+    try (TestServer draining = TestServer.start(cfg);
+        TestServer serving = TestServer.start(other)) {
+      draining.herald().hub().shutdown(); // readiness 503, new connections refused
+      Events events = new Events();
+      HeraldClient client =
+          builder(draining.port(), draining.token("alice"), events)
+              .alternateUris(
+                  List.of(URI.create("ws://127.0.0.1:" + serving.port() + "/connection/websocket")))
+              .build();
+      clients.add(client);
+
+      ConnectResult result = client.connect().get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+
+      assertThat(result.node()).isEqualTo("serving");
+      Event refused = events.awaitEvent(0, Kind.RECONNECTING, 1);
+      assertThat(refused.cause.retryMs()).as("Retry-After honoured").isEqualTo(2_000);
+      assertThat(refused.delayMs).isBetween(2_000L, 2_200L);
+      assertThat(events.errors)
+          .anySatisfy(e -> assertThat(e).hasMessageContaining("503 (shutting-down)"));
+    }
+  }
+
+  @Test
   void detectsADeadConnectionBySilenceAndRecoversAfterwards() throws Exception {
     Map<String, String> cfg = TestServer.baseConfig();
     cfg.put("heartbeat.interval", "300ms");
