@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.jdbi.v3.core.Handle;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Projects and their items: the rules editors know from the CMS, each change committed together
@@ -80,7 +81,8 @@ public final class ProjectService {
         });
   }
 
-  public Project create(User user, String name, String description, List<String> members) {
+  public Project create(
+      User user, @Nullable String name, @Nullable String description, List<String> members) {
     Map<String, String> errors = new LinkedHashMap<>();
     String n = name == null ? "" : name.strip();
     if (n.isEmpty() || n.length() > 200) {
@@ -128,11 +130,11 @@ public final class ProjectService {
         });
   }
 
-  public Project addMember(User user, long projectId, String memberId) {
+  public Project addMember(User user, long projectId, @Nullable String memberId) {
     return db.write(
         h -> {
           Access.require(h, user, projectId);
-          if (UserRepository.find(h, memberId == null ? "" : memberId).isEmpty()) {
+          if (memberId == null || UserRepository.find(h, memberId).isEmpty()) {
             throw ApiException.invalid(Map.of("userId", "unknown user"));
           }
           if (!Access.isMember(h, memberId, projectId)) {
@@ -184,10 +186,10 @@ public final class ProjectService {
   public ProjectItem addItem(
       User user,
       long projectId,
-      String contentRef,
-      Integer contentVersion,
-      String title,
-      String type) {
+      @Nullable String contentRef,
+      @Nullable Integer contentVersion,
+      @Nullable String title,
+      @Nullable String type) {
     Map<String, String> errors = new LinkedHashMap<>();
     if (contentRef == null || !contentRef.matches("[a-z]+/[A-Za-z0-9_-]{1,100}")) {
       errors.put("contentRef", "required, like page/12");
@@ -205,7 +207,7 @@ public final class ProjectService {
     } catch (IllegalArgumentException e) {
       errors.put("type", "one of page, block, media");
     }
-    if (!errors.isEmpty()) {
+    if (itemType == null || !errors.isEmpty()) { // no type: errors says why
       throw ApiException.invalid(errors);
     }
     ItemType finalType = itemType;
@@ -347,7 +349,7 @@ public final class ProjectService {
    * "publishing" while the content publisher runs; then "active", or "publish failed" with the
    * failed items left ready.
    */
-  public Project publish(User user, long projectId) {
+  public Project publish(@Nullable User user, long projectId) {
     List<ProjectItem> ready =
         db.write(
             h -> {
@@ -432,7 +434,7 @@ public final class ProjectService {
         });
   }
 
-  public Project schedule(User user, long projectId, OffsetDateTime at) {
+  public Project schedule(User user, long projectId, @Nullable OffsetDateTime at) {
     if (at == null) {
       throw ApiException.invalid(Map.of("at", "required, an ISO-8601 date-time with offset"));
     }
@@ -579,7 +581,7 @@ public final class ProjectService {
   }
 
   private void setProjectStatus(
-      Handle h, long projectId, ProjectStatus status, OffsetDateTime scheduledAt) {
+      Handle h, long projectId, ProjectStatus status, @Nullable OffsetDateTime scheduledAt) {
     h.createUpdate("UPDATE projects SET status = :s, scheduled_at = :at WHERE id = :p")
         .bind("s", status.wire())
         .bind("at", scheduledAt)
@@ -651,7 +653,7 @@ public final class ProjectService {
     return i;
   }
 
-  static ProjectItem loadItemOrNull(Handle h, long projectId, long itemId) {
+  static @Nullable ProjectItem loadItemOrNull(Handle h, long projectId, long itemId) {
     return h.createQuery("SELECT * FROM project_items WHERE id = :i AND project_id = :p")
         .bind("i", itemId)
         .bind("p", projectId)

@@ -9,6 +9,7 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One API request: the logged-in user, path parameters and the JSON body, with clear 4xx errors.
@@ -16,16 +17,20 @@ import java.util.Map;
 public final class Request {
   private final RoutingContext ctx;
   private final ObjectMapper json;
-  private final User user;
-  private JsonNode body;
+  private final @Nullable User user; // null on the routes that need no login
+  private @Nullable JsonNode body; // read on first use
 
-  Request(RoutingContext ctx, ObjectMapper json, User user) {
+  Request(RoutingContext ctx, ObjectMapper json, @Nullable User user) {
     this.ctx = ctx;
     this.json = json;
     this.user = user;
   }
 
+  /** The logged-in user; 401 on a route that needs no login. */
   public User user() {
+    if (user == null) {
+      throw ApiException.unauthorized();
+    }
     return user;
   }
 
@@ -51,7 +56,7 @@ public final class Request {
     return ctx.pathParam(name);
   }
 
-  public Long queryLong(String name) {
+  public @Nullable Long queryLong(String name) {
     String v = ctx.queryParams().get(name);
     if (v == null || v.isEmpty()) {
       return null;
@@ -68,7 +73,7 @@ public final class Request {
     return v == null ? dflt : (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, v));
   }
 
-  public String query(String name) {
+  public @Nullable String query(String name) {
     return ctx.queryParams().get(name);
   }
 
@@ -99,7 +104,7 @@ public final class Request {
   }
 
   /** A string field, or null when absent; 400 when present with another type. */
-  public String string(String field) {
+  public @Nullable String string(String field) {
     JsonNode v = body().get(field);
     if (v == null || v.isNull()) {
       return null;
@@ -110,7 +115,7 @@ public final class Request {
     return v.textValue();
   }
 
-  public Integer integer(String field) {
+  public @Nullable Integer integer(String field) {
     JsonNode v = body().get(field);
     if (v == null || v.isNull()) {
       return null;
@@ -121,7 +126,7 @@ public final class Request {
     return v.intValue();
   }
 
-  public Long longValue(String field) {
+  public @Nullable Long longValue(String field) {
     JsonNode v = body().get(field);
     if (v == null || v.isNull()) {
       return null;
@@ -150,7 +155,7 @@ public final class Request {
     return out;
   }
 
-  public OffsetDateTime time(String field) {
+  public @Nullable OffsetDateTime time(String field) {
     String v = string(field);
     if (v == null) {
       return null;
