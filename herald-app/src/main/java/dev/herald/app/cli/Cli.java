@@ -193,7 +193,7 @@ public final class Cli implements Callable<Integer> {
   }
 
   Map<String, String> file(ConfigOption o) {
-    return o == null || o.config == null ? App.defaults() : ConfigLoader.readFile(o.config);
+    return o.config == null ? App.defaults() : ConfigLoader.readFile(o.config);
   }
 
   /** The environment for the configuration: without the CLI's own {@value #PUBLISH_KEY_ENV}. */
