@@ -46,6 +46,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -99,7 +100,7 @@ public final class App implements AutoCloseable {
       Map<String, String> file,
       Map<String, String> env,
       Clock clock,
-      Scheduler hubScheduler,
+      @Nullable Scheduler hubScheduler, // null: the hub's own
       ContentPublisher publisher,
       boolean outbox) {
     public static Options of(Map<String, String> file) {
@@ -134,7 +135,7 @@ public final class App implements AutoCloseable {
     ProxySettings proxies;
     try {
       List<String> entries = new java.util.ArrayList<>(config.herald().proxies().trustedProxies());
-      entries.addAll(List.of(a.get("app.trusted-proxies").split(",")));
+      entries.addAll(List.of(AppConfig.value(a, "app.trusted-proxies").split(",")));
       proxies =
           new ProxySettings(entries.stream().map(String::trim).filter(x -> !x.isEmpty()).toList());
     } catch (IllegalArgumentException e) {
@@ -149,21 +150,22 @@ public final class App implements AutoCloseable {
     LoginThrottle throttle;
     CookiePolicy cookies;
     try {
-      poolSize = Integer.parseInt(a.get("app.db.pool-size"));
-      sessionTtl = ConfigLoader.parseDuration(a.get("app.session-ttl"));
-      outboxInterval = ConfigLoader.parseDuration(a.get("app.outbox.interval"));
-      schedulerInterval = ConfigLoader.parseDuration(a.get("app.scheduler.interval"));
-      statsInterval = ConfigLoader.parseDuration(a.get("app.admin.stats-interval"));
+      poolSize = Integer.parseInt(AppConfig.value(a, "app.db.pool-size"));
+      sessionTtl = ConfigLoader.parseDuration(AppConfig.value(a, "app.session-ttl"));
+      outboxInterval = ConfigLoader.parseDuration(AppConfig.value(a, "app.outbox.interval"));
+      schedulerInterval = ConfigLoader.parseDuration(AppConfig.value(a, "app.scheduler.interval"));
+      statsInterval = ConfigLoader.parseDuration(AppConfig.value(a, "app.admin.stats-interval"));
       throttle =
           new LoginThrottle(
               o.clock(),
-              Integer.parseInt(a.get("app.login.max-failures-per-account")),
-              Integer.parseInt(a.get("app.login.max-failures-per-address")),
-              ConfigLoader.parseDuration(a.get("app.login.failure-window")),
-              ConfigLoader.parseDuration(a.get("app.login.max-delay")));
+              Integer.parseInt(AppConfig.value(a, "app.login.max-failures-per-account")),
+              Integer.parseInt(AppConfig.value(a, "app.login.max-failures-per-address")),
+              ConfigLoader.parseDuration(AppConfig.value(a, "app.login.failure-window")),
+              ConfigLoader.parseDuration(AppConfig.value(a, "app.login.max-delay")));
       cookies =
           new CookiePolicy(
-              CookiePolicy.parse(a.get("app.session.cookie-secure")), proxies.resolver());
+              CookiePolicy.parse(AppConfig.value(a, "app.session.cookie-secure")),
+              proxies.resolver());
     } catch (RuntimeException e) {
       throw new ConfigException(
           List.of(
@@ -173,7 +175,7 @@ public final class App implements AutoCloseable {
                   + " auto, always or never: "
                   + e.getMessage()));
     }
-    Logs.format(a.get("logging.format")); // validates
+    Logs.format(AppConfig.value(a, "logging.format")); // validates
 
     Database db = openDatabase(a);
     int ran = db.migrate();
@@ -189,7 +191,8 @@ public final class App implements AutoCloseable {
     SessionStore sessions = new SessionStore(db, clock, sessionTtl);
     Herald[] holder = new Herald[1];
     AdminStats adminStats = new AdminStats(db, () -> holder[0]);
-    boolean seeded = Boolean.parseBoolean(a.get("app.demo-users")) && Seed.run(users, projects);
+    boolean seeded =
+        Boolean.parseBoolean(AppConfig.value(a, "app.demo-users")) && Seed.run(users, projects);
     int repaired = projects.repairInterruptedPublishing();
     if (repaired > 0) {
       log.warn(
@@ -236,9 +239,13 @@ public final class App implements AutoCloseable {
                 userId -> awaitRevalidation(holder[0], userId)));
     java.util.concurrent.atomic.AtomicBoolean databaseUp =
         new java.util.concurrent.atomic.AtomicBoolean(db.ping());
+    Herald.Builder builder = Herald.builder(heraldConfig);
+    Scheduler hubScheduler = o.hubScheduler();
+    if (hubScheduler != null) {
+      builder.scheduler(hubScheduler);
+    }
     Herald herald =
-        Herald.builder(heraldConfig)
-            .scheduler(o.hubScheduler())
+        builder
             // Checked on a timer (below), never on the event loop: a down database can block.
             .readinessCheck("database", databaseUp::get)
             .authenticator(new SessionAuthenticator(sessions, blocking, adminStats::connected))
@@ -262,7 +269,7 @@ public final class App implements AutoCloseable {
                     : new OutboxMetrics(herald.meterRegistry()))
             .build();
     relayHolder[0] = relay;
-    if (o.outbox() && Boolean.parseBoolean(a.get("app.outbox.enabled"))) {
+    if (o.outbox() && Boolean.parseBoolean(AppConfig.value(a, "app.outbox.enabled"))) {
       relay.start();
     }
     ScheduledExecutorService timers =
@@ -272,8 +279,9 @@ public final class App implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
-    timers.scheduleWithFixedDelay(() -> databaseUp.set(db.ping()), 5, 5, TimeUnit.SECONDS);
-    timers.scheduleWithFixedDelay(
+    repeat(timers, () -> databaseUp.set(db.ping()), 5, 5, TimeUnit.SECONDS);
+    repeat(
+        timers,
         () -> {
           try {
             if (projects.publishDue() > 0) {
@@ -286,7 +294,8 @@ public final class App implements AutoCloseable {
         schedulerInterval.toMillis(),
         schedulerInterval.toMillis(),
         TimeUnit.MILLISECONDS);
-    timers.scheduleWithFixedDelay(
+    repeat(
+        timers,
         () -> {
           try {
             sessions.purgeExpired();
@@ -300,10 +309,19 @@ public final class App implements AutoCloseable {
     boolean adminNamespace =
         config.herald().namespaces().stream().anyMatch(n -> n.name().equals("admin"));
     if (adminNamespace && !statsInterval.isZero()) {
-      timers.scheduleWithFixedDelay(
+      repeat(
+          timers,
           () -> {
             try {
-              herald.publish(AdminStats.CHANNEL, json.writeValueAsString(adminStats.snapshot()));
+              var unused =
+                  herald
+                      .publish(AdminStats.CHANNEL, json.writeValueAsString(adminStats.snapshot()))
+                      .whenComplete(
+                          (position, failure) -> {
+                            if (failure != null) {
+                              log.warn("admin stats not published: {}", failure.toString());
+                            }
+                          });
             } catch (Exception e) {
               log.warn("admin stats snapshot failed: {}", e.toString());
             }
@@ -316,6 +334,16 @@ public final class App implements AutoCloseable {
           "admin console: no live refresh (namespace 'admin' is not configured); the page polls");
     }
     return new App(db, herald, relay, blocking, timers, users, projects, seeded);
+  }
+
+  /**
+   * Runs {@code task} every {@code period} on {@code timers}; it ends when {@link #close} shuts
+   * them down, so its handle is not kept. Each task catches its own failures: one that threw would
+   * silently stop repeating.
+   */
+  private static void repeat(
+      ScheduledExecutorService timers, Runnable task, long delay, long period, TimeUnit unit) {
+    var unused = timers.scheduleWithFixedDelay(task, delay, period, unit);
   }
 
   public int port() {
@@ -364,9 +392,9 @@ public final class App implements AutoCloseable {
    * app.data-dir} (created if needed) when the URL is blank.
    */
   public static Database openDatabase(Map<String, String> a) {
-    String url = a.get("app.db.url");
+    String url = AppConfig.value(a, "app.db.url");
     if (url.isBlank()) {
-      Path dir = Path.of(a.get("app.data-dir")).toAbsolutePath().normalize();
+      Path dir = Path.of(AppConfig.value(a, "app.data-dir")).toAbsolutePath().normalize();
       try {
         Files.createDirectories(dir);
       } catch (IOException e) {
@@ -379,12 +407,16 @@ public final class App implements AutoCloseable {
     }
     int poolSize;
     try {
-      poolSize = Integer.parseInt(a.get("app.db.pool-size"));
+      poolSize = Integer.parseInt(AppConfig.value(a, "app.db.pool-size"));
     } catch (NumberFormatException e) {
       throw new ConfigException(
-          List.of("app.db.pool-size: '" + a.get("app.db.pool-size") + "' is not a number"));
+          List.of(
+              "app.db.pool-size: '"
+                  + AppConfig.value(a, "app.db.pool-size")
+                  + "' is not a number"));
     }
-    return new Database(url, a.get("app.db.user"), a.get("app.db.password"), poolSize);
+    return new Database(
+        url, AppConfig.value(a, "app.db.user"), AppConfig.value(a, "app.db.password"), poolSize);
   }
 
   /** A JDBC URL fit for logs: passwords in it masked. */

@@ -29,4 +29,19 @@ public final class AppConfig {
   }
 
   private AppConfig() {}
+
+  /**
+   * The value of one of the keys above in {@code settings} (the loaded configuration's extra keys),
+   * or its default when {@code settings} lacks it.
+   */
+  public static String value(Map<String, String> settings, String key) {
+    String v = settings.get(key);
+    if (v == null) {
+      v = DEFAULTS.get(key);
+    }
+    if (v == null) {
+      throw new IllegalArgumentException("not a setting of the app: " + key);
+    }
+    return v;
+  }
 }

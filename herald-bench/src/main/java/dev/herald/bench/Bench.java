@@ -3,6 +3,7 @@ package dev.herald.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -12,6 +13,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import org.HdrHistogram.Histogram;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The benchmark orchestrator: starts each server under test and the load workers as child
@@ -165,7 +167,7 @@ public final class Bench {
             double connectSeconds = (System.nanoTime() - t0) / 1e9;
             long[] cpu3 = d.cpuTicks();
             r.put("connectSeconds", connectSeconds);
-            r.put("connectP99Ms", again.connectP99);
+            r.put("connectP99Ms", (double) again.connectP99);
             r.put("serverCpuMsPerConnect", cpuMs(cpu2, cpu3) / Math.max(1, again.ready));
             r.put(
                 "serverKernelPct",
@@ -363,17 +365,23 @@ public final class Bench {
 
   /** One soak sample: memory after a full GC, descriptors, and the window's delivery. */
   private Result sample(
-      Deployment d, long pid, double minutes, Workers w, long expected, long delivered, Source pub)
+      Deployment d,
+      long pid,
+      double minutes,
+      Workers w,
+      long expected,
+      long delivered,
+      @Nullable Source pub)
       throws Exception {
     Result r = new Result("soak-" + o.soakConnections(), "herald@" + fmt(minutes) + "min", 0);
     r.put("minutes", minutes);
     r.put("connections", w.ready);
     r.put("heapAfterGcMb", heapAfterGcKb(pid) / 1024.0);
-    r.put("openFds", ProcStats.openFds(pid));
+    r.put("openFds", (double) ProcStats.openFds(pid));
     r.put("rssMb", d.rssKb() / 1024.0);
     if (pub != null) {
-      r.put("expected", expected);
-      r.put("lost", Math.max(0, expected - delivered));
+      r.put("expected", (double) expected);
+      r.put("lost", (double) Math.max(0, expected - delivered));
       long gaps = 0;
       long dups = 0;
       Histogram h = new Histogram(600_000_000L, 3);
@@ -419,7 +427,7 @@ public final class Bench {
 
   private static String run(List<String> cmd) throws Exception {
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes());
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     if (!p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)) {
       p.destroyForcibly();
       throw new IllegalStateException("timed out: " + cmd);
@@ -573,9 +581,9 @@ public final class Bench {
     Result r = new Result("", d.spec.label(), 0);
     r.put("subscribers", w.ready);
     r.put("rate", rate);
-    r.put("deliveredPerSec", delivered / (seconds));
-    r.put("expected", expected);
-    r.put("lost", Math.max(0, expected - delivered));
+    r.put("deliveredPerSec", delivered / seconds);
+    r.put("expected", (double) expected);
+    r.put("lost", (double) Math.max(0, expected - delivered));
     r.put("lossPct", expected == 0 ? 0 : 100.0 * Math.max(0, expected - delivered) / expected);
     r.put("p50Ms", h.getValueAtPercentile(50) / 1000.0);
     r.put("p99Ms", h.getValueAtPercentile(99) / 1000.0);

@@ -4,6 +4,7 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -13,6 +14,7 @@ import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A process the benchmark started: a server (output to a log file) or a load worker (line commands
@@ -22,7 +24,7 @@ final class ChildProcess implements AutoCloseable {
   final String name;
   final Process process;
   private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
-  private final PrintWriter stdin;
+  private final @Nullable PrintWriter stdin; // null for a server: it takes no commands
 
   /** Every child still running, so that an interrupted run (Ctrl+C, SIGTERM) leaves none behind. */
   private static final java.util.Set<Process> LIVE =
@@ -38,7 +40,8 @@ final class ChildProcess implements AutoCloseable {
     this.name = name;
     this.process = process;
     LIVE.add(process);
-    process.onExit().thenRun(() -> LIVE.remove(process));
+    // The callback is all that matters; the future it returns carries nothing.
+    var unused = process.onExit().thenRun(() -> LIVE.remove(process));
     if (talk) {
       stdin = new PrintWriter(process.getOutputStream(), true, StandardCharsets.UTF_8);
       Thread t =
@@ -83,6 +86,9 @@ final class ChildProcess implements AutoCloseable {
   }
 
   void send(String command) {
+    if (stdin == null) {
+      throw new IllegalStateException(name + " is a server: it takes no commands");
+    }
     stdin.println(command);
   }
 
@@ -123,7 +129,7 @@ final class ChildProcess implements AutoCloseable {
             owner.name + " exited with code " + owner.process.exitValue() + " (see its log)");
       }
       try (Socket s = new Socket()) {
-        s.connect(new InetSocketAddress("127.0.0.1", port), 1000);
+        s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1000);
         return;
       } catch (IOException e) {
         Thread.sleep(50); // polling a port that is not open yet

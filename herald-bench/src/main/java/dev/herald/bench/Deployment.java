@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The server side of one run: the floor, one or more Herald nodes (with a redis-server when the
@@ -37,7 +38,7 @@ final class Deployment implements AutoCloseable {
   final Spec spec;
   final List<ChildProcess> nodes = new ArrayList<>();
   final List<Integer> ports = new ArrayList<>();
-  private ChildProcess redis;
+  private @Nullable ChildProcess redis;
   private final Env env;
 
   private Deployment(Spec spec, Env env) {

@@ -103,9 +103,11 @@ public final class FloorServer {
         return; // frames from clients are ignored
       }
       HttpResponseStatus status = HttpResponseStatus.NOT_FOUND;
-      if (req.method() == HttpMethod.POST && req.uri().equals("/publish")) {
+      if (req.method().equals(HttpMethod.POST) && req.uri().equals("/publish")) {
         ByteBuf frame = textFrame(req.content());
-        clients.writeAndFlush(frame); // the group writes a retained duplicate to each channel
+        // The group writes a retained duplicate to each channel; a client whose write fails is
+        // gone, and the floor keeps no account of it.
+        var unused = clients.writeAndFlush(frame);
         status = HttpResponseStatus.NO_CONTENT;
       } else if (req.uri().equals("/health")) {
         status = HttpResponseStatus.OK;
@@ -113,7 +115,7 @@ public final class FloorServer {
       FullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status);
       res.headers().set(HttpHeaderNames.CONTENT_LENGTH, 0);
       if (HttpUtil.isKeepAlive(req)) {
-        ctx.writeAndFlush(res);
+        ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
       } else {
         ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
       }

@@ -3,11 +3,13 @@ package dev.herald.bench;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One simulated client: does the handshake of its {@link Kind}, the Herald connect and subscribes
@@ -36,22 +38,32 @@ final class LoadConnection extends ByteToMessageDecoder implements HttpParser.Si
   private final int index;
   private final HttpParser http = new HttpParser();
   private State state;
+
+  // Set by channelActive, which Netty calls before any read or other event of the connection
+  // reaches this handler; nothing here writes before that.
+  @SuppressWarnings("NullAway.Init")
   private ChannelHandlerContext ctx;
+
   private long expected;
   private int replies;
   private boolean ready;
   private boolean failed;
-  private String session;
+  private @Nullable String session;
   private boolean sessionEvent;
   private long ack;
   private long pollBatch;
   private boolean opening;
   long startedNanos;
-  private ByteBuf line; // SSE: part of a line split across reads; WebSocket: a fragmented message
+  // SSE: part of a line split across reads; WebSocket: a fragmented message
+  private @Nullable ByteBuf line;
 
   LoadConnection(Worker worker, int index) {
     this.worker = worker;
     this.index = index;
+    state =
+        worker.kind() == Kind.HERALD_SSE || worker.kind() == Kind.HERALD_POLL
+            ? State.HTTP
+            : State.HANDSHAKE;
   }
 
   @Override
@@ -74,15 +86,11 @@ final class LoadConnection extends ByteToMessageDecoder implements HttpParser.Si
                 + "\r\nContent-Length: 0\r\n\r\n";
           }
         };
-    state =
-        worker.kind() == Kind.HERALD_SSE || worker.kind() == Kind.HERALD_POLL
-            ? State.HTTP
-            : State.HANDSHAKE;
-    ctx.writeAndFlush(Unpooled.wrappedBuffer(request.getBytes(StandardCharsets.US_ASCII)));
+    send(Unpooled.wrappedBuffer(request.getBytes(StandardCharsets.US_ASCII)));
     super.channelActive(ctx);
   }
 
-  private static String upgrade(String path, String host, String protocol) {
+  private static String upgrade(String path, String host, @Nullable String protocol) {
     byte[] key = new byte[16];
     ThreadLocalRandom.current().nextBytes(key);
     return "GET "
@@ -162,7 +170,7 @@ final class LoadConnection extends ByteToMessageDecoder implements HttpParser.Si
           frame(in, from, to);
         }
       }
-      case 0x8 -> ctx.close();
+      case 0x8 -> close();
       case 0x9 -> sendFrame(0xA, in.retainedSlice(from, to - from));
       default -> {
         // pong and binary frames are not expected; ignore
@@ -224,7 +232,20 @@ final class LoadConnection extends ByteToMessageDecoder implements HttpParser.Si
       frame.writeByte(payload.getByte(payload.readerIndex() + i) ^ (mask >> (24 - 8 * (i & 3))));
     }
     payload.release();
-    ctx.writeAndFlush(frame);
+    send(frame);
+  }
+
+  /**
+   * Writes and flushes. A write that fails closes the connection, and its end is counted as a
+   * disconnect (channelInactive).
+   */
+  private void send(ByteBuf bytes) {
+    ctx.writeAndFlush(bytes).addListener(ChannelFutureListener.CLOSE_ON_FAILURE);
+  }
+
+  private void close() {
+    // Closing ends in channelInactive, which counts the connection's end; nothing else to check.
+    var unused = ctx.close();
   }
 
   // ---- Herald protocol messages (LF-separated) ----
@@ -360,14 +381,18 @@ final class LoadConnection extends ByteToMessageDecoder implements HttpParser.Si
     } else if (Bytes.startsWith(buf, from, to, DATA)) {
       if (sessionEvent) {
         session = sessionId(buf, from, to);
-        connectAndSubscribe();
+        if (session == null) {
+          fail("no session in the SSE session event");
+        } else {
+          connectAndSubscribe();
+        }
       } else {
         message(buf, from + DATA.length, to);
       }
     }
   }
 
-  private static String sessionId(ByteBuf buf, int from, int to) {
+  private static @Nullable String sessionId(ByteBuf buf, int from, int to) {
     int i = Bytes.indexOf(buf, from, to, SESSION);
     if (i < 0) {
       return null;
@@ -416,7 +441,7 @@ final class LoadConnection extends ByteToMessageDecoder implements HttpParser.Si
               + " HTTP/1.1\r\nHost: "
               + worker.hostHeader()
               + "\r\n\r\n";
-      ctx.writeAndFlush(Unpooled.wrappedBuffer(poll.getBytes(StandardCharsets.US_ASCII)));
+      send(Unpooled.wrappedBuffer(poll.getBytes(StandardCharsets.US_ASCII)));
     }
   }
 
@@ -433,7 +458,7 @@ final class LoadConnection extends ByteToMessageDecoder implements HttpParser.Si
     if (!failed) {
       failed = true;
       worker.failed(this, why);
-      ctx.close();
+      close();
     }
   }
 

@@ -8,9 +8,11 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.util.concurrent.Future;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Sends the commands of a worker's SSE and long-polling clients ({@code POST /connection/send/..})
@@ -20,7 +22,7 @@ final class Poster {
   private final Bootstrap bootstrap;
   private final String host;
   private final Worker worker;
-  private Channel channel;
+  private @Nullable Channel channel;
   private boolean connecting;
   private final ArrayDeque<ByteBuf> pending = new ArrayDeque<>();
   long sent;
@@ -43,8 +45,9 @@ final class Poster {
             + "\r\n\r\n";
     sent++;
     ByteBuf request = Unpooled.wrappedBuffer(head.getBytes(StandardCharsets.US_ASCII), body);
-    if (channel != null && channel.isActive()) {
-      channel.writeAndFlush(request);
+    Channel c = channel;
+    if (c != null && c.isActive()) {
+      c.writeAndFlush(request).addListener(this::written);
       return;
     }
     pending.add(request); // written once the connection is up
@@ -62,12 +65,19 @@ final class Poster {
       pending.clear();
       return;
     }
-    channel = f.channel();
+    Channel c = f.channel();
+    channel = c;
     ByteBuf b;
     while ((b = pending.poll()) != null) {
-      channel.write(b);
+      c.write(b).addListener(this::written);
     }
-    channel.flush();
+    c.flush();
+  }
+
+  private void written(Future<? super Void> f) {
+    if (!f.isSuccess()) {
+      worker.log("send failed: " + f.cause());
+    }
   }
 
   private final class Init extends ChannelInitializer<Channel> {

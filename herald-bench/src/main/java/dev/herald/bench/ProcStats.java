@@ -16,7 +16,7 @@ final class ProcStats {
     try {
       String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
       // the command name (field 2) may hold spaces; fields after it are space-separated
-      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ", -1);
       return new long[] {Long.parseLong(f[11]), Long.parseLong(f[12])};
     } catch (IOException | RuntimeException e) {
       return new long[] {0, 0};
@@ -50,7 +50,7 @@ final class ProcStats {
 
   static long[] machineTicks() {
     try {
-      String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+      String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+", -1);
       long total = 0;
       for (int i = 1; i < f.length; i++) {
         total += Long.parseLong(f[i]);

@@ -9,33 +9,41 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Publishes at a fixed rate over one pipelined HTTP/1.1 keep-alive connection. Each message carries
  * its sequence number and its <em>scheduled</em> send time, so a publisher that falls behind (or a
  * server that answers late) shows up as latency rather than hiding it (no coordinated omission).
+ * The server closes a kept-alive connection that stays quiet (server.request-timeout), as it does
+ * between the soak's windows: each run opens a new connection when the last one was closed.
  */
 final class Publisher implements Source {
   private final Target target;
-  private final Socket socket;
-  private final OutputStream out;
-  private final Thread reader;
+  private Socket socket;
+  private OutputStream out;
   final AtomicLong answered = new AtomicLong();
   final AtomicLong refused = new AtomicLong();
-  volatile String firstRefusal;
+  volatile @Nullable String firstRefusal;
 
   /** Largest delay between a message's scheduled and actual send time, in microseconds. */
   private long maxLagMicros;
 
   Publisher(Target target) throws IOException {
     this.target = target;
-    socket = new Socket();
-    socket.setTcpNoDelay(true);
-    socket.connect(new InetSocketAddress(target.host(), target.port()), 10_000);
+    socket = connect();
     out = socket.getOutputStream();
-    reader = new Thread(this::readResponses, "publisher-responses");
+  }
+
+  /** A connection, with a thread that counts its responses and closes it when the server does. */
+  private Socket connect() throws IOException {
+    Socket s = new Socket();
+    s.setTcpNoDelay(true);
+    s.connect(new InetSocketAddress(target.host(), target.port()), 10_000);
+    Thread reader = new Thread(() -> readResponses(s), "publisher-responses");
     reader.setDaemon(true);
     reader.start();
+    return s;
   }
 
   @Override
@@ -49,7 +57,7 @@ final class Publisher implements Source {
   }
 
   @Override
-  public String firstRefusal() {
+  public @Nullable String firstRefusal() {
     return firstRefusal;
   }
 
@@ -65,6 +73,10 @@ final class Publisher implements Source {
 
   @Override
   public void run(long firstSeq, long count, double rate) throws IOException {
+    if (socket.isClosed()) {
+      socket = connect();
+      out = socket.getOutputStream();
+    }
     long start = System.nanoTime();
     double interval = 1e9 / rate;
     for (long i = 0; i < count; i++) {
@@ -79,8 +91,8 @@ final class Publisher implements Source {
     }
   }
 
-  private void readResponses() {
-    try (InputStream in = new BufferedInputStream(socket.getInputStream())) {
+  private void readResponses(Socket s) {
+    try (InputStream in = new BufferedInputStream(s.getInputStream())) {
       StringBuilder head = new StringBuilder();
       while (true) {
         head.setLength(0);
@@ -120,8 +132,14 @@ final class Publisher implements Source {
    * {@code <channel><seq mod rooms>} with sequence number {@code seq / rooms} (each room counts on
    * its own, so a subscriber of one room sees consecutive numbers).
    */
-  record Target(String host, int port, String path, String apiKey, String channel, int rooms) {
-    Target(String host, int port, String path, String apiKey, String channel) {
+  record Target(
+      String host,
+      int port,
+      String path,
+      @Nullable String apiKey,
+      @Nullable String channel,
+      int rooms) {
+    Target(String host, int port, String path, @Nullable String apiKey, @Nullable String channel) {
       this(host, port, path, apiKey, channel, 0);
     }
 

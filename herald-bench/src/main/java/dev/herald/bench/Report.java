@@ -11,6 +11,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Writes {@code results.md} (markdown tables, medians over the interleaved repetitions with their
@@ -48,7 +49,7 @@ final class Report {
     return results;
   }
 
-  static String quote(String s) {
+  static String quote(@Nullable String s) {
     if (s == null) {
       return "null";
     }
@@ -283,7 +284,7 @@ final class Report {
 
   private String targets() {
     List<String[]> rows = new ArrayList<>();
-    String idle = first("idle-");
+    String idle = scenario("idle-");
     if (idle != null) {
       double kb = median(values(runs(idle, "herald"), "kbPerConnection"));
       rows.add(
@@ -348,7 +349,7 @@ final class Report {
               Bench.fmt(p99) + " ms",
               p99 < 50));
     }
-    String pub = first("publish-");
+    String pub = scenario("publish-");
     if (pub != null) {
       double ws =
           median(
@@ -361,7 +362,7 @@ final class Report {
               Bench.fmt(ws) + "x",
               null));
     }
-    String soak = first("soak-");
+    String soak = scenario("soak-");
     if (soak != null) {
       List<Result> samples = results.stream().filter(r -> r.scenario.equals(soak)).toList();
       double last = samples.isEmpty() ? 0 : samples.get(samples.size() - 1).get("minutes");
@@ -418,17 +419,13 @@ final class Report {
     return min <= 0 ? 0 : 100 * (max - min) / min;
   }
 
-  private static String[] row(String what, String goal, String measured, Boolean met) {
+  private static String[] row(String what, String goal, String measured, @Nullable Boolean met) {
     String m =
         measured.startsWith("-") ? "not measured" : met == null ? "-" : met ? "yes" : "**no**";
     return new String[] {what, goal, measured, m};
   }
 
-  private String first(String prefix) {
-    return scenario(prefix);
-  }
-
-  private String scenario(String prefix) {
+  private @Nullable String scenario(String prefix) {
     for (Result r : results) {
       if (r.scenario.startsWith(prefix)) {
         return r.scenario;

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /** One measured run of one server in one scenario. */
 final class Result {
@@ -12,7 +13,7 @@ final class Result {
   final int rep;
   final Map<String, Double> metrics = new LinkedHashMap<>();
   final List<String> flags = new ArrayList<>();
-  String note;
+  @Nullable String note;
 
   Result(String scenario, String label, int rep) {
     this.scenario = scenario;

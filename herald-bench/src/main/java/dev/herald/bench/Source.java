@@ -1,6 +1,7 @@
 package dev.herald.bench;
 
 import java.io.IOException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Where publications come from in a measurement: the HTTP publish API ({@link Publisher}) or a
@@ -20,7 +21,7 @@ interface Source extends AutoCloseable {
   long refused();
 
   /** The first refusal, or null. */
-  String firstRefusal();
+  @Nullable String firstRefusal();
 
   /** Largest delay between a message's scheduled and actual send time since the last reset (µs). */
   long maxLagMicros();

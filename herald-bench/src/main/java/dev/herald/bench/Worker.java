@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A load generator process: opens {@code --count} connections of one {@link Kind} from one source
@@ -30,7 +31,7 @@ public final class Worker {
   private final Kind kind;
   private final String host;
   private final int port;
-  private final String source;
+  private final @Nullable String source; // the local address to bind, if any
   private final int count;
   private final int first;
   private final List<String> channelPatterns;
@@ -39,9 +40,9 @@ public final class Worker {
   private final Recorder recorder = new Recorder();
   private final List<LoadConnection> connections = new ArrayList<>();
   private final Histogram connectMillis = new Histogram(600_000L, 3);
-  private EventLoopGroup group;
-  private Bootstrap bootstrap;
-  private Poster poster;
+  private final EventLoopGroup group;
+  private final Bootstrap bootstrap;
+  private final Poster poster;
   private int started;
   private int ready;
   private int failed;
@@ -49,19 +50,37 @@ public final class Worker {
   private int disconnects;
   private long firstStart;
   private long lastReady;
-  private String firstFailure;
+  private @Nullable String firstFailure;
   private final CompletableFuture<Void> settled = new CompletableFuture<>();
 
   Worker(Map<String, String> o) {
-    kind = Kind.valueOf(o.get("kind"));
+    kind = Kind.valueOf(required(o, "kind"));
     host = o.getOrDefault("host", "127.0.0.1");
-    port = Integer.parseInt(o.get("port"));
+    port = Integer.parseInt(required(o, "port"));
     source = o.get("source");
-    count = Integer.parseInt(o.get("count"));
+    count = Integer.parseInt(required(o, "count"));
     first = Integer.parseInt(o.getOrDefault("first", "0"));
     channelPatterns = List.of(o.getOrDefault("channels", "bench:fan").split(","));
-    secret = o.get("secret");
+    // only Herald's connections sign a token
+    secret = kind.herald() ? required(o, "secret") : o.getOrDefault("secret", "");
     concurrency = Integer.parseInt(o.getOrDefault("concurrency", "200"));
+    group = Transports.group(1);
+    bootstrap =
+        new Bootstrap()
+            .group(group)
+            .channel(Transports.client())
+            .option(ChannelOption.TCP_NODELAY, true)
+            .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 30_000)
+            .remoteAddress(host, port);
+    poster = new Poster(bootstrap, host + ":" + port, this);
+  }
+
+  private static String required(Map<String, String> o, String key) {
+    String value = o.get(key);
+    if (value == null) {
+      throw new IllegalArgumentException("--" + key + " is required");
+    }
+    return value;
   }
 
   public static void main(String[] args) throws Exception {
@@ -87,15 +106,6 @@ public final class Worker {
   }
 
   void start() throws Exception {
-    group = Transports.group(1);
-    bootstrap =
-        new Bootstrap()
-            .group(group)
-            .channel(Transports.client())
-            .option(ChannelOption.TCP_NODELAY, true)
-            .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 30_000)
-            .remoteAddress(host, port);
-    poster = new Poster(bootstrap, host + ":" + port, this);
     group.execute(
         () -> {
           firstStart = System.nanoTime();
@@ -106,13 +116,14 @@ public final class Worker {
     settled.get(Long.getLong("bench.connect.timeout", 300), TimeUnit.SECONDS);
     long seconds = lastReady == 0 ? 0 : (lastReady - firstStart) / 1_000_000;
     out(
-        "READY {\"ready\":%d,\"failed\":%d,\"connectMillis\":%d,\"connectP50\":%d,\"connectP99\":%d,\"firstFailure\":%s}",
-        ready,
-        failed,
-        seconds,
-        connectMillis.getValueAtPercentile(50),
-        connectMillis.getValueAtPercentile(99),
-        Report.quote(firstFailure));
+        String.format(
+            "READY {\"ready\":%d,\"failed\":%d,\"connectMillis\":%d,\"connectP50\":%d,\"connectP99\":%d,\"firstFailure\":%s}",
+            ready,
+            failed,
+            seconds,
+            connectMillis.getValueAtPercentile(50),
+            connectMillis.getValueAtPercentile(99),
+            Report.quote(firstFailure)));
   }
 
   private void openNext() {
@@ -218,7 +229,7 @@ public final class Worker {
   private void commands(BufferedReader in) throws Exception {
     String line;
     while ((line = in.readLine()) != null) {
-      String[] parts = line.trim().split(" ");
+      String[] parts = line.trim().split(" ", -1);
       switch (parts[0]) {
         case "RESET" -> {
           long base = Long.parseLong(parts[1]);
@@ -234,16 +245,17 @@ public final class Worker {
         case "STATUS" -> onLoop(() -> "STATUS " + recorder.delivered);
         case "REPORT" -> onLoop(this::report);
         case "EXIT" -> {
-          group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+          // The process halts once this returns; the loop's threads end with it.
+          var unused = group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
           return;
         }
-        default -> out("ERROR unknown command %s", line);
+        default -> out("ERROR unknown command " + line);
       }
     }
   }
 
   private void onLoop(java.util.concurrent.Callable<String> task) throws Exception {
-    out("%s", group.submit(task).get(60, TimeUnit.SECONDS));
+    out(group.submit(task).get(60, TimeUnit.SECONDS));
   }
 
   private String report() {
@@ -265,8 +277,8 @@ public final class Worker {
         hist);
   }
 
-  private static synchronized void out(String format, Object... args) {
-    System.out.println(String.format(format, args));
+  private static synchronized void out(String line) {
+    System.out.println(line);
     System.out.flush();
   }
 }

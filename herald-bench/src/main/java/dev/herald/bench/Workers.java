@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The load worker processes of one run. Connections are spread evenly over enough workers that none
@@ -16,7 +17,7 @@ final class Workers implements AutoCloseable {
   int ready;
   int failed;
   long connectP99;
-  String firstFailure;
+  @Nullable String firstFailure;
 
   // The next free loopback source address (127.0.0.x). Each start takes fresh ones: the sockets a
   // run closed linger in TIME_WAIT on their source address for a minute, and a second round from

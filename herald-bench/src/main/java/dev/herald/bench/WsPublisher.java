@@ -10,6 +10,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Publishes at a fixed rate as a Herald client: one WebSocket, connected with a token, sending
@@ -23,7 +24,7 @@ final class WsPublisher implements Source {
   private final AtomicLong answered = new AtomicLong();
   private final AtomicLong refused = new AtomicLong();
   private final CompletableFuture<Void> connected = new CompletableFuture<>();
-  private volatile String firstRefusal;
+  private volatile @Nullable String firstRefusal;
   private long maxLagMicros;
   private long nextId = 1;
 
@@ -85,7 +86,7 @@ final class WsPublisher implements Source {
   }
 
   @Override
-  public String firstRefusal() {
+  public @Nullable String firstRefusal() {
     return firstRefusal;
   }
 
@@ -108,10 +109,10 @@ final class WsPublisher implements Source {
     private final StringBuilder partial = new StringBuilder();
 
     @Override
-    public CompletionStage<?> onText(WebSocket w, CharSequence data, boolean last) {
+    public @Nullable CompletionStage<?> onText(WebSocket w, CharSequence data, boolean last) {
       partial.append(data);
       if (last) {
-        for (String line : partial.toString().split("\n")) {
+        for (String line : partial.toString().split("\n", -1)) {
           onMessage(w, line);
         }
         partial.setLength(0);
@@ -122,7 +123,8 @@ final class WsPublisher implements Source {
 
     private void onMessage(WebSocket w, String m) {
       if (m.startsWith("{\"type\":\"ping\"")) {
-        w.sendText("{\"type\":\"pong\"}", true);
+        // A pong that cannot be sent ends in the socket closing, which the run reports.
+        var unused = w.sendText("{\"type\":\"pong\"}", true);
       } else if (m.startsWith("{\"type\":\"reply\"")) {
         if (!connected.isDone()) {
           if (m.contains("\"error\"")) {

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
 /**
@@ -33,7 +34,7 @@ public class HeraldProperties {
   private Map<String, Map<String, String>> namespace = new LinkedHashMap<>();
 
   /** This node's name, reported to clients in the connect result. */
-  private String nodeName;
+  private @Nullable String nodeName;
 
   private final Metrics metrics = new Metrics();
 
@@ -195,11 +196,11 @@ public class HeraldProperties {
     this.namespace = namespace;
   }
 
-  public String getNodeName() {
+  public @Nullable String getNodeName() {
     return nodeName;
   }
 
-  public void setNodeName(String nodeName) {
+  public void setNodeName(@Nullable String nodeName) {
     this.nodeName = nodeName;
   }
 

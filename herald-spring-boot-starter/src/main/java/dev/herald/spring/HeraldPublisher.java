@@ -49,20 +49,23 @@ public class HeraldPublisher {
     if (TX && AfterCommit.active()) {
       CompletableFuture<StreamPosition> result = new CompletableFuture<>();
       AfterCommit.register(
-          () ->
-              publish(channel, json)
-                  .whenComplete(
-                      (position, failure) -> {
-                        if (failure != null) {
-                          log.error(
-                              "publication to {} after commit failed: {}",
-                              channel,
-                              failure.toString());
-                          result.completeExceptionally(failure);
-                        } else {
-                          result.complete(position);
-                        }
-                      }),
+          () -> {
+            // The callback hands every outcome on to result.
+            var unused =
+                publish(channel, json)
+                    .whenComplete(
+                        (position, failure) -> {
+                          if (failure != null) {
+                            log.error(
+                                "publication to {} after commit failed: {}",
+                                channel,
+                                failure.toString());
+                            result.completeExceptionally(failure);
+                          } else {
+                            result.complete(position);
+                          }
+                        });
+          },
           () -> result.completeExceptionally(new TransactionRolledBackException(channel)));
       return result;
     }

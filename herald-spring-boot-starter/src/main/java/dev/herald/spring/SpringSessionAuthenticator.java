@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import org.jspecify.annotations.Nullable;
 import org.springframework.security.authentication.AnonymousAuthenticationToken;
 import org.springframework.security.core.Authentication;
 import org.springframework.security.core.context.SecurityContext;
@@ -42,7 +43,7 @@ public final class SpringSessionAuthenticator
     implements Authenticator, HttpSessionListener, HttpSessionIdListener {
   private final String cookieName;
   private final boolean disconnectOnEnd;
-  private volatile Herald herald;
+  private volatile @Nullable Herald herald; // null until attach
 
   /** The application's live sessions by id; a session is removed when it ends. */
   private final Map<String, HttpSession> sessions = new ConcurrentHashMap<>();
@@ -107,6 +108,8 @@ public final class SpringSessionAuthenticator
   }
 
   /** By identity: equal principals of the same user from another session do not count. */
+  // Identity is the point: equal principals of another session must not match.
+  @SuppressWarnings("ReferenceEquality")
   private static boolean containsSame(List<Principal> principals, Principal p) {
     for (Principal q : principals) {
       if (q == p) {

@@ -2,6 +2,7 @@ package dev.herald.app.activity;
 
 import java.time.OffsetDateTime;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An entry in a project's activity feed. {@code kind} is {@code comment} (a user post: a project
@@ -13,10 +14,10 @@ import java.util.List;
 public record Activity(
     long id,
     long projectId,
-    Long itemId,
+    @Nullable Long itemId,
     String kind,
-    String systemType,
-    String author,
+    @Nullable String systemType, // system entries only
+    @Nullable String author, // comments only
     String message,
     List<String> mentions,
     OffsetDateTime createdAt,

@@ -46,7 +46,7 @@ public final class ActivityService {
 
   /** Records a system activity inside the caller's write transaction. */
   public void recordSystem(
-      Handle h, long projectId, Long itemId, String systemType, String message) {
+      Handle h, long projectId, @Nullable Long itemId, String systemType, String message) {
     OffsetDateTime now = OffsetDateTime.now(clock);
     long id =
         h.createUpdate(
@@ -65,7 +65,7 @@ public final class ActivityService {
   }
 
   /** The feed, newest first; {@code before} is an id cursor (exclusive) or null. */
-  public List<Activity> list(User user, long projectId, Long before, int limit) {
+  public List<Activity> list(User user, long projectId, @Nullable Long before, int limit) {
     if (limit < 1 || limit > MAX_PAGE) {
       throw ApiException.invalid(Map.of("limit", "Give a number from 1 to " + MAX_PAGE + "."));
     }
@@ -88,7 +88,7 @@ public final class ActivityService {
         });
   }
 
-  public Activity post(User user, long projectId, Long itemId, String message) {
+  public Activity post(User user, long projectId, @Nullable Long itemId, @Nullable String message) {
     String text = validMessage(message);
     return db.write(
         h -> {
@@ -160,7 +160,7 @@ public final class ActivityService {
         });
   }
 
-  public Activity edit(User user, long activityId, String message) {
+  public Activity edit(User user, long activityId, @Nullable String message) {
     String text = validMessage(message);
     return db.write(
         h -> {
@@ -209,7 +209,7 @@ public final class ActivityService {
         });
   }
 
-  public Reply reply(User user, long activityId, String message) {
+  public Reply reply(User user, long activityId, @Nullable String message) {
     String text = validMessage(message);
     return db.write(
         h -> {
@@ -258,7 +258,7 @@ public final class ActivityService {
         });
   }
 
-  public Reply editReply(User user, long replyId, String message) {
+  public Reply editReply(User user, long replyId, @Nullable String message) {
     String text = validMessage(message);
     return db.write(
         h -> {
@@ -331,7 +331,7 @@ public final class ActivityService {
     }
   }
 
-  private static String validMessage(String message) {
+  private static String validMessage(@Nullable String message) {
     String t = message == null ? "" : message.strip();
     if (t.isEmpty()) {
       throw ApiException.invalid(

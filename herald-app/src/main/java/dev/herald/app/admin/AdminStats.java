@@ -20,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -212,5 +213,6 @@ public final class AdminStats {
    * Per-channel counts for the console; {@code unreadable} channels (and the first {@code reason})
    * are missing from {@code channels}.
    */
-  record ChannelCounts(List<Map<String, Object>> channels, int unreadable, String reason) {}
+  record ChannelCounts(
+      List<Map<String, Object>> channels, int unreadable, @Nullable String reason) {}
 }

@@ -39,6 +39,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CompletionException;
 import org.flywaydb.core.api.output.MigrateOutput;
 import org.flywaydb.core.api.output.MigrateResult;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -88,9 +89,9 @@ public final class Cli implements Callable<Integer> {
   final PrintWriter out;
   final PrintWriter err;
   boolean shutdownHook = true;
-  private App started;
+  private @Nullable App started;
 
-  @Mixin ServeOptions serveOptions;
+  @Mixin ServeOptions serveOptions = new ServeOptions();
 
   Cli(Map<String, String> env, InputStream stdin, PrintWriter out, PrintWriter err) {
     this.env = env;
@@ -132,7 +133,7 @@ public final class Cli implements Callable<Integer> {
   }
 
   /** The app started by {@code serve}, or null. */
-  public App started() {
+  public @Nullable App started() {
     return started;
   }
 
@@ -179,7 +180,7 @@ public final class Cli implements Callable<Integer> {
         description =
             "Properties file (docs/configuration.md); HERALD_* environment variables override its"
                 + " keys. Default: the embedded defaults (H2 in ./data, demo users).")
-    Path config;
+    @Nullable Path config;
   }
 
   static final class ServeOptions {
@@ -192,7 +193,7 @@ public final class Cli implements Callable<Integer> {
   }
 
   Map<String, String> file(ConfigOption o) {
-    return o == null || o.config == null ? App.defaults() : ConfigLoader.readFile(o.config);
+    return o.config == null ? App.defaults() : ConfigLoader.readFile(o.config);
   }
 
   /** The environment for the configuration: without the CLI's own {@value #PUBLISH_KEY_ENV}. */
@@ -204,7 +205,7 @@ public final class Cli implements Callable<Integer> {
 
   ConfigLoader.Loaded load(Map<String, String> file) {
     ConfigLoader.Loaded loaded = ConfigLoader.fromMap(file, configEnv(), AppConfig.DEFAULTS);
-    Logs.format(loaded.extra().get("logging.format"));
+    Logs.format(AppConfig.value(loaded.extra(), "logging.format"));
     return loaded;
   }
 
@@ -228,7 +229,7 @@ public final class Cli implements Callable<Integer> {
       out.flush();
       return 0;
     }
-    Logs.Format logFormat = Logs.format(loaded.extra().get(Logs.KEY));
+    Logs.Format logFormat = Logs.format(AppConfig.value(loaded.extra(), Logs.KEY));
     Logs.configure(logFormat);
     App app;
     try {
@@ -257,9 +258,11 @@ public final class Cli implements Callable<Integer> {
       name = "serve",
       mixinStandardHelpOptions = true,
       description = "Run the app (the default when no subcommand is given).")
+  // picocli sets the @ParentCommand field and the required parameters before call().
+  @SuppressWarnings("NullAway.Init")
   static final class Serve implements Callable<Integer> {
     @ParentCommand Cli cli;
-    @Mixin ServeOptions options;
+    @Mixin ServeOptions options = new ServeOptions();
 
     @Override
     public Integer call() {
@@ -277,6 +280,8 @@ public final class Cli implements Callable<Integer> {
             + " upgrade, SSE and long-polling probes, explained in plain words.",
         "Exit code 0: WebSocket works; 1: only a fallback works; 2: nothing works."
       })
+  // picocli sets the @ParentCommand field and the required parameters before call().
+  @SuppressWarnings("NullAway.Init")
   static final class DoctorCommand implements Callable<Integer> {
     @ParentCommand Cli cli;
 
@@ -290,7 +295,7 @@ public final class Cli implements Callable<Integer> {
         names = "--origin",
         paramLabel = "ORIGIN",
         description = "Origin to send (default: the URL's own origin).")
-    String origin;
+    @Nullable String origin;
 
     @Option(
         names = "--idle",
@@ -299,7 +304,7 @@ public final class Cli implements Callable<Integer> {
             "Then hold each working transport idle this long (default 5s, 0 to skip, at most 1h)"
                 + " and report proxies that cut it before Herald's heartbeat or poll hold; use"
                 + " more than heartbeat.interval, e.g. 30s.")
-    String idle;
+    @Nullable String idle;
 
     @Option(
         names = "--token",
@@ -307,13 +312,13 @@ public final class Cli implements Callable<Integer> {
         description =
             "A token Herald accepts in connect, so the idle holds connect and get Herald's pings"
                 + " as browsers do (without it Herald closes them after connect.timeout).")
-    String token;
+    @Nullable String token;
 
     @Option(
         names = "--cookie",
         paramLabel = "NAME=VALUE",
         description = "A session cookie that authenticates, instead of a token.")
-    String cookie;
+    @Nullable String cookie;
 
     @Override
     public Integer call() {
@@ -350,9 +355,11 @@ public final class Cli implements Callable<Integer> {
       description =
           "Apply pending database migrations (Flyway) to the configured database and print what"
               + " ran. serve does this too at start; run it alone before a rolling upgrade.")
+  // picocli sets the @ParentCommand field and the required parameters before call().
+  @SuppressWarnings("NullAway.Init")
   static final class Migrate implements Callable<Integer> {
     @ParentCommand Cli cli;
-    @Mixin ConfigOption config;
+    @Mixin ConfigOption config = new ConfigOption();
 
     @Override
     public Integer call() {
@@ -382,11 +389,13 @@ public final class Cli implements Callable<Integer> {
     } catch (ConfigException e) {
       throw e;
     } catch (RuntimeException e) {
-      String url = loaded.extra().get("app.db.url");
+      String url = AppConfig.value(loaded.extra(), "app.db.url");
       throw new Failure(
           FAILED,
           "cannot open the database"
-              + (url.isBlank() ? " in " + loaded.extra().get("app.data-dir") : " " + url)
+              + (url.isBlank()
+                  ? " in " + AppConfig.value(loaded.extra(), "app.data-dir")
+                  : " " + url)
               + ": "
               + rootMessage(e));
     }
@@ -427,9 +436,11 @@ public final class Cli implements Callable<Integer> {
         "  printf '%%s\\n' \"$PASSWORD\" | herald-app create-user ann --name 'Ann Lee'"
             + " --password-stdin"
       })
+  // picocli sets the @ParentCommand field and the required parameters before call().
+  @SuppressWarnings("NullAway.Init")
   static final class CreateUser implements Callable<Integer> {
     @ParentCommand Cli cli;
-    @Mixin ConfigOption config;
+    @Mixin ConfigOption config = new ConfigOption();
 
     @Parameters(
         index = "0",
@@ -492,7 +503,7 @@ public final class Cli implements Callable<Integer> {
   }
 
   /** Why a password is too weak, or null. */
-  static String weakness(String password, String id, String name) {
+  static @Nullable String weakness(String password, String id, String name) {
     if (password.length() < MIN_PASSWORD) {
       return "at least " + MIN_PASSWORD + " characters are needed";
     }
@@ -524,6 +535,8 @@ public final class Cli implements Callable<Integer> {
             + PUBLISH_KEY_ENV
             + "."
       })
+  // picocli sets the @ParentCommand field and the required parameters before call().
+  @SuppressWarnings("NullAway.Init")
   static final class Publish implements Callable<Integer> {
     @ParentCommand Cli cli;
 
@@ -544,7 +557,7 @@ public final class Cli implements Callable<Integer> {
         names = "--api-key-file",
         paramLabel = "FILE",
         description = "File whose first line is the API key.")
-    Path apiKeyFile;
+    @Nullable Path apiKeyFile;
 
     @Option(
         names = "--timeout",
@@ -576,7 +589,7 @@ public final class Cli implements Callable<Integer> {
       } catch (IllegalArgumentException e) {
         throw new Failure(USAGE, "--url '" + url + "' is not a URL: " + e.getMessage());
       }
-      if (!"http".equals(base.getScheme()) && !"https".equals(base.getScheme())
+      if ((!"http".equals(base.getScheme()) && !"https".equals(base.getScheme()))
           || base.getHost() == null) {
         throw new Failure(
             USAGE, "--url '" + url + "' must be an http:// or https:// URL with a host");
@@ -677,7 +690,7 @@ public final class Cli implements Callable<Integer> {
   }
 
   /** The message of a Herald error body ({"error":{"message":...}} or {"message":...}). */
-  static String serverMessage(ObjectMapper json, String body) {
+  static @Nullable String serverMessage(ObjectMapper json, String body) {
     try {
       JsonNode n = json.readTree(body);
       if (n == null) {
@@ -694,7 +707,7 @@ public final class Cli implements Callable<Integer> {
     }
   }
 
-  private static String clip(String s) {
+  private static String clip(@Nullable String s) {
     return s == null ? "" : s.length() > 200 ? s.substring(0, 200) + "…" : s;
   }
 
@@ -708,6 +721,8 @@ public final class Cli implements Callable<Integer> {
   }
 
   @Command(name = "version", mixinStandardHelpOptions = true, description = "Print the version.")
+  // picocli sets the @ParentCommand field and the required parameters before call().
+  @SuppressWarnings("NullAway.Init")
   static final class VersionCommand implements Callable<Integer> {
     @ParentCommand Cli cli;
 

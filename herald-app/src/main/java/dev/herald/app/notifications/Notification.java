@@ -1,6 +1,7 @@
 package dev.herald.app.notifications;
 
 import java.time.OffsetDateTime;
+import org.jspecify.annotations.Nullable;
 
 /** A notification as the API returns it. */
 public record Notification(
@@ -9,6 +10,6 @@ public record Notification(
     String subject,
     String text,
     String link,
-    String sender,
+    @Nullable String sender, // null: the system
     OffsetDateTime createdAt,
     boolean read) {}

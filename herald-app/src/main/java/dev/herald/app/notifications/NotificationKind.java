@@ -1,6 +1,7 @@
 package dev.herald.app.notifications;
 
 import com.fasterxml.jackson.annotation.JsonValue;
+import java.util.Locale;
 
 /** Why a user is notified. */
 public enum NotificationKind {
@@ -15,6 +16,6 @@ public enum NotificationKind {
 
   @JsonValue
   public String wire() {
-    return name().toLowerCase();
+    return name().toLowerCase(Locale.ROOT);
   }
 }

@@ -9,6 +9,7 @@ import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.Map;
 import org.jdbi.v3.core.Handle;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Notifications: stored first, in the transaction of the change that caused them, then delivered
@@ -36,7 +37,7 @@ public final class NotificationService {
   public void notify(
       Handle h,
       String recipient,
-      String sender,
+      @Nullable String sender, // null: the system
       NotificationKind kind,
       String subject,
       String text,
@@ -84,7 +85,7 @@ public final class NotificationService {
   }
 
   /** A page of notifications, newest first; {@code before} is an id cursor (exclusive) or null. */
-  public List<Notification> list(User user, Long before, int limit) {
+  public List<Notification> list(User user, @Nullable Long before, int limit) {
     if (limit < 1 || limit > MAX_PAGE) {
       throw ApiException.invalid(Map.of("limit", "Give a number from 1 to " + MAX_PAGE + "."));
     }

@@ -1,6 +1,7 @@
 package dev.herald.app.projects;
 
 import com.fasterxml.jackson.annotation.JsonValue;
+import java.util.Locale;
 
 /** A project item's status. */
 public enum ItemStatus {
@@ -12,10 +13,10 @@ public enum ItemStatus {
 
   @JsonValue
   public String wire() {
-    return name().toLowerCase();
+    return name().toLowerCase(Locale.ROOT);
   }
 
   public static ItemStatus of(String s) {
-    return valueOf(s.toUpperCase());
+    return valueOf(s.toUpperCase(Locale.ROOT));
   }
 }

@@ -1,6 +1,7 @@
 package dev.herald.app.projects;
 
 import com.fasterxml.jackson.annotation.JsonValue;
+import java.util.Locale;
 
 /** What kind of content a project item is a version of. */
 public enum ItemType {
@@ -10,10 +11,10 @@ public enum ItemType {
 
   @JsonValue
   public String wire() {
-    return name().toLowerCase();
+    return name().toLowerCase(Locale.ROOT);
   }
 
   public static ItemType of(String s) {
-    return valueOf(s.toUpperCase());
+    return valueOf(s.toUpperCase(Locale.ROOT));
   }
 }

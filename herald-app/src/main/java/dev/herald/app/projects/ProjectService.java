@@ -94,7 +94,8 @@ public final class ProjectService {
         });
   }
 
-  public Project create(User user, String name, String description, List<String> members) {
+  public Project create(
+      User user, @Nullable String name, @Nullable String description, List<String> members) {
     Map<String, String> errors = new LinkedHashMap<>();
     String n = name == null ? "" : name.strip();
     if (n.isEmpty()) {
@@ -152,11 +153,13 @@ public final class ProjectService {
         });
   }
 
-  public Project addMember(User user, long projectId, String memberId) {
+  public Project addMember(User user, long projectId, @Nullable String memberId) {
     return db.write(
         h -> {
           Access.require(h, user, projectId);
-          if (UserRepository.find(h, memberId == null ? "" : memberId).isEmpty()) {
+          if (memberId == null
+              || memberId.isBlank()
+              || UserRepository.find(h, memberId).isEmpty()) {
             throw ApiException.invalid(
                 Map.of(
                     "userId",
@@ -282,7 +285,7 @@ public final class ProjectService {
     for (Map.Entry<String, String> e : typeErrors.entrySet()) {
       errors.put(e.getKey(), e.getValue());
     }
-    if (!errors.isEmpty()) {
+    if (itemType == null || !errors.isEmpty()) { // no type: errors says why
       throw ApiException.invalid(errors);
     }
     ItemType finalType = itemType;
@@ -448,7 +451,7 @@ public final class ProjectService {
    * "publishing" while the content publisher runs; then "active", or "publish failed" with the
    * failed items left ready.
    */
-  public Project publish(User user, long projectId) {
+  public Project publish(@Nullable User user, long projectId) {
     List<ProjectItem> ready =
         db.write(
             h -> {
@@ -533,7 +536,7 @@ public final class ProjectService {
         });
   }
 
-  public Project schedule(User user, long projectId, OffsetDateTime at) {
+  public Project schedule(User user, long projectId, @Nullable OffsetDateTime at) {
     if (at == null) {
       throw ApiException.invalid(Map.of("at", "Choose the date and time to publish at."));
     }
@@ -688,7 +691,7 @@ public final class ProjectService {
   }
 
   private void setProjectStatus(
-      Handle h, long projectId, ProjectStatus status, OffsetDateTime scheduledAt) {
+      Handle h, long projectId, ProjectStatus status, @Nullable OffsetDateTime scheduledAt) {
     h.createUpdate("UPDATE projects SET status = :s, scheduled_at = :at WHERE id = :p")
         .bind("s", status.wire())
         .bind("at", scheduledAt)
@@ -760,7 +763,7 @@ public final class ProjectService {
     return i;
   }
 
-  static ProjectItem loadItemOrNull(Handle h, long projectId, long itemId) {
+  static @Nullable ProjectItem loadItemOrNull(Handle h, long projectId, long itemId) {
     return h.createQuery("SELECT * FROM project_items WHERE id = :i AND project_id = :p")
         .bind("i", itemId)
         .bind("p", projectId)

@@ -12,6 +12,7 @@ import java.util.Base64;
 import java.util.Optional;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Device cookies (OWASP, "Slow down online guessing attacks with device cookies"): a browser that
@@ -54,7 +55,7 @@ public final class DeviceCookies {
   }
 
   /** The device id, when {@code value} is a valid, unexpired device cookie for {@code account}. */
-  public Optional<String> verify(String value, String account) {
+  public Optional<String> verify(String value, @Nullable String account) {
     if (value == null || value.length() > 200) {
       return Optional.empty();
     }
@@ -78,7 +79,7 @@ public final class DeviceCookies {
         : Optional.empty();
   }
 
-  private String sign(String account, String device, String issued) {
+  private String sign(@Nullable String account, String device, String issued) {
     try {
       Mac mac = Mac.getInstance("HmacSHA256");
       mac.init(key);

@@ -12,6 +12,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Slows down password guessing (docs/security.md, "Login throttling"). Each attempt is counted as a
@@ -76,9 +77,9 @@ public final class LoginThrottle {
    */
   public final class Permit implements Attempt {
     private final List<Key> keys;
-    private final String account;
+    private final @Nullable String account;
 
-    private Permit(List<Key> keys, String account) {
+    private Permit(List<Key> keys, @Nullable String account) {
       this.keys = keys;
       this.account = account;
     }
@@ -109,7 +110,8 @@ public final class LoginThrottle {
    * Counts an attempt on {@code account} from {@code address}, or refuses it while a delay runs.
    * {@code device} is the id of a valid device cookie issued for this account, or null.
    */
-  public synchronized Attempt attempt(String account, String address, String device) {
+  public synchronized Attempt attempt(
+      @Nullable String account, String address, @Nullable String device) {
     long now = clock.millis();
     List<Key> keys = keys(account, address, device);
     long wait = wait(keys, now);
@@ -131,11 +133,11 @@ public final class LoginThrottle {
   }
 
   /** How long an attempt would have to wait now, without counting it. */
-  synchronized Duration delay(String account, String address, String device) {
+  synchronized Duration delay(@Nullable String account, String address, @Nullable String device) {
     return Duration.ofMillis(wait(keys(account, address, device), clock.millis()));
   }
 
-  private List<Key> keys(String account, String address, String device) {
+  private List<Key> keys(@Nullable String account, String address, @Nullable String device) {
     if (device != null) {
       return List.of(new Key(digest("dev", device), perAccount, maxDelayMillis, false));
     }
@@ -163,7 +165,7 @@ public final class LoginThrottle {
     return failures.size();
   }
 
-  private Key accountWide(String account) {
+  private Key accountWide(@Nullable String account) {
     return new Key(
         digest("acct", norm(account)),
         10 * perAccount,
@@ -207,7 +209,7 @@ public final class LoginThrottle {
   }
 
   /** Account names are compared ignoring surrounding spaces and case. */
-  static String norm(String account) {
+  static String norm(@Nullable String account) {
     return account == null ? "" : account.strip().toLowerCase(Locale.ROOT);
   }
 

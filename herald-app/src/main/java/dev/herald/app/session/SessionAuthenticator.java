@@ -38,12 +38,14 @@ public final class SessionAuthenticator implements Authenticator {
   @Override
   public CompletionStage<Principal> authenticate(ConnectRequest request) {
     String token = request.cookie(SessionStore.COOKIE);
+    if (token == null) {
+      return notLoggedIn();
+    }
     return CompletableFuture.supplyAsync(() -> sessions.find(token), blocking)
         .thenCompose(
             found -> {
               if (found.isEmpty()) {
-                return CompletableFuture.failedFuture(
-                    new AuthenticationException("not logged in (no valid session cookie)", false));
+                return notLoggedIn();
               }
               SessionStore.Session s = found.get();
               onConnect.accept(request.transport());
@@ -60,5 +62,10 @@ public final class SessionAuthenticator implements Authenticator {
                 return CompletableFuture.failedFuture(e);
               }
             });
+  }
+
+  private static CompletableFuture<Principal> notLoggedIn() {
+    return CompletableFuture.failedFuture(
+        new AuthenticationException("not logged in (no valid session cookie)", false));
   }
 }

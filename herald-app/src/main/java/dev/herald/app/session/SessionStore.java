@@ -13,6 +13,7 @@ import java.time.OffsetDateTime;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Server-side sessions. The cookie holds a random 256-bit token; the database holds only its
@@ -55,7 +56,7 @@ public final class SessionStore {
   }
 
   /** The live session for a cookie token, if any. */
-  public Optional<Session> find(String token) {
+  public Optional<Session> find(@Nullable String token) {
     if (token == null || token.isEmpty() || token.length() > 100) {
       return Optional.empty();
     }

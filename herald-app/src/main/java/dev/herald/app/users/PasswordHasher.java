@@ -1,5 +1,6 @@
 package dev.herald.app.users;
 
+import org.jspecify.annotations.Nullable;
 import org.springframework.security.crypto.argon2.Argon2PasswordEncoder;
 
 /**
@@ -14,7 +15,7 @@ public final class PasswordHasher {
     return encoder.encode(password);
   }
 
-  public boolean matches(String password, String hash) {
+  public boolean matches(@Nullable String password, @Nullable String hash) {
     return password != null && hash != null && encoder.matches(password, hash);
   }
 }

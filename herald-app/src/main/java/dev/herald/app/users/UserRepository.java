@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.regex.Pattern;
 import org.jdbi.v3.core.Handle;
+import org.jspecify.annotations.Nullable;
 
 /** Users: creation, lookup, login check and the mention autocomplete search. */
 public final class UserRepository {
@@ -62,7 +63,7 @@ public final class UserRepository {
   }
 
   /** Checks a password; a constant amount of hashing work whether or not the user exists. */
-  public Optional<User> authenticate(String id, String password) {
+  public Optional<User> authenticate(@Nullable String id, @Nullable String password) {
     Optional<String> hash =
         db.read(
             h ->
@@ -70,7 +71,7 @@ public final class UserRepository {
                     .bind("id", id == null ? "" : id)
                     .mapTo(String.class)
                     .findOne());
-    if (hash.isEmpty()) {
+    if (id == null || hash.isEmpty()) {
       hasher.matches(password == null ? "" : password, DUMMY_HASH);
       return Optional.empty();
     }

@@ -26,12 +26,14 @@ import io.vertx.ext.web.handler.BodyHandler;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -75,7 +77,7 @@ public final class ApiRouter {
   private final Supplier<Object> adminStats;
   private final Security security;
   private final AtomicInteger loginsInFlight = new AtomicInteger();
-  private WorkerExecutor loginWorkers;
+  private @Nullable WorkerExecutor loginWorkers; // created on the first login; guarded by this
 
   /**
    * Login throttling and device cookies, cookie settings, and what to do when a login session ends
@@ -120,7 +122,7 @@ public final class ApiRouter {
   }
 
   /** A response with a status other than 200, or no body (204). */
-  record Status(int code, Object body) {}
+  record Status(int code, @Nullable Object body) {}
 
   public void install(Router router) {
     router.route("/api/*").handler(ApiRouter::requestId);
@@ -141,9 +143,11 @@ public final class ApiRouter {
     api(
         router.get("/api/users"),
         r -> {
-          String q = r.query("q") == null ? "" : r.query("q").toLowerCase();
+          String query = r.query("q");
+          String q = query == null ? "" : query.toLowerCase(Locale.ROOT);
           return users.all().stream()
-              .filter(u -> u.id().startsWith(q) || u.displayName().toLowerCase().contains(q))
+              .filter(
+                  u -> u.id().startsWith(q) || u.displayName().toLowerCase(Locale.ROOT).contains(q))
               .map(u -> Map.of("id", u.id(), "displayName", u.displayName()))
               .toList();
         });
@@ -358,7 +362,10 @@ public final class ApiRouter {
   }
 
   private Object checkPassword(
-      Request r, String username, String password, LoginThrottle.Permit permit) {
+      Request r,
+      @Nullable String username,
+      @Nullable String password,
+      LoginThrottle.Permit permit) {
     Optional<User> user = users.authenticate(username, password);
     if (user.isEmpty()) {
       throw new ApiException(401, "invalid_credentials", "Wrong user name or password.", null);
@@ -391,7 +398,7 @@ public final class ApiRouter {
    * Whether a snapshot is the project alone ({@code only=project}, for lists) rather than the
    * project with its items and newest activities (no {@code only}).
    */
-  private static boolean snapshotParts(String only) {
+  private static boolean snapshotParts(@Nullable String only) {
     if (only == null) {
       return false;
     }
@@ -437,7 +444,8 @@ public final class ApiRouter {
   private Object changes(String channel, Request r) {
     long since;
     try {
-      since = ChangePage.parseSince(r.query("since"));
+      String given = r.query("since");
+      since = ChangePage.parseSince(given == null ? "" : given); // blank: "required"
     } catch (IllegalArgumentException e) {
       throw ApiException.invalid(
           Map.of(
@@ -544,13 +552,13 @@ public final class ApiRouter {
   /**
    * Compares in constant time, so response timing does not reveal how much of a guess was right.
    */
-  static boolean csrfMatches(String expected, String given) {
+  static boolean csrfMatches(String expected, @Nullable String given) {
     return given != null
         && MessageDigest.isEqual(
             expected.getBytes(StandardCharsets.UTF_8), given.getBytes(StandardCharsets.UTF_8));
   }
 
-  private void run(RoutingContext ctx, User user, Action action) {
+  private void run(RoutingContext ctx, @Nullable User user, Action action) {
     try {
       Object result = action.run(new Request(ctx, json, user));
       if (result instanceof Status s) {
@@ -566,7 +574,7 @@ public final class ApiRouter {
     }
   }
 
-  private void respond(RoutingContext ctx, int status, Object body) {
+  private void respond(RoutingContext ctx, int status, @Nullable Object body) {
     if (body == null) {
       ctx.response().setStatusCode(status).end();
       return;

@@ -17,16 +17,20 @@ import org.jspecify.annotations.Nullable;
 public final class Request {
   private final RoutingContext ctx;
   private final ObjectMapper json;
-  private final User user;
-  private JsonNode body;
+  private final @Nullable User user; // null on the routes that need no login
+  private @Nullable JsonNode body; // read on first use
 
-  Request(RoutingContext ctx, ObjectMapper json, User user) {
+  Request(RoutingContext ctx, ObjectMapper json, @Nullable User user) {
     this.ctx = ctx;
     this.json = json;
     this.user = user;
   }
 
+  /** The logged-in user; 401 on a route that needs no login. */
   public User user() {
+    if (user == null) {
+      throw ApiException.unauthorized();
+    }
     return user;
   }
 
@@ -52,7 +56,7 @@ public final class Request {
     return ctx.pathParam(name);
   }
 
-  public Long queryLong(String name) {
+  public @Nullable Long queryLong(String name) {
     String v = ctx.queryParams().get(name);
     if (v == null || v.isEmpty()) {
       return null;
@@ -69,7 +73,7 @@ public final class Request {
     return v == null ? dflt : (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, v));
   }
 
-  public String query(String name) {
+  public @Nullable String query(String name) {
     return ctx.queryParams().get(name);
   }
 
@@ -100,7 +104,7 @@ public final class Request {
   }
 
   /** A string field, or null when absent; 400 when present with another type. */
-  public String string(String field) {
+  public @Nullable String string(String field) {
     JsonNode v = body().get(field);
     if (v == null || v.isNull()) {
       return null;
@@ -128,7 +132,7 @@ public final class Request {
     }
   }
 
-  public Integer integer(String field) {
+  public @Nullable Integer integer(String field) {
     JsonNode v = body().get(field);
     if (v == null || v.isNull()) {
       return null;
@@ -143,7 +147,7 @@ public final class Request {
     return v.intValue();
   }
 
-  public Long longValue(String field) {
+  public @Nullable Long longValue(String field) {
     JsonNode v = body().get(field);
     if (v == null || v.isNull()) {
       return null;
@@ -172,7 +176,7 @@ public final class Request {
     return out;
   }
 
-  public OffsetDateTime time(String field) {
+  public @Nullable OffsetDateTime time(String field) {
     String v = string(field);
     if (v == null) {
       return null;

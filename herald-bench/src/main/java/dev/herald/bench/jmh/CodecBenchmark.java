@@ -30,7 +30,13 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(1)
 public class CodecBenchmark {
   private final JsonCodec codec = new JsonCodec();
+
+  // Set by setup(), which JMH runs before any benchmark method.
+  @SuppressWarnings("NullAway.Init")
   private ServerMessage.Pub pub;
+
+  // Set by setup(), which JMH runs before any benchmark method.
+  @SuppressWarnings("NullAway.Init")
   private String publishFrame;
 
   @Setup

@@ -46,8 +46,14 @@ public class FanOutBenchmark {
   @Param({"1000"})
   public int subscribers;
 
+  // Set by setup(), which JMH runs before any benchmark method.
+  @SuppressWarnings("NullAway.Init")
   private Hub hub;
+
+  // Set by setup(), which JMH runs before any benchmark method.
+  @SuppressWarnings("NullAway.Init")
   private RawJson data;
+
   final AtomicLong written = new AtomicLong();
   private final AtomicLong users = new AtomicLong();
 
