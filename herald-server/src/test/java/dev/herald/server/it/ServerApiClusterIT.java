@@ -8,15 +8,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.herald.core.api.ClusterResult;
 import dev.herald.core.api.NodeInfo;
 import dev.herald.redis.RedisServer;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -26,7 +21,6 @@ import org.junit.jupiter.api.Test;
  */
 class ServerApiClusterIT {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private final HttpClient http = HttpClient.newHttpClient();
 
   @Test
   void callsOnOneNodeActOnAndGatherFromTheOther() throws Exception {
@@ -136,12 +130,7 @@ class ServerApiClusterIT {
   // ------------------------------------------------------------------ helpers
 
   private static TestServer node(RedisServer redis, String prefix, String name) {
-    Map<String, String> config = new HashMap<>(TestServer.baseConfig());
-    config.put("broker.type", "redis");
-    config.put("redis.url", redis.url());
-    config.put("redis.prefix", prefix);
-    config.put("node.name", name);
-    return TestServer.start(config);
+    return TestServer.startOnRedis(redis.url(), prefix, name);
   }
 
   /** Both nodes listen for questions and are listed as answering nodes. */
@@ -187,16 +176,6 @@ class ServerApiClusterIT {
 
   private HttpResponse<String> send(TestServer s, String method, String path, String body)
       throws Exception {
-    HttpRequest.Builder b =
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + path))
-            .timeout(Duration.ofSeconds(60))
-            .header("Authorization", "Bearer " + TestServer.API_KEY);
-    if (body != null) {
-      b.header("Content-Type", "application/json")
-          .method(method, HttpRequest.BodyPublishers.ofString(body));
-    } else {
-      b.method(method, HttpRequest.BodyPublishers.noBody());
-    }
-    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    return ApiRequests.send(s.port(), method, path, body, TestServer.API_KEY);
   }
 }
