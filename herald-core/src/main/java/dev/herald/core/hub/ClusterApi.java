@@ -35,6 +35,7 @@ import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -317,7 +318,7 @@ final class ClusterApi implements ServerApi {
     };
   }
 
-  private CompletableFuture<String> describe(java.util.function.Predicate<ClientSession> which) {
+  private CompletableFuture<String> describe(Predicate<ClientSession> which) {
     List<CompletableFuture<@Nullable ConnectionInfo>> found = new ArrayList<>();
     for (ClientSession s : hub.sessions()) {
       if (which.test(s)) {
@@ -347,7 +348,10 @@ final class ClusterApi implements ServerApi {
     String reason = body.path("reason").asText(code.reason());
     if (body.has("user")) {
       String user = body.path("user").asText();
-      return hub.revoke((Principal p) -> user.equals(p.userId()), code, reason);
+      Predicate<Principal> hers = p -> user.equals(p.userId());
+      // Without reconnect, a connect still authenticating is refused too; with it, the clients
+      // must be able to come back at once.
+      return reconnect ? hub.disconnect(hers, code, reason) : hub.revoke(hers, code, reason);
     }
     String id = body.path("id").asText();
     int n = 0;

@@ -138,6 +138,22 @@ class ServerApiTest {
   }
 
   @Test
+  void aUserDisconnectedWithReconnectMayComeBackAtOnceButNotOneDisconnectedForGood() {
+    TestClient first = b.connect("alice");
+    api().disconnectUser("alice", true, null).join();
+    assertThat(first.transport().awaitClose().code()).isEqualTo(4007);
+    TestClient back = b.open();
+    back.connectOk("alice");
+    assertThat(back.transport().isClosed()).isFalse();
+
+    api().disconnectUser("alice", false, "account disabled").join();
+    assertThat(back.transport().awaitClose().code()).isEqualTo(4501);
+    TestClient refused = b.open();
+    refused.connect("alice");
+    assertThat(refused.transport().awaitClose().code()).isEqualTo(4501);
+  }
+
+  @Test
   void unsubscribingAUserEndsItsSubscriptionOnEveryNodeAndItsPresenceOnly() {
     TestClient onB = b.connect("alice");
     onB.subscribeOk("test:doc");
