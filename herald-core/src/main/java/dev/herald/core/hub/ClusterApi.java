@@ -44,6 +44,7 @@ import org.jspecify.annotations.Nullable;
  * ({@link Gathering}) and combines them. Presence, history and publish go to the shared stores.
  */
 final class ClusterApi implements ServerApi {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ClusterApi.class);
   static final String CONNECTIONS = "connections";
   static final String CONNECTION = "connection";
   static final String DISCONNECT = "disconnect";
@@ -169,19 +170,41 @@ final class ClusterApi implements ServerApi {
     if (reason != null) {
       body.put("reason", reason);
     }
-    return ask(DISCONNECT, body, ClusterApi::sum);
+    return audited(
+        "disconnect " + field + " " + value + (reconnect ? " (reconnect)" : ""),
+        ask(DISCONNECT, body, ClusterApi::sum));
+  }
+
+  /** Logs an action's outcome at INFO on the node it was called on: who was acted on, where. */
+  private static CompletableFuture<ClusterResult<Integer>> audited(
+      String action, CompletableFuture<ClusterResult<Integer>> done) {
+    return done.whenComplete(
+        (r, err) -> {
+          if (err == null) {
+            log.info(
+                "server API: {}: {} acted on, nodes {}, missing {}",
+                action,
+                r.value(),
+                r.nodes(),
+                r.missing());
+          } else {
+            log.info("server API: {} failed: {}", action, err.toString());
+          }
+        });
   }
 
   @Override
   public CompletableFuture<ClusterResult<Integer>> unsubscribe(String userId, String channel) {
     return guarded(
         () ->
-            ask(
-                UNSUBSCRIBE,
-                json.object()
-                    .put("user", id("user id", userId))
-                    .put("channel", hub.channel(channel).value()),
-                ClusterApi::sum));
+            audited(
+                "unsubscribe user " + userId + " from " + channel,
+                ask(
+                    UNSUBSCRIBE,
+                    json.object()
+                        .put("user", id("user id", userId))
+                        .put("channel", hub.channel(channel).value()),
+                    ClusterApi::sum)));
   }
 
   @Override
