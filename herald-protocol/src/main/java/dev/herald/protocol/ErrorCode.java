@@ -38,7 +38,11 @@ public enum ErrorCode {
   USER_MISMATCH(
       117,
       "user_mismatch",
-      "the refreshed credential is for another user; the connection keeps its current one");
+      "the refreshed credential is for another user; the connection keeps its current one"),
+  NOT_FOUND(
+      118,
+      "not_found",
+      "(server API only) the named connection is not held by any node that answered");
 
   private static final Map<Integer, ErrorCode> BY_CODE = new HashMap<>();
 

@@ -1,5 +1,6 @@
 package dev.herald.server;
 
+import dev.herald.core.api.ServerApi;
 import dev.herald.core.auth.Authenticator;
 import dev.herald.core.auth.ChannelAuthorizer;
 import dev.herald.core.broker.Broker;
@@ -30,6 +31,7 @@ import dev.herald.server.http.EventLoopLag;
 import dev.herald.server.http.HttpErrors;
 import dev.herald.server.http.OriginPolicy;
 import dev.herald.server.http.PublishHandler;
+import dev.herald.server.http.ServerApiHandler;
 import dev.herald.server.http.SlowRequestGuard;
 import dev.herald.server.metrics.HeraldMetrics;
 import dev.herald.server.metrics.HttpMetricsHandler;
@@ -152,7 +154,8 @@ public final class Herald implements AutoCloseable {
         Hub.builder()
             .config(config.hub())
             .namespaces(config.namespaces())
-            .authenticator(authenticator);
+            .authenticator(authenticator)
+            .apiTimeout(config.cluster().routeTimeout());
     // Whatever is not given here, the hub's builder defaults.
     if (config.cluster().redis()) {
       hb.controlBus(new RedisControlBus(vertx, redisSettings()));
@@ -233,6 +236,8 @@ public final class Herald implements AutoCloseable {
         .post("/api/v1/publish")
         .handler(BodyHandler.create(false).setBodyLimit(config.hub().maxMessageBytes()))
         .handler(publish::handle);
+    new ServerApiHandler(hub.api(), new ApiKeys(config.apiKeys()), hub.codec())
+        .install(router, config.hub().maxMessageBytes());
     router.get("/health/live").handler(ctx -> json(ctx, 200, "{\"status\":\"up\"}"));
     router
         .get("/health/ready")
@@ -426,6 +431,15 @@ public final class Herald implements AutoCloseable {
       throw new IllegalStateException("not started");
     }
     return s.actualPort();
+  }
+
+  /**
+   * The server API of this node's cluster (connections, disconnect, unsubscribe, presence, history,
+   * channels, nodes): the same as {@code hub().api()}; served over HTTP under {@code /api/v1/}
+   * (docs/server-api.md).
+   */
+  public ServerApi api() {
+    return hub().api();
   }
 
   /** The hub; from {@link #start()} on. */
