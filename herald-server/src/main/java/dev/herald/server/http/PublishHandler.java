@@ -66,18 +66,18 @@ public final class PublishHandler {
     // The callback answers every outcome; nothing else waits for it.
     var unused =
         hub.publish(
-            body.get("channel").textValue(),
-            codec.raw(body.get("data")),
-            key == null ? null : IdempotencyKey.of(key))
-        .whenComplete(
-            (pos, err) -> {
-              if (err == null) {
-                ctx.response()
-                    .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-                    .end("{\"epoch\":\"" + pos.epoch() + "\",\"offset\":" + pos.offset() + "}");
-                return;
-              }
-              HttpErrors.fail(ctx, err, "publish");
-            });
+                body.get("channel").textValue(),
+                codec.raw(body.get("data")),
+                key == null ? null : IdempotencyKey.of(key))
+            .whenComplete(
+                (pos, err) -> {
+                  if (err == null) {
+                    ctx.response()
+                        .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+                        .end("{\"epoch\":\"" + pos.epoch() + "\",\"offset\":" + pos.offset() + "}");
+                    return;
+                  }
+                  HttpErrors.fail(ctx, err, "publish");
+                });
   }
 }

@@ -228,14 +228,21 @@ public final class ServerApiHandler {
 
   private <T> void reply(
       RoutingContext ctx, String what, CompletableFuture<T> call, Function<T, ObjectNode> body) {
-    call.whenComplete(
-        (v, err) -> {
-          if (err != null) {
-            HttpErrors.fail(ctx, err, what);
-          } else {
-            ok(ctx, body.apply(v));
-          }
-        });
+    // The callback answers every outcome, a failure to build the body included; nothing else
+    // waits for it.
+    var unused =
+        call.whenComplete(
+            (v, err) -> {
+              if (err != null) {
+                HttpErrors.fail(ctx, err, what);
+                return;
+              }
+              try {
+                ok(ctx, body.apply(v));
+              } catch (RuntimeException e) {
+                HttpErrors.fail(ctx, e, what);
+              }
+            });
   }
 
   private static void ok(RoutingContext ctx, JsonNode body) {
