@@ -390,8 +390,8 @@ public final class ProjectService {
           Map.of(
               "reason",
               r.isEmpty()
-                  ? "required: say why, so that the others know what to change"
-                  : "at most " + MAX_REASON + " characters"));
+                  ? "Say why you reject it, so that the others know what to change."
+                  : ApiException.tooLong("The reason", r.length(), MAX_REASON)));
     }
     return changeStatus(
         user,

@@ -83,7 +83,9 @@ class AccessibilityIT {
     aliceApi.post("/api/projects/" + projectId + "/items/" + ready + "/ready", "{}").expect(200);
     long rejected = addItem("page/4", "Old page");
     aliceApi
-        .post("/api/projects/" + projectId + "/items/" + rejected + "/reject", "{}")
+        .post(
+            "/api/projects/" + projectId + "/items/" + rejected + "/reject",
+            "{\"reason\":\"The page is out of date\"}")
         .expect(200);
     long post =
         bobApi

@@ -158,9 +158,19 @@ final class Browser implements AutoCloseable {
         .ignoring(StaleElementReferenceException.class)
         .until(
             d -> {
-              visible(css).click();
+              WebElement e = visible(css);
+              centre(e);
+              e.click();
               return Boolean.TRUE;
             });
+  }
+
+  /**
+   * Scrolls {@code e} to the middle of the window, as a person would before clicking it: the
+   * driver's own scrolling brings it to an edge, where a sticky bar can lie over it.
+   */
+  private void centre(WebElement e) {
+    js("arguments[0].scrollIntoView({block: 'center', inline: 'center'})", e);
   }
 
   /** Clicks the button with this exact text inside the element matched by {@code scope}. */
@@ -175,6 +185,7 @@ final class Browser implements AutoCloseable {
                         .filter(e -> e.isDisplayed() && e.getText().trim().equals(label))
                         .findFirst()
                         .orElse(null));
+    centre(b);
     b.click();
   }
 
