@@ -1,5 +1,6 @@
 package dev.herald.server;
 
+import dev.herald.core.api.ServerApi;
 import dev.herald.core.auth.Authenticator;
 import dev.herald.core.auth.ChannelAuthorizer;
 import dev.herald.core.broker.Broker;
@@ -29,6 +30,7 @@ import dev.herald.server.http.EventLoopLag;
 import dev.herald.server.http.HttpErrors;
 import dev.herald.server.http.OriginPolicy;
 import dev.herald.server.http.PublishHandler;
+import dev.herald.server.http.ServerApiHandler;
 import dev.herald.server.http.SlowRequestGuard;
 import dev.herald.server.metrics.HeraldMetrics;
 import dev.herald.server.metrics.HttpMetricsHandler;
@@ -146,6 +148,7 @@ public final class Herald implements AutoCloseable {
         Hub.builder()
             .controlBus(
                 config.cluster().redis() ? new RedisControlBus(vertx, redisSettings()) : null)
+            .apiTimeout(config.cluster().routeTimeout())
             .config(config.hub())
             .namespaces(config.namespaces())
             .authenticator(authenticator)
@@ -210,6 +213,8 @@ public final class Herald implements AutoCloseable {
         .post("/api/v1/publish")
         .handler(BodyHandler.create(false).setBodyLimit(config.hub().maxMessageBytes()))
         .handler(publish::handle);
+    new ServerApiHandler(hub.api(), new ApiKeys(config.apiKeys()), hub.codec())
+        .install(router, config.hub().maxMessageBytes());
     router.get("/health/live").handler(ctx -> json(ctx, 200, "{\"status\":\"up\"}"));
     router
         .get("/health/ready")
@@ -391,6 +396,15 @@ public final class Herald implements AutoCloseable {
   /** The bound port (useful when configured with port 0). */
   public int port() {
     return server.actualPort();
+  }
+
+  /**
+   * The server API of this node's cluster (connections, disconnect, unsubscribe, presence, history,
+   * channels, nodes): the same as {@code hub().api()}; served over HTTP under {@code /api/v1/}
+   * (docs/server-api.md).
+   */
+  public ServerApi api() {
+    return hub().api();
   }
 
   public Hub hub() {

@@ -115,6 +115,21 @@ public final class SubscriberRegistry {
     return -1;
   }
 
+  /**
+   * Subscriber counts of the channels whose name starts with {@code prefix} ({@code ""} for all),
+   * sorted by name. Walks every channel, so meant for the server API, not hot paths.
+   */
+  public java.util.SortedMap<String, Integer> counts(String prefix) {
+    java.util.SortedMap<String, Integer> out = new java.util.TreeMap<>();
+    channels.forEach(
+        (name, m) -> {
+          if (name.startsWith(prefix)) {
+            out.put(name, m.size());
+          }
+        });
+    return out;
+  }
+
   public int channelCount() {
     return channels.size();
   }

@@ -1,5 +1,6 @@
 package dev.herald.core.hub;
 
+import dev.herald.core.api.ConnectionInfo;
 import dev.herald.core.auth.AuthenticationException;
 import dev.herald.core.auth.ChannelAction;
 import dev.herald.core.auth.ConnectRequest;
@@ -46,6 +47,7 @@ import dev.herald.protocol.ServerMessage.RefreshResult;
 import dev.herald.protocol.ServerMessage.Reply;
 import dev.herald.protocol.ServerMessage.SubscribeResult;
 import dev.herald.protocol.StreamPosition;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -105,6 +107,8 @@ public final class ClientSession {
   private volatile State state = State.AWAITING_CONNECT;
   private long lastInboundMillis;
   private volatile @Nullable Principal principal;
+  // When connect completed (0 before); written on the loop before state becomes CONNECTED.
+  private volatile long connectedAtMillis;
   private @Nullable ClientInfo info;
   private boolean busy;
   private Cancellable connectTimer = Cancellable.NONE;
@@ -532,6 +536,7 @@ public final class ClientSession {
                 return null;
               }
               info = new ClientInfo(clientId, p.userId(), p.info(), RawJson.EMPTY_OBJECT);
+              connectedAtMillis = hub.scheduler().nowMillis();
               state = State.CONNECTED;
               connectTimer.cancel();
               connectTimer = Cancellable.NONE;
@@ -932,6 +937,59 @@ public final class ClientSession {
     }
     endSubscription(
         sub, ErrorCode.PERMISSION_DENIED, "access to '" + sub.channel() + "' was revoked");
+  }
+
+  // ------------------------------------------------------------------ server API
+
+  /**
+   * This connection as the server API shows it, read on its loop; null when it is not connected
+   * (still authenticating, or closed). Any thread.
+   */
+  CompletableFuture<@Nullable ConnectionInfo> describe() {
+    CompletableFuture<@Nullable ConnectionInfo> out = new CompletableFuture<>();
+    loop.execute(
+        () -> {
+          Principal p = principal;
+          if (state != State.CONNECTED || p == null) {
+            out.complete(null);
+            return;
+          }
+          List<String> channels = new ArrayList<>(subscriptionCount);
+          for (int i = 0; i < subscriptionCount; i++) {
+            channels.add(subscriptions[i].channel().value());
+          }
+          out.complete(
+              new ConnectionInfo(
+                  clientId,
+                  p.userId(),
+                  transportName(),
+                  config.node(),
+                  Instant.ofEpochMilli(connectedAtMillis),
+                  channels,
+                  remoteAddress));
+        });
+    return out;
+  }
+
+  /**
+   * Ends this connection's subscription to {@code channel} on the server API's initiative: the
+   * client gets {@code unsubscribed} with {@code 103} and leaves the channel's presence. Completes
+   * with whether it was subscribed. Any thread.
+   */
+  CompletableFuture<Boolean> unsubscribeByServer(String channel) {
+    CompletableFuture<Boolean> out = new CompletableFuture<>();
+    loop.execute(
+        () -> {
+          Subscription sub = state == State.CONNECTED ? find(channel) : null;
+          if (sub != null) {
+            endSubscription(
+                sub,
+                ErrorCode.PERMISSION_DENIED,
+                "unsubscribed from '" + channel + "' by the server");
+          }
+          out.complete(sub != null);
+        });
+    return out;
   }
 
   // ------------------------------------------------------------------ heartbeats

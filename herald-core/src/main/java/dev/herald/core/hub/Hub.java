@@ -1,5 +1,6 @@
 package dev.herald.core.hub;
 
+import dev.herald.core.api.ServerApi;
 import dev.herald.core.auth.Authenticator;
 import dev.herald.core.auth.ChannelAction;
 import dev.herald.core.auth.ChannelAuthorizer;
@@ -55,6 +56,9 @@ import org.jspecify.annotations.Nullable;
  * on that loop, else as one task for all its subscribers. No lock is held while writing.
  */
 public final class Hub implements AutoCloseable {
+  /** How long a server API call waits for other nodes unless told otherwise. */
+  public static final java.time.Duration DEFAULT_API_TIMEOUT = java.time.Duration.ofSeconds(5);
+
   private static final char[] ID_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz".toCharArray();
 
   private final HubConfig config;
@@ -84,6 +88,7 @@ public final class Hub implements AutoCloseable {
   private final ConnectionCounter perUser;
   private volatile boolean accepting = true;
   private final ControlBus control;
+  private final ClusterApi api;
   private final WarnLimiter controlWarnings;
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Hub.class);
 
@@ -104,8 +109,9 @@ public final class Hub implements AutoCloseable {
     this.perUser = new ConnectionCounter(config.abuse().connectionsPerUser());
     this.control = b.control == null ? ControlBus.local() : b.control;
     this.controlWarnings = new WarnLimiter(10_000, scheduler::nowMillis);
+    this.api = new ClusterApi(this, control, scheduler, b.apiTimeout.toMillis());
     broker.start(new FanOut());
-    control.start(this::onControl);
+    control.start(this::onControl, api::answer);
   }
 
   public static Builder builder() {
@@ -113,6 +119,14 @@ public final class Hub implements AutoCloseable {
   }
 
   // ------------------------------------------------------------------ public API
+
+  /**
+   * The server API of this node's cluster: connections, disconnects, unsubscribes, presence,
+   * history, channels and nodes, cluster-wide over the control bus (docs/server-api.md).
+   */
+  public ServerApi api() {
+    return api;
+  }
 
   /**
    * Hands the hub a new client connection. The transport then feeds it frames with {@link
@@ -483,6 +497,11 @@ public final class Hub implements AutoCloseable {
 
   // ------------------------------------------------------------------ for sessions
 
+  /** The open sessions (any state); a live view. */
+  Set<ClientSession> sessions() {
+    return sessions;
+  }
+
   ConnectionLog connectionLog() {
     return connectionLog;
   }
@@ -665,6 +684,7 @@ public final class Hub implements AutoCloseable {
     private @Nullable JsonCodec codec;
     private @Nullable HubMetrics metrics;
     private @Nullable ControlBus control;
+    private java.time.Duration apiTimeout = DEFAULT_API_TIMEOUT;
 
     public Builder config(HubConfig v) {
       config = Objects.requireNonNull(v);
@@ -725,6 +745,18 @@ public final class Hub implements AutoCloseable {
      */
     public Builder controlBus(ControlBus v) {
       control = v;
+      return this;
+    }
+
+    /**
+     * How long a server API call waits for the other nodes' answers before it reports them as
+     * missing ({@link ServerApi}); defaults to {@link #DEFAULT_API_TIMEOUT}.
+     */
+    public Builder apiTimeout(java.time.Duration v) {
+      if (v.toMillis() < 1) {
+        throw new IllegalArgumentException("the API timeout must be at least 1 ms");
+      }
+      apiTimeout = v;
       return this;
     }
 

@@ -3,15 +3,11 @@ package dev.herald.server.http;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.herald.core.broker.IdempotencyKey;
 import dev.herald.core.hub.Hub;
-import dev.herald.core.hub.HubException;
 import dev.herald.protocol.ErrorCode;
 import dev.herald.protocol.JsonCodec;
 import dev.herald.server.auth.ApiKeys;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.RoutingContext;
-import java.util.concurrent.CompletionException;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * {@code POST /api/v1/publish}: back-end services publish with an API key. Body {@code
@@ -22,8 +18,6 @@ import org.slf4j.LoggerFactory;
 public final class PublishHandler {
   /** The request header naming the publication (see {@link IdempotencyKey}). */
   public static final String IDEMPOTENCY_KEY = "Idempotency-Key";
-
-  private static final Logger log = LoggerFactory.getLogger(PublishHandler.class);
 
   private final Hub hub;
   private final ApiKeys keys;
@@ -36,15 +30,7 @@ public final class PublishHandler {
   }
 
   public void handle(RoutingContext ctx) {
-    if (!keys.allows(ctx.request().getHeader(HttpHeaders.AUTHORIZATION))) {
-      ctx.response().putHeader("WWW-Authenticate", "Bearer");
-      HttpErrors.send(
-          ctx,
-          401,
-          ErrorCode.UNAUTHORIZED,
-          keys.isEmpty()
-              ? "publishing over HTTP is disabled: no publish.api-keys configured"
-              : "missing or invalid API key");
+    if (!HttpErrors.authorized(ctx, keys)) {
       return;
     }
     String type = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
@@ -88,24 +74,7 @@ public final class PublishHandler {
                     .end("{\"epoch\":\"" + pos.epoch() + "\",\"offset\":" + pos.offset() + "}");
                 return;
               }
-              Throwable cause =
-                  err instanceof CompletionException && err.getCause() != null
-                      ? err.getCause()
-                      : err;
-              if (cause instanceof HubException he) {
-                int status =
-                    switch (he.code()) {
-                      case UNKNOWN_CHANNEL -> 404;
-                      case PAYLOAD_TOO_LARGE -> 413;
-                      case PERMISSION_DENIED -> 403;
-                      case UNAVAILABLE -> 503;
-                      default -> 400;
-                    };
-                HttpErrors.send(ctx, status, he.code(), he.getMessage());
-              } else {
-                log.warn("HTTP publish failed", cause);
-                HttpErrors.send(ctx, 500, ErrorCode.INTERNAL, "publish failed");
-              }
+              HttpErrors.fail(ctx, err, "publish");
             });
   }
 }
