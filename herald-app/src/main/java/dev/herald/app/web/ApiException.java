@@ -1,6 +1,7 @@
 package dev.herald.app.web;
 
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A refused request, with its HTTP status, a stable error code, a message for people and, for
@@ -12,7 +13,8 @@ public final class ApiException extends RuntimeException {
   private final String code;
   private final Map<String, String> fields;
 
-  public ApiException(int status, String code, String message, Map<String, String> fields) {
+  public ApiException(
+      int status, String code, String message, @Nullable Map<String, String> fields) {
     super(message, null, false, false);
     this.status = status;
     this.code = code;

@@ -9,6 +9,7 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One API request: the logged-in user, path parameters and the JSON body, with clear 4xx errors.
@@ -108,6 +109,19 @@ public final class Request {
       throw ApiException.invalid(Map.of(field, "must be a string"));
     }
     return v.textValue();
+  }
+
+  /** A field of any JSON type as compact JSON text, or null when absent. */
+  public @Nullable String rawJson(String field) {
+    JsonNode v = body().get(field);
+    if (v == null) {
+      return null;
+    }
+    try {
+      return json.writeValueAsString(v);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException("a parsed JSON value could not be written back", e);
+    }
   }
 
   public Integer integer(String field) {
