@@ -4,8 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.herald.core.broker.ControlMessage;
+import dev.herald.core.broker.ControlQuery;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -66,6 +71,55 @@ class RedisControlBusIT {
             });
     await().atMost(Duration.ofSeconds(30)).until(() -> atB.contains(after));
     assertThat(atB).doesNotContain(lost);
+  }
+
+  @Test
+  void aQuestionIsAnsweredByTheOtherNodesWhichTheAskerIsToldToExpect() {
+    String prefix = "cbq" + System.nanoTime();
+    RedisControlBus a = answering(prefix, "a");
+    answering(prefix, "b");
+    answering(prefix, "c");
+    awaitSubscribed(prefix, 3);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> fixture.server().cli("ZCARD", prefix + ":control:nodes").trim().equals("3"));
+    Map<String, String> answers = new ConcurrentHashMap<>();
+
+    Set<String> expected = a.ask(new ControlQuery("q1", "ping", "{}"), answers::put).join();
+
+    assertThat(expected).containsExactlyInAnyOrder("b", "c");
+    await().atMost(Duration.ofSeconds(30)).until(() -> answers.size() == 2);
+    assertThat(answers).containsEntry("b", "b:ping {}").containsEntry("c", "c:ping {}");
+    // The account actions still travel as before on the same topic.
+    assertThat(a.send(new ControlMessage(ControlMessage.Kind.REVALIDATE, "x", 0, "")))
+        .succeedsWithin(Duration.ofSeconds(30));
+  }
+
+  @Test
+  void aClosedNodeLeavesTheListAtOnce() {
+    String prefix = "cbl" + System.nanoTime();
+    RedisControlBus a = answering(prefix, "a");
+    RedisControlBus b = answering(prefix, "b");
+    awaitSubscribed(prefix, 2);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> fixture.server().cli("ZCARD", prefix + ":control:nodes").trim().equals("2"));
+    b.close();
+    buses.remove(b);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> fixture.server().cli("ZCARD", prefix + ":control:nodes").trim().equals("1"));
+    assertThat(a.ask(new ControlQuery("q2", "ping", "{}"), (n, x) -> {}).join()).isEmpty();
+  }
+
+  private RedisControlBus answering(String prefix, String node) {
+    RedisControlBus bus =
+        new RedisControlBus(
+            fixture.vertx(), fixture.settings(prefix, node, Duration.ofSeconds(30)));
+    bus.start(
+        m -> {}, q -> CompletableFuture.completedFuture(node + ":" + q.kind() + " " + q.body()));
+    buses.add(bus);
+    return bus;
   }
 
   private RedisControlBus bus(String prefix, String node, List<ControlMessage> into) {

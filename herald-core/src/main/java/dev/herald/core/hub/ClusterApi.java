@@ -249,54 +249,50 @@ final class ClusterApi implements ServerApi {
   // ------------------------------------------------------------------ one question, every node
 
   /**
-   * Asks this node and every other one, waits for the others at most the API timeout, and combines
-   * the answers (this node's first).
+   * Asks this node and every other one, waits for them at most the API timeout (this node too: its
+   * sessions answer on their event loops), and combines the answers (this node's first).
    */
   private <T> CompletableFuture<ClusterResult<T>> ask(
       String kind, ObjectNode body, Function<List<JsonNode>, T> combine) {
+    String self = hub.config().node();
     ControlQuery q = new ControlQuery(UUID.randomUUID().toString(), kind, body.toString());
-    CompletableFuture<String> mine;
+    Gathering all = Gathering.start(self, scheduler, timeoutMillis);
     try {
-      mine = answer(q);
-    } catch (RuntimeException e) {
-      return CompletableFuture.failedFuture(e);
-    }
-    Gathering others = Gathering.start(scheduler, timeoutMillis);
-    try {
-      // The gathering handles either outcome; nothing else waits on this future.
-      var unused =
-          bus.ask(q, others::answer)
+      // The gathering handles either outcome; nothing else waits on these futures.
+      var unusedOwn =
+          answer(q)
+              .whenComplete(
+                  (a, err) -> {
+                    if (err == null) {
+                      all.answer(self, a);
+                    }
+                  });
+      var unusedOthers =
+          bus.ask(q, all::answer)
               .whenComplete(
                   (nodes, err) -> {
                     if (err != null) {
-                      others.unreachable();
+                      all.unreachable();
                     } else {
                       Set<String> expected = new HashSet<>(nodes);
-                      expected.remove(hub.config().node());
-                      others.expect(expected);
+                      expected.remove(self);
+                      all.expect(expected);
                     }
                   });
     } catch (RuntimeException e) {
-      others.unreachable();
+      all.unreachable();
     }
-    return mine.thenCombine(
-        others.result().whenComplete((g, e) -> bus.forget(q.id())),
-        (own, gathered) -> {
-          List<String> nodes = new ArrayList<>();
-          List<JsonNode> answers = new ArrayList<>();
-          nodes.add(hub.config().node());
-          answers.add(json.parse(own));
-          gathered
-              .answers()
-              .forEach(
-                  (node, a) -> {
-                    if (!node.equals(hub.config().node())) {
-                      nodes.add(node);
-                      answers.add(json.parse(a));
-                    }
-                  });
-          return new ClusterResult<>(combine.apply(answers), nodes, gathered.missing());
-        });
+    return all.result()
+        .whenComplete((g, e) -> bus.forget(q.id()))
+        .thenApply(
+            gathered -> {
+              List<JsonNode> answers = new ArrayList<>();
+              gathered.answers().values().forEach(a -> answers.add(json.parse(a)));
+              return new ClusterResult<>(
+                  combine.apply(answers),
+                  new ArrayList<>(gathered.answers().keySet()),
+                  gathered.missing());
+            });
   }
 
   /** This node's answer to a question (its own or another node's). */

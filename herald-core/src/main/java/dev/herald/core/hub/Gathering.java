@@ -3,6 +3,7 @@ package dev.herald.core.hub;
 import dev.herald.core.time.Scheduler;
 import dev.herald.core.time.Scheduler.Cancellable;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -12,17 +13,22 @@ import java.util.concurrent.CompletableFuture;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Waits for the other nodes' answers to one server API question, for a bounded time: done as soon
- * as every node the bus said to expect has answered, else when the time is up, with the nodes that
- * did not answer named. Answers may arrive before the bus says whom to expect; answers of nodes it
- * did not name are kept too.
+ * Waits for every node's answer to one server API question, the asking node's own included, for a
+ * bounded time: done as soon as the asking node and every node the bus said to expect have
+ * answered, else when the time is up, with the nodes that did not answer named (a node whose event
+ * loop is stuck is named too, its own node as well). Answers may arrive before the bus says whom to
+ * expect; answers of nodes it did not name are kept too.
  */
 final class Gathering {
-  /** Stands in {@link Gathered#missing} for the other nodes when the question could not be sent. */
+  /**
+   * Stands in {@link Gathered#missing} for the other nodes when they could not be asked (the
+   * question could not be sent, or the bus never said whom to expect).
+   */
   static final String UNREACHABLE = "*";
 
   /**
-   * What the other nodes answered, by node in order of arrival, and the nodes that did not answer.
+   * What the nodes answered, by node (the asking node first when it answered, then in order of
+   * arrival), and the nodes that did not answer.
    */
   record Gathered(Map<String, String> answers, List<String> missing) {
     Gathered {
@@ -31,19 +37,26 @@ final class Gathering {
     }
   }
 
+  private final String self;
   private final CompletableFuture<Gathered> result = new CompletableFuture<>();
-  // Guards answers, expected and done.
+  // Guards everything below.
   private final Object lock = new Object();
   private final Map<String, String> answers = new LinkedHashMap<>();
-  private @Nullable Set<String> expected;
+  private @Nullable Set<String> others;
+  private boolean othersUnreachable;
   private boolean done;
   private Cancellable timer = Cancellable.NONE;
 
-  private Gathering() {}
+  private Gathering(String self) {
+    this.self = self;
+  }
 
-  /** Starts waiting; gives up after {@code timeoutMillis} on {@code scheduler}'s clock. */
-  static Gathering start(Scheduler scheduler, long timeoutMillis) {
-    Gathering g = new Gathering();
+  /**
+   * Starts waiting for {@code self}'s answer and the others'; gives up after {@code timeoutMillis}
+   * on {@code scheduler}'s clock.
+   */
+  static Gathering start(String self, Scheduler scheduler, long timeoutMillis) {
+    Gathering g = new Gathering(self);
     Cancellable t = scheduler.schedule(timeoutMillis, g::timeUp);
     synchronized (g.lock) {
       g.timer = t;
@@ -75,21 +88,22 @@ final class Gathering {
       if (done) {
         return;
       }
-      expected = Set.copyOf(nodes);
+      others = new HashSet<>(nodes);
       g = finishedIfComplete();
     }
     finish(g);
   }
 
-  /** The question could not be sent: no answer will come. */
+  /** The question could not be sent: no other node will answer; only this one is waited for. */
   void unreachable() {
     Gathered g;
     synchronized (lock) {
       if (done) {
         return;
       }
-      done = true;
-      g = new Gathered(answers, List.of(UNREACHABLE));
+      othersUnreachable = true;
+      others = Set.of();
+      g = finishedIfComplete();
     }
     finish(g);
   }
@@ -100,26 +114,42 @@ final class Gathering {
       if (done) {
         return;
       }
-      done = true;
-      Set<String> e = expected;
-      g = new Gathered(answers, e == null ? List.of(UNREACHABLE) : unanswered(e));
+      if (others == null) {
+        othersUnreachable = true;
+      }
+      g = gathered();
     }
     finish(g);
   }
 
   private @Nullable Gathered finishedIfComplete() {
-    Set<String> e = expected;
-    if (e == null || !answers.keySet().containsAll(e)) {
+    Set<String> o = others;
+    if (o == null || !answers.containsKey(self) || !answers.keySet().containsAll(o)) {
       return null;
     }
-    done = true;
-    return new Gathered(answers, List.of());
+    return gathered();
   }
 
-  private List<String> unanswered(Set<String> e) {
-    List<String> out = new ArrayList<>(new TreeSet<>(e));
-    out.removeAll(answers.keySet());
-    return out;
+  /** The result as it stands; marks the gathering done. */
+  private Gathered gathered() {
+    done = true;
+    Set<String> expected = new TreeSet<>();
+    expected.add(self);
+    if (others != null) {
+      expected.addAll(others);
+    }
+    List<String> missing = new ArrayList<>(expected);
+    missing.removeAll(answers.keySet());
+    if (othersUnreachable) {
+      missing.add(UNREACHABLE);
+    }
+    Map<String, String> ordered = new LinkedHashMap<>();
+    String own = answers.get(self);
+    if (own != null) {
+      ordered.put(self, own);
+    }
+    ordered.putAll(answers);
+    return new Gathered(ordered, missing);
   }
 
   private void finish(@Nullable Gathered g) {

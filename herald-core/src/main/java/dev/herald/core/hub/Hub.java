@@ -221,7 +221,7 @@ public final class Hub implements AutoCloseable {
     int n = 0;
     for (ClientSession s : sessions) {
       Principal p = s.principal();
-      if (p != null && which.test(p)) {
+      if (p != null && !s.isClosed() && which.test(p)) {
         s.disconnect(code, reason, 0);
         n++;
       }

@@ -12,8 +12,10 @@ import dev.herald.core.api.ServerApi;
 import dev.herald.core.presence.MemoryPresenceStore;
 import dev.herald.core.testkit.LoopbackControlBus;
 import dev.herald.core.testkit.ManualScheduler;
+import dev.herald.core.testkit.RecordingTransport;
 import dev.herald.core.testkit.TestClient;
 import dev.herald.core.testkit.TestHub;
+import dev.herald.core.testkit.TestLoop;
 import dev.herald.protocol.ErrorCode;
 import dev.herald.protocol.ServerMessage;
 import java.time.Duration;
@@ -207,6 +209,24 @@ class ServerApiTest {
     assertThat(r.complete()).isFalse();
     assertThat(r.nodes()).containsExactly("a", "b");
     assertThat(r.value()).hasSize(1);
+  }
+
+  @Test
+  void aNodeWhoseEventLoopIsStuckIsNamedAfterTheTimeoutInsteadOfHangingTheCall() {
+    TestLoop stuck = new TestLoop();
+    TestClient onA = a.open(RecordingTransport.on(stuck, "stuck"));
+    onA.connect("alice");
+    stuck.runPending();
+    b.connect("alice");
+
+    CompletableFuture<ClusterResult<List<ConnectionInfo>>> f = api().connections("alice");
+    assertThat(f).isNotDone(); // a's loop has not described its connection
+    clock.advance(Hub.DEFAULT_API_TIMEOUT);
+
+    ClusterResult<List<ConnectionInfo>> r = f.join();
+    assertThat(r.missing()).containsExactly("a");
+    assertThat(r.nodes()).containsExactly("b");
+    assertThat(r.value()).extracting(ConnectionInfo::node).containsExactly("b");
   }
 
   @Test

@@ -6,8 +6,6 @@ import static org.awaitility.Awaitility.await;
 import dev.herald.protocol.CloseCode;
 import dev.herald.redis.RedisServer;
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -44,11 +42,6 @@ class ClusterAccountActionsIT {
   }
 
   private static TestServer node(RedisServer redis, String prefix, String name) {
-    Map<String, String> config = new HashMap<>(TestServer.baseConfig());
-    config.put("broker.type", "redis");
-    config.put("redis.url", redis.url());
-    config.put("redis.prefix", prefix);
-    config.put("node.name", name);
-    return TestServer.start(config);
+    return TestServer.startOnRedis(redis.url(), prefix, name);
   }
 }

@@ -63,6 +63,16 @@ public final class TestServer implements AutoCloseable, BeforeAllCallback, After
     return start(baseConfig());
   }
 
+  /** A node of a cluster on the Redis at {@code redisUrl}, keys under {@code prefix}. */
+  public static TestServer startOnRedis(String redisUrl, String prefix, String node) {
+    Map<String, String> config = new HashMap<>(baseConfig());
+    config.put("broker.type", "redis");
+    config.put("redis.url", redisUrl);
+    config.put("redis.prefix", prefix);
+    config.put("node.name", node);
+    return start(config);
+  }
+
   public static TestServer start(Map<String, String> config) {
     HeraldConfig c = ConfigLoader.fromMap(config, Map.of());
     Herald h = Herald.builder(c).build();
