@@ -259,7 +259,7 @@ function channelView() {
         : p.clients.length
           ? h('div', { id: 'adm-presence' },
             h('p', { class: 'small' }, `${p.connections} connection${p.connections === 1 ? '' : 's'} of ${p.users} user${p.users === 1 ? '' : 's'}.`),
-            table(['User', 'Connection', 'State'], p.clients.map((c) => [c.displayName, h('code', {}, c.connection), c.state === '{}' ? '' : h('code', {}, c.state)])))
+            table(['User', 'Connection', 'State'], p.clients.map((c) => [c.displayName, h('code', {}, c.connection), c.state === '{}' ? '' : h('code', { class: 'data' }, c.state)])))
           : h('p', { class: 'empty', id: 'adm-presence' }, 'Nobody is here.'),
       h('h4', {}, 'Recent messages'),
       !hist.available

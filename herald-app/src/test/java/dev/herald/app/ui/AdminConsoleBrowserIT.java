@@ -131,6 +131,8 @@ class AdminConsoleBrowserIT {
         "document.querySelector('#adm-channel-title')?.textContent.startsWith('Spring campaign')"
             + " && document.querySelector('#adm-presence')?.textContent.includes('Bob')");
 
+    carol.screenshot(MODULE.resolve("target/screenshots/admin-console.png"));
+
     // Disconnect with the keyboard.
     carol.js("document.querySelector('#adm-user').focus();");
     carol.tabTo("#adm-connections tr[data-connection] button.danger", 30);
