@@ -56,11 +56,11 @@ public interface ServerApi {
   CompletableFuture<ClusterResult<ConnectionInfo>> connection(String connectionId);
 
   /**
-   * Ends every connection of {@code userId} on every node. A connect of the user still
-   * authenticating at this moment is refused too (as {@code Hub.revokeUser} does). With {@code
-   * reconnect} the connections close with {@code 4007} (clients reconnect and recover at once, e.g.
-   * to pick up new credentials); without, with {@code 4501} (clients stay disconnected until the
-   * page is reloaded).
+   * Ends every connection of {@code userId} on every node. With {@code reconnect} the connections
+   * close with {@code 4007} (clients reconnect and recover at once, e.g. to pick up new
+   * credentials); without, with {@code 4501} (clients stay disconnected until the page is
+   * reloaded), and a connect of the user still authenticating at this moment is refused too (as
+   * {@code Hub.revokeUser} does).
    *
    * @param reason the close reason the clients see, or null for the code's default
    * @return how many connections were told to close, summed over the nodes that answered

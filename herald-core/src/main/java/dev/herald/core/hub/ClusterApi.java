@@ -35,6 +35,7 @@ import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -43,6 +44,7 @@ import org.jspecify.annotations.Nullable;
  * ({@link Gathering}) and combines them. Presence, history and publish go to the shared stores.
  */
 final class ClusterApi implements ServerApi {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ClusterApi.class);
   static final String CONNECTIONS = "connections";
   static final String CONNECTION = "connection";
   static final String DISCONNECT = "disconnect";
@@ -168,19 +170,41 @@ final class ClusterApi implements ServerApi {
     if (reason != null) {
       body.put("reason", reason);
     }
-    return ask(DISCONNECT, body, ClusterApi::sum);
+    return audited(
+        "disconnect " + field + " " + value + (reconnect ? " (reconnect)" : ""),
+        ask(DISCONNECT, body, ClusterApi::sum));
+  }
+
+  /** Logs an action's outcome at INFO on the node it was called on: who was acted on, where. */
+  private static CompletableFuture<ClusterResult<Integer>> audited(
+      String action, CompletableFuture<ClusterResult<Integer>> done) {
+    return done.whenComplete(
+        (r, err) -> {
+          if (err == null) {
+            log.info(
+                "server API: {}: {} acted on, nodes {}, missing {}",
+                action,
+                r.value(),
+                r.nodes(),
+                r.missing());
+          } else {
+            log.info("server API: {} failed: {}", action, err.toString());
+          }
+        });
   }
 
   @Override
   public CompletableFuture<ClusterResult<Integer>> unsubscribe(String userId, String channel) {
     return guarded(
         () ->
-            ask(
-                UNSUBSCRIBE,
-                json.object()
-                    .put("user", id("user id", userId))
-                    .put("channel", hub.channel(channel).value()),
-                ClusterApi::sum));
+            audited(
+                "unsubscribe user " + userId + " from " + channel,
+                ask(
+                    UNSUBSCRIBE,
+                    json.object()
+                        .put("user", id("user id", userId))
+                        .put("channel", hub.channel(channel).value()),
+                    ClusterApi::sum)));
   }
 
   @Override
@@ -317,7 +341,7 @@ final class ClusterApi implements ServerApi {
     };
   }
 
-  private CompletableFuture<String> describe(java.util.function.Predicate<ClientSession> which) {
+  private CompletableFuture<String> describe(Predicate<ClientSession> which) {
     List<CompletableFuture<@Nullable ConnectionInfo>> found = new ArrayList<>();
     for (ClientSession s : hub.sessions()) {
       if (which.test(s)) {
@@ -347,7 +371,10 @@ final class ClusterApi implements ServerApi {
     String reason = body.path("reason").asText(code.reason());
     if (body.has("user")) {
       String user = body.path("user").asText();
-      return hub.revoke((Principal p) -> user.equals(p.userId()), code, reason);
+      Predicate<Principal> hers = p -> user.equals(p.userId());
+      // Without reconnect, a connect still authenticating is refused too; with it, the clients
+      // must be able to come back at once.
+      return reconnect ? hub.disconnect(hers, code, reason) : hub.revoke(hers, code, reason);
     }
     String id = body.path("id").asText();
     int n = 0;

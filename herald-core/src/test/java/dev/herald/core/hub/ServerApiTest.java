@@ -138,6 +138,47 @@ class ServerApiTest {
   }
 
   @Test
+  void aUserDisconnectedWithReconnectMayComeBackAtOnceButNotOneDisconnectedForGood() {
+    TestClient first = b.connect("alice");
+    api().disconnectUser("alice", true, null).join();
+    assertThat(first.transport().awaitClose().code()).isEqualTo(4007);
+    TestClient back = b.open();
+    back.connectOk("alice");
+    assertThat(back.transport().isClosed()).isFalse();
+
+    api().disconnectUser("alice", false, "account disabled").join();
+    assertThat(back.transport().awaitClose().code()).isEqualTo(4501);
+    TestClient refused = b.open();
+    refused.connect("alice");
+    assertThat(refused.transport().awaitClose().code()).isEqualTo(4501);
+  }
+
+  @Test
+  void actionsAreLoggedWithWhatWasActedOnAndWhere() {
+    ch.qos.logback.classic.Logger logger =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(ClusterApi.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> events =
+        new ch.qos.logback.core.read.ListAppender<>();
+    events.start();
+    logger.addAppender(events);
+    try {
+      b.connect("alice").subscribeOk("test:doc");
+      api().unsubscribe("alice", "test:doc").join();
+      api().disconnectUser("alice", false, null).join();
+
+      assertThat(events.list)
+          .extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+          .containsExactly(
+              "server API: unsubscribe user alice from test:doc: 1 acted on, nodes [a, b],"
+                  + " missing []",
+              "server API: disconnect user alice: 1 acted on, nodes [a, b], missing []");
+      assertThat(events.list).allMatch(e -> e.getLevel() == ch.qos.logback.classic.Level.INFO);
+    } finally {
+      logger.detachAppender(events);
+    }
+  }
+
+  @Test
   void unsubscribingAUserEndsItsSubscriptionOnEveryNodeAndItsPresenceOnly() {
     TestClient onB = b.connect("alice");
     onB.subscribeOk("test:doc");
