@@ -46,13 +46,10 @@ public final class LogCapture implements AutoCloseable {
   }
 
   /** The lines written so far, each parsed (every line must be one JSON object). */
-  public synchronized List<JsonNode> lines() {
+  public List<JsonNode> lines() {
     List<JsonNode> lines = new ArrayList<>();
-    String text;
-    synchronized (out) {
-      text = out.toString(StandardCharsets.UTF_8);
-    }
-    for (String line : text.split("\n")) {
+    // ByteArrayOutputStream is synchronized: this reads whole lines the appender wrote.
+    for (String line : out.toString(StandardCharsets.UTF_8).split("\n")) {
       if (line.isBlank()) {
         continue;
       }
