@@ -3,7 +3,10 @@ package dev.herald.app;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.herald.app.access.ChannelAccess;
 import dev.herald.app.activity.ActivityService;
+import dev.herald.app.admin.AdminAudit;
+import dev.herald.app.admin.AdminConsole;
 import dev.herald.app.admin.AdminStats;
+import dev.herald.app.admin.ChannelNames;
 import dev.herald.app.cli.Cli;
 import dev.herald.app.db.Database;
 import dev.herald.app.events.ChangeLog;
@@ -25,6 +28,7 @@ import dev.herald.outbox.Outbox;
 import dev.herald.outbox.Relay;
 import dev.herald.outbox.RelayListener;
 import dev.herald.protocol.CloseCode;
+import dev.herald.protocol.JsonCodec;
 import dev.herald.server.Herald;
 import dev.herald.server.config.ConfigException;
 import dev.herald.server.config.ConfigLoader;
@@ -190,7 +194,8 @@ public final class App implements AutoCloseable {
     UserRepository users = new UserRepository(db, new PasswordHasher(), clock);
     SessionStore sessions = new SessionStore(db, clock, sessionTtl);
     Herald[] holder = new Herald[1];
-    AdminStats adminStats = new AdminStats(db, () -> holder[0]);
+    ChannelNames channelNames = new ChannelNames(db);
+    AdminStats adminStats = new AdminStats(db, () -> holder[0], channelNames);
     boolean seeded =
         Boolean.parseBoolean(AppConfig.value(a, "app.demo-users")) && Seed.run(users, projects);
     int repaired = projects.repairInterruptedPublishing();
@@ -226,7 +231,13 @@ public final class App implements AutoCloseable {
               }
             },
             json,
-            adminStats::snapshot,
+            new AdminConsole(
+                () -> holder[0].hub().api(),
+                new JsonCodec(),
+                channelNames,
+                users,
+                new AdminAudit(),
+                adminStats::snapshot),
             new ApiRouter.Security(
                 throttle,
                 new DeviceCookies(clock),

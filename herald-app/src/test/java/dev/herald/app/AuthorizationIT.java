@@ -133,8 +133,49 @@ class AuthorizationIT extends AppTestBase {
     c.add(new Call("POST", "/api/logout", "/api/logout", null, Scope.OWN, 204));
     c.add(new Call("GET", "/api/me", "/api/me", null, Scope.OWN, 200));
     c.add(new Call("GET", "/api/users", "/api/users?q=b", null, Scope.OWN, 200));
-    // the admin console's data: admins only (AdminIT covers the admin side)
+    // the admin console: admins only (AdminIT and AdminConsoleIT cover the admin side)
     c.add(new Call("GET", "/api/admin/stats", "/api/admin/stats", null, Scope.OWN, 403));
+    c.add(new Call("GET", "/api/admin/nodes", "/api/admin/nodes", null, Scope.OWN, 403));
+    c.add(
+        new Call(
+            "GET",
+            "/api/admin/users/:userId/connections",
+            "/api/admin/users/bob/connections",
+            null,
+            Scope.OWN,
+            403));
+    c.add(
+        new Call(
+            "POST",
+            "/api/admin/users/:userId/disconnect",
+            "/api/admin/users/bob/disconnect",
+            null,
+            Scope.OWN,
+            403));
+    c.add(
+        new Call(
+            "POST",
+            "/api/admin/connections/:connectionId/disconnect",
+            "/api/admin/connections/c-1/disconnect",
+            null,
+            Scope.OWN,
+            403));
+    c.add(
+        new Call(
+            "GET",
+            "/api/admin/channels/:channel",
+            "/api/admin/channels/project:" + f.project(),
+            null,
+            Scope.OWN,
+            403));
+    c.add(
+        new Call(
+            "POST",
+            "/api/admin/publish",
+            "/api/admin/publish",
+            "{\"channel\":\"project:" + f.project() + "\",\"data\":{}}",
+            Scope.OWN,
+            403));
     c.add(new Call("GET", "/api/projects", "/api/projects", null, Scope.OWN, 200));
     c.add(
         new Call(

@@ -1,12 +1,12 @@
 package dev.herald.app.admin;
 
 import dev.herald.app.db.Database;
+import dev.herald.core.api.ClusterResult;
 import dev.herald.core.hub.HubStats;
 import dev.herald.core.limits.WarnLimiter;
 import dev.herald.protocol.ClientInfo;
 import dev.herald.server.Herald;
 import dev.herald.server.fallback.UpgradeDiagnostics;
-import java.lang.management.ManagementFactory;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
  *       presence on); channels of namespaces without presence ({@code user}) are not counted one by
  *       one;
  *   <li>upgrade failures from {@code herald.diagnostics()};
- *   <li>this node's name and health (one node; cluster nodes come with the Redis broker).
+ *   <li>every node of the cluster, from the server API ({@code nodes()}, gathered over Redis).
  * </ul>
  *
  * Published every few seconds on {@link #CHANNEL}, which only admins may subscribe to.
@@ -52,13 +52,16 @@ public final class AdminStats {
 
   private final Database db;
   private final Supplier<Herald> herald;
+  private final ChannelNames names;
   private final Map<String, LongAdder> connectsByTransport = new ConcurrentHashMap<>();
-  private final Instant started = Instant.now();
   // Says at warn that channels are missing from the console, at most once a minute.
   private final WarnLimiter warnings = new WarnLimiter(60_000, System::currentTimeMillis);
+  // Says at warn that the cluster's nodes could not be listed, at most once a minute.
+  private final WarnLimiter nodeWarnings = new WarnLimiter(60_000, System::currentTimeMillis);
 
-  public AdminStats(Database db, Supplier<Herald> herald) {
+  public AdminStats(Database db, Supplier<Herald> herald, ChannelNames names) {
     this.db = db;
+    this.names = names;
     this.herald = herald;
   }
 
@@ -75,13 +78,7 @@ public final class AdminStats {
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("at", Instant.now().toString());
     HubStats s = h.hub().stats();
-    boolean ready = h.hub().accepting();
-    Map<String, Object> node = new LinkedHashMap<>();
-    node.put("name", h.config().hub().node());
-    node.put("status", ready ? "ready" : "draining");
-    node.put("startedAt", started.toString());
-    node.put("uptimeSeconds", ManagementFactory.getRuntimeMXBean().getUptime() / 1000);
-    out.put("nodes", List.of(node));
+    out.putAll(nodes(h));
     Map<String, Object> totals = new LinkedHashMap<>();
     totals.put("connections", s.sessions());
     totals.put("authenticated", s.connected());
@@ -97,6 +94,9 @@ public final class AdminStats {
     out.put("connectionsByTransport", h.hub().connectionsByTransport());
     ChannelCounts counts = projectChannels(h);
     List<Map<String, Object>> channels = counts.channels();
+    Map<String, ChannelNames.Named> named =
+        names.names(channels.stream().map(c -> (String) c.get("channel")).toList());
+    channels.forEach(c -> c.put("named", named.get((String) c.get("channel"))));
     out.put("channels", channels);
     out.put("topChannels", channels.stream().limit(TOP).toList());
     // Channels whose presence could not be read (e.g. Redis unreachable): not in the lists above.
@@ -129,6 +129,47 @@ public final class AdminStats {
                 + " only in the totals."));
     return out;
   }
+
+  /**
+   * Every node of the cluster that answers ({@code nodes}) and those that did not ({@code
+   * missingNodes}); when the cluster cannot be asked at all, this node alone, with the reason.
+   */
+  private Map<String, Object> nodes(Herald h) {
+    try {
+      return AdminConsole.nodesOf(h.hub().api().nodes().get(NODES_WAIT_MS, TimeUnit.MILLISECONDS));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return thisNodeOnly(h, "interrupted");
+    } catch (TimeoutException e) {
+      return thisNodeOnly(h, "no answer within " + NODES_WAIT_MS + " ms");
+    } catch (ExecutionException | RuntimeException e) {
+      Throwable cause = e instanceof ExecutionException ? e.getCause() : null;
+      return thisNodeOnly(h, String.valueOf((cause == null ? e : cause).getMessage()));
+    }
+  }
+
+  private Map<String, Object> thisNodeOnly(Herald h, String reason) {
+    long held = nodeWarnings.admit();
+    if (held >= 0) {
+      log.warn(
+          "admin console: the cluster's nodes could not be listed ({}); showing this node only"
+              + " ({} earlier reports held back)",
+          reason,
+          held);
+    }
+    Map<String, Object> out =
+        AdminConsole.nodesOf(
+            new ClusterResult<>(
+                List.of(h.hub().api().node()), List.of(h.config().hub().node()), List.of()));
+    out.put("nodesError", reason);
+    return out;
+  }
+
+  /**
+   * How long a snapshot waits for the cluster's nodes to answer (each answers within its own
+   * cluster timeout; this only bounds a snapshot if that fails).
+   */
+  static final long NODES_WAIT_MS = 10_000;
 
   private ChannelCounts projectChannels(Herald h) {
     List<Long> ids =

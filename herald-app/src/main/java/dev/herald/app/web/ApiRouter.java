@@ -3,6 +3,7 @@ package dev.herald.app.web;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.herald.app.access.Access;
 import dev.herald.app.activity.ActivityService;
+import dev.herald.app.admin.AdminConsole;
 import dev.herald.app.db.Database;
 import dev.herald.app.events.ChangeLog;
 import dev.herald.app.notifications.NotificationService;
@@ -32,7 +33,6 @@ import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
-import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -74,7 +74,7 @@ public final class ApiRouter {
   private final ChangeLog changes;
   private final Runnable wakeRelay;
   private final ObjectMapper json;
-  private final Supplier<Object> adminStats;
+  private final AdminConsole admin;
   private final Security security;
   private final AtomicInteger loginsInFlight = new AtomicInteger();
   private @Nullable WorkerExecutor loginWorkers; // created on the first login; guarded by this
@@ -101,7 +101,7 @@ public final class ApiRouter {
       ChangeLog changes,
       Runnable wakeRelay,
       ObjectMapper json,
-      Supplier<Object> adminStats,
+      AdminConsole admin,
       Security security) {
     this.security = security;
     this.db = db;
@@ -113,7 +113,7 @@ public final class ApiRouter {
     this.changes = changes;
     this.wakeRelay = wakeRelay;
     this.json = json;
-    this.adminStats = adminStats;
+    this.admin = admin;
   }
 
   @FunctionalInterface
@@ -268,14 +268,22 @@ public final class ApiRouter {
           return new Status(204, null);
         });
 
+    // The admin console (docs/operations.md): admins only, every action audited.
+    api(router.get("/api/admin/stats"), r -> admin.stats(r.user()));
+    api(router.get("/api/admin/nodes"), r -> admin.nodes(r.user()));
     api(
-        router.get("/api/admin/stats"),
-        r -> {
-          if (!r.user().isAdmin()) {
-            throw ApiException.forbidden("The admin console is for administrators only.");
-          }
-          return adminStats.get();
-        });
+        router.get("/api/admin/users/:userId/connections"),
+        r -> admin.connections(r.user(), r.path("userId")));
+    api(
+        router.post("/api/admin/users/:userId/disconnect"),
+        r -> admin.disconnectUser(r.user(), r.path("userId")));
+    api(
+        router.post("/api/admin/connections/:connectionId/disconnect"),
+        r -> admin.disconnectConnection(r.user(), r.path("connectionId")));
+    api(
+        router.get("/api/admin/channels/:channel"),
+        r -> admin.channel(r.user(), r.path("channel"), r.queryLong("limit")));
+    api(router.post("/api/admin/publish"), r -> admin.publish(r.user(), r));
 
     router
         .route("/api/*")

@@ -132,6 +132,19 @@ public final class Request {
     }
   }
 
+  /** A field of any JSON type as compact JSON text, or null when absent. */
+  public @Nullable String rawJson(String field) {
+    JsonNode v = body().get(field);
+    if (v == null) {
+      return null;
+    }
+    try {
+      return json.writeValueAsString(v);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException("a parsed JSON value could not be written back", e);
+    }
+  }
+
   public @Nullable Integer integer(String field) {
     JsonNode v = body().get(field);
     if (v == null || v.isNull()) {

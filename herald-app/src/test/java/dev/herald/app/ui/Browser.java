@@ -236,6 +236,14 @@ final class Browser implements AutoCloseable {
     press(Keys.ENTER);
   }
 
+  /** Logs in through the form (password {@code pw-<user>}) and waits until the page is live. */
+  void logIn() {
+    open("");
+    submitLogin("pw-" + user);
+    waitSignedIn();
+    waitLive();
+  }
+
   void waitSignedIn() {
     waitFor("signed in", "!document.querySelector('#session-controls').hidden");
   }

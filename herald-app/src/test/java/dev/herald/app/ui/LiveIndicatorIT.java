@@ -51,10 +51,7 @@ class LiveIndicatorIT {
   private Browser signedIn(String user) {
     Browser b = Browser.start(user, app.baseUrl());
     browsers.add(b);
-    b.open("");
-    b.submitLogin("pw-" + user);
-    b.waitSignedIn();
-    b.waitLive();
+    b.logIn();
     return b;
   }
 
