@@ -263,7 +263,11 @@ class AccessibilityIT {
         "document.querySelector('#project-announcer').textContent"
             + ".match(/^Bob.* commented: Bob says hello$/)");
 
-    bobApi.post("/api/projects/" + projectId + "/items/" + itemId + "/reject", "{}").expect(200);
+    bobApi
+        .post(
+            "/api/projects/" + projectId + "/items/" + itemId + "/reject",
+            "{\"reason\":\"Needs a new photo\"}")
+        .expect(200);
     alice.waitFor(
         "bob's status change announced",
         "document.querySelector('#project-announcer').textContent.includes('Home page is rejected')");
