@@ -85,8 +85,46 @@ public final class AdminAudit {
     StringBuilder extra = new StringBuilder();
     for (Map.Entry<String, ? extends @Nullable Object> e : details.entrySet()) {
       b = b.addKeyValue(e.getKey(), e.getValue());
-      extra.append(' ').append(e.getKey()).append('=').append(e.getValue());
+      extra.append(' ').append(e.getKey()).append('=').append(printable(e.getValue()));
     }
-    b.log("admin {} {} {} -> {}{}", admin, action.field(), target, outcome.field(), extra);
+    // The target comes from the request (a refused non-admin's too): in text logs a line break
+    // in it would start a forged line, so the message shows control characters escaped. The
+    // structured fields keep the value as sent; JSON escapes it.
+    b.log(
+        "admin {} {} {} -> {}{}",
+        printable(admin),
+        action.field(),
+        printable(target),
+        outcome.field(),
+        extra);
+  }
+
+  /**
+   * {@code value} with control characters (and the Unicode line separators) written as Java
+   * escapes: backslash-n, backslash-r, backslash-u and four hex digits.
+   */
+  static String printable(@Nullable Object value) {
+    String s = String.valueOf(value);
+    StringBuilder out = null;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      boolean control = Character.isISOControl(c) || c == '\u2028' || c == '\u2029';
+      if (!control && out == null) {
+        continue;
+      }
+      if (out == null) {
+        out = new StringBuilder(s.length() + 8).append(s, 0, i);
+      }
+      if (c == '\n') {
+        out.append("\\n");
+      } else if (c == '\r') {
+        out.append("\\r");
+      } else if (control) {
+        out.append(String.format(java.util.Locale.ROOT, "\\u%04x", (int) c));
+      } else {
+        out.append(c);
+      }
+    }
+    return out == null ? s : out.toString();
   }
 }

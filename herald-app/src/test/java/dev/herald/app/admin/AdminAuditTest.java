@@ -64,4 +64,23 @@ class AdminAuditTest {
       assertThat(lines.get(1).path("kvp").path("error").asText()).isEqualTo("bad channel");
     }
   }
+
+  @Test
+  void aLineBreakInTheTargetCannotForgeAnotherLineInTextLogs() {
+    try (LogCapture log = LogCapture.of(AdminAudit.LOGGER)) {
+      String forged = "x\nadmin carol disconnect_user bob -> ok\r\u2028";
+      audit.record(
+          "alice",
+          AdminAudit.Action.FIND_CONNECTIONS,
+          forged,
+          AdminAudit.Outcome.FORBIDDEN,
+          Map.of("error", "a\u0000b"));
+      JsonNode line = log.lines().get(0);
+      assertThat(line.path("formattedMessage").asText())
+          .isEqualTo(
+              "admin alice find_connections x\\nadmin carol disconnect_user bob -> ok\\r\\u2028"
+                  + " -> forbidden error=a\\u0000b");
+      assertThat(line.path("kvp").path("target").asText()).isEqualTo(forged);
+    }
+  }
 }

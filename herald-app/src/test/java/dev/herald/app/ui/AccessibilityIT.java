@@ -272,7 +272,13 @@ class AccessibilityIT {
         "bob's status change announced",
         "document.querySelector('#project-announcer').textContent.includes('Home page is rejected')");
 
-    // alice's own comment and status change: shown, not announced.
+    // alice's own comment and status change: shown, not announced. Every announcement from here
+    // on is recorded, so one that comes late is seen too.
+    alice.js(
+        "window.announced = [];"
+            + "const el = document.querySelector('#project-announcer');"
+            + "new MutationObserver(() => window.announced.push(el.textContent))"
+            + ".observe(el, {childList: true, characterData: true, subtree: true});");
     alice.click("#comment-text");
     alice.type("Alice says hi");
     // Ctrl+Enter posts (held down: Actions.sendKeys would release Ctrl before the Enter).
@@ -284,8 +290,16 @@ class AccessibilityIT {
     alice.waitForEntry("Alice says hi");
     alice.clickButton("tr[data-item='" + itemId + "']", "Mark ready");
     alice.waitItemStatus(itemId, "ready");
-    assertThat(alice.text("return document.querySelector('#project-announcer').textContent"))
-        .contains("Home page is rejected");
+    // A later change by bob is announced once alice's own events were handled (one channel, in
+    // order): nothing of hers may have been announced before it.
+    bobApi
+        .post("/api/projects/" + projectId + "/activities", "{\"message\":\"Bob again\"}")
+        .expect(201);
+    alice.waitFor(
+        "bob's second comment announced", "window.announced.some((t) => t.includes('Bob again'))");
+    assertThat(alice.text("return JSON.stringify(window.announced)"))
+        .doesNotContain("Alice says hi")
+        .doesNotContain("ready");
   }
 
   @Test

@@ -276,7 +276,8 @@ class JavaClientIT {
 
       // Cut twice after about 4 s of silence; the third connection asks for pings every ~2 s.
       events.awaitEvent(0, Kind.CONNECTED, 3);
-      assertThat(asked.get(2)).isBetween(1_000L, 2_500L);
+      // Half of the silence it saw before each cut (4 s, longer on a slow machine): below the cut.
+      assertThat(asked.get(2)).isBetween(1_000L, 3_999L);
       assertThat(events.count(Kind.RECONNECTING)).isEqualTo(2);
       // Adapted: the heartbeats keep the connection open through the proxy, and it stays open.
       Awaitility.await("no further cuts")
