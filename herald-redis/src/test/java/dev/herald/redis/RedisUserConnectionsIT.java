@@ -42,9 +42,10 @@ class RedisUserConnectionsIT {
   @Test
   void aDeadNodesConnectionsStopCountingAfterItsTtlWhileALiveNodesStay() {
     String prefix = "ucd" + System.nanoTime();
-    // The node that dies refreshes every third of a 1 s TTL; the survivors use a long one, so
-    // their entries cannot expire however slow the machine is.
-    RedisUserConnections dying = node(prefix, "dying", Duration.ofSeconds(1));
+    // The node that dies refreshes every third of a 5 s TTL (long enough for its entry to outlive
+    // a stalled test thread until it is counted below); the survivors use a long one, so their
+    // entries cannot expire however slow the machine is.
+    RedisUserConnections dying = node(prefix, "dying", Duration.ofSeconds(5));
     RedisUserConnections alive = node(prefix, "alive", LONG_TTL);
     RedisUserConnections other = node(prefix, "other", LONG_TTL);
     assertThat(dying.acquire("alice", "d1", 2).join()).isTrue();

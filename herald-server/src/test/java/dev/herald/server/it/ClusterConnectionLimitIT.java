@@ -17,7 +17,9 @@ import org.junit.jupiter.api.Test;
 /**
  * {@code limits.connections-per-user} across two nodes (separate JVMs) on one Redis: the limit is
  * the user's in the whole cluster, and the connections of a node killed with {@code kill -9} stop
- * counting once its entries expire ({@code redis.presence-ttl}, 1 s here).
+ * counting once its entries expire ({@code redis.presence-ttl}). A live node keeps its entries by
+ * refreshing them every third of that TTL, so the TTL is long enough here for a stalled test JVM on
+ * a busy machine not to lose them: 30 s where nothing has to expire, 5 s where a node is killed.
  */
 class ClusterConnectionLimitIT {
   private static final Duration LONG = Duration.ofSeconds(120);
@@ -36,20 +38,20 @@ class ClusterConnectionLimitIT {
     }
   }
 
-  private HeraldCluster start() throws Exception {
+  private HeraldCluster start(String presenceTtl) throws Exception {
     redis = RedisServer.start();
     cluster =
         new HeraldCluster(
                 redis.url(),
                 2,
-                Map.of("limits.connections-per-user", "2", "redis.presence-ttl", "1s"))
+                Map.of("limits.connections-per-user", "2", "redis.presence-ttl", presenceTtl))
             .start();
     return cluster;
   }
 
   @Test
   void theLimitReachedOnOneNodeRefusesTheUserOnTheOtherWith106And4008() throws Exception {
-    start();
+    start("30s");
     Node a = cluster.node(0);
     Node b = cluster.node(1);
     RawClient first = connected(a, "alice");
@@ -70,7 +72,7 @@ class ClusterConnectionLimitIT {
 
   @Test
   void aKilledNodesConnectionsStopCountingAfterItsTtl() throws Exception {
-    start();
+    start("5s");
     Node a = cluster.node(0);
     Node b = cluster.node(1);
     connected(a, "alice");
