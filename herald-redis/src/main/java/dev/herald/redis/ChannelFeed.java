@@ -277,6 +277,18 @@ final class ChannelFeed {
       handler.onStreamReset(channel);
       epoch = top.epoch();
       offset = top.offset();
+    } else if (top.offset() < offset) {
+      // Same epoch, yet Redis is behind what was delivered: acknowledged publications were lost
+      // (a server that replaced another without the run-id check, see Scripts) and their
+      // offsets come again with other data. Skipping those as already delivered would lose them.
+      log.warn(
+          "channel {}: Redis is back at offset {} but {} was delivered (publications lost in"
+              + " Redis); subscribers resubscribe",
+          channel,
+          top.offset(),
+          offset);
+      handler.onStreamReset(channel);
+      offset = top.offset();
     } else if (top.offset() > offset) {
       List<Pub> missed = s.pubs();
       boolean complete =

@@ -136,25 +136,32 @@ public final class RedisBroker implements Broker {
   @Override
   public CompletableFuture<StreamPosition> publish(
       String channel, RawJson data, String user, HistoryPolicy history, IdempotencyKey once) {
-    Request r =
-        Request.cmd(Command.EVAL).arg(once == null ? Scripts.PUBLISH : Scripts.PUBLISH_ONCE);
-    r.arg(once == null ? 2 : 3).arg(settings.key(channel, "m")).arg(settings.key(channel, "h"));
-    if (once != null) {
-      // Same hash slot as the channel's stream ({channel} tag), so the script touches one slot.
-      r.arg(settings.key(channel, "i:" + once.value()));
-    }
-    r.arg(Epochs.next())
-        .arg(data.json())
-        .arg(encodeUser(user))
-        .arg(history.size())
-        .arg(history.ttlMillis())
-        .arg(history.streamTtlMillis())
-        .arg(settings.topic(channel));
-    if (once != null) {
-      r.arg(once.windowMillis());
-    }
+    String epoch = Epochs.next();
     return redis
-        .send(r)
+        .sendToServer(
+            server -> {
+              Request r =
+                  Request.cmd(Command.EVAL)
+                      .arg(once == null ? Scripts.PUBLISH : Scripts.PUBLISH_ONCE);
+              r.arg(once == null ? 2 : 3)
+                  .arg(settings.key(channel, "m"))
+                  .arg(settings.key(channel, "h"));
+              if (once != null) {
+                // Same hash slot as the channel's stream ({channel} tag): one slot per script.
+                r.arg(settings.key(channel, "i:" + once.value()));
+              }
+              r.arg(epoch)
+                  .arg(data.json())
+                  .arg(encodeUser(user))
+                  .arg(history.size())
+                  .arg(history.ttlMillis())
+                  .arg(history.streamTtlMillis())
+                  .arg(settings.topic(channel));
+              if (once != null) {
+                r.arg(once.windowMillis());
+              }
+              return r.arg(server);
+            })
         .thenApply(res -> new StreamPosition(res.get(0).toString(), res.get(1).toLong()));
   }
 
@@ -259,17 +266,19 @@ public final class RedisBroker implements Broker {
   private CompletableFuture<ChannelFeed.StreamRead> readStream(
       String channel, long after, long streamTtl) {
     String start = after == Long.MAX_VALUE ? "" : (after + 1) + "-0";
-    Request r =
-        Request.cmd(Command.EVAL)
-            .arg(Scripts.HISTORY)
-            .arg(2)
-            .arg(settings.key(channel, "m"))
-            .arg(settings.key(channel, "h"))
-            .arg(Epochs.next())
-            .arg(start)
-            .arg(streamTtl);
+    String newEpoch = Epochs.next();
     return redis
-        .send(r)
+        .sendToServer(
+            server ->
+                Request.cmd(Command.EVAL)
+                    .arg(Scripts.HISTORY)
+                    .arg(2)
+                    .arg(settings.key(channel, "m"))
+                    .arg(settings.key(channel, "h"))
+                    .arg(newEpoch)
+                    .arg(start)
+                    .arg(streamTtl)
+                    .arg(server))
         .thenApply(
             res -> {
               String epoch = res.get(0).toString();

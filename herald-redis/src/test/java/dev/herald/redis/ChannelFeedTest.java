@@ -113,6 +113,27 @@ class ChannelFeedTest {
   }
 
   /**
+   * Redis came back (a promoted replica, a restore) in the same epoch but behind what this node
+   * delivered: acknowledged publications were lost and their offsets will be handed out again.
+   * Skipping the reused offsets as "already delivered" would lose the new publications silently;
+   * the subscribers are reset instead, and the reused offsets are delivered.
+   */
+  @Test
+  void aStreamThatWentBackInTheSameEpochResetsAndDeliversTheReusedOffsets() {
+    subscribedAt(5);
+    for (int i = 0; i < 3; i++) {
+      feed.offer(append()); // 6, 7, 8 delivered
+    }
+    stream.subList(6, 8).clear(); // "Redis" lost 7 and 8
+    feed.hold(); // the pub/sub connection is back: catch up
+    feed.sync();
+    answerNextRead();
+    assertThat(hub.resets).isEqualTo(1);
+    feed.offer(append()); // a new 7
+    assertThat(hub.offsets()).containsExactly(6L, 7L, 8L, 7L);
+  }
+
+  /**
    * A catch-up asked for while another is in flight (the node reconnects during a gap fill) must
    * not read in parallel: the older read, answered first, moves the position on, and comparing the
    * newer read (made from the old position) with it would declare publications missing that were
