@@ -12,8 +12,8 @@ import java.util.List;
  * seconds. Started once every sentinel knows the replica and the two other sentinels (without that,
  * no sentinel could win the election a failover needs).
  */
-final class RedisSentinels implements AutoCloseable {
-  static final String MASTER_NAME = "herald-test";
+public final class RedisSentinels implements AutoCloseable {
+  public static final String MASTER_NAME = "herald-test";
   private static final Duration WAIT = Duration.ofSeconds(30);
 
   private final RedisServer master;
@@ -25,7 +25,7 @@ final class RedisSentinels implements AutoCloseable {
     this.replica = replica;
   }
 
-  static RedisSentinels start() {
+  public static RedisSentinels start() {
     RedisServer master = RedisServer.start();
     RedisSentinels s = new RedisSentinels(master, RedisServer.replicaOf(master));
     try {
@@ -56,21 +56,21 @@ final class RedisSentinels implements AutoCloseable {
     }
   }
 
-  RedisServer master() {
+  public RedisServer master() {
     return master;
   }
 
-  RedisServer replica() {
+  public RedisServer replica() {
     return replica;
   }
 
   /** The sentinels' URLs, for {@link RedisSettings#withSentinels}. */
-  List<String> urls() {
+  public List<String> urls() {
     return sentinels.stream().map(RedisServer::url).toList();
   }
 
   /** The port of the server the first sentinel names master now. */
-  int masterPort() {
+  public int masterPort() {
     List<String> addr =
         sentinels.get(0).cli("sentinel", "get-master-addr-by-name", MASTER_NAME).lines().toList();
     return Integer.parseInt(addr.get(addr.size() - 1).trim());
