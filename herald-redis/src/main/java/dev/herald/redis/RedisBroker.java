@@ -358,11 +358,25 @@ public final class RedisBroker implements Broker {
                             return;
                           }
                           if (err != null) {
-                            // The connection dropped again; the next reconnect repeats this.
                             if (st.failReady(err)) {
                               channels.remove(st.channel, st);
                               st.detach();
+                              return;
                             }
+                            // The channel's events stay held until it is subscribed again: by
+                            // the next reconnect if the connection dropped, else by this retry
+                            // (a SUBSCRIBE that timed out on a connection still open).
+                            log.warn(
+                                "subscribing channel {} again failed ({}); retrying",
+                                st.channel,
+                                err.getMessage());
+                            redis.later(
+                                settings.reconnectMax().toMillis(),
+                                () -> {
+                                  if (channels.get(st.channel) == st && redis.up()) {
+                                    subscribeAndSync(st);
+                                  }
+                                });
                             return;
                           }
                           st.markReady();

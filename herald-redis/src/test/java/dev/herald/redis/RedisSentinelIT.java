@@ -65,8 +65,11 @@ class RedisSentinelIT {
     redis.close();
   }
 
-  /** One publication acknowledged by Redis: the n-th of the publisher, and where it landed. */
-  private record Acked(int n, StreamPosition at) {}
+  /**
+   * One publication acknowledged by Redis: the n-th of the publisher, where it landed, and when the
+   * acknowledgement came (System.nanoTime).
+   */
+  private record Acked(int n, StreamPosition at, long nanos) {}
 
   /** Everything a node hands its hub, in order: each publication's n, or RESET. */
   private static final class Log implements BrokerEventHandler {
@@ -133,7 +136,7 @@ class RedisSentinelIT {
               broker
                   .publish(CHANNEL, raw("{\"n\":" + n + "}"), null, HISTORY)
                   .get(30, TimeUnit.SECONDS);
-          acked.add(new Acked(n, at));
+          acked.add(new Acked(n, at, System.nanoTime()));
         } catch (ExecutionException e) {
           failures.add(e.getCause());
           // Redis is unreachable: wait for the node to reconnect rather than spin.
@@ -179,6 +182,7 @@ class RedisSentinelIT {
       redis.replica().pause();
       int paused = publisher.count();
       await().atMost(WAIT).until(() -> publisher.count() >= paused + 20);
+      long killedAt = System.nanoTime();
       redis.master().kill();
       int killed = publisher.count();
       redis.replica().resume();
@@ -207,13 +211,31 @@ class RedisSentinelIT {
 
       int last = acked.get(acked.size() - 1).n();
       for (Log node : List.of(publisherLog, subscriberLog)) {
-        await().atMost(WAIT).until(() -> node.snapshot().contains(last));
+        String which = node == publisherLog ? "publishing" : "subscribing";
+        try {
+          await().atMost(WAIT).until(() -> node.snapshot().contains(last));
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+          List<Object> events = node.snapshot();
+          throw new AssertionError(
+              which
+                  + " node never got publication "
+                  + last
+                  + "; it got "
+                  + events.size()
+                  + " events, the last ones "
+                  + events.subList(Math.max(0, events.size() - 10), events.size())
+                  + "; acknowledged after the kill: "
+                  + acked.subList(killed, Math.min(acked.size(), killed + 5))
+                  + "...",
+              e);
+        }
         assertNothingLostSilently(acked, node.snapshot());
       }
       log.info(
-          "failover: {} publications acknowledged ({} on the old master, {} of them not"
-              + " replicated), {} refused while no master was reachable; subscriber node: {}"
-              + " delivered, {} resets",
+          "failover: publishing resumed {} ms after the kill; {} publications acknowledged ({} on"
+              + " the old master, {} of them not replicated), {} refused while no master was"
+              + " reachable; subscriber node: {} delivered, {} resets",
+          TimeUnit.NANOSECONDS.toMillis(acked.get(killed).nanos() - killedAt),
           acked.size(),
           killed,
           killed - paused,
