@@ -226,7 +226,10 @@ class RedisSentinelIT {
                   + events.subList(Math.max(0, events.size() - 10), events.size())
                   + "; acknowledged after the kill: "
                   + acked.subList(killed, Math.min(acked.size(), killed + 5))
-                  + "...",
+                  + "...; subscribers on the new master: "
+                  + redis.replica().cli("pubsub", "numsub", "sentinel-it:ch:" + CHANNEL)
+                  + "; its clients:\n"
+                  + redis.replica().cli("client", "list"),
               e);
         }
         assertNothingLostSilently(acked, node.snapshot());
