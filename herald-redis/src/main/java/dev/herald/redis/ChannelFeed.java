@@ -282,8 +282,8 @@ final class ChannelFeed {
       offset = top.offset();
     } else if (top.offset() < offset) {
       // Same epoch, yet Redis is behind what was delivered: acknowledged publications were lost
-      // (a replica promoted before it had them, a restore from an older file) and their offsets
-      // come again with other data. Skipping those as already delivered would lose them.
+      // (a server that replaced another without the run-id check, see Scripts) and their
+      // offsets come again with other data. Skipping those as already delivered would lose them.
       log.warn(
           "channel {}: Redis is back at offset {} but {} was delivered (publications lost in"
               + " Redis); subscribers resubscribe",

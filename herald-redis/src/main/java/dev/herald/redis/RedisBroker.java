@@ -145,25 +145,32 @@ public final class RedisBroker implements Broker {
       @Nullable String user,
       HistoryPolicy history,
       @Nullable IdempotencyKey once) {
-    Request r =
-        Request.cmd(Command.EVAL).arg(once == null ? Scripts.PUBLISH : Scripts.PUBLISH_ONCE);
-    r.arg(once == null ? 2 : 3).arg(settings.key(channel, "m")).arg(settings.key(channel, "h"));
-    if (once != null) {
-      // Same hash slot as the channel's stream ({channel} tag), so the script touches one slot.
-      r.arg(settings.key(channel, "i:" + once.value()));
-    }
-    r.arg(Epochs.next())
-        .arg(data.json())
-        .arg(encodeUser(user))
-        .arg(history.size())
-        .arg(history.ttlMillis())
-        .arg(history.streamTtlMillis())
-        .arg(settings.topic(channel));
-    if (once != null) {
-      r.arg(once.windowMillis());
-    }
+    String epoch = Epochs.next();
     return redis
-        .send(r)
+        .sendToServer(
+            server -> {
+              Request r =
+                  Request.cmd(Command.EVAL)
+                      .arg(once == null ? Scripts.PUBLISH : Scripts.PUBLISH_ONCE);
+              r.arg(once == null ? 2 : 3)
+                  .arg(settings.key(channel, "m"))
+                  .arg(settings.key(channel, "h"));
+              if (once != null) {
+                // Same hash slot as the channel's stream ({channel} tag): one slot per script.
+                r.arg(settings.key(channel, "i:" + once.value()));
+              }
+              r.arg(epoch)
+                  .arg(data.json())
+                  .arg(encodeUser(user))
+                  .arg(history.size())
+                  .arg(history.ttlMillis())
+                  .arg(history.streamTtlMillis())
+                  .arg(settings.topic(channel));
+              if (once != null) {
+                r.arg(once.windowMillis());
+              }
+              return r.arg(server);
+            })
         .thenApply(res -> new StreamPosition(res.get(0).toString(), res.get(1).toLong()));
   }
 
@@ -269,17 +276,19 @@ public final class RedisBroker implements Broker {
   private CompletableFuture<ChannelFeed.StreamRead> readStream(
       String channel, long after, long streamTtl) {
     String start = after == Long.MAX_VALUE ? "" : (after + 1) + "-0";
-    Request r =
-        Request.cmd(Command.EVAL)
-            .arg(Scripts.HISTORY)
-            .arg(2)
-            .arg(settings.key(channel, "m"))
-            .arg(settings.key(channel, "h"))
-            .arg(Epochs.next())
-            .arg(start)
-            .arg(streamTtl);
+    String newEpoch = Epochs.next();
     return redis
-        .send(r)
+        .sendToServer(
+            server ->
+                Request.cmd(Command.EVAL)
+                    .arg(Scripts.HISTORY)
+                    .arg(2)
+                    .arg(settings.key(channel, "m"))
+                    .arg(settings.key(channel, "h"))
+                    .arg(newEpoch)
+                    .arg(start)
+                    .arg(streamTtl)
+                    .arg(server))
         .thenApply(
             res -> {
               String epoch = res.get(0).toString();
@@ -364,11 +373,25 @@ public final class RedisBroker implements Broker {
                                 return;
                               }
                               if (err != null) {
-                                // The connection dropped again; the next reconnect repeats this.
                                 if (st.failReady(err)) {
                                   channels.remove(st.channel, st);
                                   st.detach();
+                                  return;
                                 }
+                                // The channel's events stay held until it is subscribed again: by
+                                // the next reconnect if the connection dropped, else by this retry
+                                // (a SUBSCRIBE that timed out on a connection still open).
+                                log.warn(
+                                    "subscribing channel {} again failed ({}); retrying",
+                                    st.channel,
+                                    err.getMessage());
+                                redis.later(
+                                    settings.reconnectMax().toMillis(),
+                                    () -> {
+                                      if (channels.get(st.channel) == st && redis.up()) {
+                                        subscribeAndSync(st);
+                                      }
+                                    });
                                 return;
                               }
                               st.markReady();

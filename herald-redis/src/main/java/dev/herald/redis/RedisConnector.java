@@ -5,14 +5,18 @@ import dev.herald.protocol.ErrorCode;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.NetClientOptions;
+import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisClientType;
 import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.RedisOptions;
+import io.vertx.redis.client.RedisRole;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,6 +38,8 @@ final class RedisConnector {
   private final RedisSettings settings;
   private final Context context;
   private final Redis client;
+  // What the connections go to, for logs.
+  private final String where;
   private final Link commands = new Link("command");
   private final Link subscriber = new Link("pub/sub");
   private volatile boolean closed;
@@ -43,15 +49,30 @@ final class RedisConnector {
     this.vertx = vertx;
     this.settings = settings;
     this.context = vertx.getOrCreateContext();
-    RedisOptions options =
-        new RedisOptions()
-            .setConnectionString(settings.url())
-            .setMaxPoolSize(4)
-            .setMaxPoolWaiting(64)
-            .setMaxWaitingHandlers(1_000_000)
-            .setNetClientOptions(
-                new NetClientOptions().setConnectTimeout(2000).setTcpNoDelay(true));
+    RedisOptions options = new RedisOptions();
+    if (settings.sentinel()) {
+      // Each connect asks a sentinel for the current master. No automatic failover inside the
+      // client: a connection that drops is re-opened here, like any other, so that pub/sub is
+      // subscribed again and the scripts learn which server they run on.
+      options
+          .setType(RedisClientType.SENTINEL)
+          .setMasterName(settings.masterName())
+          .setRole(RedisRole.MASTER)
+          .setAutoFailover(false);
+      settings.sentinels().forEach(options::addConnectionString);
+    } else {
+      options.setConnectionString(settings.url());
+    }
+    options
+        .setMaxPoolSize(4)
+        .setMaxPoolWaiting(64)
+        .setMaxWaitingHandlers(1_000_000)
+        .setNetClientOptions(new NetClientOptions().setConnectTimeout(2000).setTcpNoDelay(true));
     this.client = Redis.createClient(vertx, options);
+    this.where =
+        settings.sentinel()
+            ? "the master '" + settings.masterName() + "' of sentinels " + settings.sentinels()
+            : settings.url();
   }
 
   /**
@@ -111,13 +132,27 @@ final class RedisConnector {
     return send(subscriber, request);
   }
 
+  /**
+   * Runs a command built for the server it goes to: {@code build} gets that server's run id (empty
+   * if Redis would not tell). A Lua script that keeps a channel's epoch is told it this way, so a
+   * server that replaced another (a promoted replica, a restart) starts new epochs: see {@link
+   * Scripts}.
+   */
+  CompletableFuture<Response> sendToServer(Function<String, Request> build) {
+    return send(commands, build);
+  }
+
   private CompletableFuture<Response> send(Link link, Request request) {
+    return send(link, server -> request);
+  }
+
+  private CompletableFuture<Response> send(Link link, Function<String, Request> build) {
     CompletableFuture<Response> out = new CompletableFuture<>();
     RedisConnection c = link.conn;
     if (c == null
         && link.waitForFirst(
             () -> {
-              var unused = send(link, request).whenComplete(complete(out));
+              var unused = send(link, build).whenComplete(complete(out));
             })) {
       // Still opening the first connection (just started): sent once it is open, in order.
       return out;
@@ -132,6 +167,9 @@ final class RedisConnector {
             id ->
                 out.completeExceptionally(
                     unavailable(new java.util.concurrent.TimeoutException("no reply in time"))));
+    // The run id is written before the connection (both volatile): read after it, it is this
+    // connection's or a newer one's (then this connection is closed and the command fails).
+    Request request = build.apply(link.server);
     c.send(request)
         .onComplete(
             ar -> {
@@ -187,8 +225,8 @@ final class RedisConnector {
   }
 
   private String safeUrl() {
-    // Never log a password that may be in the URL.
-    return settings.url().replaceAll("//[^@/]*@", "//***@");
+    // Never log a password that may be in a URL.
+    return where.replaceAll("//[^@/,\\]]*@", "//***@");
   }
 
   void close() {
@@ -210,6 +248,22 @@ final class RedisConnector {
     }
   }
 
+  /** The run_id line of an INFO reply ("" if none). */
+  static String runId(String info) {
+    for (String line : (Iterable<String>) info.lines()::iterator) {
+      if (line.startsWith("run_id:")) {
+        return line.substring("run_id:".length()).trim();
+      }
+    }
+    return "";
+  }
+
+  /** Whether a failure is Redis answering an error (as opposed to the connection failing). */
+  private static boolean isErrorReply(Throwable t) {
+    String m = t.getMessage();
+    return m != null && m.matches("[A-Z]+ [\\s\\S]*");
+  }
+
   private static <T> java.util.function.BiConsumer<T, Throwable> complete(
       CompletableFuture<T> out) {
     return (v, e) -> {
@@ -225,6 +279,8 @@ final class RedisConnector {
   private final class Link {
     final String name;
     volatile @Nullable RedisConnection conn;
+    // The run id of the server conn goes to (command link only; "" if unknown).
+    volatile String server = "";
     // Runs on the context each time this link is (re)established.
     Runnable onUp = () -> {};
     int attempt;
@@ -281,25 +337,58 @@ final class RedisConnector {
                   return;
                 }
                 RedisConnection c = ar.result();
-                if (this == subscriber) {
-                  c.handler(onMessage::accept);
+                if (this == commands) {
+                  identify(c);
                 } else {
-                  c.handler(r -> {});
+                  opened(c);
                 }
-                c.exceptionHandler(err -> lost(c, err));
-                c.endHandler(x -> lost(c, null));
-                conn = c;
-                if (attempt > 0) {
-                  log.info(
-                      "{} connection to Redis at {} is back after {} attempts",
-                      name,
-                      safeUrl(),
-                      attempt);
-                }
-                attempt = 0;
-                onUp.run();
-                firstAttemptOver();
               });
+    }
+
+    /** Learns the server's run id (INFO server), then uses the connection. */
+    private void identify(RedisConnection c) {
+      c.send(Request.cmd(Command.INFO).arg("server"))
+          .onComplete(
+              info -> {
+                if (closed) {
+                  c.close();
+                  return;
+                }
+                if (info.succeeded()) {
+                  server = runId(info.result().toString());
+                } else if (isErrorReply(info.cause())) {
+                  // INFO refused (renamed, ACL): epochs then only change when data is lost.
+                  log.warn(
+                      "Redis refused INFO ({}): a failover that loses acknowledged publications"
+                          + " may go unnoticed by clients",
+                      info.cause().getMessage());
+                  server = "";
+                } else {
+                  c.close();
+                  retry(info.cause());
+                  firstAttemptOver();
+                  return;
+                }
+                opened(c);
+              });
+    }
+
+    private void opened(RedisConnection c) {
+      if (this == subscriber) {
+        c.handler(onMessage::accept);
+      } else {
+        c.handler(r -> {});
+      }
+      c.exceptionHandler(err -> lost(c, err));
+      c.endHandler(x -> lost(c, null));
+      conn = c;
+      if (attempt > 0) {
+        log.info(
+            "{} connection to Redis at {} is back after {} attempts", name, safeUrl(), attempt);
+      }
+      attempt = 0;
+      onUp.run();
+      firstAttemptOver();
     }
 
     /** The connection dropped: mark down and reconnect (once per connection). */

@@ -1,6 +1,7 @@
 package dev.herald.redis;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -15,6 +16,9 @@ import java.util.Objects;
  *     dies without cleaning up loses its entries within this time
  * @param reconnectMin first delay before reconnecting after the connection to Redis is lost
  * @param reconnectMax cap of the exponential reconnect delay (each delay is jittered)
+ * @param sentinels Sentinel mode: the URLs of the sentinels to ask for the current master (e.g.
+ *     {@code redis://10.0.0.7:26379}); empty for a single Redis at {@code url}
+ * @param masterName Sentinel mode: the name the sentinels monitor the master under
  */
 public record RedisSettings(
     String url,
@@ -22,7 +26,9 @@ public record RedisSettings(
     String node,
     Duration presenceTtl,
     Duration reconnectMin,
-    Duration reconnectMax) {
+    Duration reconnectMax,
+    List<String> sentinels,
+    String masterName) {
 
   public static final String DEFAULT_URL = "redis://127.0.0.1:6379";
   public static final String DEFAULT_PREFIX = "herald";
@@ -31,12 +37,28 @@ public record RedisSettings(
     Objects.requireNonNull(url, "url");
     Objects.requireNonNull(prefix, "prefix");
     Objects.requireNonNull(node, "node");
+    sentinels = List.copyOf(sentinels);
+    Objects.requireNonNull(masterName, "masterName");
+    if (!sentinels.isEmpty() && masterName.isEmpty()) {
+      throw new IllegalArgumentException("Sentinel mode needs the master's name");
+    }
     if (presenceTtl.toMillis() < 1000) {
       throw new IllegalArgumentException("presence TTL must be at least 1s");
     }
     if (reconnectMin.toMillis() < 1 || reconnectMax.compareTo(reconnectMin) < 0) {
       throw new IllegalArgumentException("reconnect delays must be positive and min <= max");
     }
+  }
+
+  /** A single Redis at {@code url} (no Sentinel). */
+  public RedisSettings(
+      String url,
+      String prefix,
+      String node,
+      Duration presenceTtl,
+      Duration reconnectMin,
+      Duration reconnectMax) {
+    this(url, prefix, node, presenceTtl, reconnectMin, reconnectMax, List.of(), "");
   }
 
   /** Defaults for a node: local Redis, prefix "herald", 30 s presence TTL, 100 ms..5 s backoff. */
@@ -51,11 +73,27 @@ public record RedisSettings(
   }
 
   public RedisSettings withPrefix(String p) {
-    return new RedisSettings(url, p, node, presenceTtl, reconnectMin, reconnectMax);
+    return new RedisSettings(
+        url, p, node, presenceTtl, reconnectMin, reconnectMax, sentinels, masterName);
   }
 
   public RedisSettings withPresenceTtl(Duration ttl) {
-    return new RedisSettings(url, prefix, node, ttl, reconnectMin, reconnectMax);
+    return new RedisSettings(
+        url, prefix, node, ttl, reconnectMin, reconnectMax, sentinels, masterName);
+  }
+
+  /**
+   * Sentinel mode: the master is the one these sentinels name {@code masterName}, asked again on
+   * every (re)connect, so a node follows a failover.
+   */
+  public RedisSettings withSentinels(List<String> urls, String master) {
+    return new RedisSettings(
+        url, prefix, node, presenceTtl, reconnectMin, reconnectMax, urls, master);
+  }
+
+  /** Whether the master is found through Sentinel. */
+  public boolean sentinel() {
+    return !sentinels.isEmpty();
   }
 
   /** Key of one channel's item; the channel is a hash tag so a channel's keys share a slot. */

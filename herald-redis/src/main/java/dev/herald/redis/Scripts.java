@@ -10,18 +10,38 @@ package dev.herald.redis;
  * {@code <offset>-1}, so a range read by offset is a range read by id. When the hash is gone
  * (expiry, FLUSHALL, a Redis restarted without persistence) the next script call starts a new epoch
  * at offset 0 and deletes any leftover history.
+ *
+ * <p><b>Another server, another epoch.</b> The hash also keeps ({@code s}) the run id of the Redis
+ * server that started or last adopted the epoch; every script gets the run id of the server it is
+ * sent to as its last argument. A different server (a replica promoted by Sentinel, a Redis
+ * restarted from its AOF or RDB file) may lack the last acknowledged publications, since
+ * replication and persistence are asynchronous: continuing the epoch would hand out their offsets
+ * again to other publications, which clients that saw the lost ones would skip. So the first script
+ * on the other server starts a new epoch, and every subscriber is told to resubscribe (clients get
+ * {@code recovered:false} and refetch). An empty run id (INFO refused) skips this check; a hash
+ * without {@code s} (written before this check existed) adopts the server.
  */
 final class Scripts {
   private Scripts() {}
 
   private static final String EPOCH =
       """
+      local server = ARGV[#ARGV]
       local epoch = redis.call('HGET', KEYS[1], 'e')
       local top
+      if epoch and server ~= '' then
+        local wrote = redis.call('HGET', KEYS[1], 's')
+        if not wrote then
+          redis.call('HSET', KEYS[1], 's', server)
+        elseif wrote ~= server then
+          epoch = false
+        end
+      end
       if not epoch then
         epoch = ARGV[1]
         redis.call('DEL', KEYS[2])
         redis.call('HSET', KEYS[1], 'e', epoch, 'o', 0)
+        if server ~= '' then redis.call('HSET', KEYS[1], 's', server) end
         top = 0
       else
         top = tonumber(redis.call('HGET', KEYS[1], 'o'))
@@ -32,15 +52,15 @@ final class Scripts {
 
   /**
    * KEYS: meta, stream. ARGV: new epoch, data, user ("" or "+" url-encoded), history size, history
-   * TTL ms, stream TTL ms, pub/sub topic. Returns {epoch, offset, ts}.
+   * TTL ms, stream TTL ms, pub/sub topic, server run id. Returns {epoch, offset, ts}.
    */
   static final String PUBLISH = EPOCH + append("return {epoch, off, now}");
 
   /**
    * {@link #PUBLISH} at most once per idempotency key. KEYS: meta, stream, key. ARGV: those of
-   * PUBLISH, then the key's window in ms. A key already there answers the position it holds
-   * ("epoch\noffset") and publishes nothing (nor touches the stream); else the publication is made
-   * and its position kept under the key for the window.
+   * PUBLISH but the run id, then the key's window in ms, then the run id. A key already there
+   * answers the position it holds ("epoch\noffset") and publishes nothing (nor touches the stream);
+   * else the publication is made and its position kept under the key for the window.
    */
   static final String PUBLISH_ONCE =
       """
@@ -77,8 +97,8 @@ final class Scripts {
   }
 
   /**
-   * KEYS: meta, stream. ARGV: new epoch, first stream id to return ("" for none), stream TTL ms.
-   * Returns {epoch, top offset, now, entries}.
+   * KEYS: meta, stream. ARGV: new epoch, first stream id to return ("" for none), stream TTL ms,
+   * server run id. Returns {epoch, top offset, now, entries}.
    */
   static final String HISTORY =
       EPOCH

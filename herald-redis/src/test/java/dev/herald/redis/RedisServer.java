@@ -18,18 +18,57 @@ import org.awaitility.Awaitility;
 public final class RedisServer implements AutoCloseable {
   private final Path dir;
   private final int port;
+  // Sentinel mode: the config file it is started with (a sentinel rewrites it); else null.
+  private final Path sentinelConfig;
+  private final List<String> extraArgs;
   private long pid = -1;
 
-  private RedisServer(Path dir, int port) {
+  private RedisServer(Path dir, int port, Path sentinelConfig, List<String> extraArgs) {
     this.dir = dir;
     this.port = port;
+    this.sentinelConfig = sentinelConfig;
+    this.extraArgs = extraArgs;
   }
 
   /** Starts redis-server on a free port. */
   public static RedisServer start() {
+    return start(List.of());
+  }
+
+  /** Starts redis-server on a free port as a replica of {@code master}. */
+  public static RedisServer replicaOf(RedisServer master) {
+    return start(List.of("--replicaof", "127.0.0.1", Integer.toString(master.port())));
+  }
+
+  private static RedisServer start(List<String> extraArgs) {
     try {
       Path dir = Files.createTempDirectory("herald-redis-");
-      RedisServer s = new RedisServer(dir, freePort());
+      RedisServer s = new RedisServer(dir, freePort(), null, extraArgs);
+      s.launch();
+      return s;
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * Starts a sentinel (redis-server --sentinel) on a free port, monitoring {@code master} as {@code
+   * name} with the given quorum, calling it down after {@code downAfterMillis} without an answer.
+   */
+  public static RedisServer sentinel(
+      RedisServer master, String name, int quorum, long downAfterMillis) {
+    try {
+      Path dir = Files.createTempDirectory("herald-sentinel-");
+      Path config = dir.resolve("sentinel.conf");
+      Files.writeString(
+          config,
+          String.join(
+              "\n",
+              "sentinel monitor " + name + " 127.0.0.1 " + master.port() + " " + quorum,
+              "sentinel down-after-milliseconds " + name + " " + downAfterMillis,
+              "sentinel failover-timeout " + name + " " + Math.max(1000, 3 * downAfterMillis),
+              ""));
+      RedisServer s = new RedisServer(dir, freePort(), config, List.of());
       s.launch();
       return s;
     } catch (IOException e) {
@@ -52,26 +91,30 @@ public final class RedisServer implements AutoCloseable {
   private void launch() throws IOException {
     Path pidFile = dir.resolve("redis.pid");
     Files.deleteIfExists(pidFile);
+    List<String> args = new java.util.ArrayList<>();
+    args.add(binary());
+    if (sentinelConfig != null) {
+      args.addAll(List.of(sentinelConfig.toString(), "--sentinel"));
+    } else {
+      args.addAll(List.of("--save", "", "--appendonly", "no"));
+    }
+    args.addAll(
+        List.of(
+            "--port",
+            Integer.toString(port),
+            "--bind",
+            "127.0.0.1",
+            "--daemonize",
+            "yes",
+            "--pidfile",
+            pidFile.toString(),
+            "--dir",
+            dir.toString(),
+            "--logfile",
+            dir.resolve("redis.log").toString()));
+    args.addAll(extraArgs);
     Process p =
-        new ProcessBuilder(
-                List.of(
-                    binary(),
-                    "--port",
-                    Integer.toString(port),
-                    "--bind",
-                    "127.0.0.1",
-                    "--daemonize",
-                    "yes",
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                    "--pidfile",
-                    pidFile.toString(),
-                    "--dir",
-                    dir.toString(),
-                    "--logfile",
-                    dir.resolve("redis.log").toString()))
+        new ProcessBuilder(args)
             .redirectErrorStream(true)
             .redirectOutput(dir.resolve("launch.out").toFile())
             .start();
@@ -107,6 +150,30 @@ public final class RedisServer implements AutoCloseable {
           .atMost(Duration.ofSeconds(20))
           .until(() -> ProcessHandle.of(p).isEmpty() && !accepting());
       pid = -1;
+    }
+  }
+
+  /** Freezes the process (SIGSTOP): it keeps its sockets but answers nothing. */
+  public void pause() {
+    signal("-STOP");
+  }
+
+  /** Lets a paused process run again (SIGCONT). */
+  public void resume() {
+    signal("-CONT");
+  }
+
+  private void signal(String signal) {
+    try {
+      Process p = new ProcessBuilder("kill", signal, Long.toString(pid)).start();
+      if (!p.waitFor(20, TimeUnit.SECONDS) || p.exitValue() != 0) {
+        throw new IllegalStateException("kill " + signal + " " + pid + " failed");
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
     }
   }
 

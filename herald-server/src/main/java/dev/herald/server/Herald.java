@@ -348,13 +348,15 @@ public final class Herald implements AutoCloseable {
 
   private RedisSettings redisSettings() {
     ClusterSettings c = config.cluster();
-    return new RedisSettings(
-        c.redisUrl(),
-        c.redisPrefix(),
-        config.hub().node(),
-        c.presenceTtl(),
-        c.reconnectMin(),
-        c.reconnectMax());
+    RedisSettings s =
+        new RedisSettings(
+            c.redisUrl(),
+            c.redisPrefix(),
+            config.hub().node(),
+            c.presenceTtl(),
+            c.reconnectMin(),
+            c.reconnectMax());
+    return c.sentinel() ? s.withSentinels(c.sentinels(), c.masterName()) : s;
   }
 
   private String advertiseUrl(int port) {

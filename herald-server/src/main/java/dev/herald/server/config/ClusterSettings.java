@@ -1,6 +1,7 @@
 package dev.herald.server.config;
 
 import java.time.Duration;
+import java.util.List;
 
 /**
  * How this node shares channels with other nodes.
@@ -16,6 +17,10 @@ import java.time.Duration;
  *     routed to it
  * @param advertiseUrl where the other nodes reach this node's HTTP port (empty: {@code
  *     http://<server.host>:<port>})
+ * @param redisMode {@code standalone} (one Redis at {@code redisUrl}) or Sentinel mode (the master
+ *     named {@code masterName} by {@code sentinels}, followed through failovers)
+ * @param sentinels Sentinel mode: URLs of the sentinels
+ * @param masterName Sentinel mode: the name the sentinels monitor the master under
  */
 public record ClusterSettings(
     String brokerType,
@@ -25,7 +30,14 @@ public record ClusterSettings(
     Duration reconnectMin,
     Duration reconnectMax,
     Duration routeTimeout,
-    String advertiseUrl) {
+    String advertiseUrl,
+    String redisMode,
+    List<String> sentinels,
+    String masterName) {
+
+  public ClusterSettings {
+    sentinels = List.copyOf(sentinels);
+  }
 
   public static ClusterSettings defaults() {
     return new ClusterSettings(
@@ -36,6 +48,9 @@ public record ClusterSettings(
         Duration.ofMillis(100),
         Duration.ofSeconds(5),
         Duration.ofSeconds(5),
+        "",
+        "standalone",
+        List.of(),
         "");
   }
 
@@ -46,6 +61,21 @@ public record ClusterSettings(
 
   public ClusterSettings withRedis(String url, String prefix) {
     return new ClusterSettings(
-        "redis", url, prefix, presenceTtl, reconnectMin, reconnectMax, routeTimeout, advertiseUrl);
+        "redis",
+        url,
+        prefix,
+        presenceTtl,
+        reconnectMin,
+        reconnectMax,
+        routeTimeout,
+        advertiseUrl,
+        redisMode,
+        sentinels,
+        masterName);
+  }
+
+  /** Whether the Redis master is found through Sentinel. */
+  public boolean sentinel() {
+    return "sentinel".equals(redisMode);
   }
 }

@@ -83,7 +83,10 @@ public final class ConfigLoader {
     DEFAULTS.put("metrics.enabled", "true");
     DEFAULTS.put("metrics.path", "/metrics");
     DEFAULTS.put("broker.type", "memory");
+    DEFAULTS.put("redis.mode", "standalone");
     DEFAULTS.put("redis.url", "redis://127.0.0.1:6379");
+    DEFAULTS.put("redis.sentinels", "");
+    DEFAULTS.put("redis.master-name", "");
     DEFAULTS.put("redis.prefix", "herald");
     DEFAULTS.put("redis.presence-ttl", "30s");
     DEFAULTS.put("redis.reconnect-min", "100ms");
@@ -101,6 +104,7 @@ public final class ConfigLoader {
     NAMESPACE_DEFAULTS.put("personal", "false");
   }
 
+  private static final String REDIS_URL = "rediss?://\\S+";
   private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)?");
   private static final Pattern NAMESPACE_NAME = Pattern.compile("[A-Za-z0-9_\\-.@=/]{1,64}");
 
@@ -231,9 +235,9 @@ public final class ConfigLoader {
     if (isSecret(key) && !value.isEmpty()) {
       return "****";
     }
-    if (key.equals("redis.url")) {
+    if (key.equals("redis.url") || key.equals("redis.sentinels")) {
       // A Redis URL may carry a password: redis://user:secret@host -> redis://****@host
-      return value.replaceAll("//[^@/]*@", "//****@");
+      return value.replaceAll("//[^@/,]*@", "//****@");
     }
     return value;
   }
@@ -556,9 +560,46 @@ public final class ConfigLoader {
         problems.add("broker.type: '" + type + "' is not memory or redis");
       }
       String url = value("redis.url");
-      if (!url.matches("rediss?://\\S+")) {
+      if (!url.matches(REDIS_URL)) {
         problems.add(
             "redis.url: '" + url + "' is not a Redis URL like redis://host:6379 or rediss://...");
+      }
+      String mode = value("redis.mode");
+      List<String> sentinels = list(value("redis.sentinels"));
+      String masterName = value("redis.master-name");
+      switch (mode) {
+        case "standalone" -> {
+          if (!sentinels.isEmpty()) {
+            problems.add("redis.sentinels: set, but redis.mode is standalone (set it to sentinel)");
+          }
+        }
+        case "sentinel" -> {
+          if (sentinels.isEmpty()) {
+            problems.add(
+                "redis.sentinels: redis.mode sentinel needs the sentinels' URLs, comma-separated"
+                    + " (redis://10.0.0.7:26379,redis://10.0.0.8:26379,...)");
+          }
+          for (String sentinel : sentinels) {
+            if (!sentinel.matches(REDIS_URL)) {
+              problems.add(
+                  "redis.sentinels: '"
+                      + masked("redis.sentinels", sentinel)
+                      + "' is not a URL like redis://host:26379");
+            }
+          }
+          if (!masterName.matches("[A-Za-z0-9_\\-.]{1,64}")) {
+            problems.add(
+                "redis.master-name: '"
+                    + masterName
+                    + "' must be the name the sentinels monitor the master under (1-64 of"
+                    + " A-Z a-z 0-9 _ - .)");
+          }
+        }
+        case "cluster" ->
+            problems.add(
+                "redis.mode: cluster is not supported yet (use standalone or sentinel; see"
+                    + " docs/scaling.md)");
+        default -> problems.add("redis.mode: '" + mode + "' is not standalone or sentinel");
       }
       String prefix = value("redis.prefix");
       if (!prefix.matches("[A-Za-z0-9_\\-.]{1,64}")) {
@@ -581,7 +622,8 @@ public final class ConfigLoader {
                 + advertise
                 + "' is not like http://10.0.0.5:8080 (how other nodes reach this one)");
       }
-      return new ClusterSettings(type, url, prefix, presenceTtl, min, max, route, advertise);
+      return new ClusterSettings(
+          type, url, prefix, presenceTtl, min, max, route, advertise, mode, sentinels, masterName);
     }
 
     private boolean isNamespaceKey(String key, List<String> namespaces) {

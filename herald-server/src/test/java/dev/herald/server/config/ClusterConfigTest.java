@@ -79,4 +79,58 @@ class ClusterConfigTest {
         .isEqualTo("redis://****@redis.internal:6379")
         .doesNotContain("s3cret");
   }
+
+  @Test
+  void sentinelModeTakesTheSentinelsAndTheMasterName() {
+    HeraldConfig c =
+        ConfigLoader.fromMap(
+            Map.of(
+                "broker.type", "redis",
+                "redis.mode", "sentinel",
+                "redis.sentinels", "redis://10.0.0.7:26379, redis://10.0.0.8:26379",
+                "redis.master-name", "herald"),
+            Map.of());
+    ClusterSettings s = c.cluster();
+    assertThat(s.sentinel()).isTrue();
+    assertThat(s.sentinels()).containsExactly("redis://10.0.0.7:26379", "redis://10.0.0.8:26379");
+    assertThat(s.masterName()).isEqualTo("herald");
+    assertThat(HeraldConfig.defaults().cluster().sentinel()).isFalse();
+  }
+
+  @Test
+  void badSentinelSettingsAreReported() {
+    assertThat(
+            problems(
+                Map.of(
+                    "redis.mode", "sentinel",
+                    "redis.sentinels", "10.0.0.7:26379",
+                    "redis.master-name", "")))
+        .contains("redis.sentinels: '10.0.0.7:26379' is not a URL like redis://host:26379")
+        .contains("redis.master-name: ''");
+    assertThat(problems(Map.of("redis.mode", "sentinel")))
+        .contains("redis.mode sentinel needs the sentinels' URLs");
+    assertThat(problems(Map.of("redis.sentinels", "redis://10.0.0.7:26379")))
+        .contains("redis.sentinels: set, but redis.mode is standalone");
+    assertThat(problems(Map.of("redis.mode", "cluster")))
+        .contains("redis.mode: cluster is not supported yet");
+    assertThat(problems(Map.of("redis.mode", "ring")))
+        .contains("redis.mode: 'ring' is not standalone or sentinel");
+  }
+
+  /** The message of the configuration error these settings make. */
+  private static String problems(Map<String, String> file) {
+    return catchThrowableOfType(ConfigException.class, () -> ConfigLoader.fromMap(file, Map.of()))
+        .getMessage();
+  }
+
+  @Test
+  void passwordsInSentinelUrlsAreMaskedWhenPrinted() {
+    Map<String, String> shown =
+        ConfigLoader.describe(
+            Map.of("redis.sentinels", "redis://:s3cret@10.0.0.7:26379,redis://:s3cret@h2:26379"),
+            Map.of(),
+            true);
+    assertThat(shown.get("redis.sentinels"))
+        .isEqualTo("redis://****@10.0.0.7:26379,redis://****@h2:26379");
+  }
 }

@@ -12,6 +12,7 @@ import dev.herald.client.SubscriptionHandler;
 import dev.herald.protocol.ClientInfo;
 import dev.herald.protocol.ServerMessage.Pub;
 import dev.herald.protocol.ServerMessage.SubscribeResult;
+import dev.herald.redis.RedisSentinels;
 import dev.herald.redis.RedisServer;
 import dev.herald.server.it.HeraldCluster.Node;
 import java.net.URI;
@@ -71,14 +72,19 @@ class ClusterIT {
   }
 
   private HeraldCluster cluster() throws Exception {
-    cluster =
-        new HeraldCluster(
-            redis.url(),
-            3,
+    return cluster(Map.of());
+  }
+
+  /** Three nodes with the test namespaces and {@code more} settings. */
+  private HeraldCluster cluster(Map<String, String> more) throws Exception {
+    Map<String, String> config =
+        new java.util.HashMap<>(
             Map.of(
                 "namespaces", "test,user,short,nohist,feed",
                 "namespace.feed.history-size", "20000",
                 "namespace.feed.history-ttl", "10m"));
+    config.putAll(more);
+    cluster = new HeraldCluster(redis.url(), 3, config);
     return cluster.start();
   }
 
@@ -118,28 +124,85 @@ class ClusterIT {
   @Test
   void redisRestartedEmptyTellsEveryClientAndNothingIsSilentlyLost() throws Exception {
     cluster();
-    int total = 1500;
-    List<Recorder> recorders = subscribeSpread(30, "feed:restart");
+    publishThroughARedisFault(
+        "feed:restart",
+        1500,
+        seq -> {
+          if (seq == 500) {
+            redis.kill();
+          }
+        },
+        refused -> {
+          if (refused == 3) {
+            redis.restart(); // empty, like a Redis without persistence that crashed
+          }
+        });
+  }
+
+  /**
+   * Redis behind Sentinel (a master, a replica, three sentinels): the master is killed (kill -9)
+   * while publications go on, after the replica stopped taking the replication stream (SIGSTOP), so
+   * the promoted replica lacks acknowledged publications. The nodes follow the failover on their
+   * own; every client is told to refetch and nothing acknowledged is silently lost.
+   */
+  @Test
+  void aSentinelFailoverTellsEveryClientAndNothingIsSilentlyLost() throws Exception {
+    try (RedisSentinels sentinels = RedisSentinels.start()) {
+      cluster(
+          Map.of(
+              "redis.mode",
+              "sentinel",
+              "redis.sentinels",
+              String.join(",", sentinels.urls()),
+              "redis.master-name",
+              RedisSentinels.MASTER_NAME));
+      int total = 600;
+      Map<Integer, Acked> acked =
+          publishThroughARedisFault(
+              "feed:failover",
+              total,
+              seq -> {
+                if (seq == 200) {
+                  sentinels.replica().pause(); // what is acknowledged now is only on the master
+                } else if (seq == 230) {
+                  sentinels.master().kill();
+                  sentinels.replica().resume();
+                }
+              },
+              refused -> {});
+      assertThat(sentinels.masterPort()).isEqualTo(sentinels.replica().port());
+      assertThat(acked.get(total - 1).epoch())
+          .as("the promoted replica starts a new epoch")
+          .isNotEqualTo(acked.get(0).epoch());
+    }
+  }
+
+  /**
+   * Publishes {"seq":0..total-1} to clients spread over the nodes while {@code before} (called
+   * before each publication) and {@code onRefused} (called with the count of 503 refusals so far)
+   * make Redis fail. Then: some publications were refused, every client got the last one and was
+   * told to refetch, and every acknowledged publication was received or covered by a refetch.
+   * Returns the acknowledged publications.
+   */
+  private Map<Integer, Acked> publishThroughARedisFault(
+      String channel, int total, IntConsumer before, IntConsumer onRefused) throws Exception {
+    List<Recorder> recorders = subscribeSpread(30, channel);
     Set<Node> live = ConcurrentHashMap.newKeySet();
     live.addAll(cluster.nodes());
     Map<Integer, Acked> acked = new ConcurrentHashMap<>();
     AtomicInteger unavailable = new AtomicInteger();
     publishAll(
-        "feed:restart",
+        channel,
         total,
         live,
         (seq, status, sentAt, body) -> {
           if (status == 200) {
             acked.put(seq, Acked.parse(body, sentAt));
-          } else if (status == 503 && unavailable.incrementAndGet() == 3) {
-            redis.restart(); // empty, like a Redis without persistence that crashed
+          } else if (status == 503) {
+            onRefused.accept(unavailable.incrementAndGet());
           }
         },
-        seq -> {
-          if (seq == 500) {
-            redis.kill();
-          }
-        });
+        before);
     assertThat(unavailable.get())
         .as("publishes refused with 503 while Redis was down")
         .isPositive();
@@ -151,6 +214,7 @@ class ClusterIT {
       assertThat(r.lost).as("client %s was told to refetch", r.name).isNotEmpty();
       r.assertNoSilentLoss(acked);
     }
+    return acked;
   }
 
   @Test
