@@ -318,6 +318,16 @@ final class Report {
     }
     String delayed = "herald-delay-" + options.writeDelay();
     for (String s : scenarios("maxrate-")) {
+      if (!runs(s, "herald-redis").isEmpty()) {
+        // Each repetition's two ladders ran one after the other: compared within the repetition.
+        double q = median(ratios(s, "herald-redis", "herald", "maxRate"));
+        rows.add(
+            row(
+                "max sustainable rate on the Redis broker vs in-memory (" + s + ")",
+                "≥ 0.8x",
+                Bench.fmt(q) + "x",
+                q >= 0.8));
+      }
       double r = median(ratios(s, "herald", "floor", "maxRate"));
       rows.add(
           row("max sustainable rate vs floor (" + s + ")", "≥ 1x", Bench.fmt(r) + "x", r >= 1));

@@ -147,11 +147,9 @@ public final class RedisBroker implements Broker {
       @Nullable IdempotencyKey once) {
     String epoch = Epochs.next();
     return redis
-        .sendToServer(
-            server -> {
-              Request r =
-                  Request.cmd(Command.EVAL)
-                      .arg(once == null ? Scripts.PUBLISH : Scripts.PUBLISH_ONCE);
+        .eval(
+            once == null ? Scripts.PUBLISH : Scripts.PUBLISH_ONCE,
+            (r, server) -> {
               r.arg(once == null ? 2 : 3)
                   .arg(settings.key(channel, "m"))
                   .arg(settings.key(channel, "h"));
@@ -169,7 +167,7 @@ public final class RedisBroker implements Broker {
               if (once != null) {
                 r.arg(once.windowMillis());
               }
-              return r.arg(server);
+              r.arg(server);
             })
         .thenApply(res -> new StreamPosition(res.get(0).toString(), res.get(1).toLong()));
   }
@@ -278,11 +276,10 @@ public final class RedisBroker implements Broker {
     String start = after == Long.MAX_VALUE ? "" : (after + 1) + "-0";
     String newEpoch = Epochs.next();
     return redis
-        .sendToServer(
-            server ->
-                Request.cmd(Command.EVAL)
-                    .arg(Scripts.HISTORY)
-                    .arg(2)
+        .eval(
+            Scripts.HISTORY,
+            (r, server) ->
+                r.arg(2)
                     .arg(settings.key(channel, "m"))
                     .arg(settings.key(channel, "h"))
                     .arg(newEpoch)

@@ -14,7 +14,9 @@ import io.vertx.redis.client.RedisRole;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
@@ -133,13 +135,48 @@ final class RedisConnector {
   }
 
   /**
-   * Runs a command built for the server it goes to: {@code build} gets that server's run id (empty
-   * if Redis would not tell). A Lua script that keeps a channel's epoch is told it this way, so a
-   * server that replaced another (a promoted replica, a restart) starts new epochs: see {@link
-   * Scripts}.
+   * Runs a script by its SHA-1 ({@code EVALSHA}) on the command connection; {@code args} appends
+   * the key count, keys and arguments, and gets the run id of the server the call goes to (empty if
+   * Redis would not tell): a script that keeps a channel's epoch is told it, so a server that
+   * replaced another (a promoted replica, a restart) starts new epochs (see {@link Scripts}). Every
+   * script of {@link Scripts#ALL} is loaded on each command connection before the connection is
+   * used, so Redis knows them. If it does not (someone ran {@code SCRIPT FLUSH} meanwhile) it
+   * answers {@code NOSCRIPT} and the call is made once more with the whole text ({@code EVAL},
+   * which caches it again). Such a retry goes after calls sent in the meantime, so only calls in
+   * flight together when the scripts were flushed can run in another order than they were sent.
    */
-  CompletableFuture<Response> sendToServer(Function<String, Request> build) {
-    return send(commands, build);
+  CompletableFuture<Response> eval(Script script, BiConsumer<Request, String> args) {
+    return send(commands, server -> call(Command.EVALSHA, script.sha(), server, args))
+        .exceptionallyCompose(
+            err -> {
+              Throwable e =
+                  err instanceof CompletionException c && c.getCause() != null ? c.getCause() : err;
+              if (!(e instanceof NoScript)) {
+                return CompletableFuture.failedFuture(e);
+              }
+              log.info("Redis had lost {}; loading it again", script);
+              return send(commands, server -> call(Command.EVAL, script.text(), server, args));
+            });
+  }
+
+  private static Request call(
+      Command cmd, String script, String server, BiConsumer<Request, String> args) {
+    Request r = Request.cmd(cmd).arg(script);
+    args.accept(r, server);
+    return r;
+  }
+
+  /** Redis answered NOSCRIPT: it does not know the script by that SHA-1 ({@link #eval} retries). */
+  private static final class NoScript extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    NoScript() {
+      super("NOSCRIPT", null, false, false);
+    }
+  }
+
+  private static boolean isNoScript(Throwable err) {
+    return err.getMessage() != null && err.getMessage().startsWith("NOSCRIPT");
   }
 
   private CompletableFuture<Response> send(Link link, Request request) {
@@ -176,6 +213,8 @@ final class RedisConnector {
               vertx.cancelTimer(timer);
               if (ar.succeeded()) {
                 out.complete(ar.result());
+              } else if (isNoScript(ar.cause())) {
+                out.completeExceptionally(new NoScript());
               } else {
                 out.completeExceptionally(unavailable(ar.cause()));
               }
@@ -378,6 +417,12 @@ final class RedisConnector {
         c.handler(onMessage::accept);
       } else {
         c.handler(r -> {});
+        // Sent before any other command can use the connection, so Redis runs them first.
+        for (Script script : Scripts.ALL) {
+          c.send(Request.cmd(Command.SCRIPT).arg("LOAD").arg(script.text()))
+              .onFailure(
+                  err -> log.debug("loading {} failed (calls fall back to EVAL): {}", script, err));
+        }
       }
       c.exceptionHandler(err -> lost(c, err));
       c.endHandler(x -> lost(c, null));

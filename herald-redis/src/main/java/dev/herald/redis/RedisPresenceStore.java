@@ -6,8 +6,6 @@ import dev.herald.protocol.JsonCodec;
 import dev.herald.protocol.ProtocolException;
 import dev.herald.protocol.ServerMessage;
 import io.vertx.core.Vertx;
-import io.vertx.redis.client.Command;
-import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -83,15 +81,13 @@ public final class RedisPresenceStore implements PresenceStore, AutoCloseable {
             }
           }
           return redis
-              .send(
-                  Request.cmd(Command.EVAL)
-                      .arg(
-                          "redis.call('ZREM', KEYS[1], ARGV[1])"
-                              + " redis.call('HDEL', KEYS[2], ARGV[1])")
-                      .arg(2)
-                      .arg(settings.key(channel, "pz"))
-                      .arg(settings.key(channel, "pd"))
-                      .arg(clientId))
+              .eval(
+                  Scripts.PRESENCE_REMOVE,
+                  (r, server) ->
+                      r.arg(2)
+                          .arg(settings.key(channel, "pz"))
+                          .arg(settings.key(channel, "pd"))
+                          .arg(clientId))
               .thenApply(r -> null);
         });
   }
@@ -127,12 +123,10 @@ public final class RedisPresenceStore implements PresenceStore, AutoCloseable {
   @Override
   public CompletableFuture<List<ClientInfo>> get(String channel) {
     return redis
-        .send(
-            Request.cmd(Command.EVAL)
-                .arg(Scripts.PRESENCE_GET)
-                .arg(2)
-                .arg(settings.key(channel, "pz"))
-                .arg(settings.key(channel, "pd")))
+        .eval(
+            Scripts.PRESENCE_GET,
+            (r, server) ->
+                r.arg(2).arg(settings.key(channel, "pz")).arg(settings.key(channel, "pd")))
         .thenApply(
             res -> {
               List<ClientInfo> out = new ArrayList<>(res.size());
@@ -153,15 +147,17 @@ public final class RedisPresenceStore implements PresenceStore, AutoCloseable {
   }
 
   private CompletableFuture<Void> write(String channel, Map<String, String> entries) {
-    Request r =
-        Request.cmd(Command.EVAL)
-            .arg(Scripts.PRESENCE_PUT)
-            .arg(2)
-            .arg(settings.key(channel, "pz"))
-            .arg(settings.key(channel, "pd"))
-            .arg(settings.presenceTtl().toMillis());
-    entries.forEach((id, e) -> r.arg(id).arg(e));
-    return redis.send(r).thenApply(x -> null);
+    return redis
+        .eval(
+            Scripts.PRESENCE_PUT,
+            (r, server) -> {
+              r.arg(2)
+                  .arg(settings.key(channel, "pz"))
+                  .arg(settings.key(channel, "pd"))
+                  .arg(settings.presenceTtl().toMillis());
+              entries.forEach((id, e) -> r.arg(id).arg(e));
+            })
+        .thenApply(x -> null);
   }
 
   /**

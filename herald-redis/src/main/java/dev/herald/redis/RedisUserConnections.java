@@ -83,14 +83,14 @@ public final class RedisUserConnections implements UserConnections {
               // The callback completes the answer; its own future carries nothing more.
               var unused =
                   redis
-                      .send(
-                          Request.cmd(Command.EVAL)
-                              .arg(Scripts.USER_CONNECTION_ADD)
-                              .arg(1)
-                              .arg(key(userId))
-                              .arg(settings.presenceTtl().toMillis())
-                              .arg(limit)
-                              .arg(member))
+                      .eval(
+                          Scripts.USER_CONNECTION_ADD,
+                          (r, server) ->
+                              r.arg(1)
+                                  .arg(key(userId))
+                                  .arg(settings.presenceTtl().toMillis())
+                                  .arg(limit)
+                                  .arg(member))
                       .whenCompleteAsync(
                           (r, err) -> {
                             boolean admitted;
@@ -149,16 +149,14 @@ public final class RedisUserConnections implements UserConnections {
     List<CompletableFuture<Void>> writes = new ArrayList<>();
     local.forEach(
         (user, members) -> {
-          Request r =
-              Request.cmd(Command.EVAL)
-                  .arg(Scripts.USER_CONNECTION_REFRESH)
-                  .arg(1)
-                  .arg(key(user))
-                  .arg(settings.presenceTtl().toMillis());
-          members.forEach(r::arg);
           writes.add(
               redis
-                  .send(r)
+                  .eval(
+                      Scripts.USER_CONNECTION_REFRESH,
+                      (r, server) -> {
+                        r.arg(1).arg(key(user)).arg(settings.presenceTtl().toMillis());
+                        members.forEach(r::arg);
+                      })
                   .<Void>thenApply(x -> null)
                   .exceptionally(
                       err -> {

@@ -54,7 +54,7 @@ final class Scripts {
    * KEYS: meta, stream. ARGV: new epoch, data, user ("" or "+" url-encoded), history size, history
    * TTL ms, stream TTL ms, pub/sub topic, server run id. Returns {epoch, offset, ts}.
    */
-  static final String PUBLISH = EPOCH + append("return {epoch, off, now}");
+  static final Script PUBLISH = Script.of(EPOCH + append("return {epoch, off, now}"));
 
   /**
    * {@link #PUBLISH} at most once per idempotency key. KEYS: meta, stream, key. ARGV: those of
@@ -62,20 +62,21 @@ final class Scripts {
    * answers the position it holds ("epoch\noffset") and publishes nothing (nor touches the stream);
    * else the publication is made and its position kept under the key for the window.
    */
-  static final String PUBLISH_ONCE =
-      """
+  static final Script PUBLISH_ONCE =
+      Script.of(
+          """
       local seen = redis.call('GET', KEYS[3])
       if seen then
         local nl = string.find(seen, '\\n', 1, true)
         return {string.sub(seen, 1, nl - 1), tonumber(string.sub(seen, nl + 1)), 0}
       end
       """
-          + EPOCH
-          + append(
-              """
+              + EPOCH
+              + append(
+                  """
               redis.call('SET', KEYS[3], epoch .. '\\n' .. off, 'PX', tonumber(ARGV[8]))
               return {epoch, off, now}
-              """);
+              """));
 
   /** Assigns the next offset, appends to history and PUBLISHes; then {@code tail}. */
   private static String append(String tail) {
@@ -100,22 +101,24 @@ final class Scripts {
    * KEYS: meta, stream. ARGV: new epoch, first stream id to return ("" for none), stream TTL ms,
    * server run id. Returns {epoch, top offset, now, entries}.
    */
-  static final String HISTORY =
-      EPOCH
-          + """
+  static final Script HISTORY =
+      Script.of(
+          EPOCH
+              + """
           local sttl = tonumber(ARGV[3])
           if sttl > 0 then redis.call('PEXPIRE', KEYS[1], sttl) end
           local items = {}
           if ARGV[2] ~= '' then items = redis.call('XRANGE', KEYS[2], ARGV[2], '+') end
           return {epoch, top, now, items}
-          """;
+          """);
 
   /**
    * Presence read. KEYS: expiry zset, data hash. Drops entries whose node stopped refreshing them,
    * returns the rest's data.
    */
-  static final String PRESENCE_GET =
-      """
+  static final Script PRESENCE_GET =
+      Script.of(
+          """
       local t = redis.call('TIME')
       local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
       local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)
@@ -126,14 +129,15 @@ final class Scripts {
       local live = redis.call('ZRANGE', KEYS[1], 0, -1)
       if #live == 0 then return {} end
       return redis.call('HMGET', KEYS[2], unpack(live))
-      """;
+      """);
 
   /**
    * Presence write. KEYS: expiry zset, data hash. ARGV: ttl ms, then (client id, data) pairs; data
    * "" only refreshes the expiry. Both keys live as long as their newest entry.
    */
-  static final String PRESENCE_PUT =
-      """
+  static final Script PRESENCE_PUT =
+      Script.of(
+          """
       local t = redis.call('TIME')
       local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
       local ttl = tonumber(ARGV[1])
@@ -144,7 +148,15 @@ final class Scripts {
       redis.call('PEXPIRE', KEYS[1], ttl)
       redis.call('PEXPIRE', KEYS[2], ttl)
       return 1
-      """;
+      """);
+
+  /** Presence removal. KEYS: expiry zset, data hash. ARGV: client id. */
+  static final Script PRESENCE_REMOVE =
+      Script.of(
+          """
+          redis.call('ZREM', KEYS[1], ARGV[1])
+          redis.call('HDEL', KEYS[2], ARGV[1])
+          """);
 
   private static final String NOW_AND_EXPIRY =
       """
@@ -165,9 +177,10 @@ final class Scripts {
    * ARGV: ttl ms, limit, connection. Drops entries whose node stopped refreshing them, then adds
    * the connection unless the user holds {@code limit} already. Returns 1 when added, 0 when over.
    */
-  static final String USER_CONNECTION_ADD =
-      NOW_AND_EXPIRY
-          + """
+  static final Script USER_CONNECTION_ADD =
+      Script.of(
+          NOW_AND_EXPIRY
+              + """
           redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
           if redis.call('ZSCORE', KEYS[1], ARGV[3]) == false
               and redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then
@@ -175,19 +188,32 @@ final class Scripts {
           end
           redis.call('ZADD', KEYS[1], now + ttl, ARGV[3])
           """
-          + EXPIRE_WITH_LATEST
-          + "return 1\n";
+              + EXPIRE_WITH_LATEST
+              + "return 1\n");
 
   /**
    * A node's heartbeat for one user's connections. KEYS: the user's sorted set. ARGV: ttl ms, then
    * the node's connections of that user, whose expiry moves to now + ttl (re-added if Redis lost
    * them; no limit applies to connections already admitted).
    */
-  static final String USER_CONNECTION_REFRESH =
-      NOW_AND_EXPIRY
-          + """
+  static final Script USER_CONNECTION_REFRESH =
+      Script.of(
+          NOW_AND_EXPIRY
+              + """
           for i = 2, #ARGV do redis.call('ZADD', KEYS[1], now + ttl, ARGV[i]) end
           """
-          + EXPIRE_WITH_LATEST
-          + "return 1\n";
+              + EXPIRE_WITH_LATEST
+              + "return 1\n");
+
+  /** Every script, loaded on each command connection before it is used. */
+  static final java.util.List<Script> ALL =
+      java.util.List.of(
+          PUBLISH,
+          PUBLISH_ONCE,
+          HISTORY,
+          PRESENCE_GET,
+          PRESENCE_PUT,
+          PRESENCE_REMOVE,
+          USER_CONNECTION_ADD,
+          USER_CONNECTION_REFRESH);
 }

@@ -102,6 +102,46 @@ class RedisBrokerIT {
   }
 
   @Test
+  void scriptsGoByTheirShaAndAFlushedScriptCacheCostsNoPublication() {
+    String prefix = "sha" + System.nanoTime();
+    Node a = node("a", prefix);
+    Node b = node("b", prefix);
+    b.broker.subscribe("room:1", HISTORY).join();
+    redis.cli("CONFIG", "RESETSTAT");
+    for (int i = 1; i <= 20; i++) {
+      a.broker.publish("room:1", json.of(Integer.toString(i)), null, HISTORY).join();
+    }
+    // By name: every publication was an EVALSHA, none sent the script's text.
+    assertThat(callsOf("evalsha")).isGreaterThanOrEqualTo(20);
+    assertThat(callsOf("eval")).isZero();
+
+    // An operator flushes the script cache while the nodes are connected: the next calls are
+    // answered NOSCRIPT, made again with the text, and nothing is lost or reordered.
+    redis.cli("SCRIPT", "FLUSH");
+    List<CompletableFuture<StreamPosition>> sent = new ArrayList<>();
+    for (int i = 21; i <= 40; i++) {
+      sent.add(a.broker.publish("room:1", json.of(Integer.toString(i)), null, HISTORY));
+    }
+    CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new)).join();
+    assertThat(callsOf("eval")).isPositive();
+    await().atMost(WAIT).until(() -> b.events.pubs.size() >= 40);
+    assertThat(b.events.pubs).extracting(Pub::offset).isSorted().doesNotHaveDuplicates();
+    assertThat(b.events.pubs).hasSize(40);
+    assertThat(b.broker.history("room:1", 0, HISTORY).join().publications()).hasSize(40);
+  }
+
+  /** Calls of a command since the last CONFIG RESETSTAT (INFO commandstats). */
+  private long callsOf(String command) {
+    for (String line : redis.cli("INFO", "commandstats").split("\\R")) {
+      if (line.startsWith("cmdstat_" + command + ":calls=")) {
+        String rest = line.substring(("cmdstat_" + command + ":calls=").length());
+        return Long.parseLong(rest.substring(0, rest.indexOf(',')));
+      }
+    }
+    return 0;
+  }
+
+  @Test
   void historyRecoversFromAnyNodeAndIsBoundedBySize() {
     String prefix = "hist" + System.nanoTime();
     Node a = node("a", prefix);
