@@ -59,7 +59,7 @@ public final class RedisBroker implements Broker {
   private static final Logger log = LoggerFactory.getLogger(RedisBroker.class);
 
   private final RedisSettings settings;
-  private final RedisConnector redis;
+  private final Connector redis;
   private final JsonCodec codec;
   private final Vertx vertx;
   private final String topicPrefix;
@@ -79,7 +79,7 @@ public final class RedisBroker implements Broker {
     this.settings = settings;
     this.codec = codec;
     this.vertx = vertx;
-    this.redis = new RedisConnector(vertx, settings);
+    this.redis = Connector.open(vertx, settings);
     this.topicPrefix = settings.topic("");
     this.feeds =
         new ChannelFeed.Support(
@@ -125,6 +125,7 @@ public final class RedisBroker implements Broker {
         // epoch, which resets the subscribers).
         redis
             .send(
+                settings.key(st.channel, "m"),
                 Request.cmd(Command.PEXPIRE)
                     .arg(settings.key(st.channel, "m"))
                     .arg(st.streamTtlMillis))
@@ -148,6 +149,7 @@ public final class RedisBroker implements Broker {
     String epoch = Epochs.next();
     return redis
         .sendToServer(
+            settings.key(channel, "m"),
             server -> {
               Request r =
                   Request.cmd(Command.EVAL)
@@ -279,6 +281,7 @@ public final class RedisBroker implements Broker {
     String newEpoch = Epochs.next();
     return redis
         .sendToServer(
+            settings.key(channel, "m"),
             server ->
                 Request.cmd(Command.EVAL)
                     .arg(Scripts.HISTORY)

@@ -27,8 +27,12 @@ import org.slf4j.LoggerFactory;
  * node counts as disconnected: commands fail at once with {@link ErrorCode#UNAVAILABLE} and every
  * command that was in flight fails after {@link #COMMAND_TIMEOUT_MS} at most, so no caller waits
  * forever. All connection callbacks run on one Vert.x context.
+ *
+ * <p>With Redis Cluster settings it connects to any of the cluster's nodes, trying them in turn:
+ * {@link ClusterConnector} uses it for the cluster's layout and for pub/sub, and one per master
+ * (standalone settings) for the commands.
  */
-final class RedisConnector {
+final class RedisConnector implements Connector {
   private static final Logger log = LoggerFactory.getLogger(RedisConnector.class);
 
   /** Longest a command may take before it counts as failed (Redis unreachable). */
@@ -37,7 +41,9 @@ final class RedisConnector {
   private final Vertx vertx;
   private final RedisSettings settings;
   private final Context context;
-  private final Redis client;
+  // One client per server to try in turn (one, but for a cluster's nodes); the index of the next.
+  private final java.util.List<Redis> clients;
+  private int nextClient;
   // What the connections go to, for logs.
   private final String where;
   private final Link commands = new Link("command");
@@ -60,26 +66,36 @@ final class RedisConnector {
           .setRole(RedisRole.MASTER)
           .setAutoFailover(false);
       settings.sentinels().forEach(options::addConnectionString);
-    } else {
-      options.setConnectionString(settings.url());
     }
     options
         .setMaxPoolSize(4)
         .setMaxPoolWaiting(64)
         .setMaxWaitingHandlers(1_000_000)
         .setNetClientOptions(new NetClientOptions().setConnectTimeout(2000).setTcpNoDelay(true));
-    this.client = Redis.createClient(vertx, options);
+    if (settings.sentinel()) {
+      this.clients = java.util.List.of(Redis.createClient(vertx, options));
+    } else {
+      java.util.List<String> servers =
+          settings.cluster() ? settings.clusterNodes() : java.util.List.of(settings.url());
+      this.clients =
+          servers.stream()
+              .map(
+                  url ->
+                      Redis.createClient(vertx, new RedisOptions(options).setConnectionString(url)))
+              .toList();
+    }
     this.where =
         settings.sentinel()
             ? "the master '" + settings.masterName() + "' of sentinels " + settings.sentinels()
-            : settings.url();
+            : settings.cluster() ? "a node of " + settings.clusterNodes() : settings.url();
   }
 
   /**
    * Opens both connections; {@code onUp} runs (on the context) each time the pub/sub connection is
    * (re)established, {@code onMessage} for every pub/sub message.
    */
-  void start(Consumer<Response> onMessage, Runnable onUp) {
+  @Override
+  public void start(Consumer<Response> onMessage, Runnable onUp) {
     this.onMessage = onMessage;
     subscriber.onUp = onUp;
     // Before anything reads up(): the pub/sub link counts from the start, not from its first try.
@@ -96,7 +112,8 @@ final class RedisConnector {
    * Opens only the command connection (for stores that do not subscribe); {@code onUp} runs (on the
    * context) each time it is (re)established.
    */
-  void startCommandsOnly(Runnable onUp) {
+  @Override
+  public void startCommandsOnly(Runnable onUp) {
     commands.used = true;
     commands.onUp = onUp;
     context.runOnContext(v -> commands.connect());
@@ -108,27 +125,38 @@ final class RedisConnector {
    * gets the caller's entries back at once rather than after the next period. Returns the timer, to
    * cancel at close.
    */
-  long startWithHeartbeat(long periodMillis, Runnable beat) {
+  @Override
+  public long startWithHeartbeat(long periodMillis, Runnable beat) {
     startCommandsOnly(beat);
     return vertx.setPeriodic(periodMillis, id -> context.runOnContext(v -> beat.run()));
   }
 
-  Context context() {
+  @Override
+  public Context context() {
     return context;
   }
 
   /** Whether both connections are up. */
-  boolean up() {
+  @Override
+  public boolean up() {
     return commands.conn != null && (subscriber.conn != null || !subscriber.used);
   }
 
   /** Runs a command. Fails with {@link ErrorCode#UNAVAILABLE} if Redis cannot be reached. */
-  CompletableFuture<Response> send(Request request) {
+  @Override
+  public CompletableFuture<Response> send(Request request) {
+    return send(commands, request);
+  }
+
+  /** One server holds every key: the key does not matter. */
+  @Override
+  public CompletableFuture<Response> send(String key, Request request) {
     return send(commands, request);
   }
 
   /** Sends a command on the pub/sub connection (SUBSCRIBE/UNSUBSCRIBE). */
-  CompletableFuture<Response> sendSubscriber(Request request) {
+  @Override
+  public CompletableFuture<Response> sendSubscriber(Request request) {
     return send(subscriber, request);
   }
 
@@ -138,7 +166,8 @@ final class RedisConnector {
    * server that replaced another (a promoted replica, a restart) starts new epochs: see {@link
    * Scripts}.
    */
-  CompletableFuture<Response> sendToServer(Function<String, Request> build) {
+  @Override
+  public CompletableFuture<Response> sendToServer(String key, Function<String, Request> build) {
     return send(commands, build);
   }
 
@@ -184,7 +213,8 @@ final class RedisConnector {
   }
 
   /** Runs {@code task} on the context after {@code delayMillis}, unless closed. */
-  void later(long delayMillis, Runnable task) {
+  @Override
+  public void later(long delayMillis, Runnable task) {
     if (closed) {
       return;
     }
@@ -214,7 +244,8 @@ final class RedisConnector {
   }
 
   /** Drops the pub/sub connection, as if the network had cut it (it is re-opened). */
-  void reset(Throwable why) {
+  @Override
+  public void reset(Throwable why) {
     context.runOnContext(
         v -> {
           RedisConnection c = subscriber.conn;
@@ -229,7 +260,8 @@ final class RedisConnector {
     return where.replaceAll("//[^@/,\\]]*@", "//***@");
   }
 
-  void close() {
+  @Override
+  public void close() {
     closed = true;
     try {
       context.runOnContext(
@@ -241,7 +273,7 @@ final class RedisConnector {
                 c.close();
               }
             }
-            client.close();
+            clients.forEach(Redis::close);
           });
     } catch (RuntimeException e) {
       // Vert.x is already closed, and its connections with it.
@@ -321,6 +353,9 @@ final class RedisConnector {
       if (closed) {
         return;
       }
+      Redis client = clients.get(nextClient);
+      // The next attempt (of either link) tries the next server.
+      nextClient = (nextClient + 1) % clients.size();
       client
           .connect()
           .onComplete(

@@ -35,7 +35,7 @@ public final class RedisPresenceStore implements PresenceStore, AutoCloseable {
 
   private final Vertx vertx;
   private final RedisSettings settings;
-  private final RedisConnector redis;
+  private final Connector redis;
   private final JsonCodec codec;
   // This node's entries: channel -> client id -> encoded entry. Re-sent by every heartbeat.
   // Only touched on the connector's context.
@@ -51,7 +51,7 @@ public final class RedisPresenceStore implements PresenceStore, AutoCloseable {
     this.vertx = vertx;
     this.settings = settings;
     this.codec = codec;
-    this.redis = new RedisConnector(vertx, settings);
+    this.redis = Connector.open(vertx, settings);
     // A heartbeat logs what failed, and the next one writes the entries again.
     this.timer =
         redis.startWithHeartbeat(
@@ -84,6 +84,7 @@ public final class RedisPresenceStore implements PresenceStore, AutoCloseable {
           }
           return redis
               .send(
+                  settings.key(channel, "pz"),
                   Request.cmd(Command.EVAL)
                       .arg(
                           "redis.call('ZREM', KEYS[1], ARGV[1])"
@@ -128,6 +129,7 @@ public final class RedisPresenceStore implements PresenceStore, AutoCloseable {
   public CompletableFuture<List<ClientInfo>> get(String channel) {
     return redis
         .send(
+            settings.key(channel, "pz"),
             Request.cmd(Command.EVAL)
                 .arg(Scripts.PRESENCE_GET)
                 .arg(2)
@@ -161,7 +163,7 @@ public final class RedisPresenceStore implements PresenceStore, AutoCloseable {
             .arg(settings.key(channel, "pd"))
             .arg(settings.presenceTtl().toMillis());
     entries.forEach((id, e) -> r.arg(id).arg(e));
-    return redis.send(r).thenApply(x -> null);
+    return redis.send(settings.key(channel, "pz"), r).thenApply(x -> null);
   }
 
   /**

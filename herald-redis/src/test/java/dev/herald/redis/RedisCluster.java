@@ -1,0 +1,154 @@
+package dev.herald.redis;
+
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A Redis Cluster of real redis-server processes on free ports: {@code masters} masters, each with
+ * {@code replicasEach} replicas, joined with {@code redis-cli --cluster create}. Started once every
+ * node reports the cluster healthy and knows every other node. Nodes call each other failed after
+ * one second without an answer, so a replica takes over from a killed master within a few seconds.
+ */
+public final class RedisCluster implements AutoCloseable {
+  private static final Duration WAIT = Duration.ofSeconds(60);
+  private final List<RedisServer> servers = new ArrayList<>();
+
+  private RedisCluster() {}
+
+  public static RedisCluster start(int masters, int replicasEach) {
+    RedisCluster c = new RedisCluster();
+    try {
+      int count = masters * (1 + replicasEach);
+      for (int i = 0; i < count; i++) {
+        c.servers.add(RedisServer.clusterNode(1000));
+      }
+      List<String> args = new ArrayList<>(List.of("redis-cli", "--cluster", "create"));
+      c.servers.forEach(s -> args.add("127.0.0.1:" + s.port()));
+      args.addAll(List.of("--cluster-replicas", Integer.toString(replicasEach), "--cluster-yes"));
+      run(args);
+      for (RedisServer s : c.servers) {
+        await()
+            .atMost(WAIT)
+            .until(
+                () ->
+                    s.cli("cluster", "info").contains("cluster_state:ok")
+                        && s.cli("cluster", "nodes").lines().filter(l -> !l.isBlank()).count()
+                            == count
+                        && !s.cli("cluster", "nodes").contains("handshake"));
+      }
+      if (replicasEach > 0) {
+        for (RedisServer s : c.servers) {
+          if (s.cli("role").startsWith("slave")) {
+            await()
+                .atMost(WAIT)
+                .until(() -> s.cli("info", "replication").contains("master_link_status:up"));
+          }
+        }
+      }
+      return c;
+    } catch (RuntimeException e) {
+      c.close();
+      throw e;
+    }
+  }
+
+  private static void run(List<String> args) {
+    try {
+      Process p = new ProcessBuilder(args).redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes());
+      if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+        throw new IllegalStateException("redis-cli --cluster create failed: " + out);
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Every node's URL (what {@code redis.cluster-nodes} lists). */
+  public List<String> urls() {
+    return servers.stream().map(RedisServer::url).toList();
+  }
+
+  private RedisServer live() {
+    return servers.stream()
+        .filter(s -> s.pid() > 0)
+        .findFirst()
+        .orElseThrow(() -> new IllegalStateException("no node is running"));
+  }
+
+  /** Runs a redis-cli command against a live node, following redirections ({@code -c}). */
+  public String cli(String... command) {
+    List<String> args = new ArrayList<>(List.of("-c"));
+    args.addAll(List.of(command));
+    return live().cli(args.toArray(String[]::new));
+  }
+
+  /** The node that a live node names master of {@code slot} now. */
+  public RedisServer masterOf(int slot) {
+    for (String line : live().cli("cluster", "nodes").lines().toList()) {
+      String[] f = line.split(" ");
+      if (f.length < 9 || !f[2].contains("master") || f[2].contains("fail")) {
+        continue;
+      }
+      for (int i = 8; i < f.length; i++) {
+        String[] range = f[i].split("-");
+        if (range[0].startsWith("[")) {
+          continue; // a slot being migrated
+        }
+        int first = Integer.parseInt(range[0]);
+        int last = range.length > 1 ? Integer.parseInt(range[1]) : first;
+        if (slot >= first && slot <= last) {
+          return byPort(f[1]).orElseThrow();
+        }
+      }
+    }
+    throw new IllegalStateException("no master serves slot " + slot);
+  }
+
+  /** The live replicas of {@code master}. */
+  public List<RedisServer> replicasOf(RedisServer master) {
+    String id = master.cli("cluster", "myid");
+    List<RedisServer> out = new ArrayList<>();
+    for (String line : live().cli("cluster", "nodes").lines().toList()) {
+      String[] f = line.split(" ");
+      if (f.length >= 4 && f[2].contains("slave") && f[3].equals(id)) {
+        byPort(f[1]).filter(s -> s.pid() > 0).ifPresent(out::add);
+      }
+    }
+    return out;
+  }
+
+  /** The masters that serve slots, in the order of their first slot. */
+  public List<RedisServer> masters() {
+    java.util.TreeMap<Integer, RedisServer> byFirstSlot = new java.util.TreeMap<>();
+    for (String line : live().cli("cluster", "nodes").lines().toList()) {
+      String[] f = line.split(" ");
+      if (f.length < 9 || !f[2].contains("master") || f[2].contains("fail")) {
+        continue;
+      }
+      byFirstSlot.put(Integer.parseInt(f[8].split("-")[0]), byPort(f[1]).orElseThrow());
+    }
+    return List.copyOf(byFirstSlot.values());
+  }
+
+  private Optional<RedisServer> byPort(String address) {
+    // host:port@busport
+    String hostPort = address.contains("@") ? address.substring(0, address.indexOf('@')) : address;
+    int port = Integer.parseInt(hostPort.substring(hostPort.lastIndexOf(':') + 1));
+    return servers.stream().filter(s -> s.port() == port).findFirst();
+  }
+
+  @Override
+  public void close() {
+    servers.forEach(RedisServer::close);
+  }
+}
