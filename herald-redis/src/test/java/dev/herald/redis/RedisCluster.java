@@ -92,6 +92,11 @@ public final class RedisCluster implements AutoCloseable {
     return live().cli(args.toArray(String[]::new));
   }
 
+  /** The node that a live node names master of the slot of {@code key} now. */
+  public RedisServer masterOfKey(String key) {
+    return masterOf(Integer.parseInt(live().cli("cluster", "keyslot", key)));
+  }
+
   /** The node that a live node names master of {@code slot} now. */
   public RedisServer masterOf(int slot) {
     for (String line : live().cli("cluster", "nodes").lines().toList()) {
