@@ -29,7 +29,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * subscribe and recover across the nodes, and presence, per-user limits, the node registry and the
  * control bus work across them.
  */
-class RedisClusterIT {
+class RedisClusterShardingIT {
   private static final Duration WAIT = Duration.ofSeconds(30);
   private static final HistoryPolicy HISTORY = new HistoryPolicy(1000, 300_000, 600_000);
   private static final JsonCodec codec = new JsonCodec();
