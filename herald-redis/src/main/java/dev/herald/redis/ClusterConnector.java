@@ -212,17 +212,24 @@ final class ClusterConnector implements Connector {
     return out;
   }
 
-  /** The error Redis answered (e.g. "MOVED 3999 10.0.0.7:7001"), or null for another failure. */
+  /**
+   * The error Redis answered (e.g. "MOVED 3999 10.0.0.7:7001"), or null for another failure. The
+   * failure is {@link RedisConnector#unavailable}'s, whose message ends with the cause's in
+   * parentheses (a {@link HubException} keeps no cause).
+   */
   static @Nullable String errorReply(Throwable err) {
     Throwable t =
         err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
-    for (Throwable s : t.getSuppressed()) {
-      String m = s.getMessage();
-      if (m != null && m.matches("[A-Z]+ [\\s\\S]*")) {
-        return m;
-      }
+    String m = t.getMessage();
+    if (m == null || !m.endsWith(")")) {
+      return null;
     }
-    return null;
+    int open = m.indexOf(" (");
+    if (open < 0) {
+      return null;
+    }
+    String inner = m.substring(open + 2, m.length() - 1);
+    return inner.matches("[A-Z]+ [\\s\\S]*") ? inner : null;
   }
 
   private void refreshOnContext() {
@@ -294,7 +301,9 @@ final class ClusterConnector implements Connector {
     for (String m : next.masters()) {
       if (!masters.containsKey(m)) {
         // Created on the context, so its callbacks run on it too.
-        RedisConnector c = new RedisConnector(vertx, settings.forServer(serverUrl(m)));
+        RedisConnector c =
+            new RedisConnector(
+                vertx, settings.forServer(serverUrl(settings.clusterNodes().get(0), m)));
         masters.put(m, c);
         c.startCommandsOnly(this::masterUp);
       }
@@ -319,8 +328,8 @@ final class ClusterConnector implements Connector {
   }
 
   /** A master's URL: the scheme and credentials of the first configured node, its host:port. */
-  String serverUrl(String hostPort) {
-    URI first = URI.create(settings.clusterNodes().get(0));
+  static String serverUrl(String firstNode, String hostPort) {
+    URI first = URI.create(firstNode);
     String user = first.getRawUserInfo();
     return first.getScheme() + "://" + (user == null ? "" : user + "@") + hostPort;
   }

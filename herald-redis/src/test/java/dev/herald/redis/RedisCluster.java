@@ -99,7 +99,16 @@ public final class RedisCluster implements AutoCloseable {
 
   /** The node that a live node names master of {@code slot} now. */
   public RedisServer masterOf(int slot) {
-    for (String line : live().cli("cluster", "nodes").lines().toList()) {
+    RedisServer m = masterSeenBy(live(), slot);
+    if (m == null) {
+      throw new IllegalStateException("no master serves slot " + slot);
+    }
+    return m;
+  }
+
+  /** The master of {@code slot} in {@code node}'s view (masters it holds failed excluded). */
+  private @org.jspecify.annotations.Nullable RedisServer masterSeenBy(RedisServer node, int slot) {
+    for (String line : node.cli("cluster", "nodes").lines().toList()) {
       String[] f = line.split(" ");
       if (f.length < 9 || !f[2].contains("master") || f[2].contains("fail")) {
         continue;
@@ -112,11 +121,45 @@ public final class RedisCluster implements AutoCloseable {
         int first = Integer.parseInt(range[0]);
         int last = range.length > 1 ? Integer.parseInt(range[1]) : first;
         if (slot >= first && slot <= last) {
-          return byPort(f[1]).orElseThrow();
+          return byPort(f[1]).orElse(null);
         }
       }
     }
-    throw new IllegalStateException("no master serves slot " + slot);
+    return null;
+  }
+
+  /**
+   * Moves {@code slot} and its keys from master {@code from} to master {@code to}, as resharding
+   * does (IMPORTING/MIGRATING, MIGRATE of each key, then every master told the new owner), and
+   * waits until every live node names {@code to} its master.
+   */
+  public void moveSlot(int slot, RedisServer from, RedisServer to) {
+    String fromId = from.cli("cluster", "myid");
+    String toId = to.cli("cluster", "myid");
+    String s = Integer.toString(slot);
+    to.cli("cluster", "setslot", s, "importing", fromId);
+    from.cli("cluster", "setslot", s, "migrating", toId);
+    for (List<String> keys = keysIn(from, s); !keys.isEmpty(); keys = keysIn(from, s)) {
+      for (String key : keys) {
+        from.cli("migrate", "127.0.0.1", Integer.toString(to.port()), key, "0", "5000");
+      }
+    }
+    for (RedisServer m : masters()) {
+      m.cli("cluster", "setslot", s, "node", toId);
+    }
+    for (RedisServer n : servers) {
+      if (n.pid() > 0) {
+        await().atMost(WAIT).until(() -> masterSeenBy(n, slot) == to);
+      }
+    }
+  }
+
+  private static List<String> keysIn(RedisServer server, String slot) {
+    return server
+        .cli("cluster", "getkeysinslot", slot, "100")
+        .lines()
+        .filter(l -> !l.isBlank())
+        .toList();
   }
 
   /** The live replicas of {@code master}. */

@@ -10,7 +10,6 @@ import dev.herald.protocol.ErrorCode;
 import dev.herald.protocol.JsonCodec;
 import dev.herald.protocol.ProtocolException;
 import dev.herald.protocol.RawJson;
-import dev.herald.protocol.ServerMessage.Pub;
 import dev.herald.protocol.StreamPosition;
 import io.vertx.core.Vertx;
 import java.time.Duration;
@@ -87,15 +86,12 @@ class RedisClusterFailoverIT {
     return b;
   }
 
-  /** One publication acknowledged by Redis: the n-th of its channel and where it landed. */
-  private record Acked(int n, StreamPosition at) {}
-
   /**
    * Publishes n = 0, 1, 2, ... to each channel in turn until stopped; a failed publication is
    * counted and not retried.
    */
   private static final class Publisher extends Thread {
-    final Map<String, List<Acked>> acked = new ConcurrentHashMap<>();
+    final Map<String, List<Deliveries.Acked>> acked = new ConcurrentHashMap<>();
     final List<Throwable> refused = Collections.synchronizedList(new ArrayList<>());
     private final RedisBroker broker;
     private final List<String> channels;
@@ -117,7 +113,7 @@ class RedisClusterFailoverIT {
                 broker
                     .publish(ch, raw("{\"n\":" + n + "}"), null, HISTORY)
                     .get(30, TimeUnit.SECONDS);
-            acked.get(ch).add(new Acked(n, at));
+            acked.get(ch).add(new Deliveries.Acked(n, at));
           } catch (ExecutionException e) {
             refused.add(e.getCause());
             // A master is unreachable: wait for the node to reach every master again, not spin.
@@ -147,11 +143,6 @@ class RedisClusterFailoverIT {
     } catch (ProtocolException e) {
       throw new IllegalArgumentException(e);
     }
-  }
-
-  private static int n(Pub p) {
-    String json = p.data().json();
-    return Integer.parseInt(json.substring(json.indexOf(':') + 1, json.length() - 1));
   }
 
   @Test
@@ -191,7 +182,7 @@ class RedisClusterFailoverIT {
           .isSameAs(replica);
       publisher.finish();
 
-      List<Acked> onFailing = List.copyOf(publisher.acked.get(failing));
+      List<Deliveries.Acked> onFailing = List.copyOf(publisher.acked.get(failing));
       String before = onFailing.get(0).at().epoch();
       String after = onFailing.get(onFailing.size() - 1).at().epoch();
       assertThat(onFailing.subList(0, killed)).allMatch(a -> a.at().epoch().equals(before));
@@ -206,15 +197,15 @@ class RedisClusterFailoverIT {
                           h -> assertThat(h.code()).isEqualTo(ErrorCode.UNAVAILABLE)));
 
       for (String ch : channels) {
-        List<Acked> acked = List.copyOf(publisher.acked.get(ch));
+        List<Deliveries.Acked> acked = List.copyOf(publisher.acked.get(ch));
         int last = acked.get(acked.size() - 1).n();
         for (Events node : List.of(publisherEvents, subscriberEvents)) {
           String which = node == publisherEvents ? "publishing" : "subscribing";
           await()
               .atMost(WAIT)
               .alias(which + " node gets the last publication of " + ch)
-              .until(() -> node.pubs(ch).stream().anyMatch(p -> n(p) == last));
-          Counts c = check(acked, node.sequence(ch));
+              .until(() -> node.pubs(ch).stream().anyMatch(p -> Deliveries.n(p) == last));
+          Deliveries.Counts c = Deliveries.check(acked, node.sequence(ch));
           log.info(
               "cluster failover, {} node, channel {} ({}): {} acknowledged, {} delivered, {}"
                   + " covered by a refetch signal, {} resets",
@@ -222,12 +213,12 @@ class RedisClusterFailoverIT {
               ch,
               ch.equals(failing) ? "on the failed master" : "on a healthy master",
               acked.size(),
-              c.delivered,
-              c.covered,
+              c.delivered(),
+              c.covered(),
               node.resets(ch));
           if (!ch.equals(failing)) {
             assertThat(node.resets(ch)).as("%s on a healthy master is not reset", ch).isZero();
-            assertThat(c.covered).isZero();
+            assertThat(c.covered()).isZero();
           }
         }
       }
@@ -242,43 +233,5 @@ class RedisClusterFailoverIT {
     } finally {
       publisher.finish();
     }
-  }
-
-  private record Counts(int delivered, int covered) {}
-
-  /**
-   * Every acknowledged publication was delivered exactly once in order, or a reset came between the
-   * delivered publications around it. Returns how many were delivered and how many covered.
-   */
-  private static Counts check(List<Acked> acked, List<Object> events) {
-    List<Integer> delivered = new ArrayList<>();
-    for (Object e : events) {
-      if (e instanceof Pub p) {
-        delivered.add(n(p));
-      }
-    }
-    assertThat(delivered).as("delivered in order, each once").isSorted().doesNotHaveDuplicates();
-    int covered = 0;
-    for (Acked a : acked) {
-      if (delivered.contains(a.n())) {
-        continue;
-      }
-      int from = -1; // index of the last delivery before it
-      int to = events.size(); // index of the first delivery after it
-      for (int i = 0; i < events.size(); i++) {
-        if (events.get(i) instanceof Pub p) {
-          if (n(p) < a.n()) {
-            from = i;
-          } else if (to == events.size()) {
-            to = i;
-          }
-        }
-      }
-      assertThat(events.subList(from + 1, to))
-          .as("publication %d (%s) was not delivered: a reset must say so", a.n(), a.at())
-          .contains("reset");
-      covered++;
-    }
-    return new Counts(delivered.size(), covered);
   }
 }

@@ -129,6 +129,59 @@ class RedisClusterShardingIT {
     }
   }
 
+  /**
+   * Resharding moves a channel's slot to another master while two nodes subscribe and one
+   * publishes: the nodes follow (a {@code MOVED} answer or the next layout read), and since the
+   * channel now lives on another server it starts a new epoch (the run-id rule of {@link Scripts}).
+   * On both nodes every acknowledged publication is delivered once in order or covered by a reset,
+   * and nothing of the new epoch comes before the reset.
+   */
+  @Test
+  void aChannelWhoseSlotMovesToAnotherMasterIsFollowedAndReset() throws Exception {
+    Map.Entry<String, RedisServer> first = channelPerMaster("moved-").entrySet().iterator().next();
+    String ch = first.getKey();
+    RedisServer from = first.getValue();
+    RedisServer to =
+        redis.cluster().masters().stream().filter(m -> m != from).findFirst().orElseThrow();
+    Events atA = new Events();
+    Events atB = new Events();
+    RedisBroker a = broker("a", atA);
+    RedisBroker b = broker("b", atB);
+    a.subscribe(ch, HISTORY).get(30, TimeUnit.SECONDS);
+    b.subscribe(ch, HISTORY).get(30, TimeUnit.SECONDS);
+    List<Deliveries.Acked> acked = new ArrayList<>();
+    for (int i = 1; i <= 5; i++) {
+      acked.add(
+          new Deliveries.Acked(
+              i, a.publish(ch, raw("{\"i\":" + i + "}"), null, HISTORY).get(30, TimeUnit.SECONDS)));
+    }
+
+    redis.cluster().moveSlot(ClusterSlots.slot(settings("a").key(ch, "m")), from, to);
+    for (int i = 6; i <= 10; i++) {
+      acked.add(
+          new Deliveries.Acked(
+              i, a.publish(ch, raw("{\"i\":" + i + "}"), null, HISTORY).get(30, TimeUnit.SECONDS)));
+    }
+    String before = acked.get(0).at().epoch();
+    String after = acked.get(9).at().epoch();
+    assertThat(acked.subList(0, 5)).allMatch(x -> x.at().epoch().equals(before));
+    assertThat(after).isNotEqualTo(before);
+    assertThat(acked.subList(5, 10)).allMatch(x -> x.at().epoch().equals(after));
+    assertThat(to.cli("EXISTS", settings("a").key(ch, "h"))).isEqualTo("1");
+    for (Events node : List.of(atA, atB)) {
+      await().atMost(WAIT).until(() -> node.pubs(ch).stream().anyMatch(p -> Deliveries.n(p) == 10));
+      List<Object> seq = node.sequence(ch);
+      Deliveries.check(acked, seq);
+      int reset = seq.indexOf("reset");
+      assertThat(reset).as("reset reported").isNotNegative();
+      for (int i = 0; i < seq.size(); i++) {
+        if (seq.get(i) instanceof Pub p && p.epoch().equals(after)) {
+          assertThat(i).as("new epoch only after the reset").isGreaterThan(reset);
+        }
+      }
+    }
+  }
+
   @Test
   void presenceLimitsRegistryAndControlBusWorkAcrossNodes() throws Exception {
     Map<String, RedisServer> channels = channelPerMaster("doc-");
