@@ -230,6 +230,16 @@ public final class RedisServer implements AutoCloseable {
     }
   }
 
+  /** The master's replication offset (INFO replication master_repl_offset): bytes replicated. */
+  public long replicationOffset() {
+    for (String line : (Iterable<String>) cli("info", "replication").lines()::iterator) {
+      if (line.startsWith("master_repl_offset:")) {
+        return Long.parseLong(line.substring("master_repl_offset:".length()).trim());
+      }
+    }
+    throw new IllegalStateException("no master_repl_offset");
+  }
+
   /** Memory used by Redis right now (INFO memory used_memory), in bytes. */
   public long usedMemory() throws IOException, InterruptedException {
     Process p =
