@@ -32,7 +32,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A broker for a cluster of nodes sharing one Redis. See {@link Scripts} for the data layout.
+ * A broker for a cluster of nodes sharing one Redis (or Sentinel's master, or a Redis Cluster whose
+ * masters each hold some channels: every key of a channel shares its hash slot, so each script runs
+ * on the channel's one master; see {@link ClusterConnector}). See {@link Scripts} for the data
+ * layout.
  *
  * <p><b>Ordering.</b> A Lua script assigns the offset, appends to the channel's stream and
  * PUBLISHes in one atomic step, so Redis sends each channel's publications to every node in offset

@@ -8,7 +8,7 @@ import java.util.Objects;
  * How a node uses Redis.
  *
  * @param url connection string, e.g. {@code redis://127.0.0.1:6379} or {@code
- *     redis://:password@host:6379/0}
+ *     redis://:password@host:6379/0}; not used in Sentinel and Redis Cluster modes
  * @param prefix prefix of every key and pub/sub channel, so several clusters can share one Redis
  * @param node this node's name, unique in the cluster (presence entries and routed HTTP sessions
  *     are keyed by it)
