@@ -51,6 +51,7 @@ final class ClusterConnector implements Connector {
   private final Vertx vertx;
   private final RedisSettings settings;
   private final RedisConnector any;
+  private final long refreshMillis;
   // The layout in use; written on the context, read from any thread.
   private volatile ClusterSlots.Topology topology = ClusterSlots.Topology.EMPTY;
   // A connection per master of the layout, by host:port; changed on the context only.
@@ -68,8 +69,14 @@ final class ClusterConnector implements Connector {
   private volatile boolean closed;
 
   ClusterConnector(Vertx vertx, RedisSettings settings) {
+    this(vertx, settings, TOPOLOGY_REFRESH_MS);
+  }
+
+  /** With the given period of layout reads (tests stretch it to show what MOVED alone does). */
+  ClusterConnector(Vertx vertx, RedisSettings settings, long refreshMillis) {
     this.vertx = vertx;
     this.settings = settings;
+    this.refreshMillis = refreshMillis;
     this.any = new RedisConnector(vertx, settings);
   }
 
@@ -116,7 +123,7 @@ final class ClusterConnector implements Connector {
         .runOnContext(
             v -> {
               if (!closed) {
-                timer = vertx.setPeriodic(TOPOLOGY_REFRESH_MS, id -> refreshOnContext());
+                timer = vertx.setPeriodic(refreshMillis, id -> refreshOnContext());
               }
             });
   }
