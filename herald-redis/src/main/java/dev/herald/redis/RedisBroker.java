@@ -32,7 +32,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A broker for a cluster of nodes sharing one Redis. See {@link Scripts} for the data layout.
+ * A broker for a cluster of nodes sharing one Redis (or Sentinel's master, or a Redis Cluster whose
+ * masters each hold some channels: every key of a channel shares its hash slot, so each script runs
+ * on the channel's one master; see {@link ClusterConnector}). See {@link Scripts} for the data
+ * layout.
  *
  * <p><b>Ordering.</b> A Lua script assigns the offset, appends to the channel's stream and
  * PUBLISHes in one atomic step, so Redis sends each channel's publications to every node in offset
@@ -59,7 +62,7 @@ public final class RedisBroker implements Broker {
   private static final Logger log = LoggerFactory.getLogger(RedisBroker.class);
 
   private final RedisSettings settings;
-  private final RedisConnector redis;
+  private final Connector redis;
   private final JsonCodec codec;
   private final Vertx vertx;
   private final String topicPrefix;
@@ -79,7 +82,7 @@ public final class RedisBroker implements Broker {
     this.settings = settings;
     this.codec = codec;
     this.vertx = vertx;
-    this.redis = new RedisConnector(vertx, settings);
+    this.redis = Connector.open(vertx, settings);
     this.topicPrefix = settings.topic("");
     this.feeds =
         new ChannelFeed.Support(
@@ -125,6 +128,7 @@ public final class RedisBroker implements Broker {
         // epoch, which resets the subscribers).
         redis
             .send(
+                settings.key(st.channel, "m"),
                 Request.cmd(Command.PEXPIRE)
                     .arg(settings.key(st.channel, "m"))
                     .arg(st.streamTtlMillis))
@@ -148,6 +152,7 @@ public final class RedisBroker implements Broker {
     String epoch = Epochs.next();
     return redis
         .eval(
+            settings.key(channel, "m"),
             once == null ? Scripts.PUBLISH : Scripts.PUBLISH_ONCE,
             (r, server) -> {
               r.arg(once == null ? 2 : 3)
@@ -277,6 +282,7 @@ public final class RedisBroker implements Broker {
     String newEpoch = Epochs.next();
     return redis
         .eval(
+            settings.key(channel, "m"),
             Scripts.HISTORY,
             (r, server) ->
                 r.arg(2)

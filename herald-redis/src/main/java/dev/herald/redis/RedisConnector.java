@@ -14,9 +14,7 @@ import io.vertx.redis.client.RedisRole;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
@@ -29,8 +27,12 @@ import org.slf4j.LoggerFactory;
  * node counts as disconnected: commands fail at once with {@link ErrorCode#UNAVAILABLE} and every
  * command that was in flight fails after {@link #COMMAND_TIMEOUT_MS} at most, so no caller waits
  * forever. All connection callbacks run on one Vert.x context.
+ *
+ * <p>With Redis Cluster settings it connects to any of the cluster's nodes, trying them in turn:
+ * {@link ClusterConnector} uses it for the cluster's layout and for pub/sub, and one per master
+ * (standalone settings) for the commands.
  */
-final class RedisConnector {
+final class RedisConnector implements Connector {
   private static final Logger log = LoggerFactory.getLogger(RedisConnector.class);
 
   /** Longest a command may take before it counts as failed (Redis unreachable). */
@@ -39,7 +41,9 @@ final class RedisConnector {
   private final Vertx vertx;
   private final RedisSettings settings;
   private final Context context;
-  private final Redis client;
+  // One client per server to try in turn (one, but for a cluster's nodes); the index of the next.
+  private final java.util.List<Redis> clients;
+  private int nextClient;
   // What the connections go to, for logs.
   private final String where;
   private final Link commands = new Link("command");
@@ -62,26 +66,36 @@ final class RedisConnector {
           .setRole(RedisRole.MASTER)
           .setAutoFailover(false);
       settings.sentinels().forEach(options::addConnectionString);
-    } else {
-      options.setConnectionString(settings.url());
     }
     options
         .setMaxPoolSize(4)
         .setMaxPoolWaiting(64)
         .setMaxWaitingHandlers(1_000_000)
         .setNetClientOptions(new NetClientOptions().setConnectTimeout(2000).setTcpNoDelay(true));
-    this.client = Redis.createClient(vertx, options);
+    if (settings.sentinel()) {
+      this.clients = java.util.List.of(Redis.createClient(vertx, options));
+    } else {
+      java.util.List<String> servers =
+          settings.cluster() ? settings.clusterNodes() : java.util.List.of(settings.url());
+      this.clients =
+          servers.stream()
+              .map(
+                  url ->
+                      Redis.createClient(vertx, new RedisOptions(options).setConnectionString(url)))
+              .toList();
+    }
     this.where =
         settings.sentinel()
             ? "the master '" + settings.masterName() + "' of sentinels " + settings.sentinels()
-            : settings.url();
+            : settings.cluster() ? "a node of " + settings.clusterNodes() : settings.url();
   }
 
   /**
    * Opens both connections; {@code onUp} runs (on the context) each time the pub/sub connection is
    * (re)established, {@code onMessage} for every pub/sub message.
    */
-  void start(Consumer<Response> onMessage, Runnable onUp) {
+  @Override
+  public void start(Consumer<Response> onMessage, Runnable onUp) {
     this.onMessage = onMessage;
     subscriber.onUp = onUp;
     // Before anything reads up(): the pub/sub link counts from the start, not from its first try.
@@ -98,7 +112,8 @@ final class RedisConnector {
    * Opens only the command connection (for stores that do not subscribe); {@code onUp} runs (on the
    * context) each time it is (re)established.
    */
-  void startCommandsOnly(Runnable onUp) {
+  @Override
+  public void startCommandsOnly(Runnable onUp) {
     commands.used = true;
     commands.onUp = onUp;
     context.runOnContext(v -> commands.connect());
@@ -110,73 +125,50 @@ final class RedisConnector {
    * gets the caller's entries back at once rather than after the next period. Returns the timer, to
    * cancel at close.
    */
-  long startWithHeartbeat(long periodMillis, Runnable beat) {
+  @Override
+  public long startWithHeartbeat(long periodMillis, Runnable beat) {
     startCommandsOnly(beat);
     return vertx.setPeriodic(periodMillis, id -> context.runOnContext(v -> beat.run()));
   }
 
-  Context context() {
+  @Override
+  public Context context() {
     return context;
   }
 
   /** Whether both connections are up. */
-  boolean up() {
+  @Override
+  public boolean up() {
     return commands.conn != null && (subscriber.conn != null || !subscriber.used);
   }
 
   /** Runs a command. Fails with {@link ErrorCode#UNAVAILABLE} if Redis cannot be reached. */
-  CompletableFuture<Response> send(Request request) {
+  @Override
+  public CompletableFuture<Response> send(Request request) {
+    return send(commands, request);
+  }
+
+  /** One server holds every key: the key does not matter. */
+  @Override
+  public CompletableFuture<Response> send(String key, Request request) {
     return send(commands, request);
   }
 
   /** Sends a command on the pub/sub connection (SUBSCRIBE/UNSUBSCRIBE). */
-  CompletableFuture<Response> sendSubscriber(Request request) {
+  @Override
+  public CompletableFuture<Response> sendSubscriber(Request request) {
     return send(subscriber, request);
   }
 
   /**
-   * Runs a script by its SHA-1 ({@code EVALSHA}) on the command connection; {@code args} appends
-   * the key count, keys and arguments, and gets the run id of the server the call goes to (empty if
-   * Redis would not tell): a script that keeps a channel's epoch is told it, so a server that
-   * replaced another (a promoted replica, a restart) starts new epochs (see {@link Scripts}). Every
-   * script of {@link Scripts#ALL} is loaded on each command connection before the connection is
-   * used, so Redis knows them. If it does not (someone ran {@code SCRIPT FLUSH} meanwhile) it
-   * answers {@code NOSCRIPT} and the call is made once more with the whole text ({@code EVAL},
-   * which caches it again). Such a retry goes after calls sent in the meantime, so only calls in
-   * flight together when the scripts were flushed can run in another order than they were sent.
+   * Runs a command built for the server it goes to: {@code build} gets that server's run id (empty
+   * if Redis would not tell). A Lua script that keeps a channel's epoch is told it this way, so a
+   * server that replaced another (a promoted replica, a restart) starts new epochs: see {@link
+   * Scripts}. One server holds every key here: the key does not matter.
    */
-  CompletableFuture<Response> eval(Script script, BiConsumer<Request, String> args) {
-    return send(commands, server -> call(Command.EVALSHA, script.sha(), server, args))
-        .exceptionallyCompose(
-            err -> {
-              Throwable e =
-                  err instanceof CompletionException c && c.getCause() != null ? c.getCause() : err;
-              if (!(e instanceof NoScript)) {
-                return CompletableFuture.failedFuture(e);
-              }
-              log.info("Redis had lost {}; loading it again", script);
-              return send(commands, server -> call(Command.EVAL, script.text(), server, args));
-            });
-  }
-
-  private static Request call(
-      Command cmd, String script, String server, BiConsumer<Request, String> args) {
-    Request r = Request.cmd(cmd).arg(script);
-    args.accept(r, server);
-    return r;
-  }
-
-  /** Redis answered NOSCRIPT: it does not know the script by that SHA-1 ({@link #eval} retries). */
-  private static final class NoScript extends RuntimeException {
-    private static final long serialVersionUID = 1L;
-
-    NoScript() {
-      super("NOSCRIPT", null, false, false);
-    }
-  }
-
-  private static boolean isNoScript(Throwable err) {
-    return err.getMessage() != null && err.getMessage().startsWith("NOSCRIPT");
+  @Override
+  public CompletableFuture<Response> sendToServer(String key, Function<String, Request> build) {
+    return send(commands, build);
   }
 
   private CompletableFuture<Response> send(Link link, Request request) {
@@ -213,8 +205,8 @@ final class RedisConnector {
               vertx.cancelTimer(timer);
               if (ar.succeeded()) {
                 out.complete(ar.result());
-              } else if (isNoScript(ar.cause())) {
-                out.completeExceptionally(new NoScript());
+              } else if (Script.NotLoaded.answered(ar.cause())) {
+                out.completeExceptionally(new Script.NotLoaded());
               } else {
                 out.completeExceptionally(unavailable(ar.cause()));
               }
@@ -223,7 +215,8 @@ final class RedisConnector {
   }
 
   /** Runs {@code task} on the context after {@code delayMillis}, unless closed. */
-  void later(long delayMillis, Runnable task) {
+  @Override
+  public void later(long delayMillis, Runnable task) {
     if (closed) {
       return;
     }
@@ -253,7 +246,8 @@ final class RedisConnector {
   }
 
   /** Drops the pub/sub connection, as if the network had cut it (it is re-opened). */
-  void reset(Throwable why) {
+  @Override
+  public void reset(Throwable why) {
     context.runOnContext(
         v -> {
           RedisConnection c = subscriber.conn;
@@ -268,7 +262,8 @@ final class RedisConnector {
     return where.replaceAll("//[^@/,\\]]*@", "//***@");
   }
 
-  void close() {
+  @Override
+  public void close() {
     closed = true;
     try {
       context.runOnContext(
@@ -280,7 +275,7 @@ final class RedisConnector {
                 c.close();
               }
             }
-            client.close();
+            clients.forEach(Redis::close);
           });
     } catch (RuntimeException e) {
       // Vert.x is already closed, and its connections with it.
@@ -360,6 +355,9 @@ final class RedisConnector {
       if (closed) {
         return;
       }
+      Redis client = clients.get(nextClient);
+      // The next attempt (of either link) tries the next server.
+      nextClient = (nextClient + 1) % clients.size();
       client
           .connect()
           .onComplete(

@@ -39,7 +39,7 @@ public final class RedisControlBus implements ControlBus {
   private static final Logger log = LoggerFactory.getLogger(RedisControlBus.class);
 
   private final RedisSettings settings;
-  private final RedisConnector redis;
+  private final Connector redis;
   private final String topic;
   private final String inbox;
   private final String members;
@@ -56,7 +56,7 @@ public final class RedisControlBus implements ControlBus {
   public RedisControlBus(Vertx vertx, RedisSettings settings) {
     this.vertx = vertx;
     this.settings = settings;
-    this.redis = new RedisConnector(vertx, settings);
+    this.redis = Connector.open(vertx, settings);
     this.topic = settings.prefix() + ":control";
     this.inbox = topic + ":to:" + settings.node();
     this.members = topic + ":nodes";
@@ -87,13 +87,16 @@ public final class RedisControlBus implements ControlBus {
     long now = System.currentTimeMillis();
     return redis
         .send(
+            members,
             Request.cmd(Command.ZADD)
                 .arg(members)
                 .arg(now + settings.presenceTtl().toMillis())
                 .arg(settings.node()))
         .thenCompose(
             r ->
-                redis.send(Request.cmd(Command.ZREMRANGEBYSCORE).arg(members).arg("-inf").arg(now)))
+                redis.send(
+                    members,
+                    Request.cmd(Command.ZREMRANGEBYSCORE).arg(members).arg("-inf").arg(now)))
         .handle(
             (r, err) -> {
               if (err != null) {
@@ -150,6 +153,7 @@ public final class RedisControlBus implements ControlBus {
         .thenCompose(
             r ->
                 redis.send(
+                    members,
                     Request.cmd(Command.ZRANGE)
                         .arg(members)
                         .arg(System.currentTimeMillis())
@@ -277,7 +281,7 @@ public final class RedisControlBus implements ControlBus {
     // The callback handles the outcome; its own future carries nothing more.
     var unused =
         redis
-            .send(Request.cmd(Command.ZREM).arg(members).arg(settings.node()))
+            .send(members, Request.cmd(Command.ZREM).arg(members).arg(settings.node()))
             .whenComplete((r, e) -> redis.close());
   }
 }

@@ -20,7 +20,7 @@ public final class RedisNodeRegistry implements AutoCloseable {
 
   private final Vertx vertx;
   private final RedisSettings settings;
-  private final RedisConnector redis;
+  private final Connector redis;
   private volatile @Nullable String url;
   private final long timer;
 
@@ -32,7 +32,7 @@ public final class RedisNodeRegistry implements AutoCloseable {
   RedisNodeRegistry(Vertx vertx, RedisSettings settings, long refreshMillis) {
     this.vertx = vertx;
     this.settings = settings;
-    this.redis = new RedisConnector(vertx, settings);
+    this.redis = Connector.open(vertx, settings);
     // Also on every reconnect: a Redis that restarted empty knows this node again at once, not
     // only after the next refresh (until then other nodes would think its sessions are gone).
     // Each refresh handles its own failure (the next one retries).
@@ -53,7 +53,7 @@ public final class RedisNodeRegistry implements AutoCloseable {
   /** Where a live node can be reached, or empty if it is not (or no longer) in the cluster. */
   public CompletableFuture<Optional<String>> lookup(String node) {
     return redis
-        .send(Request.cmd(Command.GET).arg(key(node)))
+        .send(key(node), Request.cmd(Command.GET).arg(key(node)))
         .thenApply(r -> r == null ? Optional.<String>empty() : Optional.of(r.toString()));
   }
 
@@ -64,6 +64,7 @@ public final class RedisNodeRegistry implements AutoCloseable {
     }
     return redis
         .send(
+            key(settings.node()),
             Request.cmd(Command.SET)
                 .arg(key(settings.node()))
                 .arg(u)
@@ -92,7 +93,7 @@ public final class RedisNodeRegistry implements AutoCloseable {
       // The callback handles the outcome; its own future carries nothing more.
       var unused =
           redis
-              .send(Request.cmd(Command.DEL).arg(key(settings.node())))
+              .send(key(settings.node()), Request.cmd(Command.DEL).arg(key(settings.node())))
               .whenComplete((r, e) -> redis.close());
     } else {
       redis.close();

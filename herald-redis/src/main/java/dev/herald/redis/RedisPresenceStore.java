@@ -33,7 +33,7 @@ public final class RedisPresenceStore implements PresenceStore, AutoCloseable {
 
   private final Vertx vertx;
   private final RedisSettings settings;
-  private final RedisConnector redis;
+  private final Connector redis;
   private final JsonCodec codec;
   // This node's entries: channel -> client id -> encoded entry. Re-sent by every heartbeat.
   // Only touched on the connector's context.
@@ -49,7 +49,7 @@ public final class RedisPresenceStore implements PresenceStore, AutoCloseable {
     this.vertx = vertx;
     this.settings = settings;
     this.codec = codec;
-    this.redis = new RedisConnector(vertx, settings);
+    this.redis = Connector.open(vertx, settings);
     // A heartbeat logs what failed, and the next one writes the entries again.
     this.timer =
         redis.startWithHeartbeat(
@@ -82,6 +82,7 @@ public final class RedisPresenceStore implements PresenceStore, AutoCloseable {
           }
           return redis
               .eval(
+                  settings.key(channel, "pz"),
                   Scripts.PRESENCE_REMOVE,
                   (r, server) ->
                       r.arg(2)
@@ -124,6 +125,7 @@ public final class RedisPresenceStore implements PresenceStore, AutoCloseable {
   public CompletableFuture<List<ClientInfo>> get(String channel) {
     return redis
         .eval(
+            settings.key(channel, "pz"),
             Scripts.PRESENCE_GET,
             (r, server) ->
                 r.arg(2).arg(settings.key(channel, "pz")).arg(settings.key(channel, "pd")))
@@ -149,6 +151,7 @@ public final class RedisPresenceStore implements PresenceStore, AutoCloseable {
   private CompletableFuture<Void> write(String channel, Map<String, String> entries) {
     return redis
         .eval(
+            settings.key(channel, "pz"),
             Scripts.PRESENCE_PUT,
             (r, server) -> {
               r.arg(2)

@@ -43,7 +43,7 @@ public final class RedisUserConnections implements UserConnections {
 
   private final Vertx vertx;
   private final RedisSettings settings;
-  private final RedisConnector redis;
+  private final Connector redis;
   // This node's counted connections: user -> members. Only touched on the connector's context.
   private final Map<String, Set<String>> local = new HashMap<>();
   private final WarnLimiter warnings = new WarnLimiter(10_000, System::currentTimeMillis);
@@ -58,7 +58,7 @@ public final class RedisUserConnections implements UserConnections {
   RedisUserConnections(Vertx vertx, RedisSettings settings, long heartbeatMillis) {
     this.vertx = vertx;
     this.settings = settings;
-    this.redis = new RedisConnector(vertx, settings);
+    this.redis = Connector.open(vertx, settings);
     this.onContext = task -> redis.context().runOnContext(v -> task.run());
     // A heartbeat logs what failed, and the next one writes the connections again.
     this.timer =
@@ -84,6 +84,7 @@ public final class RedisUserConnections implements UserConnections {
               var unused =
                   redis
                       .eval(
+                          key(userId),
                           Scripts.USER_CONNECTION_ADD,
                           (r, server) ->
                               r.arg(1)
@@ -135,7 +136,7 @@ public final class RedisUserConnections implements UserConnections {
               // A release that does not reach Redis expires with the node's heartbeats.
               var unused =
                   redis
-                      .send(Request.cmd(Command.ZREM).arg(key(userId)).arg(member))
+                      .send(key(userId), Request.cmd(Command.ZREM).arg(key(userId)).arg(member))
                       .exceptionally(
                           err -> {
                             log.debug("releasing {} failed: {}", member, err.toString());
@@ -152,6 +153,7 @@ public final class RedisUserConnections implements UserConnections {
           writes.add(
               redis
                   .eval(
+                      key(user),
                       Scripts.USER_CONNECTION_REFRESH,
                       (r, server) -> {
                         r.arg(1).arg(key(user)).arg(settings.presenceTtl().toMillis());

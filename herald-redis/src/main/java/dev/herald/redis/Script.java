@@ -44,6 +44,24 @@ final class Script {
     }
   }
 
+  /**
+   * Redis answered {@code NOSCRIPT}: it does not know the script by its SHA-1 (its script cache was
+   * flushed). {@link Connector#eval} then makes the call once more with the text.
+   */
+  static final class NotLoaded extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    NotLoaded() {
+      super("NOSCRIPT", null, false, false);
+    }
+
+    /** Whether a failed command's cause is Redis's NOSCRIPT answer. */
+    static boolean answered(Throwable cause) {
+      String m = cause.getMessage();
+      return m != null && m.startsWith("NOSCRIPT");
+    }
+  }
+
   @Override
   public String toString() {
     return "script " + sha;

@@ -13,13 +13,14 @@ package dev.herald.redis;
  *
  * <p><b>Another server, another epoch.</b> The hash also keeps ({@code s}) the run id of the Redis
  * server that started or last adopted the epoch; every script gets the run id of the server it is
- * sent to as its last argument. A different server (a replica promoted by Sentinel, a Redis
- * restarted from its AOF or RDB file) may lack the last acknowledged publications, since
- * replication and persistence are asynchronous: continuing the epoch would hand out their offsets
- * again to other publications, which clients that saw the lost ones would skip. So the first script
- * on the other server starts a new epoch, and every subscriber is told to resubscribe (clients get
- * {@code recovered:false} and refetch). An empty run id (INFO refused) skips this check; a hash
- * without {@code s} (written before this check existed) adopts the server.
+ * sent to as its last argument. A different server (a replica promoted by Sentinel or by Redis
+ * Cluster, a Redis Cluster master a channel's slot moved to, a Redis restarted from its AOF or RDB
+ * file) may lack the last acknowledged publications, since replication and persistence are
+ * asynchronous: continuing the epoch would hand out their offsets again to other publications,
+ * which clients that saw the lost ones would skip. So the first script on the other server starts a
+ * new epoch, and every subscriber is told to resubscribe (clients get {@code recovered:false} and
+ * refetch). An empty run id (INFO refused) skips this check; a hash without {@code s} (written
+ * before this check existed) adopts the server.
  */
 final class Scripts {
   private Scripts() {}

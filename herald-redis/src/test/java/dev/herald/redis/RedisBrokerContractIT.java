@@ -24,13 +24,18 @@ class RedisBrokerContractIT extends BrokerContract {
     brokers.forEach(RedisBroker::close);
   }
 
+  /** The Redis these tests run against. */
+  RedisTarget target() {
+    return redis;
+  }
+
   private RedisSettings settings() {
-    return redis.settings(prefix, "node-" + brokers.size(), Duration.ofSeconds(2));
+    return target().settings(prefix, "node-" + brokers.size(), Duration.ofSeconds(2));
   }
 
   @Override
   protected Node node() {
-    RedisBroker b = new RedisBroker(redis.vertx(), settings(), new JsonCodec());
+    RedisBroker b = new RedisBroker(target().vertx(), settings(), new JsonCodec());
     Events events = new Events();
     b.start(events);
     brokers.add(b);
@@ -57,7 +62,7 @@ class RedisBrokerContractIT extends BrokerContract {
 
   @Override
   protected boolean loseAllStreams(Node node) {
-    redis.server().cli("FLUSHALL");
+    target().flushAll();
     return true;
   }
 
@@ -68,6 +73,6 @@ class RedisBrokerContractIT extends BrokerContract {
 
   @Override
   protected boolean remembers(Node node, String channel) {
-    return redis.server().cli("EXISTS", settings().key(channel, "m")).equals("1");
+    return target().exists(settings().key(channel, "m"));
   }
 }

@@ -22,13 +22,19 @@ class RedisPresenceStoreContractIT extends PresenceStoreContract {
     stores.forEach(RedisPresenceStore::close);
   }
 
+  /** The Redis these tests run against. */
+  RedisTarget target() {
+    return redis;
+  }
+
   @Override
   protected PresenceStore store() {
     RedisPresenceStore s =
         new RedisPresenceStore(
-            redis.vertx(),
-            redis.settings(
-                "presence" + PREFIXES.incrementAndGet(), "node-1", Duration.ofSeconds(30)),
+            target().vertx(),
+            target()
+                .settings(
+                    "presence" + PREFIXES.incrementAndGet(), "node-1", Duration.ofSeconds(30)),
             new JsonCodec());
     stores.add(s);
     return s;

@@ -52,6 +52,27 @@ public final class RedisServer implements AutoCloseable {
   }
 
   /**
+   * Starts redis-server on a free port as a Redis Cluster node (not yet part of a cluster: see
+   * {@link RedisCluster}), calling other nodes failed after {@code nodeTimeoutMillis} without an
+   * answer. A replica takes over from its failed master however long it was cut off from it, and
+   * the slots of other masters keep working while one master is down.
+   */
+  public static RedisServer clusterNode(long nodeTimeoutMillis) {
+    return start(
+        List.of(
+            "--cluster-enabled",
+            "yes",
+            "--cluster-config-file",
+            "nodes.conf",
+            "--cluster-node-timeout",
+            Long.toString(nodeTimeoutMillis),
+            "--cluster-replica-validity-factor",
+            "0",
+            "--cluster-require-full-coverage",
+            "no"));
+  }
+
+  /**
    * Starts a sentinel (redis-server --sentinel) on a free port, monitoring {@code master} as {@code
    * name} with the given quorum, calling it down after {@code downAfterMillis} without an answer.
    */
@@ -207,6 +228,16 @@ public final class RedisServer implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
     }
+  }
+
+  /** The master's replication offset (INFO replication master_repl_offset): bytes replicated. */
+  public long replicationOffset() {
+    for (String line : (Iterable<String>) cli("info", "replication").lines()::iterator) {
+      if (line.startsWith("master_repl_offset:")) {
+        return Long.parseLong(line.substring("master_repl_offset:".length()).trim());
+      }
+    }
+    throw new IllegalStateException("no master_repl_offset");
   }
 
   /** Memory used by Redis right now (INFO memory used_memory), in bytes. */

@@ -356,6 +356,9 @@ public final class Herald implements AutoCloseable {
             c.presenceTtl(),
             c.reconnectMin(),
             c.reconnectMax());
+    if (c.redisCluster()) {
+      return s.withClusterNodes(c.clusterNodes());
+    }
     return c.sentinel() ? s.withSentinels(c.sentinels(), c.masterName()) : s;
   }
 

@@ -17,10 +17,12 @@ import java.util.List;
  *     routed to it
  * @param advertiseUrl where the other nodes reach this node's HTTP port (empty: {@code
  *     http://<server.host>:<port>})
- * @param redisMode {@code standalone} (one Redis at {@code redisUrl}) or Sentinel mode (the master
- *     named {@code masterName} by {@code sentinels}, followed through failovers)
+ * @param redisMode "standalone" (one Redis at {@code redisUrl}), "sentinel" (the master named
+ *     {@code masterName} by {@code sentinels}, followed through failovers) or "cluster" (a Redis
+ *     Cluster reached through {@code clusterNodes})
  * @param sentinels Sentinel mode: URLs of the sentinels
  * @param masterName Sentinel mode: the name the sentinels monitor the master under
+ * @param clusterNodes Redis Cluster mode: URLs of some or all of the cluster's nodes
  */
 public record ClusterSettings(
     String brokerType,
@@ -33,10 +35,12 @@ public record ClusterSettings(
     String advertiseUrl,
     String redisMode,
     List<String> sentinels,
-    String masterName) {
+    String masterName,
+    List<String> clusterNodes) {
 
   public ClusterSettings {
     sentinels = List.copyOf(sentinels);
+    clusterNodes = List.copyOf(clusterNodes);
   }
 
   public static ClusterSettings defaults() {
@@ -51,7 +55,8 @@ public record ClusterSettings(
         "",
         "standalone",
         List.of(),
-        "");
+        "",
+        List.of());
   }
 
   /** Whether nodes share channels through Redis. */
@@ -71,7 +76,13 @@ public record ClusterSettings(
         advertiseUrl,
         redisMode,
         sentinels,
-        masterName);
+        masterName,
+        clusterNodes);
+  }
+
+  /** Whether Redis is a Redis Cluster. */
+  public boolean redisCluster() {
+    return "cluster".equals(redisMode);
   }
 
   /** Whether the Redis master is found through Sentinel. */

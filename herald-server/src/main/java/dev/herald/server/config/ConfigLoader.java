@@ -87,6 +87,7 @@ public final class ConfigLoader {
     DEFAULTS.put("redis.url", "redis://127.0.0.1:6379");
     DEFAULTS.put("redis.sentinels", "");
     DEFAULTS.put("redis.master-name", "");
+    DEFAULTS.put("redis.cluster-nodes", "");
     DEFAULTS.put("redis.prefix", "herald");
     DEFAULTS.put("redis.presence-ttl", "30s");
     DEFAULTS.put("redis.reconnect-min", "100ms");
@@ -105,6 +106,8 @@ public final class ConfigLoader {
   }
 
   private static final String REDIS_URL = "rediss?://\\S+";
+  // host:port, optionally user:password@ before it, and no database other than 0 after it.
+  private static final String REDIS_CLUSTER_NODE_URL = "rediss?://([^@/\\s]+@)?[^@/\\s]+(/0?)?";
   private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)?");
   private static final Pattern NAMESPACE_NAME = Pattern.compile("[A-Za-z0-9_\\-.@=/]{1,64}");
 
@@ -235,7 +238,9 @@ public final class ConfigLoader {
     if (isSecret(key) && !value.isEmpty()) {
       return "****";
     }
-    if (key.equals("redis.url") || key.equals("redis.sentinels")) {
+    if (key.equals("redis.url")
+        || key.equals("redis.sentinels")
+        || key.equals("redis.cluster-nodes")) {
       // A Redis URL may carry a password: redis://user:secret@host -> redis://****@host
       return value.replaceAll("//[^@/,]*@", "//****@");
     }
@@ -567,12 +572,16 @@ public final class ConfigLoader {
       String mode = value("redis.mode");
       List<String> sentinels = list(value("redis.sentinels"));
       String masterName = value("redis.master-name");
+      List<String> clusterNodes = list(value("redis.cluster-nodes"));
+      if (!mode.equals("sentinel") && !sentinels.isEmpty()) {
+        problems.add("redis.sentinels: set, but redis.mode is " + mode + " (set it to sentinel)");
+      }
+      if (!mode.equals("cluster") && !clusterNodes.isEmpty()) {
+        problems.add(
+            "redis.cluster-nodes: set, but redis.mode is " + mode + " (set it to cluster)");
+      }
       switch (mode) {
-        case "standalone" -> {
-          if (!sentinels.isEmpty()) {
-            problems.add("redis.sentinels: set, but redis.mode is standalone (set it to sentinel)");
-          }
-        }
+        case "standalone" -> {}
         case "sentinel" -> {
           if (sentinels.isEmpty()) {
             problems.add(
@@ -595,11 +604,24 @@ public final class ConfigLoader {
                     + " A-Z a-z 0-9 _ - .)");
           }
         }
-        case "cluster" ->
+        case "cluster" -> {
+          if (clusterNodes.isEmpty()) {
             problems.add(
-                "redis.mode: cluster is not supported yet (use standalone or sentinel; see"
-                    + " docs/scaling.md)");
-        default -> problems.add("redis.mode: '" + mode + "' is not standalone or sentinel");
+                "redis.cluster-nodes: redis.mode cluster needs the URLs of some of the cluster's"
+                    + " nodes, comma-separated (redis://10.0.0.7:7000,redis://10.0.0.8:7000,...)");
+          }
+          for (String node : clusterNodes) {
+            if (!node.matches(REDIS_CLUSTER_NODE_URL)) {
+              problems.add(
+                  "redis.cluster-nodes: '"
+                      + masked("redis.cluster-nodes", node)
+                      + "' is not a URL like redis://host:7000 (a Redis Cluster has no database"
+                      + " numbers: no /1 at the end)");
+            }
+          }
+        }
+        default ->
+            problems.add("redis.mode: '" + mode + "' is not standalone, sentinel or cluster");
       }
       String prefix = value("redis.prefix");
       if (!prefix.matches("[A-Za-z0-9_\\-.]{1,64}")) {
@@ -623,7 +645,18 @@ public final class ConfigLoader {
                 + "' is not like http://10.0.0.5:8080 (how other nodes reach this one)");
       }
       return new ClusterSettings(
-          type, url, prefix, presenceTtl, min, max, route, advertise, mode, sentinels, masterName);
+          type,
+          url,
+          prefix,
+          presenceTtl,
+          min,
+          max,
+          route,
+          advertise,
+          mode,
+          sentinels,
+          masterName,
+          clusterNodes);
     }
 
     private boolean isNamespaceKey(String key, List<String> namespaces) {

@@ -111,10 +111,49 @@ class ClusterConfigTest {
         .contains("redis.mode sentinel needs the sentinels' URLs");
     assertThat(problems(Map.of("redis.sentinels", "redis://10.0.0.7:26379")))
         .contains("redis.sentinels: set, but redis.mode is standalone");
-    assertThat(problems(Map.of("redis.mode", "cluster")))
-        .contains("redis.mode: cluster is not supported yet");
     assertThat(problems(Map.of("redis.mode", "ring")))
-        .contains("redis.mode: 'ring' is not standalone or sentinel");
+        .contains("redis.mode: 'ring' is not standalone, sentinel or cluster");
+  }
+
+  @Test
+  void clusterModeTakesTheClusterNodes() {
+    HeraldConfig c =
+        ConfigLoader.fromMap(
+            Map.of(
+                "broker.type", "redis",
+                "redis.mode", "cluster",
+                "redis.cluster-nodes", "redis://10.0.0.7:7000, redis://:s3cret@10.0.0.8:7000/0"),
+            Map.of());
+    ClusterSettings s = c.cluster();
+    assertThat(s.redisCluster()).isTrue();
+    assertThat(s.sentinel()).isFalse();
+    assertThat(s.clusterNodes())
+        .containsExactly("redis://10.0.0.7:7000", "redis://:s3cret@10.0.0.8:7000/0");
+    assertThat(HeraldConfig.defaults().cluster().redisCluster()).isFalse();
+  }
+
+  @Test
+  void badClusterSettingsAreReported() {
+    assertThat(problems(Map.of("redis.mode", "cluster")))
+        .contains("redis.cluster-nodes: redis.mode cluster needs the URLs");
+    assertThat(
+            problems(
+                Map.of(
+                    "redis.mode", "cluster",
+                    "redis.cluster-nodes", "10.0.0.7:7000,redis://:s3cret@10.0.0.8:7000/2")))
+        .contains("redis.cluster-nodes: '10.0.0.7:7000' is not a URL like redis://host:7000")
+        .contains("'redis://****@10.0.0.8:7000/2' is not a URL")
+        .contains("no database numbers")
+        .doesNotContain("s3cret");
+    assertThat(problems(Map.of("redis.cluster-nodes", "redis://10.0.0.7:7000")))
+        .contains("redis.cluster-nodes: set, but redis.mode is standalone");
+    assertThat(
+            problems(
+                Map.of(
+                    "redis.mode", "cluster",
+                    "redis.cluster-nodes", "redis://10.0.0.7:7000",
+                    "redis.sentinels", "redis://10.0.0.7:26379")))
+        .contains("redis.sentinels: set, but redis.mode is cluster");
   }
 
   /** The message of the configuration error these settings make. */

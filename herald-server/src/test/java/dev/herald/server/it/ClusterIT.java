@@ -12,6 +12,7 @@ import dev.herald.client.SubscriptionHandler;
 import dev.herald.protocol.ClientInfo;
 import dev.herald.protocol.ServerMessage.Pub;
 import dev.herald.protocol.ServerMessage.SubscribeResult;
+import dev.herald.redis.RedisCluster;
 import dev.herald.redis.RedisSentinels;
 import dev.herald.redis.RedisServer;
 import dev.herald.server.it.HeraldCluster.Node;
@@ -171,6 +172,46 @@ class ClusterIT {
               },
               refused -> {});
       assertThat(sentinels.masterPort()).isEqualTo(sentinels.replica().port());
+      assertThat(acked.get(total - 1).epoch())
+          .as("the promoted replica starts a new epoch")
+          .isNotEqualTo(acked.get(0).epoch());
+    }
+  }
+
+  /**
+   * Redis Cluster (three masters with a replica each): the master holding the channel is killed
+   * (kill -9) while publications go on, after its replica stopped taking the replication stream
+   * (SIGSTOP). The cluster promotes the replica; the nodes follow on their own, every client is
+   * told to refetch and nothing acknowledged is silently lost.
+   */
+  @Test
+  void aRedisClusterFailoverTellsEveryClientAndNothingIsSilentlyLost() throws Exception {
+    try (RedisCluster redisCluster = RedisCluster.start(3, 1)) {
+      cluster(
+          Map.of(
+              "redis.mode",
+              "cluster",
+              "redis.cluster-nodes",
+              String.join(",", redisCluster.urls())));
+      String channel = "feed:cluster";
+      String key = cluster.prefix() + ":{" + channel + "}:m";
+      RedisServer master = redisCluster.masterOfKey(key);
+      RedisServer replica = redisCluster.replicasOf(master).get(0);
+      int total = 600;
+      Map<Integer, Acked> acked =
+          publishThroughARedisFault(
+              channel,
+              total,
+              seq -> {
+                if (seq == 200) {
+                  replica.pause(); // what is acknowledged now is only on the master
+                } else if (seq == 230) {
+                  master.kill();
+                  replica.resume();
+                }
+              },
+              refused -> {});
+      assertThat(redisCluster.masterOfKey(key)).isSameAs(replica);
       assertThat(acked.get(total - 1).epoch())
           .as("the promoted replica starts a new epoch")
           .isNotEqualTo(acked.get(0).epoch());

@@ -75,6 +75,11 @@ public final class HeraldCluster implements AutoCloseable {
     }
   }
 
+  /** The prefix of the nodes' Redis keys ({@code redis.prefix}). */
+  public String prefix() {
+    return prefix;
+  }
+
   public List<Node> nodes() {
     return nodes;
   }
