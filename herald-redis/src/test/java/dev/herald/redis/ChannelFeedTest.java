@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
  */
 class ChannelFeedTest {
   private static final String CH = "room";
-  private static final String EPOCH = "e1";
+  // The channel's epoch in "Redis" (another server, after a failover, starts another).
+  private String epoch = "e1";
 
   /** The channel's stream in "Redis", and the reads in flight, answered in the order sent. */
   private final List<Pub> stream = new ArrayList<>();
@@ -68,7 +69,7 @@ class ChannelFeedTest {
             : List.copyOf(stream.subList((int) Math.min(after, top), (int) top));
     CompletableFuture<ChannelFeed.StreamRead> f = new CompletableFuture<>();
     ChannelFeed.StreamRead answer =
-        new ChannelFeed.StreamRead(new StreamPosition(EPOCH, top), 0, pubs);
+        new ChannelFeed.StreamRead(new StreamPosition(epoch, top), 0, pubs);
     inFlight.add(() -> f.complete(answer));
     return f;
   }
@@ -76,7 +77,7 @@ class ChannelFeedTest {
   /** Appends to the stream; returns the publication as pub/sub would carry it. */
   private ChannelFeed.PubMsg append() {
     Pub p =
-        new Pub(CH, EPOCH, stream.size() + 1, 0, RawJson.EMPTY_OBJECT, null); // offset = size + 1
+        new Pub(CH, epoch, stream.size() + 1, 0, RawJson.EMPTY_OBJECT, null); // offset = size + 1
     stream.add(p);
     return new ChannelFeed.PubMsg(p);
   }
@@ -131,6 +132,33 @@ class ChannelFeedTest {
     assertThat(hub.resets).isEqualTo(1);
     feed.offer(append()); // a new 7
     assertThat(hub.offsets()).containsExactly(6L, 7L, 8L, 7L);
+  }
+
+  /**
+   * A failover: the node's connections come back to another server, where publishing resumed in a
+   * new epoch before this node's catch-up read could run (its command connection came back last).
+   * What pub/sub brought meanwhile is at or below the position that read finds: one reset covers it
+   * all (subscribers resubscribe and get recovered:false), none of it is delivered, and what comes
+   * next is delivered live.
+   */
+  @Test
+  void aCatchUpThatFindsANewEpochCoversWhatWasPublishedThereWithOneReset() {
+    subscribedAt(5);
+    feed.offer(append()); // 6, delivered in the old epoch
+    epoch = "e2"; // the promoted replica
+    stream.clear();
+    feed.hold(); // pub/sub is back, on the new master
+    for (int i = 0; i < 3; i++) {
+      feed.offer(append()); // e2: 1, 2, 3, held until the catch-up
+    }
+    feed.sync();
+    answerNextRead();
+    assertThat(hub.resets).isEqualTo(1);
+    assertThat(hub.offsets()).containsExactly(6L);
+    feed.offer(append()); // e2: 4, live
+    assertThat(hub.offsets()).containsExactly(6L, 4L);
+    assertThat(hub.pubs.get(1).epoch()).isEqualTo("e2");
+    assertThat(hub.resets).isEqualTo(1);
   }
 
   /**

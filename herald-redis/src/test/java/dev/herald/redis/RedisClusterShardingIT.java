@@ -129,6 +129,55 @@ class RedisClusterShardingIT {
     }
   }
 
+  @Test
+  void everyMasterRunsTheScriptsByShaAndAFlushedCacheOnEveryMasterCostsNoPublication()
+      throws Exception {
+    Map<String, RedisServer> channels = channelPerMaster("sha-");
+    Events atB = new Events();
+    RedisBroker a = broker("a", new Events());
+    RedisBroker b = broker("b", atB);
+    for (String ch : channels.keySet()) {
+      b.subscribe(ch, HISTORY).get(30, TimeUnit.SECONDS);
+    }
+    for (RedisServer m : channels.values()) {
+      m.cli("CONFIG", "RESETSTAT");
+    }
+    for (String ch : channels.keySet()) {
+      a.publish(ch, raw("{\"i\":1}"), null, HISTORY).get(30, TimeUnit.SECONDS);
+    }
+    // Each master was sent the publish script by name, never its text.
+    for (RedisServer m : channels.values()) {
+      assertThat(calls(m, "evalsha")).isPositive();
+      assertThat(calls(m, "eval")).isZero();
+    }
+    for (RedisServer m : channels.values()) {
+      m.cli("SCRIPT", "FLUSH");
+    }
+    for (int i = 2; i <= 10; i++) {
+      for (String ch : channels.keySet()) {
+        a.publish(ch, raw("{\"i\":" + i + "}"), null, HISTORY).get(30, TimeUnit.SECONDS);
+      }
+    }
+    for (Map.Entry<String, RedisServer> e : channels.entrySet()) {
+      assertThat(calls(e.getValue(), "eval")).as("EVAL after NOSCRIPT on its master").isPositive();
+      await().atMost(WAIT).until(() -> atB.pubs(e.getKey()).size() >= 10);
+      assertThat(atB.pubs(e.getKey())).extracting(Pub::offset).containsExactlyElementsOf(upTo(10));
+      assertThat(atB.resets(e.getKey())).isZero();
+    }
+  }
+
+  /** Calls of a command on a server since its last CONFIG RESETSTAT (INFO commandstats). */
+  private static long calls(RedisServer server, String command) {
+    String prefix = "cmdstat_" + command + ":calls=";
+    for (String line : server.cli("INFO", "commandstats").split("\\R")) {
+      if (line.startsWith(prefix)) {
+        String rest = line.substring(prefix.length());
+        return Long.parseLong(rest.substring(0, rest.indexOf(',')));
+      }
+    }
+    return 0;
+  }
+
   /**
    * Resharding moves a channel's slot to another master while two nodes subscribe and one
    * publishes: the nodes follow (a {@code MOVED} answer or the next layout read), and since the
