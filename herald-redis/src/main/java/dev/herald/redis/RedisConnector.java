@@ -35,6 +35,14 @@ import org.slf4j.LoggerFactory;
 final class RedisConnector implements Connector {
   private static final Logger log = LoggerFactory.getLogger(RedisConnector.class);
 
+  /**
+   * Commands one connection may have awaiting their reply; one more fails at once (as Redis
+   * unreachable does). The client allocates a slot for each of them up front, per connection:
+   * 1,000,000 cost 4 MB per connection (a node holds several) and longer young collections.
+   * Heartbeats keep at most {@link Paced#WINDOW} in flight.
+   */
+  static final int MAX_IN_FLIGHT = 65_536;
+
   /** Longest a command may take before it counts as failed (Redis unreachable). */
   static final long COMMAND_TIMEOUT_MS = 5_000;
 
@@ -70,7 +78,7 @@ final class RedisConnector implements Connector {
     options
         .setMaxPoolSize(4)
         .setMaxPoolWaiting(64)
-        .setMaxWaitingHandlers(1_000_000)
+        .setMaxWaitingHandlers(MAX_IN_FLIGHT)
         .setNetClientOptions(new NetClientOptions().setConnectTimeout(2000).setTcpNoDelay(true));
     if (settings.sentinel()) {
       this.clients = java.util.List.of(Redis.createClient(vertx, options));

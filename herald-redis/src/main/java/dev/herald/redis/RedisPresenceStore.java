@@ -165,24 +165,26 @@ public final class RedisPresenceStore implements PresenceStore, AutoCloseable {
 
   /**
    * Refreshes this node's entries. Also rewrites them, so after Redis lost its data the entries
-   * come back within one heartbeat. On the connector's context.
+   * come back within one heartbeat. One script call per channel, paced ({@link Paced}): each
+   * carries the channel's entries as they are when it is sent. On the connector's context.
    */
   private CompletableFuture<Void> heartbeat() {
-    List<CompletableFuture<Void>> writes = new ArrayList<>();
-    local.forEach(
-        (channel, entries) -> {
-          if (!entries.isEmpty()) {
-            writes.add(
-                write(channel, Map.copyOf(entries))
-                    .exceptionally(
-                        err -> {
-                          log.debug(
-                              "presence heartbeat for {} failed: {}", channel, err.toString());
-                          return null;
-                        }));
+    return Paced.send(
+        task -> redis.context().runOnContext(v -> task.run()),
+        new ArrayList<>(local.keySet()),
+        Paced.WINDOW,
+        channel -> {
+          Map<String, String> entries = local.get(channel);
+          if (entries == null || entries.isEmpty()) {
+            return CompletableFuture.completedFuture(null); // left meanwhile
           }
+          return write(channel, Map.copyOf(entries))
+              .exceptionally(
+                  err -> {
+                    log.debug("presence heartbeat for {} failed: {}", channel, err.toString());
+                    return null;
+                  });
         });
-    return CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new));
   }
 
   /** Runs the heartbeat now (as its timer does, on the connector's context); for tests. */

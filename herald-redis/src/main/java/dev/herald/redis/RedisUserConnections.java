@@ -8,7 +8,6 @@ import io.vertx.redis.client.Request;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -145,28 +144,35 @@ public final class RedisUserConnections implements UserConnections {
             });
   }
 
-  /** Refreshes (and rewrites) this node's connections. On the connector's context. */
+  /**
+   * Refreshes (and rewrites) this node's connections, one script call per user, paced ({@link
+   * Paced}): each call carries the user's connections as they are when it is sent. On the
+   * connector's context.
+   */
   private CompletableFuture<Void> heartbeat() {
-    List<CompletableFuture<Void>> writes = new ArrayList<>();
-    local.forEach(
-        (user, members) -> {
-          writes.add(
-              redis
-                  .eval(
-                      key(user),
-                      Scripts.USER_CONNECTION_REFRESH,
-                      (r, server) -> {
-                        r.arg(1).arg(key(user)).arg(settings.presenceTtl().toMillis());
-                        members.forEach(r::arg);
-                      })
-                  .<Void>thenApply(x -> null)
-                  .exceptionally(
-                      err -> {
-                        log.debug("connection heartbeat for {} failed: {}", user, err.toString());
-                        return null;
-                      }));
+    return Paced.send(
+        onContext,
+        new ArrayList<>(local.keySet()),
+        Paced.WINDOW,
+        user -> {
+          Set<String> members = local.get(user);
+          if (members == null || members.isEmpty()) {
+            return CompletableFuture.completedFuture(null); // released meanwhile
+          }
+          return redis
+              .eval(
+                  key(user),
+                  Scripts.USER_CONNECTION_REFRESH,
+                  (r, server) -> {
+                    r.arg(1).arg(key(user)).arg(settings.presenceTtl().toMillis());
+                    members.forEach(r::arg);
+                  })
+              .exceptionally(
+                  err -> {
+                    log.debug("connection heartbeat for {} failed: {}", user, err.toString());
+                    return null;
+                  });
         });
-    return CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new));
   }
 
   /** Whether the connection to Redis is up (else acquiring counts this node's only); for tests. */
