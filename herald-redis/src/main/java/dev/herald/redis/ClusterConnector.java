@@ -1,6 +1,7 @@
 package dev.herald.redis;
 
 import dev.herald.core.hub.HubException;
+import dev.herald.core.limits.WarnLimiter;
 import dev.herald.protocol.ErrorCode;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
@@ -62,6 +63,8 @@ final class ClusterConnector implements Connector {
   private boolean refreshing;
   private boolean refreshAgain;
   private final List<CompletableFuture<Void>> refreshWaiters = new ArrayList<>();
+  // A failing layout read (not a cluster, ACL refusing CLUSTER SLOTS) is said at warn, rarely.
+  private final WarnLimiter layoutWarnings = new WarnLimiter(10_000, System::currentTimeMillis);
   // Completes when the first layout read is over (whatever its outcome): commands sent before
   // wait for it, as commands sent before a first connection wait for it.
   private final CompletableFuture<Void> firstLayout = new CompletableFuture<>();
@@ -133,19 +136,15 @@ final class ClusterConnector implements Connector {
     return any.context();
   }
 
+  /**
+   * Whether the node can work with the cluster: its connection for pub/sub and layout is up and the
+   * layout covers every slot. A master that cannot be reached does not make the node down: only the
+   * commands for that master's slots fail (115) until its replica is promoted, so readiness stays
+   * up and the other masters' channels carry on.
+   */
   @Override
   public boolean up() {
-    ClusterSlots.Topology t = topology;
-    if (!any.up() || !t.complete()) {
-      return false;
-    }
-    for (String m : t.masters()) {
-      RedisConnector c = masters.get(m);
-      if (c == null || !c.up()) {
-        return false;
-      }
-    }
-    return true;
+    return any.up() && topology.complete();
   }
 
   @Override
@@ -254,6 +253,10 @@ final class ClusterConnector implements Connector {
     context()
         .runOnContext(
             v -> {
+              if (closed) {
+                done.complete(null); // nothing more is read; the caller's command fails (115)
+                return;
+              }
               refreshWaiters.add(done);
               if (refreshing) {
                 refreshAgain = true;
@@ -286,8 +289,14 @@ final class ClusterConnector implements Connector {
                             v -> {
                               refreshing = false;
                               if (err != null) {
-                                log.debug(
-                                    "reading the Redis Cluster layout failed: {}", err.toString());
+                                long held = layoutWarnings.admit();
+                                if (held >= 0) {
+                                  log.warn(
+                                      "reading the Redis Cluster layout (CLUSTER SLOTS) failed ({}"
+                                          + " more since the last report): {}",
+                                      held,
+                                      err.toString());
+                                }
                               } else {
                                 try {
                                   apply(ClusterSlots.Topology.parse(r));
@@ -366,10 +375,23 @@ final class ClusterConnector implements Connector {
                 if (timer >= 0) {
                   vertx.cancelTimer(timer);
                 }
+                closeAll();
               });
     } catch (RuntimeException e) {
       // Vert.x is already closed, and its timers with it.
+      closeAll();
     }
+  }
+
+  /**
+   * Closes every connection and releases whatever waits for a layout (its command then fails with
+   * 115 on a closed connection). On the context, where masters are added, so none is left open.
+   */
+  private void closeAll() {
+    firstLayout.complete(null);
+    List<CompletableFuture<Void>> waiting = new ArrayList<>(refreshWaiters);
+    refreshWaiters.clear();
+    waiting.forEach(w -> w.complete(null));
     any.close();
     masters.values().forEach(RedisConnector::close);
   }

@@ -49,15 +49,21 @@ final class Paced<T> {
   private void pump() {
     while (inFlight < window && items.hasNext()) {
       inFlight++;
+      CompletableFuture<?> reply;
+      try {
+        reply = send.apply(items.next());
+      } catch (RuntimeException e) {
+        // Counted as answered (a failure): the rest are still sent and the whole completes.
+        reply = CompletableFuture.failedFuture(e);
+      }
       var unused =
-          send.apply(items.next())
-              .whenComplete(
-                  (r, err) ->
-                      context.execute(
-                          () -> {
-                            inFlight--;
-                            pump();
-                          }));
+          reply.whenComplete(
+              (r, err) ->
+                  context.execute(
+                      () -> {
+                        inFlight--;
+                        pump();
+                      }));
     }
     if (inFlight == 0 && !items.hasNext()) {
       done.complete(null);

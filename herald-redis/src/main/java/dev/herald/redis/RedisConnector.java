@@ -282,11 +282,15 @@ final class RedisConnector implements Connector {
               if (c != null) {
                 c.close();
               }
+              // Commands still waiting for a first connection fail now (115) instead of never.
+              l.firstAttemptOver();
             }
             clients.forEach(Redis::close);
           });
     } catch (RuntimeException e) {
-      // Vert.x is already closed, and its connections with it.
+      // Vert.x is already closed, and its connections with it; waiting commands fail now.
+      commands.firstAttemptOver();
+      subscriber.firstAttemptOver();
     }
   }
 

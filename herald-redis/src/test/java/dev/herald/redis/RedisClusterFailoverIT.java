@@ -115,9 +115,9 @@ class RedisClusterFailoverIT {
                     .get(30, TimeUnit.SECONDS);
             acked.get(ch).add(new Deliveries.Acked(n, at));
           } catch (ExecutionException e) {
+            // The channel's master is unreachable: the other channels go on (each refusal is
+            // immediate, so this loop still spends its time on the publications that succeed).
             refused.add(e.getCause());
-            // A master is unreachable: wait for the node to reach every master again, not spin.
-            await().atMost(WAIT).until(() -> stop || broker.healthy());
           } catch (TimeoutException e) {
             refused.add(e);
           } catch (InterruptedException e) {
@@ -142,6 +142,28 @@ class RedisClusterFailoverIT {
       return codec.parseRaw(json);
     } catch (ProtocolException e) {
       throw new IllegalArgumentException(e);
+    }
+  }
+
+  /** A channel name whose keys are on {@code master}. */
+  private String channelOn(RedisServer master, String stem) {
+    for (int i = 0; ; i++) {
+      String ch = stem + i;
+      if (cluster.masterOf(ClusterSlots.slot(settings("x").key(ch, "m"))) == master) {
+        return ch;
+      }
+    }
+  }
+
+  /** Whether a publication is refused (waiting at most for its reply's timeout). */
+  private static boolean refused(java.util.concurrent.CompletableFuture<?> publication) {
+    try {
+      publication.get(30, TimeUnit.SECONDS);
+      return false;
+    } catch (ExecutionException e) {
+      return true;
+    } catch (TimeoutException | InterruptedException e) {
+      throw new IllegalStateException(e);
     }
   }
 
@@ -172,8 +194,23 @@ class RedisClusterFailoverIT {
       replica.pause();
       int paused = publisher.count(failing);
       await().atMost(WAIT).until(() -> publisher.count(failing) >= paused + 20);
+      String probeOnFailed = channelOn(victim, "probe-failed-");
+      List<String> probesOnHealthy =
+          masters.subList(1, 3).stream().map(m -> channelOn(m, "probe-healthy-")).toList();
       victim.kill();
       int killed = publisher.count(failing);
+      // The failed master's slots cannot be taken over while its replica is frozen: the node
+      // stays ready and publishing to the other masters' channels goes on.
+      await()
+          .atMost(WAIT)
+          .until(() -> refused(publisherNode.publish(probeOnFailed, raw("{}"), null, HISTORY)));
+      for (String probe : probesOnHealthy) {
+        publisherNode.publish(probe, raw("{}"), null, HISTORY).get(30, TimeUnit.SECONDS);
+      }
+      assertThat(publisherNode.healthy()).as("ready while one master has no replacement").isTrue();
+      assertThat(refused(publisherNode.publish(probeOnFailed, raw("{}"), null, HISTORY)))
+          .as("the failed master's slots still had no master during the probe")
+          .isTrue();
       replica.resume();
 
       // The cluster promotes the replica; publishing to the channel resumes on it. A node whose
