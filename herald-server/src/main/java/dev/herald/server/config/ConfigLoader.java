@@ -107,7 +107,7 @@ public final class ConfigLoader {
 
   private static final String REDIS_URL = "rediss?://\\S+";
   // host:port, optionally user:password@ before it, and no database other than 0 after it.
-  private static final String REDIS_CLUSTER_NODE_URL = "rediss?://([^@/\\s]+@)?[^@/\\s]+(/0?)?";
+  private static final String REDIS_SERVER_URL = "rediss?://([^@/\\s]+@)?[^@/\\s]+(/0?)?";
   private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)?");
   private static final Pattern NAMESPACE_NAME = Pattern.compile("[A-Za-z0-9_\\-.@=/]{1,64}");
 
@@ -576,6 +576,9 @@ public final class ConfigLoader {
       if (!mode.equals("sentinel") && !sentinels.isEmpty()) {
         problems.add("redis.sentinels: set, but redis.mode is " + mode + " (set it to sentinel)");
       }
+      if (!mode.equals("sentinel") && !masterName.isEmpty()) {
+        problems.add("redis.master-name: set, but redis.mode is " + mode + " (set it to sentinel)");
+      }
       if (!mode.equals("cluster") && !clusterNodes.isEmpty()) {
         problems.add(
             "redis.cluster-nodes: set, but redis.mode is " + mode + " (set it to cluster)");
@@ -589,11 +592,12 @@ public final class ConfigLoader {
                     + " (redis://10.0.0.7:26379,redis://10.0.0.8:26379,...)");
           }
           for (String sentinel : sentinels) {
-            if (!sentinel.matches(REDIS_URL)) {
+            if (!sentinel.matches(REDIS_SERVER_URL)) {
               problems.add(
                   "redis.sentinels: '"
                       + masked("redis.sentinels", sentinel)
-                      + "' is not a URL like redis://host:26379");
+                      + "' is not a URL like redis://host:26379 (a sentinel has no database"
+                      + " numbers: no /1 at the end)");
             }
           }
           if (!masterName.matches("[A-Za-z0-9_\\-.]{1,64}")) {
@@ -611,7 +615,7 @@ public final class ConfigLoader {
                     + " nodes, comma-separated (redis://10.0.0.7:7000,redis://10.0.0.8:7000,...)");
           }
           for (String node : clusterNodes) {
-            if (!node.matches(REDIS_CLUSTER_NODE_URL)) {
+            if (!node.matches(REDIS_SERVER_URL)) {
               problems.add(
                   "redis.cluster-nodes: '"
                       + masked("redis.cluster-nodes", node)

@@ -107,6 +107,16 @@ class ClusterConfigTest {
                     "redis.master-name", "")))
         .contains("redis.sentinels: '10.0.0.7:26379' is not a URL like redis://host:26379")
         .contains("redis.master-name: ''");
+    assertThat(
+            problems(
+                Map.of(
+                    "redis.mode", "sentinel",
+                    "redis.sentinels", "redis://10.0.0.7:26379/2",
+                    "redis.master-name", "herald")))
+        .contains("redis.sentinels: 'redis://10.0.0.7:26379/2' is not a URL")
+        .contains("a sentinel has no database numbers");
+    assertThat(problems(Map.of("redis.master-name", "herald")))
+        .contains("redis.master-name: set, but redis.mode is standalone (set it to sentinel)");
     assertThat(problems(Map.of("redis.mode", "sentinel")))
         .contains("redis.mode sentinel needs the sentinels' URLs");
     assertThat(problems(Map.of("redis.sentinels", "redis://10.0.0.7:26379")))
