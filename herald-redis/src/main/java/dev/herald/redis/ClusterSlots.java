@@ -101,6 +101,11 @@ final class ClusterSlots {
      * id, ...), then its replicas. A master without a known address ("" or "?") is left out, as if
      * it served nothing.
      */
+    /** host:port as a URL's authority: an IPv6 address in brackets ({@code [::1]:7000}). */
+    static String address(String host, int port) {
+      return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+    }
+
     static Topology parse(Response reply) {
       List<Range> ranges = new ArrayList<>();
       for (Response range : reply) {
@@ -113,7 +118,7 @@ final class ClusterSlots {
             new Range(
                 range.get(0).toInteger(),
                 range.get(1).toInteger(),
-                host + ":" + master.get(1).toInteger()));
+                address(host, master.get(1).toInteger())));
       }
       ranges.sort(java.util.Comparator.comparingInt(Range::first));
       return new Topology(ranges);

@@ -40,6 +40,16 @@ class ClusterSlotsTest {
   }
 
   @Test
+  void anIpv6MasterIsAddressedInBrackets() {
+    assertThat(ClusterSlots.Topology.address("10.0.0.8", 7001)).isEqualTo("10.0.0.8:7001");
+    assertThat(ClusterSlots.Topology.address("fd00::8", 7001)).isEqualTo("[fd00::8]:7001");
+    assertThat(
+            ClusterConnector.serverUrl(
+                "redis://10.0.0.7:7000", ClusterSlots.Topology.address("fd00::8", 7001)))
+        .isEqualTo("redis://[fd00::8]:7001");
+  }
+
+  @Test
   void aPrefixWithBracesIsRefused() {
     RedisSettings s = RedisSettings.of("redis://127.0.0.1:6379", "n1");
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> s.withPrefix("a{b}"))
