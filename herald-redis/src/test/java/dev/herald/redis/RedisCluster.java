@@ -25,8 +25,12 @@ public final class RedisCluster implements AutoCloseable {
     RedisCluster c = new RedisCluster();
     try {
       int count = masters * (1 + replicasEach);
+      // With replicas the tests fail masters over, so failure is detected after a second; without
+      // them nothing can take over, and a longer timeout keeps a busy machine from flagging a slow
+      // node as failed.
+      long nodeTimeoutMillis = replicasEach > 0 ? 1000 : 5000;
       for (int i = 0; i < count; i++) {
-        c.servers.add(RedisServer.clusterNode(1000));
+        c.servers.add(RedisServer.clusterNode(nodeTimeoutMillis));
       }
       List<String> args = new ArrayList<>(List.of("redis-cli", "--cluster", "create"));
       c.servers.forEach(s -> args.add("127.0.0.1:" + s.port()));
